@@ -1,0 +1,146 @@
+// Env: the one seam between mlruns and the file system.
+//
+// Every file-system call the library makes goes through an Env, so that tests
+// can wrap the real one (EnvWrapper) and make any operation fail on purpose:
+// ENOSPC on the third append, a rename that never happens, a short write.
+// Env::posix() is the real thing. Paths are plain strings; nothing here
+// validates names (key.h does that before a name ever becomes a path).
+//
+// Thread safety: an Env is safe for concurrent use by many threads. A file
+// object is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlruns/status.h"
+
+namespace mlruns {
+
+// A file open for writing. "Handed to the OS" (append returns) and "on disk"
+// (sync returns) are separate moments, as in leveldb's WritableFile.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Writes all of `data`, retrying EINTR and short writes. On failure some
+  // prefix of `data` may have reached the file; the caller can truncate().
+  virtual Status append(std::string_view data) = 0;
+  // Cuts the file back to `size` bytes (to undo a failed append).
+  virtual Status truncate(std::uint64_t size) = 0;
+  // Current size of the file in bytes.
+  virtual Result<std::uint64_t> size() = 0;
+  // fsync: the data survives a machine crash once this returns OK.
+  virtual Status sync() = 0;
+  // Closes the descriptor; further calls fail. The destructor closes too.
+  virtual Status close() = 0;
+};
+
+// A file open for reading from the start.
+class SequentialFile {
+ public:
+  virtual ~SequentialFile() = default;
+  // Reads up to `n` bytes into `scratch`; an empty result means end of file.
+  virtual Result<std::string_view> read(std::size_t n, char* scratch) = 0;
+};
+
+enum class FileType { kRegular, kDirectory, kSymlink, kOther, kMissing };
+
+struct FileInfo {
+  FileType type = FileType::kMissing;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ms = 0;
+};
+
+struct DirEntry {
+  std::string name;
+  FileType type = FileType::kOther;  // as lstat sees it: a symlink is kSymlink
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide POSIX Env. Never null, never deleted.
+  static Env* posix();
+
+  // Creates or truncates `path` for writing. With `exclusive`, fails with
+  // kAlreadyExists if the file exists (O_EXCL).
+  virtual Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path,
+                                                                  bool exclusive = false) = 0;
+  // Opens `path` for appending (O_APPEND), creating it if needed.
+  virtual Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& path) = 0;
+  virtual Result<std::unique_ptr<SequentialFile>> new_sequential_file(const std::string& path) = 0;
+
+  // Reads a whole regular file. Fails with kInvalidArgument if it is larger
+  // than `max_bytes`, so a hostile tree cannot exhaust memory. Does not follow
+  // a symlink when `no_follow` (O_NOFOLLOW on the last component).
+  virtual Result<std::string> read_file(const std::string& path,
+                                        std::uint64_t max_bytes = 64ull << 20,
+                                        bool no_follow = false) = 0;
+
+  // Atomically replaces `to` with `from` (rename(2)).
+  virtual Status rename(const std::string& from, const std::string& to) = 0;
+  // Creates one directory. kAlreadyExists if it exists (mkdir is atomic,
+  // even on NFS, which get-or-create relies on).
+  virtual Status create_dir(const std::string& path) = 0;
+  // Creates a directory and its missing parents; OK if it exists.
+  virtual Status create_dirs(const std::string& path) = 0;
+  virtual Status remove_file(const std::string& path) = 0;
+  // Removes an empty directory.
+  virtual Status remove_dir(const std::string& path) = 0;
+  // Removes a directory tree without following symlinks.
+  virtual Status remove_tree(const std::string& path) = 0;
+  // Entries of a directory, without "." and "..", in no particular order.
+  virtual Result<std::vector<DirEntry>> list_dir(const std::string& path) = 0;
+  // lstat(2) when !follow_symlinks. A missing path is OK with type kMissing.
+  virtual Result<FileInfo> stat(const std::string& path, bool follow_symlinks = false) = 0;
+  // fsync on a directory, making renames and creations in it durable.
+  virtual Status sync_dir(const std::string& path) = 0;
+  // Sets a file's modification time to now (a cheap sign of life).
+  virtual Status touch(const std::string& path) = 0;
+  // realpath(3): an absolute path without symlinks, "." or "..".
+  virtual Result<std::string> real_path(const std::string& path) = 0;
+
+  // Milliseconds since the epoch (wall clock).
+  virtual std::int64_t now_ms() = 0;
+};
+
+// Forwards every call to another Env; a test Env overrides only what it breaks.
+class EnvWrapper : public Env {
+ public:
+  explicit EnvWrapper(Env* target) : target_(target) {}
+  Env* target() const { return target_; }
+
+  Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& p, bool excl) override {
+    return target_->new_writable_file(p, excl);
+  }
+  Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& p) override {
+    return target_->new_appendable_file(p);
+  }
+  Result<std::unique_ptr<SequentialFile>> new_sequential_file(const std::string& p) override {
+    return target_->new_sequential_file(p);
+  }
+  Result<std::string> read_file(const std::string& p, std::uint64_t max, bool no_follow) override {
+    return target_->read_file(p, max, no_follow);
+  }
+  Status rename(const std::string& f, const std::string& t) override { return target_->rename(f, t); }
+  Status create_dir(const std::string& p) override { return target_->create_dir(p); }
+  Status create_dirs(const std::string& p) override { return target_->create_dirs(p); }
+  Status remove_file(const std::string& p) override { return target_->remove_file(p); }
+  Status remove_dir(const std::string& p) override { return target_->remove_dir(p); }
+  Status remove_tree(const std::string& p) override { return target_->remove_tree(p); }
+  Result<std::vector<DirEntry>> list_dir(const std::string& p) override { return target_->list_dir(p); }
+  Result<FileInfo> stat(const std::string& p, bool follow) override { return target_->stat(p, follow); }
+  Status sync_dir(const std::string& p) override { return target_->sync_dir(p); }
+  Status touch(const std::string& p) override { return target_->touch(p); }
+  Result<std::string> real_path(const std::string& p) override { return target_->real_path(p); }
+  std::int64_t now_ms() override { return target_->now_ms(); }
+
+ private:
+  Env* target_;
+};
+
+}  // namespace mlruns

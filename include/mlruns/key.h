@@ -1,0 +1,52 @@
+// Names that become paths: metric, param and tag keys, experiment and run ids,
+// artifact paths. Every such name is checked here before it touches the disk,
+// so a key like "../../etc/passwd" or "a\0b" never reaches the file system.
+//
+// The rules are MLflow's (spec §6.1, §6.4) plus a stricter portable default:
+// NameRules::kPortable refuses what some MLflow reader rejects (':' breaks
+// readers before 2.16, spec §14.6; non-ASCII is avoided as §13.1 advises).
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "mlruns/status.h"
+
+namespace mlruns {
+
+enum class NameRules {
+  kPortable,  // [A-Za-z0-9_./- ] only: readable by every MLflow from 1.30 to 3.x
+  kMlflow,    // MLflow >= 2.16 on Linux: also ':' and non-ASCII UTF-8 letters
+};
+
+inline constexpr std::size_t kMaxKeyLength = 250;          // spec §6.2
+inline constexpr std::size_t kMaxParamValueLength = 6000;  // spec §6.2 (>= 2.8)
+inline constexpr std::size_t kMaxTagValueLength = 8000;    // spec §6.2 (>= 2.17)
+inline constexpr std::size_t kMaxExperimentNameLength = 500;
+inline constexpr std::size_t kMaxRunNameLength = 250;
+inline constexpr std::size_t kMaxArtifactPathLength = 4096;
+
+// Checks a metric, param or tag key. `what` names it in the error, e.g.
+// "param key". Errors read: "param key 'a:b': ':' is not allowed ... (spec §6.1)".
+Status validate_key(std::string_view what, std::string_view key,
+                    NameRules rules = NameRules::kPortable);
+bool is_valid_key(std::string_view key, NameRules rules = NameRules::kPortable);
+
+// Experiment id: ^[a-zA-Z0-9][\w-]{0,63}$ (ASCII), spec §6.4.
+Status validate_experiment_id(std::string_view id);
+// Run id: ^[a-zA-Z0-9][\w-]{0,255}$ (ASCII), spec §6.4.
+Status validate_run_id(std::string_view id);
+// Experiment name: non-empty, <= 500 characters, valid UTF-8, no control
+// bytes, no "'" (MLflow >= 2.0 cannot look such a name up, spec §3.4).
+Status validate_experiment_name(std::string_view name);
+// A relative artifact path such as "checkpoint_000010/model.pt": no leading
+// '/', no "." or ".." component, no empty component, no control bytes, valid
+// UTF-8. The empty path means the artifact root.
+Status validate_artifact_path(std::string_view path);
+
+// True if `s` is well-formed UTF-8 (no overlongs, no surrogates).
+bool is_valid_utf8(std::string_view s);
+
+}  // namespace mlruns

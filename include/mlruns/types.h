@@ -1,0 +1,71 @@
+// The values an mlruns tree holds: experiments, runs, metrics. Plain structs,
+// shared by the writer (store.h) and the reader (reader.h); field meanings
+// follow MLflow's entities (spec §3.1, §4.1, §5.1).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mlruns {
+
+// MLflow's RunStatus enum; the numbers are what meta.yaml stores (spec §4.1).
+enum class RunStatus { kRunning = 1, kScheduled = 2, kFinished = 3, kFailed = 4, kKilled = 5 };
+
+// "RUNNING", "FINISHED", ...
+std::string_view to_string(RunStatus status);
+// Parses "FINISHED" etc. (upper case, as MLflow spells them).
+std::optional<RunStatus> parse_run_status(std::string_view name);
+// Validates a meta.yaml integer (1..5).
+std::optional<RunStatus> run_status_from_int(std::int64_t value);
+
+enum class LifecycleStage { kActive, kDeleted };
+std::string_view to_string(LifecycleStage stage);  // "active", "deleted"
+
+// Which experiments or runs a listing covers (MLflow's ViewType).
+enum class ViewType { kActiveOnly, kDeletedOnly, kAll };
+
+struct Experiment {
+  std::string experiment_id;
+  std::string name;
+  std::string artifact_location;
+  LifecycleStage lifecycle_stage = LifecycleStage::kActive;
+  std::optional<std::int64_t> creation_time;     // ms; missing in very old trees
+  std::optional<std::int64_t> last_update_time;  // ms
+  std::map<std::string, std::string> tags;
+};
+
+struct RunInfo {
+  std::string run_id;
+  std::string run_name;
+  std::string experiment_id;
+  std::string user_id;
+  RunStatus status = RunStatus::kRunning;
+  std::int64_t start_time = 0;              // ms
+  std::optional<std::int64_t> end_time;     // ms; null while running
+  std::optional<std::int64_t> deleted_time; // ms; only while deleted
+  std::string artifact_uri;
+  LifecycleStage lifecycle_stage = LifecycleStage::kActive;
+};
+
+// One logged point of a metric.
+struct Metric {
+  std::string key;
+  double value = 0;
+  std::int64_t timestamp = 0;  // ms
+  std::int64_t step = 0;
+};
+
+// A run as search and ranking see it. Which maps are filled depends on what
+// the caller asked the reader to load (reader.h: RunFields).
+struct Run {
+  RunInfo info;
+  std::map<std::string, std::string> params;
+  std::map<std::string, std::string> tags;
+  std::map<std::string, Metric> metrics;  // latest value per key (spec §5.1)
+};
+
+}  // namespace mlruns

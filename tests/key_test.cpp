@@ -1,0 +1,63 @@
+// Name rules of spec §6.1 and §6.4: what may become a path in the tree.
+#include <catch2/catch.hpp>
+
+#include "mlruns/key.h"
+
+using namespace mlruns;
+
+TEST_CASE("keys follow MLflow's path rule (spec §6.1)", "[key]") {
+  for (const char* good : {"loss", "val/acc", ".hidden", "x..y", " lead", "train batch size",
+                           "info/learner/default_policy/entropy", "a-b_c.d"})
+    CHECK(is_valid_key(good));
+  for (const char* bad : {"", ".", "..", "../x", "/x", "a//b", "a/", "./a", "a/./b", "a/../b", "..x",
+                          "None"})
+    CHECK_FALSE(is_valid_key(bad));
+}
+
+TEST_CASE("portable keys refuse ':' and non-ASCII, MLflow rules allow them (spec §6.1, §14.6)", "[key]") {
+  CHECK_FALSE(is_valid_key("a:b"));
+  CHECK(is_valid_key("a:b", NameRules::kMlflow));
+  CHECK_FALSE(is_valid_key("\xe6\x90\x8d\xe5\xa4\xb1"));
+  CHECK(is_valid_key("\xe6\x90\x8d\xe5\xa4\xb1", NameRules::kMlflow));
+  CHECK_FALSE(is_valid_key("\xff\xfe", NameRules::kMlflow));  // not UTF-8
+}
+
+TEST_CASE("hostile keys are refused with a message naming value and rule", "[key]") {
+  Status s = validate_key("param key", "../etc/passwd");
+  REQUIRE_FALSE(s.is_ok());
+  CHECK(s.code() == Code::kInvalidArgument);
+  CHECK(s.message().find("param key '../etc/passwd'") != std::string::npos);
+  CHECK(s.message().find("spec §6.1") != std::string::npos);
+  CHECK_FALSE(is_valid_key(std::string("a\0b", 3)));
+  CHECK_FALSE(is_valid_key("a\nb"));
+  CHECK_FALSE(is_valid_key(std::string(251, 'k')));
+  CHECK(is_valid_key(std::string(250, 'k')));
+}
+
+TEST_CASE("run and experiment ids (spec §6.4)", "[key]") {
+  CHECK(validate_run_id("f768674c8267489eae40fb4abef490be").is_ok());
+  CHECK(validate_experiment_id("789925878442086410").is_ok());
+  CHECK(validate_experiment_id("0").is_ok());
+  CHECK_FALSE(validate_experiment_id(".trash").is_ok());
+  CHECK_FALSE(validate_experiment_id("..").is_ok());
+  CHECK_FALSE(validate_experiment_id("_x").is_ok());
+  CHECK_FALSE(validate_run_id("a/b").is_ok());
+  CHECK_FALSE(validate_experiment_id(std::string(65, '1')).is_ok());
+}
+
+TEST_CASE("artifact paths stay inside the run", "[key]") {
+  CHECK(validate_artifact_path("").is_ok());
+  CHECK(validate_artifact_path("checkpoint_000010").is_ok());
+  CHECK(validate_artifact_path("eval/summary report.txt").is_ok());
+  CHECK(validate_artifact_path("dir/").is_ok());
+  for (const char* bad : {"/etc", "../x", "a/../../b", "a//b", "./a", "a\\b", "a\x01"})
+    CHECK_FALSE(validate_artifact_path(bad).is_ok());
+}
+
+TEST_CASE("experiment names (spec §3.4)", "[key]") {
+  CHECK(validate_experiment_name("rl-sweep").is_ok());
+  CHECK(validate_experiment_name("\xe5\xae\x9f\xe9\xa8\x93 \xc3\xbc").is_ok());
+  CHECK_FALSE(validate_experiment_name("").is_ok());
+  CHECK_FALSE(validate_experiment_name("it's").is_ok());
+  CHECK_FALSE(validate_experiment_name(std::string(501, 'x')).is_ok());
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs mlruns' build and test dependencies from Debian 12's archive.
+# Used by both README commands and by .ci/run; safe to run again (apt-get skips what is there).
+set -euo pipefail
+packages=(
+  g++ cmake make pkg-config git
+  libyaml-cpp-dev libboost-filesystem-dev libboost-dev
+  catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libfast-float-dev libexpected-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "install-deps: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
