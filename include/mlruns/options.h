@@ -1,0 +1,84 @@
+// Options for writing a tree: how errors surface, how points reach the disk,
+// which names are allowed. Plain structs with defaults; set what you need
+// with designated initializers:
+//
+//   mlruns::Store store = mlruns::Store::open({.tracking_uri = "/scratch/mlruns",
+//                                              .errors = mlruns::ErrorMode::kCount});
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "mlruns/key.h"
+#include "mlruns/status.h"
+
+namespace mlruns {
+
+class Env;
+
+enum class ErrorMode {
+  // A failed call throws mlruns::Error. For scripts and short jobs.
+  kThrow,
+  // No call throws or aborts. A failed call returns its Status, bumps
+  // Store::failure_count() and is passed to StoreOptions::on_error. Buffered
+  // points that could not be written stay buffered and are retried on the
+  // next flush, so a full disk that is cleared loses nothing. For
+  // simulations that must outlive any logging trouble.
+  kCount,
+};
+
+// When written data is forced to stable storage (fsync). Whatever the mode,
+// a *process* crash (kill -9, segfault) loses only points still in the
+// in-memory buffer: flushed lines are in the kernel's page cache. The modes
+// differ on a *machine* crash (power loss, node panic):
+enum class Durability {
+  // Never fsync. A machine crash may lose anything written in the last few
+  // seconds (the kernel's write-back delay), including meta.yaml updates
+  // (whose rename may be lost: the old meta.yaml survives, never a torn one).
+  kNone,
+  // fsync each metric file and meta.yaml when the run ends. A machine crash
+  // during the run may lose recent points, not a finished run. Default: one
+  // fsync per file per run is cheap even on Lustre/GPFS.
+  kOnClose,
+  // fsync after every flush and every meta.yaml write. A machine crash loses
+  // only unflushed points. Costs a metadata-server round trip per flush on
+  // parallel file systems: pair it with a large FlushPolicy::max_points.
+  kEveryFlush,
+};
+
+// Over-long param and tag values (spec §6.2).
+enum class LongValues {
+  kReject,    // refuse with kInvalidArgument (MLflow before 2.11)
+  kTruncate,  // cut to the limit, as MLflow >= 2.11 does by default
+};
+
+// When buffered metric points are written to their files. A point reaches
+// the file at the first of: max_points buffered in the run, a point older
+// than max_age (checked on every log call and, with background_thread, every
+// max_age), an explicit flush(), the end of the run, or normal process exit.
+struct FlushPolicy {
+  std::size_t max_points = 16384;
+  std::chrono::milliseconds max_age{2000};
+  bool background_thread = true;
+  // Write every point before log_metric returns (no buffering at all).
+  bool write_through = false;
+};
+
+struct StoreOptions {
+  // A path or file: URI. Empty: MLFLOW_TRACKING_URI, then ./mlruns (spec §12.1).
+  std::string tracking_uri;
+  // The file-system seam; null means Env::posix().
+  Env* env = nullptr;
+  ErrorMode errors = ErrorMode::kThrow;
+  Durability durability = Durability::kOnClose;
+  FlushPolicy flush;
+  NameRules names = NameRules::kPortable;
+  LongValues long_values = LongValues::kReject;
+  // Called once per failure in either mode (before throwing in kThrow).
+  // Must not call back into the Store.
+  std::function<void(const Status&)> on_error;
+};
+
+}  // namespace mlruns

@@ -1,0 +1,106 @@
+// Reader: reads any mlruns tree, written by MLflow 1.30 to 3.x or by mlruns,
+// including damaged and hostile ones. Never writes, never throws, never reads
+// outside the tree (symlinks that leave it are refused).
+//
+//   auto reader = mlruns::Reader::open("/scratch/mlruns");
+//   if (!reader) { std::cerr << reader.error().to_string(); return 1; }
+//   for (const mlruns::Experiment& e : *reader->experiments()) ...
+//
+// Where MLflow fails a whole search for one bad file (spec §10.6), the Reader
+// skips or partly reads just the bad part and reports it through
+// ReaderOptions::on_warning, naming the path and what is wrong.
+//
+// Thread safety: a Reader is immutable after open; its methods may be called
+// from many threads. Listing runs uses ReaderOptions::threads workers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlruns/status.h"
+#include "mlruns/types.h"
+
+namespace mlruns {
+
+class Env;
+
+struct Warning {
+  std::string path;     // the file or folder concerned
+  std::string message;  // what is wrong with it and what was done
+};
+
+struct ReaderOptions {
+  Env* env = nullptr;  // null: Env::posix()
+  // Called for every damaged or skipped part; may be called from worker
+  // threads, but never concurrently.
+  std::function<void(const Warning&)> on_warning;
+  // Worker threads for listing runs; 0 means the number of cores.
+  unsigned threads = 0;
+  // Files larger than this are not read (warning instead).
+  std::uint64_t max_file_bytes = 256ull << 20;
+};
+
+// Which parts of each run to load: a search reads only what it needs.
+struct RunFields {
+  bool params = true;
+  bool tags = true;
+  bool all_metrics = true;           // every metric file's latest value
+  std::vector<std::string> metrics;  // else only these keys (latest values)
+
+  static RunFields everything() { return {}; }
+  static RunFields info_only() { return {false, false, false, {}}; }
+};
+
+struct ArtifactEntry {
+  std::string path;  // relative to the run's artifact root, '/'-separated
+  bool is_dir = false;
+  std::uint64_t size = 0;  // bytes, for files
+};
+
+class Reader {
+ public:
+  // Resolves the tracking URI like Store::open (explicit, MLFLOW_TRACKING_URI,
+  // ./mlruns) and checks that the root is a directory.
+  static Result<Reader> open(std::string_view tracking_uri = {}, ReaderOptions options = {});
+
+  const std::string& root() const;
+
+  // Experiments in MLflow's default order: creation_time DESC, then
+  // experiment_id ASC (spec §10.1). Deleted ones come from .trash/.
+  Result<std::vector<Experiment>> experiments(ViewType view = ViewType::kActiveOnly) const;
+  Result<Experiment> experiment(std::string_view experiment_id) const;
+  Result<Experiment> experiment_by_name(std::string_view name) const;
+  // An id if one exists, else a name; kNotFound otherwise.
+  Result<Experiment> find_experiment(std::string_view name_or_id) const;
+
+  // Runs of the given experiments (active ones looked up in the root, deleted
+  // ones in .trash/), filtered by lifecycle_stage, in no particular order.
+  Result<std::vector<Run>> runs(const std::vector<std::string>& experiment_ids,
+                                ViewType view = ViewType::kActiveOnly,
+                                const RunFields& fields = RunFields::everything()) const;
+  // One run by id, everything loaded; searched in every experiment.
+  Result<Run> run(std::string_view run_id) const;
+
+  // Every point of a metric in file order (spec §10.3). Unknown key: empty.
+  Result<std::vector<Metric>> metric_history(std::string_view run_id, std::string_view key) const;
+
+  // Local directory holding a run's artifacts: the path in artifact_uri if it
+  // exists, else <run dir>/artifacts inside this tree (moved or rsynced trees).
+  Result<std::string> artifact_root(std::string_view run_id) const;
+  // Direct children of `path` under the run's artifacts (MLflow's
+  // list_artifacts), sorted by path. `recursive` lists every file below.
+  Result<std::vector<ArtifactEntry>> list_artifacts(std::string_view run_id,
+                                                    std::string_view path = {},
+                                                    bool recursive = false) const;
+
+  struct Impl;
+
+ private:
+  explicit Reader(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace mlruns

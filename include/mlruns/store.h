@@ -1,0 +1,171 @@
+// Store: writes an mlruns tree exactly like MLflow's file store (spec §13.1).
+//
+//   auto store = mlruns::Store::open();                       // ./mlruns or MLFLOW_TRACKING_URI
+//   std::string exp = *store.get_or_create_experiment("rl-sweep");
+//   mlruns::ActiveRun run = store.start_run({.experiment_id = exp, .run_name = "ppo"});
+//   run.log_param("lr", "0.001");
+//   for (int i = 0; i < 100; ++i) run.log_metric("episode_reward_mean", reward(i), i);
+//   run.log_artifact("checkpoint_000010");                    // a directory
+//   // leaving scope ends the run FINISHED (FAILED if an exception is in flight)
+//
+// Errors follow StoreOptions::errors: kThrow throws mlruns::Error, kCount
+// never throws, returns the Status and counts it (failure_count()).
+//
+// Thread and process safety: a Store and its ActiveRuns are safe to use from
+// many threads. Many processes (MPI ranks, Slurm array tasks) may write one
+// tree at once, each to its own runs; get_or_create_experiment() is safe
+// across processes and nodes, relying only on atomic mkdir and rename (NFS).
+// One run should be written by one process at a time.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlruns/options.h"
+#include "mlruns/status.h"
+#include "mlruns/types.h"
+
+namespace mlruns {
+
+using StringMap = std::map<std::string, std::string>;
+
+class ActiveRun;
+
+struct RunOptions {
+  std::string experiment_id = "0";
+  // Empty: a generated "adjective-noun-N" name, as MLflow makes them (spec §4.4).
+  std::string run_name;
+  // Sets the mlflow.parentRunId tag (nested runs).
+  std::string parent_run_id;
+  StringMap tags;
+  // Run description, the mlflow.note.content tag.
+  std::string description;
+  // ms since epoch; default now.
+  std::optional<std::int64_t> start_time;
+  // mlflow.user, mlflow.source.name/type, mlflow.source.git.commit and our
+  // own mlruns.host, mlruns.pid, mlruns.slurm.* (spec §4.5).
+  bool system_tags = true;
+};
+
+class Store {
+ public:
+  // Opens (and, if missing, creates with .trash/ and experiment 0 "Default")
+  // the tree named by options.tracking_uri, else MLFLOW_TRACKING_URI, else
+  // ./mlruns. A server URI (http:, https:, databricks ...) is refused with
+  // kNotSupported. In ErrorMode::kCount a failed open returns a Store whose
+  // every call fails (and counts) instead of throwing; check ok().
+  static Store open(StoreOptions options = {});
+
+  bool ok() const;
+  Status status() const;       // why open failed, else OK
+  const std::string& root() const;  // absolute path of the tree
+  const StoreOptions& options() const;
+
+  // ---- experiments (spec §3, §7) ----
+  // New experiment with an 18-digit id; kAlreadyExists if the name is taken.
+  Result<std::string> create_experiment(std::string_view name, const StringMap& tags = {},
+                                        std::string_view artifact_location = {});
+  // The id of the experiment with this name, created if needed. Exactly one
+  // experiment results when many processes on many nodes race on one name.
+  Result<std::string> get_or_create_experiment(std::string_view name);
+  Result<Experiment> get_experiment(std::string_view experiment_id) const;
+  Result<Experiment> get_experiment_by_name(std::string_view name) const;
+  Status rename_experiment(std::string_view experiment_id, std::string_view new_name);
+  Status set_experiment_tag(std::string_view experiment_id, std::string_view key, std::string_view value);
+  Status delete_experiment_tag(std::string_view experiment_id, std::string_view key);
+  // Marks its runs deleted, writes lifecycle_stage: deleted, moves it to .trash/.
+  Status delete_experiment(std::string_view experiment_id);
+  Status restore_experiment(std::string_view experiment_id);
+
+  // ---- runs (spec §4, §7) ----
+  ActiveRun start_run(const RunOptions& options = {});
+  // Status back to RUNNING; end_time keeps its old value (spec §7, §14.19).
+  ActiveRun resume_run(std::string_view run_id);
+  // Logs to a run without taking it over: for CLI verbs and other processes.
+  Status log_batch(std::string_view run_id, const std::vector<Metric>& metrics,
+                   const StringMap& params, const StringMap& tags);
+  Status set_terminated(std::string_view run_id, RunStatus status,
+                        std::optional<std::int64_t> end_time = std::nullopt);
+  Status delete_run(std::string_view run_id);
+  Status restore_run(std::string_view run_id);
+  // Copies a file or directory into the run's artifacts/<artifact_path>/.
+  Status log_artifact(std::string_view run_id, const std::string& local_path,
+                      std::string_view artifact_path = {});
+
+  // Writes every buffered point of every active run of this Store.
+  Status flush();
+
+  // Failures seen in ErrorMode::kCount (also counted in kThrow).
+  std::uint64_t failure_count() const;
+  Status last_error() const;
+
+  struct Impl;
+
+ private:
+  explicit Store(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+  friend class ActiveRun;
+};
+
+// A run being written. Move-only. Its destructor flushes and ends the run:
+// FINISHED normally, FAILED when the scope is left by an exception. Use
+// end() to choose the status yourself.
+class ActiveRun {
+ public:
+  ActiveRun() = default;  // not a run; ok() is false
+  ActiveRun(ActiveRun&&) noexcept;
+  ActiveRun& operator=(ActiveRun&&) noexcept;
+  ~ActiveRun();
+
+  bool ok() const;  // false if the run could not be created (kCount mode)
+  const std::string& id() const;
+  const std::string& experiment_id() const;
+  const std::string& name() const;
+  const std::string& artifact_uri() const;
+
+  // Params are immutable: the same value again is fine, another is kAlreadyExists.
+  Status log_param(std::string_view key, std::string_view value);
+  Status log_param(std::string_view key, double value);        // written as Python's str(float)
+  Status log_param(std::string_view key, std::int64_t value);
+  Status log_param(std::string_view key, int value) { return log_param(key, static_cast<std::int64_t>(value)); }
+  Status log_params(const StringMap& params);
+
+  // Buffered: costs a few tens of nanoseconds; see FlushPolicy.
+  Status log_metric(std::string_view key, double value, std::int64_t step = 0);
+  Status log_metric(std::string_view key, double value, std::int64_t step, std::int64_t timestamp_ms);
+  Status log_metrics(const std::map<std::string, double>& metrics, std::int64_t step = 0);
+
+  Status set_tag(std::string_view key, std::string_view value);
+  Status delete_tag(std::string_view key);
+  // MLflow's log_batch, with its limits (spec §6.3).
+  Status log_batch(const std::vector<Metric>& metrics, const StringMap& params = {},
+                   const StringMap& tags = {});
+
+  // Copies a file or a directory into artifacts/<artifact_path>/.
+  Status log_artifact(const std::string& local_path, std::string_view artifact_path = {});
+  // Writes `text` to artifacts/<artifact_file>.
+  Status log_text(std::string_view text, std::string_view artifact_file);
+
+  // A nested run in the same experiment with mlflow.parentRunId set.
+  ActiveRun start_child(RunOptions options = {});
+
+  // Writes buffered points to their files.
+  Status flush();
+  // Flushes and writes status and end_time. Later calls are no-ops.
+  Status end(RunStatus status = RunStatus::kFinished);
+
+  struct State;
+
+ private:
+  friend class Store;
+  explicit ActiveRun(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+  int uncaught_at_start_ = 0;
+};
+
+}  // namespace mlruns
