@@ -1,0 +1,50 @@
+// Where things live in an mlruns tree (spec §1). One place for every path
+// the writer and the reader build, so that both agree.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlruns/env.h"
+#include "mlruns/status.h"
+
+namespace mlruns::detail {
+
+inline constexpr std::string_view kTrashDir = ".trash";
+inline constexpr std::string_view kMetaFile = "meta.yaml";
+// Experiment sub-folders that are not runs (spec §1.2, union over versions).
+inline constexpr std::string_view kReservedExperimentFolders[] = {"tags", "datasets", "traces", "models"};
+
+bool is_reserved_experiment_folder(std::string_view name);
+
+std::string join(std::string_view a, std::string_view b);
+
+struct Layout {
+  std::string root;  // absolute, no trailing '/'
+
+  std::string trash() const { return join(root, kTrashDir); }
+  // <root>/<id> or <root>/.trash/<id>.
+  std::string experiment_dir(std::string_view id, bool deleted = false) const {
+    return join(deleted ? trash() : root, id);
+  }
+};
+
+struct RunLocation {
+  std::string dir;            // <root>[/.trash]/<exp>/<run>
+  std::string experiment_id;  // the parent folder's name
+  bool experiment_deleted = false;  // the experiment sits in .trash/
+};
+
+// Finds a run folder by id: active experiments first, then deleted ones, the
+// first match wins (spec §10.4). REQUIRES: run_id passed validate_run_id.
+Result<RunLocation> find_run(Env& env, const Layout& layout, std::string_view run_id);
+
+// Names of the experiment folders directly under `dir` (the root or .trash):
+// directories whose name is a valid experiment id. Others are returned in
+// `skipped` if given.
+Result<std::vector<std::string>> list_experiment_dirs(Env& env, const std::string& dir,
+                                                      std::vector<std::string>* skipped = nullptr);
+
+}  // namespace mlruns::detail

@@ -1,0 +1,27 @@
+// Reading experiment and run meta.yaml files as every MLflow version wrote
+// them (spec §3.2, §4.3): integer or string experiment_id, missing
+// lifecycle_stage/status/run_uuid/run_name, legacy keys. Never throws.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlruns/status.h"
+#include "mlruns/types.h"
+
+namespace mlruns::detail {
+
+// Parses <exp>/meta.yaml. `in_trash` gives the stage when the file has none
+// (MLflow <= 2.2 went by location). Hard errors (kCorruption): empty file,
+// invalid YAML, not a mapping, missing name. Softer problems (a missing
+// time, an odd stage) are appended to `problems` and the field defaulted.
+Result<Experiment> parse_experiment_meta(std::string_view text, bool in_trash,
+                                         std::vector<std::string>* problems = nullptr);
+
+// Parses <exp>/<run>/meta.yaml. Hard errors: empty file, invalid YAML, not a
+// mapping, neither run_id nor run_uuid. Softer problems (missing start_time,
+// status not 1..5, ...) go to `problems` and the field is defaulted.
+Result<RunInfo> parse_run_meta(std::string_view text, std::vector<std::string>* problems = nullptr);
+
+}  // namespace mlruns::detail
