@@ -386,26 +386,35 @@ ActiveRun::ActiveRun(std::shared_ptr<State> state)
 ActiveRun::ActiveRun(ActiveRun&& other) noexcept
     : state_(std::move(other.state_)), uncaught_at_start_(other.uncaught_at_start_) {}
 
+namespace {
+// What leaving the run's scope does: end it FINISHED, or FAILED while an
+// exception that started after the run unwinds. Never throws.
+void end_on_scope_exit(const std::shared_ptr<ActiveRun::State>& state, int uncaught_at_start) noexcept {
+  if (!state || !state->valid) return;
+  RunStatus status = std::uncaught_exceptions() > uncaught_at_start ? RunStatus::kFailed : RunStatus::kFinished;
+  Status s;
+  try {
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      if (state->ended) return;
+      s = state->end_locked(status, std::nullopt);
+    }
+    state->store->note(s);
+  } catch (...) {
+  }
+}
+}  // namespace
+
 ActiveRun& ActiveRun::operator=(ActiveRun&& other) noexcept {
   if (this != &other) {
-    this->~ActiveRun();
+    end_on_scope_exit(state_, uncaught_at_start_);
     state_ = std::move(other.state_);
     uncaught_at_start_ = other.uncaught_at_start_;
   }
   return *this;
 }
 
-ActiveRun::~ActiveRun() {
-  if (!state_ || !state_->valid) return;
-  RunStatus status = std::uncaught_exceptions() > uncaught_at_start_ ? RunStatus::kFailed : RunStatus::kFinished;
-  Status s;
-  {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    if (state_->ended) return;
-    s = state_->end_locked(status, std::nullopt);
-  }
-  state_->store->note(s);  // a destructor never throws
-}
+ActiveRun::~ActiveRun() { end_on_scope_exit(state_, uncaught_at_start_); }
 
 bool ActiveRun::ok() const { return state_ && state_->valid; }
 const std::string& ActiveRun::id() const { return state_ ? state_->info.run_id : empty_string(); }
