@@ -182,7 +182,8 @@ std::shared_ptr<ActiveRun::State> Store::Impl::create_run(const RunOptions& ro, 
   auto staged = new_staging_folder();
   if (!staged) return fail_with(staged.error());
   bool sync = sync_each_flush();
-  Status s = write_file_atomic(*env, join(*staged, kMetaFile), render_run_meta(info), {sync, ""});
+  // Plain writes: the staging folder is invisible to readers until the rename.
+  Status s = write_new_file(*env, join(*staged, kMetaFile), render_run_meta(info), sync);
   for (const char* sub : {"metrics", "params", "artifacts", "tags"})
     if (s.is_ok()) s = env->create_dir(join(*staged, sub));
   std::vector<std::string> tag_keys;
@@ -190,7 +191,7 @@ std::shared_ptr<ActiveRun::State> Store::Impl::create_run(const RunOptions& ro, 
     if (!s.is_ok()) break;
     std::string path = join(join(*staged, "tags"), k);
     if (k.find('/') != std::string::npos) s = env->create_dirs(parent_dir(path));
-    if (s.is_ok()) s = write_file_atomic(*env, path, v, {sync, *staged});
+    if (s.is_ok()) s = write_new_file(*env, path, v, sync);
     tag_keys.push_back(k);
   }
   if (!s.is_ok()) {
