@@ -78,7 +78,8 @@ struct StoreOptions {
   NameRules names = NameRules::kPortable;
   LongValues long_values = LongValues::kReject;
   // Called once per failure in either mode (before throwing in kThrow).
-  // Must not call back into the Store.
+  // Must not call back into the Store. May run on mlruns' background flush
+  // thread; not called for failures while ending runs at process exit.
   std::function<void(const Status&)> on_error;
 };
 
