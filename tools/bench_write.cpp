@@ -108,7 +108,7 @@ std::string loadavg() {
 }
 
 int main(int argc, char** argv) {
-  fs::path dir = fs::temp_directory_path() / ("mlruns-bench-" + std::to_string(::getpid()));
+  fs::path dir = fs::temp_directory_path() / ("mlruns-bench-write-" + std::to_string(::getpid()));
   int reps = 5;
   int runs = 2000;
   long buffered = 10'000'000, through = 500'000;
