@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -25,6 +24,7 @@
 #include "mlruns/env.h"
 #include "mlruns/key.h"
 #include "reader_impl.h"
+#include "tracking_uri.h"
 
 namespace mlruns {
 namespace detail {
@@ -74,36 +74,6 @@ const char* type_name(FileType t) {
     case FileType::kMissing: return "missing";
     default: return "a special file";
   }
-}
-
-// Tracking-URI resolution until src/tracking_uri.h lands from the writer
-// branch: an explicit path or file: URI, then MLFLOW_TRACKING_URI, then
-// ./mlruns; other schemes (servers, databases) are refused.
-Result<std::string> resolve_root(std::string_view uri) {
-  std::string u(uri);
-  if (u.empty()) {
-    const char* env = std::getenv("MLFLOW_TRACKING_URI");
-    if (env && *env) u = env;
-  }
-  if (u.empty()) u = "mlruns";
-  if (u.substr(0, 5) == "file:") {
-    auto p = file_uri_to_path(u);
-    if (!p) return fail(Status::invalid_argument("tracking URI '" + u + "'", "not a local file: URI"));
-    return *p;
-  }
-  std::size_t colon = u.find(':');
-  if (colon != std::string::npos && colon > 1) {
-    bool scheme = true;
-    for (std::size_t i = 0; i < colon; ++i) {
-      char c = u[i];
-      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))))
-        scheme = false;
-    }
-    if (scheme)
-      return fail(Status::not_supported("tracking URI '" + u + "'",
-                                        "only local paths and file: URIs name an mlruns tree (spec §12.1)"));
-  }
-  return u;
 }
 
 }  // namespace
@@ -453,10 +423,10 @@ struct Reader::Impl : detail::ReaderContext {};
 Reader::Reader(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Reader> Reader::open(std::string_view tracking_uri, ReaderOptions options) {
-  auto root = detail::resolve_root(tracking_uri);
-  if (!root) return fail(root.error());
   auto impl = std::make_shared<Impl>();
   impl->env = options.env ? options.env : Env::posix();
+  auto root = detail::resolve_tracking_root(tracking_uri, impl->env);
+  if (!root) return fail(root.error());
   options.env = impl->env;
   if (options.threads == 0) options.threads = std::max(1u, std::thread::hardware_concurrency());
   impl->options = std::move(options);
