@@ -50,21 +50,7 @@ bool is_stray_name(std::string_view name) {
   return false;
 }
 
-std::string quoted(std::string_view s) {
-  std::string out = "'";
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      static const char* kHex = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '\'';
-  return out;
-}
+std::string quoted(std::string_view s) { return "'" + escape_control(s) + "'"; }
 
 const char* type_name(FileType t) {
   switch (t) {
@@ -78,10 +64,27 @@ const char* type_name(FileType t) {
 
 }  // namespace
 
+std::string escape_control(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 void ReaderContext::warn(std::string path, std::string message) const {
   if (!options.on_warning) return;
+  Warning w{escape_control(path), escape_control(message)};
   std::lock_guard<std::mutex> lock(*warn_mu);
-  options.on_warning(Warning{std::move(path), std::move(message)});
+  options.on_warning(w);
 }
 
 FileType ReaderContext::lstat_type(const std::string& path) const {

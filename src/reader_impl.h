@@ -17,6 +17,10 @@
 
 namespace mlruns::detail {
 
+// `s` with control bytes (and DEL) written as \xNN, so that a hostile file
+// name cannot drive the terminal a warning is printed on.
+std::string escape_control(std::string_view s);
+
 struct ReaderContext {
   Env* env = nullptr;
   Layout layout;
