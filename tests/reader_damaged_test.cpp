@@ -404,6 +404,21 @@ TEST_CASE("symlinks that leave the tree are never followed", "[reader][hostile]"
   fs::remove_all(t.run(kRunB) / "artifacts");
 }
 
+TEST_CASE("a .trash that is a symlink is not entered", "[reader][hostile]") {
+  Tree t;
+  fs::path outside = t.tmp.path() / "elsewhere";
+  write_file(outside / "700" / "meta.yaml", exp_meta("700", "foreign"));
+  write_file(outside / "700" / (kRunB.substr(0, 31) + "f") / "meta.yaml", run_meta("700", kRunB.substr(0, 31) + "f"));
+  fs::create_directory_symlink(outside, t.root / ".trash");
+  Reader reader = t.open();
+  auto deleted = reader.experiments(ViewType::kDeletedOnly);
+  REQUIRE(deleted);
+  CHECK(deleted->empty());
+  CHECK(t.warnings.has(".trash", "symbolic link"));
+  CHECK_FALSE(reader.experiment("700"));
+  CHECK_FALSE(reader.run(kRunB.substr(0, 31) + "f"));
+}
+
 TEST_CASE("an artifacts folder that is a symlink is refused", "[reader][hostile]") {
   Tree t;
   fs::remove_all(t.run(kRunA) / "artifacts");
