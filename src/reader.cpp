@@ -529,6 +529,8 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
     auto entries = impl_->env->list_dir(dir);
     if (!entries) return fail(entries.error());
     exp_dirs.emplace_back(dir, id);
+    // Sorted by folder name: the same tree gives the same order every time.
+    std::sort(entries->begin(), entries->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
     for (const DirEntry& e : *entries) {
       if (e.type == FileType::kRegular) continue;  // meta.yaml, stray files: not runs
       if (detail::is_reserved_experiment_folder(e.name)) continue;
