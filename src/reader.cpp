@@ -182,7 +182,7 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
   bool found = latest_metric_point(*text, p, problems);
   warn_metric_problems(ctx, path, problems);
   if (!found) return false;
-  out = Metric{key, p.value, p.timestamp, p.step};
+  out = to_metric(key, p);
   return true;
 }
 
