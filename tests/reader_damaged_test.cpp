@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include <sys/stat.h>
+
 #include "reader_test_util.h"
 
 using namespace mlruns;
@@ -426,6 +428,23 @@ TEST_CASE("an artifacts folder that is a symlink is refused", "[reader][hostile]
   auto r = t.open().list_artifacts(kRunA);
   REQUIRE_FALSE(r);
   CHECK(r.error().message().find("symbolic link") != std::string::npos);
+}
+
+TEST_CASE("a FIFO in place of meta.yaml or a metric file does not hang the reader", "[reader][hostile]") {
+  Tree t;
+  fs::remove(t.run(kRunA) / "meta.yaml");
+  REQUIRE(::mkfifo((t.run(kRunA) / "meta.yaml").c_str(), 0600) == 0);
+  REQUIRE(::mkfifo((t.run(kRunB) / "metrics" / "fifo").c_str(), 0600) == 0);
+  RunFields f;
+  f.metrics = {"fifo", "loss"};
+  f.all_metrics = false;
+  auto runs = t.runs(ViewType::kActiveOnly, f);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].metrics.size() == 1);
+  CHECK(t.warnings.has(kRunA + "/meta.yaml", "not a regular file"));
+  CHECK(t.warnings.has("metrics/fifo", "not a regular file"));
+  auto all = t.runs();
+  CHECK(all.size() == 1);
 }
 
 TEST_CASE("files above max_file_bytes are skipped with a warning", "[reader][hostile]") {
