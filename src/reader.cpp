@@ -174,6 +174,9 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
   auto text = ctx.read_file(path);
   if (!text) {
     if (missing_ok && text.error().code() == Code::kNotFound) return false;
+    // A requested key that names a folder (asked for "val", the tree has
+    // "val/acc") is simply not a metric.
+    if (missing_ok && ctx.lstat_type(path) == FileType::kDirectory) return false;
     ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(text.error(), path));
     return false;
   }

@@ -472,7 +472,8 @@ TEST_CASE("runs() reads only the requested parts", "[reader]") {
   write_file(t.run(kRunA) / "meta.yaml", meta);
   RunFields f;
   f.params = f.tags = f.all_metrics = false;
-  f.metrics = {"acc", "missing", "../escape"};
+  write_file(t.run(kRunA) / "metrics" / "val" / "acc", "1 0.7 0\n");
+  f.metrics = {"acc", "missing", "../escape", "val"};
   auto runs = t.runs(ViewType::kActiveOnly, f);
   REQUIRE(runs.size() == 2);
   CHECK(runs[0].params.empty());
@@ -482,6 +483,7 @@ TEST_CASE("runs() reads only the requested parts", "[reader]") {
   CHECK(runs[0].info.run_name == "name-" + kRunA);  // the tag fallback still works
   CHECK(runs[1].metrics.empty());
   CHECK_FALSE(t.warnings.has("broken"));  // never opened
+  CHECK(t.warnings.list.empty());          // "val" is a folder: not a metric, no warning
   auto info = t.runs(ViewType::kActiveOnly, RunFields::info_only());
   CHECK(info[0].metrics.empty());
 }
