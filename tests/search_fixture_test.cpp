@@ -4,12 +4,15 @@
 
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "mlruns/env.h"
 #include "mlruns/rank.h"
 #include "mlruns/reader.h"
 #include "mlruns/search.h"
@@ -213,4 +216,79 @@ TEST_CASE("rank_runs on a real tree: FINISHED runs only by default, by latest va
   REQUIRE(none);
   CHECK(none->runs.empty());
   CHECK(none->without_value == none->considered);
+}
+
+namespace {
+
+// Records every file the Reader reads.
+class RecordingEnv : public EnvWrapper {
+ public:
+  RecordingEnv() : EnvWrapper(Env::posix()) {}
+  Result<std::string> read_file(const std::string& path, std::uint64_t max_bytes, bool no_follow) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      paths_.push_back(path);
+    }
+    return EnvWrapper::read_file(path, max_bytes, no_follow);
+  }
+  std::vector<std::string> take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(paths_, {});
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> paths_;
+};
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("search_runs reads only the files the query needs (issue item 7)", "[search][fixture]") {
+  RecordingEnv env;
+  ReaderOptions options;
+  options.env = &env;
+  auto reader = Reader::open(std::string(MLRUNS_FIXTURES_DIR) + "/mlflow-3.8/mlruns", options);
+  REQUIRE(reader);
+  SearchQuery q;
+  q.experiment_ids = {"763558276457519285"};
+  q.order_by = {"metrics.episode_reward_mean DESC"};
+  q.fields = RunFields::info_only();
+  env.take();
+  REQUIRE(search_runs(*reader, q));
+  std::vector<std::string> read = env.take();
+  std::size_t metric_files = 0;
+  for (const std::string& p : read) {
+    INFO(p);
+    CHECK_FALSE(contains(p, "/params/"));
+    if (contains(p, "/tags/")) CHECK(contains(p, "/tags/mlflow.runName"));  // run name fallback only
+    if (contains(p, "/metrics/")) {
+      CHECK(contains(p, "/metrics/episode_reward_mean"));
+      ++metric_files;
+    }
+  }
+  CHECK(metric_files >= 8);
+
+  // A params filter reads params; a small page with every field reads the
+  // other metric files for the page's runs only.
+  q.filter = "params.lr = '0.001'";
+  q.fields = RunFields::everything();
+  q.max_results = 1;
+  auto page = search_runs(*reader, q);
+  REQUIRE(page);
+  REQUIRE(page->runs.size() == 1);
+  read = env.take();
+  std::set<std::string> runs_with_other_metrics;
+  bool read_params = false;
+  for (const std::string& p : read) {
+    if (contains(p, "/params/")) read_params = true;
+    if (contains(p, "/metrics/") && !contains(p, "/metrics/episode_reward_mean")) {
+      std::string dir = p.substr(0, p.find("/metrics/"));
+      runs_with_other_metrics.insert(dir.substr(dir.rfind('/') + 1));
+    }
+  }
+  CHECK(read_params);
+  CHECK(runs_with_other_metrics.size() <= 1);
+  if (!runs_with_other_metrics.empty()) CHECK(*runs_with_other_metrics.begin() == page->runs[0].info.run_id);
 }
