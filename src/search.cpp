@@ -75,7 +75,8 @@ Status load_page_fields(const Reader& reader, const SearchQuery& query, const Ru
     }
     return Status::ok();
   }
-  detail::parallel_for(page.size(), detail::worker_count(page.size()), [&](std::size_t i) {
+  unsigned workers = std::min<unsigned>(detail::worker_count(page.size()), std::max(1u, reader.options().threads));
+  detail::parallel_for(page.size(), workers, [&](std::size_t i) {
     // A run removed since the listing keeps what was read of it.
     auto full = reader.run(page[i].info.run_id);
     if (full && full->info.experiment_id == page[i].info.experiment_id)
