@@ -348,3 +348,48 @@ TEST_CASE("search_runs gives the runs and order of MLflow 3.8's REST runs/search
     }
   }
 }
+
+TEST_CASE("view DELETED_ONLY and ALL select runs by lifecycle_stage (spec §10.2)", "[search][fixture]") {
+  json expected = load_expected("mlflow-3.8");
+  Reader reader = open_fixture("mlflow-3.8");
+  const std::string exp = "763558276457519285";
+  for (ViewType view : {ViewType::kActiveOnly, ViewType::kDeletedOnly, ViewType::kAll}) {
+    std::set<std::string> want;
+    for (const json& r : expected["runs"]) {
+      if (r["experiment_id"] != exp) continue;
+      bool deleted = r["lifecycle_stage"] == "deleted";
+      if (view == ViewType::kAll || (view == ViewType::kDeletedOnly) == deleted) want.insert(r["run_id"].get<std::string>());
+    }
+    SearchQuery q;
+    q.experiment_ids = {exp};
+    q.view = view;
+    q.fields = RunFields::info_only();
+    auto page = search_runs(reader, q);
+    REQUIRE(page);
+    std::vector<std::string> got = ids(page->runs);
+    CHECK(std::set<std::string>(got.begin(), got.end()) == want);
+    // Base order: start_time DESC, then run_id ASC.
+    for (std::size_t i = 1; i < page->runs.size(); ++i) {
+      const RunInfo& a = page->runs[i - 1].info;
+      const RunInfo& b = page->runs[i].info;
+      CHECK((a.start_time > b.start_time || (a.start_time == b.start_time && a.run_id < b.run_id)));
+    }
+    // lifecycle_stage is also filterable (an mlruns extension).
+    q.view = ViewType::kAll;
+    q.filter = view == ViewType::kDeletedOnly ? "attributes.lifecycle_stage = 'deleted'"
+                                              : "attributes.lifecycle_stage != 'deleted'";
+    if (view != ViewType::kAll) {
+      page = search_runs(reader, q);
+      REQUIRE(page);
+      got = ids(page->runs);
+      CHECK(std::set<std::string>(got.begin(), got.end()) == want);
+    }
+  }
+  // A datasets clause is accepted but matches nothing: runs carry no inputs here.
+  SearchQuery q;
+  q.experiment_ids = {exp};
+  q.filter = "datasets.name LIKE '%'";
+  auto page = search_runs(reader, q);
+  REQUIRE(page);
+  CHECK(page->runs.empty());
+}
