@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "file_uri.h"
@@ -173,6 +174,9 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
   auto text = ctx.read_file(path);
   if (!text) {
     if (missing_ok && text.error().code() == Code::kNotFound) return false;
+    // A requested key that names a folder (asked for "val", the tree has
+    // "val/acc") is simply not a metric.
+    if (missing_ok && ctx.lstat_type(path) == FileType::kDirectory) return false;
     ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(text.error(), path));
     return false;
   }
@@ -181,7 +185,7 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
   bool found = latest_metric_point(*text, p, problems);
   warn_metric_problems(ctx, path, problems);
   if (!found) return false;
-  out = Metric{key, p.value, p.timestamp, p.step};
+  out = to_metric(key, p);
   return true;
 }
 
@@ -376,9 +380,19 @@ Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, c
   return std::optional<Run>(std::move(run));
 }
 
+// .trash is entered only if it is a real folder: a symlink could lead anywhere.
+bool ReaderContext::trash_usable(bool report) const {
+  FileType t = lstat_type(layout.trash());
+  if (t == FileType::kDirectory) return true;
+  if (report && t != FileType::kMissing)
+    warn(layout.trash(), std::string("is ") + type_name(t) + ", not a folder; deleted experiments not read");
+  return false;
+}
+
 // <root>/<id> if it is an experiment folder, else <root>/.trash/<id>.
 std::optional<std::pair<std::string, bool>> ReaderContext::experiment_location(std::string_view id) const {
   for (bool deleted : {false, true}) {
+    if (deleted && !trash_usable(false)) break;
     std::string base = deleted ? layout.trash() : layout.root;
     std::string dir = join(base, id);
     FileType t = lstat_type(dir);
@@ -391,6 +405,7 @@ std::optional<std::pair<std::string, bool>> ReaderContext::experiment_location(s
 Result<std::string> ReaderContext::find_run_dir(std::string_view run_id, std::string* exp_id) const {
   if (Status s = validate_run_id(run_id); !s) return fail(s);
   for (bool deleted : {false, true}) {
+    if (deleted && !trash_usable(false)) break;
     std::string base = deleted ? layout.trash() : layout.root;
     for (const std::string& exp : experiment_dirs_quiet(base)) {
       std::string dir = join(join(base, exp), run_id);
@@ -454,6 +469,7 @@ Result<std::vector<Experiment>> Reader::experiments(ViewType view) const {
   for (bool deleted : {false, true}) {
     if (deleted && view == ViewType::kActiveOnly) continue;
     if (!deleted && view == ViewType::kDeletedOnly) continue;
+    if (deleted && !impl_->trash_usable(true)) continue;
     std::string base = deleted ? impl_->layout.trash() : impl_->layout.root;
     for (const std::string& id : impl_->experiment_dirs(base))
       if (auto e = impl_->load_experiment(base, id, deleted)) out.push_back(std::move(*e));
@@ -516,6 +532,8 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
     auto entries = impl_->env->list_dir(dir);
     if (!entries) return fail(entries.error());
     exp_dirs.emplace_back(dir, id);
+    // Sorted by folder name: the same tree gives the same order every time.
+    std::sort(entries->begin(), entries->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
     for (const DirEntry& e : *entries) {
       if (e.type == FileType::kRegular) continue;  // meta.yaml, stray files: not runs
       if (detail::is_reserved_experiment_folder(e.name)) continue;
@@ -565,7 +583,13 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
     };
     std::vector<std::thread> pool;
     pool.reserve(threads - 1);
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    for (std::size_t t = 1; t < threads; ++t) {
+      try {
+        pool.emplace_back(worker);
+      } catch (const std::system_error&) {
+        break;  // fewer workers; the calling thread still covers every run
+      }
+    }
     worker();
     for (std::thread& t : pool) t.join();
   }

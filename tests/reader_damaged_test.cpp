@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include <sys/stat.h>
+
 #include "reader_test_util.h"
 
 using namespace mlruns;
@@ -404,6 +406,21 @@ TEST_CASE("symlinks that leave the tree are never followed", "[reader][hostile]"
   fs::remove_all(t.run(kRunB) / "artifacts");
 }
 
+TEST_CASE("a .trash that is a symlink is not entered", "[reader][hostile]") {
+  Tree t;
+  fs::path outside = t.tmp.path() / "elsewhere";
+  write_file(outside / "700" / "meta.yaml", exp_meta("700", "foreign"));
+  write_file(outside / "700" / (kRunB.substr(0, 31) + "f") / "meta.yaml", run_meta("700", kRunB.substr(0, 31) + "f"));
+  fs::create_directory_symlink(outside, t.root / ".trash");
+  Reader reader = t.open();
+  auto deleted = reader.experiments(ViewType::kDeletedOnly);
+  REQUIRE(deleted);
+  CHECK(deleted->empty());
+  CHECK(t.warnings.has(".trash", "symbolic link"));
+  CHECK_FALSE(reader.experiment("700"));
+  CHECK_FALSE(reader.run(kRunB.substr(0, 31) + "f"));
+}
+
 TEST_CASE("an artifacts folder that is a symlink is refused", "[reader][hostile]") {
   Tree t;
   fs::remove_all(t.run(kRunA) / "artifacts");
@@ -411,6 +428,23 @@ TEST_CASE("an artifacts folder that is a symlink is refused", "[reader][hostile]
   auto r = t.open().list_artifacts(kRunA);
   REQUIRE_FALSE(r);
   CHECK(r.error().message().find("symbolic link") != std::string::npos);
+}
+
+TEST_CASE("a FIFO in place of meta.yaml or a metric file does not hang the reader", "[reader][hostile]") {
+  Tree t;
+  fs::remove(t.run(kRunA) / "meta.yaml");
+  REQUIRE(::mkfifo((t.run(kRunA) / "meta.yaml").c_str(), 0600) == 0);
+  REQUIRE(::mkfifo((t.run(kRunB) / "metrics" / "fifo").c_str(), 0600) == 0);
+  RunFields f;
+  f.metrics = {"fifo", "loss"};
+  f.all_metrics = false;
+  auto runs = t.runs(ViewType::kActiveOnly, f);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].metrics.size() == 1);
+  CHECK(t.warnings.has(kRunA + "/meta.yaml", "not a regular file"));
+  CHECK(t.warnings.has("metrics/fifo", "not a regular file"));
+  auto all = t.runs();
+  CHECK(all.size() == 1);
 }
 
 TEST_CASE("files above max_file_bytes are skipped with a warning", "[reader][hostile]") {
@@ -438,7 +472,8 @@ TEST_CASE("runs() reads only the requested parts", "[reader]") {
   write_file(t.run(kRunA) / "meta.yaml", meta);
   RunFields f;
   f.params = f.tags = f.all_metrics = false;
-  f.metrics = {"acc", "missing", "../escape"};
+  write_file(t.run(kRunA) / "metrics" / "val" / "acc", "1 0.7 0\n");
+  f.metrics = {"acc", "missing", "../escape", "val"};
   auto runs = t.runs(ViewType::kActiveOnly, f);
   REQUIRE(runs.size() == 2);
   CHECK(runs[0].params.empty());
@@ -448,6 +483,7 @@ TEST_CASE("runs() reads only the requested parts", "[reader]") {
   CHECK(runs[0].info.run_name == "name-" + kRunA);  // the tag fallback still works
   CHECK(runs[1].metrics.empty());
   CHECK_FALSE(t.warnings.has("broken"));  // never opened
+  CHECK(t.warnings.list.empty());          // "val" is a folder: not a metric, no warning
   auto info = t.runs(ViewType::kActiveOnly, RunFields::info_only());
   CHECK(info[0].metrics.empty());
 }
