@@ -141,8 +141,15 @@ json normalize_run(json run) {
   for (const char* part : {"metrics", "params", "tags"}) {
     if (run["data"].contains(part)) sort_by_key(run["data"][part]);
   }
-  // Dataset inputs are not read by mlruns (rest_json.h).
+  // Dataset inputs, and the dataset a metric was logged against (MLflow 3),
+  // are not read by mlruns (rest_json.h).
   run.erase("inputs");
+  if (run["data"].contains("metrics")) {
+    for (json& m : run["data"]["metrics"]) {
+      m.erase("dataset_name");
+      m.erase("dataset_digest");
+    }
+  }
   return run;
 }
 
@@ -468,6 +475,13 @@ TEST_CASE("cli: runs --json is MLflow's runs/search response (all, ordered, filt
     json got = json::parse(r.out);
     json want = rest_fixture(q.fixture);
     CHECK_FALSE(got.contains("next_page_token"));
+    // MLflow's server leaves out the runs of a deleted experiment even with
+    // run_view_type ALL; mlruns --view all shows them (docs/cli.md).
+    json kept = json::array();
+    for (const json& run : got["runs"]) {
+      if (run["info"]["experiment_id"] != "702085803536168059") kept.push_back(run);
+    }
+    got["runs"] = kept;
     REQUIRE(got["runs"].size() == want["runs"].size());
     for (std::size_t i = 0; i < want["runs"].size(); ++i) {
       INFO(want["runs"][i]["info"]["run_name"]);
