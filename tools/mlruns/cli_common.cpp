@@ -225,41 +225,41 @@ std::string fit_cell(std::string_view text, std::size_t width) {
 
 std::size_t print_table(std::ostream& out, const Table& table, std::size_t width) {
   constexpr std::size_t kGap = 2;
-  constexpr std::size_t kMaxNatural = 60;  // a long tag never makes a column wider than this
-  constexpr std::size_t kMinShrunk = 8;
+  constexpr std::size_t kMaxNatural = 40;  // on a terminal, a long tag never takes a whole line
+  constexpr std::size_t kMinShrunk = 10;
   const std::size_t ncols = table.header.size();
   if (ncols == 0) return 0;
 
-  std::vector<std::size_t> natural(ncols, 0);
+  std::vector<std::size_t> w(ncols, 0);
   for (std::size_t c = 0; c < ncols; ++c) {
-    natural[c] = display_width(table.header[c]);
+    w[c] = display_width(table.header[c]);
     for (const auto& row : table.rows) {
-      if (c < row.size()) natural[c] = std::max(natural[c], display_width(row[c]));
+      if (c < row.size()) w[c] = std::max(w[c], display_width(row[c]));
     }
-    natural[c] = std::min(natural[c], kMaxNatural);
   }
 
-  std::vector<std::size_t> w = natural;
   std::size_t shown = ncols;
   if (width > 0) {
-    // The first column (a run id, a name) is what the user copies: never cut it.
-    auto min_width = [&](std::size_t c) { return c == 0 ? natural[0] : std::min(natural[c], kMinShrunk); };
-    auto total = [&](std::size_t n, const std::vector<std::size_t>& ws) {
-      std::size_t t = 0;
-      for (std::size_t c = 0; c < n; ++c) t += ws[c];
-      return t + kGap * (n - 1);
-    };
-    std::vector<std::size_t> mins(ncols);
-    for (std::size_t c = 0; c < ncols; ++c) mins[c] = min_width(c);
-    while (shown > 1 && total(shown, mins) > width) --shown;
-    // Shrink the widest column one step at a time until the row fits.
-    while (total(shown, w) > width) {
-      std::size_t widest = shown;
-      for (std::size_t c = 0; c < shown; ++c) {
-        if (w[c] > mins[c] && (widest == shown || w[c] > w[widest])) widest = c;
+    // Columns come in order of importance: keep the leftmost ones whole and
+    // leave out those on the right that do not fit, rather than cutting
+    // every column down to an unreadable stub. The first column (the id a
+    // user copies) is never cut.
+    std::size_t used = 0;
+    shown = 0;
+    for (std::size_t c = 0; c < ncols; ++c) {
+      if (c > 0) w[c] = std::min(w[c], kMaxNatural);
+      const std::size_t gap = c == 0 ? 0 : kGap;
+      if (c == 0 || used + gap + w[c] <= width) {
+        used += gap + w[c];
+        ++shown;
+        continue;
       }
-      if (widest == shown) break;
-      --w[widest];
+      // The first column that does not fit whole is shown cut, if enough is left.
+      if (used + gap + std::min(w[c], kMinShrunk) <= width) {
+        w[c] = width - used - gap;
+        ++shown;
+      }
+      break;
     }
   }
 
