@@ -51,7 +51,7 @@ std::optional<Metric> point_at_step(const std::vector<Metric>& history, std::int
 }
 
 Ranking rank_loaded(std::vector<Run> runs, const RankQuery& query, const std::string& key,
-                    const std::vector<Clause>& filter, const HistoryFn& history) {
+                    const std::vector<Clause>& filter, const HistoryFn& history, unsigned threads) {
   Ranking ranking;
   runs.erase(std::remove_if(runs.begin(), runs.end(),
                             [&](const Run& r) {
@@ -69,7 +69,9 @@ Ranking rank_loaded(std::vector<Run> runs, const RankQuery& query, const std::st
     }
   } else {
     // One history file per run; the Reader is thread-safe, so read in parallel.
-    parallel_for(runs.size(), worker_count(runs.size()), [&](std::size_t i) {
+    unsigned workers = worker_count(runs.size());
+    if (threads > 0) workers = std::min<unsigned>(workers, threads);
+    parallel_for(runs.size(), workers, [&](std::size_t i) {
       auto h = history(runs[i]);
       if (!h) return;  // unreadable: counted as without value
       points[i] = query.by == RankBy::kBest ? best_point(*h, query.ascending) : point_at_step(*h, query.step);

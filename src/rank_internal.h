@@ -27,8 +27,9 @@ std::optional<Metric> point_at_step(const std::vector<Metric>& history, std::int
 using HistoryFn = std::function<Result<std::vector<Metric>>(const Run&)>;
 
 // Everything after loading: status and filter, the value of each run, the
-// order (value, then start_time DESC, then run_id ASC).
+// order (value, then start_time DESC, then run_id ASC). Histories are read on
+// up to `threads` threads (0: one per core).
 Ranking rank_loaded(std::vector<Run> runs, const RankQuery& query, const std::string& key,
-                    const std::vector<Clause>& filter, const HistoryFn& history);
+                    const std::vector<Clause>& filter, const HistoryFn& history, unsigned threads = 0);
 
 }  // namespace mlruns::detail

@@ -22,7 +22,7 @@ Result<Ranking> rank_runs(const Reader& reader, const RankQuery& query) {
   if (!runs) return fail(runs.error());
 
   auto history = [&](const Run& run) { return reader.metric_history(run.info.run_id, *key); };
-  return detail::rank_loaded(std::move(*runs), query, *key, *clauses, history);
+  return detail::rank_loaded(std::move(*runs), query, *key, *clauses, history, reader.options().threads);
 }
 
 }  // namespace mlruns

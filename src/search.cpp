@@ -58,12 +58,13 @@ void merge_fields(Run& dst, Run&& full, const RunFields& want) {
 
 std::string run_key(const RunInfo& info) { return info.experiment_id + '/' + info.run_id; }
 
-// Fills in query.fields for the runs of the page. When the page is a large
-// part of what was listed, one more listing pass is cheaper than looking
-// each run up; otherwise the page's runs are loaded one by one, in parallel.
+// Fills in query.fields for the runs of the page. When the page holds nearly
+// every run listed (90% or more), one more listing pass costs about the same
+// as finding each run again and reads no run twice over; otherwise the page's
+// runs are loaded one by one, in parallel, and runs off the page are not read.
 Status load_page_fields(const Reader& reader, const SearchQuery& query, const RunFields& needed,
                         std::size_t listed, std::vector<Run>& page) {
-  if (page.size() * 2 >= listed) {
+  if (page.size() * 10 >= listed * 9) {
     auto all = reader.runs(query.experiment_ids, query.view, union_of(needed, query.fields));
     if (!all) return all.error();
     std::unordered_map<std::string, Run*> by_key;
@@ -75,7 +76,8 @@ Status load_page_fields(const Reader& reader, const SearchQuery& query, const Ru
     }
     return Status::ok();
   }
-  detail::parallel_for(page.size(), detail::worker_count(page.size()), [&](std::size_t i) {
+  unsigned workers = std::min<unsigned>(detail::worker_count(page.size()), std::max(1u, reader.options().threads));
+  detail::parallel_for(page.size(), workers, [&](std::size_t i) {
     // A run removed since the listing keeps what was read of it.
     auto full = reader.run(page[i].info.run_id);
     if (full && full->info.experiment_id == page[i].info.experiment_id)

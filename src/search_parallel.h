@@ -12,7 +12,7 @@
 
 namespace mlruns::detail {
 
-// Threads to use for `n` independent items: the number of cores, at most n.
+// Threads to use for `n` independent items: one per core, at most n.
 inline unsigned worker_count(std::size_t n) {
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   return static_cast<unsigned>(std::min<std::size_t>(cores, std::max<std::size_t>(n, 1)));
