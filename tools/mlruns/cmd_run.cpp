@@ -61,7 +61,9 @@ struct RunEndOptions {
 };
 
 int run_run_end(const RunEndOptions& opt) {
-  const std::optional<RunStatus> status = parse_run_status(opt.status);
+  std::string name = opt.status;
+  for (char& c : name) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);  // --status failed
+  const std::optional<RunStatus> status = parse_run_status(name);
   if (!status || *status == RunStatus::kRunning || *status == RunStatus::kScheduled) {
     check(Status::invalid_argument("--status '" + opt.status + "'", "must be FINISHED, FAILED or KILLED"));
   }
