@@ -3,6 +3,7 @@
 #pragma once
 
 #include <signal.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -121,7 +122,7 @@ struct Child {
 
 inline Child spawn_piped(const std::vector<std::string>& args) {
   int fds[2];
-  if (::pipe(fds) < 0) return {};
+  if (::pipe2(fds, O_CLOEXEC) < 0) return {};  // no other child inherits them
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
