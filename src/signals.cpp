@@ -75,7 +75,6 @@ extern "C" void mlruns_signal_handler(int sig, siginfo_t* info, void* context) {
     errno = saved_errno;
     return;
   }
-  g_last_signal.store(sig);
   bool warning = sig == g_warning_signal.load();
   if (!warning && g_stopping.exchange(true)) {
     // A second stop signal while we flush: the user insists, stop now.
@@ -112,6 +111,7 @@ bool run_hooks_bounded(detail::StopRequest request, std::chrono::milliseconds ti
 
 void stop_and_pass_on(int sig, const SignalOptions& options) {
   run_hooks_bounded({detail::StopAction::kEndKilled, sig, now_ms()}, options.timeout);
+  g_last_signal.store(sig);
   if (options.on_signal) options.on_signal(sig);
   // Put the previous disposition back and deliver the signal again: the
   // default action kills the process as if we had never been there.
@@ -138,6 +138,7 @@ void watch(int read_fd, SignalOptions options) {
                         ? detail::StopAction::kEndKilled
                         : detail::StopAction::kWarn;
       run_hooks_bounded({action, sig, now_ms()}, options.timeout);
+      g_last_signal.store(sig);  // only now: a loop that stops on it finds the flush done
       if (options.on_signal) options.on_signal(sig);
     } else {
       stop_and_pass_on(sig, options);

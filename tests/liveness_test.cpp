@@ -9,6 +9,8 @@
 
 #include "mlruns/env.h"
 #include "mlruns/liveness.h"
+#include "mlruns/reader.h"
+#include "mlruns/store.h"
 #include "resil_util.h"
 
 using namespace mlruns;
@@ -71,4 +73,39 @@ TEST_CASE("last_sign_of_life is the newest mtime of meta.yaml and metric files",
   CHECK(*t2 > 1700000100000);
 
   CHECK(last_sign_of_life(*Env::posix(), dir.path() + "/nope").error().code() == Code::kNotFound);
+}
+
+TEST_CASE("A running run's meta.yaml mtime is its heartbeat; an ended run's stays still",
+          "[liveness][store]") {
+  TempDir dir;
+  std::string root = dir.path() + "/mlruns";
+  auto store = Store::open({.tracking_uri = root, .heartbeat = std::chrono::milliseconds(20)});
+  ActiveRun run = store.start_run();
+  std::string run_dir = root + "/0/" + run.id();
+  std::string meta = run_dir + "/meta.yaml";
+  struct timespec old[2] = {{1600000000, 0}, {1600000000, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, meta.c_str(), old, 0) == 0);
+  // Wait (bounded) for the background thread's touch.
+  std::int64_t mtime = 0;
+  for (int i = 0; i < 500; ++i) {
+    mtime = Env::posix()->stat(meta, false)->mtime_ms;
+    if (mtime > 1600000000000) break;
+    ::usleep(10000);
+  }
+  CHECK(mtime > 1600000000000);
+  auto life = last_sign_of_life(*Env::posix(), run_dir);
+  REQUIRE(life.has_value());
+  CHECK(*life >= mtime);
+
+  auto r = store.start_run();  // the tags that reap reads
+  REQUIRE(run.end().is_ok());
+  REQUIRE(r.end().is_ok());
+  auto reader = Reader::open(root);
+  REQUIRE(reader.has_value());
+  auto info = reader->run(run.id());
+  REQUIRE(info.has_value());
+  CHECK(info->tags.at(kTagHost) == current_host());
+  CHECK(info->tags.at(kTagPid) == std::to_string(::getpid()));
+  CHECK(info->tags.at(kTagPidStart) == process_start_token());
+  CHECK(process_state(info->tags) == ProcessState::kAlive);
 }

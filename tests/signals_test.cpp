@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "mlruns/env.h"
+#include "mlruns/liveness.h"
+#include "mlruns/reader.h"
 #include "mlruns/signals.h"
 #include "resil_util.h"
 
@@ -103,6 +106,130 @@ TEST_CASE("A second stop signal during a hung flush stops the process at once", 
   REQUIRE(WIFSIGNALED(status));
   CHECK(WTERMSIG(status) == SIGINT);
   CHECK(c.lines() == std::vector<std::string>{hook_line(2, SIGINT)});
+}
+
+namespace {
+
+// A child running a Store with our handlers; its run id is on stdout.
+struct StoreChild {
+  TempDir dir;
+  std::string root = dir.path() + "/mlruns";
+  Child child;
+  std::string run_id;
+  explicit StoreChild(const std::string& mode, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {MLRUNS_STRESS_PATH, mode, root};
+    args.insert(args.end(), extra.begin(), extra.end());
+    child = spawn_piped(args);
+    REQUIRE(child.pid > 0);
+    run_id = child.read_line();
+    REQUIRE(run_id.size() == 32);
+  }
+  mlruns::Run run() {
+    auto reader = mlruns::Reader::open(root);
+    REQUIRE(reader.has_value());
+    auto r = reader->run(run_id);
+    REQUIRE(r.has_value());
+    return *r;
+  }
+  std::size_t points(const std::string& key) {
+    auto reader = mlruns::Reader::open(root);
+    REQUIRE(reader.has_value());
+    auto h = reader->metric_history(run_id, key);
+    REQUIRE(h.has_value());
+    return h->size();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("SIGTERM and SIGINT: buffered points flushed, run KILLED with end_time, death by the signal",
+          "[signals][store]") {
+  for (int sig : {SIGTERM, SIGINT}) {
+    StoreChild c("signal-store");
+    REQUIRE(c.child.read_line() == "ready");
+    std::int64_t before = mlruns::Env::posix()->now_ms();
+    REQUIRE(::kill(c.child.pid, sig) == 0);
+    int status = c.child.wait();
+    INFO("signal " << sig << ": " << describe_status(status));
+    REQUIRE(WIFSIGNALED(status));  // not an abort from a throw in the busy loop
+    CHECK(WTERMSIG(status) == sig);
+    mlruns::Run r = c.run();
+    CHECK(r.info.status == mlruns::RunStatus::kKilled);
+    REQUIRE(r.info.end_time.has_value());
+    CHECK(*r.info.end_time >= before);
+    CHECK(c.points("loss") == 100);  // only the signal's flush wrote them
+  }
+}
+
+TEST_CASE("Early warning (Slurm --signal=USR1@60): flushed and tagged, the job finishes normally",
+          "[signals][store]") {
+  StoreChild c("signal-store", {"--warning", std::to_string(SIGUSR1)});
+  REQUIRE(c.child.read_line() == "ready");
+  REQUIRE(::kill(c.child.pid, SIGUSR1) == 0);
+  int status = c.child.wait();
+  INFO(describe_status(status));
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  mlruns::Run r = c.run();
+  CHECK(r.info.status == mlruns::RunStatus::kFinished);  // ended at exit, after the warning
+  REQUIRE(r.tags.count("mlruns.signal.warning") == 1);
+  CHECK(r.tags.at("mlruns.signal.warning").rfind("SIGUSR1 at ", 0) == 0);
+  CHECK(c.points("loss") == 100);
+}
+
+TEST_CASE("Early warning with kEndRunsKilled ends the run KILLED; later calls are quiet no-ops",
+          "[signals][store]") {
+  StoreChild c("signal-store", {"--warning", std::to_string(SIGUSR1), "--end-on-warning"});
+  REQUIRE(c.child.read_line() == "ready");
+  REQUIRE(::kill(c.child.pid, SIGUSR1) == 0);
+  int status = c.child.wait();
+  INFO(describe_status(status));
+  REQUIRE(WIFEXITED(status));  // the loop kept logging to the ended run without a throw
+  CHECK(WEXITSTATUS(status) == 0);
+  mlruns::Run r = c.run();
+  CHECK(r.info.status == mlruns::RunStatus::kKilled);  // exit did not turn it FINISHED
+  CHECK(r.info.end_time.has_value());
+  CHECK(c.points("loss") == 100);
+}
+
+TEST_CASE("Returning from main with a run open ends it FINISHED with its points", "[signals][exit]") {
+  StoreChild c("exit-normally");
+  int status = c.child.wait();
+  INFO(describe_status(status));
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  mlruns::Run r = c.run();
+  CHECK(r.info.status == mlruns::RunStatus::kFinished);
+  CHECK(r.info.end_time.has_value());
+  CHECK(c.points("loss") == 50);
+}
+
+TEST_CASE("Leaving a run's scope by an exception ends it FAILED", "[signals][exit]") {
+  StoreChild c("throw");
+  int status = c.child.wait();
+  INFO(describe_status(status));
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  mlruns::Run r = c.run();
+  CHECK(r.info.status == mlruns::RunStatus::kFailed);
+  CHECK(r.info.end_time.has_value());
+  CHECK(c.points("loss") == 1);
+}
+
+TEST_CASE("SIGKILL: flushed points survive, buffered ones are lost, the run stays RUNNING",
+          "[signals][store]") {
+  StoreChild c("signal-store");
+  REQUIRE(c.child.read_line() == "ready");
+  REQUIRE(::kill(c.child.pid, SIGKILL) == 0);
+  int status = c.child.wait();
+  REQUIRE(WIFSIGNALED(status));
+  mlruns::Run r = c.run();
+  CHECK(r.info.status == mlruns::RunStatus::kRunning);  // for `mlruns reap`
+  CHECK_FALSE(r.info.end_time.has_value());
+  CHECK(c.points("loss") == 0);  // all were buffered
+  CHECK(r.tags.count(mlruns::kTagPid) == 1);
+  CHECK(r.tags.count(mlruns::kTagPidStart) == 1);
+  CHECK(mlruns::process_state(r.tags) == mlruns::ProcessState::kGone);
 }
 
 #endif  // MLRUNS_STRESS_PATH

@@ -76,8 +76,10 @@ Status install_signal_handlers(const SignalOptions& options = {});
 // Restores the dispositions that were in place before and stops the watcher.
 void uninstall_signal_handlers();
 
-// The last signal our handlers saw (0: none yet). Lets a training loop stop
-// cleanly after the early warning: `if (mlruns::signal_received()) break;`.
+// The last signal our handlers have dealt with (0: none yet). It becomes
+// non-zero once the flush (and tagging or ending) that the signal triggered
+// is done, so a training loop can stop cleanly after the early warning:
+// `if (mlruns::signal_received()) break;`.
 int signal_received();
 
 }  // namespace mlruns
