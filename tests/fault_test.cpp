@@ -112,7 +112,7 @@ TEST_CASE("Metric flushes under every fault: acknowledged lines intact, the rest
       }
       std::string before = read_text(file);
       // Every write on the way to the file fails: open, append, rename of a new file.
-      env.add_rule(rule_for(f, FaultEnv::kAppend | FaultEnv::kOpenWrite | FaultEnv::kRename | FaultEnv::kTruncate * 0,
+      env.add_rule(rule_for(f, FaultEnv::kAppend | FaultEnv::kOpenWrite | FaultEnv::kRename,
                             first_flush ? std::string("/") : std::string("/metrics/")));
       Status s;
       CHECK_NOTHROW([&] {

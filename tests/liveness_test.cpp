@@ -75,7 +75,7 @@ TEST_CASE("last_sign_of_life is the newest mtime of meta.yaml and metric files",
   CHECK(last_sign_of_life(*Env::posix(), dir.path() + "/nope").error().code() == Code::kNotFound);
 }
 
-TEST_CASE("A running run's meta.yaml mtime is its heartbeat; an ended run's stays still",
+TEST_CASE("A running run's meta.yaml mtime is its heartbeat, and its tags say where it lives",
           "[liveness][store]") {
   TempDir dir;
   std::string root = dir.path() + "/mlruns";

@@ -177,7 +177,7 @@ TEST_CASE("Early warning (Slurm --signal=USR1@60): flushed and tagged, the job f
   CHECK(c.points("loss") == 100);
 }
 
-TEST_CASE("Early warning with kEndRunsKilled ends the run KILLED; later calls are quiet no-ops",
+TEST_CASE("Early warning with kEndRunsKilled ends the run KILLED, later calls are quiet no-ops",
           "[signals][store]") {
   StoreChild c("signal-store", {"--warning", std::to_string(SIGUSR1), "--end-on-warning"});
   REQUIRE(c.child.read_line() == "ready");
