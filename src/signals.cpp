@@ -215,6 +215,9 @@ Status install_signal_handlers(const SignalOptions& options) {
       return Status::from_errno("sigaction " + std::to_string(sig), err);
     }
     g_previous[sig] = prev;
+    // A stop signal ignored when we came (nohup, `cmd &` in a script for
+    // SIGINT) stays ignored: catching it would end runs nobody meant to stop.
+    if (sig != options.warning_signal && !(prev.sa_flags & SA_SIGINFO) && prev.sa_handler == SIG_IGN) continue;
     if (::sigaction(sig, &sa, nullptr) < 0) {
       int err = errno;
       uninstall_locked();

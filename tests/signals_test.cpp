@@ -84,6 +84,17 @@ TEST_CASE("A handler installed before ours still runs after the flush", "[signal
         std::vector<std::string>{hook_line(2, SIGTERM), "on_signal 15", "own-handler 15"});
 }
 
+TEST_CASE("A stop signal that was ignored before install stays ignored", "[signals]") {
+  HookChild c({"--ignore-int"});
+  REQUIRE(::kill(c.child.pid, SIGINT) == 0);  // e.g. a job started with `cmd &` from a script
+  REQUIRE(::kill(c.child.pid, SIGTERM) == 0);
+  int status = c.child.wait();
+  INFO(describe_status(status));
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGTERM);
+  CHECK(c.lines() == std::vector<std::string>{hook_line(2, SIGTERM), "on_signal 15"});
+}
+
 TEST_CASE("A flush that hangs does not keep a stopped process alive", "[signals]") {
   HookChild c({"--hang", "--timeout-ms", "200"});
   REQUIRE(::kill(c.child.pid, SIGTERM) == 0);

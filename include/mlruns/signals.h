@@ -56,6 +56,8 @@ enum class WarningAction {
 
 struct SignalOptions {
   // Signals that stop the process. Runs end KILLED, then the signal goes on.
+  // One that is ignored (SIG_IGN) at install time, as SIGINT is for a job
+  // started with `cmd &` from a script, is left ignored.
   std::vector<int> stop_signals = {15 /*SIGTERM*/, 2 /*SIGINT*/};
   // Early-warning signal, e.g. SIGUSR1 for `sbatch --signal=USR1@60`; 0: none.
   int warning_signal = 0;

@@ -78,6 +78,7 @@ int signal_hook(const Args& a) {
                          std::to_string(r.signal));
     if (hang) std::this_thread::sleep_for(std::chrono::hours(1));  // a hung NFS server
   });
+  if (has_flag(a, "--ignore-int")) ::signal(SIGINT, SIG_IGN);
   if (has_flag(a, "--chain")) {
     g_chain_file = out;
     ::signal(SIGTERM, own_handler);
