@@ -126,11 +126,14 @@ int main(int argc, char** argv) {
   }
   std::vector<double> aw, ac, bw, bc, cw, cc;
   std::printf("load average at start: %s (on %ld cores)\n", loadavg().c_str(), ::sysconf(_SC_NPROCESSORS_ONLN));
+  // A fresh folder per repetition, all removed at the end: deleting a big tree
+  // between repetitions slows ext4's inode allocation for the next one.
+  fs::remove_all(dir);
   for (int i = 0; i < reps; ++i) {
-    fs::remove_all(dir);
-    Sample a = bench_buffered(dir / "a", buffered);
-    Sample b = bench_write_through(dir / "b", through);
-    Sample c = bench_workload(dir / "c", runs);
+    fs::path rep = dir / ("rep" + std::to_string(i));
+    Sample a = bench_buffered(rep / "a", buffered);
+    Sample b = bench_write_through(rep / "b", through);
+    Sample c = bench_workload(rep / "c", runs);
     aw.push_back(buffered / a.wall), ac.push_back(buffered / a.cpu);
     bw.push_back(through / b.wall), bc.push_back(through / b.cpu);
     cw.push_back(c.wall), cc.push_back(c.cpu);
