@@ -1,7 +1,7 @@
 // The reader reproduces what MLflow's own API reads from real trees written
 // by MLflow 3.8 and 2.10 (tests/fixtures/*/expected.json), field by field.
 // Run "inputs" (datasets) are not part of the Reader's API and are not
-// compared; nor are the dataset_name/dataset_digest of 5-field metric lines.
+// compared.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -86,6 +86,8 @@ void check_run(const Reader& reader, const Run& run, const json& want, bool in_t
     CHECK(same_double(it->second.value, json_double(want["metrics"][k])));
     CHECK(it->second.timestamp == v["timestamp"].get<std::int64_t>());
     CHECK(it->second.step == v["step"].get<std::int64_t>());
+    CHECK(it->second.dataset_name == v.value("dataset_name", ""));
+    CHECK(it->second.dataset_digest == v.value("dataset_digest", ""));
   }
   for (const auto& [k, points] : want["metric_history"].items()) {
     INFO("history of " << k);
@@ -97,6 +99,8 @@ void check_run(const Reader& reader, const Run& run, const json& want, bool in_t
       CHECK(same_double((*hist)[i].value, json_double(points[i]["value"])));
       CHECK((*hist)[i].timestamp == points[i]["timestamp"].get<std::int64_t>());
       CHECK((*hist)[i].step == points[i]["step"].get<std::int64_t>());
+      CHECK((*hist)[i].dataset_name == points[i].value("dataset_name", ""));
+      CHECK((*hist)[i].dataset_digest == points[i].value("dataset_digest", ""));
     }
   }
   // The fixture is a moved tree (its URIs name /scratch/golden/mlruns): the
