@@ -3,7 +3,10 @@
 // Under each: no partial line or torn meta.yaml remains, the error names the
 // path, acknowledged data is intact; in ErrorMode::kCount nothing throws and
 // buffered points are written once the fault clears.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <mutex>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -349,4 +352,42 @@ TEST_CASE("Power loss with Durability::kEveryFlush keeps every flushed point and
   REQUIRE(r.has_value());
   CHECK(r->info.run_name == "renamed");
   run.end();
+}
+
+TEST_CASE("kCount with the background flusher: a full disk is counted, the points follow once it clears",
+          "[faults]") {
+  TempDir dir;
+  std::string root = dir.path() + "/mlruns";
+  FaultEnv env;
+  StoreOptions o = count_options(root, env);
+  o.flush = {.max_points = 1u << 20, .max_age = std::chrono::milliseconds(10), .background_thread = true};
+  std::vector<Status> errors;
+  std::mutex mu;
+  o.on_error = [&](const Status& s) {
+    std::lock_guard lock(mu);
+    errors.push_back(s);
+  };
+  Store store = Store::open(o);
+  ActiveRun run = store.start_run();
+  std::string file = root + "/0/" + run.id() + "/metrics/loss";
+  env.add_rule({.ops = FaultEnv::kAppend | FaultEnv::kOpenWrite, .path_contains = "/", .error = ENOSPC});
+  for (int i = 0; i < 100; ++i) CHECK(run.log_metric("loss", i, i, 1).is_ok());  // buffered: no error yet
+  // Wait (bounded) until the background thread has failed a few times.
+  for (int i = 0; i < 500 && store.failure_count() < 3; ++i) ::usleep(10000);
+  CHECK(store.failure_count() >= 3);
+  CHECK_FALSE(fs::exists(file));
+  {
+    std::lock_guard lock(mu);
+    REQUIRE_FALSE(errors.empty());
+    CHECK(errors.front().os_error() == ENOSPC);
+  }
+  env.clear_rules();  // the user cleaned up the scratch space
+  for (int i = 0; i < 500 && !fs::exists(file); ++i) ::usleep(10000);
+  REQUIRE(fs::exists(file));
+  auto lines = split_lines(read_text(file));
+  CHECK(lines.size() == 100);  // every point once, in order
+  CHECK(lines.front() == "1 0.0 0");
+  CHECK(lines.back() == "1 99.0 99");
+  REQUIRE(run.end().is_ok());
+  WARN("background flush failures counted while the disk was full: " << store.failure_count());
 }
