@@ -47,7 +47,7 @@ class Registry {
       std::lock_guard<std::mutex> lock(s->mu);
       if (!s->valid || s->ended) continue;
       Status st = s->end_locked(RunStatus::kFinished, std::nullopt);
-      s->store->note(st);
+      s->store->note(st, /*call_on_error=*/false);  // the callback's captures may be gone by now
     }
     dead().store(true);
   }

@@ -150,14 +150,14 @@ Store::Impl::~Impl() {
   if (!staging.empty()) (void)env->remove_dir(staging);  // only if empty
 }
 
-Status Store::Impl::note(Status s) {
+Status Store::Impl::note(Status s, bool call_on_error) {
   if (s.is_ok()) return s;
   failures.fetch_add(1, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(error_mu);
     last_error = s;
   }
-  if (options.on_error) {
+  if (call_on_error && options.on_error) {
     try {
       options.on_error(s);
     } catch (...) {

@@ -83,7 +83,8 @@ struct StoreOptions {
   // utimensat per run per period; 0 turns it off.
   std::chrono::milliseconds heartbeat{30000};
   // Called once per failure in either mode (before throwing in kThrow).
-  // Must not call back into the Store.
+  // Must not call back into the Store. May run on mlruns' background flush
+  // thread; not called for failures while ending runs at process exit.
   std::function<void(const Status&)> on_error;
 };
 
