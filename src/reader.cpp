@@ -181,7 +181,7 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
     ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(text.error(), path));
     return false;
   }
-  MetricPoint p;
+  ParsedPoint p;
   MetricFileProblems problems;
   bool found = latest_metric_point(*text, p, problems);
   warn_metric_problems(ctx, path, problems);
