@@ -53,12 +53,42 @@ Status MetricBuffer::flush_series(Env& env, Series* s, bool sync) {
   if (s->pending.empty()) return Status::ok();
   if (!s->file) {
     if (s->key.find('/') != std::string::npos) MLRUNS_RETURN_IF_ERROR(env.create_dirs(parent_dir(s->path)));
+    auto info = env.stat(s->path, false);
+    if (!info) return info.error();
+    if (info->type == FileType::kMissing) {
+      // A new metric file appears whole, with its first lines (temp file in
+      // the run folder, then rename): never empty, even after a kill or a
+      // failed first append. MLflow fails a run whose metric file is empty
+      // ("Metric is malformed. No data found.").
+      scratch_.clear();
+      for (const MetricPoint& p : s->pending) append_metric_line(scratch_, p);
+      AtomicWriteOptions o;
+      o.sync = sync;
+      o.temp_dir = parent_dir(dir_);
+      if (Status st = write_file_atomic(env, s->path, scratch_, o); !st.is_ok())
+        return st.with_context("metric '" + s->key + "'");
+      s->size = scratch_.size();
+      s->size_known = true;
+      pending_points_ -= s->pending.size();
+      s->pending.clear();
+      s->unsynced = !sync;
+      if (auto f = env.new_appendable_file(s->path)) s->file = std::move(*f);  // else reopened next time
+      return Status::ok();
+    }
     auto f = env.new_appendable_file(s->path);
     if (!f) return f.error();
     auto size = (*f)->size();
     if (!size) return size.error();
+    if (s->size_known && *size > s->size) {
+      // A torn tail from an earlier append whose undo failed: cut it now,
+      // before anything is appended after it.
+      if (Status t = (*f)->truncate(s->size); !t.is_ok())
+        return t.with_context("metric '" + s->key + "': cutting a torn last line");
+    } else {
+      s->size = *size;
+    }
     s->file = std::move(*f);
-    s->size = *size;
+    s->size_known = true;
   }
   // Formatted straight into one buffer: at most 20 + 1 + 24 + 1 + 20 + 1 bytes a line.
   scratch_.resize(s->pending.size() * 72);
@@ -70,7 +100,7 @@ Status MetricBuffer::flush_series(Env& env, Series* s, bool sync) {
     // Undo a partial append so the file never ends in a torn line.
     Status t = s->file->truncate(s->size);
     if (!t.is_ok()) {
-      s->file.reset();  // reopen (and re-measure) next time
+      s->file.reset();  // reopen and cut back to s->size next time
       return st.with_context("metric '" + s->key + "' (and truncating back failed: " + t.message() + ")");
     }
     return st.with_context("metric '" + s->key + "'");

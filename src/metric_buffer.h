@@ -37,6 +37,7 @@ class MetricBuffer {
     std::string path;
     std::unique_ptr<WritableFile> file;
     std::uint64_t size = 0;  // bytes in the file after our last good append
+    bool size_known = false;  // `size` was measured or written by us
     std::vector<MetricPoint> pending;
     bool unsynced = false;
   };

@@ -98,6 +98,8 @@ struct ActiveRun::State {
   std::map<std::string, std::string, std::less<>> params;  // written values (immutability)
   std::vector<std::string> unsynced_files;  // params/tags to fsync at end (kOnClose)
   std::int64_t oldest_pending_ms = 0;        // steady clock, of the oldest buffered point
+  std::int64_t last_beat_ms = 0;             // steady clock, last heartbeat touch of meta.yaml
+  bool stopped_by_signal = false;            // ended KILLED by a signal: later calls are quiet no-ops
 
   State() : metrics(std::string()) {}
   explicit State(std::string metrics_dir) : metrics(std::move(metrics_dir)) {}

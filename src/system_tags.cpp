@@ -1,5 +1,7 @@
 #include "system_tags.h"
 
+#include "mlruns/liveness.h"
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -161,11 +163,13 @@ std::map<std::string, std::string> system_tags(Env& env) {
       if (commit) fixed["mlflow.source.git.commit"] = *commit;
       char host[256] = {0};
       if (::gethostname(host, sizeof host - 1) == 0 && host[0] && is_valid_utf8(host)) fixed["mlruns.host"] = host;
-      fixed["mlruns.pid"] = std::to_string(::getpid());
       done = true;
     }
     tags = fixed;
   }
+  // Per call, not cached: a child made by fork() is another process (liveness.h).
+  tags[kTagPid] = std::to_string(::getpid());
+  if (std::string start = process_start_token(); !start.empty()) tags[kTagPidStart] = start;
   tags["mlflow.user"] = current_user();
   auto add_env = [&](const char* var, const char* tag) {
     std::string v = env_var(var);
@@ -174,6 +178,9 @@ std::map<std::string, std::string> system_tags(Env& env) {
   add_env("SLURM_JOB_ID", "mlruns.slurm.job_id");
   add_env("SLURM_ARRAY_JOB_ID", "mlruns.slurm.array_job_id");
   add_env("SLURM_ARRAY_TASK_ID", "mlruns.slurm.array_task_id");
+  add_env("SLURM_STEP_ID", "mlruns.slurm.step_id");
+  add_env("SLURM_PROCID", "mlruns.slurm.procid");  // task rank within the step
+  add_env("SLURM_CLUSTER_NAME", "mlruns.slurm.cluster");
   std::string rank = env_var("OMPI_COMM_WORLD_RANK");
   if (rank.empty()) rank = env_var("PMI_RANK");
   if (rank.empty()) rank = env_var("PMIX_RANK");

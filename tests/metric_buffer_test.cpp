@@ -115,6 +115,9 @@ TEST_CASE("one append call per metric file per flush (spec §11)", "[metrics]") 
   o.flush.background_thread = false;
   Store store = Store::open(o);
   ActiveRun run = store.start_run({.system_tags = false});
+  run.log_metric("a", -1, -1, 1);  // a new metric file is created whole (temp + rename);
+  run.log_metric("b", -1, -1, 1);  // later flushes append
+  REQUIRE(run.flush().is_ok());
   for (int i = 0; i < 1000; ++i) {
     run.log_metric("a", i, i, 1);
     run.log_metric("b", i, i, 1);
@@ -134,11 +137,13 @@ TEST_CASE("kThrow: a failed flush throws and keeps the points", "[metrics][fault
   Store store = Store::open(o);
   ActiveRun run = store.start_run({.system_tags = false});
   run.log_metric("m", 1, 0, 1);
+  run.flush();  // creates the file whole (temp + rename); appends come next
+  run.log_metric("m", 2, 1, 1);
   env.fail_appends = true;
   CHECK_THROWS_AS(run.flush(), Error);
   env.fail_appends = false;
   run.flush();
-  CHECK(slurp(t.path / "mlruns/0" / run.id() / "metrics/m") == "1 1.0 0\n");
+  CHECK(slurp(t.path / "mlruns/0" / run.id() / "metrics/m") == "1 1.0 0\n1 2.0 1\n");
 }
 
 TEST_CASE("append_metric_line writes the 3-field line (spec §5.1, §13.1)", "[metrics]") {

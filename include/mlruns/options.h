@@ -77,6 +77,11 @@ struct StoreOptions {
   FlushPolicy flush;
   NameRules names = NameRules::kPortable;
   LongValues long_values = LongValues::kReject;
+  // Sign of life of running runs (liveness.h): with the background thread,
+  // the mtime of each active run's meta.yaml is set to now this often, so
+  // `mlruns reap --older-than` can tell a silent run from a dead one. One
+  // utimensat per run per period; 0 turns it off.
+  std::chrono::milliseconds heartbeat{30000};
   // Called once per failure in either mode (before throwing in kThrow).
   // Must not call back into the Store. May run on mlruns' background flush
   // thread; not called for failures while ending runs at process exit.
