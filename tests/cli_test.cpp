@@ -220,7 +220,7 @@ TEST_CASE("cli: a bad command line exits 2 with the error on stderr", "[cli]") {
 
 // ---- write verbs (issue 2 item 10) -------------------------------------------
 
-TEST_CASE("cli: experiments create prints the id; taken names fail unless --get-or-create", "[cli]") {
+TEST_CASE("cli: experiments create prints the id, taken names fail unless --get-or-create", "[cli]") {
   TempDir dir;
   const std::string root = (dir.path() / "mlruns").string();
   const CliResult c = run_cli({"experiments", "create", "rl-sweep", "--tag", "team=rl", "--tracking-uri", root});
@@ -522,7 +522,7 @@ TEST_CASE("cli: show, history and artifacts --json are MLflow's runs/get, metric
   CHECK(plain.out.find("params.json") != std::string::npos);
 }
 
-TEST_CASE("cli: runs table fits the terminal width; --csv has a header and one line per run", "[cli][fixture]") {
+TEST_CASE("cli: runs table fits the terminal width, --csv has a header and one line per run", "[cli][fixture]") {
   TempDir dir;
   const std::string root = copy_fixture("mlflow-3.8", dir.path()).string();
   for (const char* cols : {"60", "100", "200"}) {

@@ -124,7 +124,7 @@ TEST_CASE("YAML 1.1 forms: int experiment_id, quoted names (spec §14.4, §3.2)"
   CHECK(by_name->experiment_id == kExp);
 }
 
-TEST_CASE("keys are paths; stray files are not keys (spec §14.5, §2.4)", "[reader][damaged]") {
+TEST_CASE("keys are paths, stray files are not keys (spec §14.5, §2.4)", "[reader][damaged]") {
   Tree t;
   write_file(t.run(kRunA) / "metrics" / "val" / "acc", "1 0.8 0\n");
   write_file(t.run(kRunA) / "metrics" / ".DS_Store", "\x00\x01binary");

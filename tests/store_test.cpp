@@ -62,7 +62,7 @@ TEST_CASE("opening with a relative path or file: URI makes the root absolute (sp
   CHECK(fs::exists(t.path / "other dir/0/meta.yaml"));
 }
 
-TEST_CASE("MLFLOW_TRACKING_URI is used when no URI is given; server URIs are refused (spec §12.1)", "[store]") {
+TEST_CASE("MLFLOW_TRACKING_URI is used when no URI is given, server URIs are refused (spec §12.1)", "[store]") {
   TempDir t;
   ::setenv("MLFLOW_TRACKING_URI", (t.str() + "/from-env").c_str(), 1);
   Store a = Store::open({});
@@ -464,7 +464,7 @@ TEST_CASE("RAII: scope left normally ends FINISHED, by an exception FAILED (spec
   CHECK(a.log_metric("m", 1.0).code() == Code::kFailedPrecondition);
 }
 
-TEST_CASE("resume keeps end_time and sets RUNNING; delete and restore a run (spec §7, §14.19)", "[store]") {
+TEST_CASE("resume keeps end_time and sets RUNNING, delete and restore a run (spec §7, §14.19)", "[store]") {
   TempDir t;
   Store store = Store::open(opts(t));
   std::string id;
