@@ -273,7 +273,9 @@ int main(int argc, char** argv) {
                   "its checkpoint is artifact checkpoint_%06d\n",
                   best->trial.name().c_str(), best->run_id.c_str(), best->last_mean, kIterations);
     }
-    std::printf("parent_run_id=%s\n", parent.id().c_str());
+    // Machine-readable last lines, for scripts (tools/scripts/demo.sh).
+    std::printf("experiment_id=%s\nparent_run_id=%s\n", exp_id.c_str(), parent.id().c_str());
+    if (best) std::printf("best_trial=%s\nbest_run_id=%s\n", best->trial.name().c_str(), best->run_id.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mlruns_demo: %s\n", e.what());
     fs::remove_all(scratch, ec);
