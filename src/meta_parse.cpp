@@ -182,6 +182,8 @@ void note(std::vector<std::string>* problems, std::string what) {
 
 }  // namespace
 
+bool meta_fast_path_applies(std::string_view text) { return parse_fast(text).has_value(); }
+
 Result<Experiment> parse_experiment_meta(std::string_view text, bool in_trash,
                                          std::vector<std::string>* problems, MetaParser parser) {
   auto map = load_flat(text, parser);

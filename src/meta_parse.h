@@ -17,6 +17,9 @@ namespace mlruns::detail {
 // that both give the same result).
 enum class MetaParser { kAuto, kYamlOnly };
 
+// True if kAuto reads `text` without yaml-cpp (for tests and benchmarks).
+bool meta_fast_path_applies(std::string_view text);
+
 // Parses <exp>/meta.yaml. `in_trash` gives the stage when the file has none
 // (MLflow <= 2.2 went by location). Hard errors (kCorruption): empty file,
 // invalid YAML, not a mapping, missing name. Softer problems (a missing
