@@ -1,0 +1,62 @@
+// meta.yaml scalars byte for byte as PyYAML writes them (spec §2.1).
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "yaml_emit.h"
+
+using namespace mlruns::detail;
+
+TEST_CASE("yaml_emit matches PyYAML CSafeDumper on every oracle case (spec §2.1)", "[yaml_emit]") {
+  std::ifstream in(std::string(MLRUNS_FIXTURES_DIR) + "/pyyaml_scalars.json");
+  REQUIRE(in);
+  nlohmann::json j = nlohmann::json::parse(in);
+  const auto& cases = j.at("cases");
+  REQUIRE(cases.size() > 1000);
+  std::size_t failures = 0;
+  for (const auto& c : cases) {
+    std::string key = c.at("key"), value = c.at("value"), expected = c.at("yaml");
+    std::string got;
+    yaml_emit_str(got, key, value);
+    if (got != expected) {
+      ++failures;
+      if (failures <= 10) {
+        INFO("value: " << nlohmann::json(value).dump());
+        CHECK(got == expected);
+      }
+    }
+  }
+  CHECK(failures == 0);
+}
+
+TEST_CASE("yaml_emit quotes strings YAML 1.1 reads as other types (spec §2.1, §14.4)", "[yaml_emit]") {
+  auto emit = [](std::string_view v) {
+    std::string out;
+    yaml_emit_str(out, "name", v);
+    return out;
+  };
+  CHECK(emit("0") == "name: '0'\n");
+  CHECK(emit("597879202354782463") == "name: '597879202354782463'\n");
+  CHECK(emit("yes") == "name: 'yes'\n");
+  CHECK(emit("2024-01-01") == "name: '2024-01-01'\n");
+  CHECK(emit("1:20") == "name: '1:20'\n");
+  CHECK(emit("") == "name: ''\n");
+  CHECK(emit("1e3") == "name: 1e3\n");
+  CHECK(emit("it's") == "name: it's\n");
+  CHECK(emit("a: it's") == "name: 'a: it''s'\n");
+  CHECK(emit("a\tb") == "name: \"a\\tb\"\n");
+  CHECK(emit("\xF0\x9F\x99\x82") == "name: \"\\U0001F642\"\n");
+  CHECK(emit("a\nb") == "name: 'a\n\n  b'\n");
+}
+
+TEST_CASE("yaml_emit writes ints, null and the empty list as MLflow does (spec §4.2)", "[yaml_emit]") {
+  std::string out;
+  yaml_emit_int(out, "start_time", 1736942400028);
+  yaml_emit_null(out, "end_time");
+  yaml_emit_empty_list(out, "tags");
+  yaml_emit_int(out, "source_type", 4);
+  CHECK(out == "start_time: 1736942400028\nend_time: null\ntags: []\nsource_type: 4\n");
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""Generates tests/fixtures/pyyaml_scalars.json: what PyYAML (libyaml's
+CSafeDumper, as MLflow calls it, spec §2.1) writes for tricky string values.
+
+Run with Debian's /usr/bin/python3 (python3-yaml, built with libyaml):
+    /usr/bin/python3 tools/scripts/gen_pyyaml_cases.py > tests/fixtures/pyyaml_scalars.json
+The C++ test (tests/yaml_emit_test.cpp) compares mlruns' emitter with every case.
+"""
+import json
+import random
+import sys
+
+import yaml
+
+assert yaml.__with_libyaml__, "needs PyYAML built with libyaml (CSafeDumper)"
+
+FIXED = [
+    "", " ", "  ", "a", "0", "123", "597879202354782463", "+1", "-1", "1_000", "0x1F", "0x1A",
+    "0123", "0o17", "0b101", "0b2", "1:20", "1:60", "-1:20", "190:20:30", "1.5", ".5", "1.", "1.0e+3",
+    "6.02e+23", "1e3", "1.0e3", "1e-05", "1.5e-05", ".inf", "-.inf", "+.INF", ".NaN", ".nan", "nan",
+    "inf", "-inf", "1_0.5", "._5", "._", ".", "..", "...", "....", "---", "--- x", "-- x", "--",
+    "yes", "Yes", "YES", "yEs", "no", "No", "NO", "true", "True", "TRUE", "tRue", "false", "False",
+    "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N", "~", "null", "Null", "NULL", "nULL",
+    "2024-01-01", "2024-1-1", "2024-01-01T10:20:30", "2024-01-01 10:20:30.5 +01:00",
+    "2024-01-01t1:20:30Z", "2024-01-01  1:20:30", "20240101", "2024-01-01x", "<<", "=", "<", "<<<",
+    "a:b", "a: b", "a:", ":a", ": a", "::", "a, b", "a,b", ",a", "?x", "? x", "?", "x?", "a #b", "a#b",
+    "#a", "- x", "-x", "-", "- ", "@x", "&x", "*x", "!x", "|x", ">x", "%x", "[x", "]x", "{x", "}x",
+    "`x", "'x", "\"x", "x'", "it's", "say \"hi\"", "a'b'c", "''", "'", "\"", "\\", "a\\b",
+    "x ", " x", "a  b", "a   b", "a \tb", "\tx", "x\t", "a\tb", "a\x01b", "\x00", "a\x7fb",
+    "a\x1bb", "\x07\x08\x0b\x0c", "a\rb", "a\r\nb", "a\nb", "a\n\nb", "a\n", "\na", "a \nb",
+    "a\n b", "a\n\n\nb", "line1\nline2\nline3", "\u00e9t\u00e9", "\u5b9f\u9a13 \u00fc",
+    "\U0001F642", "a \U0001F642 b", "\ufeffx", "\u0085", "a\u2028b", "a\u2029b", "\u00a0",
+    "a\u00a0b", "\ufffe", "\uffff", "\ue000", "\ud7ff", "caf\u00e9 #1", "x #", "x#",
+    "file:///data/mlruns/0", "file:///data/my%20dir/mlruns/789925878442086410",
+    "parent-run", "ppo_lr1e-4_g0.99", "rl-trainer", "Default", "demo experiment",
+    "lyrical-snake-675", "root", "unknown", "0.1", "100.0", "-0.0", "1e+16",
+    "a" * 100, "a " * 60, "x" * 79 + " y", "x" * 80 + " y", "x" * 81 + " y", "x" * 70 + " " + "y" * 20,
+]
+
+
+def long_cases(rng):
+    words = ["a", "bb", "ccc", "dddd", "eeeee", "ffffffffff", "x" * 30, "it's", "\u00fc\u00fc",
+             "\u5b9f\u9a13", "#", "a:b", "''"]
+    out = []
+    for n in range(40):
+        k = rng.randint(5, 60)
+        seps = [" ", " ", " ", "  ", "\n", " \n"] if n % 3 == 0 else [" "]
+        s = rng.choice(words)
+        for _ in range(k):
+            s += rng.choice(seps) + rng.choice(words)
+        out.append(s)
+        out.append(s + " ")
+        out.append(" " + s)
+        out.append(s + "\t")  # forces double quotes, folded there too
+        out.append(s.replace(" ", "  "))
+    return out
+
+
+def random_cases(rng):
+    alphabet = list("ab09 -_.:#?,'\"\\\n\t!&*[]{}|>%@`~=+") + ["\u00e9", "\u5b9f", "\U0001F642",
+                                                                 "\u2028", "\x01", "\u00a0"]
+    out = []
+    for _ in range(1500):
+        n = rng.choice([1, 2, 3, 4, 6, 10, 30, 90, 200])
+        out.append("".join(rng.choice(alphabet) for _ in range(n)))
+    return out
+
+
+def main():
+    rng = random.Random(20250115)
+    values = FIXED + long_cases(rng) + random_cases(rng)
+    seen = set()
+    cases = []
+    for key in ["name", "run_name", "user_id", "artifact_location"]:
+        for v in values if key in ("name", "run_name") else values[: len(FIXED)]:
+            if (key, v) in seen:
+                continue
+            seen.add((key, v))
+            out = yaml.dump({key: v}, Dumper=yaml.CSafeDumper, default_flow_style=False,
+                            allow_unicode=True, sort_keys=True)
+            cases.append({"key": key, "value": v, "yaml": out})
+    json.dump({"generator": "tools/scripts/gen_pyyaml_cases.py",
+               "pyyaml": yaml.__version__,
+               "dumper": "CSafeDumper, default_flow_style=False, allow_unicode=True, sort_keys=True",
+               "cases": cases}, sys.stdout, ensure_ascii=True, indent=0)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
