@@ -65,7 +65,7 @@ int main(void) {
     perror("mkdtemp");
     return 2;
   }
-  char root[512], path[1024];
+  char root[512], path[4096];
   snprintf(root, sizeof root, "%s/mlruns", tmp);
   char* err = NULL;
 
