@@ -39,7 +39,8 @@ this_sweep="tags.mlflow.parentRunId = '$parent'"
 
 step "Trials of this sweep, best first: mlruns runs --order-by \"metrics.episode_reward_mean DESC\""
 "$mlruns" runs --tracking-uri "$tracking_uri" --experiment "$experiment" \
-  --filter "$this_sweep" --order-by "metrics.episode_reward_mean DESC"
+  --filter "$this_sweep" --order-by "metrics.episode_reward_mean DESC" \
+  --columns run_id,run_name,status,metrics.episode_reward_mean,params.lr,params.gamma,params.clip_param
 echo "(the FAILED trial's last reward is the highest: it spiked, then diverged)"
 
 step "Picking the best FINISHED trial and downloading its checkpoint_000010 into $dest"
