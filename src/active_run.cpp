@@ -530,6 +530,19 @@ ActiveRun ActiveRun::start_child(RunOptions options) {
 
 Status ActiveRun::flush() { MLRUNS_RUN_CALL(st.flush_locked()); }
 
+Status ActiveRun::detach() {
+  MLRUNS_RUN_CALL([&] {
+    if (!st.valid) return st.check_writable();
+    if (st.ended) return Status::ok();
+    Status f = st.flush_locked();
+    if (!f.is_ok()) return f;
+    if (st.store->options.durability != Durability::kNone) (void)st.metrics.sync_all();
+    st.metrics.close_all();
+    st.ended = true;  // no longer ours: the destructor and the exit hook leave it alone
+    return Status::ok();
+  }());
+}
+
 Status ActiveRun::end(RunStatus status) {
   MLRUNS_RUN_CALL(st.end_locked(status, std::nullopt));
 }

@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -25,6 +24,7 @@
 #include "mlruns/env.h"
 #include "mlruns/key.h"
 #include "reader_impl.h"
+#include "tracking_uri.h"
 
 namespace mlruns {
 namespace detail {
@@ -74,36 +74,6 @@ const char* type_name(FileType t) {
     case FileType::kMissing: return "missing";
     default: return "a special file";
   }
-}
-
-// Tracking-URI resolution until src/tracking_uri.h lands from the writer
-// branch: an explicit path or file: URI, then MLFLOW_TRACKING_URI, then
-// ./mlruns; other schemes (servers, databases) are refused.
-Result<std::string> resolve_root(std::string_view uri) {
-  std::string u(uri);
-  if (u.empty()) {
-    const char* env = std::getenv("MLFLOW_TRACKING_URI");
-    if (env && *env) u = env;
-  }
-  if (u.empty()) u = "mlruns";
-  if (u.substr(0, 5) == "file:") {
-    auto p = file_uri_to_path(u);
-    if (!p) return fail(Status::invalid_argument("tracking URI '" + u + "'", "not a local file: URI"));
-    return *p;
-  }
-  std::size_t colon = u.find(':');
-  if (colon != std::string::npos && colon > 1) {
-    bool scheme = true;
-    for (std::size_t i = 0; i < colon; ++i) {
-      char c = u[i];
-      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))))
-        scheme = false;
-    }
-    if (scheme)
-      return fail(Status::not_supported("tracking URI '" + u + "'",
-                                        "only local paths and file: URIs name an mlruns tree (spec §12.1)"));
-  }
-  return u;
 }
 
 }  // namespace
@@ -182,7 +152,7 @@ void read_value_dir(const ReaderContext& ctx, const std::string& dir, const char
   walk_keys(ctx, dir, "", 0, what, [&](const std::string& key, const std::string& path) {
     auto text = ctx.read_file(path);
     if (!text) {
-      ctx.warn(path, "cannot read " + std::string(what) + ": " + text.error().to_string());
+      ctx.warn(path, "cannot read " + std::string(what) + ": " + ReaderContext::detail_of(text.error(), path));
       return;
     }
     out[key] = std::move(*text);  // whole-file value (spec §2.2)
@@ -200,7 +170,7 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
   auto text = ctx.read_file(path);
   if (!text) {
     if (missing_ok && text.error().code() == Code::kNotFound) return false;
-    ctx.warn(path, "cannot read metric: " + text.error().to_string());
+    ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(text.error(), path));
     return false;
   }
   MetricPoint p;
@@ -214,19 +184,32 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
 
 }  // namespace
 
-// True if every folder on the way from `base` (a real directory) to
+// kDirectory if every folder on the way from `base` (a real directory) to
 // `base/rel` is a real directory, so a read of base/rel with no_follow cannot
-// leave the tree. `rel` is a validated key or artifact path.
-bool ReaderContext::safe_below(const std::string& base, std::string_view rel) const {
+// leave the tree; else the type of the first one that is not.
+// `rel` is a validated key or artifact path.
+FileType ReaderContext::path_below(const std::string& base, std::string_view rel) const {
   std::size_t pos = 0;
   std::string path = base;
   for (;;) {
     std::size_t slash = rel.find('/', pos);
-    if (slash == std::string_view::npos) return true;
+    if (slash == std::string_view::npos) return FileType::kDirectory;
     path = join(path, rel.substr(pos, slash - pos));
-    if (lstat_type(path) != FileType::kDirectory) return false;
+    FileType t = lstat_type(path);
+    if (t != FileType::kDirectory) return t;
     pos = slash + 1;
   }
+}
+
+bool ReaderContext::safe_below(const std::string& base, std::string_view rel) const {
+  return path_below(base, rel) == FileType::kDirectory;
+}
+
+std::string ReaderContext::detail_of(const Status& s, const std::string& path) {
+  const std::string& m = s.message();
+  if (m.size() > path.size() + 2 && m.compare(0, path.size(), path) == 0 && m.compare(path.size(), 2, ": ") == 0)
+    return m.substr(path.size() + 2);
+  return m;
 }
 
 Result<std::vector<Metric>> ReaderContext::history(const std::string& run_dir, std::string_view key) const {
@@ -238,7 +221,11 @@ Result<std::vector<Metric>> ReaderContext::history(const std::string& run_dir, s
     warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
     return std::vector<Metric>{};
   }
-  if (!safe_below(metrics, key)) return std::vector<Metric>{};
+  FileType on_way = path_below(metrics, key);
+  if (on_way == FileType::kMissing) return std::vector<Metric>{};
+  if (on_way != FileType::kDirectory)
+    return fail(Status::invalid_argument("metric '" + std::string(key) + "'",
+                                         "a folder on its path is not a real folder (a symbolic link?); not followed"));
   std::string path = join(metrics, key);
   auto text = read_file(path);
   if (!text) {
@@ -271,7 +258,7 @@ std::optional<Experiment> ReaderContext::load_experiment(const std::string& base
   if (!text) {
     warn(meta_path, text.error().code() == Code::kNotFound
                         ? "no meta.yaml; experiment skipped"
-                        : "cannot read: " + text.error().to_string() + "; experiment skipped");
+                        : "cannot read: " + detail_of(text.error(), meta_path) + "; experiment skipped");
     return std::nullopt;
   }
   std::vector<std::string> problems;
@@ -327,9 +314,8 @@ Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, c
   std::string meta_path = join(dir, kMetaFile);
   auto text = read_meta(meta_path);
   if (!text) {
-    if (text.error().code() == Code::kNotFound)
-      return fail(Status::not_found(meta_path, "no meta.yaml; not a run"));
-    return fail(Status::corruption(meta_path, "cannot read: " + text.error().to_string()));
+    if (text.error().code() == Code::kNotFound) return fail(Status::not_found(meta_path, "no meta.yaml; not a run"));
+    return fail(Status::corruption(meta_path, "cannot read: " + detail_of(text.error(), meta_path)));
   }
   std::vector<std::string> problems;
   auto info = parse_run_meta(*text, &problems);
@@ -437,10 +423,10 @@ struct Reader::Impl : detail::ReaderContext {};
 Reader::Reader(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Reader> Reader::open(std::string_view tracking_uri, ReaderOptions options) {
-  auto root = detail::resolve_root(tracking_uri);
-  if (!root) return fail(root.error());
   auto impl = std::make_shared<Impl>();
   impl->env = options.env ? options.env : Env::posix();
+  auto root = detail::resolve_tracking_root(tracking_uri, impl->env);
+  if (!root) return fail(root.error());
   options.env = impl->env;
   if (options.threads == 0) options.threads = std::max(1u, std::thread::hardware_concurrency());
   impl->options = std::move(options);
@@ -552,7 +538,9 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
       const Status& s = run.error();
       // A folder without meta.yaml is not a run (MLflow skips it quietly);
       // say so all the same, it may be a run being created or a stray folder.
-      impl_->warn(join(dir, job.run), s.message() + (s.code() == Code::kNotFound ? "; skipped" : "; run skipped"));
+      std::string meta = join(join(dir, job.run), detail::kMetaFile);
+      if (s.code() == Code::kNotFound) impl_->warn(join(dir, job.run), "folder has no meta.yaml; not a run, skipped");
+      else impl_->warn(meta, detail::ReaderContext::detail_of(s, meta) + "; run skipped");
       return;
     }
     slots[i] = std::move(*run);

@@ -32,6 +32,9 @@ struct ReaderContext {
   Result<std::string> read_meta(const std::string& path) const;
   // True if every folder between `base` and base/rel is a real directory.
   bool safe_below(const std::string& base, std::string_view rel) const;
+  FileType path_below(const std::string& base, std::string_view rel) const;
+  // A Status message without its leading "<path>: ".
+  static std::string detail_of(const Status& s, const std::string& path);
 
   // Valid experiment folders directly under `base`, sorted; others reported.
   std::vector<std::string> experiment_dirs(const std::string& base) const;

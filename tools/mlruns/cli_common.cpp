@@ -14,6 +14,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "py_format.h"  // the writer's Python repr(float), shared so both agree
+
 namespace mlruns::cli {
 
 Globals& globals() {
@@ -145,58 +147,7 @@ std::int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string py_float(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  // Shortest round-trip digits, then Python's layout: scientific when the
-  // exponent is < -4 or >= 16, else positional with at least one decimal.
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
-  std::string_view s(buf, static_cast<std::size_t>(res.ptr - buf));
-  std::string out;
-  if (s.front() == '-') {
-    out += '-';
-    s.remove_prefix(1);
-  }
-  const auto e = s.find('e');
-  std::string digits;
-  for (char c : s.substr(0, e)) {
-    if (c != '.') digits += c;
-  }
-  std::string_view exp_text = s.substr(e + 1);
-  const bool exp_negative = exp_text.front() == '-';
-  if (exp_text.front() == '-' || exp_text.front() == '+') exp_text.remove_prefix(1);
-  int exp = 0;
-  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp);
-  if (exp_negative) exp = -exp;
-  if (exp < -4 || exp >= 16) {
-    out += digits[0];
-    if (digits.size() > 1) {
-      out += '.';
-      out += digits.substr(1);
-    }
-    out += exp < 0 ? "e-" : "e+";
-    const int a = exp < 0 ? -exp : exp;
-    if (a < 10) out += '0';
-    out += std::to_string(a);
-  } else if (exp >= 0) {
-    const auto int_digits = static_cast<std::size_t>(exp) + 1;
-    if (digits.size() <= int_digits) {
-      out += digits;
-      out.append(int_digits - digits.size(), '0');
-      out += ".0";
-    } else {
-      out += digits.substr(0, int_digits);
-      out += '.';
-      out += digits.substr(int_digits);
-    }
-  } else {
-    out += "0.";
-    out.append(static_cast<std::size_t>(-exp - 1), '0');
-    out += digits;
-  }
-  return out;
-}
+std::string py_float(double value) { return detail::py_float(value); }
 
 std::string format_time_ms(std::int64_t ms) {
   const std::time_t secs = static_cast<std::time_t>(ms / 1000);
