@@ -458,6 +458,15 @@ TEST_CASE("RAII: scope left normally ends FINISHED, by an exception FAILED (spec
     ok_id = run.id();
   }
   CHECK_THAT(slurp(t.path / "mlruns/0" / ok_id / "meta.yaml"), Catch::Contains("status: 3\n"));
+  // Move-assigning over a live run ends the old one; a moved-from run is not a run.
+  ActiveRun a = store.start_run({.system_tags = false});
+  std::string first = a.id();
+  a = store.start_run({.system_tags = false});
+  CHECK_THAT(slurp(t.path / "mlruns/0" / first / "meta.yaml"), Catch::Contains("status: 3\n"));
+  ActiveRun b = std::move(a);
+  CHECK_FALSE(a.ok());
+  CHECK(b.ok());
+  CHECK(a.log_metric("m", 1.0).code() == Code::kFailedPrecondition);
 }
 
 TEST_CASE("resume keeps end_time and sets RUNNING; delete and restore a run (spec §7, §14.19)", "[store]") {
