@@ -128,7 +128,9 @@ class PosixEnv final : public Env {
 
   Result<std::string> read_file(const std::string& path, std::uint64_t max_bytes,
                                 bool no_follow) override {
-    int flags = O_RDONLY | O_CLOEXEC | (no_follow ? O_NOFOLLOW : 0);
+    // O_NONBLOCK: opening a FIFO planted in a tree must not hang the reader
+    // (the fstat check below then refuses it); no effect on regular files.
+    int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (no_follow ? O_NOFOLLOW : 0);
     int fd = retry_eintr([&] { return ::open(path.c_str(), flags); });
     if (fd < 0) {
       if (errno == ELOOP) return fail(Status::invalid_argument(path, "is a symbolic link"));

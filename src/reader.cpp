@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "file_uri.h"
@@ -50,21 +51,7 @@ bool is_stray_name(std::string_view name) {
   return false;
 }
 
-std::string quoted(std::string_view s) {
-  std::string out = "'";
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      static const char* kHex = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '\'';
-  return out;
-}
+std::string quoted(std::string_view s) { return "'" + escape_control(s) + "'"; }
 
 const char* type_name(FileType t) {
   switch (t) {
@@ -78,10 +65,27 @@ const char* type_name(FileType t) {
 
 }  // namespace
 
+std::string escape_control(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 void ReaderContext::warn(std::string path, std::string message) const {
   if (!options.on_warning) return;
+  Warning w{escape_control(path), escape_control(message)};
   std::lock_guard<std::mutex> lock(*warn_mu);
-  options.on_warning(Warning{std::move(path), std::move(message)});
+  options.on_warning(w);
 }
 
 FileType ReaderContext::lstat_type(const std::string& path) const {
@@ -178,7 +182,7 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
   bool found = latest_metric_point(*text, p, problems);
   warn_metric_problems(ctx, path, problems);
   if (!found) return false;
-  out = Metric{key, p.value, p.timestamp, p.step};
+  out = to_metric(key, p);
   return true;
 }
 
@@ -373,9 +377,19 @@ Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, c
   return std::optional<Run>(std::move(run));
 }
 
+// .trash is entered only if it is a real folder: a symlink could lead anywhere.
+bool ReaderContext::trash_usable(bool report) const {
+  FileType t = lstat_type(layout.trash());
+  if (t == FileType::kDirectory) return true;
+  if (report && t != FileType::kMissing)
+    warn(layout.trash(), std::string("is ") + type_name(t) + ", not a folder; deleted experiments not read");
+  return false;
+}
+
 // <root>/<id> if it is an experiment folder, else <root>/.trash/<id>.
 std::optional<std::pair<std::string, bool>> ReaderContext::experiment_location(std::string_view id) const {
   for (bool deleted : {false, true}) {
+    if (deleted && !trash_usable(false)) break;
     std::string base = deleted ? layout.trash() : layout.root;
     std::string dir = join(base, id);
     FileType t = lstat_type(dir);
@@ -388,6 +402,7 @@ std::optional<std::pair<std::string, bool>> ReaderContext::experiment_location(s
 Result<std::string> ReaderContext::find_run_dir(std::string_view run_id, std::string* exp_id) const {
   if (Status s = validate_run_id(run_id); !s) return fail(s);
   for (bool deleted : {false, true}) {
+    if (deleted && !trash_usable(false)) break;
     std::string base = deleted ? layout.trash() : layout.root;
     for (const std::string& exp : experiment_dirs_quiet(base)) {
       std::string dir = join(join(base, exp), run_id);
@@ -451,6 +466,7 @@ Result<std::vector<Experiment>> Reader::experiments(ViewType view) const {
   for (bool deleted : {false, true}) {
     if (deleted && view == ViewType::kActiveOnly) continue;
     if (!deleted && view == ViewType::kDeletedOnly) continue;
+    if (deleted && !impl_->trash_usable(true)) continue;
     std::string base = deleted ? impl_->layout.trash() : impl_->layout.root;
     for (const std::string& id : impl_->experiment_dirs(base))
       if (auto e = impl_->load_experiment(base, id, deleted)) out.push_back(std::move(*e));
@@ -513,6 +529,8 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
     auto entries = impl_->env->list_dir(dir);
     if (!entries) return fail(entries.error());
     exp_dirs.emplace_back(dir, id);
+    // Sorted by folder name: the same tree gives the same order every time.
+    std::sort(entries->begin(), entries->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
     for (const DirEntry& e : *entries) {
       if (e.type == FileType::kRegular) continue;  // meta.yaml, stray files: not runs
       if (detail::is_reserved_experiment_folder(e.name)) continue;
@@ -562,7 +580,13 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
     };
     std::vector<std::thread> pool;
     pool.reserve(threads - 1);
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    for (std::size_t t = 1; t < threads; ++t) {
+      try {
+        pool.emplace_back(worker);
+      } catch (const std::system_error&) {
+        break;  // fewer workers; the calling thread still covers every run
+      }
+    }
     worker();
     for (std::thread& t : pool) t.join();
   }

@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include <sys/stat.h>
+
 #include "reader_test_util.h"
 
 using namespace mlruns;
@@ -148,9 +150,12 @@ TEST_CASE("invalid key names are skipped, ':' keys of MLflow >= 2.16 read (spec 
   auto runs = t.runs();
   CHECK(runs[0].params == std::map<std::string, std::string>{{"a:b", "colon"}, {"lr", "0.01"}, {"ok", "fine"}});
   CHECK(runs[0].metrics.size() == 1);
-  CHECK(t.warnings.has("bad\x01name"));
-  CHECK(t.warnings.has("bad\nline"));
-  CHECK(t.warnings.has("tab\tkey"));
+  // Control bytes in names are escaped in warnings (a terminal prints them).
+  CHECK(t.warnings.has("bad\\x01name", "allowed"));
+  CHECK(t.warnings.has("bad\\x0aline"));
+  CHECK(t.warnings.has("tab\\x09key"));
+  for (const Warning& w : t.warnings.list)
+    for (char c : w.path + w.message) CHECK(static_cast<unsigned char>(c) >= 0x20);
 }
 
 TEST_CASE("odd folders in the root are ignored, not fatal (spec §14.7, §1.2)", "[reader][damaged]") {
@@ -401,6 +406,21 @@ TEST_CASE("symlinks that leave the tree are never followed", "[reader][hostile]"
   fs::remove_all(t.run(kRunB) / "artifacts");
 }
 
+TEST_CASE("a .trash that is a symlink is not entered", "[reader][hostile]") {
+  Tree t;
+  fs::path outside = t.tmp.path() / "elsewhere";
+  write_file(outside / "700" / "meta.yaml", exp_meta("700", "foreign"));
+  write_file(outside / "700" / (kRunB.substr(0, 31) + "f") / "meta.yaml", run_meta("700", kRunB.substr(0, 31) + "f"));
+  fs::create_directory_symlink(outside, t.root / ".trash");
+  Reader reader = t.open();
+  auto deleted = reader.experiments(ViewType::kDeletedOnly);
+  REQUIRE(deleted);
+  CHECK(deleted->empty());
+  CHECK(t.warnings.has(".trash", "symbolic link"));
+  CHECK_FALSE(reader.experiment("700"));
+  CHECK_FALSE(reader.run(kRunB.substr(0, 31) + "f"));
+}
+
 TEST_CASE("an artifacts folder that is a symlink is refused", "[reader][hostile]") {
   Tree t;
   fs::remove_all(t.run(kRunA) / "artifacts");
@@ -408,6 +428,23 @@ TEST_CASE("an artifacts folder that is a symlink is refused", "[reader][hostile]
   auto r = t.open().list_artifacts(kRunA);
   REQUIRE_FALSE(r);
   CHECK(r.error().message().find("symbolic link") != std::string::npos);
+}
+
+TEST_CASE("a FIFO in place of meta.yaml or a metric file does not hang the reader", "[reader][hostile]") {
+  Tree t;
+  fs::remove(t.run(kRunA) / "meta.yaml");
+  REQUIRE(::mkfifo((t.run(kRunA) / "meta.yaml").c_str(), 0600) == 0);
+  REQUIRE(::mkfifo((t.run(kRunB) / "metrics" / "fifo").c_str(), 0600) == 0);
+  RunFields f;
+  f.metrics = {"fifo", "loss"};
+  f.all_metrics = false;
+  auto runs = t.runs(ViewType::kActiveOnly, f);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].metrics.size() == 1);
+  CHECK(t.warnings.has(kRunA + "/meta.yaml", "not a regular file"));
+  CHECK(t.warnings.has("metrics/fifo", "not a regular file"));
+  auto all = t.runs();
+  CHECK(all.size() == 1);
 }
 
 TEST_CASE("files above max_file_bytes are skipped with a warning", "[reader][hostile]") {
