@@ -11,6 +11,7 @@
 //                thread), like `find DIR -path '*/metrics/m0' | xargs cat`
 //   find|xargs   that very shell command, as the issue measured it
 //   rank latest  rank_runs by m0 (MLflow's latest value): get-top-run's path
+//   ... 1 thread the same with ReaderOptions::threads = 1 (what 2 cores buy)
 //   search       search_runs order_by metrics.m0 DESC, max_results N,
 //                fields = info only (what ranking needs)
 //   search full  the same returning a 1000-run page with everything
@@ -182,6 +183,13 @@ std::size_t plain_read(const fs::path& root) {
   return bytes;
 }
 
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  in >> one;
+  return one.empty() ? "?" : one;
+}
+
 void fail_with(const mlruns::Status& s) {
   std::cerr << "bench_rank: " << s.to_string() << "\n";
   std::exit(1);
@@ -238,7 +246,8 @@ int main(int argc, char** argv) {
   }
   std::cout << "runs " << o.runs << " x metrics " << o.metrics << " x steps " << o.steps << ", median of "
             << o.repeats << " (warm cache), cores " << std::max(1u, std::thread::hardware_concurrency())
-            << ", reader threads " << (o.threads ? std::to_string(o.threads) : std::string("auto")) << "\n\n";
+            << ", reader threads " << (o.threads ? std::to_string(o.threads) : std::string("auto"))
+            << ", load average " << load_average() << "\n\n";
 
   mlruns::ReaderOptions ropt;
   ropt.threads = o.threads;
@@ -275,6 +284,18 @@ int main(int argc, char** argv) {
     top = r->runs.empty() ? "" : r->runs.front().run.info.run_id;
   });
   report("rank latest", rank_latest, plain.wall);
+
+  Sample rank_latest_1 = measure(o.repeats, [&] {
+    mlruns::ReaderOptions one = ropt;
+    one.threads = 1;
+    auto reader = mlruns::Reader::open(root.string(), one);
+    if (!reader) fail_with(reader.error());
+    mlruns::RankQuery q;
+    q.experiment_ids = {kExp};
+    q.metric = "metrics.m0";
+    if (auto r = rank_runs(*reader, q); !r) fail_with(r.error());
+  });
+  report("... 1 thread", rank_latest_1, plain.wall);
 
   std::string search_top;
   Sample search = measure(o.repeats, [&] {
@@ -315,6 +336,7 @@ int main(int argc, char** argv) {
   bool ok = top == winner && search_top == winner;
   std::printf("\nplain read: %zu bytes; top run %s (%s)\n", bytes, top.c_str(),
               ok ? "correct" : ("WRONG, expected " + winner).c_str());
+  std::printf("load average at the end: %s\n", load_average().c_str());
   std::printf("MLflow 3.8 (issue 3): 19.9 s for 2,000 runs -> rank latest is %.0fx faster\n",
               19.9 * (static_cast<double>(o.runs) / 2000.0) / rank_latest.wall);
   if (o.clean) fs::remove_all(root);
