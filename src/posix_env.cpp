@@ -157,7 +157,12 @@ class PosixEnv final : public Env {
     std::size_t got = 0;
     for (;;) {
       if (got == out.size()) {
-        if (out.size() >= max_bytes) break;  // grew while we read: stop at the limit
+        // The size fstat gave is the snapshot we read: a file appended to
+        // meanwhile (a metric file of a live run) ends at a line read later.
+        // This saves the end-of-file read, 2 of the ~11 calls per run when
+        // ranking. Files that report size 0 (procfs-like) are read to EOF.
+        if (st.st_size > 0) break;
+        if (out.size() >= max_bytes) break;  // stop at the limit
         out.resize(std::min<std::uint64_t>(max_bytes, out.size() + 4096));
       }
       ssize_t n = retry_eintr([&] { return ::read(fd, out.data() + got, out.size() - got); });
