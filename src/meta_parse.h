@@ -12,16 +12,26 @@
 
 namespace mlruns::detail {
 
+// kAuto reads MLflow's canonical "key: value" layout directly and falls back
+// to yaml-cpp for anything else; kYamlOnly always uses yaml-cpp (tests check
+// that both give the same result).
+enum class MetaParser { kAuto, kYamlOnly };
+
+// True if kAuto reads `text` without yaml-cpp (for tests and benchmarks).
+bool meta_fast_path_applies(std::string_view text);
+
 // Parses <exp>/meta.yaml. `in_trash` gives the stage when the file has none
 // (MLflow <= 2.2 went by location). Hard errors (kCorruption): empty file,
 // invalid YAML, not a mapping, missing name. Softer problems (a missing
 // time, an odd stage) are appended to `problems` and the field defaulted.
 Result<Experiment> parse_experiment_meta(std::string_view text, bool in_trash,
-                                         std::vector<std::string>* problems = nullptr);
+                                         std::vector<std::string>* problems = nullptr,
+                                         MetaParser parser = MetaParser::kAuto);
 
 // Parses <exp>/<run>/meta.yaml. Hard errors: empty file, invalid YAML, not a
 // mapping, neither run_id nor run_uuid. Softer problems (missing start_time,
 // status not 1..5, ...) go to `problems` and the field is defaulted.
-Result<RunInfo> parse_run_meta(std::string_view text, std::vector<std::string>* problems = nullptr);
+Result<RunInfo> parse_run_meta(std::string_view text, std::vector<std::string>* problems = nullptr,
+                               MetaParser parser = MetaParser::kAuto);
 
 }  // namespace mlruns::detail

@@ -68,6 +68,8 @@ class Reader {
   static Result<Reader> open(std::string_view tracking_uri = {}, ReaderOptions options = {});
 
   const std::string& root() const;
+  // The options in effect: env is never null, threads never 0.
+  const ReaderOptions& options() const;
 
   // Experiments in MLflow's default order: creation_time DESC, then
   // experiment_id ASC (spec §10.1). Deleted ones come from .trash/.

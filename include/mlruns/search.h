@@ -37,10 +37,22 @@ struct SearchPage {
   std::string next_page_token;  // empty on the last page
 };
 
+// MLflow's limit on max_results (spec §10.2).
+inline constexpr std::size_t kMaxSearchResults = 50000;
+
 // Filters, sorts (MLflow's order: missing and NaN last in both directions,
 // ties by start_time DESC then run_id ASC) and pages. A syntax error is
 // kInvalidArgument and names the position: "filter: at column 23: ...".
+// max_results must be 1..kMaxSearchResults; a bad page token is
+// kInvalidArgument. Reads only what the filter and order need for every run,
+// and what `fields` asks for only for the runs of the returned page.
+// The grammar and the rules are in docs/search.md.
 Result<SearchPage> search_runs(const Reader& reader, const SearchQuery& query);
+
+// MLflow's page token: base64 of the JSON {"offset": N}, the position of the
+// page in the sorted result. Tokens from MLflow and mlruns interoperate.
+std::string make_page_token(std::size_t offset);
+Result<std::size_t> parse_page_token(std::string_view token);
 
 // Parsed form of a filter, for callers that evaluate it themselves.
 struct Clause {
@@ -53,7 +65,8 @@ struct Clause {
   double number = 0;       // for numeric comparisons
 };
 Result<std::vector<Clause>> parse_filter(std::string_view filter);
-// True if the run satisfies every clause (a missing key never matches).
+// True if the run satisfies every clause (a missing key never matches; a
+// datasets clause never matches, as runs carry no inputs here).
 bool matches(const Run& run, const std::vector<Clause>& clauses);
 
 struct OrderKey {

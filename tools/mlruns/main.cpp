@@ -1,9 +1,62 @@
 // mlruns: record and read MLflow mlruns trees from the shell.
+//
+// main only wires the verbs (one cmd_<verb>.cpp each), parses, runs the verb
+// that was given and turns every failure into one line on stderr and the
+// exit code documented in exit_codes.h.
+#include <exception>
+#include <iostream>
+
 #include <CLI/CLI.hpp>
 
+#include "cli_common.h"
+#include "commands.h"
+#include "exit_codes.h"
+
 int main(int argc, char** argv) {
+  using namespace mlruns::cli;
   CLI::App app{"mlruns: write and read MLflow mlruns/ trees without Python"};
+  app.name("mlruns");
+  app.footer(kExitCodesHelp);
   app.require_subcommand(1);
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  // Verbs inherit fallthrough: a global option (--quiet) given after a verb's
+  // own arguments is passed up to the main app.
+  app.fallthrough();
+  add_tracking_uri(app);
+  app.add_flag("-q,--quiet", globals().quiet, "Do not print warnings about damaged parts of the tree");
+
+  Commands commands;
+  setup_experiments(app, commands);
+  setup_run(app, commands);
+  setup_log(app, commands);
+  setup_log_artifact(app, commands);
+  setup_runs(app, commands);
+  setup_show(app, commands);
+  setup_history(app, commands);
+  setup_artifacts(app, commands);
+  setup_get_top_run(app, commands);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);  // prints help on stdout, or the error on stderr
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+
+  try {
+    const int rc = commands.run_parsed();
+    std::cout.flush();
+    if (!std::cout) {
+      std::cerr << "mlruns: error: could not write to standard output\n";
+      return kExitIOError;
+    }
+    return rc < 0 ? kExitUsage : rc;
+  } catch (const mlruns::Error& e) {
+    std::cout.flush();
+    std::cerr << "mlruns: " << e.status().to_string() << '\n';
+    return exit_code_for(e.status().code());
+  } catch (const std::exception& e) {
+    std::cout.flush();
+    std::cerr << "mlruns: internal error: " << e.what() << '\n';
+    return kExitFailure;
+  }
 }

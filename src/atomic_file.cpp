@@ -1,0 +1,60 @@
+#include "atomic_file.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <random>
+
+#include "layout.h"
+
+namespace mlruns::detail {
+namespace {
+
+std::uint64_t random_u64() {
+  thread_local std::mt19937_64 rng{std::random_device{}() ^
+                                   (static_cast<std::uint64_t>(::getpid()) << 32)};
+  return rng();
+}
+
+}  // namespace
+
+std::string unique_temp_name(std::string_view suffix) {
+  static std::atomic<std::uint64_t> counter{0};
+  static const char* kHex = "0123456789abcdef";
+  std::string name = ".mlruns-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-";
+  std::uint64_t r = random_u64();
+  for (int i = 0; i < 12; ++i, r >>= 4) name += kHex[r & 15];
+  name += suffix;
+  return name;
+}
+
+std::string parent_dir(std::string_view path) {
+  std::size_t slash = path.find_last_of('/');
+  if (slash == std::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
+Status write_file_atomic(Env& env, const std::string& path, std::string_view data,
+                         const AtomicWriteOptions& options) {
+  std::string dir = parent_dir(path);
+  std::string tmp = join(options.temp_dir.empty() ? dir : options.temp_dir, unique_temp_name());
+  Status s;
+  {
+    auto file = env.new_writable_file(tmp, /*exclusive=*/true);
+    if (!file) return file.error();
+    s = (*file)->append(data);
+    if (s.is_ok() && options.sync) s = (*file)->sync();
+    Status c = (*file)->close();
+    if (s.is_ok()) s = c;
+  }
+  if (s.is_ok()) s = env.rename(tmp, path);
+  if (!s.is_ok()) {
+    (void)env.remove_file(tmp);
+    return s;
+  }
+  if (options.sync) return env.sync_dir(dir);
+  return Status::ok();
+}
+
+}  // namespace mlruns::detail

@@ -1,0 +1,31 @@
+// Atomic, optionally durable file replacement (spec §11): the data goes to a
+// temp file in `temp_dir` (same file system as the target), is fsynced if
+// asked, then renamed over the target; the temp file is removed on failure,
+// so a reader sees the old file or the new one, never a torn one.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "mlruns/env.h"
+#include "mlruns/status.h"
+
+namespace mlruns::detail {
+
+// A name for a temp file or folder that no other thread, process or node
+// picks: ".mlruns-tmp-<pid>-<counter>-<random>" plus `suffix`.
+std::string unique_temp_name(std::string_view suffix = {});
+
+struct AtomicWriteOptions {
+  bool sync = false;      // fsync the file before the rename and its folder after
+  std::string temp_dir;   // empty: the target's own folder
+};
+
+// REQUIRES: the target's folder exists; temp_dir is on the same file system.
+Status write_file_atomic(Env& env, const std::string& path, std::string_view data,
+                         const AtomicWriteOptions& options = {});
+
+// The folder part of a path ("/a/b/c" -> "/a/b").
+std::string parent_dir(std::string_view path);
+
+}  // namespace mlruns::detail

@@ -1,0 +1,107 @@
+#include "metric_buffer.h"
+
+#include "atomic_file.h"
+#include "layout.h"
+#include "py_format.h"
+
+namespace mlruns::detail {
+
+void append_metric_line(std::string& out, const MetricPoint& p) {
+  append_int(out, p.timestamp);
+  out += ' ';
+  append_py_float(out, p.value);
+  out += ' ';
+  append_int(out, p.step);
+  out += '\n';
+}
+
+Result<MetricBuffer::Series*> MetricBuffer::series(std::string_view key, NameRules rules) {
+  if (last_ && last_->key == key) return last_;
+  auto it = index_.find(key);
+  if (it != index_.end()) {
+    last_ = it->second;
+    return last_;
+  }
+  if (Status v = validate_key("metric key", key, rules); !v.is_ok()) return fail(v);
+  for (const auto& s : series_) {
+    std::string_view a = s->key, b = key;
+    if (a.size() > b.size()) std::swap(a, b);
+    if (b.size() > a.size() && b.substr(0, a.size()) == a && b[a.size()] == '/')
+      return fail(Status::invalid_argument(
+          "metric key '" + std::string(key) + "'",
+          "conflicts with metric key '" + s->key + "': a key cannot also be a folder of keys (spec §2.4)"));
+  }
+  auto s = std::make_unique<Series>();
+  s->key = std::string(key);
+  s->path = join(dir_, key);
+  Series* raw = s.get();
+  series_.push_back(std::move(s));
+  index_.emplace(raw->key, raw);
+  last_ = raw;
+  return raw;
+}
+
+Status MetricBuffer::flush_series(Env& env, Series* s, bool sync) {
+  if (s->pending.empty()) return Status::ok();
+  if (!s->file) {
+    if (s->key.find('/') != std::string::npos) MLRUNS_RETURN_IF_ERROR(env.create_dirs(parent_dir(s->path)));
+    auto f = env.new_appendable_file(s->path);
+    if (!f) return f.error();
+    auto size = (*f)->size();
+    if (!size) return size.error();
+    s->file = std::move(*f);
+    s->size = *size;
+  }
+  scratch_.clear();
+  for (const MetricPoint& p : s->pending) append_metric_line(scratch_, p);
+  Status st = s->file->append(scratch_);
+  if (!st.is_ok()) {
+    // Undo a partial append so the file never ends in a torn line.
+    Status t = s->file->truncate(s->size);
+    if (!t.is_ok()) {
+      s->file.reset();  // reopen (and re-measure) next time
+      return st.with_context("metric '" + s->key + "' (and truncating back failed: " + t.message() + ")");
+    }
+    return st.with_context("metric '" + s->key + "'");
+  }
+  s->size += scratch_.size();
+  pending_points_ -= s->pending.size();
+  s->pending.clear();
+  s->unsynced = true;
+  if (sync) {
+    MLRUNS_RETURN_IF_ERROR(s->file->sync());
+    s->unsynced = false;
+  }
+  return Status::ok();
+}
+
+Status MetricBuffer::flush(Env& env, bool sync) {
+  if (pending_points_ == 0) return Status::ok();
+  Status first;
+  for (const auto& s : series_) {
+    Status st = flush_series(env, s.get(), sync);
+    if (!st.is_ok() && first.is_ok()) first = st;
+  }
+  return first;
+}
+
+Status MetricBuffer::sync_all() {
+  Status first;
+  for (const auto& s : series_) {
+    if (!s->file || !s->unsynced) continue;
+    Status st = s->file->sync();
+    if (st.is_ok()) s->unsynced = false;
+    else if (first.is_ok()) first = st;
+  }
+  return first;
+}
+
+void MetricBuffer::close_all() {
+  for (const auto& s : series_)
+    if (s->file) {
+      (void)s->file->close();
+      s->file.reset();
+    }
+}
+
+}  // namespace mlruns::detail

@@ -1,0 +1,103 @@
+// Parsing metric files (<run>/metrics/<key>, spec §5.1) as every MLflow from
+// 1.30 to 3.x wrote them, without allocating per line: the file text is
+// walked with string_views, ints go through std::from_chars and doubles
+// through fast_float.
+//
+// Where MLflow fails the whole run (and its experiment's search) for one bad
+// line (spec §10.6, §14.3), these functions skip just that line and report it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlruns/types.h"
+
+namespace mlruns::detail {
+
+// One parsed line. The key is not part of it: a file holds one key.
+struct MetricPoint {
+  std::int64_t timestamp = 0;
+  double value = 0;
+  std::int64_t step = 0;
+};
+
+// Parses Python's int() of a metric field: optional sign, ASCII digits.
+bool parse_int_field(std::string_view s, std::int64_t& out);
+// Parses Python's float(): decimal and exponent forms, "nan", "inf",
+// "infinity" in any case with an optional sign.
+bool parse_float_field(std::string_view s, double& out);
+
+// Parses one line, already split off (no '\n'). Surrounding whitespace
+// (including a CR from Windows appends) is stripped as Python's strip() does.
+// Fields are separated by single spaces:
+//   2 fields: "ts value"              (before MLflow 1.0), step = 0
+//   3 fields: "ts value step"
+//   5 fields: "ts value step dataset_name dataset_digest" (MLflow >= 3.0 with
+//             a dataset). We take the third field as the step; MLflow 3.x
+//             itself reads step 0 for these lines (spec §5.1, an MLflow bug).
+// On failure returns false and sets `error` to a static description.
+bool parse_metric_line(std::string_view line, MetricPoint& out, const char*& error);
+
+// MLflow's "latest" rule: the maximum of (step, timestamp, value) compared as
+// Python compares tuples (spec §5.1, §14.14). True if `candidate` replaces
+// `current` when scanning in file order. With NaN values, Python's `>` is
+// false both ways, so the earlier line stays: we do the same.
+inline bool is_later_point(const MetricPoint& candidate, const MetricPoint& current) {
+  if (candidate.step != current.step) return candidate.step > current.step;
+  if (candidate.timestamp != current.timestamp) return candidate.timestamp > current.timestamp;
+  return candidate.value > current.value;
+}
+
+// What went wrong in a file; lines are 1-based.
+struct MetricFileProblems {
+  std::size_t bad_lines = 0;
+  std::size_t first_bad_line = 0;
+  const char* first_error = nullptr;
+  bool unterminated_tail = false;  // last line had no '\n' and was ignored
+
+  bool any() const { return bad_lines > 0 || unterminated_tail; }
+  // "line 3: <error> (2 bad lines skipped)"; empty when nothing is wrong.
+  std::string describe() const;
+};
+
+// Calls on_point(const MetricPoint&) for each good line in file order. A final
+// line without '\n' is ignored (it may be a write in progress, spec §11).
+template <typename OnPoint>
+MetricFileProblems for_each_metric_point(std::string_view text, OnPoint&& on_point) {
+  MetricFileProblems problems;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    ++line_no;
+    if (nl == std::string_view::npos) {
+      problems.unterminated_tail = true;
+      break;
+    }
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl + 1);
+    MetricPoint p;
+    const char* error = nullptr;
+    if (parse_metric_line(line, p, error)) {
+      on_point(p);
+    } else {
+      if (problems.bad_lines++ == 0) {
+        problems.first_bad_line = line_no;
+        problems.first_error = error;
+      }
+    }
+  }
+  return problems;
+}
+
+// The latest point of a file by MLflow's rule. False if the file holds no
+// good line.
+bool latest_metric_point(std::string_view text, MetricPoint& latest, MetricFileProblems& problems);
+
+// Every good point in file order (spec §10.3).
+std::vector<Metric> metric_history_points(std::string_view key, std::string_view text,
+                                          MetricFileProblems& problems);
+
+}  // namespace mlruns::detail

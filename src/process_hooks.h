@@ -1,0 +1,32 @@
+// Process-wide hooks: how a signal reaches every live Store of the process.
+// signals.cpp runs them from its watcher thread; the writer (store.cpp)
+// registers one hook per Store and removes it when the Store goes away.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace mlruns::detail {
+
+enum class StopAction {
+  kFlush,      // write buffered points; runs go on
+  kWarn,       // flush and tag active runs mlruns.signal.warning
+  kEndKilled,  // flush and end active runs KILLED with end_time
+};
+
+struct StopRequest {
+  StopAction action = StopAction::kFlush;
+  int signal = 0;            // the signal that asked for it (0: none)
+  std::int64_t time_ms = 0;  // when it arrived (ms since the epoch)
+};
+
+using StopHook = std::function<void(const StopRequest&)>;
+
+// Returns an id for remove_stop_hook(). Thread-safe.
+int add_stop_hook(StopHook hook);
+void remove_stop_hook(int id);
+// Calls every hook (outside the registry lock, so a hook may remove itself);
+// returns how many ran.
+int run_stop_hooks(const StopRequest& request);
+
+}  // namespace mlruns::detail

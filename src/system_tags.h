@@ -1,0 +1,34 @@
+// The tags MLflow's fluent API puts on a new run (spec §4.5) plus mlruns'
+// own tags saying where the run lives, so that dead runs can be found later:
+//   mlflow.user, mlflow.source.name, mlflow.source.type (LOCAL),
+//   mlflow.source.git.commit (read from .git, no process spawned),
+//   mlruns.host, mlruns.pid, mlruns.slurm.job_id / array_job_id /
+//   array_task_id, mlruns.mpi.rank.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "mlruns/env.h"
+
+namespace mlruns::detail {
+
+// MLFLOW_TRACKING_USERNAME, else the OS user (LOGNAME, USER, LNAME,
+// USERNAME, then the password database, like Python's getpass.getuser()),
+// else "unknown".
+std::string current_user();
+
+// argv[0] of this process (from /proc/self/cmdline), else "<console>".
+std::string program_path(Env& env);
+
+// The HEAD commit of the git work tree containing `start_dir`, read from
+// .git (a folder, or a file "gitdir: ..." for worktrees and submodules):
+// HEAD, loose refs, packed-refs, commondir. nullopt outside a repository.
+std::optional<std::string> git_head_commit(Env& env, const std::string& start_dir);
+
+// All system tags for a new run. Program, git commit, host and pid are
+// computed once per process; user, Slurm and MPI variables on every call.
+std::map<std::string, std::string> system_tags(Env& env);
+
+}  // namespace mlruns::detail

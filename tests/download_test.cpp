@@ -1,0 +1,250 @@
+// download_artifacts: found in moved trees, written to a temporary sibling and
+// renamed into place, sizes verified, existing targets never silently replaced.
+#include <catch2/catch.hpp>
+
+#include <memory>
+
+#include "mlruns/download.h"
+#include "mlruns/env.h"
+#include "reader_test_util.h"
+
+using namespace mlruns;
+using namespace mlruns::testing;
+
+namespace {
+
+const char* kBestRun = "73f6c94fec5f46348c1e98db961d2709";  // mlflow-3.8, has checkpoint_000010/
+const char* kExp = "763558276457519285";
+
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Fails the Nth append of any written file, after writing part of it: a
+// full disk or a killed copy in the middle of a checkpoint.
+class FailingWriteEnv : public EnvWrapper {
+ public:
+  explicit FailingWriteEnv(int fail_at_append) : EnvWrapper(Env::posix()), fail_at_(fail_at_append) {}
+
+  Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& p, bool excl) override {
+    auto f = target()->new_writable_file(p, excl);
+    if (!f) return f;
+    return std::unique_ptr<WritableFile>(new File(std::move(*f), this));
+  }
+
+ private:
+  class File : public WritableFile {
+   public:
+    File(std::unique_ptr<WritableFile> base, FailingWriteEnv* env) : base_(std::move(base)), env_(env) {}
+    Status append(std::string_view data) override {
+      if (++env_->appends_ == env_->fail_at_) {
+        (void)base_->append(data.substr(0, data.size() / 2));
+        return Status::io_error("test", "no space left on device (injected)");
+      }
+      return base_->append(data);
+    }
+    Status truncate(std::uint64_t size) override { return base_->truncate(size); }
+    Result<std::uint64_t> size() override { return base_->size(); }
+    Status sync() override { return base_->sync(); }
+    Status close() override { return base_->close(); }
+
+   private:
+    std::unique_ptr<WritableFile> base_;
+    FailingWriteEnv* env_;
+  };
+
+  int fail_at_;
+  int appends_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("download finds artifacts of a moved tree inside the tree (spec §8.2, §14.12)", "[download]") {
+  TempDir tmp;
+  fs::path root = copy_fixture("mlflow-3.8", tmp.path() / "elsewhere");
+  auto reader = Reader::open(root.string());
+  REQUIRE(reader);
+  auto art_root = reader->artifact_root(kBestRun);
+  REQUIRE(art_root);
+  CHECK(*art_root == (fs::canonical(root) / kExp / kBestRun / "artifacts").string());
+
+  std::uint64_t last_done = 0, last_total = 0;
+  int calls = 0;
+  DownloadOptions opts;
+  opts.on_progress = [&](std::uint64_t done, std::uint64_t total) {
+    CHECK(done >= last_done);
+    last_done = done;
+    last_total = total;
+    ++calls;
+  };
+  fs::path dest = tmp.path() / "out";
+  auto r = download_artifacts(*reader, kBestRun, "checkpoint_000010", dest.string(), opts);
+  REQUIRE(r);
+  CHECK(r->local_path == (dest / "checkpoint_000010").string());
+  CHECK(r->files == 2);
+  CHECK(r->bytes == 71 + 146);
+  CHECK(calls >= 2);
+  CHECK(last_done == 217);
+  CHECK(last_total == 217);
+  fs::path src = root / kExp / kBestRun / "artifacts" / "checkpoint_000010";
+  CHECK(read_file(dest / "checkpoint_000010" / "policy_state.pkl") == read_file(src / "policy_state.pkl"));
+  CHECK(read_file(dest / "checkpoint_000010" / "rllib_checkpoint.json") == read_file(src / "rllib_checkpoint.json"));
+  CHECK(names_in(dest) == std::vector<std::string>{"checkpoint_000010"});  // no temporary left
+}
+
+TEST_CASE("download of all artifacts and of one file", "[download]") {
+  TempDir tmp;
+  fs::path root = copy_fixture("mlflow-3.8", tmp.path());
+  auto reader = Reader::open(root.string());
+  REQUIRE(reader);
+  fs::path dest = tmp.path() / "out";
+
+  auto all = download_artifacts(*reader, kBestRun, "", dest.string());
+  REQUIRE(all);
+  CHECK(all->local_path == (dest / "artifacts").string());
+  CHECK(all->files == 4);
+  CHECK(read_file(dest / "artifacts" / "eval" / "summary report.txt").size() == 27);
+
+  auto one = download_artifacts(*reader, kBestRun, "eval/summary report.txt", dest.string());
+  REQUIRE(one);
+  CHECK(one->local_path == (dest / "summary report.txt").string());
+  CHECK(one->files == 1);
+  CHECK(one->bytes == 27);
+  CHECK(names_in(dest) == std::vector<std::string>{"artifacts", "summary report.txt"});
+}
+
+TEST_CASE("download refuses an existing target unless told to overwrite, then replaces it", "[download]") {
+  TempDir tmp;
+  fs::path root = copy_fixture("mlflow-3.8", tmp.path());
+  auto reader = Reader::open(root.string());
+  REQUIRE(reader);
+  fs::path dest = tmp.path() / "out";
+  write_file(dest / "checkpoint_000010" / "old.txt", "old");
+
+  auto refused = download_artifacts(*reader, kBestRun, "checkpoint_000010", dest.string());
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code() == Code::kAlreadyExists);
+  CHECK(read_file(dest / "checkpoint_000010" / "old.txt") == "old");
+
+  DownloadOptions opts;
+  opts.overwrite = true;
+  auto replaced = download_artifacts(*reader, kBestRun, "checkpoint_000010", dest.string(), opts);
+  REQUIRE(replaced);
+  CHECK(names_in(dest / "checkpoint_000010") == std::vector<std::string>{"policy_state.pkl", "rllib_checkpoint.json"});
+  CHECK(names_in(dest) == std::vector<std::string>{"checkpoint_000010"});
+
+  // A single file is replaced too.
+  write_file(dest / "params.json", "stale");
+  REQUIRE_FALSE(download_artifacts(*reader, kBestRun, "params.json", dest.string()));
+  CHECK(read_file(dest / "params.json") == "stale");
+  REQUIRE(download_artifacts(*reader, kBestRun, "params.json", dest.string(), opts));
+  CHECK(read_file(dest / "params.json").size() == 76);
+}
+
+TEST_CASE("an interrupted download leaves neither the target nor a temporary", "[download]") {
+  TempDir tmp;
+  fs::path root = copy_fixture("mlflow-3.8", tmp.path());
+  for (int fail_at : {1, 2}) {
+    FailingWriteEnv env(fail_at);
+    ReaderOptions ro;
+    ro.env = &env;
+    auto reader = Reader::open(root.string(), ro);
+    REQUIRE(reader);
+    fs::path dest = tmp.path() / ("out" + std::to_string(fail_at));
+    auto r = download_artifacts(*reader, kBestRun, "checkpoint_000010", dest.string());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("injected") != std::string::npos);
+    CHECK(names_in(dest).empty());
+  }
+  // With overwrite, the old copy survives a failed replacement.
+  FailingWriteEnv env(2);
+  ReaderOptions ro;
+  ro.env = &env;
+  auto reader = Reader::open(root.string(), ro);
+  REQUIRE(reader);
+  fs::path dest = tmp.path() / "out-old";
+  write_file(dest / "checkpoint_000010" / "old.txt", "old");
+  DownloadOptions opts;
+  opts.overwrite = true;
+  REQUIRE_FALSE(download_artifacts(*reader, kBestRun, "checkpoint_000010", dest.string(), opts));
+  CHECK(read_file(dest / "checkpoint_000010" / "old.txt") == "old");
+  CHECK(names_in(dest) == std::vector<std::string>{"checkpoint_000010"});
+}
+
+TEST_CASE("download validates the artifact path and never follows symlinks", "[download]") {
+  TempDir tmp;
+  fs::path root = copy_fixture("mlflow-3.8", tmp.path());
+  fs::path arts = root / kExp / kBestRun / "artifacts";
+  write_file(tmp.path() / "secret" / "key.txt", "secret");
+  fs::create_directory_symlink(tmp.path() / "secret", arts / "linked_dir");
+  fs::create_symlink(tmp.path() / "secret" / "key.txt", arts / "checkpoint_000010" / "linked_file");
+  Warnings warnings;
+  auto reader = Reader::open(root.string(), warnings.options());
+  REQUIRE(reader);
+  fs::path dest = tmp.path() / "out";
+
+  for (const char* bad : {"../x", "/etc/passwd", "a//b", "./a"}) {
+    auto r = download_artifacts(*reader, kBestRun, bad, dest.string());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == Code::kInvalidArgument);
+  }
+  auto via_link = download_artifacts(*reader, kBestRun, "linked_dir/key.txt", dest.string());
+  REQUIRE_FALSE(via_link);
+  auto link = download_artifacts(*reader, kBestRun, "linked_dir", dest.string());
+  REQUIRE_FALSE(link);
+  CHECK(link.error().code() == Code::kInvalidArgument);
+
+  auto r = download_artifacts(*reader, kBestRun, "checkpoint_000010", dest.string());
+  REQUIRE(r);
+  CHECK(r->files == 2);
+  CHECK_FALSE(fs::exists(dest / "checkpoint_000010" / "linked_file"));
+  CHECK(warnings.has("linked_file", "symbolic link"));
+
+  auto missing = download_artifacts(*reader, kBestRun, "no_such_checkpoint", dest.string());
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code() == Code::kNotFound);
+}
+
+TEST_CASE("artifact_uri is used when it exists and names the run's artifacts, never a hostile path", "[download]") {
+  TempDir tmp;
+  const std::string exp = "1", run = "0123456789abcdef0123456789abcdef";
+  fs::path root = tmp.path() / "mlruns";
+  write_file(root / exp / "meta.yaml", exp_meta(exp, "e"));
+  fs::path external = tmp.path() / "shared" / "art" / exp / run / "artifacts";
+  write_file(external / "model.pt", "weights");
+  write_file(root / exp / run / "artifacts" / "in_tree.txt", "x");
+
+  SECTION("an existing external artifact location is used") {
+    std::string meta = run_meta(exp, run);
+    meta.replace(meta.find("file://"), meta.find('\n') - meta.find("file://"), "file://" + external.string());
+    write_file(root / exp / run / "meta.yaml", meta);
+    auto reader = Reader::open(root.string());
+    REQUIRE(reader);
+    CHECK(*reader->artifact_root(run) == external.string());
+    auto r = download_artifacts(*reader, run, "model.pt", (tmp.path() / "out").string());
+    REQUIRE(r);
+    CHECK(read_file(tmp.path() / "out" / "model.pt") == "weights");
+  }
+  SECTION("a URI that does not end with <run>/artifacts is ignored") {
+    std::string meta = run_meta(exp, run);
+    meta.replace(meta.find("file://"), meta.find('\n') - meta.find("file://"), "file://" + tmp.path().string());
+    write_file(root / exp / run / "meta.yaml", meta);
+    Warnings w;
+    auto reader = Reader::open(root.string(), w.options());
+    REQUIRE(reader);
+    CHECK(*reader->artifact_root(run) == (fs::canonical(root) / exp / run / "artifacts").string());
+    CHECK(w.has("meta.yaml", "does not end with"));
+  }
+  SECTION("a URI with .. is ignored") {
+    std::string meta = run_meta(exp, run);
+    std::string hostile = (tmp.path() / "shared" / ".." / "shared" / "art" / exp / run / "artifacts").string();
+    meta.replace(meta.find("file://"), meta.find('\n') - meta.find("file://"), hostile);
+    write_file(root / exp / run / "meta.yaml", meta);
+    auto reader = Reader::open(root.string());
+    REQUIRE(reader);
+    CHECK(*reader->artifact_root(run) == (fs::canonical(root) / exp / run / "artifacts").string());
+  }
+}

@@ -1,0 +1,74 @@
+// Liveness (issue 4 item 5): process identity tags and the sign of life.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "mlruns/env.h"
+#include "mlruns/liveness.h"
+#include "resil_util.h"
+
+using namespace mlruns;
+using namespace mlruns::test;
+
+TEST_CASE("process_start_token identifies this process and differs for another", "[liveness]") {
+  std::string self = process_start_token();
+  REQUIRE_FALSE(self.empty());
+  CHECK(self == process_start_token(::getpid()));
+  CHECK(self.find(':') != std::string::npos);
+  CHECK(process_start_token(1) != self);
+}
+
+TEST_CASE("process_state: alive, gone, recycled pid, other host", "[liveness]") {
+  std::map<std::string, std::string> tags = {{kTagHost, current_host()},
+                                             {kTagPid, std::to_string(::getpid())},
+                                             {kTagPidStart, process_start_token()}};
+  CHECK(process_state(tags) == ProcessState::kAlive);
+
+  SECTION("a pid that was reused by another process is gone") {
+    tags[kTagPid] = "1";  // init exists, but it is not our writer
+    CHECK(process_state(tags) == ProcessState::kGone);
+  }
+  SECTION("a process that exited is gone") {
+    pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    tags[kTagPid] = std::to_string(child);
+    tags[kTagPidStart] = process_start_token(child);
+    wait_child(child);
+    CHECK(process_state(tags) == ProcessState::kGone);
+  }
+  SECTION("another host cannot be judged from here") {
+    tags[kTagHost] = current_host() + "-elsewhere";
+    CHECK(process_state(tags) == ProcessState::kUnknown);
+  }
+  SECTION("no tags, no verdict") {
+    CHECK(process_state({}) == ProcessState::kUnknown);
+  }
+}
+
+TEST_CASE("last_sign_of_life is the newest mtime of meta.yaml and metric files", "[liveness]") {
+  TempDir dir;
+  std::string run = dir.path() + "/run";
+  std::filesystem::create_directories(run + "/metrics/val");
+  write_text(run + "/meta.yaml", "x");
+  write_text(run + "/metrics/val/acc", "1 1.0 0\n");
+  auto set_mtime = [](const std::string& p, std::int64_t sec) {
+    struct timespec ts[2] = {{sec, 0}, {sec, 0}};
+    REQUIRE(::utimensat(AT_FDCWD, p.c_str(), ts, 0) == 0);
+  };
+  set_mtime(run + "/meta.yaml", 1700000000);
+  set_mtime(run + "/metrics/val/acc", 1700000100);
+  auto t = last_sign_of_life(*Env::posix(), run);
+  REQUIRE(t.has_value());
+  CHECK(*t == 1700000100000);
+
+  REQUIRE(Env::posix()->touch(run + "/meta.yaml").is_ok());  // the heartbeat
+  auto t2 = last_sign_of_life(*Env::posix(), run);
+  REQUIRE(t2.has_value());
+  CHECK(*t2 > 1700000100000);
+
+  CHECK(last_sign_of_life(*Env::posix(), dir.path() + "/nope").error().code() == Code::kNotFound);
+}

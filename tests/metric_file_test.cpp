@@ -1,0 +1,164 @@
+// Metric file lines as every MLflow wrote them (spec §5.1), and what the
+// reader does with damaged ones (§10.6, §14.3).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "metric_file.h"
+
+using namespace mlruns;
+using namespace mlruns::detail;
+
+namespace {
+
+MetricPoint parse_ok(std::string_view line) {
+  MetricPoint p;
+  const char* error = nullptr;
+  INFO("line '" << line << "'");
+  REQUIRE(parse_metric_line(line, p, error));
+  return p;
+}
+
+std::string parse_error(std::string_view line) {
+  MetricPoint p;
+  const char* error = nullptr;
+  INFO("line '" << line << "'");
+  REQUIRE_FALSE(parse_metric_line(line, p, error));
+  REQUIRE(error != nullptr);
+  return error;
+}
+
+}  // namespace
+
+TEST_CASE("2-, 3- and 5-field metric lines (spec §5.1)", "[metric_file]") {
+  MetricPoint p = parse_ok("1736942400035 0.9 7");
+  CHECK(p.timestamp == 1736942400035);
+  CHECK(p.value == 0.9);
+  CHECK(p.step == 7);
+
+  p = parse_ok("1736942400035 0.5");  // before MLflow 1.0: no step
+  CHECK(p.step == 0);
+  CHECK(p.value == 0.5);
+
+  // MLflow 3.x with a dataset; MLflow 3.x itself reads step 0 here (an MLflow
+  // bug), we read the step that was written.
+  p = parse_ok("1700000000001 0.9 2 iris abc123");
+  CHECK(p.step == 2);
+  CHECK(p.value == 0.9);
+}
+
+TEST_CASE("metric values parse like Python's float() (spec §5.1)", "[metric_file]") {
+  CHECK(std::isnan(parse_ok("1 nan 0").value));
+  CHECK(std::isnan(parse_ok("1 NaN 0").value));
+  CHECK(std::isnan(parse_ok("1 -nan 0").value));
+  CHECK(parse_ok("1 inf 0").value == INFINITY);
+  CHECK(parse_ok("1 -inf 0").value == -INFINITY);
+  CHECK(parse_ok("1 +Infinity 0").value == INFINITY);
+  CHECK(parse_ok("1 -INFINITY 0").value == -INFINITY);
+  double z = parse_ok("1 -0.0 0").value;
+  CHECK(z == 0.0);
+  CHECK(std::signbit(z));
+  CHECK(parse_ok("1 1e-05 0").value == 1e-05);
+  CHECK(parse_ok("1 1.2345678901234568e+17 0").value == 1.2345678901234568e+17);
+  CHECK(parse_ok("1 0.30000000000000004 0").value == 0.30000000000000004);
+  CHECK(parse_ok("1 100 0").value == 100.0);
+  CHECK(parse_ok("1 .5 0").value == 0.5);
+  CHECK(parse_ok("1 5. 0").value == 5.0);
+  CHECK(parse_ok("1 +2.5 0").value == 2.5);
+  CHECK(parse_ok("1 5e-324 0").value == 5e-324);
+  CHECK(parse_ok("1 1E3 0").value == 1000.0);
+  CHECK(parse_ok("+5 1 -3").timestamp == 5);
+  CHECK(parse_ok("5 1 -3").step == -3);
+}
+
+TEST_CASE("malformed metric lines are reported, not fatal (spec §10.6, §14.3)", "[metric_file]") {
+  CHECK(parse_error("") == std::string("blank line"));
+  CHECK(parse_error("   ") == std::string("blank line"));
+  CHECK(std::string(parse_error("1736942400035")).find("1 field") != std::string::npos);
+  CHECK(std::string(parse_error("1 2 3 4")).find("4 fields") != std::string::npos);
+  CHECK(std::string(parse_error("1 2 3 4 5 6")).find("more than 5") != std::string::npos);
+  CHECK(std::string(parse_error("1  2 3")).find("4 fields") != std::string::npos);  // a double space splits into an empty field
+  CHECK(std::string(parse_error("1  2")).find("value") != std::string::npos);
+  CHECK(std::string(parse_error("1700000000000.5 1 0")).find("timestamp") != std::string::npos);
+  CHECK(std::string(parse_error("1 1 0.5")).find("step") != std::string::npos);
+  CHECK(std::string(parse_error("1 abc 0")).find("value") != std::string::npos);
+  CHECK(std::string(parse_error("1 nan(1) 0")).find("value") != std::string::npos);
+  CHECK(std::string(parse_error("1 0x10 0")).find("value") != std::string::npos);
+  CHECK(std::string(parse_error("99999999999999999999 1 0")).find("timestamp") != std::string::npos);
+  CHECK(std::string(parse_error("1 +-1 0")).find("value") != std::string::npos);
+  CHECK(std::string(parse_error("1 1 +-1")).find("step") != std::string::npos);
+}
+
+TEST_CASE("CRLF lines and surrounding whitespace are accepted (spec §2.3, §14.22)", "[metric_file]") {
+  std::vector<MetricPoint> points;
+  auto problems = for_each_metric_point("1 0.5 0\r\n2 0.7 1\r\n", [&](const MetricPoint& p) { points.push_back(p); });
+  CHECK_FALSE(problems.any());
+  REQUIRE(points.size() == 2);
+  CHECK(points[1].value == 0.7);
+  CHECK(points[1].step == 1);
+}
+
+TEST_CASE("an unterminated last line is ignored: it may be a write in progress (spec §11)", "[metric_file]") {
+  std::vector<MetricPoint> points;
+  auto problems = for_each_metric_point("1 0.5 0\n2 0.7 1\n3 0.", [&](const MetricPoint& p) { points.push_back(p); });
+  CHECK(points.size() == 2);
+  CHECK(problems.unterminated_tail);
+  CHECK(problems.bad_lines == 0);
+  CHECK(problems.describe().find("no newline") != std::string::npos);
+}
+
+TEST_CASE("bad lines are skipped, the good ones kept, the first bad one named", "[metric_file]") {
+  MetricPoint latest;
+  MetricFileProblems problems;
+  REQUIRE(latest_metric_point("1 0.5 0\n\n2 x 1\n3 0.9 2\n\n", latest, problems));
+  CHECK(latest.value == 0.9);
+  CHECK(problems.bad_lines == 3);
+  CHECK(problems.first_bad_line == 2);
+  CHECK(problems.describe().find("line 2: blank line") != std::string::npos);
+  CHECK_FALSE(latest_metric_point("garbage\n", latest, problems));
+  CHECK_FALSE(latest_metric_point("", latest, problems));
+  CHECK_FALSE(problems.any());
+}
+
+TEST_CASE("latest metric is the max (step, timestamp, value), not the last line (spec §5.1, §14.14)",
+          "[metric_file]") {
+  MetricPoint latest;
+  MetricFileProblems problems;
+  // out_of_order fixture: the highest step wins.
+  REQUIRE(latest_metric_point("1704072600300 7.5 5\n1704072600301 3.0 2\n1704072600302 13.5 9\n"
+                              "1704072600303 0.0 0\n1704072600304 10.5 7\n",
+                              latest, problems));
+  CHECK(latest.value == 13.5);
+  CHECK(latest.step == 9);
+  // repeated_step fixture: same step, newest timestamp, then the larger value.
+  REQUIRE(latest_metric_point("1704072600401 1.0 3\n1704072600402 2.0 3\n1704072600402 1.5 3\n"
+                              "1704072600403 9.0 1\n",
+                              latest, problems));
+  CHECK(latest.value == 2.0);
+  CHECK(latest.timestamp == 1704072600402);
+}
+
+TEST_CASE("NaN ties keep the earlier line, as Python's max over tuples (spec §5.1)", "[metric_file]") {
+  MetricPoint latest;
+  MetricFileProblems problems;
+  REQUIRE(latest_metric_point("5 nan 1\n5 3.0 1\n", latest, problems));
+  CHECK(std::isnan(latest.value));
+  REQUIRE(latest_metric_point("5 3.0 1\n5 nan 1\n", latest, problems));
+  CHECK(latest.value == 3.0);
+  // A later step beats NaN and is beaten by nothing smaller.
+  REQUIRE(latest_metric_point("5 nan 1\n4 1.0 2\n", latest, problems));
+  CHECK(latest.value == 1.0);
+  // -0.0 and 0.0 compare equal: the first stays.
+  REQUIRE(latest_metric_point("5 -0.0 1\n5 0.0 1\n", latest, problems));
+  CHECK(std::signbit(latest.value));
+}
+
+TEST_CASE("history keeps every good line in file order (spec §10.3)", "[metric_file]") {
+  MetricFileProblems problems;
+  auto h = metric_history_points("loss", "3 0.3 2\n1 0.1 0\n2 0.2 1\n", problems);
+  REQUIRE(h.size() == 3);
+  CHECK(h[0].key == "loss");
+  CHECK(h[0].step == 2);
+  CHECK(h[1].step == 0);
+  CHECK(h[2].value == 0.2);
+}

@@ -1,0 +1,132 @@
+// Signals and exits (issue 4 item 3): real child processes receive SIGTERM,
+// SIGINT and the Slurm-style early-warning SIGUSR1.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "mlruns/signals.h"
+#include "resil_util.h"
+
+using namespace mlruns::test;
+
+#ifdef MLRUNS_STRESS_PATH
+
+namespace {
+
+// Action numbers as in process_hooks.h (kFlush 0, kWarn 1, kEndKilled 2).
+std::string hook_line(int action, int sig) {
+  return "hook " + std::to_string(action) + " " + std::to_string(sig);
+}
+
+struct HookChild {
+  TempDir dir;
+  std::string out = dir.path() + "/out";
+  Child child;
+  explicit HookChild(std::vector<std::string> extra) {
+    std::vector<std::string> args = {MLRUNS_STRESS_PATH, "signal-hook", out};
+    args.insert(args.end(), extra.begin(), extra.end());
+    child = spawn_piped(args);
+    REQUIRE(child.pid > 0);
+    REQUIRE(child.read_line() == "ready");
+  }
+  std::vector<std::string> lines() { return split_lines(read_text(out)); }
+};
+
+}  // namespace
+
+TEST_CASE("SIGTERM ends runs KILLED, then the process dies of SIGTERM", "[signals]") {
+  HookChild c({});
+  REQUIRE(::kill(c.child.pid, SIGTERM) == 0);
+  int status = c.child.wait();
+  INFO(describe_status(status));
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGTERM);
+  CHECK(c.lines() == std::vector<std::string>{hook_line(2, SIGTERM), "on_signal 15"});
+}
+
+TEST_CASE("SIGINT ends runs KILLED, then the process dies of SIGINT", "[signals]") {
+  HookChild c({});
+  REQUIRE(::kill(c.child.pid, SIGINT) == 0);
+  int status = c.child.wait();
+  INFO(describe_status(status));
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGINT);
+  CHECK(c.lines() == std::vector<std::string>{hook_line(2, SIGINT), "on_signal 2"});
+}
+
+TEST_CASE("The early-warning signal flushes and lets the program go on", "[signals]") {
+  HookChild c({"--warning", std::to_string(SIGUSR1)});
+  REQUIRE(::kill(c.child.pid, SIGUSR1) == 0);
+  int status = c.child.wait();
+  INFO(describe_status(status));
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  // The flush ran, then on_signal told the program, which left by itself.
+  CHECK(c.lines() ==
+        std::vector<std::string>{hook_line(1, SIGUSR1), "on_signal " + std::to_string(SIGUSR1),
+                                 "exiting"});
+}
+
+TEST_CASE("A handler installed before ours still runs after the flush", "[signals]") {
+  HookChild c({"--chain"});
+  REQUIRE(::kill(c.child.pid, SIGTERM) == 0);
+  int status = c.child.wait();
+  INFO(describe_status(status));
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 42);
+  CHECK(c.lines() ==
+        std::vector<std::string>{hook_line(2, SIGTERM), "on_signal 15", "own-handler 15"});
+}
+
+TEST_CASE("A flush that hangs does not keep a stopped process alive", "[signals]") {
+  HookChild c({"--hang", "--timeout-ms", "200"});
+  REQUIRE(::kill(c.child.pid, SIGTERM) == 0);
+  int status = c.child.wait();
+  INFO(describe_status(status));
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGTERM);
+  CHECK(c.lines().at(0) == hook_line(2, SIGTERM));
+}
+
+TEST_CASE("A second stop signal during a hung flush stops the process at once", "[signals]") {
+  HookChild c({"--hang"});  // default timeout: 10 s
+  REQUIRE(::kill(c.child.pid, SIGINT) == 0);
+  // Wait until the hook runs, so the second signal finds the flush under way.
+  for (int i = 0; i < 3000 && c.lines().empty(); ++i) ::usleep(1000);
+  REQUIRE(c.lines().size() == 1);
+  REQUIRE(::kill(c.child.pid, SIGINT) == 0);
+  int status = c.child.wait();
+  INFO(describe_status(status));
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGINT);
+  CHECK(c.lines() == std::vector<std::string>{hook_line(2, SIGINT)});
+}
+
+#endif  // MLRUNS_STRESS_PATH
+
+TEST_CASE("install_signal_handlers refuses SIGKILL, SIGSTOP and bad numbers", "[signals]") {
+  CHECK(mlruns::install_signal_handlers({.stop_signals = {SIGKILL}}).code() ==
+        mlruns::Code::kInvalidArgument);
+  CHECK(mlruns::install_signal_handlers({.stop_signals = {SIGSTOP}}).code() ==
+        mlruns::Code::kInvalidArgument);
+  CHECK(mlruns::install_signal_handlers({.stop_signals = {0}}).code() ==
+        mlruns::Code::kInvalidArgument);
+  CHECK(mlruns::install_signal_handlers({.stop_signals = {SIGTERM}, .warning_signal = SIGTERM})
+            .code() == mlruns::Code::kInvalidArgument);
+}
+
+TEST_CASE("uninstall_signal_handlers restores the previous dispositions", "[signals]") {
+  struct sigaction before;
+  REQUIRE(::sigaction(SIGUSR2, nullptr, &before) == 0);
+  REQUIRE(mlruns::install_signal_handlers({.stop_signals = {SIGUSR2}}).is_ok());
+  struct sigaction during;
+  REQUIRE(::sigaction(SIGUSR2, nullptr, &during) == 0);
+  CHECK((during.sa_flags & SA_SIGINFO) != 0);
+  mlruns::uninstall_signal_handlers();
+  struct sigaction after;
+  REQUIRE(::sigaction(SIGUSR2, nullptr, &after) == 0);
+  CHECK(after.sa_handler == before.sa_handler);
+}

@@ -1,0 +1,355 @@
+// Shared plumbing of the mlruns CLI (see cli_common.h).
+#include "cli_common.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+namespace mlruns::cli {
+
+Globals& globals() {
+  static Globals g;
+  return g;
+}
+
+void add_tracking_uri(CLI::App& app) {
+  app.add_option("--tracking-uri", globals().tracking_uri,
+                 "mlruns tree: a path or file: URI (default: MLFLOW_TRACKING_URI, then ./mlruns)");
+}
+
+int Commands::run_parsed() const {
+  const std::function<int()>* best = nullptr;
+  int best_depth = -1;
+  for (const auto& [app, run] : entries_) {
+    if (!app->parsed()) continue;
+    int depth = 0;
+    for (const CLI::App* p = app->get_parent(); p != nullptr; p = p->get_parent()) ++depth;
+    if (depth > best_depth) {
+      best_depth = depth;
+      best = &run;
+    }
+  }
+  return best != nullptr ? (*best)() : -1;
+}
+
+void check(const Status& status) {
+  if (!status.is_ok()) throw Error(status);
+}
+
+Reader open_reader() {
+  ReaderOptions options;
+  if (!globals().quiet) {
+    options.on_warning = [](const Warning& w) {
+      std::cerr << "mlruns: warning: " << w.path << ": " << w.message << '\n';
+    };
+  }
+  return check(Reader::open(globals().tracking_uri, std::move(options)));
+}
+
+Store open_store() {
+  StoreOptions options;
+  options.tracking_uri = globals().tracking_uri;
+  options.errors = ErrorMode::kCount;
+  // One short-lived call per process: no background flusher needed.
+  options.flush.background_thread = false;
+  Store store = Store::open(std::move(options));
+  check(store.status());
+  return store;
+}
+
+Store open_existing_store() {
+  // Reader::open resolves the URI the same way and fails if the root is not a
+  // directory, so a typo in --tracking-uri never creates a new tree.
+  Reader reader = check(Reader::open(globals().tracking_uri, {}));
+  StoreOptions options;
+  options.tracking_uri = reader.root();
+  options.errors = ErrorMode::kCount;
+  options.flush.background_thread = false;
+  Store store = Store::open(std::move(options));
+  check(store.status());
+  return store;
+}
+
+Experiment find_experiment(const Reader& reader, std::string_view name_or_id) {
+  return check(reader.find_experiment(name_or_id));
+}
+
+std::vector<std::string> experiment_ids(const Reader& reader, const std::vector<std::string>& names_or_ids,
+                                        ViewType view) {
+  std::vector<std::string> ids;
+  if (names_or_ids.empty()) {
+    for (const Experiment& e : check(reader.experiments(view))) ids.push_back(e.experiment_id);
+    return ids;
+  }
+  for (const std::string& n : names_or_ids) ids.push_back(find_experiment(reader, n).experiment_id);
+  return ids;
+}
+
+// Looks an experiment up by id, else by name, deleted ones included.
+std::string resolve_experiment_id(const Store& store, std::string_view name_or_id) {
+  if (validate_experiment_id(name_or_id).is_ok()) {
+    if (auto e = store.get_experiment(name_or_id)) return e->experiment_id;
+  }
+  Result<Experiment> e = store.get_experiment_by_name(name_or_id);
+  if (!e) check(Status::not_found("experiment '" + std::string(name_or_id) + "'", "no experiment has this id or name"));
+  return e->experiment_id;
+}
+
+ViewType parse_view(std::string_view view) {
+  if (view == "active" || view == "active_only") return ViewType::kActiveOnly;
+  if (view == "deleted" || view == "deleted_only") return ViewType::kDeletedOnly;
+  if (view == "all") return ViewType::kAll;
+  check(Status::invalid_argument("--view '" + std::string(view) + "'", "must be active, deleted or all"));
+  return ViewType::kActiveOnly;
+}
+
+std::pair<std::string, std::string> split_key_value(std::string_view arg, std::string_view what) {
+  const auto eq = arg.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    check(Status::invalid_argument(std::string(what) + " '" + std::string(arg) + "'", "expected KEY=VALUE"));
+  }
+  return {std::string(arg.substr(0, eq)), std::string(arg.substr(eq + 1))};
+}
+
+double parse_double(std::string_view text, std::string_view what) {
+  std::string_view t = text;
+  if (!t.empty() && t.front() == '+') t.remove_prefix(1);
+  double value = 0;
+  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size()) {
+    check(Status::invalid_argument(std::string(what) + " '" + std::string(text) + "'", "not a number"));
+  }
+  return value;
+}
+
+std::int64_t parse_int64(std::string_view text, std::string_view what) {
+  std::int64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+    check(Status::invalid_argument(std::string(what) + " '" + std::string(text) + "'", "not an integer"));
+  }
+  return value;
+}
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string py_float(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  // Shortest round-trip digits, then Python's layout: scientific when the
+  // exponent is < -4 or >= 16, else positional with at least one decimal.
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
+  std::string_view s(buf, static_cast<std::size_t>(res.ptr - buf));
+  std::string out;
+  if (s.front() == '-') {
+    out += '-';
+    s.remove_prefix(1);
+  }
+  const auto e = s.find('e');
+  std::string digits;
+  for (char c : s.substr(0, e)) {
+    if (c != '.') digits += c;
+  }
+  std::string_view exp_text = s.substr(e + 1);
+  const bool exp_negative = exp_text.front() == '-';
+  if (exp_text.front() == '-' || exp_text.front() == '+') exp_text.remove_prefix(1);
+  int exp = 0;
+  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp);
+  if (exp_negative) exp = -exp;
+  if (exp < -4 || exp >= 16) {
+    out += digits[0];
+    if (digits.size() > 1) {
+      out += '.';
+      out += digits.substr(1);
+    }
+    out += exp < 0 ? "e-" : "e+";
+    const int a = exp < 0 ? -exp : exp;
+    if (a < 10) out += '0';
+    out += std::to_string(a);
+  } else if (exp >= 0) {
+    const auto int_digits = static_cast<std::size_t>(exp) + 1;
+    if (digits.size() <= int_digits) {
+      out += digits;
+      out.append(int_digits - digits.size(), '0');
+      out += ".0";
+    } else {
+      out += digits.substr(0, int_digits);
+      out += '.';
+      out += digits.substr(int_digits);
+    }
+  } else {
+    out += "0.";
+    out.append(static_cast<std::size_t>(-exp - 1), '0');
+    out += digits;
+  }
+  return out;
+}
+
+std::string format_time_ms(std::int64_t ms) {
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  if (gmtime_r(&secs, &tm) == nullptr) return std::to_string(ms);
+  char buf[32];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return std::string(buf, n);
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1024 && unit < 4) {
+    v /= 1024;
+    ++unit;
+  }
+  if (unit == 0) return std::to_string(bytes) + " B";
+  char buf[32];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 1);
+  return std::string(buf, res.ptr) + ' ' + kUnits[unit];
+}
+
+std::size_t terminal_width() {
+  if (const char* env = std::getenv("COLUMNS"); env != nullptr && *env != '\0') {
+    std::size_t cols = 0;
+    const std::string_view s(env);
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), cols);
+    if (ec == std::errc() && ptr == s.data() + s.size() && cols > 0) return cols;
+  }
+  if (isatty(STDOUT_FILENO) != 0) {
+    winsize ws{};
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    return 80;
+  }
+  return 0;
+}
+
+std::size_t display_width(std::string_view text) {
+  std::size_t n = 0;
+  for (unsigned char c : text) {
+    if ((c & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+namespace {
+
+// The longest prefix of `text` that is at most `width` code points wide, with
+// "…" in place of what was cut. Control characters (newlines in a
+// description) are shown as spaces so that each row stays one line.
+std::string fit_cell(std::string_view text, std::size_t width) {
+  std::string clean(text);
+  for (char& c : clean) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  if (display_width(clean) <= width) return clean;
+  if (width == 0) return {};
+  std::string out;
+  std::size_t cps = 0;
+  for (std::size_t i = 0; i < clean.size(); ++i) {
+    const auto c = static_cast<unsigned char>(clean[i]);
+    if ((c & 0xC0) != 0x80) {
+      if (cps == width - 1) break;
+      ++cps;
+    }
+    out += clean[i];
+  }
+  out += "\xe2\x80\xa6";  // …
+  return out;
+}
+
+}  // namespace
+
+std::size_t print_table(std::ostream& out, const Table& table, std::size_t width) {
+  constexpr std::size_t kGap = 2;
+  constexpr std::size_t kMaxNatural = 60;  // a long tag never makes a column wider than this
+  constexpr std::size_t kMinShrunk = 8;
+  const std::size_t ncols = table.header.size();
+  if (ncols == 0) return 0;
+
+  std::vector<std::size_t> natural(ncols, 0);
+  for (std::size_t c = 0; c < ncols; ++c) {
+    natural[c] = display_width(table.header[c]);
+    for (const auto& row : table.rows) {
+      if (c < row.size()) natural[c] = std::max(natural[c], display_width(row[c]));
+    }
+    natural[c] = std::min(natural[c], kMaxNatural);
+  }
+
+  std::vector<std::size_t> w = natural;
+  std::size_t shown = ncols;
+  if (width > 0) {
+    // The first column (a run id, a name) is what the user copies: never cut it.
+    auto min_width = [&](std::size_t c) { return c == 0 ? natural[0] : std::min(natural[c], kMinShrunk); };
+    auto total = [&](std::size_t n, const std::vector<std::size_t>& ws) {
+      std::size_t t = 0;
+      for (std::size_t c = 0; c < n; ++c) t += ws[c];
+      return t + kGap * (n - 1);
+    };
+    std::vector<std::size_t> mins(ncols);
+    for (std::size_t c = 0; c < ncols; ++c) mins[c] = min_width(c);
+    while (shown > 1 && total(shown, mins) > width) --shown;
+    // Shrink the widest column one step at a time until the row fits.
+    while (total(shown, w) > width) {
+      std::size_t widest = shown;
+      for (std::size_t c = 0; c < shown; ++c) {
+        if (w[c] > mins[c] && (widest == shown || w[c] > w[widest])) widest = c;
+      }
+      if (widest == shown) break;
+      --w[widest];
+    }
+  }
+
+  auto print_row = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (std::size_t c = 0; c < shown; ++c) {
+      const std::string cell = fit_cell(c < row.size() ? row[c] : std::string(), w[c]);
+      line += cell;
+      if (c + 1 < shown) line.append(w[c] - display_width(cell) + kGap, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << '\n';
+  };
+  print_row(table.header);
+  for (const auto& row : table.rows) print_row(row);
+  return ncols - shown;
+}
+
+std::string csv_field(std::string_view field) {
+  const bool quote = field.find_first_of(",\"\r\n") != std::string_view::npos ||
+                     (!field.empty() && (field.front() == ' ' || field.back() == ' '));
+  if (!quote) return std::string(field);
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+void print_csv(std::ostream& out, const Table& table) {
+  auto row_out = [&](const std::vector<std::string>& row) {
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c > 0) out << ',';
+      out << csv_field(row[c]);
+    }
+    out << '\n';
+  };
+  row_out(table.header);
+  for (const auto& row : table.rows) row_out(row);
+}
+
+}  // namespace mlruns::cli

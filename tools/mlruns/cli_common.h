@@ -1,0 +1,106 @@
+// Shared plumbing of the mlruns CLI: global options, the verb registry,
+// opening the tree, K=V parsing, and the output formats (terminal table,
+// CSV, Python-style numbers). JSON shapes live in rest_json.h.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mlruns/reader.h"
+#include "mlruns/status.h"
+#include "mlruns/store.h"
+#include "mlruns/types.h"
+
+namespace CLI {
+class App;
+}
+
+namespace mlruns::cli {
+
+// Options every verb shares. --tracking-uri is accepted on the main app
+// (before the verb) and on every verb (after its own arguments).
+struct Globals {
+  std::string tracking_uri;  // empty: MLFLOW_TRACKING_URI, then ./mlruns (resolved by the library)
+  bool quiet = false;        // no warnings about damaged parts of the tree
+};
+Globals& globals();
+
+// Adds --tracking-uri (bound to globals()) to a verb.
+void add_tracking_uri(CLI::App& app);
+
+// Verb registry: main runs the function of the deepest subcommand parsed.
+class Commands {
+ public:
+  void add(CLI::App* app, std::function<int()> run) { entries_.emplace_back(app, std::move(run)); }
+  // Exit code of the verb that was parsed; nullptr-safe. Returns -1 if none.
+  int run_parsed() const;
+
+ private:
+  std::vector<std::pair<CLI::App*, std::function<int()>>> entries_;
+};
+
+// Throws mlruns::Error for a failed Status; main turns it into a message and an exit code.
+void check(const Status& status);
+template <typename T>
+T check(Result<T> result) {
+  if (!result) check(result.error());
+  return std::move(*result);
+}
+
+// The tree as a Reader (never creates anything). Warnings go to stderr unless --quiet.
+Reader open_reader();
+// The tree as a Store (created if missing), in ErrorMode::kCount: calls return Status.
+Store open_store();
+// As open_store, but the tree must already exist (verbs that act on a run).
+Store open_existing_store();
+
+// "NAME_OR_ID" -> experiment (an id wins over a name), through the Reader.
+Experiment find_experiment(const Reader& reader, std::string_view name_or_id);
+std::vector<std::string> experiment_ids(const Reader& reader, const std::vector<std::string>& names_or_ids,
+                                        ViewType view);
+
+// The same through the Store, for write verbs (deleted experiments included).
+std::string resolve_experiment_id(const Store& store, std::string_view name_or_id);
+
+// "active" | "deleted" | "all"
+ViewType parse_view(std::string_view view);
+
+// "K=V" -> {K, V}; the value may contain '='. `what` names the option in errors.
+std::pair<std::string, std::string> split_key_value(std::string_view arg, std::string_view what);
+// Numbers, locale-free. Errors name the option and the text.
+double parse_double(std::string_view text, std::string_view what);
+std::int64_t parse_int64(std::string_view text, std::string_view what);
+
+std::int64_t now_ms();
+
+// Python's repr(float): 7.0, 0.30000000000000004, 1.5e+300, 1e-05, nan, inf, -inf.
+std::string py_float(double value);
+// ms since epoch -> "2024-01-01 00:20:00" (UTC).
+std::string format_time_ms(std::int64_t ms);
+// 1536 -> "1.5 KiB"
+std::string format_bytes(std::uint64_t bytes);
+
+// ---- tables and CSV ----
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+// Columns of the terminal on stdout: $COLUMNS, else TIOCGWINSZ, else 0 (not
+// a terminal: no limit, so a pipe gets the whole table).
+std::size_t terminal_width();
+// Prints aligned columns. With width > 0, long cells are cut with "…" and
+// columns that still do not fit are left out; returns how many were left out.
+std::size_t print_table(std::ostream& out, const Table& table, std::size_t width);
+// RFC 4180 quoting (lines end in LF, as pandas writes): a field with , " CR LF or outer spaces is quoted, quotes doubled.
+std::string csv_field(std::string_view field);
+void print_csv(std::ostream& out, const Table& table);
+
+// Display width of UTF-8 text (code points; good enough for a table).
+std::size_t display_width(std::string_view text);
+
+}  // namespace mlruns::cli

@@ -1,0 +1,192 @@
+// `mlruns get-top-run`: picks the best run of an experiment by a metric,
+// explains the choice on stderr, downloads its artifacts (all, or one
+// sub-path such as checkpoint_000010) and prints the local path on stdout.
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "mlruns/download.h"
+#include "mlruns/rank.h"
+#include "rest_json.h"
+
+namespace mlruns::cli {
+
+struct GetTopRunOptions {
+  std::vector<std::string> experiments;
+  std::string rank_metric;
+  bool ascending = false;
+  std::string filter;
+  std::string rank_by = "latest";
+  bool include_unfinished = false;
+  std::string view = "active";
+  std::string local_path = ".";
+  std::string artifact_path;
+  bool overwrite = false;
+  bool no_download = false;
+  bool json = false;
+};
+
+namespace {
+
+// Shows download progress on stderr once a download has taken more than a
+// second, at most twice a second (one line per update when stderr is not a
+// terminal, redrawn in place when it is).
+class Progress {
+ public:
+  void operator()(std::uint64_t done, std::uint64_t total) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - start_ < std::chrono::seconds(1) || now - last_ < std::chrono::milliseconds(500)) return;
+    last_ = now;
+    shown_ = true;
+    const int pct = total > 0 ? static_cast<int>(done * 100 / total) : 100;
+    std::cerr << (tty_ ? "\r" : "") << "mlruns: downloading " << format_bytes(done) << " / " << format_bytes(total)
+              << " (" << pct << "%)" << (tty_ ? "" : "\n") << std::flush;
+  }
+  void finish() const {
+    if (shown_ && tty_) std::cerr << '\n';
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_{};
+  bool tty_ = isatty(STDERR_FILENO) != 0;
+  bool shown_ = false;
+};
+
+std::string rank_by_text(const RankQuery& q) {
+  switch (q.by) {
+    case RankBy::kLatest: return "latest value";
+    case RankBy::kBest: return q.ascending ? "lowest value over the history" : "highest value over the history";
+    case RankBy::kAtStep: return "value at step " + std::to_string(q.step);
+  }
+  return {};
+}
+
+}  // namespace
+
+int run_get_top_run(const GetTopRunOptions& opt) {
+  RankQuery q;
+  q.metric = opt.rank_metric;
+  q.ascending = opt.ascending;
+  q.filter = opt.filter;
+  q.finished_only = !opt.include_unfinished;
+  q.view = parse_view(opt.view);
+  if (opt.rank_by == "latest") {
+    q.by = RankBy::kLatest;
+  } else if (opt.rank_by == "best") {
+    q.by = RankBy::kBest;
+  } else if (opt.rank_by.rfind("step:", 0) == 0) {
+    q.by = RankBy::kAtStep;
+    q.step = parse_int64(std::string_view(opt.rank_by).substr(5), "--rank-by step");
+  } else {
+    check(Status::invalid_argument("--rank-by '" + opt.rank_by + "'", "must be latest, best or step:N"));
+  }
+  if (!opt.artifact_path.empty()) check(validate_artifact_path(opt.artifact_path));
+
+  Reader reader = open_reader();
+  std::string experiment_names;
+  for (const std::string& e : opt.experiments) {
+    const Experiment exp = find_experiment(reader, e);
+    q.experiment_ids.push_back(exp.experiment_id);
+    if (!experiment_names.empty()) experiment_names += ", ";
+    experiment_names += exp.name;
+  }
+  const Ranking ranking = check(rank_runs(reader, q));
+  const std::string metric_name =
+      opt.rank_metric.rfind("metrics.", 0) == 0 ? opt.rank_metric : "metrics." + opt.rank_metric;
+  const std::string which_runs = opt.include_unfinished ? "runs" : "FINISHED runs";
+  if (ranking.runs.empty()) {
+    check(Status::not_found("get-top-run", "no candidate: " + std::to_string(ranking.considered) + " " + which_runs +
+                                               " of " + experiment_names + " considered, none has a value for " +
+                                               metric_name + " (" + rank_by_text(q) + ")"));
+  }
+  const RankedRun& top = ranking.runs.front();
+  const RunInfo& info = top.run.info;
+
+  // Why this run: on stderr, so that stdout stays the path for scripts.
+  std::cerr << "top run: " << info.run_id << " (" << info.run_name << ")\n"
+            << "  " << metric_name << " = " << py_float(top.value) << " at step " << top.step << " ("
+            << rank_by_text(q) << ", " << (q.ascending ? "lower" : "higher") << " is better)\n";
+  if (ranking.runs.size() > 1) {
+    const RankedRun& second = ranking.runs[1];
+    std::cerr << "  runner-up: " << second.run.info.run_id << " (" << second.run.info.run_name
+              << ") = " << py_float(second.value) << " at step " << second.step << '\n';
+  }
+  std::cerr << "  considered " << ranking.considered << ' ' << which_runs << " of " << experiment_names
+            << (opt.filter.empty() ? std::string() : " matching the filter") << "; " << ranking.without_value
+            << " had no value\n";
+
+  DownloadResult downloaded;
+  if (!opt.no_download) {
+    Progress progress;
+    DownloadOptions dopt;
+    dopt.overwrite = opt.overwrite;
+    dopt.on_progress = [&progress](std::uint64_t done, std::uint64_t total) { progress(done, total); };
+    Result<DownloadResult> r = download_artifacts(reader, info.run_id, opt.artifact_path, opt.local_path, dopt);
+    progress.finish();
+    if (!r && r.error().code() == Code::kAlreadyExists) {
+      check(r.error().with_context("download (use --overwrite to replace it)"));
+    }
+    downloaded = check(std::move(r));
+    std::cerr << "  downloaded " << downloaded.files << " file(s), " << format_bytes(downloaded.bytes) << " to "
+              << downloaded.local_path << '\n';
+  }
+
+  if (opt.json) {
+    Json j;
+    j["run"] = run_json(check(reader.run(info.run_id)));
+    Json rank;
+    rank["metric"] = metric_name;
+    rank["value"] = metric_value_json(top.value);
+    rank["step"] = top.step;
+    rank["rank_by"] = opt.rank_by;
+    rank["ascending"] = opt.ascending;
+    rank["considered"] = ranking.considered;
+    rank["without_value"] = ranking.without_value;
+    j["rank"] = std::move(rank);
+    if (!opt.no_download) {
+      j["download"] = Json{{"local_path", downloaded.local_path},
+                           {"files", downloaded.files},
+                           {"bytes", downloaded.bytes}};
+    }
+    std::cout << dump(j);
+  } else {
+    std::cout << (opt.no_download ? info.run_id : downloaded.local_path) << '\n';
+  }
+  return kExitOk;
+}
+
+void setup_get_top_run(CLI::App& app, Commands& commands) {
+  auto opt = std::make_shared<GetTopRunOptions>();
+  auto* sub = app.add_subcommand("get-top-run",
+                                 "Pick the best run by a metric, say why, download its artifacts, print the path");
+  sub->add_option("--experiment,-e", opt->experiments, "Experiment name or id (repeatable)")
+      ->required()
+      ->allow_extra_args(false);
+  sub->add_option("--rank-metric,-m", opt->rank_metric, "Metric to rank on, e.g. metrics.episode_reward_mean")
+      ->required();
+  sub->add_flag("--ascending", opt->ascending, "Lower is better (default: higher is better)");
+  sub->add_option("--filter,-f", opt->filter, "MLflow filter the candidates must match");
+  sub->add_option("--rank-by", opt->rank_by,
+                  "latest (MLflow's latest value, default), best (best over the history) or step:N");
+  sub->add_flag("--include-unfinished", opt->include_unfinished,
+                "Let RUNNING, FAILED and KILLED runs compete (default: FINISHED only)");
+  sub->add_option("--view", opt->view, "Which runs: active (default), deleted or all")
+      ->check(CLI::IsMember({"active", "deleted", "all"}));
+  sub->add_option("--local-path,-d", opt->local_path, "Directory to download into (default: .)");
+  sub->add_option("--artifact-path,-a", opt->artifact_path,
+                  "Only this artifact sub-path, e.g. checkpoint_000010 (default: all artifacts)");
+  sub->add_flag("--overwrite", opt->overwrite, "Replace an existing download (atomically)");
+  sub->add_flag("--no-download", opt->no_download, "Only pick and explain; print the run id");
+  sub->add_flag("--json", opt->json, "JSON: {\"run\": runs/get shape, \"rank\": {...}, \"download\": {...}}");
+  add_tracking_uri(*sub);
+  commands.add(sub, [opt] { return run_get_top_run(*opt); });
+}
+
+}  // namespace mlruns::cli

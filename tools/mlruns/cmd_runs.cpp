@@ -1,0 +1,175 @@
+// `mlruns runs`: search_runs from the shell, as a table that fits the
+// terminal, CSV, or MLflow's runs/search JSON.
+#include <algorithm>
+#include <iostream>
+#include <memory>
+#include <set>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "mlruns/search.h"
+#include "rest_json.h"
+
+namespace mlruns::cli {
+
+struct RunsOptions {
+  std::vector<std::string> experiments;
+  std::string filter;
+  std::vector<std::string> order_by;
+  std::size_t max_results = 1000;
+  std::string view = "active";
+  std::string page_token;
+  std::vector<std::string> columns;
+  bool json = false;
+  bool csv = false;
+};
+
+namespace {
+
+// Strips MLflow's backquotes or double quotes from a key ("metrics.`a b`").
+std::string unquote(std::string_view s) {
+  if (s.size() >= 2 && (s.front() == '`' || s.front() == '"') && s.back() == s.front()) {
+    return std::string(s.substr(1, s.size() - 2));
+  }
+  return std::string(s);
+}
+
+// One table cell for a column named like MLflow's search_runs DataFrame:
+// run_id, run_name, status, start_time ..., metrics.<k>, params.<k>, tags.<k>.
+std::string cell(const Run& run, const std::string& column, bool raw_times) {
+  const RunInfo& i = run.info;
+  auto time = [&](std::int64_t ms) { return raw_times ? std::to_string(ms) : format_time_ms(ms); };
+  auto prefixed = [&](std::string_view prefix) -> std::optional<std::string> {
+    if (column.rfind(prefix, 0) == 0) return unquote(std::string_view(column).substr(prefix.size()));
+    return std::nullopt;
+  };
+  if (auto k = prefixed("metrics.")) {
+    auto it = run.metrics.find(*k);
+    return it == run.metrics.end() ? std::string() : py_float(it->second.value);
+  }
+  if (auto k = prefixed("params.")) {
+    auto it = run.params.find(*k);
+    return it == run.params.end() ? std::string() : it->second;
+  }
+  if (auto k = prefixed("tags.")) {
+    auto it = run.tags.find(*k);
+    return it == run.tags.end() ? std::string() : it->second;
+  }
+  std::string attr = column;
+  if (auto k = prefixed("attributes.")) attr = *k;
+  if (attr == "run_id" || attr == "run_uuid") return i.run_id;
+  if (attr == "run_name") return i.run_name;
+  if (attr == "experiment_id") return i.experiment_id;
+  if (attr == "user_id") return i.user_id;
+  if (attr == "status") return std::string(to_string(i.status));
+  if (attr == "start_time") return time(i.start_time);
+  if (attr == "end_time") return i.end_time ? time(*i.end_time) : std::string();
+  if (attr == "artifact_uri") return i.artifact_uri;
+  if (attr == "lifecycle_stage") return std::string(to_string(i.lifecycle_stage));
+  check(Status::invalid_argument("--columns '" + column + "'",
+                                 "expected run_id, run_name, experiment_id, user_id, status, start_time, end_time, "
+                                 "artifact_uri, lifecycle_stage, or metrics.<key>, params.<key>, tags.<key>"));
+  return {};
+}
+
+// Default columns. CSV mirrors mlflow.search_runs()'s DataFrame (every
+// metric, param and tag); the table shows what fits on a screen: the
+// identity of each run, then the metrics named in --order-by, the other
+// metrics, then params.
+std::vector<std::string> default_columns(const std::vector<Run>& runs, const RunsOptions& opt) {
+  std::set<std::string> metrics, params, tags;
+  for (const Run& r : runs) {
+    for (const auto& [k, v] : r.metrics) metrics.insert(k);
+    for (const auto& [k, v] : r.params) params.insert(k);
+    for (const auto& [k, v] : r.tags) tags.insert(k);
+  }
+  std::vector<std::string> cols;
+  if (opt.csv) {
+    cols = {"run_id", "experiment_id", "run_name", "status", "artifact_uri", "start_time", "end_time"};
+    for (const auto& k : metrics) cols.push_back("metrics." + k);
+    for (const auto& k : params) cols.push_back("params." + k);
+    for (const auto& k : tags) cols.push_back("tags." + k);
+    return cols;
+  }
+  cols = {"run_id", "run_name", "status", "start_time"};
+  std::set<std::string> used;
+  for (const std::string& o : opt.order_by) {
+    if (auto key = parse_order_by(o); key && key->entity == Clause::Entity::kMetric && used.insert(key->key).second) {
+      cols.push_back("metrics." + key->key);
+    }
+  }
+  for (const auto& k : metrics) {
+    if (used.insert(k).second) cols.push_back("metrics." + k);
+  }
+  for (const auto& k : params) cols.push_back("params." + k);
+  return cols;
+}
+
+}  // namespace
+
+int run_runs(const RunsOptions& opt) {
+  Reader reader = open_reader();
+  SearchQuery q;
+  q.view = parse_view(opt.view);
+  // Without --experiment: every experiment of the view (deleted runs of
+  // deleted experiments are shown with --view deleted|all).
+  q.experiment_ids = experiment_ids(reader, opt.experiments, opt.experiments.empty() ? q.view : ViewType::kAll);
+  q.filter = opt.filter;
+  q.order_by = opt.order_by;
+  q.max_results = opt.max_results;
+  q.page_token = opt.page_token;
+  const SearchPage page = check(search_runs(reader, q));
+
+  if (opt.json) {
+    std::cout << dump(runs_search_json(page.runs, page.next_page_token));
+    return kExitOk;
+  }
+  Table table;
+  table.header = opt.columns.empty() ? default_columns(page.runs, opt) : opt.columns;
+  for (const Run& r : page.runs) {
+    std::vector<std::string> row;
+    row.reserve(table.header.size());
+    for (const std::string& c : table.header) row.push_back(cell(r, c, opt.csv));
+    table.rows.push_back(std::move(row));
+  }
+  if (opt.csv) {
+    print_csv(std::cout, table);
+  } else {
+    const std::size_t hidden = print_table(std::cout, table, terminal_width());
+    if (hidden > 0) {
+      std::cerr << "mlruns: " << hidden << " column(s) did not fit the terminal; choose with --columns or use --csv\n";
+    }
+  }
+  if (!page.next_page_token.empty()) {
+    std::cerr << "mlruns: more runs: add --page-token " << page.next_page_token << '\n';
+  }
+  return kExitOk;
+}
+
+void setup_runs(CLI::App& app, Commands& commands) {
+  auto opt = std::make_shared<RunsOptions>();
+  auto* sub = app.add_subcommand("runs", "Search runs (MLflow filter and order_by) and list them");
+  sub->add_option("--experiment,-e", opt->experiments, "Experiment name or id (repeatable; default: all)")
+      ->allow_extra_args(false);
+  sub->add_option("--filter,-f", opt->filter, "MLflow filter, e.g. \"metrics.loss < 0.1 and params.lr = '0.001'\"");
+  sub->add_option("--order-by,-o", opt->order_by, "Sort key, e.g. \"metrics.episode_reward_mean DESC\" (repeatable)")
+      ->allow_extra_args(false);
+  sub->add_option("--max,--max-results", opt->max_results, "At most N runs (default 1000, at most 50000)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{50000}));
+  sub->add_option("--view", opt->view, "Which runs: active, deleted or all")
+      ->check(CLI::IsMember({"active", "deleted", "all"}));
+  sub->add_option("--page-token", opt->page_token, "Continue after a previous page (printed on stderr, or in --json)");
+  sub->add_option("--columns,-c", opt->columns,
+                  "Columns, comma-separated: run_id, run_name, status, start_time, ..., metrics.K, params.K, tags.K")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  auto* json = sub->add_flag("--json", opt->json, "MLflow REST runs/search JSON");
+  auto* csv = sub->add_flag("--csv", opt->csv, "CSV with every metric, param and tag (times in ms)");
+  json->excludes(csv);
+  add_tracking_uri(*sub);
+  commands.add(sub, [opt] { return run_runs(*opt); });
+}
+
+}  // namespace mlruns::cli

@@ -1,0 +1,133 @@
+// Run/Experiment/Metric -> MLflow REST JSON (see rest_json.h).
+#include "rest_json.h"
+
+#include <cmath>
+
+namespace mlruns::cli {
+
+namespace {
+
+Json key_values(const std::map<std::string, std::string>& kv) {
+  Json arr = Json::array();
+  for (const auto& [k, v] : kv) arr.push_back(Json{{"key", k}, {"value", v}});
+  return arr;
+}
+
+}  // namespace
+
+Json metric_value_json(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  return value;
+}
+
+Json experiment_json(const Experiment& e) {
+  Json j;
+  j["experiment_id"] = e.experiment_id;
+  j["name"] = e.name;
+  j["artifact_location"] = e.artifact_location;
+  j["lifecycle_stage"] = std::string(to_string(e.lifecycle_stage));
+  if (e.last_update_time) j["last_update_time"] = *e.last_update_time;
+  if (e.creation_time) j["creation_time"] = *e.creation_time;
+  if (!e.tags.empty()) j["tags"] = key_values(e.tags);
+  return j;
+}
+
+Json run_info_json(const RunInfo& info) {
+  Json j;
+  j["run_uuid"] = info.run_id;  // deprecated twin of run_id, still sent by MLflow 3.8
+  j["experiment_id"] = info.experiment_id;
+  j["run_name"] = info.run_name;
+  j["user_id"] = info.user_id;
+  j["status"] = std::string(to_string(info.status));
+  j["start_time"] = info.start_time;
+  if (info.end_time) j["end_time"] = *info.end_time;
+  j["artifact_uri"] = info.artifact_uri;
+  j["lifecycle_stage"] = std::string(to_string(info.lifecycle_stage));
+  j["run_id"] = info.run_id;
+  return j;
+}
+
+Json metric_json(const Metric& m, std::string_view run_id) {
+  Json j;
+  j["key"] = m.key;
+  j["value"] = metric_value_json(m.value);
+  j["timestamp"] = m.timestamp;
+  j["step"] = m.step;
+  j["run_id"] = std::string(run_id);
+  return j;
+}
+
+Json run_json(const Run& run) {
+  Json data = Json::object();
+  if (!run.metrics.empty()) {
+    Json metrics = Json::array();
+    for (const auto& [key, m] : run.metrics) metrics.push_back(metric_json(m, run.info.run_id));
+    data["metrics"] = std::move(metrics);
+  }
+  if (!run.params.empty()) data["params"] = key_values(run.params);
+  if (!run.tags.empty()) data["tags"] = key_values(run.tags);
+  Json j;
+  j["info"] = run_info_json(run.info);
+  j["data"] = std::move(data);
+  j["inputs"] = Json::object();
+  j["outputs"] = Json::object();
+  return j;
+}
+
+Json experiments_search_json(const std::vector<Experiment>& experiments) {
+  Json j = Json::object();
+  if (!experiments.empty()) {
+    Json arr = Json::array();
+    for (const Experiment& e : experiments) arr.push_back(experiment_json(e));
+    j["experiments"] = std::move(arr);
+  }
+  return j;
+}
+
+Json runs_search_json(const std::vector<Run>& runs, std::string_view next_page_token) {
+  Json j = Json::object();
+  if (!runs.empty()) {
+    Json arr = Json::array();
+    for (const Run& r : runs) arr.push_back(run_json(r));
+    j["runs"] = std::move(arr);
+  }
+  if (!next_page_token.empty()) j["next_page_token"] = std::string(next_page_token);
+  return j;
+}
+
+Json runs_get_json(const Run& run) { return Json{{"run", run_json(run)}}; }
+
+Json metric_history_json(const std::vector<Metric>& points, std::string_view run_id) {
+  Json j = Json::object();
+  if (!points.empty()) {
+    Json arr = Json::array();
+    for (const Metric& m : points) arr.push_back(metric_json(m, run_id));
+    j["metrics"] = std::move(arr);
+  }
+  return j;
+}
+
+Json artifacts_list_json(std::string_view root_uri, const std::vector<ArtifactEntry>& files) {
+  Json j;
+  j["root_uri"] = std::string(root_uri);
+  if (!files.empty()) {
+    Json arr = Json::array();
+    for (const ArtifactEntry& f : files) {
+      Json e;
+      e["path"] = f.path;
+      e["is_dir"] = f.is_dir;
+      if (!f.is_dir) e["file_size"] = f.size;
+      arr.push_back(std::move(e));
+    }
+    j["files"] = std::move(arr);
+  }
+  return j;
+}
+
+std::string dump(const Json& json) {
+  // Replace: a hostile tree may hold invalid UTF-8 in a tag value.
+  return json.dump(2, ' ', false, Json::error_handler_t::replace) + '\n';
+}
+
+}  // namespace mlruns::cli

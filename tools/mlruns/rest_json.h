@@ -1,0 +1,41 @@
+// The one place where mlruns values become JSON: the shapes of MLflow's REST
+// API (tests/fixtures/mlflow-3.8/rest/), so scripts written against an MLflow
+// server read `mlruns ... --json` unchanged.
+//
+// MLflow's rules, as its server emits them (protobuf JSON): params, tags and
+// metrics are arrays of {"key","value"}; times and steps are numbers; a
+// missing end_time and empty arrays are left out; metric values NaN and ±inf
+// are the strings "NaN", "Infinity", "-Infinity". Run.inputs is always {}
+// (dataset inputs are not read by mlruns).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mlruns/reader.h"
+#include "mlruns/types.h"
+
+namespace mlruns::cli {
+
+using Json = nlohmann::ordered_json;  // keeps MLflow's field order
+
+Json metric_value_json(double value);
+Json experiment_json(const Experiment& experiment);
+Json run_info_json(const RunInfo& info);
+Json metric_json(const Metric& metric, std::string_view run_id);
+Json run_json(const Run& run);  // {"info", "data", "inputs", "outputs"}
+
+// Whole responses.
+Json experiments_search_json(const std::vector<Experiment>& experiments);  // {"experiments": [...]}
+Json runs_search_json(const std::vector<Run>& runs, std::string_view next_page_token);
+Json runs_get_json(const Run& run);  // {"run": {...}}
+Json metric_history_json(const std::vector<Metric>& points, std::string_view run_id);  // {"metrics": [...]}
+Json artifacts_list_json(std::string_view root_uri, const std::vector<ArtifactEntry>& files);
+
+// Pretty-printed with a final newline; non-ASCII kept as UTF-8.
+std::string dump(const Json& json);
+
+}  // namespace mlruns::cli
