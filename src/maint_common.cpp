@@ -4,53 +4,25 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <unistd.h>
 
-#include "file_uri.h"
+#include "atomic_file.h"
+#include "tracking_uri.h"
 #include "layout.h"
 
 namespace mlruns::detail {
 
 Result<std::string> resolve_tree_root(Env& env, std::string_view tracking_uri) {
-  std::string path(tracking_uri);
-  if (path.rfind("file:", 0) == 0) {
-    auto p = file_uri_to_path(path);
-    if (!p) return fail(Status::invalid_argument("tracking URI '" + path + "'", "not a usable file: URI"));
-    path = *p;
-  } else if (auto colon = path.find("://"); colon != std::string::npos) {
-    return fail(Status::not_supported("tracking URI '" + path + "'", "only local trees can be maintained"));
-  }
-  if (path.empty()) return fail(Status::invalid_argument("tracking URI", "empty"));
-  auto real = env.real_path(path);
-  if (!real) return fail(real.error());
-  auto info = env.stat(*real, true);
+  auto path = resolve_tracking_root(tracking_uri, &env);
+  if (!path) return fail(path.error());
+  auto info = env.stat(*path, true);
   if (!info) return fail(info.error());
   if (info->type != FileType::kDirectory)
-    return fail(Status::not_found(*real, "not a directory (an mlruns tree is a folder)"));
+    return fail(Status::not_found(*path, "not a directory (an mlruns tree is a folder)"));
+  // The real path: symlinked parents resolved, so "inside the tree" checks
+  // compare like with like.
+  auto real = env.real_path(*path);
+  if (!real) return fail(real.error());
   return *real;
-}
-
-Status replace_file_atomic(Env& env, const std::string& path, std::string_view data, std::string tmp_dir) {
-  static std::atomic<unsigned> counter{0};
-  std::size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  if (tmp_dir.empty()) tmp_dir = dir;
-  std::string tmp = join(tmp_dir, ".mlruns-tmp-" + std::to_string(::getpid()) + "-" +
-                                      std::to_string(counter.fetch_add(1)) + "-" + path.substr(slash + 1));
-  if (tmp.size() > 4000) tmp = join(tmp_dir, ".mlruns-tmp-" + std::to_string(::getpid()));
-  auto file = env.new_writable_file(tmp, true);
-  if (!file) return file.error();
-  Status s = (*file)->append(data);
-  if (s) s = (*file)->sync();
-  Status c = (*file)->close();
-  if (s) s = c;
-  if (s) s = env.rename(tmp, path);
-  if (!s) {
-    env.remove_file(tmp);
-    return s;
-  }
-  env.sync_dir(dir);  // durability of the rename; the content is already safe
-  return Status::ok();
 }
 
 std::string compact_utc(std::int64_t ms) {
@@ -91,7 +63,7 @@ Status Quarantine::ensure_dir(const std::string& rel_parent) {
 Status Quarantine::note(std::string_view line) {
   notes_.append(line);
   notes_ += '\n';
-  return replace_file_atomic(env_, join(dir_, "NOTES.txt"), notes_);
+  return write_file_atomic(env_, join(dir_, "NOTES.txt"), notes_, {.sync = true});
 }
 
 Result<std::string> Quarantine::move_in(const std::string& path, std::string_view reason) {
@@ -115,7 +87,7 @@ Result<std::string> Quarantine::save(const std::string& origin, std::string_view
   std::string target = join(dir_, rel);
   auto exists = env_.stat(target);
   if (exists && exists->type != FileType::kMissing) target += "-" + std::to_string(env_.now_ms());
-  MLRUNS_TRY(replace_file_atomic(env_, target, data));
+  MLRUNS_TRY(write_file_atomic(env_, target, data, {.sync = true}));
   MLRUNS_TRY(note("saved " + relative_to(root_, target) + " (from " + relative_to(root_, origin) +
                               "): " + std::string(reason)));
   return target;
@@ -181,7 +153,7 @@ Result<std::string> apply_meta_edit(Env& env, const std::string& path, std::stri
   auto now = read_small(env, path);
   if (!now || *now != before)
     return fail(Status::failed_precondition(path, "changed while being edited; left alone"));
-  Status s = replace_file_atomic(env, path, after);
+  Status s = write_file_atomic(env, path, after, {.sync = true});
   if (!s) return fail(s);
   return after;
 }

@@ -23,18 +23,10 @@
 
 namespace mlruns::detail {
 
-// A tracking URI (plain path or file: URI) to the tree's real absolute path.
-// kNotSupported for other schemes, kNotFound / kInvalidArgument if it is not
-// a directory.
+// A tracking URI (path or file: URI; empty: MLFLOW_TRACKING_URI, then
+// ./mlruns) to the tree's real absolute path (resolve_tracking_root, then
+// realpath). kNotFound if it is not an existing directory.
 Result<std::string> resolve_tree_root(Env& env, std::string_view tracking_uri);
-
-// Replaces `path` with `data` atomically: writes a temp file in `tmp_dir`
-// (default: the file's own folder; give the run folder for files in
-// metrics/, params/, tags/ so that no MLflow reader sees the temp as a key,
-// spec §11), syncs it, renames it over `path` and syncs the folder. On any
-// failure the temp is removed and `path` is untouched.
-Status replace_file_atomic(Env& env, const std::string& path, std::string_view data,
-                           std::string tmp_dir = {});
 
 // "20261123T091500Z" for a time in ms since the epoch (UTC, no locale).
 std::string compact_utc(std::int64_t ms);

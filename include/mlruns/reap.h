@@ -3,12 +3,13 @@
 // end_time = their last sign of life.
 //
 // A run is reaped when
-//   * it carries mlruns.host equal to this host and mlruns.pid names a
-//     process that is gone, or a process that started after the run did
-//     (the pid was reused); or
-//   * its last sign of life (newest mtime of its meta.yaml, metric, param
-//     and tag files and the liveness file the writer touches) is older than
-//     older_than_ms, and its process is not known to be alive on this host.
+//   * its tags mlruns.host / mlruns.pid / mlruns.pid.start (liveness.h) name
+//     a process on this host that is gone, or whose pid now belongs to
+//     another process; or
+//   * its last sign of life (liveness.h: newest mtime of its meta.yaml,
+//     which the writer's heartbeat touches, and of its metric, param and tag
+//     files) is older than older_than_ms, and its process is not known to be
+//     alive on this host (runs on other hosts are judged by silence only).
 // A run whose process is alive on this host is never reaped.
 //
 //   auto report = mlruns::reap("/scratch/mlruns", {.older_than_ms = 30 * 60 * 1000, .dry_run = true});
@@ -19,29 +20,26 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mlruns/liveness.h"
 #include "mlruns/status.h"
 
 namespace mlruns {
 
 class Env;
 
-enum class ProcessState { kAlive, kGone, kUnknown };
-
 struct ReapOptions {
   Env* env = nullptr;  // null: Env::posix()
   std::int64_t older_than_ms = 30 * 60 * 1000;
   bool dry_run = false;
-  // This host's name; empty: gethostname().
-  std::string host;
-  // Is process `pid`, which should have started no later than `run_start_ms`,
-  // still alive on this host? Default: kill(pid, 0) and the process start
-  // time from /proc. Tests replace it.
-  std::function<ProcessState(std::int64_t pid, std::int64_t run_start_ms)> probe;
+  // Judges a run's writer from its tags; null: process_state (liveness.h).
+  // Tests replace it.
+  std::function<ProcessState(const std::map<std::string, std::string>& run_tags)> probe;
 };
 
 struct ReapChange {
@@ -62,8 +60,5 @@ struct ReapReport {
 };
 
 Result<ReapReport> reap(std::string_view tracking_uri, const ReapOptions& options = {});
-
-// The default ReapOptions::probe.
-ProcessState probe_local_process(std::int64_t pid, std::int64_t run_start_ms);
 
 }  // namespace mlruns
