@@ -11,6 +11,7 @@
 #include "layout.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
+#include "reader_impl.h"
 
 namespace mlruns {
 namespace {
@@ -32,7 +33,7 @@ class Copier {
       : env_(env), ropts_(ropts), opts_(opts) {}
 
   void warn(const std::string& path, const std::string& message) {
-    if (ropts_.on_warning) ropts_.on_warning(Warning{path, message});
+    if (ropts_.on_warning) ropts_.on_warning(Warning{detail::escape_control(path), detail::escape_control(message)});
   }
 
   // Lists what to copy below `dir` without following symlinks.

@@ -116,7 +116,16 @@ bool parse_metric_line(std::string_view line, MetricPoint& out, const char*& err
     error = "step is not an integer";
     return false;
   }
+  out.dataset_name = n == 5 ? fields[3] : std::string_view{};
+  out.dataset_digest = n == 5 ? fields[4] : std::string_view{};
   return true;
+}
+
+Metric to_metric(std::string_view key, const MetricPoint& p) {
+  Metric m{std::string(key), p.value, p.timestamp, p.step};
+  if (!p.dataset_name.empty()) m.dataset_name = std::string(p.dataset_name);
+  if (!p.dataset_digest.empty()) m.dataset_digest = std::string(p.dataset_digest);
+  return m;
 }
 
 std::string MetricFileProblems::describe() const {
@@ -146,7 +155,7 @@ std::vector<Metric> metric_history_points(std::string_view key, std::string_view
                                           MetricFileProblems& problems) {
   std::vector<Metric> out;
   problems = for_each_metric_point(text, [&](const MetricPoint& p) {
-    out.push_back(Metric{std::string(key), p.value, p.timestamp, p.step});
+    out.push_back(to_metric(key, p));
   });
   return out;
 }

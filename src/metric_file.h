@@ -22,6 +22,9 @@ struct MetricPoint {
   std::int64_t timestamp = 0;
   double value = 0;
   std::int64_t step = 0;
+  // 5-field lines only; views into the parsed text.
+  std::string_view dataset_name;
+  std::string_view dataset_digest;
 };
 
 // Parses Python's int() of a metric field: optional sign, ASCII digits.
@@ -40,6 +43,9 @@ bool parse_float_field(std::string_view s, double& out);
 //             itself reads step 0 for these lines (spec §5.1, an MLflow bug).
 // On failure returns false and sets `error` to a static description.
 bool parse_metric_line(std::string_view line, MetricPoint& out, const char*& error);
+
+// A Metric from a point (copies the dataset strings).
+Metric to_metric(std::string_view key, const MetricPoint& p);
 
 // MLflow's "latest" rule: the maximum of (step, timestamp, value) compared as
 // Python compares tuples (spec §5.1, §14.14). True if `candidate` replaces
@@ -93,7 +99,7 @@ MetricFileProblems for_each_metric_point(std::string_view text, OnPoint&& on_poi
 }
 
 // The latest point of a file by MLflow's rule. False if the file holds no
-// good line.
+// good line. latest's dataset views point into `text`.
 bool latest_metric_point(std::string_view text, MetricPoint& latest, MetricFileProblems& problems);
 
 // Every good point in file order (spec §10.3).

@@ -128,7 +128,9 @@ class PosixEnv final : public Env {
 
   Result<std::string> read_file(const std::string& path, std::uint64_t max_bytes,
                                 bool no_follow) override {
-    int flags = O_RDONLY | O_CLOEXEC | (no_follow ? O_NOFOLLOW : 0);
+    // O_NONBLOCK: opening a FIFO planted in a tree must not hang the reader
+    // (the fstat check below then refuses it); no effect on regular files.
+    int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (no_follow ? O_NOFOLLOW : 0);
     int fd = retry_eintr([&] { return ::open(path.c_str(), flags); });
     if (fd < 0) {
       if (errno == ELOOP) return fail(Status::invalid_argument(path, "is a symbolic link"));
@@ -155,7 +157,12 @@ class PosixEnv final : public Env {
     std::size_t got = 0;
     for (;;) {
       if (got == out.size()) {
-        if (out.size() >= max_bytes) break;  // grew while we read: stop at the limit
+        // The size fstat gave is the snapshot we read: a file appended to
+        // meanwhile (a metric file of a live run) ends at a line read later.
+        // This saves the end-of-file read, 2 of the ~11 calls per run when
+        // ranking. Files that report size 0 (procfs-like) are read to EOF.
+        if (st.st_size > 0) break;
+        if (out.size() >= max_bytes) break;  // stop at the limit
         out.resize(std::min<std::uint64_t>(max_bytes, out.size() + 4096));
       }
       ssize_t n = retry_eintr([&] { return ::read(fd, out.data() + got, out.size() - got); });

@@ -12,10 +12,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "file_uri.h"
@@ -25,6 +25,7 @@
 #include "mlruns/env.h"
 #include "mlruns/key.h"
 #include "reader_impl.h"
+#include "tracking_uri.h"
 
 namespace mlruns {
 namespace detail {
@@ -50,21 +51,7 @@ bool is_stray_name(std::string_view name) {
   return false;
 }
 
-std::string quoted(std::string_view s) {
-  std::string out = "'";
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      static const char* kHex = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '\'';
-  return out;
-}
+std::string quoted(std::string_view s) { return "'" + escape_control(s) + "'"; }
 
 const char* type_name(FileType t) {
   switch (t) {
@@ -76,42 +63,29 @@ const char* type_name(FileType t) {
   }
 }
 
-// Tracking-URI resolution until src/tracking_uri.h lands from the writer
-// branch: an explicit path or file: URI, then MLFLOW_TRACKING_URI, then
-// ./mlruns; other schemes (servers, databases) are refused.
-Result<std::string> resolve_root(std::string_view uri) {
-  std::string u(uri);
-  if (u.empty()) {
-    const char* env = std::getenv("MLFLOW_TRACKING_URI");
-    if (env && *env) u = env;
-  }
-  if (u.empty()) u = "mlruns";
-  if (u.substr(0, 5) == "file:") {
-    auto p = file_uri_to_path(u);
-    if (!p) return fail(Status::invalid_argument("tracking URI '" + u + "'", "not a local file: URI"));
-    return *p;
-  }
-  std::size_t colon = u.find(':');
-  if (colon != std::string::npos && colon > 1) {
-    bool scheme = true;
-    for (std::size_t i = 0; i < colon; ++i) {
-      char c = u[i];
-      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))))
-        scheme = false;
-    }
-    if (scheme)
-      return fail(Status::not_supported("tracking URI '" + u + "'",
-                                        "only local paths and file: URIs name an mlruns tree (spec §12.1)"));
-  }
-  return u;
-}
-
 }  // namespace
+
+std::string escape_control(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
 
 void ReaderContext::warn(std::string path, std::string message) const {
   if (!options.on_warning) return;
+  Warning w{escape_control(path), escape_control(message)};
   std::lock_guard<std::mutex> lock(*warn_mu);
-  options.on_warning(Warning{std::move(path), std::move(message)});
+  options.on_warning(w);
 }
 
 FileType ReaderContext::lstat_type(const std::string& path) const {
@@ -182,7 +156,7 @@ void read_value_dir(const ReaderContext& ctx, const std::string& dir, const char
   walk_keys(ctx, dir, "", 0, what, [&](const std::string& key, const std::string& path) {
     auto text = ctx.read_file(path);
     if (!text) {
-      ctx.warn(path, "cannot read " + std::string(what) + ": " + text.error().to_string());
+      ctx.warn(path, "cannot read " + std::string(what) + ": " + ReaderContext::detail_of(text.error(), path));
       return;
     }
     out[key] = std::move(*text);  // whole-file value (spec §2.2)
@@ -200,7 +174,10 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
   auto text = ctx.read_file(path);
   if (!text) {
     if (missing_ok && text.error().code() == Code::kNotFound) return false;
-    ctx.warn(path, "cannot read metric: " + text.error().to_string());
+    // A requested key that names a folder (asked for "val", the tree has
+    // "val/acc") is simply not a metric.
+    if (missing_ok && ctx.lstat_type(path) == FileType::kDirectory) return false;
+    ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(text.error(), path));
     return false;
   }
   MetricPoint p;
@@ -208,25 +185,38 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
   bool found = latest_metric_point(*text, p, problems);
   warn_metric_problems(ctx, path, problems);
   if (!found) return false;
-  out = Metric{key, p.value, p.timestamp, p.step};
+  out = to_metric(key, p);
   return true;
 }
 
 }  // namespace
 
-// True if every folder on the way from `base` (a real directory) to
+// kDirectory if every folder on the way from `base` (a real directory) to
 // `base/rel` is a real directory, so a read of base/rel with no_follow cannot
-// leave the tree. `rel` is a validated key or artifact path.
-bool ReaderContext::safe_below(const std::string& base, std::string_view rel) const {
+// leave the tree; else the type of the first one that is not.
+// `rel` is a validated key or artifact path.
+FileType ReaderContext::path_below(const std::string& base, std::string_view rel) const {
   std::size_t pos = 0;
   std::string path = base;
   for (;;) {
     std::size_t slash = rel.find('/', pos);
-    if (slash == std::string_view::npos) return true;
+    if (slash == std::string_view::npos) return FileType::kDirectory;
     path = join(path, rel.substr(pos, slash - pos));
-    if (lstat_type(path) != FileType::kDirectory) return false;
+    FileType t = lstat_type(path);
+    if (t != FileType::kDirectory) return t;
     pos = slash + 1;
   }
+}
+
+bool ReaderContext::safe_below(const std::string& base, std::string_view rel) const {
+  return path_below(base, rel) == FileType::kDirectory;
+}
+
+std::string ReaderContext::detail_of(const Status& s, const std::string& path) {
+  const std::string& m = s.message();
+  if (m.size() > path.size() + 2 && m.compare(0, path.size(), path) == 0 && m.compare(path.size(), 2, ": ") == 0)
+    return m.substr(path.size() + 2);
+  return m;
 }
 
 Result<std::vector<Metric>> ReaderContext::history(const std::string& run_dir, std::string_view key) const {
@@ -238,7 +228,11 @@ Result<std::vector<Metric>> ReaderContext::history(const std::string& run_dir, s
     warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
     return std::vector<Metric>{};
   }
-  if (!safe_below(metrics, key)) return std::vector<Metric>{};
+  FileType on_way = path_below(metrics, key);
+  if (on_way == FileType::kMissing) return std::vector<Metric>{};
+  if (on_way != FileType::kDirectory)
+    return fail(Status::invalid_argument("metric '" + std::string(key) + "'",
+                                         "a folder on its path is not a real folder (a symbolic link?); not followed"));
   std::string path = join(metrics, key);
   auto text = read_file(path);
   if (!text) {
@@ -271,7 +265,7 @@ std::optional<Experiment> ReaderContext::load_experiment(const std::string& base
   if (!text) {
     warn(meta_path, text.error().code() == Code::kNotFound
                         ? "no meta.yaml; experiment skipped"
-                        : "cannot read: " + text.error().to_string() + "; experiment skipped");
+                        : "cannot read: " + detail_of(text.error(), meta_path) + "; experiment skipped");
     return std::nullopt;
   }
   std::vector<std::string> problems;
@@ -327,9 +321,8 @@ Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, c
   std::string meta_path = join(dir, kMetaFile);
   auto text = read_meta(meta_path);
   if (!text) {
-    if (text.error().code() == Code::kNotFound)
-      return fail(Status::not_found(meta_path, "no meta.yaml; not a run"));
-    return fail(Status::corruption(meta_path, "cannot read: " + text.error().to_string()));
+    if (text.error().code() == Code::kNotFound) return fail(Status::not_found(meta_path, "no meta.yaml; not a run"));
+    return fail(Status::corruption(meta_path, "cannot read: " + detail_of(text.error(), meta_path)));
   }
   std::vector<std::string> problems;
   auto info = parse_run_meta(*text, &problems);
@@ -387,9 +380,19 @@ Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, c
   return std::optional<Run>(std::move(run));
 }
 
+// .trash is entered only if it is a real folder: a symlink could lead anywhere.
+bool ReaderContext::trash_usable(bool report) const {
+  FileType t = lstat_type(layout.trash());
+  if (t == FileType::kDirectory) return true;
+  if (report && t != FileType::kMissing)
+    warn(layout.trash(), std::string("is ") + type_name(t) + ", not a folder; deleted experiments not read");
+  return false;
+}
+
 // <root>/<id> if it is an experiment folder, else <root>/.trash/<id>.
 std::optional<std::pair<std::string, bool>> ReaderContext::experiment_location(std::string_view id) const {
   for (bool deleted : {false, true}) {
+    if (deleted && !trash_usable(false)) break;
     std::string base = deleted ? layout.trash() : layout.root;
     std::string dir = join(base, id);
     FileType t = lstat_type(dir);
@@ -402,6 +405,7 @@ std::optional<std::pair<std::string, bool>> ReaderContext::experiment_location(s
 Result<std::string> ReaderContext::find_run_dir(std::string_view run_id, std::string* exp_id) const {
   if (Status s = validate_run_id(run_id); !s) return fail(s);
   for (bool deleted : {false, true}) {
+    if (deleted && !trash_usable(false)) break;
     std::string base = deleted ? layout.trash() : layout.root;
     for (const std::string& exp : experiment_dirs_quiet(base)) {
       std::string dir = join(join(base, exp), run_id);
@@ -437,10 +441,10 @@ struct Reader::Impl : detail::ReaderContext {};
 Reader::Reader(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Reader> Reader::open(std::string_view tracking_uri, ReaderOptions options) {
-  auto root = detail::resolve_root(tracking_uri);
-  if (!root) return fail(root.error());
   auto impl = std::make_shared<Impl>();
   impl->env = options.env ? options.env : Env::posix();
+  auto root = detail::resolve_tracking_root(tracking_uri, impl->env);
+  if (!root) return fail(root.error());
   options.env = impl->env;
   if (options.threads == 0) options.threads = std::max(1u, std::thread::hardware_concurrency());
   impl->options = std::move(options);
@@ -465,6 +469,7 @@ Result<std::vector<Experiment>> Reader::experiments(ViewType view) const {
   for (bool deleted : {false, true}) {
     if (deleted && view == ViewType::kActiveOnly) continue;
     if (!deleted && view == ViewType::kDeletedOnly) continue;
+    if (deleted && !impl_->trash_usable(true)) continue;
     std::string base = deleted ? impl_->layout.trash() : impl_->layout.root;
     for (const std::string& id : impl_->experiment_dirs(base))
       if (auto e = impl_->load_experiment(base, id, deleted)) out.push_back(std::move(*e));
@@ -527,6 +532,8 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
     auto entries = impl_->env->list_dir(dir);
     if (!entries) return fail(entries.error());
     exp_dirs.emplace_back(dir, id);
+    // Sorted by folder name: the same tree gives the same order every time.
+    std::sort(entries->begin(), entries->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
     for (const DirEntry& e : *entries) {
       if (e.type == FileType::kRegular) continue;  // meta.yaml, stray files: not runs
       if (detail::is_reserved_experiment_folder(e.name)) continue;
@@ -552,7 +559,9 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
       const Status& s = run.error();
       // A folder without meta.yaml is not a run (MLflow skips it quietly);
       // say so all the same, it may be a run being created or a stray folder.
-      impl_->warn(join(dir, job.run), s.message() + (s.code() == Code::kNotFound ? "; skipped" : "; run skipped"));
+      std::string meta = join(join(dir, job.run), detail::kMetaFile);
+      if (s.code() == Code::kNotFound) impl_->warn(join(dir, job.run), "folder has no meta.yaml; not a run, skipped");
+      else impl_->warn(meta, detail::ReaderContext::detail_of(s, meta) + "; run skipped");
       return;
     }
     slots[i] = std::move(*run);
@@ -574,7 +583,13 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
     };
     std::vector<std::thread> pool;
     pool.reserve(threads - 1);
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    for (std::size_t t = 1; t < threads; ++t) {
+      try {
+        pool.emplace_back(worker);
+      } catch (const std::system_error&) {
+        break;  // fewer workers; the calling thread still covers every run
+      }
+    }
     worker();
     for (std::thread& t : pool) t.join();
   }

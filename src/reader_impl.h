@@ -17,6 +17,10 @@
 
 namespace mlruns::detail {
 
+// `s` with control bytes (and DEL) written as \xNN, so that a hostile file
+// name cannot drive the terminal a warning is printed on.
+std::string escape_control(std::string_view s);
+
 struct ReaderContext {
   Env* env = nullptr;
   Layout layout;
@@ -32,10 +36,15 @@ struct ReaderContext {
   Result<std::string> read_meta(const std::string& path) const;
   // True if every folder between `base` and base/rel is a real directory.
   bool safe_below(const std::string& base, std::string_view rel) const;
+  FileType path_below(const std::string& base, std::string_view rel) const;
+  // A Status message without its leading "<path>: ".
+  static std::string detail_of(const Status& s, const std::string& path);
 
   // Valid experiment folders directly under `base`, sorted; others reported.
   std::vector<std::string> experiment_dirs(const std::string& base) const;
   std::vector<std::string> experiment_dirs_quiet(const std::string& base) const;
+  // True if <root>/.trash is a real folder (not a symlink); `report` warns otherwise.
+  bool trash_usable(bool report) const;
   // (base dir, in trash) of an experiment folder, active first.
   std::optional<std::pair<std::string, bool>> experiment_location(std::string_view id) const;
   std::optional<Experiment> load_experiment(const std::string& base, const std::string& id, bool in_trash) const;

@@ -78,7 +78,7 @@ Result<std::string> resolve_tracking_root(std::string_view uri, Env* env) {
     if (!rest.empty() && rest.front() != '/') {
       path = std::string(rest);  // file:relative/path
     } else {
-      auto p = file_uri_to_path(given);
+      auto p = file_uri_to_path("file:" + std::string(rest));
       if (!p)
         return fail(Status::invalid_argument(source + " '" + given + "'",
                                              "not a local file: URI (a remote host or a bad path)"));

@@ -45,6 +45,10 @@ TEST_CASE("2-, 3- and 5-field metric lines (spec §5.1)", "[metric_file]") {
   p = parse_ok("1700000000001 0.9 2 iris abc123");
   CHECK(p.step == 2);
   CHECK(p.value == 0.9);
+  CHECK(p.dataset_name == "iris");
+  CHECK(p.dataset_digest == "abc123");
+  CHECK(to_metric("acc", p).dataset_name == "iris");
+  CHECK(parse_ok("1 2 3").dataset_name.empty());
 }
 
 TEST_CASE("metric values parse like Python's float() (spec §5.1)", "[metric_file]") {

@@ -1,7 +1,7 @@
 // The reader reproduces what MLflow's own API reads from real trees written
 // by MLflow 3.8 and 2.10 (tests/fixtures/*/expected.json), field by field.
 // Run "inputs" (datasets) are not part of the Reader's API and are not
-// compared; nor are the dataset_name/dataset_digest of 5-field metric lines.
+// compared.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -86,6 +86,8 @@ void check_run(const Reader& reader, const Run& run, const json& want, bool in_t
     CHECK(same_double(it->second.value, json_double(want["metrics"][k])));
     CHECK(it->second.timestamp == v["timestamp"].get<std::int64_t>());
     CHECK(it->second.step == v["step"].get<std::int64_t>());
+    CHECK(it->second.dataset_name == v.value("dataset_name", ""));
+    CHECK(it->second.dataset_digest == v.value("dataset_digest", ""));
   }
   for (const auto& [k, points] : want["metric_history"].items()) {
     INFO("history of " << k);
@@ -97,6 +99,8 @@ void check_run(const Reader& reader, const Run& run, const json& want, bool in_t
       CHECK(same_double((*hist)[i].value, json_double(points[i]["value"])));
       CHECK((*hist)[i].timestamp == points[i]["timestamp"].get<std::int64_t>());
       CHECK((*hist)[i].step == points[i]["step"].get<std::int64_t>());
+      CHECK((*hist)[i].dataset_name == points[i].value("dataset_name", ""));
+      CHECK((*hist)[i].dataset_digest == points[i].value("dataset_digest", ""));
     }
   }
   // The fixture is a moved tree (its URIs name /scratch/golden/mlruns): the
@@ -191,4 +195,39 @@ TEST_CASE("reader reproduces MLflow 3.8's reading of its own tree (expected.json
 
 TEST_CASE("reader reproduces MLflow 2.10's reading of its own tree (expected.json)", "[reader][fixture]") {
   check_fixture("mlflow-2.10");
+}
+
+TEST_CASE("experiment order and artifact listings match MLflow 3.8's REST answers (spec §10.1)",
+          "[reader][fixture]") {
+  Reader reader = open_fixture("mlflow-3.8");
+  auto load = [](const std::string& name) {
+    std::ifstream in(std::string(MLRUNS_FIXTURES_DIR) + "/mlflow-3.8/rest/" + name);
+    REQUIRE(in);
+    return json::parse(in);
+  };
+
+  json exps = load("experiments_search.json");  // view ALL
+  auto ours = reader.experiments(ViewType::kAll);
+  REQUIRE(ours);
+  REQUIRE(ours->size() == exps["experiments"].size());
+  for (std::size_t i = 0; i < ours->size(); ++i) CHECK((*ours)[i].experiment_id == exps["experiments"][i]["experiment_id"]);
+
+  const std::string run = "73f6c94fec5f46348c1e98db961d2709";
+  for (const auto& [file, path] : {std::pair<std::string, std::string>{"artifacts_list.json", ""},
+                                   {"artifacts_list_dir.json", "checkpoint_000010"}}) {
+    INFO(file);
+    json want = load(file)["files"];
+    auto got = reader.list_artifacts(run, path);
+    REQUIRE(got);
+    REQUIRE(got->size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      CHECK((*got)[i].path == want[i]["path"]);
+      CHECK((*got)[i].is_dir == want[i]["is_dir"].get<bool>());
+      if (!(*got)[i].is_dir) CHECK((*got)[i].size == want[i]["file_size"].get<std::uint64_t>());
+    }
+  }
+  // A file path lists nothing, as MLflow's list_artifacts.
+  auto file = reader.list_artifacts(run, "params.json");
+  REQUIRE(file);
+  CHECK(file->empty());
 }

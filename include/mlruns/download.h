@@ -21,13 +21,20 @@ struct DownloadOptions {
 };
 
 struct DownloadResult {
-  std::string local_path;  // what was created: <dest_dir>/<basename of artifact_path>
+  // What was created: <dest_dir>/<basename of artifact_path>, or
+  // <dest_dir>/artifacts when artifact_path is empty (all artifacts).
+  std::string local_path;
   std::uint64_t files = 0;
   std::uint64_t bytes = 0;
 };
 
 // Copies artifacts/<artifact_path> (all artifacts when empty) of `run_id`
-// into `dest_dir`. kAlreadyExists if the target exists and !overwrite.
+// into `dest_dir` (created if missing). kAlreadyExists if the target exists
+// and !overwrite. Symlinks below the artifact root are not followed (they are
+// skipped with a warning through ReaderOptions::on_warning); a symlink on
+// artifact_path itself is refused. On failure nothing is left under the
+// target name and the temporary copy is removed; with overwrite, a failed
+// replacement leaves the old target in place.
 Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view run_id,
                                           std::string_view artifact_path, const std::string& dest_dir,
                                           const DownloadOptions& options = {});

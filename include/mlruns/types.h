@@ -57,6 +57,10 @@ struct Metric {
   double value = 0;
   std::int64_t timestamp = 0;  // ms
   std::int64_t step = 0;
+  // Set only when read from a 5-field line (MLflow >= 3.0 logs a dataset
+  // with the point, spec §5.1); MLflow's REST API returns them too.
+  std::string dataset_name;
+  std::string dataset_digest;
 };
 
 // A run as search and ranking see it. Which maps are filled depends on what

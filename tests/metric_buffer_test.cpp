@@ -1,0 +1,149 @@
+// Metric appends: whole lines in one call, a failed or short write truncated
+// back, failed points kept and retried (spec §5.1, §11, §14.3).
+#include <catch2/catch.hpp>
+
+#include <atomic>
+
+#include "metric_buffer.h"
+#include "mlruns/store.h"
+#include "writer_test_util.h"
+
+using namespace mlruns;
+namespace fs = std::filesystem;
+using wtest::slurp;
+using wtest::TempDir;
+
+namespace {
+
+// Wraps Env::posix(): while `fail_appends` is set, an append to a metric
+// file writes only its first `partial_bytes` bytes and then fails (ENOSPC).
+class ShortWriteEnv : public EnvWrapper {
+ public:
+  ShortWriteEnv() : EnvWrapper(Env::posix()) {}
+  std::atomic<bool> fail_appends{false};
+  std::size_t partial_bytes = 7;
+  std::atomic<int> appends{0};
+
+  class File : public WritableFile {
+   public:
+    File(ShortWriteEnv* env, std::unique_ptr<WritableFile> f) : env_(env), f_(std::move(f)) {}
+    Status append(std::string_view data) override {
+      ++env_->appends;
+      if (env_->fail_appends) {
+        (void)f_->append(data.substr(0, std::min(env_->partial_bytes, data.size())));
+        return Status::from_errno("metric file", 28 /*ENOSPC*/);
+      }
+      return f_->append(data);
+    }
+    Status truncate(std::uint64_t size) override { return f_->truncate(size); }
+    Result<std::uint64_t> size() override { return f_->size(); }
+    Status sync() override { return f_->sync(); }
+    Status close() override { return f_->close(); }
+
+   private:
+    ShortWriteEnv* env_;
+    std::unique_ptr<WritableFile> f_;
+  };
+
+  Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& p) override {
+    auto f = target()->new_appendable_file(p);
+    if (!f) return f;
+    return std::unique_ptr<WritableFile>(new File(this, std::move(*f)));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a short, failed append is truncated back and retried in kCount mode (spec §11, §14.3)", "[metrics][faults]") {
+  TempDir t;
+  ShortWriteEnv env;
+  StoreOptions o;
+  o.tracking_uri = t.root();
+  o.env = &env;
+  o.errors = ErrorMode::kCount;
+  o.flush.background_thread = false;
+  Store store = Store::open(o);
+  ActiveRun run = store.start_run({.system_tags = false});
+  fs::path file = t.path / "mlruns/0" / run.id() / "metrics/loss";
+
+  run.log_metric("loss", 0.5, 0, 1000);
+  REQUIRE(run.flush().is_ok());
+  CHECK(slurp(file) == "1000 0.5 0\n");
+
+  env.fail_appends = true;
+  run.log_metric("loss", 0.25, 1, 1001);
+  run.log_metric("loss", 0.125, 2, 1002);
+  Status s = run.flush();
+  CHECK(s.code() == Code::kIOError);
+  CHECK(store.failure_count() == 1);
+  CHECK(slurp(file) == "1000 0.5 0\n");  // the 7 bytes that got through were cut off again
+
+  env.fail_appends = false;
+  REQUIRE(run.flush().is_ok());  // the kept points are written once, in order
+  CHECK(slurp(file) == "1000 0.5 0\n1001 0.25 1\n1002 0.125 2\n");
+}
+
+TEST_CASE("points that keep failing are still written at the end of the run once the disk recovers", "[metrics][faults]") {
+  TempDir t;
+  ShortWriteEnv env;
+  StoreOptions o;
+  o.tracking_uri = t.root();
+  o.env = &env;
+  o.errors = ErrorMode::kCount;
+  o.flush.background_thread = false;
+  o.flush.max_points = 2;
+  Store store = Store::open(o);
+  std::string id;
+  {
+    ActiveRun run = store.start_run({.system_tags = false});
+    id = run.id();
+    env.fail_appends = true;
+    for (int i = 0; i < 6; ++i) CHECK_NOTHROW(run.log_metric("m", i, i, 10));
+    CHECK(store.failure_count() >= 1);
+    env.fail_appends = false;
+  }
+  std::string text = slurp(t.path / "mlruns/0" / id / "metrics/m");
+  CHECK(text == "10 0.0 0\n10 1.0 1\n10 2.0 2\n10 3.0 3\n10 4.0 4\n10 5.0 5\n");
+}
+
+TEST_CASE("one append call per metric file per flush (spec §11)", "[metrics]") {
+  TempDir t;
+  ShortWriteEnv env;
+  StoreOptions o;
+  o.tracking_uri = t.root();
+  o.env = &env;
+  o.flush.background_thread = false;
+  Store store = Store::open(o);
+  ActiveRun run = store.start_run({.system_tags = false});
+  for (int i = 0; i < 1000; ++i) {
+    run.log_metric("a", i, i, 1);
+    run.log_metric("b", i, i, 1);
+  }
+  env.appends = 0;
+  REQUIRE(run.flush().is_ok());
+  CHECK(env.appends == 2);
+}
+
+TEST_CASE("kThrow: a failed flush throws and keeps the points", "[metrics][faults]") {
+  TempDir t;
+  ShortWriteEnv env;
+  StoreOptions o;
+  o.tracking_uri = t.root();
+  o.env = &env;
+  o.flush.background_thread = false;
+  Store store = Store::open(o);
+  ActiveRun run = store.start_run({.system_tags = false});
+  run.log_metric("m", 1, 0, 1);
+  env.fail_appends = true;
+  CHECK_THROWS_AS(run.flush(), Error);
+  env.fail_appends = false;
+  run.flush();
+  CHECK(slurp(t.path / "mlruns/0" / run.id() / "metrics/m") == "1 1.0 0\n");
+}
+
+TEST_CASE("append_metric_line writes the 3-field line (spec §5.1, §13.1)", "[metrics]") {
+  std::string out;
+  detail::append_metric_line(out, {1736942400035, 0.9, 0});
+  detail::append_metric_line(out, {1, 1.2345678901234568e+17, -7});
+  CHECK(out == "1736942400035 0.9 0\n1 1.2345678901234568e+17 -7\n");
+}
