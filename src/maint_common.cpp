@@ -47,7 +47,7 @@ std::string relative_to(std::string_view root, std::string_view path) {
 
 bool is_os_litter(std::string_view name) {
   auto ends_with = [&](std::string_view s) { return name.size() >= s.size() && name.substr(name.size() - s.size()) == s; };
-  return name == ".DS_Store" || name == "Thumbs.db" || name == "desktop.ini" || name.rfind("._", 0) == 0 ||
+  return name == ".DS_Store" || name.rfind(".mlruns-tmp-", 0) == 0 || name == "Thumbs.db" || name == "desktop.ini" || name.rfind("._", 0) == 0 ||
          name.rfind(".nfs", 0) == 0 || name.rfind(".fuse_hidden", 0) == 0 || ends_with(".swp") ||
          ends_with(".swo") || ends_with("~");
 }
@@ -63,7 +63,7 @@ Status Quarantine::ensure_dir(const std::string& rel_parent) {
 Status Quarantine::note(std::string_view line) {
   notes_.append(line);
   notes_ += '\n';
-  return write_file_atomic(env_, join(dir_, "NOTES.txt"), notes_, {.sync = true});
+  return write_file_atomic(env_, join(dir_, "NOTES.txt"), notes_, {.sync = true, .temp_dir = {}});
 }
 
 Result<std::string> Quarantine::move_in(const std::string& path, std::string_view reason) {
@@ -87,7 +87,7 @@ Result<std::string> Quarantine::save(const std::string& origin, std::string_view
   std::string target = join(dir_, rel);
   auto exists = env_.stat(target);
   if (exists && exists->type != FileType::kMissing) target += "-" + std::to_string(env_.now_ms());
-  MLRUNS_TRY(write_file_atomic(env_, target, data, {.sync = true}));
+  MLRUNS_TRY(write_file_atomic(env_, target, data, {.sync = true, .temp_dir = {}}));
   MLRUNS_TRY(note("saved " + relative_to(root_, target) + " (from " + relative_to(root_, origin) +
                               "): " + std::string(reason)));
   return target;
@@ -153,7 +153,7 @@ Result<std::string> apply_meta_edit(Env& env, const std::string& path, std::stri
   auto now = read_small(env, path);
   if (!now || *now != before)
     return fail(Status::failed_precondition(path, "changed while being edited; left alone"));
-  Status s = write_file_atomic(env, path, after, {.sync = true});
+  Status s = write_file_atomic(env, path, after, {.sync = true, .temp_dir = {}});
   if (!s) return fail(s);
   return after;
 }

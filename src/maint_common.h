@@ -35,7 +35,8 @@ std::string compact_utc(std::int64_t ms);
 std::string relative_to(std::string_view root, std::string_view path);
 
 // True if `name` is a file MLflow never wrote but an OS or editor leaves
-// around (.DS_Store, ._x, .nfsXXXX, x.swp, x~, Thumbs.db).
+// around (.DS_Store, ._x, .nfsXXXX, x.swp, x~, Thumbs.db), or a temp file a killed
+// writer left (.mlruns-tmp-*).
 bool is_os_litter(std::string_view name);
 
 // <root>/quarantine-<UTC time>.trash/: a root folder whose name ends in
