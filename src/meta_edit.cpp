@@ -18,7 +18,7 @@ std::optional<std::string> entry_key(std::string_view line) {
   std::size_t i = 0;
   while (i < line.size() && is_key_char(line[i])) ++i;
   if (i == 0 || i >= line.size() || line[i] != ':') return std::nullopt;
-  if (i + 1 < line.size() && line[i + 1] != ' ' && line[i + 1] != '\r') return std::nullopt;
+  if (i + 1 < line.size() && line[i + 1] != ' ' && line[i + 1] != '\r' && line[i + 1] != '\n') return std::nullopt;
   return std::string(line.substr(0, i));
 }
 
