@@ -35,7 +35,7 @@ class Registry {
       std::lock_guard<std::mutex> lock(s->mu);
       if (!s->valid || s->ended) continue;
       Status st = s->end_locked(RunStatus::kFinished, std::nullopt);
-      s->store->note(st);
+      s->store->note(st, /*call_on_error=*/false);  // the callback's captures may be gone by now
     }
     dead().store(true);
   }
@@ -182,7 +182,8 @@ std::shared_ptr<ActiveRun::State> Store::Impl::create_run(const RunOptions& ro, 
   auto staged = new_staging_folder();
   if (!staged) return fail_with(staged.error());
   bool sync = sync_each_flush();
-  Status s = write_file_atomic(*env, join(*staged, kMetaFile), render_run_meta(info), {sync, ""});
+  // Plain writes: the staging folder is invisible to readers until the rename.
+  Status s = write_new_file(*env, join(*staged, kMetaFile), render_run_meta(info), sync);
   for (const char* sub : {"metrics", "params", "artifacts", "tags"})
     if (s.is_ok()) s = env->create_dir(join(*staged, sub));
   std::vector<std::string> tag_keys;
@@ -190,7 +191,7 @@ std::shared_ptr<ActiveRun::State> Store::Impl::create_run(const RunOptions& ro, 
     if (!s.is_ok()) break;
     std::string path = join(join(*staged, "tags"), k);
     if (k.find('/') != std::string::npos) s = env->create_dirs(parent_dir(path));
-    if (s.is_ok()) s = write_file_atomic(*env, path, v, {sync, *staged});
+    if (s.is_ok()) s = write_new_file(*env, path, v, sync);
     tag_keys.push_back(k);
   }
   if (!s.is_ok()) {
@@ -386,26 +387,35 @@ ActiveRun::ActiveRun(std::shared_ptr<State> state)
 ActiveRun::ActiveRun(ActiveRun&& other) noexcept
     : state_(std::move(other.state_)), uncaught_at_start_(other.uncaught_at_start_) {}
 
+namespace {
+// What leaving the run's scope does: end it FINISHED, or FAILED while an
+// exception that started after the run unwinds. Never throws.
+void end_on_scope_exit(const std::shared_ptr<ActiveRun::State>& state, int uncaught_at_start) noexcept {
+  if (!state || !state->valid) return;
+  RunStatus status = std::uncaught_exceptions() > uncaught_at_start ? RunStatus::kFailed : RunStatus::kFinished;
+  Status s;
+  try {
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      if (state->ended) return;
+      s = state->end_locked(status, std::nullopt);
+    }
+    state->store->note(s);
+  } catch (...) {
+  }
+}
+}  // namespace
+
 ActiveRun& ActiveRun::operator=(ActiveRun&& other) noexcept {
   if (this != &other) {
-    this->~ActiveRun();
+    end_on_scope_exit(state_, uncaught_at_start_);
     state_ = std::move(other.state_);
     uncaught_at_start_ = other.uncaught_at_start_;
   }
   return *this;
 }
 
-ActiveRun::~ActiveRun() {
-  if (!state_ || !state_->valid) return;
-  RunStatus status = std::uncaught_exceptions() > uncaught_at_start_ ? RunStatus::kFailed : RunStatus::kFinished;
-  Status s;
-  {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    if (state_->ended) return;
-    s = state_->end_locked(status, std::nullopt);
-  }
-  state_->store->note(s);  // a destructor never throws
-}
+ActiveRun::~ActiveRun() { end_on_scope_exit(state_, uncaught_at_start_); }
 
 bool ActiveRun::ok() const { return state_ && state_->valid; }
 const std::string& ActiveRun::id() const { return state_ ? state_->info.run_id : empty_string(); }
@@ -529,6 +539,19 @@ ActiveRun ActiveRun::start_child(RunOptions options) {
 }
 
 Status ActiveRun::flush() { MLRUNS_RUN_CALL(st.flush_locked()); }
+
+Status ActiveRun::detach() {
+  MLRUNS_RUN_CALL([&] {
+    if (!st.valid) return st.check_writable();
+    if (st.ended) return Status::ok();
+    Status f = st.flush_locked();
+    if (!f.is_ok()) return f;
+    if (st.store->options.durability != Durability::kNone) (void)st.metrics.sync_all();
+    st.metrics.close_all();
+    st.ended = true;  // no longer ours: the destructor and the exit hook leave it alone
+    return Status::ok();
+  }());
+}
 
 Status ActiveRun::end(RunStatus status) {
   MLRUNS_RUN_CALL(st.end_locked(status, std::nullopt));

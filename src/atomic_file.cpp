@@ -35,6 +35,15 @@ std::string parent_dir(std::string_view path) {
   return std::string(path.substr(0, slash));
 }
 
+Status write_new_file(Env& env, const std::string& path, std::string_view data, bool sync) {
+  auto file = env.new_writable_file(path, /*exclusive=*/true);
+  if (!file) return file.error();
+  Status s = (*file)->append(data);
+  if (s.is_ok() && sync) s = (*file)->sync();
+  Status c = (*file)->close();
+  return s.is_ok() ? c : s;
+}
+
 Status write_file_atomic(Env& env, const std::string& path, std::string_view data,
                          const AtomicWriteOptions& options) {
   std::string dir = parent_dir(path);

@@ -25,6 +25,10 @@ struct AtomicWriteOptions {
 Status write_file_atomic(Env& env, const std::string& path, std::string_view data,
                          const AtomicWriteOptions& options = {});
 
+// Writes a new file in place (O_EXCL), for folders no reader can see yet
+// (a staging folder that is renamed into the tree when complete).
+Status write_new_file(Env& env, const std::string& path, std::string_view data, bool sync);
+
 // The folder part of a path ("/a/b/c" -> "/a/b").
 std::string parent_dir(std::string_view path);
 

@@ -1,18 +1,26 @@
 #include "metric_buffer.h"
 
+#include <charconv>
+
 #include "atomic_file.h"
 #include "layout.h"
 #include "py_format.h"
 
 namespace mlruns::detail {
 
+char* format_metric_line(char* out, const MetricPoint& p) {
+  out = std::to_chars(out, out + 20, p.timestamp).ptr;
+  *out++ = ' ';
+  out += format_py_float(p.value, out);
+  *out++ = ' ';
+  out = std::to_chars(out, out + 20, p.step).ptr;
+  *out++ = '\n';
+  return out;
+}
+
 void append_metric_line(std::string& out, const MetricPoint& p) {
-  append_int(out, p.timestamp);
-  out += ' ';
-  append_py_float(out, p.value);
-  out += ' ';
-  append_int(out, p.step);
-  out += '\n';
+  char buf[80];
+  out.append(buf, format_metric_line(buf, p));
 }
 
 Result<MetricBuffer::Series*> MetricBuffer::series(std::string_view key, NameRules rules) {
@@ -52,8 +60,11 @@ Status MetricBuffer::flush_series(Env& env, Series* s, bool sync) {
     s->file = std::move(*f);
     s->size = *size;
   }
-  scratch_.clear();
-  for (const MetricPoint& p : s->pending) append_metric_line(scratch_, p);
+  // Formatted straight into one buffer: at most 20 + 1 + 24 + 1 + 20 + 1 bytes a line.
+  scratch_.resize(s->pending.size() * 72);
+  char* out = scratch_.data();
+  for (const MetricPoint& p : s->pending) out = format_metric_line(out, p);
+  scratch_.resize(static_cast<std::size_t>(out - scratch_.data()));
   Status st = s->file->append(scratch_);
   if (!st.is_ok()) {
     // Undo a partial append so the file never ends in a torn line.

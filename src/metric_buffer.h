@@ -27,6 +27,8 @@ struct MetricPoint {
 
 // Appends "<ts> <python repr value> <step>\n".
 void append_metric_line(std::string& out, const MetricPoint& p);
+// The same into `out`, which has room for 72 bytes; returns the new end.
+char* format_metric_line(char* out, const MetricPoint& p);
 
 class MetricBuffer {
  public:

@@ -150,14 +150,14 @@ Store::Impl::~Impl() {
   if (!staging.empty()) (void)env->remove_dir(staging);  // only if empty
 }
 
-Status Store::Impl::note(Status s) {
+Status Store::Impl::note(Status s, bool call_on_error) {
   if (s.is_ok()) return s;
   failures.fetch_add(1, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(error_mu);
     last_error = s;
   }
-  if (options.on_error) {
+  if (call_on_error && options.on_error) {
     try {
       options.on_error(s);
     } catch (...) {
@@ -217,7 +217,8 @@ Status Store::Impl::build_experiment(const std::string& id, std::string_view nam
   e.artifact_location = artifact_location.empty() ? *default_artifact_location(id) : artifact_location;
   e.creation_time = now;
   e.last_update_time = now;
-  Status s = write_experiment_meta(*staged, e);
+  // Plain writes: the staging folder is invisible to readers until the rename.
+  Status s = write_new_file(*env, join(*staged, kMetaFile), render_experiment_meta(e), sync_meta());
   if (s.is_ok() && !tags.empty()) {
     std::string tag_dir = join(*staged, "tags");
     s = env->create_dir(tag_dir);
@@ -225,12 +226,7 @@ Status Store::Impl::build_experiment(const std::string& id, std::string_view nam
       if (!s.is_ok()) break;
       std::string path = join(tag_dir, k);
       if (k.find('/') != std::string::npos) s = env->create_dirs(parent_dir(path));
-      if (s.is_ok()) {
-        AtomicWriteOptions o;
-        o.sync = sync_meta();
-        o.temp_dir = *staged;
-        s = write_file_atomic(*env, path, v, o);
-      }
+      if (s.is_ok()) s = write_new_file(*env, path, v, sync_meta());
     }
   }
   if (!s.is_ok()) {

@@ -36,7 +36,7 @@ struct Store::Impl {
   ~Impl();
 
   // Counts a failure and calls on_error; returns `s`. OK passes through.
-  Status note(Status s);
+  Status note(Status s, bool call_on_error = true);
   // note() + throw in kThrow.
   Status finish(Status s);
   template <typename T>

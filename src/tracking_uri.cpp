@@ -71,6 +71,7 @@ Result<std::string> resolve_tracking_root(std::string_view uri, Env* env) {
     return fail(Status::invalid_argument(source + " '" + given + "'", "contains a NUL byte"));
   std::string path;
   std::string scheme = lower(uri_scheme(given));
+  if (given == "databricks") scheme = "databricks";  // MLflow's bare "databricks" means the workspace
   if (scheme.empty()) {
     path = given;
   } else if (scheme == "file") {

@@ -147,3 +147,85 @@ TEST_CASE("append_metric_line writes the 3-field line (spec §5.1, §13.1)", "[m
   detail::append_metric_line(out, {1, 1.2345678901234568e+17, -7});
   CHECK(out == "1736942400035 0.9 0\n1 1.2345678901234568e+17 -7\n");
 }
+
+namespace {
+// Counts fsyncs of files and folders.
+class SyncCountingEnv : public EnvWrapper {
+ public:
+  SyncCountingEnv() : EnvWrapper(Env::posix()) {}
+  std::atomic<int> file_syncs{0}, dir_syncs{0};
+  class File : public WritableFile {
+   public:
+    File(SyncCountingEnv* env, std::unique_ptr<WritableFile> f) : env_(env), f_(std::move(f)) {}
+    Status append(std::string_view d) override { return f_->append(d); }
+    Status truncate(std::uint64_t n) override { return f_->truncate(n); }
+    Result<std::uint64_t> size() override { return f_->size(); }
+    Status sync() override {
+      ++env_->file_syncs;
+      return f_->sync();
+    }
+    Status close() override { return f_->close(); }
+
+   private:
+    SyncCountingEnv* env_;
+    std::unique_ptr<WritableFile> f_;
+  };
+  Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& p) override {
+    auto f = target()->new_appendable_file(p);
+    if (!f) return f;
+    return std::unique_ptr<WritableFile>(new File(this, std::move(*f)));
+  }
+  Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& p, bool excl) override {
+    auto f = target()->new_writable_file(p, excl);
+    if (!f) return f;
+    return std::unique_ptr<WritableFile>(new File(this, std::move(*f)));
+  }
+  Status sync_dir(const std::string& p) override {
+    ++dir_syncs;
+    return target()->sync_dir(p);
+  }
+};
+
+void run_three_flushes(const TempDir& t, SyncCountingEnv& env, Durability d, int* during, int* total) {
+  StoreOptions o;
+  o.tracking_uri = t.root();
+  o.env = &env;
+  o.durability = d;
+  o.flush.background_thread = false;
+  Store store = Store::open(o);
+  env.file_syncs = 0;
+  {
+    ActiveRun run = store.start_run({.system_tags = false});
+    for (int i = 0; i < 3; ++i) {
+      run.log_metric("m", i, i, 1);
+      run.flush();
+    }
+    *during = env.file_syncs;
+  }
+  *total = env.file_syncs;
+}
+}  // namespace
+
+TEST_CASE("durability modes fsync as options.h documents", "[metrics][durability]") {
+  int during = 0, total = 0;
+  {
+    TempDir t;
+    SyncCountingEnv env;
+    run_three_flushes(t, env, Durability::kNone, &during, &total);
+    CHECK(total == 0);
+  }
+  {
+    TempDir t;
+    SyncCountingEnv env;
+    run_three_flushes(t, env, Durability::kOnClose, &during, &total);
+    CHECK(during == 0);  // nothing while the run lives
+    CHECK(total >= 3);   // metric file, tag file, meta.yaml at the end
+  }
+  {
+    TempDir t;
+    SyncCountingEnv env;
+    run_three_flushes(t, env, Durability::kEveryFlush, &during, &total);
+    CHECK(during >= 3 + 2);  // every flush, plus the run's meta.yaml and tag at creation
+    CHECK(total > during);
+  }
+}

@@ -29,7 +29,7 @@ TEST_CASE("resolve_tracking_root: paths, file: URIs, and refused schemes (spec Â
   std::string cwd = fs::current_path().string();
   CHECK(*resolve_tracking_root("rel/mlruns") == cwd + "/rel/mlruns");
   CHECK(*resolve_tracking_root("file:rel") == cwd + "/rel");
-  for (const char* uri : {"http://host:5000", "https://host", "databricks://p", "sqlite:///mlflow.db", "s3://b/k"}) {
+  for (const char* uri : {"http://host:5000", "https://host", "databricks://p", "databricks", "sqlite:///mlflow.db", "s3://b/k"}) {
     auto r = resolve_tracking_root(uri);
     REQUIRE_FALSE(r);
     CHECK(r.error().code() == Code::kNotSupported);

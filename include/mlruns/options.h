@@ -38,9 +38,10 @@ enum class Durability {
   // seconds (the kernel's write-back delay), including meta.yaml updates
   // (whose rename may be lost: the old meta.yaml survives, never a torn one).
   kNone,
-  // fsync each metric file and meta.yaml when the run ends. A machine crash
-  // during the run may lose recent points, not a finished run. Default: one
-  // fsync per file per run is cheap even on Lustre/GPFS.
+  // fsync each metric, param and tag file and meta.yaml when the run ends
+  // (and experiment meta.yaml when written). A machine crash during the run
+  // may lose recent points, not a finished run. Default: one fsync per file
+  // per run is cheap even on Lustre/GPFS.
   kOnClose,
   // fsync after every flush and every meta.yaml write. A machine crash loses
   // only unflushed points. Costs a metadata-server round trip per flush on
@@ -77,7 +78,8 @@ struct StoreOptions {
   NameRules names = NameRules::kPortable;
   LongValues long_values = LongValues::kReject;
   // Called once per failure in either mode (before throwing in kThrow).
-  // Must not call back into the Store.
+  // Must not call back into the Store. May run on mlruns' background flush
+  // thread; not called for failures while ending runs at process exit.
   std::function<void(const Status&)> on_error;
 };
 

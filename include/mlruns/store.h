@@ -158,6 +158,10 @@ class ActiveRun {
   Status flush();
   // Flushes and writes status and end_time. Later calls are no-ops.
   Status end(RunStatus status = RunStatus::kFinished);
+  // Flushes and lets go of the run WITHOUT ending it: it stays RUNNING
+  // (end_time null), e.g. for a CLI verb that starts a run in one process
+  // and ends it in another (Store::set_terminated). Later calls are no-ops.
+  Status detach();
 
   struct State;
 
