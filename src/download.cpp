@@ -102,10 +102,14 @@ class Copier {
   std::unique_ptr<char[]> buffer_;
 };
 
-std::string unique_suffix() {
+std::string unique_suffix(Env& env) {
   static std::atomic<std::uint64_t> counter{0};
-  std::random_device rd;
-  std::uint64_t r = (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^ (counter.fetch_add(1) << 48);
+  std::uint64_t r = static_cast<std::uint64_t>(env.now_ms()) * 0x9E3779B97F4A7C15ull ^ (counter.fetch_add(1) << 48);
+  try {
+    std::random_device rd;  // may throw where no entropy source exists
+    r ^= (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  } catch (...) {
+  }
   static const char* kHex = "0123456789abcdef";
   std::string out;
   for (int i = 0; i < 12; ++i) out += kHex[(r >> (i * 4)) & 15];
@@ -175,7 +179,9 @@ Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view
 
   // Hidden temporary sibling: same file system as the target, so the final
   // rename is atomic.
-  std::string tmp = join(dest_dir, "." + basename + ".mlruns-download-" + unique_suffix());
+  // (The basename is cut so the temporary name stays below NAME_MAX.)
+  std::string stem = basename.substr(0, 120);
+  std::string tmp = join(dest_dir, "." + stem + ".mlruns-download-" + unique_suffix(env));
   auto cleanup = [&] { (void)env.remove_tree(tmp); };
   DownloadResult result;
   Status s;
@@ -219,7 +225,7 @@ Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view
     // aside, put the new one in place, then delete the old one. The target
     // name always holds a complete copy, old or new, except for the instant
     // between the two renames.
-    std::string aside = join(dest_dir, "." + basename + ".mlruns-old-" + unique_suffix());
+    std::string aside = join(dest_dir, "." + stem + ".mlruns-old-" + unique_suffix(env));
     s = env.rename(target, aside);
     if (s) {
       s = env.rename(tmp, target);

@@ -73,7 +73,7 @@ bool parse_float_field(std::string_view s, double& out) {
   return true;
 }
 
-bool parse_metric_line(std::string_view line, MetricPoint& out, const char*& error) {
+bool parse_metric_line(std::string_view line, ParsedPoint& out, const char*& error) {
   line = strip(line);
   if (line.empty()) {
     error = "blank line";
@@ -121,7 +121,7 @@ bool parse_metric_line(std::string_view line, MetricPoint& out, const char*& err
   return true;
 }
 
-Metric to_metric(std::string_view key, const MetricPoint& p) {
+Metric to_metric(std::string_view key, const ParsedPoint& p) {
   Metric m{std::string(key), p.value, p.timestamp, p.step};
   if (!p.dataset_name.empty()) m.dataset_name = std::string(p.dataset_name);
   if (!p.dataset_digest.empty()) m.dataset_digest = std::string(p.dataset_digest);
@@ -142,9 +142,9 @@ std::string MetricFileProblems::describe() const {
   return out;
 }
 
-bool latest_metric_point(std::string_view text, MetricPoint& latest, MetricFileProblems& problems) {
+bool latest_metric_point(std::string_view text, ParsedPoint& latest, MetricFileProblems& problems) {
   bool found = false;
-  problems = for_each_metric_point(text, [&](const MetricPoint& p) {
+  problems = for_each_metric_point(text, [&](const ParsedPoint& p) {
     if (!found || is_later_point(p, latest)) latest = p;
     found = true;
   });
@@ -154,7 +154,7 @@ bool latest_metric_point(std::string_view text, MetricPoint& latest, MetricFileP
 std::vector<Metric> metric_history_points(std::string_view key, std::string_view text,
                                           MetricFileProblems& problems) {
   std::vector<Metric> out;
-  problems = for_each_metric_point(text, [&](const MetricPoint& p) {
+  problems = for_each_metric_point(text, [&](const ParsedPoint& p) {
     out.push_back(to_metric(key, p));
   });
   return out;

@@ -17,8 +17,9 @@
 
 namespace mlruns::detail {
 
-// One parsed line. The key is not part of it: a file holds one key.
-struct MetricPoint {
+// One parsed line. The key is not part of it: a file holds one key. (Not
+// the writer's MetricPoint in metric_buffer.h: this one carries dataset views.)
+struct ParsedPoint {
   std::int64_t timestamp = 0;
   double value = 0;
   std::int64_t step = 0;
@@ -42,16 +43,16 @@ bool parse_float_field(std::string_view s, double& out);
 //             a dataset). We take the third field as the step; MLflow 3.x
 //             itself reads step 0 for these lines (spec §5.1, an MLflow bug).
 // On failure returns false and sets `error` to a static description.
-bool parse_metric_line(std::string_view line, MetricPoint& out, const char*& error);
+bool parse_metric_line(std::string_view line, ParsedPoint& out, const char*& error);
 
 // A Metric from a point (copies the dataset strings).
-Metric to_metric(std::string_view key, const MetricPoint& p);
+Metric to_metric(std::string_view key, const ParsedPoint& p);
 
 // MLflow's "latest" rule: the maximum of (step, timestamp, value) compared as
 // Python compares tuples (spec §5.1, §14.14). True if `candidate` replaces
 // `current` when scanning in file order. With NaN values, Python's `>` is
 // false both ways, so the earlier line stays: we do the same.
-inline bool is_later_point(const MetricPoint& candidate, const MetricPoint& current) {
+inline bool is_later_point(const ParsedPoint& candidate, const ParsedPoint& current) {
   if (candidate.step != current.step) return candidate.step > current.step;
   if (candidate.timestamp != current.timestamp) return candidate.timestamp > current.timestamp;
   return candidate.value > current.value;
@@ -69,7 +70,7 @@ struct MetricFileProblems {
   std::string describe() const;
 };
 
-// Calls on_point(const MetricPoint&) for each good line in file order. A final
+// Calls on_point(const ParsedPoint&) for each good line in file order. A final
 // line without '\n' is ignored (it may be a write in progress, spec §11).
 template <typename OnPoint>
 MetricFileProblems for_each_metric_point(std::string_view text, OnPoint&& on_point) {
@@ -84,7 +85,7 @@ MetricFileProblems for_each_metric_point(std::string_view text, OnPoint&& on_poi
     }
     std::string_view line = text.substr(0, nl);
     text.remove_prefix(nl + 1);
-    MetricPoint p;
+    ParsedPoint p;
     const char* error = nullptr;
     if (parse_metric_line(line, p, error)) {
       on_point(p);
@@ -100,7 +101,7 @@ MetricFileProblems for_each_metric_point(std::string_view text, OnPoint&& on_poi
 
 // The latest point of a file by MLflow's rule. False if the file holds no
 // good line. latest's dataset views point into `text`.
-bool latest_metric_point(std::string_view text, MetricPoint& latest, MetricFileProblems& problems);
+bool latest_metric_point(std::string_view text, ParsedPoint& latest, MetricFileProblems& problems);
 
 // Every good point in file order (spec §10.3).
 std::vector<Metric> metric_history_points(std::string_view key, std::string_view text,

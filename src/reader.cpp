@@ -36,6 +36,7 @@ constexpr int kMaxArtifactDepth = 256;  // deeper trees are cut with a warning
 // MLflow retries an empty meta.yaml after 0.1 s and 0.2 s (spec §11, §14.9):
 // it may be caught between truncate and write.
 constexpr int kEmptyMetaRetryMs[] = {100, 200};
+constexpr std::int64_t kRecentMetaMs = 10000;
 
 // Files that tools and operating systems drop into folders; inside params/,
 // tags/ or metrics/ MLflow would take them for keys (spec §2.4, §14.5).
@@ -180,7 +181,7 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
     ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(text.error(), path));
     return false;
   }
-  MetricPoint p;
+  ParsedPoint p;
   MetricFileProblems problems;
   bool found = latest_metric_point(*text, p, problems);
   warn_metric_problems(ctx, path, problems);
@@ -249,10 +250,16 @@ Result<std::vector<Metric>> ReaderContext::history(const std::string& run_dir, s
 
 Result<std::string> ReaderContext::read_meta(const std::string& path) const {
   auto text = read_file(path);
+  if (!text || !text->empty()) return text;
+  // Only a file written in the last few seconds may be mid-write; an old
+  // empty one (a job killed between truncate and write) stays empty, and
+  // waiting for each of many such runs would stall the listing.
+  auto info = env->stat(path, false);
+  if (!info || env->now_ms() - info->mtime_ms > kRecentMetaMs) return text;
   for (int delay : kEmptyMetaRetryMs) {
-    if (!text || !text->empty()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     text = read_file(path);
+    if (!text || !text->empty()) break;
   }
   return text;
 }

@@ -11,8 +11,8 @@ using namespace mlruns::detail;
 
 namespace {
 
-MetricPoint parse_ok(std::string_view line) {
-  MetricPoint p;
+ParsedPoint parse_ok(std::string_view line) {
+  ParsedPoint p;
   const char* error = nullptr;
   INFO("line '" << line << "'");
   REQUIRE(parse_metric_line(line, p, error));
@@ -20,7 +20,7 @@ MetricPoint parse_ok(std::string_view line) {
 }
 
 std::string parse_error(std::string_view line) {
-  MetricPoint p;
+  ParsedPoint p;
   const char* error = nullptr;
   INFO("line '" << line << "'");
   REQUIRE_FALSE(parse_metric_line(line, p, error));
@@ -31,7 +31,7 @@ std::string parse_error(std::string_view line) {
 }  // namespace
 
 TEST_CASE("2-, 3- and 5-field metric lines (spec §5.1)", "[metric_file]") {
-  MetricPoint p = parse_ok("1736942400035 0.9 7");
+  ParsedPoint p = parse_ok("1736942400035 0.9 7");
   CHECK(p.timestamp == 1736942400035);
   CHECK(p.value == 0.9);
   CHECK(p.step == 7);
@@ -94,8 +94,8 @@ TEST_CASE("malformed metric lines are reported, not fatal (spec §10.6, §14.3)"
 }
 
 TEST_CASE("CRLF lines and surrounding whitespace are accepted (spec §2.3, §14.22)", "[metric_file]") {
-  std::vector<MetricPoint> points;
-  auto problems = for_each_metric_point("1 0.5 0\r\n2 0.7 1\r\n", [&](const MetricPoint& p) { points.push_back(p); });
+  std::vector<ParsedPoint> points;
+  auto problems = for_each_metric_point("1 0.5 0\r\n2 0.7 1\r\n", [&](const ParsedPoint& p) { points.push_back(p); });
   CHECK_FALSE(problems.any());
   REQUIRE(points.size() == 2);
   CHECK(points[1].value == 0.7);
@@ -103,8 +103,8 @@ TEST_CASE("CRLF lines and surrounding whitespace are accepted (spec §2.3, §14.
 }
 
 TEST_CASE("an unterminated last line is ignored: it may be a write in progress (spec §11)", "[metric_file]") {
-  std::vector<MetricPoint> points;
-  auto problems = for_each_metric_point("1 0.5 0\n2 0.7 1\n3 0.", [&](const MetricPoint& p) { points.push_back(p); });
+  std::vector<ParsedPoint> points;
+  auto problems = for_each_metric_point("1 0.5 0\n2 0.7 1\n3 0.", [&](const ParsedPoint& p) { points.push_back(p); });
   CHECK(points.size() == 2);
   CHECK(problems.unterminated_tail);
   CHECK(problems.bad_lines == 0);
@@ -112,7 +112,7 @@ TEST_CASE("an unterminated last line is ignored: it may be a write in progress (
 }
 
 TEST_CASE("bad lines are skipped, the good ones kept, the first bad one named", "[metric_file]") {
-  MetricPoint latest;
+  ParsedPoint latest;
   MetricFileProblems problems;
   REQUIRE(latest_metric_point("1 0.5 0\n\n2 x 1\n3 0.9 2\n\n", latest, problems));
   CHECK(latest.value == 0.9);
@@ -126,7 +126,7 @@ TEST_CASE("bad lines are skipped, the good ones kept, the first bad one named", 
 
 TEST_CASE("latest metric is the max (step, timestamp, value), not the last line (spec §5.1, §14.14)",
           "[metric_file]") {
-  MetricPoint latest;
+  ParsedPoint latest;
   MetricFileProblems problems;
   // out_of_order fixture: the highest step wins.
   REQUIRE(latest_metric_point("1704072600300 7.5 5\n1704072600301 3.0 2\n1704072600302 13.5 9\n"
@@ -143,7 +143,7 @@ TEST_CASE("latest metric is the max (step, timestamp, value), not the last line 
 }
 
 TEST_CASE("NaN ties keep the earlier line, as Python's max over tuples (spec §5.1)", "[metric_file]") {
-  MetricPoint latest;
+  ParsedPoint latest;
   MetricFileProblems problems;
   REQUIRE(latest_metric_point("5 nan 1\n5 3.0 1\n", latest, problems));
   CHECK(std::isnan(latest.value));

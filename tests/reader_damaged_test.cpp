@@ -4,10 +4,12 @@
 // through on_warning, and never reads outside the tree.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cmath>
 
 #include <sys/stat.h>
 
+#include "mlruns/env.h"
 #include "reader_test_util.h"
 
 using namespace mlruns;
@@ -203,6 +205,37 @@ TEST_CASE("empty or garbage meta.yaml costs only that run or experiment (spec §
   auto run = t.open().run(kRunA);
   REQUIRE_FALSE(run);
   CHECK(run.error().code() == Code::kCorruption);
+}
+
+TEST_CASE("an empty meta.yaml caught mid-write is read again (spec §14.9, §11)", "[reader][damaged]") {
+  Tree t;
+  // The first read of the run's meta.yaml comes back empty, as when MLflow
+  // has truncated it and not yet written it; the retry gets the content.
+  struct TornEnv : EnvWrapper {
+    std::string torn;
+    int reads = 0;
+    TornEnv() : EnvWrapper(Env::posix()) {}
+    Result<std::string> read_file(const std::string& p, std::uint64_t max, bool nf) override {
+      if (p == torn && reads++ == 0) return std::string();
+      return EnvWrapper::read_file(p, max, nf);
+    }
+  } env;
+  env.torn = (fs::canonical(t.root) / kExp / kRunA / "meta.yaml").string();
+  ReaderOptions opts;
+  opts.env = &env;
+  auto reader = Reader::open(t.root.string(), opts);
+  REQUIRE(reader);
+  auto run = reader->run(kRunA);
+  REQUIRE(run);
+  CHECK(env.reads == 2);
+  CHECK(run->info.run_name == "name-" + kRunA);
+
+  // An old empty file (a job killed mid-write) is not waited for.
+  write_file(t.run(kRunB) / "meta.yaml", "");
+  fs::last_write_time(t.run(kRunB) / "meta.yaml", fs::file_time_type::clock::now() - std::chrono::hours(1));
+  auto b = t.open().run(kRunB);
+  REQUIRE_FALSE(b);
+  CHECK(b.error().message().find("empty") != std::string::npos);
 }
 
 TEST_CASE("deleted experiments: stage from the file, else from .trash/ (spec §14.10, §7)", "[reader][damaged]") {

@@ -80,21 +80,29 @@ class Reader {
   Result<Experiment> find_experiment(std::string_view name_or_id) const;
 
   // Runs of the given experiments (active ones looked up in the root, deleted
-  // ones in .trash/), filtered by lifecycle_stage, in no particular order.
+  // ones in .trash/), filtered by lifecycle_stage. Ordered by experiment as
+  // given, then by run folder name (callers sort as they need). An unknown
+  // experiment id is kNotFound; a damaged run is skipped with a warning.
   Result<std::vector<Run>> runs(const std::vector<std::string>& experiment_ids,
                                 ViewType view = ViewType::kActiveOnly,
                                 const RunFields& fields = RunFields::everything()) const;
-  // One run by id, everything loaded; searched in every experiment.
+  // One run by id, everything loaded; searched in every experiment, active
+  // ones first (spec §10.4). kCorruption if its meta.yaml is unusable.
   Result<Run> run(std::string_view run_id) const;
 
   // Every point of a metric in file order (spec §10.3). Unknown key: empty.
+  // Damaged lines are skipped with a warning.
   Result<std::vector<Metric>> metric_history(std::string_view run_id, std::string_view key) const;
 
   // Local directory holding a run's artifacts: the path in artifact_uri if it
-  // exists, else <run dir>/artifacts inside this tree (moved or rsynced trees).
+  // exists and ends with /<run_id>/artifacts (so a hostile URI cannot point
+  // anywhere else), else <run dir>/artifacts inside this tree (moved or
+  // rsynced trees, runs of deleted experiments). docs/reading.md has the rule.
   Result<std::string> artifact_root(std::string_view run_id) const;
   // Direct children of `path` under the run's artifacts (MLflow's
-  // list_artifacts), sorted by path. `recursive` lists every file below.
+  // list_artifacts), sorted by path; empty for a file. `recursive` lists every
+  // file below (no folder entries). Symlinks are left out with a warning.
+  // kNotFound for a missing path, kInvalidArgument for a bad one.
   Result<std::vector<ArtifactEntry>> list_artifacts(std::string_view run_id,
                                                     std::string_view path = {},
                                                     bool recursive = false) const;
