@@ -14,6 +14,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "py_format.h"  // the writer's Python repr(float), shared so both agree
+
 namespace mlruns::cli {
 
 Globals& globals() {
@@ -145,58 +147,7 @@ std::int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string py_float(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  // Shortest round-trip digits, then Python's layout: scientific when the
-  // exponent is < -4 or >= 16, else positional with at least one decimal.
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
-  std::string_view s(buf, static_cast<std::size_t>(res.ptr - buf));
-  std::string out;
-  if (s.front() == '-') {
-    out += '-';
-    s.remove_prefix(1);
-  }
-  const auto e = s.find('e');
-  std::string digits;
-  for (char c : s.substr(0, e)) {
-    if (c != '.') digits += c;
-  }
-  std::string_view exp_text = s.substr(e + 1);
-  const bool exp_negative = exp_text.front() == '-';
-  if (exp_text.front() == '-' || exp_text.front() == '+') exp_text.remove_prefix(1);
-  int exp = 0;
-  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp);
-  if (exp_negative) exp = -exp;
-  if (exp < -4 || exp >= 16) {
-    out += digits[0];
-    if (digits.size() > 1) {
-      out += '.';
-      out += digits.substr(1);
-    }
-    out += exp < 0 ? "e-" : "e+";
-    const int a = exp < 0 ? -exp : exp;
-    if (a < 10) out += '0';
-    out += std::to_string(a);
-  } else if (exp >= 0) {
-    const auto int_digits = static_cast<std::size_t>(exp) + 1;
-    if (digits.size() <= int_digits) {
-      out += digits;
-      out.append(int_digits - digits.size(), '0');
-      out += ".0";
-    } else {
-      out += digits.substr(0, int_digits);
-      out += '.';
-      out += digits.substr(int_digits);
-    }
-  } else {
-    out += "0.";
-    out.append(static_cast<std::size_t>(-exp - 1), '0');
-    out += digits;
-  }
-  return out;
-}
+std::string py_float(double value) { return detail::py_float(value); }
 
 std::string format_time_ms(std::int64_t ms) {
   const std::time_t secs = static_cast<std::time_t>(ms / 1000);
@@ -274,41 +225,41 @@ std::string fit_cell(std::string_view text, std::size_t width) {
 
 std::size_t print_table(std::ostream& out, const Table& table, std::size_t width) {
   constexpr std::size_t kGap = 2;
-  constexpr std::size_t kMaxNatural = 60;  // a long tag never makes a column wider than this
-  constexpr std::size_t kMinShrunk = 8;
+  constexpr std::size_t kMaxNatural = 40;  // on a terminal, a long tag never takes a whole line
+  constexpr std::size_t kMinShrunk = 10;
   const std::size_t ncols = table.header.size();
   if (ncols == 0) return 0;
 
-  std::vector<std::size_t> natural(ncols, 0);
+  std::vector<std::size_t> w(ncols, 0);
   for (std::size_t c = 0; c < ncols; ++c) {
-    natural[c] = display_width(table.header[c]);
+    w[c] = display_width(table.header[c]);
     for (const auto& row : table.rows) {
-      if (c < row.size()) natural[c] = std::max(natural[c], display_width(row[c]));
+      if (c < row.size()) w[c] = std::max(w[c], display_width(row[c]));
     }
-    natural[c] = std::min(natural[c], kMaxNatural);
   }
 
-  std::vector<std::size_t> w = natural;
   std::size_t shown = ncols;
   if (width > 0) {
-    // The first column (a run id, a name) is what the user copies: never cut it.
-    auto min_width = [&](std::size_t c) { return c == 0 ? natural[0] : std::min(natural[c], kMinShrunk); };
-    auto total = [&](std::size_t n, const std::vector<std::size_t>& ws) {
-      std::size_t t = 0;
-      for (std::size_t c = 0; c < n; ++c) t += ws[c];
-      return t + kGap * (n - 1);
-    };
-    std::vector<std::size_t> mins(ncols);
-    for (std::size_t c = 0; c < ncols; ++c) mins[c] = min_width(c);
-    while (shown > 1 && total(shown, mins) > width) --shown;
-    // Shrink the widest column one step at a time until the row fits.
-    while (total(shown, w) > width) {
-      std::size_t widest = shown;
-      for (std::size_t c = 0; c < shown; ++c) {
-        if (w[c] > mins[c] && (widest == shown || w[c] > w[widest])) widest = c;
+    // Columns come in order of importance: keep the leftmost ones whole and
+    // leave out those on the right that do not fit, rather than cutting
+    // every column down to an unreadable stub. The first column (the id a
+    // user copies) is never cut.
+    std::size_t used = 0;
+    shown = 0;
+    for (std::size_t c = 0; c < ncols; ++c) {
+      if (c > 0) w[c] = std::min(w[c], kMaxNatural);
+      const std::size_t gap = c == 0 ? 0 : kGap;
+      if (c == 0 || used + gap + w[c] <= width) {
+        used += gap + w[c];
+        ++shown;
+        continue;
       }
-      if (widest == shown) break;
-      --w[widest];
+      // The first column that does not fit whole is shown cut, if enough is left.
+      if (used + gap + std::min(w[c], kMinShrunk) <= width) {
+        w[c] = width - used - gap;
+        ++shown;
+      }
+      break;
     }
   }
 

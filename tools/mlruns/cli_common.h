@@ -93,8 +93,10 @@ struct Table {
 // Columns of the terminal on stdout: $COLUMNS, else TIOCGWINSZ, else 0 (not
 // a terminal: no limit, so a pipe gets the whole table).
 std::size_t terminal_width();
-// Prints aligned columns. With width > 0, long cells are cut with "…" and
-// columns that still do not fit are left out; returns how many were left out.
+// Prints aligned columns; control characters in cells become spaces. With
+// width > 0 (a terminal), cells are cut at 40 columns with "…", the leftmost
+// columns that fit are shown and the rest left out; returns how many were
+// left out. With width 0 nothing is cut.
 std::size_t print_table(std::ostream& out, const Table& table, std::size_t width);
 // RFC 4180 quoting (lines end in LF, as pandas writes): a field with , " CR LF or outer spaces is quoted, quotes doubled.
 std::string csv_field(std::string_view field);

@@ -12,23 +12,6 @@
 
 namespace mlruns::cli {
 
-namespace {
-
-// ActiveRun ends its run when destroyed. If the library offers detach() we let
-// go of the run through it; otherwise the flushed handle is deliberately
-// leaked so that its destructor (which would mark the run FINISHED) never runs
-// in this short-lived process.
-template <typename R>
-void detach_run(R&& run) {
-  if constexpr (requires { run.detach(); }) {
-    run.detach();
-  } else {
-    check(run.flush());
-    new std::remove_cvref_t<R>(std::move(run));  // NOLINT: intentional leak, see above
-  }
-}
-
-}  // namespace
 
 // ---- run start ------------------------------------------------------------
 struct RunStartOptions {
@@ -65,7 +48,8 @@ int run_run_start(const RunStartOptions& opt) {
   if (!run.ok()) check(store.last_error().is_ok() ? Status::io_error("run start", "the run could not be created")
                                                   : store.last_error());
   std::cout << run.id() << '\n';
-  detach_run(std::move(run));
+  // Not ended when this process exits: `mlruns run end` (or a later process) ends it.
+  check(run.detach());
   return kExitOk;
 }
 
@@ -77,7 +61,9 @@ struct RunEndOptions {
 };
 
 int run_run_end(const RunEndOptions& opt) {
-  const std::optional<RunStatus> status = parse_run_status(opt.status);
+  std::string name = opt.status;
+  for (char& c : name) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);  // --status failed
+  const std::optional<RunStatus> status = parse_run_status(name);
   if (!status || *status == RunStatus::kRunning || *status == RunStatus::kScheduled) {
     check(Status::invalid_argument("--status '" + opt.status + "'", "must be FINISHED, FAILED or KILLED"));
   }
