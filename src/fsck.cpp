@@ -517,7 +517,7 @@ class Checker {
       }
       std::string_view line = rest.substr(0, nl);
       rest.remove_prefix(nl + 1);
-      detail::MetricPoint p;
+      detail::ParsedPoint p;
       const char* err = nullptr;
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
         ++blank;

@@ -38,7 +38,7 @@ TEST_CASE("fuzz regressions: meta.yaml inputs parse or fail cleanly", "[fuzz]") 
 
 TEST_CASE("fuzz regressions: metric files parse or report their bad lines", "[fuzz]") {
   for (const std::string& text : inputs("metric_line")) {
-    mlruns::detail::MetricPoint p;
+    mlruns::detail::ParsedPoint p;
     mlruns::detail::MetricFileProblems problems;
     (void)mlruns::detail::latest_metric_point(text, p, problems);
   }

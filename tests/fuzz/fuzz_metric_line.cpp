@@ -9,16 +9,16 @@
 
 #include "metric_file.h"
 
-using mlruns::detail::MetricPoint;
+using mlruns::detail::ParsedPoint;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  MetricPoint latest;
+  ParsedPoint latest;
   mlruns::detail::MetricFileProblems problems;
   bool have = mlruns::detail::latest_metric_point(text, latest, problems);
   std::size_t count = 0;
   bool later_seen = false;
-  auto seen = mlruns::detail::for_each_metric_point(text, [&](const MetricPoint& p) {
+  auto seen = mlruns::detail::for_each_metric_point(text, [&](const ParsedPoint& p) {
     ++count;
     if (have && mlruns::detail::is_later_point(p, latest)) later_seen = true;
   });
@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (history.size() != count) std::abort();
   // Single-line entry point too.
   const char* error = nullptr;
-  MetricPoint one;
+  ParsedPoint one;
   std::size_t nl = text.find('\n');
   (void)mlruns::detail::parse_metric_line(text.substr(0, nl), one, error);
   return 0;
