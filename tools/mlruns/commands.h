@@ -17,5 +17,10 @@ void setup_show(CLI::App& app, Commands& commands);
 void setup_history(CLI::App& app, Commands& commands);
 void setup_artifacts(CLI::App& app, Commands& commands);
 void setup_get_top_run(CLI::App& app, Commands& commands);
+// Maintenance verbs (issue 4 items 5-8).
+void setup_fsck(CLI::App& app, Commands& commands);
+void setup_relocate(CLI::App& app, Commands& commands);
+void setup_gc(CLI::App& app, Commands& commands);
+void setup_reap(CLI::App& app, Commands& commands);
 
 }  // namespace mlruns::cli

@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
   setup_history(app, commands);
   setup_artifacts(app, commands);
   setup_get_top_run(app, commands);
+  setup_fsck(app, commands);
+  setup_relocate(app, commands);
+  setup_gc(app, commands);
+  setup_reap(app, commands);
 
   try {
     app.parse(argc, argv);

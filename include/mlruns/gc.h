@@ -1,0 +1,60 @@
+// gc: permanently removes deleted runs and trashed experiments, as
+// `mlflow gc` does (spec §7):
+//   * runs whose lifecycle_stage is deleted, if deleted_time is older than
+//     older_than (runs without deleted_time always qualify);
+//   * experiments in .trash/ whose last_update_time is older than
+//     older_than, with all their runs.
+// Only folders inside the tree are removed (without following symlinks);
+// artifacts stored elsewhere (s3://, a path outside the tree) are reported,
+// never touched.
+//
+//   auto report = mlruns::gc("/scratch/mlruns", {.older_than_ms = 30LL * 86400000});
+//
+// Thread and process safety: do not run while someone restores the same runs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlruns/status.h"
+
+namespace mlruns {
+
+class Env;
+
+struct GcOptions {
+  Env* env = nullptr;  // null: Env::posix()
+  // Only items deleted at least this long ago; nullopt: everything deleted.
+  std::optional<std::int64_t> older_than_ms;
+  // Only these experiments (each must be in .trash/, else kFailedPrecondition).
+  std::vector<std::string> experiment_ids;
+  // Only these runs (each must be deleted, else kFailedPrecondition).
+  std::vector<std::string> run_ids;
+  bool dry_run = false;
+};
+
+struct GcItem {
+  enum class Kind { kRun, kExperiment };
+  Kind kind = Kind::kRun;
+  std::string id;
+  std::string experiment_id;
+  std::string path;  // the folder removed
+  std::optional<std::int64_t> deleted_time;  // run: deleted_time; experiment: last_update_time
+  bool removed = false;  // false in dry-run mode or on error
+};
+
+struct GcReport {
+  std::string root;
+  std::vector<GcItem> items;
+  std::vector<std::string> notes;  // e.g. artifacts outside the tree left in place
+  std::vector<Status> errors;
+};
+
+// With explicit experiment_ids or run_ids that are not deleted, nothing is
+// removed and kFailedPrecondition names the first offender (as mlflow gc).
+Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& options = {});
+
+}  // namespace mlruns

@@ -1,0 +1,606 @@
+// fsck (fsck.h): checks a tree against the traps of spec §10.6 and §14 and
+// repairs what is safe. Policy: fix in place when the fix cannot lose or
+// invent user data; otherwise, when the item makes MLflow fail for more than
+// itself (a whole run, experiment or store), move it to the quarantine; else
+// report only.
+#include "mlruns/fsck.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+#include <yaml-cpp/yaml.h>
+
+#include "atomic_file.h"
+#include "file_uri.h"
+#include "layout.h"
+#include "maint_common.h"
+#include "meta_parse.h"
+#include "meta_write.h"
+#include "metric_file.h"
+#include "mlruns/env.h"
+#include "mlruns/key.h"
+#include "mlruns/liveness.h"
+#include "relocate_uri.h"
+#include "yaml_emit.h"
+
+namespace mlruns {
+
+std::string_view to_string(FsckSeverity s) { return s == FsckSeverity::kError ? "error" : "warning"; }
+std::string_view to_string(FsckAction a) {
+  switch (a) {
+    case FsckAction::kNone: return "none";
+    case FsckAction::kRepaired: return "repaired";
+    case FsckAction::kQuarantined: return "quarantined";
+    case FsckAction::kFailed: return "failed";
+  }
+  return "none";
+}
+
+std::size_t FsckReport::remaining() const {
+  std::size_t n = 0;
+  for (const FsckFinding& f : findings)
+    if (f.outcome == FsckAction::kNone || f.outcome == FsckAction::kFailed) ++n;
+  return n;
+}
+std::size_t FsckReport::repaired() const { return findings.size() - remaining(); }
+
+namespace {
+
+using detail::join;
+using detail::MetaValue;
+using Repair = std::function<Result<std::string>()>;
+
+constexpr const char* kBreaksRunSearch = "every MLflow version: the run, and search_runs over its experiment, fail";
+
+std::optional<YAML::Node> load_map(const std::string& text) {
+  try {
+    YAML::Node n = YAML::Load(text);
+    if (n.IsMap()) return n;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+bool plain_ambiguous(const YAML::Node& map, const char* key) {
+  YAML::Node n = map[key];
+  return n && n.IsScalar() && n.Tag() == "?" && !n.Scalar().empty() && detail::yaml_plain_is_ambiguous(n.Scalar());
+}
+
+class Checker {
+ public:
+  Checker(Env& env, const FsckOptions& opt, FsckReport& report)
+      : env_(env), opt_(opt), r_(report), root_(report.root), q_(env, report.root, env.now_ms()) {}
+
+  void run() {
+    check_root();
+    for (const detail::ExperimentDir& e : detail::experiment_dirs(env_, root_)) check_experiment(e);
+    for (const auto& [id, dirs] : run_ids_)
+      if (dirs.size() > 1)
+        add(dirs[1], "run.duplicate_id", "run id " + id + " also exists at " + dirs[0],
+            "every version: get_run returns the first match only (spec §10.4)", FsckSeverity::kWarning, nullptr);
+    if (q_.used()) r_.quarantine = q_.dir();
+  }
+
+ private:
+  void add(std::string path, std::string check, std::string problem, std::string breaks, FsckSeverity sev,
+           Repair repair, bool quarantine = false) {
+    FsckFinding f{std::move(path), std::move(check), std::move(problem), std::move(breaks), sev,
+                  static_cast<bool>(repair), FsckAction::kNone, {}};
+    if (opt_.repair && repair) {
+      auto done = repair();
+      if (done) {
+        f.outcome = quarantine ? FsckAction::kQuarantined : FsckAction::kRepaired;
+        f.action = *done;
+      } else {
+        f.outcome = FsckAction::kFailed;
+        f.action = done.error().to_string();
+      }
+    }
+    if (opt_.on_finding) opt_.on_finding(f);
+    r_.findings.push_back(std::move(f));
+  }
+
+  Repair quarantine(const std::string& path, std::string reason) {
+    return [this, path, reason] () -> Result<std::string> {
+      auto to = q_.move_in(path, reason);
+      if (!to) return fail(to.error());
+      return "moved to " + *to;
+    };
+  }
+
+  Repair edit(const std::string& path, std::map<std::string, MetaValue> edits, std::string what) {
+    return [this, path, edits, what]() -> Result<std::string> {
+      auto text = detail::read_small(env_, path);
+      if (!text) return fail(Status::io_error(path, "cannot read"));
+      auto done = detail::apply_meta_edit(env_, path, *text, edits);
+      if (!done) return fail(done.error());
+      return what;
+    };
+  }
+
+  // ---- root ----
+  void check_root() {
+    std::string_view p = root_;
+    std::size_t pos = 0;
+    while ((pos = p.find("/artifacts", pos)) != std::string_view::npos) {
+      std::size_t end = pos + 10;
+      if (end == p.size() || p[end] == '/') {
+        add(root_, "root.artifacts_ancestor", "the tree lies under a folder named 'artifacts'",
+            "MLflow >= 3.8: get_run fails for every run (spec §1.1, §14.21); move the tree", FsckSeverity::kError,
+            nullptr);
+        break;
+      }
+      pos = end;
+    }
+    std::string trash = join(root_, detail::kTrashDir);
+    auto ti = env_.stat(trash);
+    if (ti && ti->type == FileType::kMissing)
+      add(trash, "root.missing_trash", "no .trash/ folder",
+          "every version: a read-only store without .trash/ cannot be opened (spec §1.1)", FsckSeverity::kWarning,
+          [this, trash]() -> Result<std::string> {
+            MLRUNS_TRY(env_.create_dir(trash));
+            return std::string("created .trash/");
+          });
+    std::string zero = join(root_, "0");
+    auto zi = env_.stat(join(zero, "meta.yaml"));
+    auto zt = env_.stat(join(trash, "0"));
+    if (zi && zi->type == FileType::kMissing && zt && zt->type == FileType::kMissing)
+      add(zero, "root.missing_default", "no default experiment 0/meta.yaml",
+          "every version: start_run() without an experiment fails 'Could not find experiment with ID 0' (spec §1.1, §14.8)",
+          FsckSeverity::kWarning, [this, zero]() -> Result<std::string> {
+            MLRUNS_TRY(env_.create_dirs(zero));
+            Experiment e;
+            e.experiment_id = "0";
+            e.name = "Default";
+            e.artifact_location = detail::path_to_file_uri(zero);
+            e.creation_time = e.last_update_time = env_.now_ms();
+            MLRUNS_TRY(detail::write_file_atomic(env_, join(zero, "meta.yaml"), detail::render_experiment_meta(e),
+                                                 {.sync = true, .temp_dir = {}}));
+            return std::string("created experiment 0 'Default'");
+          });
+    auto entries = env_.list_dir(root_);
+    if (!entries) return;
+    for (const DirEntry& e : *entries) {
+      std::string path = join(root_, e.name);
+      bool trashlike = e.name.size() >= 6 && e.name.compare(e.name.size() - 6, 6, ".trash") == 0;
+      if (trashlike || e.name == "models") continue;
+      if (e.type == FileType::kSymlink) {
+        add(path, "root.symlink", "symlink in the root; MLflow follows it, mlruns does not",
+            "MLflow may read outside the tree through it", FsckSeverity::kWarning, nullptr);
+        continue;
+      }
+      if (e.type != FileType::kDirectory) continue;  // root files are ignored by every reader
+      Status id = validate_experiment_id(e.name);
+      if (!id) {
+        add(path, "root.stray_folder", "folder '" + e.name + "' is not a valid experiment id",
+            "every version: search_experiments fails for the whole store (spec §1.2, §14.7)", FsckSeverity::kError,
+            quarantine(path, "not an experiment id; breaks search_experiments (spec §1.2)"), true);
+      } else if (e.name.find_first_not_of("0123456789") != std::string::npos) {
+        add(path, "root.non_integer_id", "experiment id '" + e.name + "' is not an integer",
+            "mlflow migrate-filestore skips it; MLflow >= 3.7 does not detect the store (spec §3.3, §14.17)",
+            FsckSeverity::kWarning, nullptr);
+      }
+    }
+  }
+
+  // ---- experiments ----
+  void check_experiment(const detail::ExperimentDir& e) {
+    ++r_.experiments;
+    std::string meta = join(e.dir, "meta.yaml");
+    auto mi = env_.stat(meta);
+    if (!mi || mi->type == FileType::kMissing) {
+      add(e.dir, "experiment.missing_meta", "no meta.yaml", "every version skips the experiment with a warning (spec §3.2)",
+          FsckSeverity::kWarning, nullptr);
+      return;
+    }
+    auto text = detail::read_small(env_, meta);
+    std::optional<YAML::Node> map = text ? load_map(*text) : std::nullopt;
+    std::optional<Experiment> parsed;
+    if (text && map) {
+      auto p = detail::parse_experiment_meta(*text, e.in_trash);
+      if (p) parsed = *p;
+    }
+    if (!parsed) {
+      bool empty = text && text->find_first_not_of(" \t\r\n") == std::string::npos;
+      add(meta, empty ? "experiment.empty_meta" : "experiment.unreadable_meta",
+          empty ? "meta.yaml is empty" : "meta.yaml is not a readable experiment (garbage, a symlink, or no name/experiment_id)",
+          empty ? "MLflow <= 2.22: search_experiments fails for the whole store; >= 3.2 skips it (spec §3.2, §10.6)"
+                : "every version: search_experiments fails for the whole store (spec §3.2)",
+          FsckSeverity::kError, [this, e, meta]() -> Result<std::string> {
+            auto to = q_.move_in(meta, "unreadable experiment meta.yaml");
+            if (!to) return fail(to.error());
+            Experiment x;
+            x.experiment_id = e.id;
+            x.name = "recovered-" + e.id;
+            x.artifact_location = detail::path_to_file_uri(join(root_, e.id));
+            x.lifecycle_stage = e.in_trash ? LifecycleStage::kDeleted : LifecycleStage::kActive;
+            x.creation_time = x.last_update_time = env_.now_ms();
+            MLRUNS_TRY(detail::write_file_atomic(env_, meta, detail::render_experiment_meta(x), {.sync = true, .temp_dir = {}}));
+            return "moved the old file to " + *to + "; wrote a new meta.yaml named '" + x.name + "'";
+          });
+    } else {
+      check_experiment_meta(e, meta, *map, *parsed);
+    }
+    check_keys(join(e.dir, "tags"), "tag", nullptr);
+    for (const std::string& run : detail::run_dir_names(env_, e.dir)) check_run(e, join(e.dir, run), run);
+  }
+
+  void check_experiment_meta(const detail::ExperimentDir& e, const std::string& meta, const YAML::Node& map,
+                             const Experiment& x) {
+    if (x.experiment_id != e.id)
+      add(meta, "experiment.id_mismatch", "experiment_id '" + x.experiment_id + "' differs from the folder name",
+          "MLflow >= 2.0 ignores the experiment; 1.30 search_experiments crashes (spec §3.2)", FsckSeverity::kError,
+          nullptr);
+    if (!map["artifact_location"])
+      add(meta, "experiment.missing_artifact_location", "no artifact_location", "every version: TypeError (spec §3.2)",
+          FsckSeverity::kError,
+          edit(meta, {{"artifact_location", MetaValue::str(detail::path_to_file_uri(join(root_, e.id)))}},
+               "added artifact_location"));
+    auto stage = map["lifecycle_stage"];
+    std::string want = e.in_trash ? "deleted" : "active";
+    if (!stage || !stage.IsScalar() || (stage.Scalar() != "active" && stage.Scalar() != "deleted")) {
+      add(meta, "experiment.bad_lifecycle_stage", "lifecycle_stage missing or invalid",
+          "MLflow >= 2.3: search_experiments fails for the whole store (spec §3.2, §14.18)", FsckSeverity::kError,
+          edit(meta, {{"lifecycle_stage", MetaValue::str(want)}}, "set lifecycle_stage: " + want + " (from the location)"));
+    } else if (e.in_trash && stage.Scalar() == "active") {
+      add(meta, "experiment.trashed_but_active",
+          "in .trash/ but the file says active (deleted by MLflow 1.30-2.2)",
+          "MLflow >= 2.3 shows it and its runs as active; mlflow gc skips it (spec §7, §14.10)", FsckSeverity::kError,
+          [this, e, meta, x]() -> Result<std::string> {
+            std::int64_t when = x.last_update_time.value_or(env_.now_ms());
+            int marked = 0;
+            for (const std::string& run : detail::run_dir_names(env_, e.dir)) {
+              std::string rm = join(join(e.dir, run), "meta.yaml");
+              auto t = detail::read_small(env_, rm);
+              if (!t) continue;
+              auto info = detail::parse_run_meta(*t);
+              if (!info || info->lifecycle_stage == LifecycleStage::kDeleted) continue;
+              auto done = detail::apply_meta_edit(env_, rm, *t, {{"lifecycle_stage", MetaValue::str("deleted")},
+                                                                 {"deleted_time", MetaValue::integer(when)}});
+              if (!done) return fail(done.error());
+              ++marked;
+            }
+            auto t = detail::read_small(env_, meta);
+            if (!t) return fail(Status::io_error(meta, "cannot read"));
+            auto done = detail::apply_meta_edit(env_, meta, *t, {{"lifecycle_stage", MetaValue::str("deleted")}});
+            if (!done) return fail(done.error());
+            return "set lifecycle_stage: deleted and marked " + std::to_string(marked) +
+                   " run(s) deleted with deleted_time " + std::to_string(when) + " (as MLflow >= 2.3 deletes)";
+          });
+    } else if (!e.in_trash && stage.Scalar() == "deleted") {
+      add(meta, "experiment.active_but_deleted", "in the root but the file says deleted",
+          "MLflow <= 2.2 shows it active, >= 2.3 deleted (spec §7)", FsckSeverity::kWarning, nullptr);
+    }
+    if (!x.creation_time || !x.last_update_time) {
+      std::int64_t t = x.creation_time.value_or(x.last_update_time.value_or(0));
+      if (t == 0)
+        if (auto info = env_.stat(meta); info) t = info->mtime_ms;
+      std::map<std::string, MetaValue> edits;
+      if (!x.creation_time) edits["creation_time"] = MetaValue::integer(t);
+      if (!x.last_update_time) edits["last_update_time"] = MetaValue::integer(x.creation_time.value_or(t));
+      add(meta, "experiment.missing_times", "creation_time or last_update_time missing",
+          "MLflow 1.30: search_experiments crashes when only some experiments have them (spec §3.2)",
+          FsckSeverity::kWarning, edit(meta, edits, "added the missing time(s) from the other time or the file's mtime"));
+    }
+    for (const char* key : {"name", "artifact_location"})
+      if (plain_ambiguous(map, key))
+        add(meta, "experiment.yaml_typing",
+            std::string(key) + " '" + map[key].Scalar() + "' is unquoted and reads back as a non-string",
+            "every version: PyYAML loads it as a bool/number/date/null (spec §2.1, §14.4)", FsckSeverity::kError,
+            edit(meta, {{key, MetaValue::str(map[key].Scalar())}}, std::string("quoted ") + key));
+    std::string why;
+    detail::RelocateTarget t{root_, {}};
+    if (auto next = detail::relocated_uri(x.artifact_location, e.id, t, why))
+      add(meta, "experiment.artifact_location_elsewhere",
+          "artifact_location '" + x.artifact_location + "' does not point into this tree (moved or rsynced)",
+          "every version: artifacts are not found, mlflow ui shows none (spec §8.2, §14.12)", FsckSeverity::kWarning,
+          edit(meta, {{"artifact_location", MetaValue::str(*next)}}, "set artifact_location: " + *next));
+  }
+
+  // ---- runs ----
+  void check_run(const detail::ExperimentDir& e, const std::string& dir, const std::string& id) {
+    std::string meta = join(dir, "meta.yaml");
+    auto mi = env_.stat(meta);
+    if (!mi || mi->type == FileType::kMissing) {
+      add(dir, "run.missing_meta", "run folder without meta.yaml", "every version skips it silently (spec §10.2)",
+          FsckSeverity::kWarning, nullptr);
+      return;
+    }
+    ++r_.runs;
+    run_ids_[id].push_back(dir);
+    auto text = detail::read_small(env_, meta);
+    std::optional<YAML::Node> map = text ? load_map(*text) : std::nullopt;
+    if (!map) {
+      bool empty = text && text->find_first_not_of(" \t\r\n") == std::string::npos;
+      add(meta, empty ? "run.empty_meta" : "run.unreadable_meta",
+          empty ? "meta.yaml is empty" : "meta.yaml is not a YAML mapping (garbage or a symlink)",
+          std::string(kBreaksRunSearch) + " (spec §10.6, §14.9)", FsckSeverity::kError,
+          quarantine(dir, "unreadable run meta.yaml"), true);
+      return;
+    }
+    const YAML::Node& m = *map;
+    auto str = [&](const char* k) -> std::optional<std::string> {
+      if (m[k] && m[k].IsScalar() && !(m[k].Tag() == "?" && (m[k].Scalar() == "~" || m[k].Scalar() == "null")))
+        return m[k].Scalar();
+      return std::nullopt;
+    };
+    auto run_id = str("run_id"), run_uuid = str("run_uuid");
+    if (!run_id && !run_uuid) {
+      add(meta, "run.missing_run_id", "neither run_id nor run_uuid", std::string(kBreaksRunSearch) + " (spec §4.3)",
+          FsckSeverity::kError, quarantine(dir, "run meta.yaml without run_id/run_uuid"), true);
+      return;
+    }
+    std::string rid = run_id ? *run_id : *run_uuid;
+    // Start time and status cannot be guessed: such a run goes to quarantine.
+    std::int64_t start = 0;
+    bool start_ok = false;
+    if (auto s = str("start_time")) start_ok = detail::parse_int_field(*s, start);
+    if (!start_ok) {
+      add(meta, "run.missing_start_time", "start_time missing or not an integer",
+          std::string(kBreaksRunSearch) + " (spec §4.1, §14.18)", FsckSeverity::kError,
+          quarantine(dir, "run without a valid start_time"), true);
+      return;
+    }
+    std::map<std::string, MetaValue> edits;
+    std::vector<std::string> fixed;
+    if (!run_id) {
+      edits["run_id"] = MetaValue::str(rid);
+      fixed.push_back("added run_id");
+      add(meta, "run.missing_run_id", "no run_id key (only run_uuid)", "MLflow >= 3.0: TypeError, the experiment's search fails (spec §4.3)",
+          FsckSeverity::kError, edit(meta, {{"run_id", MetaValue::str(rid)}}, "added run_id: " + rid));
+    }
+    if (!run_uuid)
+      add(meta, "run.missing_run_uuid", "no run_uuid key (written by MLflow >= 3.0)",
+          "MLflow <= 2.22: TypeError, search_runs fails for the whole experiment (spec §4.3, §14.1)",
+          FsckSeverity::kError, edit(meta, {{"run_uuid", MetaValue::str(rid)}}, "added run_uuid: " + rid));
+    if (rid != id)
+      add(meta, "run.id_mismatch", "run_id '" + rid + "' differs from the folder name",
+          "MLflow 3.8: get_run fails (spec §1.1, §10.4)", FsckSeverity::kError, nullptr);
+    if (auto x = str("experiment_id"); !x || *x != e.id)
+      add(meta, "run.experiment_mismatch", "experiment_id is not the parent folder '" + e.id + "'",
+          "every version: skipped by search, 'invalid state' in get_run (spec §10.4, §10.6)", FsckSeverity::kError,
+          nullptr);
+    // status: an int 1..5; MLflow's names are mapped back.
+    std::optional<RunStatus> status = RunStatus::kRunning;
+    if (m["status"] && !m["status"].IsNull()) {
+      std::int64_t v = 0;
+      std::string s = m["status"].IsScalar() ? m["status"].Scalar() : "";
+      if (detail::parse_int_field(s, v)) {
+        status = run_status_from_int(v);
+      } else if (auto named = parse_run_status(s)) {
+        status = named;
+        add(meta, "run.status_string", "status '" + s + "' is a name, not an integer",
+            std::string(kBreaksRunSearch) + " (spec §4.1)", FsckSeverity::kError,
+            edit(meta, {{"status", MetaValue::integer(static_cast<int>(*named))}},
+                 "set status: " + std::to_string(static_cast<int>(*named))));
+      } else {
+        status.reset();
+      }
+      if (!status) {
+        add(meta, "run.bad_status", "status '" + s + "' is not 1..5", std::string(kBreaksRunSearch) + " (spec §4.1)",
+            FsckSeverity::kError, quarantine(dir, "run with an unknown status"), true);
+        return;
+      }
+    }
+    if (!m["end_time"]) {
+      std::optional<std::int64_t> end;
+      if (*status != RunStatus::kRunning)
+        if (auto life = last_sign_of_life(env_, dir)) end = std::max(*life, start);
+      add(meta, "run.missing_end_time", "no end_time key", std::string(kBreaksRunSearch) + " (spec §4.1, §14.18)",
+          FsckSeverity::kError,
+          edit(meta, {{"end_time", end ? MetaValue::integer(*end) : MetaValue::null()}},
+               end ? "added end_time: " + std::to_string(*end) + " (last sign of life)" : "added end_time: null"));
+    }
+    if (!str("user_id")) {
+      std::string user = detail::read_small(env_, join(join(dir, "tags"), "mlflow.user"), 4096).value_or("unknown");
+      add(meta, "run.missing_user_id", "user_id missing or null", std::string(kBreaksRunSearch) + " (spec §4.1, §14.18)",
+          FsckSeverity::kError, edit(meta, {{"user_id", MetaValue::str(user)}}, "added user_id: " + user));
+    }
+    if (m["lifecycle_stage"] && !m["lifecycle_stage"].IsNull()) {
+      std::string st = m["lifecycle_stage"].IsScalar() ? m["lifecycle_stage"].Scalar() : "";
+      if (st != "active" && st != "deleted")
+        add(meta, "run.bad_lifecycle_stage", "lifecycle_stage '" + st + "' is invalid",
+            std::string(kBreaksRunSearch) + " ('Invalid lifecycle stage', spec §4.1)", FsckSeverity::kError,
+            edit(meta, {{"lifecycle_stage", MetaValue::str(e.in_trash ? "deleted" : "active")}},
+                 "set lifecycle_stage from the location"));
+    }
+    for (const char* key : {"run_id", "run_uuid", "run_name", "user_id", "artifact_uri"})
+      if (plain_ambiguous(m, key))
+        add(meta, "run.yaml_typing", std::string(key) + " '" + m[key].Scalar() + "' is unquoted and reads back as a non-string",
+            "every version: PyYAML loads it as a bool/number/date/null (spec §2.1, §14.4)", FsckSeverity::kError,
+            edit(meta, {{key, MetaValue::str(m[key].Scalar())}}, std::string("quoted ") + key));
+    if (auto uri = str("artifact_uri")) {
+      std::string why;
+      detail::RelocateTarget t{root_, {}};
+      if (auto next = detail::relocated_uri(*uri, e.id + "/" + id + "/artifacts", t, why))
+        add(meta, "run.artifact_uri_elsewhere", "artifact_uri '" + *uri + "' does not point into this tree (moved or rsynced)",
+            "every version: artifacts are not found, mlflow ui shows none (spec §8.2, §14.12); run mlruns relocate",
+            FsckSeverity::kWarning, edit(meta, {{"artifact_uri", MetaValue::str(*next)}}, "set artifact_uri: " + *next));
+    }
+    for (const char* sub : {"metrics", "params", "artifacts", "tags"}) {
+      std::string p = join(dir, sub);
+      auto info = env_.stat(p);
+      if (info && info->type == FileType::kMissing)
+        add(p, "run.missing_subfolder", std::string("no ") + sub + "/ folder",
+            std::string(sub) == "tags" ? "none (created lazily by MLflow); added for uniformity"
+                                       : "MLflow >= 3.8: get_run fails for this run (spec §1.1, §14.21)",
+            std::string(sub) == "tags" ? FsckSeverity::kWarning : FsckSeverity::kError,
+            [this, p, sub]() -> Result<std::string> {
+              MLRUNS_TRY(env_.create_dir(p));
+              return std::string("created ") + sub + "/";
+            });
+    }
+    bool running = *status == RunStatus::kRunning;
+    check_keys(join(dir, "metrics"), "metric", running ? nullptr : &dir);
+    if (running) check_keys(join(dir, "metrics"), "metric-running", &dir);
+    check_keys(join(dir, "params"), "param", nullptr);
+    check_keys(join(dir, "tags"), "tag", nullptr);
+  }
+
+  // Walks metrics/, params/ or tags/: stray files, symlinks, key names, and
+  // (for metrics, given the run folder) the lines of each file.
+  void check_keys(const std::string& base, const std::string& kind_in, const std::string* run_dir) {
+    // "metric-running": the run is being written; check lines, never rewrite.
+    bool running = kind_in == "metric-running";
+    if (running && !run_dir) return;
+    std::string kind = running ? "metric" : kind_in;
+    if (kind == "metric" && !running && run_dir == nullptr) {
+      // First pass of a RUNNING run: names only (lines are checked by the second pass).
+    }
+    walk(base, base, 0, [&](const std::string& path, const std::string& key, FileType type) {
+      if (running) {
+        if (type == FileType::kRegular && !detail::is_os_litter(key.substr(key.rfind('/') + 1)) &&
+            is_valid_key(key, NameRules::kMlflow))
+          check_metric_lines(path, key, *run_dir, true);
+        return;
+      }
+      std::string name = key.substr(key.rfind('/') + 1);
+      if (type == FileType::kSymlink) {
+        add(path, kind + ".symlink", "symlink inside " + kind + "s/; MLflow follows it (maybe out of the tree)",
+            "MLflow reads whatever it points to; mlruns refuses it", FsckSeverity::kWarning,
+            quarantine(path, "symlink in a key folder"), true);
+        return;
+      }
+      if (type != FileType::kRegular) return;
+      if (detail::is_os_litter(name)) {
+        add(path, kind + ".stray_file", "'" + key + "' is OS/editor litter, not a " + kind,
+            kind == "metric" ? std::string(kBreaksRunSearch) + " (spec §2.4, §14.5)"
+                             : "every version: it shows up as " + kind + " '" + key + "' (spec §2.4, §14.5)",
+            kind == "metric" ? FsckSeverity::kError : FsckSeverity::kWarning,
+            quarantine(path, "stray file in " + kind + "s/"), true);
+        return;
+      }
+      if (!is_valid_key(key, NameRules::kMlflow)) {
+        add(path, kind + ".invalid_name", validate_key(kind + " key", key, NameRules::kMlflow).message(),
+            std::string(kBreaksRunSearch) + " (spec §6.1, §10.6)", FsckSeverity::kError,
+            quarantine(path, "invalid " + kind + " name"), true);
+        return;
+      }
+      if (!is_valid_key(key, NameRules::kPortable) && key.find(':') != std::string::npos)
+        add(path, kind + ".colon_name", kind + " key '" + key + "' contains ':'",
+            "MLflow < 2.16 and every Windows MLflow: the run is unreadable (spec §6.1, §14.6)", FsckSeverity::kWarning,
+            nullptr);
+      if (kind == "metric" && run_dir) check_metric_lines(path, key, *run_dir, false);
+    });
+  }
+
+  void walk(const std::string& base, const std::string& dir, int depth,
+            const std::function<void(const std::string&, const std::string&, FileType)>& fn) {
+    if (depth > 32) return;
+    auto entries = env_.list_dir(dir);
+    if (!entries) return;
+    for (const DirEntry& e : *entries) {
+      std::string path = join(dir, e.name);
+      if (e.type == FileType::kDirectory) walk(base, path, depth + 1, fn);
+      else fn(path, detail::relative_to(base, path), e.type);
+    }
+  }
+
+  void check_metric_lines(const std::string& path, const std::string& key, const std::string& run_dir, bool running) {
+    ++r_.metric_files;
+    auto text = detail::read_small(env_, path, 1ull << 30);
+    if (!text) return;
+    std::string keep, dropped;
+    std::size_t blank = 0, bad = 0, five = 0, good = 0;
+    bool partial = false;
+    std::string first_error;
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+      std::size_t nl = rest.find('\n');
+      if (nl == std::string_view::npos) {
+        partial = true;
+        dropped.append(rest);
+        dropped += '\n';
+        break;
+      }
+      std::string_view line = rest.substr(0, nl);
+      rest.remove_prefix(nl + 1);
+      detail::ParsedPoint p;
+      const char* err = nullptr;
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
+        ++blank;
+        dropped.append(line);
+        dropped += '\n';
+      } else if (detail::parse_metric_line(line, p, err)) {
+        std::size_t end = line.find_last_not_of(" \t\r");
+        line = line.substr(0, end + 1);
+        if (std::count(line.begin(), line.end(), ' ') == 4) {
+          ++five;
+          dropped.append(line);
+          dropped += '\n';
+          std::size_t third = line.find(' ', line.find(' ', line.find(' ') + 1) + 1);
+          keep.append(line.substr(0, third));
+          keep += '\n';
+        } else {
+          ++good;
+          keep.append(line);
+          keep += '\n';
+        }
+      } else {
+        ++bad;
+        if (first_error.empty()) first_error = std::string(err ? err : "malformed") + ": '" + std::string(line.substr(0, 60)) + "'";
+        dropped.append(line);
+        dropped += '\n';
+      }
+    }
+    if (running && partial) partial = false;  // a write in progress, not damage
+    if (!blank && !bad && !five && !partial) return;
+    std::string what;
+    auto part = [&](std::size_t n, const char* s) {
+      if (n) what += (what.empty() ? "" : ", ") + std::to_string(n) + " " + s;
+    };
+    part(blank, "blank line(s)");
+    part(bad, "malformed line(s)");
+    part(five, "5-field line(s)");
+    if (partial) what += std::string(what.empty() ? "" : ", ") + "a partial last line (no newline)";
+    if (!first_error.empty()) what += "; first: " + first_error;
+    std::string breaks = (blank || bad || partial)
+                             ? std::string(kBreaksRunSearch) + " (spec §5.1, §10.6, §14.3)"
+                             : "MLflow <= 2.22 cannot read the run; 3.x reads step 0 (spec §5.1, §14.2)";
+    Repair repair;
+    bool to_quarantine = false;
+    if (running) {
+      repair = nullptr;  // never rewrite a file someone may be appending to
+      what += " (run is RUNNING: not repaired; stop the writer or run mlruns reap first)";
+    } else if (good == 0 && five == 0) {
+      repair = quarantine(path, "metric file without a single valid line");
+      to_quarantine = true;
+    } else {
+      std::string original = *text;
+      repair = [this, path, run_dir, keep, dropped, original]() -> Result<std::string> {
+        auto saved = q_.save(path, ".removed-lines", dropped, "lines dropped or rewritten by fsck --repair");
+        if (!saved) return fail(saved.error());
+        auto now = detail::read_small(env_, path, 1ull << 30);
+        if (!now || *now != original) return fail(Status::failed_precondition(path, "changed meanwhile; left alone"));
+        // The temp file goes to the run folder: inside metrics/ MLflow would read it as a key (spec §11).
+        MLRUNS_TRY(detail::write_file_atomic(env_, path, keep, {.sync = true, .temp_dir = run_dir}));
+        return "rewrote the file keeping only valid 3-field lines; originals saved in " + *saved;
+      };
+    }
+    add(path, "metric.malformed_lines", "metric '" + key + "': " + what, breaks, FsckSeverity::kError, repair,
+        to_quarantine);
+  }
+
+  Env& env_;
+  const FsckOptions& opt_;
+  FsckReport& r_;
+  std::string root_;
+  detail::Quarantine q_;
+  std::map<std::string, std::vector<std::string>> run_ids_;
+};
+
+}  // namespace
+
+Result<FsckReport> fsck(std::string_view tracking_uri, const FsckOptions& options) {
+  Env& env = options.env ? *options.env : *Env::posix();
+  auto root = detail::resolve_tree_root(env, tracking_uri);
+  if (!root) return fail(root.error());
+  FsckReport report;
+  report.root = *root;
+  Checker(env, options, report).run();
+  return report;
+}
+
+}  // namespace mlruns

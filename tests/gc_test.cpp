@@ -1,0 +1,78 @@
+// gc (gc.h): permanent removal of deleted runs and trashed experiments, like mlflow gc (spec §7).
+#include <catch2/catch.hpp>
+
+#include "maint_test_util.h"
+#include "mlruns/gc.h"
+
+using namespace maint_test;
+
+namespace {
+// Marks a run deleted at `when` (ms).
+void mark_deleted(const fs::path& run, long long when) {
+  std::string m = slurp(run / "meta.yaml");
+  auto p = m.find("lifecycle_stage: active");
+  REQUIRE(p != std::string::npos);
+  m.replace(p, 23, "lifecycle_stage: deleted");
+  m.insert(0, "deleted_time: " + std::to_string(when) + "\n");  // key order does not matter to readers
+  spit(run / "meta.yaml", m);
+}
+}  // namespace
+
+TEST_CASE("gc removes deleted runs by deleted_time and trashed experiments, never active ones", "[gc]") {
+  TempTree t;
+  auto exp = t.root / "692696469721977523";
+  auto run = first_run(exp);
+  mark_deleted(run, 1000);  // deleted long ago
+  auto dry = mlruns::gc(t.root.string(), {.older_than_ms = 86400000LL, .dry_run = true});
+  REQUIRE(dry);
+  CHECK(fs::exists(run));
+  auto r = mlruns::gc(t.root.string(), {.older_than_ms = 86400000LL});
+  REQUIRE(r);
+  CHECK(r->errors.empty());
+  CHECK(!fs::exists(run));
+  CHECK(!fs::exists(t.root / ".trash" / "702085803536168059"));  // trashed experiment went too
+  CHECK(fs::exists(exp / "meta.yaml"));                           // the active experiment stays
+  CHECK(fs::exists(t.root / "0"));
+  bool saw_run = false, saw_exp = false;
+  for (auto& i : r->items) {
+    saw_run |= i.kind == mlruns::GcItem::Kind::kRun && i.id == run.filename().string() && i.removed;
+    saw_exp |= i.kind == mlruns::GcItem::Kind::kExperiment && i.id == "702085803536168059" && i.removed;
+  }
+  CHECK(saw_run);
+  CHECK(saw_exp);
+}
+
+TEST_CASE("gc refuses an explicit run that is not deleted and removes nothing (spec §7)", "[gc]") {
+  TempTree t;
+  auto run = first_run(t.root / "692696469721977523");
+  auto r = mlruns::gc(t.root.string(), {.run_ids = {run.filename().string()}});
+  REQUIRE(!r);
+  CHECK(r.error().code() == mlruns::Code::kFailedPrecondition);
+  CHECK(fs::exists(run));
+  CHECK(fs::exists(t.root / ".trash" / "702085803536168059"));
+}
+
+TEST_CASE("gc removes a symlinked run folder's link target never", "[gc]") {
+  TempTree t;
+  auto outside = t.dir / "keep";
+  fs::create_directories(outside / "artifacts");
+  spit(outside / "artifacts" / "precious", "x");
+  auto exp = t.root / ".trash" / "702085803536168059";
+  fs::create_directory_symlink(outside, exp / "linkedrun");
+  auto r = mlruns::gc(t.root.string());
+  REQUIRE(r);
+  CHECK(!fs::exists(exp));
+  CHECK(slurp(outside / "artifacts" / "precious") == "x");
+}
+
+#ifdef MLRUNS_CLI_PATH
+TEST_CASE("mlruns gc --dry-run lists and keeps, then gc removes", "[gc][cli]") {
+  TempTree t;
+  std::string base = std::string(MLRUNS_CLI_PATH) + " gc --tracking-uri " + t.root.string();
+  REQUIRE(std::system((base + " --dry-run > " + (t.dir / "out").string()).c_str()) == 0);
+  CHECK(slurp(t.dir / "out").find("would remove experiment 702085803536168059") != std::string::npos);
+  CHECK(fs::exists(t.root / ".trash" / "702085803536168059"));
+  REQUIRE(std::system((base + " --older-than 1d > /dev/null").c_str()) == 0);
+  CHECK(!fs::exists(t.root / ".trash" / "702085803536168059"));
+}
+#endif

@@ -1,0 +1,49 @@
+// Test helpers for the maintenance tools: a fixture copied to a temp dir.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+namespace maint_test {
+
+namespace fs = std::filesystem;
+
+struct TempTree {
+  fs::path dir;
+  fs::path root;
+  explicit TempTree(const std::string& fixture = "mlflow-3.8") {
+    std::random_device rd;
+    dir = fs::temp_directory_path() / ("mlruns-maint-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(dir);
+    root = dir / "mlruns";
+    fs::copy(fs::path(MLRUNS_FIXTURES_DIR) / fixture / "mlruns", root, fs::copy_options::recursive);
+  }
+  ~TempTree() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+inline std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+inline void spit(const fs::path& p, const std::string& s) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << s;
+}
+// First run folder of experiment `exp` (sorted).
+inline fs::path first_run(const fs::path& exp) {
+  std::vector<fs::path> runs;
+  for (auto& e : fs::directory_iterator(exp))
+    if (e.is_directory() && fs::exists(e.path() / "meta.yaml") && e.path().filename() != "tags") runs.push_back(e.path());
+  std::sort(runs.begin(), runs.end());
+  return runs.at(0);
+}
+
+}  // namespace maint_test

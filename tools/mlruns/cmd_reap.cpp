@@ -1,0 +1,41 @@
+// `mlruns reap [--older-than 30m] [--dry-run]`: end orphaned RUNNING runs as KILLED (reap.h).
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "maint_cli.h"
+#include "mlruns/reap.h"
+
+namespace mlruns::cli {
+
+struct ReapCliOptions {
+  std::string older_than = "30m";
+  bool dry_run = false;
+};
+
+int run_reap(const ReapCliOptions& opt) {
+  ReapOptions o{.older_than_ms = parse_duration_ms(opt.older_than, "--older-than"), .dry_run = opt.dry_run};
+  ReapReport r = check(reap(globals().tracking_uri, o));
+  for (const ReapChange& c : r.changes)
+    std::cout << (opt.dry_run ? "would end " : "ended ") << c.run_id << " (experiment " << c.experiment_id
+              << ") KILLED, end_time " << c.end_time << " (" << format_time_ms(c.end_time) << " UTC): " << c.reason
+              << "\n";
+  for (const Status& s : r.errors) std::cerr << "mlruns: " << s.to_string() << "\n";
+  std::cout << r.running << " running run(s): " << r.changes.size() << (opt.dry_run ? " to reap, " : " reaped, ")
+            << r.alive << " alive\n";
+  return r.errors.empty() ? kExitOk : exit_code_for(r.errors.front().code());
+}
+
+void setup_reap(CLI::App& app, Commands& commands) {
+  auto opt = std::make_shared<ReapCliOptions>();
+  auto* sub = app.add_subcommand("reap", "End RUNNING runs whose process is gone or silent too long as KILLED");
+  sub->add_option("--older-than", opt->older_than, "Silence after which a run counts as dead: #d#h#m#s")->capture_default_str();
+  sub->add_flag("--dry-run", opt->dry_run, "List what would change, change nothing");
+  add_tracking_uri(*sub);
+  commands.add(sub, [opt] { return run_reap(*opt); });
+}
+
+}  // namespace mlruns::cli

@@ -1,0 +1,40 @@
+// `mlruns relocate [--dry-run] [--from OLD]`: point artifact URIs at the tree's current place (relocate.h).
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "mlruns/relocate.h"
+
+namespace mlruns::cli {
+
+struct RelocateCliOptions {
+  bool dry_run = false;
+  std::string from;
+};
+
+int run_relocate(const RelocateCliOptions& opt) {
+  RelocateReport r = check(relocate(globals().tracking_uri, {.dry_run = opt.dry_run, .from_prefix = opt.from}));
+  for (const RelocateChange& c : r.changes)
+    std::cout << (opt.dry_run ? "would change " : "changed ") << c.path << ": " << c.key << ": " << c.old_value
+              << " -> " << c.new_value << "\n";
+  if (!globals().quiet)
+    for (const std::string& s : r.skipped) std::cerr << "mlruns: skipped " << s << "\n";
+  for (const Status& s : r.errors) std::cerr << "mlruns: " << s.to_string() << "\n";
+  std::cout << r.changes.size() << (opt.dry_run ? " change(s) to make" : " file(s) changed") << " of "
+            << r.files_checked << " checked\n";
+  return r.errors.empty() ? kExitOk : exit_code_for(r.errors.front().code());
+}
+
+void setup_relocate(CLI::App& app, Commands& commands) {
+  auto opt = std::make_shared<RelocateCliOptions>();
+  auto* sub = app.add_subcommand("relocate", "Rewrite artifact_location/artifact_uri after the tree was moved or rsynced");
+  sub->add_flag("--dry-run", opt->dry_run, "List what would change, change nothing");
+  sub->add_option("--from", opt->from, "Old location of the tree (path or file: URI); only URIs under it change");
+  add_tracking_uri(*sub);
+  commands.add(sub, [opt] { return run_relocate(*opt); });
+}
+
+}  // namespace mlruns::cli
