@@ -569,7 +569,7 @@ TEST_CASE("cli: get-top-run picks the best FINISHED run of rl-sweep and download
   const std::string root = tree.string();
 
   // The expected winner, from what MLflow read back (expected.json).
-  const json expected = json::parse(read_file(mlruns::testing::fixture_dir("mlflow-3.8") / "expected.json"));
+  const json expected = mlruns::testing::load_expected("mlflow-3.8");
   const std::string rl = expected["generator"]["ids"]["rl-sweep"];
   std::string best_id;
   double best = -1e308;

@@ -11,6 +11,9 @@
 
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
 namespace mlruns::testing {
 
 namespace fs = std::filesystem;
@@ -58,6 +61,13 @@ inline void write_file(const fs::path& p, const std::string& content) {
 
 // MLRUNS_FIXTURES_DIR/<fixture> (e.g. "mlflow-3.8").
 inline fs::path fixture_dir(const std::string& fixture) { return fs::path(MLRUNS_FIXTURES_DIR) / fixture; }
+
+// The fixture's expected.json (what MLflow's own API read back from its tree).
+inline nlohmann::json load_expected(const std::string& fixture) {
+  std::ifstream in(fixture_dir(fixture) / "expected.json");
+  REQUIRE(in);
+  return nlohmann::json::parse(in);
+}
 
 // Copies a fixture tree to <dir>/<name> (a "moved" tree) and returns its path.
 inline fs::path copy_fixture(const std::string& fixture, const fs::path& dir, const std::string& name = "mlruns") {
