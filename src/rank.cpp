@@ -5,8 +5,8 @@
 #include <string>
 
 #include "mlruns/key.h"
+#include "parallel.h"
 #include "rank_internal.h"
-#include "search_parallel.h"
 
 namespace mlruns::detail {
 

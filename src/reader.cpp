@@ -10,12 +10,10 @@
 #include "mlruns/reader.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <optional>
 #include <set>
-#include <system_error>
 #include <thread>
 
 #include "file_uri.h"
@@ -24,6 +22,7 @@
 #include "metric_file.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
+#include "parallel.h"
 #include "reader_impl.h"
 #include "tracking_uri.h"
 
@@ -573,33 +572,9 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
     }
     slots[i] = std::move(*run);
   };
-  std::size_t threads = std::min<std::size_t>(impl_->options.threads, jobs.size());
-  if (threads <= 1) {
-    for (std::size_t i = 0; i < jobs.size(); ++i) work(i);
-  } else {
-    // Runs are handed out in small batches: cheap to balance, few atomics.
-    constexpr std::size_t kBatch = 8;
-    std::atomic<std::size_t> next{0};
-    auto worker = [&] {
-      for (;;) {
-        std::size_t begin = next.fetch_add(kBatch);
-        if (begin >= jobs.size()) return;
-        std::size_t end = std::min(begin + kBatch, jobs.size());
-        for (std::size_t i = begin; i < end; ++i) work(i);
-      }
-    };
-    std::vector<std::thread> pool;
-    pool.reserve(threads - 1);
-    for (std::size_t t = 1; t < threads; ++t) {
-      try {
-        pool.emplace_back(worker);
-      } catch (const std::system_error&) {
-        break;  // fewer workers; the calling thread still covers every run
-      }
-    }
-    worker();
-    for (std::thread& t : pool) t.join();
-  }
+  // Runs are handed out in small batches: cheap to balance, few atomics.
+  constexpr std::size_t kBatch = 8;
+  detail::parallel_for(jobs.size(), impl_->options.threads, work, kBatch);
   std::vector<Run> out;
   out.reserve(slots.size());
   for (auto& s : slots)

@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "mlruns/search.h"
-#include "search_parallel.h"
+#include "parallel.h"
 
 namespace mlruns {
 

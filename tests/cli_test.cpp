@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mlruns/reader.h"
+#include "test_util.h"
 
 #ifdef MLRUNS_CLI_PATH
 
@@ -28,29 +29,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("mlruns-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using mlruns::testing::copy_fixture;
+using mlruns::testing::read_file;
+using mlruns::testing::TempDir;
 
 struct CliResult {
   int code = -1;
@@ -97,8 +78,8 @@ CliResult run_cli(const std::vector<std::string>& args, const std::map<std::stri
   ::waitpid(pid, &status, 0);
   CliResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
+  r.out = read_file(out_path);
+  r.err = read_file(err_path);
   return r;
 }
 
@@ -120,14 +101,8 @@ std::size_t code_points(const std::string& s) {
   }));
 }
 
-fs::path copy_fixture(const std::string& name, const fs::path& dir) {
-  const fs::path to = dir / "mlruns";
-  fs::copy(fs::path(MLRUNS_FIXTURES_DIR) / name / "mlruns", to, fs::copy_options::recursive);
-  return to;
-}
-
 json rest_fixture(const std::string& file) {
-  return json::parse(slurp(fs::path(MLRUNS_FIXTURES_DIR) / "mlflow-3.8" / "rest" / file));
+  return json::parse(read_file(mlruns::testing::fixture_dir("mlflow-3.8") / "rest" / file));
 }
 
 // Order of params/tags/metrics arrays is MLflow's directory-listing order
@@ -594,7 +569,7 @@ TEST_CASE("cli: get-top-run picks the best FINISHED run of rl-sweep and download
   const std::string root = tree.string();
 
   // The expected winner, from what MLflow read back (expected.json).
-  const json expected = json::parse(slurp(fs::path(MLRUNS_FIXTURES_DIR) / "mlflow-3.8" / "expected.json"));
+  const json expected = mlruns::testing::load_expected("mlflow-3.8");
   const std::string rl = expected["generator"]["ids"]["rl-sweep"];
   std::string best_id;
   double best = -1e308;
@@ -629,7 +604,7 @@ TEST_CASE("cli: get-top-run picks the best FINISHED run of rl-sweep and download
     ++files;
     const fs::path copy = got / fs::relative(e.path(), src);
     REQUIRE(fs::exists(copy));
-    CHECK(slurp(copy) == slurp(e.path()));
+    CHECK(read_file(copy) == read_file(e.path()));
   }
   CHECK(files == 2);
 

@@ -32,7 +32,7 @@ Reader clean_reader(const std::string& root, std::vector<std::string>* warnings)
 
 // Every line of a metric file: "<int> <float> <int>".
 void check_whole_lines(const std::string& path, std::size_t expected_lines) {
-  std::string text = read_text(path);
+  std::string text = read_file(path);
   REQUIRE_FALSE(text.empty());
   CHECK(text.back() == '\n');
   auto lines = split_lines(text);
@@ -53,7 +53,7 @@ TEST_CASE("Many threads logging to one run lose, tear and interleave no line", "
   constexpr int kThreads = 8;
   constexpr int kPoints = 4000;
   TempDir dir;
-  std::string root = dir.path() + "/mlruns";
+  std::string root = dir.str() + "/mlruns";
   FlushPolicy policy;
   SECTION("buffered, small batches") { policy = {.max_points = 97, .max_age = std::chrono::milliseconds(1)}; }
   SECTION("write-through") { policy = {.write_through = true}; }
@@ -109,7 +109,7 @@ TEST_CASE("64 processes get-or-create one experiment at once: one experiment, 64
   constexpr int kProcs = 64;
   constexpr int kPoints = 200;
   TempDir dir;
-  std::string root = dir.path() + "/mlruns";
+  std::string root = dir.str() + "/mlruns";
   Store::open({.tracking_uri = root});  // the tree exists; the experiment does not
   const std::string name = "sweep-" + std::to_string(::getpid());
 
@@ -184,7 +184,7 @@ TEST_CASE("64 processes get-or-create one experiment at once: one experiment, 64
     check_whole_lines(root + "/" + exp + "/" + r.info.run_id + "/metrics/loss", kPoints);
     auto root_dir = reader.artifact_root(r.info.run_id);
     REQUIRE(root_dir.has_value());
-    CHECK(read_text(*root_dir + "/out/rank.txt") == "rank " + rank + "\n");
+    CHECK(read_file(*root_dir + "/out/rank.txt") == "rank " + rank + "\n");
   }
   CHECK(ranks.size() == kProcs);
   CHECK(warnings.empty());

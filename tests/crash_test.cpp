@@ -34,7 +34,7 @@ struct Acks {
 
 Acks read_acks(const std::string& path) {
   Acks a;
-  for (const std::string& line : split_lines(read_text(path))) {
+  for (const std::string& line : split_lines(read_file(path))) {
     REQUIRE_FALSE(line.empty());
     char kind = line[0];
     std::string rest = line.substr(2);
@@ -66,7 +66,7 @@ struct Totals {
 
 // Checks the files of one run folder directly, as MLflow would meet them.
 void check_run_files(const std::string& run_dir, Totals& t) {
-  std::string meta = read_text(run_dir + "/meta.yaml");
+  std::string meta = read_file(run_dir + "/meta.yaml");
   INFO(run_dir);
   REQUIRE_FALSE(meta.empty());
   CHECK(meta.back() == '\n');
@@ -76,7 +76,7 @@ void check_run_files(const std::string& run_dir, Totals& t) {
   for (const char* sub : {"metrics", "params", "artifacts", "tags"}) CHECK(fs::is_directory(run_dir + "/" + sub));
   for (const auto& e : fs::recursive_directory_iterator(run_dir + "/metrics")) {
     if (!e.is_regular_file()) continue;
-    std::string text = read_text(e.path());
+    std::string text = read_file(e.path());
     INFO(e.path().string());
     REQUIRE_FALSE(text.empty());  // MLflow: "Metric is malformed. No data found."
     REQUIRE(text.back() == '\n');
@@ -98,7 +98,7 @@ void check_run_files(const std::string& run_dir, Totals& t) {
     std::string n = e.path().filename().string();
     INFO(e.path().string());
     REQUIRE(n.rfind("part", 0) == 0);  // no temp file under artifacts/
-    CHECK(read_text(e.path()) == artifact_content(n, 256 * 1024));  // never half-copied
+    CHECK(read_file(e.path()) == artifact_content(n, 256 * 1024));  // never half-copied
     ++t.artifacts_checked;
   }
 }
@@ -110,7 +110,7 @@ TEST_CASE("SIGKILL at random moments, 300 times: the tree reads cleanly, flushed
   int kills = 300;
   if (const char* k = std::getenv("MLRUNS_CRASH_KILLS")) kills = std::atoi(k);
   TempDir dir;
-  std::string root = dir.path() + "/mlruns";
+  std::string root = dir.str() + "/mlruns";
   Store::open({.tracking_uri = root});
   unsigned seed = std::random_device{}();
   INFO("seed " << seed);
@@ -121,7 +121,7 @@ TEST_CASE("SIGKILL at random moments, 300 times: the tree reads cleanly, flushed
   std::set<std::string> checked_ended, files_checked;
 
   for (int k = 0; k < kills; ++k) {
-    std::string acks_path = dir.path() + "/ack-" + std::to_string(k);
+    std::string acks_path = dir.str() + "/ack-" + std::to_string(k);
     pid_t pid = spawn({MLRUNS_STRESS_PATH, "crash", root, acks_path, std::to_string(rng())});
     REQUIRE(pid > 0);
     ::usleep(static_cast<useconds_t>(delay_us(rng)));

@@ -9,12 +9,13 @@
 #include <unistd.h>
 
 #include "mlruns/store.h"
-#include "writer_test_util.h"
+#include "test_util.h"
 
 using namespace mlruns;
 namespace fs = std::filesystem;
-using wtest::slurp;
-using wtest::TempDir;
+using mlruns::testing::read_file;
+using mlruns::testing::write_file;
+using mlruns::testing::TempDir;
 
 TEST_CASE("exit child: leaks a run with buffered points, then exits", "[.][exit-child]") {
   const char* root = std::getenv("MLRUNS_EXIT_TEST_ROOT");
@@ -25,7 +26,7 @@ TEST_CASE("exit child: leaks a run with buffered points, then exits", "[.][exit-
   auto* store = new Store(Store::open(o));
   auto* run = new ActiveRun(store->start_run({.run_name = "leaked", .system_tags = false}));
   run->log_metric("m", 2.5, 3, 1234);
-  wtest::spit(fs::path(root) / "run_id.txt", run->id());
+  write_file(fs::path(root) / "run_id.txt", run->id());
   std::exit(0);
 }
 
@@ -34,10 +35,10 @@ TEST_CASE("at normal process exit, open runs are flushed and ended FINISHED", "[
   std::string self = fs::read_symlink("/proc/self/exe").string();
   std::string cmd = "MLRUNS_EXIT_TEST_ROOT='" + t.root() + "' '" + self + "' '[exit-child]' > /dev/null 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
-  std::string id = slurp(t.path / "mlruns/run_id.txt");
+  std::string id = read_file(t.path() / "mlruns/run_id.txt");
   REQUIRE(id.size() == 32);
-  CHECK(slurp(t.path / "mlruns/0" / id / "metrics/m") == "1234 2.5 3\n");
-  CHECK_THAT(slurp(t.path / "mlruns/0" / id / "meta.yaml"), Catch::Contains("status: 3\n"));
+  CHECK(read_file(t.path() / "mlruns/0" / id / "metrics/m") == "1234 2.5 3\n");
+  CHECK_THAT(read_file(t.path() / "mlruns/0" / id / "meta.yaml"), Catch::Contains("status: 3\n"));
 }
 
 TEST_CASE("get-or-create child: one process of the race", "[.][goc-child]") {
@@ -47,7 +48,7 @@ TEST_CASE("get-or-create child: one process of the race", "[.][goc-child]") {
   o.tracking_uri = root;
   Store store = Store::open(o);
   std::string id = *store.get_or_create_experiment("multi-process sweep");
-  wtest::spit(fs::path(root).parent_path() / "ids" / std::to_string(::getpid()), id);
+  write_file(fs::path(root).parent_path() / "ids" / std::to_string(::getpid()), id);
 }
 
 TEST_CASE("get_or_create_experiment across 8 processes yields one experiment (spec §11)", "[store][race]") {
@@ -58,17 +59,17 @@ TEST_CASE("get_or_create_experiment across 8 processes yields one experiment (sp
   REQUIRE(std::system(cmd.c_str()) == 0);
   std::set<std::string> ids;
   int files = 0;
-  for (auto& e : fs::directory_iterator(t.path / "ids")) {
-    ids.insert(slurp(e.path()));
+  for (auto& e : fs::directory_iterator(t.path() / "ids")) {
+    ids.insert(read_file(e.path()));
     ++files;
   }
   CHECK(files == 8);
   REQUIRE(ids.size() == 1);
   int experiments = 0;
-  for (auto& e : fs::directory_iterator(t.path / "mlruns")) {
+  for (auto& e : fs::directory_iterator(t.path() / "mlruns")) {
     CHECK(e.path().filename().string().find(".mlruns-tmp") == std::string::npos);
     if (e.path().filename() != ".trash") ++experiments;
   }
   CHECK(experiments == 2);  // 0 and the shared one
-  CHECK(fs::exists(t.path / "mlruns" / *ids.begin() / "meta.yaml"));
+  CHECK(fs::exists(t.path() / "mlruns" / *ids.begin() / "meta.yaml"));
 }

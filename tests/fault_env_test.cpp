@@ -21,8 +21,8 @@ namespace fs = std::filesystem;
 using mlruns::Env;
 using mlruns::test::FaultEnv;
 using mlruns::test::TempDir;
-using mlruns::test::read_text;
-using mlruns::test::write_text;
+using mlruns::test::read_file;
+using mlruns::test::write_file;
 
 namespace {
 
@@ -39,17 +39,17 @@ TEST_CASE("FaultEnv fails only matching operations and paths, naming the path", 
   TempDir dir;
   FaultEnv env;
   env.add_rule({.ops = FaultEnv::kAppend, .path_contains = "/metrics/", .error = ENOSPC});
-  std::string metric = dir.path() + "/metrics/loss";
-  fs::create_directories(dir.path() + "/metrics");
+  std::string metric = dir.str() + "/metrics/loss";
+  fs::create_directories(dir.str() + "/metrics");
   mlruns::Status s = append_file(env, metric, "1 0.5 0\n");
   REQUIRE_FALSE(s.is_ok());
   CHECK(s.code() == mlruns::Code::kIOError);
   CHECK(s.os_error() == ENOSPC);
   CHECK(s.message().find(metric) != std::string::npos);
-  CHECK(read_text(metric).empty());  // the opening was allowed, the append was not
+  CHECK(read_file(metric).empty());  // the opening was allowed, the append was not
 
-  CHECK(append_file(env, dir.path() + "/other", "x").is_ok());
-  CHECK(env.rename(dir.path() + "/other", dir.path() + "/other2").is_ok());
+  CHECK(append_file(env, dir.str() + "/other", "x").is_ok());
+  CHECK(env.rename(dir.str() + "/other", dir.str() + "/other2").is_ok());
   CHECK(env.injected() == 1);
   CHECK(env.injected(FaultEnv::kAppend) == 1);
   CHECK(env.injected(FaultEnv::kRename) == 0);
@@ -58,7 +58,7 @@ TEST_CASE("FaultEnv fails only matching operations and paths, naming the path", 
 TEST_CASE("FaultEnv rules fire after N calls, once or persistently", "[fault_env]") {
   TempDir dir;
   FaultEnv env;
-  std::string p = dir.path() + "/f";
+  std::string p = dir.str() + "/f";
   SECTION("once") {
     env.add_rule({.ops = FaultEnv::kOpenWrite, .error = EACCES, .after_calls = 2, .once = true});
     CHECK(env.new_writable_file(p, false).has_value());
@@ -81,7 +81,7 @@ TEST_CASE("FaultEnv rules fire after N calls, once or persistently", "[fault_env
     for (int err : {ENOSPC, EDQUOT, EIO, EACCES, EINTR}) {
       env.clear_rules();
       env.add_rule({.ops = FaultEnv::kSyncDir, .error = err});
-      CHECK(env.sync_dir(dir.path()).os_error() == err);
+      CHECK(env.sync_dir(dir.str()).os_error() == err);
     }
   }
 }
@@ -89,11 +89,11 @@ TEST_CASE("FaultEnv rules fire after N calls, once or persistently", "[fault_env
 TEST_CASE("FaultEnv short writes hand a prefix to the file, then fail", "[fault_env]") {
   TempDir dir;
   FaultEnv env;
-  std::string p = dir.path() + "/m";
+  std::string p = dir.str() + "/m";
   SECTION("short_write: half of the data") {
     env.add_rule({.ops = FaultEnv::kAppend, .error = EIO, .once = true, .short_write = true});
     CHECK(append_file(env, p, "12345678\n").os_error() == EIO);
-    CHECK(read_text(p) == "1234");
+    CHECK(read_file(p) == "1234");
   }
   SECTION("after_bytes: the budget runs out mid-call, like a full disk") {
     env.add_rule({.ops = FaultEnv::kAppend, .error = ENOSPC, .after_bytes = 10});
@@ -103,7 +103,7 @@ TEST_CASE("FaultEnv short writes hand a prefix to the file, then fail", "[fault_
     CHECK((*f)->append("ghijkl\n").os_error() == ENOSPC);  // 3 more fit
     CHECK((*f)->append("x").os_error() == ENOSPC);
     (*f)->close();
-    CHECK(read_text(p) == "abcdef\nghi");
+    CHECK(read_file(p) == "abcdef\nghi");
     CHECK(env.injected(FaultEnv::kAppend) == 2);
   }
 }
@@ -111,8 +111,8 @@ TEST_CASE("FaultEnv short writes hand a prefix to the file, then fail", "[fault_
 TEST_CASE("FaultEnv drops unsynced data like a machine crash", "[fault_env]") {
   TempDir dir;
   FaultEnv env;
-  std::string d = dir.path();
-  write_text(d + "/meta.yaml", "old\n");  // predates the env: durable
+  std::string d = dir.str();
+  write_file(d + "/meta.yaml", "old\n");  // predates the env: durable
 
   // An appended file: only the synced part survives.
   auto f = env.new_appendable_file(d + "/metric");
@@ -133,19 +133,19 @@ TEST_CASE("FaultEnv drops unsynced data like a machine crash", "[fault_env]") {
   REQUIRE((*t)->sync().is_ok());
   (*t)->close();
   REQUIRE(env.rename(d + "/.meta.yaml.tmp", d + "/meta.yaml").is_ok());
-  CHECK(read_text(d + "/meta.yaml") == "new\n");
+  CHECK(read_file(d + "/meta.yaml") == "new\n");
 
   CHECK(env.drop_unsynced_data() == 3);
-  CHECK(read_text(d + "/metric") == "1 1.0 0\n");
+  CHECK(read_file(d + "/metric") == "1 1.0 0\n");
   CHECK_FALSE(fs::exists(d + "/fresh"));
-  CHECK(read_text(d + "/meta.yaml") == "old\n");
+  CHECK(read_file(d + "/meta.yaml") == "old\n");
 }
 
 TEST_CASE("FaultEnv keeps a renamed file whose folder was synced", "[fault_env]") {
   TempDir dir;
   FaultEnv env;
-  std::string d = dir.path();
-  write_text(d + "/meta.yaml", "old\n");
+  std::string d = dir.str();
+  write_file(d + "/meta.yaml", "old\n");
   auto t = env.new_writable_file(d + "/.tmp", true);
   REQUIRE(t.has_value());
   REQUIRE((*t)->append("new\n").is_ok());
@@ -154,7 +154,7 @@ TEST_CASE("FaultEnv keeps a renamed file whose folder was synced", "[fault_env]"
   REQUIRE(env.rename(d + "/.tmp", d + "/meta.yaml").is_ok());
   REQUIRE(env.sync_dir(d).is_ok());
   env.drop_unsynced_data();
-  CHECK(read_text(d + "/meta.yaml") == "new\n");
+  CHECK(read_file(d + "/meta.yaml") == "new\n");
 }
 
 namespace {
@@ -166,7 +166,7 @@ TEST_CASE("POSIX Env retries EINTR and short writes from real signals", "[fault_
   // A slow reader on a FIFO makes write(2) block; signals without SA_RESTART
   // then interrupt it (EINTR, or a short count once some bytes went through).
   TempDir dir;
-  std::string fifo = dir.path() + "/fifo";
+  std::string fifo = dir.str() + "/fifo";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
 
   struct sigaction sa = {}, old = {};

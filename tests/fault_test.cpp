@@ -55,7 +55,7 @@ Reader clean_reader(const std::string& root) {
 // meta.yaml is complete, no temp file sits where MLflow reads keys.
 void check_no_torn_files(const std::string& run_dir) {
   INFO(run_dir);
-  std::string meta = read_text(run_dir + "/meta.yaml");
+  std::string meta = read_file(run_dir + "/meta.yaml");
   REQUIRE_FALSE(meta.empty());
   CHECK(meta.back() == '\n');
   CHECK(meta.find("run_uuid:") != std::string::npos);
@@ -67,7 +67,7 @@ void check_no_torn_files(const std::string& run_dir) {
                    rel.rfind("artifacts/", 0) == 0;
     if (in_keys) CHECK(e.path().filename().string().rfind(".mlruns-tmp", 0) != 0);
     if (rel.rfind("metrics/", 0) == 0) {
-      std::string text = read_text(e.path());
+      std::string text = read_file(e.path());
       REQUIRE_FALSE(text.empty());
       REQUIRE(text.back() == '\n');
       for (const auto& l : split_lines(text)) REQUIRE(std::count(l.begin(), l.end(), ' ') == 2);
@@ -103,7 +103,7 @@ TEST_CASE("Metric flushes under every fault: acknowledged lines intact, the rest
     for (bool first_flush : {false, true}) {
       INFO(f.name << (first_flush ? ", creating the file" : ", appending"));
       TempDir dir;
-      std::string root = dir.path() + "/mlruns";
+      std::string root = dir.str() + "/mlruns";
       FaultEnv env;
       Store store = Store::open(count_options(root, env));
       ActiveRun run = store.start_run({.run_name = "faulty"});
@@ -113,7 +113,7 @@ TEST_CASE("Metric flushes under every fault: acknowledged lines intact, the rest
         for (; acked < 10; ++acked) run.log_metric("loss", acked, acked, 1700000000000 + acked);
         REQUIRE(run.flush().is_ok());
       }
-      std::string before = read_text(file);
+      std::string before = read_file(file);
       // Every write on the way to the file fails: open, append, rename of a new file.
       env.add_rule(rule_for(f, FaultEnv::kAppend | FaultEnv::kOpenWrite | FaultEnv::kRename,
                             first_flush ? std::string("/") : std::string("/metrics/")));
@@ -127,7 +127,7 @@ TEST_CASE("Metric flushes under every fault: acknowledged lines intact, the rest
       CHECK(s.message().find(first_flush ? "/" : "/metrics/loss") != std::string::npos);
       CHECK(s.message().find("metric 'loss'") != std::string::npos);
       CHECK(store.failure_count() >= 1);
-      CHECK(read_text(file) == before);  // no partial line, nothing lost
+      CHECK(read_file(file) == before);  // no partial line, nothing lost
       CHECK(fs::exists(file) == !first_flush);  // never an empty metric file
       g_injected += env.injected();
       env.clear_rules();
@@ -146,7 +146,7 @@ TEST_CASE("Metric flushes under every fault: acknowledged lines intact, the rest
 
 TEST_CASE("A short append whose undo also fails never leaves a torn line behind", "[faults]") {
   TempDir dir;
-  std::string root = dir.path() + "/mlruns";
+  std::string root = dir.str() + "/mlruns";
   FaultEnv env;
   Store store = Store::open(count_options(root, env));
   ActiveRun run = store.start_run();
@@ -166,7 +166,7 @@ TEST_CASE("A short append whose undo also fails never leaves a torn line behind"
   env.remove_rule(t);
   REQUIRE(run.flush().is_ok());
   REQUIRE(run.end().is_ok());
-  CHECK(read_text(root + "/0/" + run.id() + "/metrics/loss") == "1 1.0 0\n2 2.0 1\n3 3.0 2\n");
+  CHECK(read_file(root + "/0/" + run.id() + "/metrics/loss") == "1 1.0 0\n2 2.0 1\n3 3.0 2\n");
   WARN("torn-tail faults injected: " << env.injected());
 }
 
@@ -176,13 +176,13 @@ TEST_CASE("meta.yaml, param and tag writes under every fault: old file intact, e
   for (const Fault& f : kFaults) {
     INFO(f.name);
     TempDir dir;
-    std::string root = dir.path() + "/mlruns";
+    std::string root = dir.str() + "/mlruns";
     FaultEnv env;
     Store store = Store::open(count_options(root, env));
     ActiveRun run = store.start_run({.run_name = "before"});
     REQUIRE(run.log_param("lr", "0.1").is_ok());
     std::string run_dir = root + "/0/" + run.id();
-    std::string meta_before = read_text(run_dir + "/meta.yaml");
+    std::string meta_before = read_file(run_dir + "/meta.yaml");
 
     // Every write inside the run folder (temp files live there) fails.
     env.add_rule(rule_for(f, FaultEnv::kAllWrites & ~FaultEnv::kCreateDir, run.id()));
@@ -195,8 +195,8 @@ TEST_CASE("meta.yaml, param and tag writes under every fault: old file intact, e
     CHECK_FALSE(fs::exists(run_dir + "/params/gamma"));
     CHECK_NOTHROW(s = run.end());  // meta.yaml rewrite fails: still RUNNING, retried later
     CHECK_FALSE(s.is_ok());
-    CHECK(read_text(run_dir + "/meta.yaml") == meta_before);
-    CHECK(read_text(run_dir + "/params/lr") == "0.1");
+    CHECK(read_file(run_dir + "/meta.yaml") == meta_before);
+    CHECK(read_file(run_dir + "/params/lr") == "0.1");
     CHECK(store.failure_count() >= 3);
     check_no_torn_files(run_dir);
     {
@@ -226,13 +226,13 @@ TEST_CASE("Artifact copies under every fault: nothing half-copied under its fina
   TempDir src;
   std::string big(300000, 'x');
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
-  fs::create_directories(src.path() + "/ckpt/sub");
-  write_text(src.path() + "/ckpt/model.bin", big);
-  write_text(src.path() + "/ckpt/sub/opt.bin", big.substr(0, 1000));
+  fs::create_directories(src.str() + "/ckpt/sub");
+  write_file(src.str() + "/ckpt/model.bin", big);
+  write_file(src.str() + "/ckpt/sub/opt.bin", big.substr(0, 1000));
   for (const Fault& f : kFaults) {
     INFO(f.name);
     TempDir dir;
-    std::string root = dir.path() + "/mlruns";
+    std::string root = dir.str() + "/mlruns";
     FaultEnv env;
     Store store = Store::open(count_options(root, env));
     ActiveRun run = store.start_run();
@@ -243,7 +243,7 @@ TEST_CASE("Artifact copies under every fault: nothing half-copied under its fina
     r.path_contains = f.short_write ? "" : ".artifact";
     env.add_rule(r);
     Status s;
-    CHECK_NOTHROW(s = run.log_artifact(src.path() + "/ckpt", "checkpoint_000010"));
+    CHECK_NOTHROW(s = run.log_artifact(src.str() + "/ckpt", "checkpoint_000010"));
     REQUIRE_FALSE(s.is_ok());
     CHECK(s.os_error() == f.error);
     CHECK(s.message().find(run.id()) != std::string::npos);
@@ -252,9 +252,9 @@ TEST_CASE("Artifact copies under every fault: nothing half-copied under its fina
       if (e.is_regular_file()) CHECK(e.path().filename().string().find(".artifact") == std::string::npos);
     g_injected += env.injected();
     env.clear_rules();
-    REQUIRE(run.log_artifact(src.path() + "/ckpt", "checkpoint_000010").is_ok());
-    CHECK(read_text(art + "/checkpoint_000010/model.bin") == big);
-    CHECK(read_text(art + "/checkpoint_000010/sub/opt.bin") == big.substr(0, 1000));
+    REQUIRE(run.log_artifact(src.str() + "/ckpt", "checkpoint_000010").is_ok());
+    CHECK(read_file(art + "/checkpoint_000010/model.bin") == big);
+    CHECK(read_file(art + "/checkpoint_000010/sub/opt.bin") == big.substr(0, 1000));
     REQUIRE(run.end().is_ok());
     clean_reader(root);
   }
@@ -268,7 +268,7 @@ TEST_CASE("Experiment creation under every fault: no half-made experiment is vis
                          unsigned(FaultEnv::kRename)}) {
       INFO(f.name << ", op mask " << ops);
       TempDir dir;
-      std::string root = dir.path() + "/mlruns";
+      std::string root = dir.str() + "/mlruns";
       Store::open({.tracking_uri = root});
       FaultEnv env;
       Store store = Store::open(count_options(root, env));
@@ -303,7 +303,7 @@ TEST_CASE("Experiment creation under every fault: no half-made experiment is vis
 
 TEST_CASE("kThrow: a fault throws mlruns::Error naming the path and keeps the points", "[faults]") {
   TempDir dir;
-  std::string root = dir.path() + "/mlruns";
+  std::string root = dir.str() + "/mlruns";
   FaultEnv env;
   StoreOptions o = count_options(root, env);
   o.errors = ErrorMode::kThrow;
@@ -323,13 +323,13 @@ TEST_CASE("kThrow: a fault throws mlruns::Error naming the path and keeps the po
   env.clear_rules();
   run.flush();
   run.end();
-  CHECK(read_text(root + "/0/" + run.id() + "/metrics/loss") == "1 1.0 0\n2 2.0 1\n");
+  CHECK(read_file(root + "/0/" + run.id() + "/metrics/loss") == "1 1.0 0\n2 2.0 1\n");
 }
 
 TEST_CASE("Power loss with Durability::kEveryFlush keeps every flushed point and a whole meta.yaml",
           "[faults][power]") {
   TempDir dir;
-  std::string root = dir.path() + "/mlruns";
+  std::string root = dir.str() + "/mlruns";
   FaultEnv env;
   StoreOptions o = count_options(root, env);
   o.durability = Durability::kEveryFlush;
@@ -357,7 +357,7 @@ TEST_CASE("Power loss with Durability::kEveryFlush keeps every flushed point and
 TEST_CASE("kCount with the background flusher: a full disk is counted, the points follow once it clears",
           "[faults]") {
   TempDir dir;
-  std::string root = dir.path() + "/mlruns";
+  std::string root = dir.str() + "/mlruns";
   FaultEnv env;
   StoreOptions o = count_options(root, env);
   o.flush = {.max_points = 1u << 20, .max_age = std::chrono::milliseconds(10), .background_thread = true};
@@ -384,7 +384,7 @@ TEST_CASE("kCount with the background flusher: a full disk is counted, the point
   env.clear_rules();  // the user cleaned up the scratch space
   for (int i = 0; i < 500 && !fs::exists(file); ++i) ::usleep(10000);
   REQUIRE(fs::exists(file));
-  auto lines = split_lines(read_text(file));
+  auto lines = split_lines(read_file(file));
   CHECK(lines.size() == 100);  // every point once, in order
   CHECK(lines.front() == "1 0.0 0");
   CHECK(lines.back() == "1 99.0 99");

@@ -18,12 +18,12 @@
 
 #include "meta_parse.h"
 #include "mlruns/store.h"
-#include "writer_test_util.h"
+#include "test_util.h"
 
 using namespace mlruns;
 namespace fs = std::filesystem;
-using wtest::slurp;
-using wtest::TempDir;
+using mlruns::testing::read_file;
+using mlruns::testing::TempDir;
 
 namespace {
 
@@ -33,7 +33,7 @@ StringMap read_kv_dir(const fs::path& dir) {
   StringMap out;
   if (!fs::exists(dir)) return out;
   for (auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) out[fs::relative(e.path(), dir).generic_string()] = slurp(e.path());
+    if (e.is_regular_file()) out[fs::relative(e.path(), dir).generic_string()] = read_file(e.path());
   return out;
 }
 
@@ -43,7 +43,7 @@ std::vector<Metric> read_metrics(const fs::path& dir) {
   for (auto& e : fs::recursive_directory_iterator(dir)) {
     if (!e.is_regular_file()) continue;
     std::string key = fs::relative(e.path(), dir).generic_string();
-    std::string text = slurp(e.path());
+    std::string text = read_file(e.path());
     std::size_t i = 0;
     while (i < text.size()) {
       std::size_t j = text.find('\n', i);
@@ -71,7 +71,7 @@ std::map<std::string, std::string> files_of(const fs::path& dir) {
   for (auto& e : fs::recursive_directory_iterator(dir)) {
     std::string rel = fs::relative(e.path(), dir).generic_string();
     if (rel.rfind("inputs", 0) == 0 || rel.rfind("outputs", 0) == 0) continue;
-    out[rel + (e.is_directory() ? "/" : "")] = e.is_regular_file() ? slurp(e.path()) : "";
+    out[rel + (e.is_directory() ? "/" : "")] = e.is_regular_file() ? read_file(e.path()) : "";
   }
   return out;
 }
@@ -115,7 +115,7 @@ void rebuild_and_compare(const std::string& version) {
     for (auto& exp_entry : fs::directory_iterator(base)) {
       if (!exp_entry.is_directory() || exp_entry.path().filename() == ".trash") continue;
       std::string fixture_exp_id = exp_entry.path().filename();
-      std::string exp_meta_text = slurp(exp_entry.path() / "meta.yaml");
+      std::string exp_meta_text = read_file(exp_entry.path() / "meta.yaml");
       auto exp = detail::parse_experiment_meta(exp_meta_text, deleted);
       REQUIRE(exp);
       std::string exp_id = fixture_exp_id == "0" ? "0" : *store.create_experiment(exp->name, read_kv_dir(exp_entry.path() / "tags"));
@@ -126,7 +126,7 @@ void rebuild_and_compare(const std::string& version) {
         std::string rid = run_entry.path().filename();
         if (!run_entry.is_directory() || !fs::exists(run_entry.path() / "meta.yaml")) continue;
         fs::path rdir = run_entry.path();
-        auto info = detail::parse_run_meta(slurp(rdir / "meta.yaml"));
+        auto info = detail::parse_run_meta(read_file(rdir / "meta.yaml"));
         REQUIRE(info);
         StringMap tags = read_kv_dir(rdir / "tags");
         RunOptions ro;
@@ -161,7 +161,7 @@ void rebuild_and_compare(const std::string& version) {
       // §3.1: experiment meta.yaml, byte for byte up to id, times and root.
       std::string expected_exp = replace_all(replace_all(exp_meta_text, fixture_exp_id, exp_id),
                                              "file://" + kFixtureRoot, our_root_uri);
-      CHECK(normalize_experiment_meta(slurp(our_exp / "meta.yaml")) == normalize_experiment_meta(expected_exp));
+      CHECK(normalize_experiment_meta(read_file(our_exp / "meta.yaml")) == normalize_experiment_meta(expected_exp));
       CHECK(read_kv_dir(our_exp / "tags") == read_kv_dir(exp_entry.path() / "tags"));
       ++experiments_compared;
 

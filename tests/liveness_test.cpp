@@ -53,10 +53,10 @@ TEST_CASE("process_state: alive, gone, recycled pid, other host", "[liveness]") 
 
 TEST_CASE("last_sign_of_life is the newest mtime of meta.yaml and metric files", "[liveness]") {
   TempDir dir;
-  std::string run = dir.path() + "/run";
+  std::string run = dir.str() + "/run";
   std::filesystem::create_directories(run + "/metrics/val");
-  write_text(run + "/meta.yaml", "x");
-  write_text(run + "/metrics/val/acc", "1 1.0 0\n");
+  write_file(run + "/meta.yaml", "x");
+  write_file(run + "/metrics/val/acc", "1 1.0 0\n");
   auto set_mtime = [](const std::string& p, std::int64_t sec) {
     struct timespec ts[2] = {{sec, 0}, {sec, 0}};
     REQUIRE(::utimensat(AT_FDCWD, p.c_str(), ts, 0) == 0);
@@ -72,13 +72,13 @@ TEST_CASE("last_sign_of_life is the newest mtime of meta.yaml and metric files",
   REQUIRE(t2.has_value());
   CHECK(*t2 > 1700000100000);
 
-  CHECK(last_sign_of_life(*Env::posix(), dir.path() + "/nope").error().code() == Code::kNotFound);
+  CHECK(last_sign_of_life(*Env::posix(), dir.str() + "/nope").error().code() == Code::kNotFound);
 }
 
 TEST_CASE("A running run's meta.yaml mtime is its heartbeat, and its tags say where it lives",
           "[liveness][store]") {
   TempDir dir;
-  std::string root = dir.path() + "/mlruns";
+  std::string root = dir.str() + "/mlruns";
   auto store = Store::open({.tracking_uri = root, .heartbeat = std::chrono::milliseconds(20)});
   ActiveRun run = store.start_run();
   std::string run_dir = root + "/0/" + run.id();

@@ -6,12 +6,12 @@
 
 #include "metric_buffer.h"
 #include "mlruns/store.h"
-#include "writer_test_util.h"
+#include "test_util.h"
 
 using namespace mlruns;
 namespace fs = std::filesystem;
-using wtest::slurp;
-using wtest::TempDir;
+using mlruns::testing::read_file;
+using mlruns::testing::TempDir;
 
 namespace {
 
@@ -64,11 +64,11 @@ TEST_CASE("a short, failed append is truncated back and retried in kCount mode (
   o.flush.background_thread = false;
   Store store = Store::open(o);
   ActiveRun run = store.start_run({.system_tags = false});
-  fs::path file = t.path / "mlruns/0" / run.id() / "metrics/loss";
+  fs::path file = t.path() / "mlruns/0" / run.id() / "metrics/loss";
 
   run.log_metric("loss", 0.5, 0, 1000);
   REQUIRE(run.flush().is_ok());
-  CHECK(slurp(file) == "1000 0.5 0\n");
+  CHECK(read_file(file) == "1000 0.5 0\n");
 
   env.fail_appends = true;
   run.log_metric("loss", 0.25, 1, 1001);
@@ -76,11 +76,11 @@ TEST_CASE("a short, failed append is truncated back and retried in kCount mode (
   Status s = run.flush();
   CHECK(s.code() == Code::kIOError);
   CHECK(store.failure_count() == 1);
-  CHECK(slurp(file) == "1000 0.5 0\n");  // the 7 bytes that got through were cut off again
+  CHECK(read_file(file) == "1000 0.5 0\n");  // the 7 bytes that got through were cut off again
 
   env.fail_appends = false;
   REQUIRE(run.flush().is_ok());  // the kept points are written once, in order
-  CHECK(slurp(file) == "1000 0.5 0\n1001 0.25 1\n1002 0.125 2\n");
+  CHECK(read_file(file) == "1000 0.5 0\n1001 0.25 1\n1002 0.125 2\n");
 }
 
 TEST_CASE("points that keep failing are still written at the end of the run once the disk recovers", "[metrics][faults]") {
@@ -102,7 +102,7 @@ TEST_CASE("points that keep failing are still written at the end of the run once
     CHECK(store.failure_count() >= 1);
     env.fail_appends = false;
   }
-  std::string text = slurp(t.path / "mlruns/0" / id / "metrics/m");
+  std::string text = read_file(t.path() / "mlruns/0" / id / "metrics/m");
   CHECK(text == "10 0.0 0\n10 1.0 1\n10 2.0 2\n10 3.0 3\n10 4.0 4\n10 5.0 5\n");
 }
 
@@ -143,7 +143,7 @@ TEST_CASE("kThrow: a failed flush throws and keeps the points", "[metrics][fault
   CHECK_THROWS_AS(run.flush(), Error);
   env.fail_appends = false;
   run.flush();
-  CHECK(slurp(t.path / "mlruns/0" / run.id() / "metrics/m") == "1 1.0 0\n1 2.0 1\n");
+  CHECK(read_file(t.path() / "mlruns/0" / run.id() / "metrics/m") == "1 1.0 0\n1 2.0 1\n");
 }
 
 TEST_CASE("append_metric_line writes the 3-field line (spec §5.1, §13.1)", "[metrics]") {

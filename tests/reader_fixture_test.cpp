@@ -14,17 +14,13 @@
 #include <nlohmann/json.hpp>
 
 #include "mlruns/reader.h"
+#include "test_util.h"
 
 using namespace mlruns;
 using nlohmann::json;
+using mlruns::testing::load_expected;
 
 namespace {
-
-json load_expected(const std::string& fixture) {
-  std::ifstream in(std::string(MLRUNS_FIXTURES_DIR) + "/" + fixture + "/expected.json");
-  REQUIRE(in);
-  return json::parse(in);
-}
 
 // expected.json writes NaN and +-inf as the strings MLflow's REST API uses.
 double json_double(const json& v) {

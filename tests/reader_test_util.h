@@ -1,59 +1,16 @@
-// Helpers for the reader and download tests: fresh temporary trees.
+// Helpers for the reader and download tests: warnings, minimal meta.yaml files
+// (temporary trees and fixtures: test_util.h).
 #pragma once
 
-#include <atomic>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "mlruns/reader.h"
+#include "test_util.h"
 
 namespace mlruns::testing {
 
 namespace fs = std::filesystem;
-
-// A fresh directory removed at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("mlruns-reader-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
-
-inline void write_file(const fs::path& p, const std::string& content) {
-  fs::create_directories(p.parent_path());
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << content;
-}
-
-inline std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Copies a fixture tree to <dir>/<name> (a "moved" tree) and returns its path.
-inline fs::path copy_fixture(const std::string& fixture, const fs::path& dir, const std::string& name = "mlruns") {
-  fs::path to = dir / name;
-  fs::create_directories(dir);
-  fs::copy(fs::path(MLRUNS_FIXTURES_DIR) / fixture / "mlruns", to, fs::copy_options::recursive);
-  return to;
-}
 
 // Collects warnings.
 struct Warnings {

@@ -1,5 +1,5 @@
 // Small helpers shared by the resilience tests (fault, concurrency, crash,
-// signal): temporary trees, whole-file reads, child processes.
+// signal): child processes (temporary trees: test_util.h).
 #pragma once
 
 #include <signal.h>
@@ -18,43 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
+
 namespace mlruns::test {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag = "mlruns-resil") {
-    static std::atomic<int> counter{0};
-    std::random_device rd;
-    path_ = (std::filesystem::temp_directory_path() /
-             (tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-              std::to_string(rd())))
-                .string();
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-inline std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-inline void write_text(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
-}
+using testing::TempDir;
+using testing::read_file;
+using testing::write_file;
 
 inline std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> out;

@@ -16,17 +16,13 @@
 #include "mlruns/rank.h"
 #include "mlruns/reader.h"
 #include "mlruns/search.h"
+#include "test_util.h"
 
 using namespace mlruns;
 using nlohmann::json;
+using mlruns::testing::load_expected;
 
 namespace {
-
-json load_expected(const std::string& fixture) {
-  std::ifstream in(std::string(MLRUNS_FIXTURES_DIR) + "/" + fixture + "/expected.json");
-  REQUIRE(in);
-  return json::parse(in);
-}
 
 Reader open_fixture(const std::string& fixture) {
   auto reader = Reader::open(std::string(MLRUNS_FIXTURES_DIR) + "/" + fixture + "/mlruns");

@@ -26,7 +26,7 @@ std::string hook_line(int action, int sig) {
 
 struct HookChild {
   TempDir dir;
-  std::string out = dir.path() + "/out";
+  std::string out = dir.str() + "/out";
   Child child;
   explicit HookChild(std::vector<std::string> extra) {
     std::vector<std::string> args = {MLRUNS_STRESS_PATH, "signal-hook", out};
@@ -35,7 +35,7 @@ struct HookChild {
     REQUIRE(child.pid > 0);
     REQUIRE(child.read_line() == "ready");
   }
-  std::vector<std::string> lines() { return split_lines(read_text(out)); }
+  std::vector<std::string> lines() { return split_lines(read_file(out)); }
 };
 
 }  // namespace
@@ -124,7 +124,7 @@ namespace {
 // A child running a Store with our handlers; its run id is on stdout.
 struct StoreChild {
   TempDir dir;
-  std::string root = dir.path() + "/mlruns";
+  std::string root = dir.str() + "/mlruns";
   Child child;
   std::string run_id;
   explicit StoreChild(const std::string& mode, std::vector<std::string> extra = {}) {

@@ -9,12 +9,13 @@
 
 #include "meta_parse.h"
 #include "mlruns/store.h"
-#include "writer_test_util.h"
+#include "test_util.h"
 
 using namespace mlruns;
 namespace fs = std::filesystem;
-using wtest::slurp;
-using wtest::TempDir;
+using mlruns::testing::read_file;
+using mlruns::testing::write_file;
+using mlruns::testing::TempDir;
 
 namespace {
 
@@ -38,28 +39,28 @@ TEST_CASE("a new root gets .trash and experiment 0 Default (spec §1.1, appendix
     REQUIRE(store.ok());
     CHECK(store.root() == t.root());
   }
-  CHECK(fs::is_directory(t.path / "mlruns/.trash"));
-  std::string meta = slurp(t.path / "mlruns/0/meta.yaml");
+  CHECK(fs::is_directory(t.path() / "mlruns/.trash"));
+  std::string meta = read_file(t.path() / "mlruns/0/meta.yaml");
   CHECK(mask_times(meta) == "artifact_location: file://" + t.root() +
                                 "/0\ncreation_time: T\nexperiment_id: '0'\nlast_update_time: T\n"
                                 "lifecycle_stage: active\nname: Default\n");
   // Nothing else at the root once the Store is gone: its staging folder
   // (named *.trash, which MLflow skips, spec §1.2, §14.7) is removed.
   std::set<std::string> names;
-  for (auto& e : fs::directory_iterator(t.path / "mlruns")) names.insert(e.path().filename());
+  for (auto& e : fs::directory_iterator(t.path() / "mlruns")) names.insert(e.path().filename());
   CHECK(names == std::set<std::string>{".trash", "0"});
 }
 
 TEST_CASE("opening with a relative path or file: URI makes the root absolute (spec §12.1)", "[store]") {
   TempDir t;
   auto cwd = fs::current_path();
-  fs::current_path(t.path);
+  fs::current_path(t.path());
   Store a = Store::open({.tracking_uri = "rel/mlruns", .flush = {.background_thread = false}});
   Store b = Store::open({.tracking_uri = "file://" + t.str() + "/other%20dir"});
   fs::current_path(cwd);
   CHECK(a.root() == t.str() + "/rel/mlruns");
   CHECK(b.root() == t.str() + "/other dir");
-  CHECK(fs::exists(t.path / "other dir/0/meta.yaml"));
+  CHECK(fs::exists(t.path() / "other dir/0/meta.yaml"));
 }
 
 TEST_CASE("MLFLOW_TRACKING_URI is used when no URI is given, server URIs are refused (spec §12.1)", "[store]") {
@@ -68,7 +69,7 @@ TEST_CASE("MLFLOW_TRACKING_URI is used when no URI is given, server URIs are ref
   Store a = Store::open({});
   ::unsetenv("MLFLOW_TRACKING_URI");
   CHECK(a.root() == t.str() + "/from-env");
-  CHECK(fs::exists(t.path / "from-env/0/meta.yaml"));
+  CHECK(fs::exists(t.path() / "from-env/0/meta.yaml"));
 
   for (const char* uri : {"http://localhost:5000", "https://x", "databricks", "databricks://profile"}) {
     INFO(uri);
@@ -86,11 +87,11 @@ TEST_CASE("create_experiment writes the six keys with an 18-digit id (spec §3.1
   Store store = Store::open(opts(t));
   std::string id = *store.create_experiment("demo experiment", {{"team", "a"}});
   CHECK(std::regex_match(id, std::regex("[1-9][0-9]{17}")));
-  std::string meta = slurp(t.path / "mlruns" / id / "meta.yaml");
+  std::string meta = read_file(t.path() / "mlruns" / id / "meta.yaml");
   CHECK(mask_times(meta) == "artifact_location: file://" + t.root() + "/" + id +
                                 "\ncreation_time: T\nexperiment_id: '" + id +
                                 "'\nlast_update_time: T\nlifecycle_stage: active\nname: demo experiment\n");
-  CHECK(slurp(t.path / "mlruns" / id / "tags/team") == "a");
+  CHECK(read_file(t.path() / "mlruns" / id / "tags/team") == "a");
   Experiment e = *store.get_experiment(id);
   CHECK(e.name == "demo experiment");
   CHECK(e.tags.at("team") == "a");
@@ -110,7 +111,7 @@ TEST_CASE("experiment names that YAML 1.1 would retype are quoted like PyYAML (s
   Store store = Store::open(opts(t));
   for (std::string name : {"yes", "123", "2024-01-01", "1:20", "null", "a: b"}) {
     std::string id = *store.create_experiment(name);
-    std::string meta = slurp(t.path / "mlruns" / id / "meta.yaml");
+    std::string meta = read_file(t.path() / "mlruns" / id / "meta.yaml");
     std::string quoted = name == "a: b" ? "'a: b'" : "'" + name + "'";
     CHECK_THAT(meta, Catch::EndsWith("name: " + quoted + "\n"));
     CHECK(detail::parse_experiment_meta(meta, false)->name == name);
@@ -131,10 +132,10 @@ TEST_CASE("get_or_create_experiment gives every racing thread the same single ex
   for (auto& th : threads) th.join();
   for (const auto& id : ids) CHECK(id == ids[0]);
   int with_name = 0;
-  for (auto& e : fs::directory_iterator(t.path / "mlruns")) {
+  for (auto& e : fs::directory_iterator(t.path() / "mlruns")) {
     std::string name = e.path().filename();
     CHECK(name.find(".mlruns-tmp") == std::string::npos);  // no staging folder left
-    if (fs::exists(e.path() / "meta.yaml") && slurp(e.path() / "meta.yaml").find("name: shared-sweep") != std::string::npos)
+    if (fs::exists(e.path() / "meta.yaml") && read_file(e.path() / "meta.yaml").find("name: shared-sweep") != std::string::npos)
       ++with_name;
   }
   CHECK(with_name == 1);
@@ -168,18 +169,18 @@ TEST_CASE("rename, experiment tags, delete and restore an experiment (spec §3.5
   CHECK(store.get_experiment(id)->tags.empty());
 
   REQUIRE(store.delete_experiment(id).is_ok());
-  CHECK_FALSE(fs::exists(t.path / "mlruns" / id));
-  std::string exp_meta = slurp(t.path / "mlruns/.trash" / id / "meta.yaml");
+  CHECK_FALSE(fs::exists(t.path() / "mlruns" / id));
+  std::string exp_meta = read_file(t.path() / "mlruns/.trash" / id / "meta.yaml");
   CHECK_THAT(exp_meta, Catch::Contains("lifecycle_stage: deleted"));
-  std::string run_meta = slurp(t.path / "mlruns/.trash" / id / run_id / "meta.yaml");
+  std::string run_meta = read_file(t.path() / "mlruns/.trash" / id / run_id / "meta.yaml");
   CHECK_THAT(run_meta, Catch::Contains("lifecycle_stage: deleted"));
   CHECK_THAT(run_meta, Catch::Contains("deleted_time: "));
   CHECK(store.get_experiment(id)->lifecycle_stage == LifecycleStage::kDeleted);
 
   REQUIRE(store.restore_experiment(id).is_ok());
-  CHECK(fs::exists(t.path / "mlruns" / id / "meta.yaml"));
-  CHECK_THAT(slurp(t.path / "mlruns" / id / "meta.yaml"), Catch::Contains("lifecycle_stage: active"));
-  run_meta = slurp(t.path / "mlruns" / id / run_id / "meta.yaml");
+  CHECK(fs::exists(t.path() / "mlruns" / id / "meta.yaml"));
+  CHECK_THAT(read_file(t.path() / "mlruns" / id / "meta.yaml"), Catch::Contains("lifecycle_stage: active"));
+  run_meta = read_file(t.path() / "mlruns" / id / run_id / "meta.yaml");
   CHECK_THAT(run_meta, Catch::Contains("lifecycle_stage: active"));
   CHECK(run_meta.find("deleted_time") == std::string::npos);
   CHECK_THROWS_AS(store.delete_experiment("0"), Error);
@@ -193,7 +194,7 @@ TEST_CASE("a run has meta.yaml with 15 keys, four folders and the system tags (s
   ActiveRun run = store.start_run({.run_name = "parent-run", .start_time = 1736942400028});
   ::unsetenv("MLFLOW_TRACKING_USERNAME");
   ::unsetenv("SLURM_JOB_ID");
-  fs::path dir = t.path / "mlruns/0" / run.id();
+  fs::path dir = t.path() / "mlruns/0" / run.id();
   CHECK(std::regex_match(run.id(), std::regex("[0-9a-f]{32}")));
   for (const char* sub : {"metrics", "params", "artifacts", "tags"}) CHECK(fs::is_directory(dir / sub));
   std::string expected = "artifact_uri: file://" + t.root() + "/0/" + run.id() +
@@ -201,16 +202,16 @@ TEST_CASE("a run has meta.yaml with 15 keys, four folders and the system tags (s
                          "lifecycle_stage: active\nrun_id: " + run.id() + "\nrun_name: parent-run\nrun_uuid: " +
                          run.id() + "\nsource_name: ''\nsource_type: 4\nsource_version: ''\n"
                          "start_time: 1736942400028\nstatus: 1\ntags: []\nuser_id: alice\n";
-  CHECK(slurp(dir / "meta.yaml") == expected);
-  CHECK(slurp(dir / "tags/mlflow.runName") == "parent-run");
-  CHECK(slurp(dir / "tags/mlflow.user") == "alice");
-  CHECK(slurp(dir / "tags/mlflow.source.type") == "LOCAL");
-  CHECK_FALSE(slurp(dir / "tags/mlflow.source.name").empty());
-  CHECK(slurp(dir / "tags/mlruns.pid") == std::to_string(::getpid()));
-  CHECK(slurp(dir / "tags/mlruns.slurm.job_id") == "4242");
+  CHECK(read_file(dir / "meta.yaml") == expected);
+  CHECK(read_file(dir / "tags/mlflow.runName") == "parent-run");
+  CHECK(read_file(dir / "tags/mlflow.user") == "alice");
+  CHECK(read_file(dir / "tags/mlflow.source.type") == "LOCAL");
+  CHECK_FALSE(read_file(dir / "tags/mlflow.source.name").empty());
+  CHECK(read_file(dir / "tags/mlruns.pid") == std::to_string(::getpid()));
+  CHECK(read_file(dir / "tags/mlruns.slurm.job_id") == "4242");
   CHECK(fs::exists(dir / "tags/mlruns.host"));
   REQUIRE(run.end(RunStatus::kKilled).is_ok());
-  std::string ended = slurp(dir / "meta.yaml");
+  std::string ended = read_file(dir / "meta.yaml");
   CHECK_THAT(ended, Catch::Contains("status: 5\n"));
   CHECK(ended.find("end_time: null") == std::string::npos);
 }
@@ -222,7 +223,7 @@ TEST_CASE("generated run names are adjective-noun-N within 20 characters (spec �
     ActiveRun run = store.start_run({.system_tags = false});
     CHECK(std::regex_match(run.name(), std::regex("[a-z]+-[a-z]+-([0-9]|[1-9][0-9]{1,2}|1000)")));
     CHECK(run.name().size() <= 20);
-    CHECK(slurp(t.path / "mlruns/0" / run.id() / "tags/mlflow.runName") == run.name());
+    CHECK(read_file(t.path() / "mlruns/0" / run.id() / "tags/mlflow.runName") == run.name());
   }
 }
 
@@ -243,12 +244,12 @@ TEST_CASE("params are immutable: same value is fine, another names both values (
   REQUIRE(run.log_param("steps", 100).is_ok());
   REQUIRE(run.log_param("tiny", 1e-5).is_ok());
   REQUIRE(run.log_param("env/name", "CartPole-v1").is_ok());
-  fs::path dir = t.path / "mlruns/0" / run.id() / "params";
-  CHECK(slurp(dir / "lr") == "0.01");
-  CHECK(slurp(dir / "gamma") == "0.99");
-  CHECK(slurp(dir / "steps") == "100");
-  CHECK(slurp(dir / "tiny") == "1e-05");
-  CHECK(slurp(dir / "env/name") == "CartPole-v1");
+  fs::path dir = t.path() / "mlruns/0" / run.id() / "params";
+  CHECK(read_file(dir / "lr") == "0.01");
+  CHECK(read_file(dir / "gamma") == "0.99");
+  CHECK(read_file(dir / "steps") == "100");
+  CHECK(read_file(dir / "tiny") == "1e-05");
+  CHECK(read_file(dir / "env/name") == "CartPole-v1");
   // Resumed runs keep the rule: the value on disk counts.
   std::string id = run.id();
   run.end();
@@ -265,7 +266,7 @@ TEST_CASE("temp files never appear inside params/ or tags/ (spec §11)", "[store
     run.log_param("p" + std::to_string(i), "v");
     run.set_tag("t" + std::to_string(i), "v");
   }
-  fs::path dir = t.path / "mlruns/0" / run.id();
+  fs::path dir = t.path() / "mlruns/0" / run.id();
   for (const char* sub : {"params", "tags"})
     for (auto& e : fs::recursive_directory_iterator(dir / sub))
       CHECK(e.path().filename().string().rfind(".mlruns-tmp", 0) == std::string::npos);
@@ -279,22 +280,22 @@ TEST_CASE("tags: set overwrites, delete removes, mlflow.runName renames the run 
   TempDir t;
   Store store = Store::open(opts(t));
   ActiveRun run = store.start_run({.run_name = "first", .system_tags = false});
-  fs::path dir = t.path / "mlruns/0" / run.id();
+  fs::path dir = t.path() / "mlruns/0" / run.id();
   REQUIRE(run.set_tag("model_type", "PPO").is_ok());
   REQUIRE(run.set_tag("model_type", "A2C").is_ok());
-  CHECK(slurp(dir / "tags/model_type") == "A2C");
+  CHECK(read_file(dir / "tags/model_type") == "A2C");
   REQUIRE(run.delete_tag("model_type").is_ok());
   CHECK_FALSE(fs::exists(dir / "tags/model_type"));
   CHECK_THROWS_AS(run.delete_tag("model_type"), Error);
   REQUIRE(run.set_tag("mlflow.runName", "second").is_ok());
-  CHECK_THAT(slurp(dir / "meta.yaml"), Catch::Contains("run_name: second\n"));
+  CHECK_THAT(read_file(dir / "meta.yaml"), Catch::Contains("run_name: second\n"));
 }
 
 TEST_CASE("validation errors name the value and the rule before touching the disk (spec §6)", "[store]") {
   TempDir t;
   Store store = Store::open(opts(t));
   ActiveRun run = store.start_run({.system_tags = false});
-  fs::path dir = t.path / "mlruns/0" / run.id();
+  fs::path dir = t.path() / "mlruns/0" / run.id();
   auto message = [&](auto f) {
     try {
       f();
@@ -314,7 +315,7 @@ TEST_CASE("validation errors name the value and the rule before touching the dis
   CHECK_THAT(message([&] { run.log_text("x", "../escape.txt"); }), Catch::Contains("escape"));
   CHECK_THAT(message([&] { run.log_artifact("/etc/hostname", "/abs"); }), Catch::Contains("/abs"));
   CHECK(fs::is_empty(dir / "params"));
-  CHECK_FALSE(fs::exists(t.path / "mlruns/0" / "escape.txt"));
+  CHECK_FALSE(fs::exists(t.path() / "mlruns/0" / "escape.txt"));
   CHECK_THAT(message([&] { store.create_experiment("it's"); }), Catch::Contains("it's"));
   CHECK_THAT(message([&] { store.start_run({.experiment_id = "../0"}); }), Catch::Contains("../0"));
 }
@@ -329,9 +330,9 @@ TEST_CASE("long values are truncated to the limit with LongValues::kTruncate (sp
   for (int i = 0; i < 7000; ++i) value += "\xC3\xBC";  // 7000 characters, 14000 bytes
   REQUIRE(run.log_param("p", value).is_ok());
   REQUIRE(run.set_tag("t", std::string(9000, 'x')).is_ok());
-  fs::path dir = t.path / "mlruns/0" / run.id();
-  CHECK(slurp(dir / "params/p") == value.substr(0, 12000));
-  CHECK(slurp(dir / "tags/t").size() == 8000);
+  fs::path dir = t.path() / "mlruns/0" / run.id();
+  CHECK(read_file(dir / "params/p") == value.substr(0, 12000));
+  CHECK(read_file(dir / "tags/t").size() == 8000);
 }
 
 TEST_CASE("log_batch enforces MLflow's limits and writes params, metrics, tags (spec §6.3)", "[store]") {
@@ -343,24 +344,24 @@ TEST_CASE("log_batch enforces MLflow's limits and writes params, metrics, tags (
   StringMap params;
   for (int i = 0; i < 101; ++i) params["p" + std::to_string(i)] = "v";
   CHECK_THROWS_AS(run.log_batch({}, params), Error);
-  CHECK(fs::is_empty(t.path / "mlruns/0" / run.id() / "params"));
+  CHECK(fs::is_empty(t.path() / "mlruns/0" / run.id() / "params"));
   REQUIRE(run.log_batch({{"loss", 0.5, 1000, 0}, {"loss", 0.25, 1001, 1}}, {{"lr", "0.1"}}, {{"t", "x"}}).is_ok());
   run.flush();
-  fs::path dir = t.path / "mlruns/0" / run.id();
-  CHECK(slurp(dir / "metrics/loss") == "1000 0.5 0\n1001 0.25 1\n");
-  CHECK(slurp(dir / "params/lr") == "0.1");
-  CHECK(slurp(dir / "tags/t") == "x");
+  fs::path dir = t.path() / "mlruns/0" / run.id();
+  CHECK(read_file(dir / "metrics/loss") == "1000 0.5 0\n1001 0.25 1\n");
+  CHECK(read_file(dir / "params/lr") == "0.1");
+  CHECK(read_file(dir / "tags/t") == "x");
   // By id, from another Store (the CLI's path).
   Store other = Store::open(opts(t));
   REQUIRE(other.log_batch(run.id(), {{"loss", 0.125, 1002, 2}}, {}, {}).is_ok());
-  CHECK(slurp(dir / "metrics/loss") == "1000 0.5 0\n1001 0.25 1\n1002 0.125 2\n");
+  CHECK(read_file(dir / "metrics/loss") == "1000 0.5 0\n1001 0.25 1\n1002 0.125 2\n");
 }
 
 TEST_CASE("metric lines are '<ts> <python float> <step>' and buffered until flush (spec §5.1)", "[store]") {
   TempDir t;
   Store store = Store::open(opts(t));
   ActiveRun run = store.start_run({.system_tags = false});
-  fs::path file = t.path / "mlruns/0" / run.id() / "metrics/val/acc";
+  fs::path file = t.path() / "mlruns/0" / run.id() / "metrics/val/acc";
   run.log_metric("val/acc", 100.0, 0, 1736942400035);
   run.log_metric("val/acc", 1e-5, 1, 1736942400036);
   run.log_metric("val/acc", std::nan(""), 2, 1736942400037);
@@ -368,7 +369,7 @@ TEST_CASE("metric lines are '<ts> <python float> <step>' and buffered until flus
   run.log_metric("val/acc", -0.0, 4, 1736942400039);
   CHECK_FALSE(fs::exists(file));  // buffered
   REQUIRE(run.flush().is_ok());
-  CHECK(slurp(file) == "1736942400035 100.0 0\n1736942400036 1e-05 1\n1736942400037 nan 2\n"
+  CHECK(read_file(file) == "1736942400035 100.0 0\n1736942400036 1e-05 1\n1736942400037 nan 2\n"
                        "1736942400038 -inf -3\n1736942400039 -0.0 4\n");
   CHECK_THROWS_AS(run.log_metric("val", 1.0), Error);  // 'val' is a folder of keys (spec §2.4)
 }
@@ -380,22 +381,22 @@ TEST_CASE("FlushPolicy: size, age, write-through and end of run bring points to 
     o.flush.max_points = 3;
     Store store = Store::open(o);
     ActiveRun run = store.start_run({.system_tags = false});
-    fs::path file = t.path / "mlruns/0" / run.id() / "metrics/m";
+    fs::path file = t.path() / "mlruns/0" / run.id() / "metrics/m";
     run.log_metric("m", 1, 0, 1);
     run.log_metric("m", 2, 1, 2);
     CHECK_FALSE(fs::exists(file));
     run.log_metric("m", 3, 2, 3);
-    CHECK(slurp(file) == "1 1.0 0\n2 2.0 1\n3 3.0 2\n");
+    CHECK(read_file(file) == "1 1.0 0\n2 2.0 1\n3 3.0 2\n");
   }
   SECTION("write_through") {
     StoreOptions o = opts(t);
     o.flush.write_through = true;
     Store store = Store::open(o);
     ActiveRun run = store.start_run({.system_tags = false});
-    fs::path file = t.path / "mlruns/0" / run.id() / "metrics/m";
+    fs::path file = t.path() / "mlruns/0" / run.id() / "metrics/m";
     for (int i = 0; i < 5; ++i) {
       run.log_metric("m", i, i, 10 + i);
-      std::string text = slurp(file);
+      std::string text = read_file(file);
       CHECK(std::count(text.begin(), text.end(), '\n') == i + 1);
     }
   }
@@ -405,12 +406,12 @@ TEST_CASE("FlushPolicy: size, age, write-through and end of run bring points to 
     o.flush.max_age = std::chrono::milliseconds(20);
     Store store = Store::open(o);
     ActiveRun run = store.start_run({.system_tags = false});
-    fs::path file = t.path / "mlruns/0" / run.id() / "metrics/m";
+    fs::path file = t.path() / "mlruns/0" / run.id() / "metrics/m";
     run.log_metric("m", 1.5, 0, 7);
     bool seen = false;
     for (int i = 0; i < 400 && !seen; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      seen = fs::exists(file) && slurp(file) == "7 1.5 0\n";
+      seen = fs::exists(file) && read_file(file) == "7 1.5 0\n";
     }
     CHECK(seen);
   }
@@ -422,10 +423,10 @@ TEST_CASE("FlushPolicy: size, age, write-through and end of run bring points to 
       id = run.id();
       run.log_metric("a", 1, 0, 1);
       REQUIRE(store.flush().is_ok());
-      CHECK(slurp(t.path / "mlruns/0" / id / "metrics/a") == "1 1.0 0\n");
+      CHECK(read_file(t.path() / "mlruns/0" / id / "metrics/a") == "1 1.0 0\n");
       run.log_metric("b", 2, 0, 2);
     }
-    CHECK(slurp(t.path / "mlruns/0" / id / "metrics/b") == "2 2.0 0\n");
+    CHECK(read_file(t.path() / "mlruns/0" / id / "metrics/b") == "2 2.0 0\n");
   }
 }
 
@@ -443,8 +444,8 @@ TEST_CASE("RAII: scope left normally ends FINISHED, by an exception FAILED (spec
     throw std::runtime_error("diverged");
   } catch (const std::runtime_error&) {
   }
-  CHECK_THAT(slurp(t.path / "mlruns/0" / ok_id / "meta.yaml"), Catch::Contains("status: 3\n"));
-  CHECK_THAT(slurp(t.path / "mlruns/0" / failed_id / "meta.yaml"), Catch::Contains("status: 4\n"));
+  CHECK_THAT(read_file(t.path() / "mlruns/0" / ok_id / "meta.yaml"), Catch::Contains("status: 3\n"));
+  CHECK_THAT(read_file(t.path() / "mlruns/0" / failed_id / "meta.yaml"), Catch::Contains("status: 4\n"));
   // A run that ends inside a catch block while another exception is in flight still ends FINISHED.
   try {
     throw std::runtime_error("outer");
@@ -452,12 +453,12 @@ TEST_CASE("RAII: scope left normally ends FINISHED, by an exception FAILED (spec
     ActiveRun run = store.start_run({.system_tags = false});
     ok_id = run.id();
   }
-  CHECK_THAT(slurp(t.path / "mlruns/0" / ok_id / "meta.yaml"), Catch::Contains("status: 3\n"));
+  CHECK_THAT(read_file(t.path() / "mlruns/0" / ok_id / "meta.yaml"), Catch::Contains("status: 3\n"));
   // Move-assigning over a live run ends the old one; a moved-from run is not a run.
   ActiveRun a = store.start_run({.system_tags = false});
   std::string first = a.id();
   a = store.start_run({.system_tags = false});
-  CHECK_THAT(slurp(t.path / "mlruns/0" / first / "meta.yaml"), Catch::Contains("status: 3\n"));
+  CHECK_THAT(read_file(t.path() / "mlruns/0" / first / "meta.yaml"), Catch::Contains("status: 3\n"));
   ActiveRun b = std::move(a);
   CHECK_FALSE(a.ok());
   CHECK(b.ok());
@@ -472,24 +473,24 @@ TEST_CASE("resume keeps end_time and sets RUNNING, delete and restore a run (spe
     ActiveRun run = store.start_run({.system_tags = false});
     id = run.id();
   }
-  fs::path meta = t.path / "mlruns/0" / id / "meta.yaml";
-  auto info = *detail::parse_run_meta(slurp(meta));
+  fs::path meta = t.path() / "mlruns/0" / id / "meta.yaml";
+  auto info = *detail::parse_run_meta(read_file(meta));
   REQUIRE(info.end_time);
   {
     ActiveRun again = store.resume_run(id);
-    auto resumed = *detail::parse_run_meta(slurp(meta));
+    auto resumed = *detail::parse_run_meta(read_file(meta));
     CHECK(resumed.status == RunStatus::kRunning);
     CHECK(resumed.end_time == info.end_time);
     again.log_metric("m", 1, 0, 5);
   }
-  CHECK(slurp(t.path / "mlruns/0" / id / "metrics/m") == "5 1.0 0\n");
+  CHECK(read_file(t.path() / "mlruns/0" / id / "metrics/m") == "5 1.0 0\n");
   REQUIRE(store.delete_run(id).is_ok());
-  CHECK_THAT(slurp(meta), Catch::Contains("lifecycle_stage: deleted\n") && Catch::Contains("deleted_time: "));
+  CHECK_THAT(read_file(meta), Catch::Contains("lifecycle_stage: deleted\n") && Catch::Contains("deleted_time: "));
   CHECK_THROWS_AS(store.resume_run(id), Error);
   REQUIRE(store.restore_run(id).is_ok());
-  CHECK(slurp(meta).find("deleted_time") == std::string::npos);
+  CHECK(read_file(meta).find("deleted_time") == std::string::npos);
   REQUIRE(store.set_terminated(id, RunStatus::kFailed, 1234).is_ok());
-  CHECK_THAT(slurp(meta), Catch::Contains("end_time: 1234\n") && Catch::Contains("status: 4\n"));
+  CHECK_THAT(read_file(meta), Catch::Contains("end_time: 1234\n") && Catch::Contains("status: 4\n"));
 }
 
 TEST_CASE("nested runs carry mlflow.parentRunId and the description tag (spec §4.5)", "[store]") {
@@ -499,34 +500,34 @@ TEST_CASE("nested runs carry mlflow.parentRunId and the description tag (spec §
   ActiveRun parent = store.start_run({.experiment_id = exp, .run_name = "parent", .description = "grid"});
   ActiveRun child = parent.start_child({.run_name = "trial_0"});
   CHECK(child.experiment_id() == exp);
-  fs::path dir = t.path / "mlruns" / exp / child.id();
-  CHECK(slurp(dir / "tags/mlflow.parentRunId") == parent.id());
-  CHECK(slurp(t.path / "mlruns" / exp / parent.id() / "tags/mlflow.note.content") == "grid");
+  fs::path dir = t.path() / "mlruns" / exp / child.id();
+  CHECK(read_file(dir / "tags/mlflow.parentRunId") == parent.id());
+  CHECK(read_file(t.path() / "mlruns" / exp / parent.id() / "tags/mlflow.note.content") == "grid");
   CHECK_THROWS_AS(store.start_run({.experiment_id = exp, .parent_run_id = "0123456789abcdef0123456789abcdef"}), Error);
 }
 
 TEST_CASE("artifacts: a file, a directory's contents and text land under artifacts/ (spec §8.2)", "[store]") {
   TempDir t;
-  wtest::spit(t.path / "src/checkpoint_000010/policy_state.pkl", "weights");
-  wtest::spit(t.path / "src/checkpoint_000010/sub/rllib_checkpoint.json", "{}");
-  wtest::spit(t.path / "src/params.json", "{\"lr\": 0.1}");
+  write_file(t.path() / "src/checkpoint_000010/policy_state.pkl", "weights");
+  write_file(t.path() / "src/checkpoint_000010/sub/rllib_checkpoint.json", "{}");
+  write_file(t.path() / "src/params.json", "{\"lr\": 0.1}");
   Store store = Store::open(opts(t));
   ActiveRun run = store.start_run({.system_tags = false});
-  fs::path art = t.path / "mlruns/0" / run.id() / "artifacts";
-  REQUIRE(run.log_artifact((t.path / "src/params.json").string()).is_ok());
-  REQUIRE(run.log_artifact((t.path / "src/checkpoint_000010").string(), "checkpoint_000010").is_ok());
-  REQUIRE(run.log_artifact((t.path / "src/params.json").string(), "configs/a").is_ok());
+  fs::path art = t.path() / "mlruns/0" / run.id() / "artifacts";
+  REQUIRE(run.log_artifact((t.path() / "src/params.json").string()).is_ok());
+  REQUIRE(run.log_artifact((t.path() / "src/checkpoint_000010").string(), "checkpoint_000010").is_ok());
+  REQUIRE(run.log_artifact((t.path() / "src/params.json").string(), "configs/a").is_ok());
   REQUIRE(run.log_text("hello", "notes/readme.txt").is_ok());
-  CHECK(slurp(art / "params.json") == "{\"lr\": 0.1}");
-  CHECK(slurp(art / "checkpoint_000010/policy_state.pkl") == "weights");
-  CHECK(slurp(art / "checkpoint_000010/sub/rllib_checkpoint.json") == "{}");
-  CHECK(slurp(art / "configs/a/params.json") == "{\"lr\": 0.1}");
-  CHECK(slurp(art / "notes/readme.txt") == "hello");
-  CHECK_THROWS_AS(run.log_artifact((t.path / "src/missing").string()), Error);
+  CHECK(read_file(art / "params.json") == "{\"lr\": 0.1}");
+  CHECK(read_file(art / "checkpoint_000010/policy_state.pkl") == "weights");
+  CHECK(read_file(art / "checkpoint_000010/sub/rllib_checkpoint.json") == "{}");
+  CHECK(read_file(art / "configs/a/params.json") == "{\"lr\": 0.1}");
+  CHECK(read_file(art / "notes/readme.txt") == "hello");
+  CHECK_THROWS_AS(run.log_artifact((t.path() / "src/missing").string()), Error);
   // By id (the CLI's path).
-  REQUIRE(store.log_artifact(run.id(), (t.path / "src/params.json").string(), "by_id").is_ok());
+  REQUIRE(store.log_artifact(run.id(), (t.path() / "src/params.json").string(), "by_id").is_ok());
   CHECK(fs::exists(art / "by_id/params.json"));
-  for (auto& e : fs::directory_iterator(t.path / "mlruns/0" / run.id()))
+  for (auto& e : fs::directory_iterator(t.path() / "mlruns/0" / run.id()))
     CHECK(e.path().filename().string().rfind(".mlruns-tmp", 0) == std::string::npos);
 }
 
@@ -546,9 +547,9 @@ TEST_CASE("ErrorMode::kCount never throws, counts, reports, and a failed Store y
   CHECK_THAT(seen[0], Catch::Contains("../x"));
 
   // A tree that cannot be created: a file where the root should be.
-  wtest::spit(t.path / "blocker", "x");
+  write_file(t.path() / "blocker", "x");
   StoreOptions bad = o;
-  bad.tracking_uri = (t.path / "blocker/mlruns").string();
+  bad.tracking_uri = (t.path() / "blocker/mlruns").string();
   Store broken = Store::open(bad);
   CHECK_FALSE(broken.ok());
   CHECK(broken.failure_count() == 1);
@@ -583,8 +584,8 @@ TEST_CASE("runs and params written from many threads at once stay consistent", "
   for (auto& th : threads) th.join();
   run.flush();
   CHECK(param_ok == 1);  // exactly one value wins
-  fs::path dir = t.path / "mlruns/0" / run.id() / "metrics";
-  std::string m0 = slurp(dir / "m0"), m1 = slurp(dir / "m1");
+  fs::path dir = t.path() / "mlruns/0" / run.id() / "metrics";
+  std::string m0 = read_file(dir / "m0"), m1 = read_file(dir / "m1");
   CHECK(std::count(m0.begin(), m0.end(), '\n') == 4000);
   CHECK(std::count(m1.begin(), m1.end(), '\n') == 4000);
   CHECK(m0.find("\n\n") == std::string::npos);

@@ -10,14 +10,14 @@
 #include "store_impl.h"
 #include "system_tags.h"
 #include "tracking_uri.h"
-#include "writer_test_util.h"
+#include "test_util.h"
 
 using namespace mlruns;
 using namespace mlruns::detail;
 namespace fs = std::filesystem;
-using wtest::slurp;
-using wtest::spit;
-using wtest::TempDir;
+using mlruns::testing::read_file;
+using mlruns::testing::write_file;
+using mlruns::testing::TempDir;
 
 TEST_CASE("resolve_tracking_root: paths, file: URIs, and refused schemes (spec §12.1)", "[tracking_uri]") {
   CHECK(*resolve_tracking_root("/data/mlruns") == "/data/mlruns");
@@ -85,34 +85,34 @@ TEST_CASE("git_head_commit reads HEAD, loose refs, packed-refs and worktree .git
   Env& env = *Env::posix();
   std::string sha1(40, 'a'), sha2(40, 'b'), sha3(40, 'c');
   SECTION("branch ref, from a sub folder") {
-    spit(t.path / "repo/.git/HEAD", "ref: refs/heads/main\n");
-    spit(t.path / "repo/.git/refs/heads/main", sha1 + "\n");
-    fs::create_directories(t.path / "repo/src/deep");
-    CHECK(git_head_commit(env, (t.path / "repo/src/deep").string()) == sha1);
+    write_file(t.path() / "repo/.git/HEAD", "ref: refs/heads/main\n");
+    write_file(t.path() / "repo/.git/refs/heads/main", sha1 + "\n");
+    fs::create_directories(t.path() / "repo/src/deep");
+    CHECK(git_head_commit(env, (t.path() / "repo/src/deep").string()) == sha1);
   }
   SECTION("packed ref") {
-    spit(t.path / "repo/.git/HEAD", "ref: refs/heads/dev\n");
-    spit(t.path / "repo/.git/packed-refs", "# pack-refs with: peeled\n" + sha1 + " refs/heads/main\n" + sha2 +
+    write_file(t.path() / "repo/.git/HEAD", "ref: refs/heads/dev\n");
+    write_file(t.path() / "repo/.git/packed-refs", "# pack-refs with: peeled\n" + sha1 + " refs/heads/main\n" + sha2 +
                                                " refs/heads/dev\n^" + sha3 + "\n");
-    CHECK(git_head_commit(env, (t.path / "repo").string()) == sha2);
+    CHECK(git_head_commit(env, (t.path() / "repo").string()) == sha2);
   }
   SECTION("detached HEAD") {
-    spit(t.path / "repo/.git/HEAD", sha3 + "\n");
-    CHECK(git_head_commit(env, (t.path / "repo").string()) == sha3);
+    write_file(t.path() / "repo/.git/HEAD", sha3 + "\n");
+    CHECK(git_head_commit(env, (t.path() / "repo").string()) == sha3);
   }
   SECTION("worktree: .git file, commondir") {
-    spit(t.path / "main/.git/refs/heads/feature", sha2 + "\n");
-    spit(t.path / "main/.git/worktrees/wt/HEAD", "ref: refs/heads/feature\n");
-    spit(t.path / "main/.git/worktrees/wt/commondir", "../..\n");
-    spit(t.path / "wt/.git", "gitdir: " + (t.path / "main/.git/worktrees/wt").string() + "\n");
-    CHECK(git_head_commit(env, (t.path / "wt").string()) == sha2);
+    write_file(t.path() / "main/.git/refs/heads/feature", sha2 + "\n");
+    write_file(t.path() / "main/.git/worktrees/wt/HEAD", "ref: refs/heads/feature\n");
+    write_file(t.path() / "main/.git/worktrees/wt/commondir", "../..\n");
+    write_file(t.path() / "wt/.git", "gitdir: " + (t.path() / "main/.git/worktrees/wt").string() + "\n");
+    CHECK(git_head_commit(env, (t.path() / "wt").string()) == sha2);
   }
   SECTION("no repository, or garbage") {
-    fs::create_directories(t.path / "plain");
+    fs::create_directories(t.path() / "plain");
     // Walks up to "/" and may find a repository around the temp dir; only
     // garbage inside one must not be taken for a commit.
-    spit(t.path / "bad/.git/HEAD", "ref: ../../../etc/passwd\n");
-    CHECK(git_head_commit(env, (t.path / "bad").string()) == std::nullopt);
+    write_file(t.path() / "bad/.git/HEAD", "ref: ../../../etc/passwd\n");
+    CHECK(git_head_commit(env, (t.path() / "bad").string()) == std::nullopt);
   }
 }
 
@@ -145,14 +145,14 @@ class FailRenameEnv : public EnvWrapper {
 
 TEST_CASE("write_file_atomic replaces whole files and removes its temp file on failure (spec §11)", "[atomic]") {
   TempDir t;
-  std::string path = (t.path / "meta.yaml").string();
+  std::string path = (t.path() / "meta.yaml").string();
   REQUIRE(write_file_atomic(*Env::posix(), path, "one\n", {true, ""}).is_ok());
   REQUIRE(write_file_atomic(*Env::posix(), path, "two\n").is_ok());
-  CHECK(slurp(path) == "two\n");
+  CHECK(read_file(path) == "two\n");
   FailRenameEnv env;
   CHECK_FALSE(write_file_atomic(env, path, "three\n").is_ok());
-  CHECK(slurp(path) == "two\n");
+  CHECK(read_file(path) == "two\n");
   std::size_t files = 0;
-  for (auto& e : fs::directory_iterator(t.path)) ++files, (void)e;
+  for (auto& e : fs::directory_iterator(t.path())) ++files, (void)e;
   CHECK(files == 1);
 }

@@ -1,5 +1,5 @@
-// A minimal parallel loop for search and ranking: the Reader is thread-safe,
-// and per-run work (loading a page's runs, reading metric histories) is
+// A minimal parallel loop for the Reader, search and ranking: the Reader is
+// thread-safe, and per-run work (loading runs, reading metric histories) is
 // independent. Never throws: if no thread can be started, it runs inline.
 #pragma once
 
@@ -19,15 +19,22 @@ inline unsigned worker_count(std::size_t n) {
 }
 
 // Calls fn(i) for every i in [0, n) on up to `threads` threads (the caller's
-// included). fn must not throw.
+// included), handing items out `batch` at a time (larger batches: fewer
+// atomics when items are cheap). fn must not throw.
 template <typename Fn>
-void parallel_for(std::size_t n, unsigned threads, Fn&& fn) {
+void parallel_for(std::size_t n, std::size_t threads, Fn&& fn, std::size_t batch = 1) {
+  batch = std::max<std::size_t>(batch, 1);
   std::atomic<std::size_t> next{0};
   auto work = [&] {
-    for (std::size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) fn(i);
+    for (;;) {
+      std::size_t begin = next.fetch_add(batch, std::memory_order_relaxed);
+      if (begin >= n) return;
+      std::size_t end = std::min(begin + batch, n);
+      for (std::size_t i = begin; i < end; ++i) fn(i);
+    }
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads && t < n; ++t) {
+  for (std::size_t t = 1; t < threads && t < n; ++t) {
     try {
       pool.emplace_back(work);
     } catch (const std::system_error&) {
