@@ -195,10 +195,12 @@ void fail_with(const mlruns::Status& s) {
   std::exit(1);
 }
 
-void usage() {
-  std::cerr << "usage: bench_rank [--runs N] [--metrics M] [--steps S] [--repeats R] [--dir DIR] "
-               "[--threads T] [--clean]\n";
-  std::exit(2);
+void usage(int code = 2) {
+  (code ? std::cerr : std::cout) << "usage: bench_rank [--runs N] [--metrics M] [--steps S] [--repeats R] [--dir DIR] "
+               "[--threads T] [--clean]\n"
+               "Generates an N-run sweep tree (once, under /tmp) and times ranking and search against a\n"
+               "plain read of the metric files; prints medians (docs/performance.md).\n";
+  std::exit(code);
 }
 
 }  // namespace
@@ -211,6 +213,7 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage();
       return argv[++i];
     };
+    if (a == "--help" || a == "-h") usage(0);
     if (a == "--runs") o.runs = std::stoul(next());
     else if (a == "--metrics") o.metrics = std::stoi(next());
     else if (a == "--steps") o.steps = std::stoi(next());

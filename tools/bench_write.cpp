@@ -112,18 +112,29 @@ int main(int argc, char** argv) {
   int reps = 5;
   int runs = 2000;
   long buffered = 10'000'000, through = 500'000;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  auto usage = [](int code) {
+    std::fprintf(code ? stderr : stdout,
+                 "usage: bench_write [--reps N] [--runs N] [--points N] [--dir DIR]\n"
+                 "                   [--durability none|on-close|every-flush]\n"
+                 "Measures buffered and write-through log_metric throughput and an MLflow-shaped\n"
+                 "workload (runs x 10 metrics x 100 steps); prints medians (docs/performance.md).\n");
+    std::exit(code);
+  };
+  for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--dir") dir = argv[i + 1];
-    else if (a == "--reps") reps = std::atoi(argv[i + 1]);
-    else if (a == "--runs") runs = std::atoi(argv[i + 1]);
-    else if (a == "--points") buffered = std::atol(argv[i + 1]);
-    else if (a == "--durability") {
-      std::string d = argv[i + 1];
-      g_durability = d == "none" ? mlruns::Durability::kNone
-                     : d == "every-flush" ? mlruns::Durability::kEveryFlush : mlruns::Durability::kOnClose;
-    }
+    if (a == "--help" || a == "-h") usage(0);
+    if (i + 1 >= argc) usage(2);
+    std::string v = argv[++i];
+    if (a == "--dir") dir = v;
+    else if (a == "--reps") reps = std::atoi(v.c_str());
+    else if (a == "--runs") runs = std::atoi(v.c_str());
+    else if (a == "--points") buffered = std::atol(v.c_str());
+    else if (a == "--durability" && (v == "none" || v == "on-close" || v == "every-flush"))
+      g_durability = v == "none" ? mlruns::Durability::kNone
+                     : v == "every-flush" ? mlruns::Durability::kEveryFlush : mlruns::Durability::kOnClose;
+    else usage(2);
   }
+  if (reps < 1 || runs < 1 || buffered < 1) usage(2);
   std::vector<double> aw, ac, bw, bc, cw, cc;
   std::printf("load average at start: %s (on %ld cores)\n", loadavg().c_str(), ::sysconf(_SC_NPROCESSORS_ONLN));
   // A fresh folder per repetition, all removed at the end: deleting a big tree
