@@ -3,27 +3,15 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <random>
 
 #include "layout.h"
+#include "printable.h"
 
 namespace mlruns::detail {
-namespace {
-
-std::uint64_t random_u64() {
-  thread_local std::mt19937_64 rng{std::random_device{}() ^
-                                   (static_cast<std::uint64_t>(::getpid()) << 32)};
-  return rng();
-}
-
-}  // namespace
-
 std::string unique_temp_name(std::string_view suffix) {
   static std::atomic<std::uint64_t> counter{0};
-  static const char* kHex = "0123456789abcdef";
   std::string name = ".mlruns-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-";
-  std::uint64_t r = random_u64();
-  for (int i = 0; i < 12; ++i, r >>= 4) name += kHex[r & 15];
+  name += random_hex(12);
   name += suffix;
   return name;
 }

@@ -3,9 +3,7 @@
 // half a checkpoint under the final name.
 #include "mlruns/download.h"
 
-#include <atomic>
 #include <memory>
-#include <random>
 #include <vector>
 
 #include "layout.h"
@@ -102,20 +100,6 @@ class Copier {
   std::unique_ptr<char[]> buffer_;
 };
 
-std::string unique_suffix(Env& env) {
-  static std::atomic<std::uint64_t> counter{0};
-  std::uint64_t r = static_cast<std::uint64_t>(env.now_ms()) * 0x9E3779B97F4A7C15ull ^ (counter.fetch_add(1) << 48);
-  try {
-    std::random_device rd;  // may throw where no entropy source exists
-    r ^= (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-  } catch (...) {
-  }
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 12; ++i) out += kHex[(r >> (i * 4)) & 15];
-  return out;
-}
-
 }  // namespace
 
 Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view run_id,
@@ -181,7 +165,7 @@ Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view
   // rename is atomic.
   // (The basename is cut so the temporary name stays below NAME_MAX.)
   std::string stem = basename.substr(0, 120);
-  std::string tmp = join(dest_dir, "." + stem + ".mlruns-download-" + unique_suffix(env));
+  std::string tmp = join(dest_dir, "." + stem + ".mlruns-download-" + detail::random_hex(12));
   auto cleanup = [&] { (void)env.remove_tree(tmp); };
   DownloadResult result;
   Status s;
@@ -225,7 +209,7 @@ Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view
     // aside, put the new one in place, then delete the old one. The target
     // name always holds a complete copy, old or new, except for the instant
     // between the two renames.
-    std::string aside = join(dest_dir, "." + stem + ".mlruns-old-" + unique_suffix(env));
+    std::string aside = join(dest_dir, "." + stem + ".mlruns-old-" + detail::random_hex(12));
     s = env.rename(target, aside);
     if (s) {
       s = env.rename(tmp, target);

@@ -2,28 +2,18 @@
 
 #include <string>
 
+#include "printable.h"
+
 namespace mlruns {
 namespace {
 
 std::string quoted(std::string_view what, std::string_view value) {
-  // Show the value printable: control bytes as \xNN, and cut very long ones.
+  // Show the value printable and cut very long ones.
+  constexpr std::size_t kShown = 80;
   std::string out(what);
   out += " '";
-  std::size_t shown = 0;
-  for (unsigned char c : value) {
-    if (++shown > 80) {
-      out += "...";
-      break;
-    }
-    if (c < 0x20 || c == 0x7f) {
-      static const char* hex = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
+  out += detail::escape_control(value.substr(0, kShown));
+  if (value.size() > kShown) out += "...";
   out += "'";
   return out;
 }

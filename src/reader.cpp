@@ -65,22 +65,6 @@ const char* type_name(FileType t) {
 
 }  // namespace
 
-std::string escape_control(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      static const char* kHex = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 void ReaderContext::warn(std::string path, std::string message) const {
   if (!options.on_warning) return;
   Warning w{escape_control(path), escape_control(message)};

@@ -14,12 +14,9 @@
 #include "layout.h"
 #include "mlruns/env.h"
 #include "mlruns/reader.h"
+#include "printable.h"
 
 namespace mlruns::detail {
-
-// `s` with control bytes (and DEL) written as \xNN, so that a hostile file
-// name cannot drive the terminal a warning is printed on.
-std::string escape_control(std::string_view s);
 
 struct ReaderContext {
   Env* env = nullptr;
