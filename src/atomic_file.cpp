@@ -10,7 +10,7 @@
 namespace mlruns::detail {
 std::string unique_temp_name(std::string_view suffix) {
   static std::atomic<std::uint64_t> counter{0};
-  std::string name = ".mlruns-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-";
+  std::string name = std::string(kTempPrefix) + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-";
   name += random_hex(12);
   name += suffix;
   return name;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <type_traits>
 
 #include <yaml-cpp/yaml.h>
 
@@ -27,7 +28,14 @@
 
 namespace mlruns {
 
-std::string_view to_string(FsckSeverity s) { return s == FsckSeverity::kError ? "error" : "warning"; }
+std::string_view to_string(FsckSeverity s) {
+  switch (s) {
+    case FsckSeverity::kError: return "error";
+    case FsckSeverity::kWarning: return "warning";
+    case FsckSeverity::kNotice: return "notice";
+  }
+  return "error";
+}
 std::string_view to_string(FsckAction a) {
   switch (a) {
     case FsckAction::kNone: return "none";
@@ -41,16 +49,39 @@ std::string_view to_string(FsckAction a) {
 std::size_t FsckReport::remaining() const {
   std::size_t n = 0;
   for (const FsckFinding& f : findings)
-    if (f.outcome == FsckAction::kNone || f.outcome == FsckAction::kFailed) ++n;
+    if (f.severity != FsckSeverity::kNotice && (f.outcome == FsckAction::kNone || f.outcome == FsckAction::kFailed)) ++n;
   return n;
 }
-std::size_t FsckReport::repaired() const { return findings.size() - remaining(); }
+std::size_t FsckReport::repaired() const {
+  std::size_t n = 0;
+  for (const FsckFinding& f : findings)
+    if (f.outcome == FsckAction::kRepaired || f.outcome == FsckAction::kQuarantined) ++n;
+  return n;
+}
 
 namespace {
 
 using detail::join;
 using detail::MetaValue;
 using Repair = std::function<Result<std::string>()>;
+
+// What --repair does about a finding: a repair (in place or by quarantine),
+// or nothing, with a hint saying why and what the user can do.
+struct Fix {
+  Repair repair;
+  bool quarantines = false;
+  std::string hint;
+
+  Fix(std::nullptr_t) {}
+  template <typename F>
+    requires std::is_constructible_v<Repair, F>
+  Fix(F&& f) : repair(std::forward<F>(f)) {}
+  static Fix left_alone(std::string why) {
+    Fix f(nullptr);
+    f.hint = std::move(why);
+    return f;
+  }
+};
 
 constexpr const char* kBreaksRunSearch = "every MLflow version: the run, and search_runs over its experiment, fail";
 
@@ -84,14 +115,13 @@ class Checker {
   }
 
  private:
-  void add(std::string path, std::string check, std::string problem, std::string breaks, FsckSeverity sev,
-           Repair repair, bool quarantine = false) {
+  void add(std::string path, std::string check, std::string problem, std::string breaks, FsckSeverity sev, Fix fix) {
     FsckFinding f{std::move(path), std::move(check), std::move(problem), std::move(breaks), sev,
-                  static_cast<bool>(repair), FsckAction::kNone, {}};
-    if (opt_.repair && repair) {
-      auto done = repair();
+                  static_cast<bool>(fix.repair), FsckAction::kNone, {}, std::move(fix.hint)};
+    if (opt_.repair && fix.repair) {
+      auto done = fix.repair();
       if (done) {
-        f.outcome = quarantine ? FsckAction::kQuarantined : FsckAction::kRepaired;
+        f.outcome = fix.quarantines ? FsckAction::kQuarantined : FsckAction::kRepaired;
         f.action = *done;
       } else {
         f.outcome = FsckAction::kFailed;
@@ -102,12 +132,14 @@ class Checker {
     r_.findings.push_back(std::move(f));
   }
 
-  Repair quarantine(const std::string& path, std::string reason) {
-    return [this, path, reason] () -> Result<std::string> {
+  Fix quarantine(const std::string& path, std::string reason) {
+    Fix f = [this, path, reason]() -> Result<std::string> {
       auto to = q_.move_in(path, reason);
       if (!to) return fail(to.error());
       return "moved to " + *to;
     };
+    f.quarantines = true;
+    return f;
   }
 
   Repair edit(const std::string& path, std::map<std::string, MetaValue> edits, std::string what) {
@@ -120,6 +152,18 @@ class Checker {
     };
   }
 
+  // `uri` moved from the MLflow-built place ending in `from_tail` (in this
+  // tree or the one it was copied from) to <root>/<to_tail>, in the same form;
+  // nullopt for a custom or remote location, which stays as it is.
+  std::optional<std::string> retarget(std::string_view uri, const std::string& from_tail, const std::string& to_tail) {
+    if (from_tail == to_tail || !validate_artifact_path(from_tail).is_ok()) return std::nullopt;
+    std::string why;
+    auto here = detail::relocated_uri(uri, from_tail, {root_, {}}, why);
+    if (!here && !why.empty()) return std::nullopt;
+    std::string in_tree = here ? *here : std::string(uri);
+    return detail::relocated_uri(in_tree, {}, {join(root_, to_tail), join(root_, from_tail)}, why);
+  }
+
   // ---- root ----
   void check_root() {
     std::string_view p = root_;
@@ -127,9 +171,11 @@ class Checker {
     while ((pos = p.find("/artifacts", pos)) != std::string_view::npos) {
       std::size_t end = pos + 10;
       if (end == p.size() || p[end] == '/') {
+        std::string outside = std::string(p.substr(0, pos)) + "/mlruns";
         add(root_, "root.artifacts_ancestor", "the tree lies under a folder named 'artifacts'",
-            "MLflow >= 3.8: get_run fails for every run (spec §1.1, §14.21); move the tree", FsckSeverity::kError,
-            nullptr);
+            "MLflow >= 3.8: get_run fails for every run (spec §1.1, §14.21)", FsckSeverity::kError,
+            Fix::left_alone("only moving the whole tree fixes this, e.g. mv " + root_ + " " + outside +
+                            " && mlruns relocate --tracking-uri " + outside));
         break;
       }
       pos = end;
@@ -164,11 +210,17 @@ class Checker {
     if (!entries) return;
     for (const DirEntry& e : *entries) {
       std::string path = join(root_, e.name);
+      if (e.name.starts_with(detail::kTempPrefix)) {
+        check_temp_leftover(path, e.type, "staging folder of a killed writer (half-made experiments or runs)");
+        continue;
+      }
       bool trashlike = e.name.size() >= 6 && e.name.compare(e.name.size() - 6, 6, ".trash") == 0;
       if (trashlike || e.name == "models") continue;
       if (e.type == FileType::kSymlink) {
         add(path, "root.symlink", "symlink in the root; MLflow follows it, mlruns does not",
-            "MLflow may read outside the tree through it", FsckSeverity::kWarning, nullptr);
+            "MLflow may read outside the tree through it", FsckSeverity::kWarning,
+            Fix::left_alone("if it is an experiment kept on another disk, mlruns cannot see it: replace the "
+                            "link by the folder, or point --tracking-uri at a tree without links"));
         continue;
       }
       if (e.type != FileType::kDirectory) continue;  // root files are ignored by every reader
@@ -176,25 +228,88 @@ class Checker {
       if (!id) {
         add(path, "root.stray_folder", "folder '" + e.name + "' is not a valid experiment id",
             "every version: search_experiments fails for the whole store (spec §1.2, §14.7)", FsckSeverity::kError,
-            quarantine(path, "not an experiment id; breaks search_experiments (spec §1.2)"), true);
+            quarantine(path, "not an experiment id; breaks search_experiments (spec §1.2)"));
       } else if (e.name.find_first_not_of("0123456789") != std::string::npos) {
         add(path, "root.non_integer_id", "experiment id '" + e.name + "' is not an integer",
             "mlflow migrate-filestore skips it; MLflow >= 3.7 does not detect the store (spec §3.3, §14.17)",
-            FsckSeverity::kWarning, nullptr);
+            FsckSeverity::kWarning,
+            Fix::left_alone("renumbering would break every script, URI and run that names this id; "
+                            "export its runs into a new experiment if the tree must be migrated"));
       }
     }
   }
 
+  // How long `path` has been untouched: a folder counts as touched when
+  // anything directly inside it is. nullopt if it cannot be stat'ed.
+  std::optional<std::int64_t> idle_ms(const std::string& path, FileType type) {
+    auto info = env_.stat(path);
+    if (!info || info->type == FileType::kMissing) return std::nullopt;
+    std::int64_t last = info->mtime_ms;
+    if (type == FileType::kDirectory)
+      if (auto entries = env_.list_dir(path))
+        for (const DirEntry& e : *entries)
+          if (auto ei = env_.stat(join(path, e.name)); ei) last = std::max(last, ei->mtime_ms);
+    return env_.now_ms() - last;
+  }
+
+  // ".mlruns-tmp-*" files and staging folders: what a killed writer left
+  // (spec §11). MLflow ignores them, but nothing will ever finish them and a
+  // half-copied checkpoint can be large. A recent one may be a write in
+  // progress and is left alone without a word.
+  void check_temp_leftover(const std::string& path, FileType type, const std::string& what) {
+    if (type == FileType::kSymlink) return;  // not ours: mlruns never makes links
+    auto idle = idle_ms(path, type);
+    if (!idle || *idle < opt_.temp_grace_ms) return;
+    add(path, "temp.leftover", what + ", untouched for " + std::to_string(*idle / 60000) + " min",
+        "none: every MLflow version ignores it; it only takes space", FsckSeverity::kWarning,
+        quarantine(path, "left by an interrupted mlruns write"));
+  }
+
+  // Temp files directly inside an experiment or run folder.
+  void check_temp_files(const std::string& dir) {
+    auto entries = env_.list_dir(dir);
+    if (!entries) return;
+    for (const DirEntry& e : *entries)
+      if (e.name.starts_with(detail::kTempPrefix))
+        check_temp_leftover(join(dir, e.name), e.type, "temp file of an interrupted write");
+  }
+
   // ---- experiments ----
+  // A fresh meta.yaml for experiment folder `e`, named "recovered-<id>".
+  Result<std::string> write_recovered_meta(const detail::ExperimentDir& e, const std::string& meta) {
+    Experiment x;
+    x.experiment_id = e.id;
+    x.name = "recovered-" + e.id;
+    x.artifact_location = detail::path_to_file_uri(join(root_, e.id));
+    x.lifecycle_stage = e.in_trash ? LifecycleStage::kDeleted : LifecycleStage::kActive;
+    x.creation_time = x.last_update_time = env_.now_ms();
+    MLRUNS_TRY(detail::write_file_atomic(env_, meta, detail::render_experiment_meta(x), {.sync = true, .temp_dir = {}}));
+    return "wrote a new meta.yaml named '" + x.name + "'";
+  }
+
   void check_experiment(const detail::ExperimentDir& e) {
     ++r_.experiments;
     std::string meta = join(e.dir, "meta.yaml");
     auto mi = env_.stat(meta);
     if (!mi || mi->type == FileType::kMissing) {
-      add(e.dir, "experiment.missing_meta", "no meta.yaml", "every version skips the experiment with a warning (spec §3.2)",
-          FsckSeverity::kWarning, nullptr);
-      return;
+      // Runs without their experiment's meta.yaml are invisible: give them a
+      // new one. An experiment folder without runs is a creation cut short.
+      bool has_runs = !detail::run_dir_names(env_, e.dir).empty();
+      add(e.dir, "experiment.missing_meta", has_runs ? "no meta.yaml, but runs inside" : "no meta.yaml and no runs",
+          "every version skips the experiment (and its runs) with a warning (spec §3.2)", FsckSeverity::kWarning,
+          has_runs ? Fix([this, e, meta]() -> Result<std::string> { return write_recovered_meta(e, meta); })
+                   : quarantine(e.dir, "experiment folder without meta.yaml or runs"));
+      if (!has_runs) return;
+    } else {
+      check_experiment_file(e, meta);
     }
+    check_temp_files(e.dir);
+    check_keys(join(e.dir, "tags"), "tag", nullptr);
+    for (const std::string& run : detail::run_dir_names(env_, e.dir)) check_run(e, join(e.dir, run), run);
+  }
+
+  // meta.yaml of experiment `e`: readable, and then each of its keys.
+  void check_experiment_file(const detail::ExperimentDir& e, const std::string& meta) {
     auto text = detail::read_small(env_, meta);
     std::optional<YAML::Node> map = text ? load_map(*text) : std::nullopt;
     std::optional<Experiment> parsed;
@@ -211,28 +326,31 @@ class Checker {
           FsckSeverity::kError, [this, e, meta]() -> Result<std::string> {
             auto to = q_.move_in(meta, "unreadable experiment meta.yaml");
             if (!to) return fail(to.error());
-            Experiment x;
-            x.experiment_id = e.id;
-            x.name = "recovered-" + e.id;
-            x.artifact_location = detail::path_to_file_uri(join(root_, e.id));
-            x.lifecycle_stage = e.in_trash ? LifecycleStage::kDeleted : LifecycleStage::kActive;
-            x.creation_time = x.last_update_time = env_.now_ms();
-            MLRUNS_TRY(detail::write_file_atomic(env_, meta, detail::render_experiment_meta(x), {.sync = true, .temp_dir = {}}));
-            return "moved the old file to " + *to + "; wrote a new meta.yaml named '" + x.name + "'";
+            auto wrote = write_recovered_meta(e, meta);
+            if (!wrote) return wrote;
+            return "moved the old file to " + *to + "; " + *wrote;
           });
     } else {
       check_experiment_meta(e, meta, *map, *parsed);
     }
-    check_keys(join(e.dir, "tags"), "tag", nullptr);
-    for (const std::string& run : detail::run_dir_names(env_, e.dir)) check_run(e, join(e.dir, run), run);
   }
 
   void check_experiment_meta(const detail::ExperimentDir& e, const std::string& meta, const YAML::Node& map,
                              const Experiment& x) {
-    if (x.experiment_id != e.id)
+    if (x.experiment_id != e.id) {
+      // The folder name is what every reader looks up, so it wins (a copied
+      // or renamed folder); the artifact location follows when it was the
+      // old folder's.
+      std::map<std::string, MetaValue> edits{{"experiment_id", MetaValue::str(e.id)}};
+      std::string what = "set experiment_id: " + e.id;
+      if (auto uri = retarget(x.artifact_location, x.experiment_id, e.id)) {
+        edits["artifact_location"] = MetaValue::str(*uri);
+        what += " and artifact_location: " + *uri;
+      }
       add(meta, "experiment.id_mismatch", "experiment_id '" + x.experiment_id + "' differs from the folder name",
           "MLflow >= 2.0 ignores the experiment; 1.30 search_experiments crashes (spec §3.2)", FsckSeverity::kError,
-          nullptr);
+          edit(meta, edits, what));
+    }
     if (!map["artifact_location"])
       add(meta, "experiment.missing_artifact_location", "no artifact_location", "every version: TypeError (spec §3.2)",
           FsckSeverity::kError,
@@ -317,7 +435,7 @@ class Checker {
       add(meta, empty ? "run.empty_meta" : "run.unreadable_meta",
           empty ? "meta.yaml is empty" : "meta.yaml is not a YAML mapping (garbage or a symlink)",
           std::string(kBreaksRunSearch) + " (spec §10.6, §14.9)", FsckSeverity::kError,
-          quarantine(dir, "unreadable run meta.yaml"), true);
+          quarantine(dir, "unreadable run meta.yaml"));
       return;
     }
     const YAML::Node& m = *map;
@@ -329,7 +447,7 @@ class Checker {
     auto run_id = str("run_id"), run_uuid = str("run_uuid");
     if (!run_id && !run_uuid) {
       add(meta, "run.missing_run_id", "neither run_id nor run_uuid", std::string(kBreaksRunSearch) + " (spec §4.3)",
-          FsckSeverity::kError, quarantine(dir, "run meta.yaml without run_id/run_uuid"), true);
+          FsckSeverity::kError, quarantine(dir, "run meta.yaml without run_id/run_uuid"));
       return;
     }
     std::string rid = run_id ? *run_id : *run_uuid;
@@ -340,28 +458,18 @@ class Checker {
     if (!start_ok) {
       add(meta, "run.missing_start_time", "start_time missing or not an integer",
           std::string(kBreaksRunSearch) + " (spec §4.1, §14.18)", FsckSeverity::kError,
-          quarantine(dir, "run without a valid start_time"), true);
+          quarantine(dir, "run without a valid start_time"));
       return;
     }
-    std::map<std::string, MetaValue> edits;
-    std::vector<std::string> fixed;
-    if (!run_id) {
-      edits["run_id"] = MetaValue::str(rid);
-      fixed.push_back("added run_id");
+    if (!run_id)
       add(meta, "run.missing_run_id", "no run_id key (only run_uuid)", "MLflow >= 3.0: TypeError, the experiment's search fails (spec §4.3)",
           FsckSeverity::kError, edit(meta, {{"run_id", MetaValue::str(rid)}}, "added run_id: " + rid));
-    }
     if (!run_uuid)
       add(meta, "run.missing_run_uuid", "no run_uuid key (written by MLflow >= 3.0)",
           "MLflow <= 2.22: TypeError, search_runs fails for the whole experiment (spec §4.3, §14.1)",
           FsckSeverity::kError, edit(meta, {{"run_uuid", MetaValue::str(rid)}}, "added run_uuid: " + rid));
-    if (rid != id)
-      add(meta, "run.id_mismatch", "run_id '" + rid + "' differs from the folder name",
-          "MLflow 3.8: get_run fails (spec §1.1, §10.4)", FsckSeverity::kError, nullptr);
-    if (auto x = str("experiment_id"); !x || *x != e.id)
-      add(meta, "run.experiment_mismatch", "experiment_id is not the parent folder '" + e.id + "'",
-          "every version: skipped by search, 'invalid state' in get_run (spec §10.4, §10.6)", FsckSeverity::kError,
-          nullptr);
+    check_run_identity(e, id, meta, rid, run_id && run_uuid && *run_id != *run_uuid, str("experiment_id"),
+                       str("artifact_uri"));
     // status: an int 1..5; MLflow's names are mapped back.
     std::optional<RunStatus> status = RunStatus::kRunning;
     if (m["status"] && !m["status"].IsNull()) {
@@ -380,7 +488,7 @@ class Checker {
       }
       if (!status) {
         add(meta, "run.bad_status", "status '" + s + "' is not 1..5", std::string(kBreaksRunSearch) + " (spec §4.1)",
-            FsckSeverity::kError, quarantine(dir, "run with an unknown status"), true);
+            FsckSeverity::kError, quarantine(dir, "run with an unknown status"));
         return;
       }
     }
@@ -437,6 +545,41 @@ class Checker {
     if (running) check_keys(join(dir, "metrics"), "metric-running", &dir);
     check_keys(join(dir, "params"), "param", nullptr);
     check_keys(join(dir, "tags"), "tag", nullptr);
+    check_temp_files(dir);  // last: a run quarantined above returned early, its temp files inside
+  }
+
+  // run_id/run_uuid and experiment_id against the folders holding the run.
+  // The folder names are what get_run and search look up (spec §10.4), so
+  // they win: a copied or renamed run folder becomes a run of its own, and
+  // its artifact_uri follows when it pointed at the old place.
+  void check_run_identity(const detail::ExperimentDir& e, const std::string& id,
+                          const std::string& meta, const std::string& rid, bool ids_differ,
+                          const std::optional<std::string>& exp_in_file, const std::optional<std::string>& uri) {
+    bool id_off = rid != id || ids_differ;
+    bool exp_off = exp_in_file != e.id;
+    std::optional<std::string> new_uri;
+    if ((id_off || exp_off) && uri)
+      new_uri = retarget(*uri, exp_in_file.value_or(e.id) + "/" + rid + "/artifacts", e.id + "/" + id + "/artifacts");
+    auto with_uri = [&](std::map<std::string, MetaValue> edits, std::string what) {
+      if (new_uri) {
+        edits["artifact_uri"] = MetaValue::str(*new_uri);
+        what += " and artifact_uri: " + *new_uri;
+        new_uri.reset();  // once
+      }
+      return edit(meta, std::move(edits), std::move(what));
+    };
+    if (id_off)
+      add(meta, "run.id_mismatch",
+          rid != id ? "run_id '" + rid + "' differs from the folder name" : "run_id and run_uuid differ",
+          "MLflow 3.8: get_run fails; older versions return another run's id (spec §1.1, §10.4)", FsckSeverity::kError,
+          with_uri({{"run_id", MetaValue::str(id)}, {"run_uuid", MetaValue::str(id)}},
+                   "set run_id and run_uuid: " + id + " (was '" + rid + "')"));
+    if (exp_off)
+      add(meta, "run.experiment_mismatch",
+          exp_in_file ? "experiment_id '" + *exp_in_file + "' is not the parent folder '" + e.id + "'"
+                      : "no experiment_id (the parent folder is '" + e.id + "')",
+          "every version: skipped by search, 'invalid state' in get_run (spec §10.4, §10.6)", FsckSeverity::kError,
+          with_uri({{"experiment_id", MetaValue::str(e.id)}}, "set experiment_id: " + e.id));
   }
 
   // Walks metrics/, params/ or tags/: stray files, symlinks, key names, and
@@ -446,12 +589,9 @@ class Checker {
     bool running = kind_in == "metric-running";
     if (running && !run_dir) return;
     std::string kind = running ? "metric" : kind_in;
-    if (kind == "metric" && !running && run_dir == nullptr) {
-      // First pass of a RUNNING run: names only (lines are checked by the second pass).
-    }
     walk(base, base, 0, [&](const std::string& path, const std::string& key, FileType type) {
       if (running) {
-        if (type == FileType::kRegular && !detail::is_os_litter(key.substr(key.rfind('/') + 1)) &&
+        if (type == FileType::kRegular && !detail::is_litter_name(key.substr(key.rfind('/') + 1)) &&
             is_valid_key(key, NameRules::kMlflow))
           check_metric_lines(path, key, *run_dir, true);
         return;
@@ -460,28 +600,29 @@ class Checker {
       if (type == FileType::kSymlink) {
         add(path, kind + ".symlink", "symlink inside " + kind + "s/; MLflow follows it (maybe out of the tree)",
             "MLflow reads whatever it points to; mlruns refuses it", FsckSeverity::kWarning,
-            quarantine(path, "symlink in a key folder"), true);
+            quarantine(path, "symlink in a key folder"));
         return;
       }
-      if (type != FileType::kRegular) return;
-      if (detail::is_os_litter(name)) {
+      if (detail::is_litter_name(name)) {
         add(path, kind + ".stray_file", "'" + key + "' is OS/editor litter, not a " + kind,
             kind == "metric" ? std::string(kBreaksRunSearch) + " (spec §2.4, §14.5)"
                              : "every version: it shows up as " + kind + " '" + key + "' (spec §2.4, §14.5)",
             kind == "metric" ? FsckSeverity::kError : FsckSeverity::kWarning,
-            quarantine(path, "stray file in " + kind + "s/"), true);
+            quarantine(path, "stray file in " + kind + "s/"));
         return;
       }
+      if (type != FileType::kRegular) return;
       if (!is_valid_key(key, NameRules::kMlflow)) {
         add(path, kind + ".invalid_name", validate_key(kind + " key", key, NameRules::kMlflow).message(),
             std::string(kBreaksRunSearch) + " (spec §6.1, §10.6)", FsckSeverity::kError,
-            quarantine(path, "invalid " + kind + " name"), true);
+            quarantine(path, "invalid " + kind + " name"));
         return;
       }
       if (!is_valid_key(key, NameRules::kPortable) && key.find(':') != std::string::npos)
         add(path, kind + ".colon_name", kind + " key '" + key + "' contains ':'",
-            "MLflow < 2.16 and every Windows MLflow: the run is unreadable (spec §6.1, §14.6)", FsckSeverity::kWarning,
-            nullptr);
+            "MLflow < 2.16 and every Windows MLflow: the run is unreadable (spec §6.1, §14.6)", FsckSeverity::kNotice,
+            Fix::left_alone("valid for MLflow >= 2.16 on Linux and macOS, so kept; moving it would hide it from "
+                            "them. Write such keys with NameRules::kPortable if older readers matter"));
       if (kind == "metric" && run_dir) check_metric_lines(path, key, *run_dir, false);
     });
   }
@@ -493,7 +634,7 @@ class Checker {
     if (!entries) return;
     for (const DirEntry& e : *entries) {
       std::string path = join(dir, e.name);
-      if (e.type == FileType::kDirectory) walk(base, path, depth + 1, fn);
+      if (e.type == FileType::kDirectory && !detail::is_litter_name(e.name)) walk(base, path, depth + 1, fn);
       else fn(path, detail::relative_to(base, path), e.type);
     }
   }
@@ -559,17 +700,15 @@ class Checker {
     std::string breaks = (blank || bad || partial)
                              ? std::string(kBreaksRunSearch) + " (spec §5.1, §10.6, §14.3)"
                              : "MLflow <= 2.22 cannot read the run; 3.x reads step 0 (spec §5.1, §14.2)";
-    Repair repair;
-    bool to_quarantine = false;
+    Fix fix = nullptr;
     if (running) {
-      repair = nullptr;  // never rewrite a file someone may be appending to
-      what += " (run is RUNNING: not repaired; stop the writer or run mlruns reap first)";
+      // Never rewrite a file someone may be appending to.
+      fix = Fix::left_alone("the run is RUNNING: stop its writer, or end it with mlruns reap, then repair");
     } else if (good == 0 && five == 0) {
-      repair = quarantine(path, "metric file without a single valid line");
-      to_quarantine = true;
+      fix = quarantine(path, "metric file without a single valid line");
     } else {
       std::string original = *text;
-      repair = [this, path, run_dir, keep, dropped, original]() -> Result<std::string> {
+      fix = [this, path, run_dir, keep, dropped, original]() -> Result<std::string> {
         auto saved = q_.save(path, ".removed-lines", dropped, "lines dropped or rewritten by fsck --repair");
         if (!saved) return fail(saved.error());
         auto now = detail::read_small(env_, path, 1ull << 30);
@@ -579,8 +718,7 @@ class Checker {
         return "rewrote the file keeping only valid 3-field lines; originals saved in " + *saved;
       };
     }
-    add(path, "metric.malformed_lines", "metric '" + key + "': " + what, breaks, FsckSeverity::kError, repair,
-        to_quarantine);
+    add(path, "metric.malformed_lines", "metric '" + key + "': " + what, breaks, FsckSeverity::kError, std::move(fix));
   }
 
   Env& env_;

@@ -10,6 +10,15 @@ bool is_reserved_experiment_folder(std::string_view name) {
   return false;
 }
 
+bool is_litter_name(std::string_view name) {
+  auto starts = [&](std::string_view s) { return name.substr(0, s.size()) == s; };
+  auto ends = [&](std::string_view s) { return name.size() >= s.size() && name.substr(name.size() - s.size()) == s; };
+  if (name == ".DS_Store" || name == "Thumbs.db" || name == "desktop.ini" || name == ".ipynb_checkpoints") return true;
+  if (starts("._") || starts(".nfs") || starts(".fuse_hidden") || starts(kTempPrefix)) return true;
+  if (starts(".") && (ends(".swp") || ends(".swo") || ends(".swx"))) return true;  // vim: .name.swp
+  return ends("~");                                                                 // emacs, gedit backups
+}
+
 std::string join(std::string_view a, std::string_view b) {
   std::string out(a);
   if (!out.empty() && out.back() != '/') out += '/';

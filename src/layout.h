@@ -19,6 +19,16 @@ inline constexpr std::string_view kReservedExperimentFolders[] = {"tags", "datas
 
 bool is_reserved_experiment_folder(std::string_view name);
 
+// Prefix of every temp file and staging folder mlruns writes (atomic_file.h,
+// store.cpp): never MLflow data, left behind only by a killed writer.
+inline constexpr std::string_view kTempPrefix = ".mlruns-tmp-";
+
+// True for a file or folder MLflow never wrote but an OS, editor, file
+// system or killed mlruns writer leaves around: .DS_Store, ._x, Thumbs.db,
+// desktop.ini, .ipynb_checkpoints, .nfsXXXX, .fuse_hiddenXXXX, .x.swp, x~,
+// .mlruns-tmp-*. The reader skips these with a warning; fsck quarantines them.
+bool is_litter_name(std::string_view name);
+
 std::string join(std::string_view a, std::string_view b);
 
 struct Layout {

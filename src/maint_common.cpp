@@ -45,13 +45,6 @@ std::string relative_to(std::string_view root, std::string_view path) {
   return std::string(rest);
 }
 
-bool is_os_litter(std::string_view name) {
-  auto ends_with = [&](std::string_view s) { return name.size() >= s.size() && name.substr(name.size() - s.size()) == s; };
-  return name == ".DS_Store" || name.rfind(".mlruns-tmp-", 0) == 0 || name == "Thumbs.db" || name == "desktop.ini" || name.rfind("._", 0) == 0 ||
-         name.rfind(".nfs", 0) == 0 || name.rfind(".fuse_hidden", 0) == 0 || ends_with(".swp") ||
-         ends_with(".swo") || ends_with("~");
-}
-
 Quarantine::Quarantine(Env& env, std::string root, std::int64_t now_ms)
     : env_(env), root_(std::move(root)), dir_(join(root_, "quarantine-" + compact_utc(now_ms) + ".trash")) {}
 
@@ -61,6 +54,8 @@ Status Quarantine::ensure_dir(const std::string& rel_parent) {
 }
 
 Status Quarantine::note(std::string_view line) {
+  // A second fsck within the same second shares the folder: keep its notes.
+  if (notes_.empty()) notes_ = read_small(env_, join(dir_, "NOTES.txt")).value_or("");
   notes_.append(line);
   notes_ += '\n';
   return write_file_atomic(env_, join(dir_, "NOTES.txt"), notes_, {.sync = true, .temp_dir = {}});

@@ -34,11 +34,6 @@ std::string compact_utc(std::int64_t ms);
 // `path` relative to `root` ("" for root itself); `path` must lie under it.
 std::string relative_to(std::string_view root, std::string_view path);
 
-// True if `name` is a file MLflow never wrote but an OS or editor leaves
-// around (.DS_Store, ._x, .nfsXXXX, x.swp, x~, Thumbs.db), or a temp file a killed
-// writer left (.mlruns-tmp-*).
-bool is_os_litter(std::string_view name);
-
 // <root>/quarantine-<UTC time>.trash/: a root folder whose name ends in
 // ".trash" is skipped by every MLflow reader (spec §1.2) and by mlruns.
 // Created on first use; NOTES.txt inside records where each item came from.

@@ -37,20 +37,6 @@ constexpr int kMaxArtifactDepth = 256;  // deeper trees are cut with a warning
 constexpr int kEmptyMetaRetryMs[] = {100, 200};
 constexpr std::int64_t kRecentMetaMs = 10000;
 
-// Files that tools and operating systems drop into folders; inside params/,
-// tags/ or metrics/ MLflow would take them for keys (spec §2.4, §14.5).
-bool is_stray_name(std::string_view name) {
-  auto ends_with = [&](std::string_view s) {
-    return name.size() >= s.size() && name.substr(name.size() - s.size()) == s;
-  };
-  if (name == ".DS_Store" || name == "Thumbs.db" || name == "desktop.ini" || name == ".ipynb_checkpoints")
-    return true;
-  if (name.substr(0, 2) == "._" || name.substr(0, 4) == ".nfs") return true;
-  if (!name.empty() && name.front() == '.' && (ends_with(".swp") || ends_with(".swo") || ends_with(".swx")))
-    return true;
-  return false;
-}
-
 std::string quoted(std::string_view s) { return "'" + escape_control(s) + "'"; }
 
 const char* type_name(FileType t) {
@@ -100,7 +86,8 @@ void walk_keys(const ReaderContext& ctx, const std::string& dir, const std::stri
   for (const DirEntry& e : *entries) {
     std::string path = join(dir, e.name);
     std::string key = prefix.empty() ? e.name : prefix + "/" + e.name;
-    if (is_stray_name(e.name)) {
+    // Inside params/, tags/ or metrics/ MLflow would take litter for keys (spec §2.4, §14.5).
+    if (is_litter_name(e.name)) {
       ctx.warn(path, std::string("stray ") + type_name(e.type) + ", not a " + what + "; ignored");
       continue;
     }

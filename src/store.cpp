@@ -175,17 +175,23 @@ Status Store::Impl::finish(Status s) {
 
 Result<std::string> Store::Impl::new_staging_folder() {
   std::lock_guard<std::mutex> lock(staging_mu);
-  if (staging.empty()) {
-    // Root folders ending in ".trash" are skipped by every MLflow reader (spec §1.2).
-    std::string dir = join(layout.root, ".mlruns-tmp-" + sanitize_host() + "-" + std::to_string(::getpid()) +
-                                            "-" + new_run_id().substr(0, 8) + ".trash");
-    Status s = env->create_dir(dir);
-    if (!s.is_ok() && s.code() != Code::kAlreadyExists) return fail(s);
-    staging = dir;
+  // Twice: after months of idling, fsck --repair may have quarantined the
+  // staging folder of this very process.
+  for (int attempt = 0;; ++attempt) {
+    if (staging.empty()) {
+      // Root folders ending in ".trash" are skipped by every MLflow reader (spec §1.2).
+      std::string dir = join(layout.root, std::string(kTempPrefix) + sanitize_host() + "-" +
+                                              std::to_string(::getpid()) + "-" + new_run_id().substr(0, 8) + ".trash");
+      Status s = env->create_dir(dir);
+      if (!s.is_ok() && s.code() != Code::kAlreadyExists) return fail(s);
+      staging = dir;
+    }
+    std::string folder = join(staging, unique_temp_name());
+    Status s = env->create_dir(folder);
+    if (s.is_ok()) return folder;
+    if (s.code() != Code::kNotFound || attempt > 0) return fail(s);
+    staging.clear();
   }
-  std::string folder = join(staging, unique_temp_name());
-  if (Status s = env->create_dir(folder); !s.is_ok()) return fail(s);
-  return folder;
 }
 
 Status Store::Impl::publish(const std::string& staged, const std::string& target) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mlruns/fsck.h"
 #include "mlruns/reader.h"
 #include "mlruns/store.h"
 #include "resil_util.h"
@@ -194,6 +195,22 @@ TEST_CASE("SIGKILL at random moments, 300 times: the tree reads cleanly, flushed
                       << t.artifacts_checked << " artifact files checked, " << checked_ended.size()
                       << " runs finished before a kill");
   CHECK(t.kills == kills);
+
+  // fsck agrees: all writers are dead, so the only findings may be their
+  // temp files and staging folders, and --repair moves those aside.
+  auto report = fsck(root, {.temp_grace_ms = 0});
+  REQUIRE(report.has_value());
+  std::size_t leftovers = 0;
+  for (const FsckFinding& f : report->findings) {
+    INFO(f.check << " " << f.path << ": " << f.problem);
+    CHECK(f.check == "temp.leftover");
+    leftovers += f.check == "temp.leftover";
+  }
+  auto repaired = fsck(root, {.repair = true, .temp_grace_ms = 0});
+  REQUIRE(repaired.has_value());
+  CHECK(repaired->remaining() == 0);
+  CHECK(fsck(root, {.temp_grace_ms = 0})->findings.empty());
+  WARN("crash test: fsck found " << leftovers << " temp leftovers of killed writers and quarantined them");
 }
 
 #endif

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 
 #include "maint_test_util.h"
 #include "meta_parse.h"
@@ -13,6 +14,21 @@ using namespace maint_test;
 namespace {
 bool has(const mlruns::FsckReport& r, const std::string& check) {
   return std::any_of(r.findings.begin(), r.findings.end(), [&](const auto& f) { return f.check == check; });
+}
+const mlruns::FsckFinding& find(const mlruns::FsckReport& r, const std::string& check) {
+  auto it = std::find_if(r.findings.begin(), r.findings.end(), [&](const auto& f) { return f.check == check; });
+  REQUIRE(it != r.findings.end());
+  return *it;
+}
+std::string read_key(const fs::path& meta, const std::string& key) {
+  std::string m = "\n" + slurp(meta);
+  auto pos = m.find("\n" + key + ": ");
+  REQUIRE(pos != std::string::npos);
+  pos += key.size() + 3;
+  return m.substr(pos, m.find('\n', pos) - pos);
+}
+void set_age(const fs::path& p, std::chrono::minutes age) {
+  fs::last_write_time(p, fs::file_time_type::clock::now() - age);
 }
 }  // namespace
 
@@ -135,6 +151,149 @@ TEST_CASE("fsck never follows a symlink out of the tree", "[fsck]") {
   CHECK(has(*r, "metric.symlink"));
   CHECK(slurp(outside / "secret") == "\n\n");  // untouched
   CHECK(!fs::exists(run / "metrics" / "linked"));
+}
+
+TEST_CASE("fsck --repair lets folder names win: a copied experiment, a moved run and a copied run (spec §10.4)",
+          "[fsck]") {
+  TempTree t;
+  const std::string old_exp = "692696469721977523", new_exp = "123456789012345678";
+  auto exp = t.root / old_exp;
+  // An experiment folder made by copying another's meta.yaml (experiment_id still the old one) ...
+  fs::create_directories(t.root / new_exp);
+  std::string em = slurp(exp / "meta.yaml");
+  em.replace(em.find("\nname: ") + 7, em.find('\n', em.find("\nname: ") + 1) - em.find("\nname: ") - 7, "copied");
+  spit(t.root / new_exp / "meta.yaml", em);
+  // ... a run moved into it with mv (experiment_id and artifact_uri name the old place) ...
+  auto moved = first_run(exp);
+  fs::rename(moved, t.root / new_exp / moved.filename());
+  moved = t.root / new_exp / moved.filename();
+  // ... and a run copied under a new folder name (run_id still the old one).
+  auto original = first_run(exp);
+  const std::string copy_id = "0123456789abcdef0123456789abcdef";
+  fs::copy(original, exp / copy_id, fs::copy_options::recursive);
+
+  auto r = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(r);
+  for (const auto& f : r->findings) INFO(f.check << " " << f.path << ": " << f.problem << " -> " << f.action);
+  CHECK(find(*r, "experiment.id_mismatch").outcome == mlruns::FsckAction::kRepaired);
+  CHECK(find(*r, "run.experiment_mismatch").outcome == mlruns::FsckAction::kRepaired);
+  CHECK(find(*r, "run.id_mismatch").outcome == mlruns::FsckAction::kRepaired);
+  CHECK(r->remaining() == 0);
+
+  const std::string root_uri = "file://" + t.root.string();
+  CHECK(read_key(t.root / new_exp / "meta.yaml", "experiment_id") == "'" + new_exp + "'");
+  CHECK(read_key(t.root / new_exp / "meta.yaml", "artifact_location") == root_uri + "/" + new_exp);
+  CHECK(read_key(moved / "meta.yaml", "experiment_id") == "'" + new_exp + "'");
+  CHECK(read_key(moved / "meta.yaml", "artifact_uri") ==
+        root_uri + "/" + new_exp + "/" + moved.filename().string() + "/artifacts");
+  CHECK(read_key(exp / copy_id / "meta.yaml", "run_id") == copy_id);
+  CHECK(read_key(exp / copy_id / "meta.yaml", "run_uuid") == copy_id);
+  CHECK(read_key(exp / copy_id / "meta.yaml", "artifact_uri") == root_uri + "/" + old_exp + "/" + copy_id + "/artifacts");
+  CHECK(read_key(original / "meta.yaml", "run_id") == original.filename().string());  // the original keeps its id
+
+  // The Reader now sees both runs where their folders are, without a warning.
+  int warnings = 0;
+  auto reader = mlruns::Reader::open(t.root.string(), {.on_warning = [&](const mlruns::Warning&) { ++warnings; }});
+  REQUIRE(reader);
+  auto in_new = reader->runs({new_exp}, mlruns::ViewType::kAll);
+  REQUIRE(in_new);
+  REQUIRE(in_new->size() == 1);
+  CHECK(in_new->at(0).info.run_id == moved.filename().string());
+  auto copy = reader->run(copy_id);
+  REQUIRE(copy);
+  CHECK(copy->info.experiment_id == old_exp);
+  CHECK(warnings == 0);
+  CHECK(mlruns::fsck(t.root.string())->findings.empty());
+}
+
+TEST_CASE("fsck leaves ':' keys (a notice) and a tree below 'artifacts' (an error) alone, with a hint (spec §6.1, §14.6, §14.21)",
+          "[fsck]") {
+  TempTree t;
+  auto run = first_run(t.root / "692696469721977523");
+  spit(run / "metrics" / "train:loss", "1700000000000 0.5 0\n");
+  auto r = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(r);
+  const auto& colon = find(*r, "metric.colon_name");
+  CHECK(colon.severity == mlruns::FsckSeverity::kNotice);
+  CHECK(colon.outcome == mlruns::FsckAction::kNone);
+  CHECK(colon.hint.find("2.16") != std::string::npos);
+  CHECK(fs::exists(run / "metrics" / "train:loss"));  // kept where MLflow >= 2.16 reads it
+  CHECK(r->remaining() == 0);                          // a notice is not a problem left
+
+  fs::create_directories(t.dir / "artifacts");
+  fs::rename(t.root, t.dir / "artifacts" / "mlruns");
+  auto under = mlruns::fsck((t.dir / "artifacts" / "mlruns").string(), {.repair = true});
+  REQUIRE(under);
+  const auto& anc = find(*under, "root.artifacts_ancestor");
+  CHECK(anc.severity == mlruns::FsckSeverity::kError);
+  CHECK(!anc.repairable);
+  CHECK(anc.hint.find("mv ") != std::string::npos);
+  CHECK(anc.hint.find("mlruns relocate") != std::string::npos);
+  CHECK(under->remaining() == 1);
+}
+
+TEST_CASE("fsck --repair quarantines what killed writers left once stale, never a write in progress (spec §11)",
+          "[fsck]") {
+  TempTree t;
+  auto exp = t.root / "692696469721977523";
+  auto run = first_run(exp);
+  auto stale_file = run / ".mlruns-tmp-4242-7-0123456789ab.artifact";
+  spit(stale_file, std::string(4096, 'x'));  // a half-copied checkpoint
+  set_age(stale_file, std::chrono::minutes(120));
+  auto fresh_file = exp / ".mlruns-tmp-4243-0-0123456789ab";
+  spit(fresh_file, "name: half");
+  auto staging = t.root / ".mlruns-tmp-node17-4242-deadbeef.trash";
+  fs::create_directories(staging / ".mlruns-tmp-4242-3-aaaaaaaaaaaa");
+  spit(staging / ".mlruns-tmp-4242-3-aaaaaaaaaaaa" / "meta.yaml", "half: made\n");
+  set_age(staging / ".mlruns-tmp-4242-3-aaaaaaaaaaaa" / "meta.yaml", std::chrono::minutes(90));
+  set_age(staging / ".mlruns-tmp-4242-3-aaaaaaaaaaaa", std::chrono::minutes(90));
+  set_age(staging, std::chrono::minutes(90));
+  fs::create_directories(run / "metrics" / ".ipynb_checkpoints");
+  spit(run / "metrics" / ".ipynb_checkpoints" / "loss-checkpoint", "1 2 3\n");
+
+  auto r = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(r);
+  for (const auto& f : r->findings) INFO(f.check << " " << f.path << ": " << f.problem << " -> " << f.action);
+  std::size_t leftovers = std::count_if(r->findings.begin(), r->findings.end(), [](const auto& f) {
+    return f.check == "temp.leftover" && f.outcome == mlruns::FsckAction::kQuarantined;
+  });
+  CHECK(leftovers == 2);
+  CHECK(has(*r, "metric.stray_file"));
+  CHECK(r->remaining() == 0);
+  fs::path q = r->quarantine;
+  CHECK(slurp(q / fs::relative(stale_file, t.root)) == std::string(4096, 'x'));  // moved, not deleted
+  CHECK(fs::exists(q / staging.filename() / ".mlruns-tmp-4242-3-aaaaaaaaaaaa" / "meta.yaml"));
+  CHECK(fs::exists(q / fs::relative(run / "metrics" / ".ipynb_checkpoints" / "loss-checkpoint", t.root)));
+  CHECK(!fs::exists(stale_file));
+  CHECK(!fs::exists(staging));
+  CHECK(slurp(fresh_file) == "name: half");  // young: maybe a write in progress
+
+  // With no grace (the operator knows no writer runs), the young one goes too.
+  auto now = mlruns::fsck(t.root.string(), {.repair = true, .temp_grace_ms = 0});
+  REQUIRE(now);
+  CHECK(find(*now, "temp.leftover").outcome == mlruns::FsckAction::kQuarantined);
+  CHECK(!fs::exists(fresh_file));
+}
+
+TEST_CASE("fsck --repair gives runs whose experiment lost its meta.yaml a new one, and quarantines an empty husk",
+          "[fsck]") {
+  TempTree t;
+  auto exp = t.root / "692696469721977523";
+  auto runs_before = std::distance(fs::directory_iterator(exp), fs::directory_iterator{});
+  fs::remove(exp / "meta.yaml");
+  fs::create_directories(t.root / "555555555555555555");  // mkdir, then the creator died
+  auto r = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(r);
+  CHECK(r->remaining() == 0);
+  CHECK(read_key(exp / "meta.yaml", "name") == "recovered-692696469721977523");
+  CHECK(std::distance(fs::directory_iterator(exp), fs::directory_iterator{}) == runs_before);
+  CHECK(!fs::exists(t.root / "555555555555555555"));
+  CHECK(fs::is_directory(fs::path(r->quarantine) / "555555555555555555"));
+  auto reader = mlruns::Reader::open(t.root.string());
+  REQUIRE(reader);
+  auto runs = reader->runs({"692696469721977523"}, mlruns::ViewType::kAll);
+  REQUIRE(runs);
+  CHECK(!runs->empty());
 }
 
 #ifdef MLRUNS_CLI_PATH

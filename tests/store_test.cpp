@@ -118,6 +118,19 @@ TEST_CASE("experiment names that YAML 1.1 would retype are quoted like PyYAML (s
   }
 }
 
+TEST_CASE("a Store recreates its staging folder when fsck --repair moved it away while the Store idled", "[store]") {
+  TempDir t;
+  Store store = Store::open(opts(t));
+  REQUIRE(store.create_experiment("before"));
+  int removed = 0;
+  for (auto& e : fs::directory_iterator(t.path() / "mlruns"))
+    if (e.path().filename().string().rfind(".mlruns-tmp-", 0) == 0) removed += fs::remove_all(e.path()) > 0;
+  REQUIRE(removed == 1);
+  auto after = store.create_experiment("after");
+  REQUIRE(after);
+  CHECK(fs::exists(t.path() / "mlruns" / *after / "meta.yaml"));
+}
+
 TEST_CASE("get_or_create_experiment gives every racing thread the same single experiment (spec §11)", "[store][race]") {
   TempDir t;
   Store::open(opts(t));

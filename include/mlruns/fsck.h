@@ -12,12 +12,19 @@
 // ".trash" is ignored by every MLflow reader, spec §1.2), with NOTES.txt
 // saying where each item came from. Symlinks are never followed.
 //
+// What is left alone, on purpose, carries a `hint`: a tree below a folder
+// named "artifacts" (only moving the whole tree fixes it), non-integer
+// experiment ids (renumbering would break every reference to them), and
+// keys containing ':' (a notice: valid for MLflow >= 2.16 on Linux and
+// macOS; quarantining them would hide data from those readers).
+//
 // Thread and process safety: run it while no writer works on the tree, or
 // accept that a run being written may be reported (never damaged: edits
 // re-read the file and give up if it changed).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -32,6 +39,7 @@ class Env;
 enum class FsckSeverity {
   kError,    // some MLflow version fails on it (a search, get_run, the whole store)
   kWarning,  // data is hidden or skipped, or only old/new readers disagree
+  kNotice,   // valid for current MLflow; matters only to old readers or other platforms
 };
 
 enum class FsckAction {
@@ -50,11 +58,16 @@ struct FsckFinding {
   bool repairable = false;  // --repair can fix it (in place or by quarantine)
   FsckAction outcome = FsckAction::kNone;
   std::string action;  // what --repair did, e.g. "added run_uuid: <id>"
+  std::string hint;    // for what --repair leaves alone: why, and what the user can do
 };
 
 struct FsckOptions {
   Env* env = nullptr;  // null: Env::posix()
   bool repair = false;
+  // Temp files and staging folders of a killed writer (".mlruns-tmp-*") are
+  // reported and quarantined only once untouched for this long: a younger one
+  // may belong to a write in progress.
+  std::int64_t temp_grace_ms = 3600 * 1000;
   // Called for each finding as soon as it is final (after its repair).
   std::function<void(const FsckFinding&)> on_finding;
 };
@@ -67,7 +80,8 @@ struct FsckReport {
   std::size_t metric_files = 0;  // metric files checked
   std::string quarantine;        // the quarantine folder, if something was moved there
 
-  // Findings not repaired (outcome kNone or kFailed).
+  // Errors and warnings not repaired (outcome kNone or kFailed); notices
+  // do not count.
   std::size_t remaining() const;
   std::size_t repaired() const;
 };
@@ -77,7 +91,7 @@ struct FsckReport {
 // wrong inside the tree is a finding.
 Result<FsckReport> fsck(std::string_view tracking_uri, const FsckOptions& options = {});
 
-std::string_view to_string(FsckSeverity severity);  // "error", "warning"
+std::string_view to_string(FsckSeverity severity);  // "error", "warning", "notice"
 std::string_view to_string(FsckAction action);      // "none", "repaired", "quarantined", "failed"
 
 }  // namespace mlruns
