@@ -110,7 +110,9 @@ class Checker {
     for (const auto& [id, dirs] : run_ids_)
       if (dirs.size() > 1)
         add(dirs[1], "run.duplicate_id", "run id " + id + " also exists at " + dirs[0],
-            "every version: get_run returns the first match only (spec §10.4)", FsckSeverity::kWarning, nullptr);
+            "every version: get_run returns the first match only (spec §10.4)", FsckSeverity::kWarning,
+            Fix::left_alone("mlruns cannot tell the original from the copy: remove one, or give the copy a new id "
+                            "by renaming its folder to a fresh 32-hex-digit id and running fsck --repair again"));
     if (q_.used()) r_.quarantine = q_.dir();
   }
 
@@ -306,6 +308,29 @@ class Checker {
     check_temp_files(e.dir);
     check_keys(join(e.dir, "tags"), "tag", nullptr);
     for (const std::string& run : detail::run_dir_names(env_, e.dir)) check_run(e, join(e.dir, run), run);
+    if (!e.in_trash) check_delete_cut_short(e, meta);
+  }
+
+  // An experiment in the root whose file says deleted. Checked last: the
+  // repair moves the whole folder.
+  void check_delete_cut_short(const detail::ExperimentDir& e, const std::string& meta) {
+    auto text = detail::read_small(env_, meta);
+    if (!text) return;
+    auto x = detail::parse_experiment_meta(*text, false);
+    if (!x || x->lifecycle_stage != LifecycleStage::kDeleted) return;
+    // Both an interrupted delete (file first, then the move) and an
+    // interrupted restore (move first) end here. Finishing the delete
+    // matches what MLflow >= 2.3 already shows, and restore undoes it.
+    std::string to = join(join(root_, detail::kTrashDir), e.id);
+    auto there = env_.stat(to);
+    bool free = there && there->type == FileType::kMissing;
+    add(meta, "experiment.active_but_deleted", "in the root but the file says deleted (a delete or restore cut short)",
+        "MLflow <= 2.2 shows it active, >= 2.3 deleted; mlflow gc skips it (spec §7)", FsckSeverity::kWarning,
+        free ? Fix([this, e, to]() -> Result<std::string> {
+          MLRUNS_TRY(env_.rename(e.dir, to));
+          return "finished the delete: moved to " + to + " (mlruns experiments restore " + e.id + " brings it back)";
+        })
+             : Fix::left_alone(".trash/ already holds an experiment " + e.id + "; keep one of the two by hand"));
   }
 
   // meta.yaml of experiment `e`: readable, and then each of its keys.
@@ -387,9 +412,6 @@ class Checker {
             return "set lifecycle_stage: deleted and marked " + std::to_string(marked) +
                    " run(s) deleted with deleted_time " + std::to_string(when) + " (as MLflow >= 2.3 deletes)";
           });
-    } else if (!e.in_trash && stage.Scalar() == "deleted") {
-      add(meta, "experiment.active_but_deleted", "in the root but the file says deleted",
-          "MLflow <= 2.2 shows it active, >= 2.3 deleted (spec §7)", FsckSeverity::kWarning, nullptr);
     }
     if (!x.creation_time || !x.last_update_time) {
       std::int64_t t = x.creation_time.value_or(x.last_update_time.value_or(0));
@@ -422,8 +444,7 @@ class Checker {
     std::string meta = join(dir, "meta.yaml");
     auto mi = env_.stat(meta);
     if (!mi || mi->type == FileType::kMissing) {
-      add(dir, "run.missing_meta", "run folder without meta.yaml", "every version skips it silently (spec §10.2)",
-          FsckSeverity::kWarning, nullptr);
+      check_run_without_meta(e, dir, id);
       return;
     }
     ++r_.runs;
@@ -546,6 +567,80 @@ class Checker {
     check_keys(join(dir, "params"), "param", nullptr);
     check_keys(join(dir, "tags"), "tag", nullptr);
     check_temp_files(dir);  // last: a run quarantined above returned early, its temp files inside
+  }
+
+  // A run folder without meta.yaml: MLflow mkdirs a run before writing its
+  // meta.yaml, so a young one may be a creation in progress. An old one
+  // with data gets a meta.yaml rebuilt from what the folder holds (the run
+  // ends KILLED at its last sign of life); an old empty one is a husk.
+  void check_run_without_meta(const detail::ExperimentDir& e, const std::string& dir, const std::string& id) {
+    auto idle = idle_ms(dir, FileType::kDirectory);
+    if (!idle || *idle < opt_.temp_grace_ms) return;
+    bool uuid_like = id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+    if (!uuid_like) {
+      add(dir, "run.missing_meta", "folder without meta.yaml, not named like a run id",
+          "none: every version skips it silently (spec §10.2)", FsckSeverity::kNotice,
+          Fix::left_alone("not recognisably a run, so not rebuilt; move it out of the experiment folder"));
+      return;
+    }
+    if (!has_files(dir, 0)) {
+      add(dir, "run.missing_meta", "run folder without meta.yaml or any data",
+          "none: every version skips it silently (spec §10.2)", FsckSeverity::kWarning,
+          quarantine(dir, "run folder without meta.yaml or data (a creation cut short)"));
+      return;
+    }
+    add(dir, "run.missing_meta", "run folder without meta.yaml; its data is invisible",
+        "every version skips it silently (spec §10.2)", FsckSeverity::kWarning,
+        [this, e, dir, id]() -> Result<std::string> {
+          RunInfo info;
+          info.run_id = id;
+          info.experiment_id = e.id;
+          auto tag = [&](const char* key) {
+            return detail::read_small(env_, join(join(dir, "tags"), key), 4096).value_or("");
+          };
+          info.run_name = tag("mlflow.runName");
+          info.user_id = tag("mlflow.user");
+          if (info.user_id.empty()) info.user_id = "unknown";
+          info.status = RunStatus::kKilled;
+          auto life = last_sign_of_life(env_, dir);
+          if (!life) return fail(life.error());
+          info.start_time = earliest_point(join(dir, "metrics")).value_or(*life);
+          info.end_time = std::max(*life, info.start_time);
+          info.artifact_uri = detail::path_to_file_uri(join(dir, "artifacts"));
+          if (e.in_trash) {
+            info.lifecycle_stage = LifecycleStage::kDeleted;
+            info.deleted_time = *info.end_time;
+          }
+          MLRUNS_TRY(detail::write_file_atomic(env_, join(dir, "meta.yaml"), detail::render_run_meta(info),
+                                               {.sync = true, .temp_dir = {}}));
+          return "wrote a meta.yaml: KILLED, start_time " + std::to_string(info.start_time) + " (first metric point), end_time " +
+                 std::to_string(*info.end_time) + " (last sign of life)";
+        });
+  }
+
+  // True if a regular file lies anywhere below `dir` (symlinks not followed).
+  bool has_files(const std::string& dir, int depth) {
+    if (depth > 32) return false;
+    auto entries = env_.list_dir(dir);
+    if (!entries) return false;
+    for (const DirEntry& e : *entries)
+      if (e.type == FileType::kRegular || (e.type == FileType::kDirectory && has_files(join(dir, e.name), depth + 1)))
+        return true;
+    return false;
+  }
+
+  // The earliest timestamp of any metric point below `metrics`.
+  std::optional<std::int64_t> earliest_point(const std::string& metrics) {
+    std::optional<std::int64_t> first;
+    walk(metrics, metrics, 0, [&](const std::string& path, const std::string&, FileType type) {
+      if (type != FileType::kRegular) return;
+      auto text = detail::read_small(env_, path, 1ull << 30);
+      if (!text) return;
+      detail::for_each_metric_point(*text, [&](const detail::ParsedPoint& p) {
+        if (!first || p.timestamp < *first) first = p.timestamp;
+      });
+    });
+    return first;
   }
 
   // run_id/run_uuid and experiment_id against the folders holding the run.

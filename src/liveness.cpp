@@ -97,10 +97,10 @@ Result<std::int64_t> last_sign_of_life(Env& env, const std::string& run_dir) {
   std::string meta = detail::join(run_dir, detail::kMetaFile);
   auto info = env.stat(meta, false);
   if (!info) return fail(info.error());
-  if (info->type != FileType::kRegular) return fail(Status::not_found(meta, "no run meta.yaml"));
-  std::int64_t newest = info->mtime_ms;
+  std::int64_t newest = info->type == FileType::kRegular ? info->mtime_ms : 0;
   for (const char* sub : {"metrics", "params", "tags"})
     newest_mtime(env, detail::join(run_dir, sub), 0, newest);
+  if (newest == 0) return fail(Status::not_found(run_dir, "no meta.yaml, metric, param or tag file"));
   return newest;
 }
 

@@ -27,6 +27,12 @@ std::string read_key(const fs::path& meta, const std::string& key) {
   pos += key.size() + 3;
   return m.substr(pos, m.find('\n', pos) - pos);
 }
+std::string describe(const mlruns::FsckReport& r) {
+  std::string out;
+  for (const auto& f : r.findings)
+    out += f.check + " " + f.path + ": " + f.problem + " -> " + std::string(to_string(f.outcome)) + " " + f.action + "\n";
+  return out;
+}
 void set_age(const fs::path& p, std::chrono::minutes age) {
   fs::last_write_time(p, fs::file_time_type::clock::now() - age);
 }
@@ -174,7 +180,7 @@ TEST_CASE("fsck --repair lets folder names win: a copied experiment, a moved run
 
   auto r = mlruns::fsck(t.root.string(), {.repair = true});
   REQUIRE(r);
-  for (const auto& f : r->findings) INFO(f.check << " " << f.path << ": " << f.problem << " -> " << f.action);
+  INFO(describe(*r));
   CHECK(find(*r, "experiment.id_mismatch").outcome == mlruns::FsckAction::kRepaired);
   CHECK(find(*r, "run.experiment_mismatch").outcome == mlruns::FsckAction::kRepaired);
   CHECK(find(*r, "run.id_mismatch").outcome == mlruns::FsckAction::kRepaired);
@@ -253,7 +259,7 @@ TEST_CASE("fsck --repair quarantines what killed writers left once stale, never 
 
   auto r = mlruns::fsck(t.root.string(), {.repair = true});
   REQUIRE(r);
-  for (const auto& f : r->findings) INFO(f.check << " " << f.path << ": " << f.problem << " -> " << f.action);
+  INFO(describe(*r));
   std::size_t leftovers = std::count_if(r->findings.begin(), r->findings.end(), [](const auto& f) {
     return f.check == "temp.leftover" && f.outcome == mlruns::FsckAction::kQuarantined;
   });
@@ -296,6 +302,70 @@ TEST_CASE("fsck --repair gives runs whose experiment lost its meta.yaml a new on
   CHECK(!runs->empty());
 }
 
+TEST_CASE("fsck --repair rebuilds a lost run meta.yaml from the folder's data and quarantines an empty run husk (spec §10.2)",
+          "[fsck]") {
+  TempTree t;
+  auto exp = t.root / "692696469721977523";
+  auto run = first_run(exp);
+  std::string old_meta = slurp(run / "meta.yaml");
+  auto old = mlruns::detail::parse_run_meta(old_meta);
+  REQUIRE(old);
+  fs::remove(run / "meta.yaml");
+  for (auto& e : fs::directory_iterator(run)) set_age(e.path(), std::chrono::minutes(120));
+  set_age(run, std::chrono::minutes(120));
+  const std::string husk = "fedcba9876543210fedcba9876543210";
+  fs::create_directories(exp / husk / "metrics");
+  set_age(exp / husk / "metrics", std::chrono::minutes(120));
+  set_age(exp / husk, std::chrono::minutes(120));
+  fs::create_directories(exp / "notes");  // not a run: left alone, a notice
+  spit(exp / "notes" / "todo.txt", "x");
+  set_age(exp / "notes", std::chrono::minutes(120));
+
+  auto r = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(r);
+  INFO(describe(*r));
+  CHECK(r->remaining() == 0);
+  auto info = mlruns::detail::parse_run_meta(slurp(run / "meta.yaml"));
+  REQUIRE(info);
+  CHECK(info->run_id == old->run_id);
+  CHECK(info->experiment_id == old->experiment_id);
+  CHECK(info->run_name == old->run_name);  // from tags/mlflow.runName
+  CHECK(info->status == mlruns::RunStatus::kKilled);
+  CHECK(info->start_time <= *info->end_time);
+  CHECK(info->artifact_uri == "file://" + (run / "artifacts").string());
+  CHECK(!fs::exists(exp / husk));
+  CHECK(fs::is_directory(fs::path(r->quarantine) / fs::relative(exp / husk, t.root)));
+  CHECK(fs::exists(exp / "notes" / "todo.txt"));
+  auto reader = mlruns::Reader::open(t.root.string());
+  REQUIRE(reader);
+  auto back = reader->run(old->run_id);
+  REQUIRE(back);
+  CHECK(!back->params.empty());  // the data is visible again
+}
+
+TEST_CASE("fsck --repair finishes a delete cut short and explains duplicate run ids (spec §7, §10.4)", "[fsck]") {
+  TempTree t;
+  const std::string id = "692696469721977523";
+  auto meta = t.root / id / "meta.yaml";
+  std::string m = slurp(meta);
+  m.replace(m.find("lifecycle_stage: active"), 23, "lifecycle_stage: deleted");
+  spit(meta, m);
+  auto other = t.root / "763558276457519285";
+  auto dup = first_run(other);
+  fs::copy(dup, t.root / "0" / dup.filename(), fs::copy_options::recursive);
+
+  auto r = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(r);
+  INFO(describe(*r));
+  CHECK(find(*r, "experiment.active_but_deleted").outcome == mlruns::FsckAction::kRepaired);
+  CHECK(!fs::exists(t.root / id));
+  CHECK(fs::exists(t.root / ".trash" / id / "meta.yaml"));
+  const auto& d = find(*r, "run.duplicate_id");
+  CHECK(d.outcome == mlruns::FsckAction::kNone);
+  CHECK(d.hint.find("renaming its folder") != std::string::npos);
+  CHECK(r->remaining() == 1);
+}
+
 #ifdef MLRUNS_CLI_PATH
 TEST_CASE("mlruns fsck exits 7 while problems remain and 0 after --repair", "[fsck][cli]") {
   TempTree t;
@@ -304,5 +374,15 @@ TEST_CASE("mlruns fsck exits 7 while problems remain and 0 after --repair", "[fs
   CHECK(WEXITSTATUS(std::system((std::string(MLRUNS_CLI_PATH) + " fsck --repair --json --tracking-uri " +
                                  t.root.string() + " >/dev/null").c_str())) == 0);
   CHECK(WEXITSTATUS(std::system(cli.c_str())) == 0);
+  // A ':' key is a notice: printed with its hint, exit code still 0.
+  spit(first_run(t.root / "692696469721977523") / "metrics" / "a:b", "1700000000000 1 0\n");
+  auto out = t.dir / "fsck.out";
+  CHECK(WEXITSTATUS(std::system((std::string(MLRUNS_CLI_PATH) + " fsck --tracking-uri " + t.root.string() + " >" +
+                                 out.string()).c_str())) == 0);
+  std::string text = slurp(out);
+  CHECK(text.find("notice: ") != std::string::npos);
+  CHECK(text.find("left alone: valid for MLflow >= 2.16") != std::string::npos);
+  CHECK(WEXITSTATUS(std::system((std::string(MLRUNS_CLI_PATH) + " fsck --temp-grace 5x --tracking-uri " +
+                                 t.root.string() + " 2>/dev/null").c_str())) == 3);  // a usage error
 }
 #endif

@@ -50,8 +50,8 @@ ProcessState process_state(const std::map<std::string, std::string>& run_tags);
 
 // The run's last sign of life, in ms since the epoch: the newest
 // modification time of its meta.yaml (the heartbeat) and of its metric,
-// param and tag files. `run_dir` is the run's folder. kNotFound if it has no
-// meta.yaml. Symlinks are not followed.
+// param and tag files. `run_dir` is the run's folder. kNotFound if it has
+// none of these. Symlinks are not followed.
 Result<std::int64_t> last_sign_of_life(Env& env, const std::string& run_dir);
 
 }  // namespace mlruns
