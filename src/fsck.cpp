@@ -125,6 +125,11 @@ class Checker {
       if (done) {
         f.outcome = fix.quarantines ? FsckAction::kQuarantined : FsckAction::kRepaired;
         f.action = *done;
+        // Moves are noted by the quarantine itself; in-place repairs here.
+        if (!fix.quarantines)
+          if (Status s = q_.note("repaired " + detail::relative_to(root_, f.path) + " [" + f.check + "]: " + f.action);
+              !s.is_ok())
+            f.action += " (not logged in NOTES.txt: " + s.to_string() + ")";
       } else {
         f.outcome = FsckAction::kFailed;
         f.action = done.error().to_string();

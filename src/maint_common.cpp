@@ -54,6 +54,7 @@ Status Quarantine::ensure_dir(const std::string& rel_parent) {
 }
 
 Status Quarantine::note(std::string_view line) {
+  MLRUNS_RETURN_IF_ERROR(ensure_dir({}));
   // A second fsck within the same second shares the folder: keep its notes.
   if (notes_.empty()) notes_ = read_small(env_, join(dir_, "NOTES.txt")).value_or("");
   notes_.append(line);

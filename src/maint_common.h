@@ -36,7 +36,8 @@ std::string relative_to(std::string_view root, std::string_view path);
 
 // <root>/quarantine-<UTC time>.trash/: a root folder whose name ends in
 // ".trash" is skipped by every MLflow reader (spec §1.2) and by mlruns.
-// Created on first use; NOTES.txt inside records where each item came from.
+// Created on first use; NOTES.txt inside records where each item came from
+// and every in-place repair.
 class Quarantine {
  public:
   Quarantine(Env& env, std::string root, std::int64_t now_ms);
@@ -50,10 +51,12 @@ class Quarantine {
   // (e.g. metric lines dropped by a repair). Returns the new path.
   Result<std::string> save(const std::string& origin, std::string_view suffix, std::string_view data,
                            std::string_view reason);
+  // Appends a line to NOTES.txt (creating the folder): the durable log of
+  // every change a repair made, in place or by moving.
+  Status note(std::string_view line);
 
  private:
   Status ensure_dir(const std::string& rel_parent);
-  Status note(std::string_view line);
   Env& env_;
   std::string root_;
   std::string dir_;

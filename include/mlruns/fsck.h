@@ -10,7 +10,8 @@
 // its finding, and nothing is ever deleted: what cannot be fixed in place is
 // moved to <root>/quarantine-<UTC time>.trash/ (a root folder ending in
 // ".trash" is ignored by every MLflow reader, spec §1.2), with NOTES.txt
-// saying where each item came from. Symlinks are never followed.
+// saying where each item came from and logging every in-place repair.
+// Symlinks are never followed.
 //
 // What is left alone, on purpose, carries a `hint`: a tree below a folder
 // named "artifacts" (only moving the whole tree fixes it), non-integer
