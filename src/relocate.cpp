@@ -1,10 +1,13 @@
 // relocate (relocate.h): rewrites artifact_location / artifact_uri after a move.
 #include "mlruns/relocate.h"
 
+#include <algorithm>
+#include <map>
 #include <optional>
 
 #include <yaml-cpp/yaml.h>
 
+#include "atomic_file.h"
 #include "file_uri.h"
 #include "layout.h"
 #include "maint_common.h"
@@ -16,6 +19,7 @@
 namespace mlruns {
 namespace {
 
+using detail::in_tree_tail;
 using detail::join;
 using detail::RelocateTarget;
 using detail::relocated_uri;
@@ -25,6 +29,83 @@ class Relocator {
  public:
   Relocator(Env& env, const RelocateOptions& opt, RelocateTarget t, RelocateReport& r)
       : env_(env), opt_(opt), t_(std::move(t)), report_(r) {}
+
+  // A registered model version (spec §9.4): `source` and `storage_location`
+  // name the run or logged model artifacts they were registered from, with
+  // any sub-path ("<run>/artifacts/model"); both change in one edit.
+  void registry_version(const std::string& meta) {
+    auto text = detail::read_small(env_, meta);
+    if (!text) return;
+    ++report_.files_checked;
+    auto doc = detail::MetaDoc::parse(*text);
+    if (!doc) { report_.skipped.push_back(meta + ": unreadable (" + doc.error().message() + ")"); return; }
+    std::map<std::string, detail::MetaValue> edits;
+    std::vector<RelocateChange> changes;
+    for (const char* key : {"source", "storage_location"}) {
+      auto current = read_scalar(*text, key);
+      if (!current || current->empty()) continue;
+      // runs:/ and models:/ are references the tracking store resolves, not locations.
+      if (current->rfind("runs:/", 0) == 0 || current->rfind("models:/", 0) == 0) continue;
+      std::string why, tail;
+      if (t_.from_prefix.empty()) {
+        auto found = in_tree_tail(env_, report_.root, *current, why);
+        if (!found) {
+          report_.skipped.push_back(meta + ": " + key + " '" + *current + "' left as is: " + why);
+          continue;
+        }
+        tail = std::move(*found);
+      }
+      auto next = relocated_uri(*current, tail, t_, why);
+      if (!next) {
+        if (!why.empty()) report_.skipped.push_back(meta + ": " + key + " '" + *current + "' left as is: " + why);
+        continue;
+      }
+      edits[key] = detail::MetaValue::str(*next);
+      changes.push_back({meta, key, *current, *next, false});
+    }
+    if (edits.empty()) return;
+    auto done = detail::apply_meta_edit(env_, meta, *text, edits, opt_.dry_run);
+    if (!done) {
+      report_.errors.push_back(done.error());
+      return;
+    }
+    for (RelocateChange& c : changes) {
+      c.applied = !opt_.dry_run;
+      report_.changes.push_back(std::move(c));
+    }
+  }
+
+  // A trace's tag file mlflow.artifactLocation (spec §9.3): its whole content
+  // is <experiment artifact_location>/traces/<trace_id>/artifacts.
+  void trace_tag(const detail::ExperimentDir& e, const std::string& trace_id) {
+    std::string dir = join(join(e.dir, "traces"), trace_id);
+    std::string path = join(join(dir, "tags"), "mlflow.artifactLocation");
+    auto text = detail::read_small(env_, path);
+    if (!text) return;
+    ++report_.files_checked;
+    std::string why;
+    auto next = relocated_uri(*text, e.id + "/traces/" + trace_id + "/artifacts", t_, why);
+    if (!next) {
+      if (!why.empty()) report_.skipped.push_back(path + ": '" + *text + "' left as is: " + why);
+      return;
+    }
+    RelocateChange change{path, "mlflow.artifactLocation", *text, *next, false};
+    if (!opt_.dry_run) {
+      auto now = detail::read_small(env_, path);
+      if (!now || *now != *text) {
+        report_.errors.push_back(Status::failed_precondition(path, "changed while being edited; left alone"));
+        return;
+      }
+      // The temp file goes to the trace folder: inside tags/ MLflow would read it as a tag (spec §11).
+      Status s = detail::write_file_atomic(env_, path, *next, {.sync = true, .temp_dir = dir});
+      if (!s) {
+        report_.errors.push_back(s);
+        return;
+      }
+      change.applied = true;
+    }
+    report_.changes.push_back(std::move(change));
+  }
 
   void file(const std::string& meta, const std::string& key, const std::string& tail) {
     auto text = detail::read_small(env_, meta);
@@ -118,6 +199,29 @@ Result<RelocateReport> relocate(std::string_view tracking_uri, const RelocateOpt
         if (m.type != FileType::kDirectory || !validate_run_id(m.name).is_ok()) continue;
         r.file(join(join(join(e.dir, "models"), m.name), "meta.yaml"), "artifact_location",
                e.id + "/models/" + m.name + "/artifacts");
+      }
+    }
+    if (auto traces = env.list_dir(join(e.dir, "traces"))) {
+      std::sort(traces->begin(), traces->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+      for (const DirEntry& tr : *traces)
+        if (tr.type == FileType::kDirectory && validate_run_id(tr.name).is_ok()) r.trace_tag(e, tr.name);
+    }
+  }
+  // The Model Registry (spec §9.4): <root>/models/<name>/version-<n>/meta.yaml.
+  // Names come from the listing (one path component each); symlinks are skipped.
+  std::string registry = join(*root, "models");
+  if (auto names = env.list_dir(registry)) {
+    std::sort(names->begin(), names->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+    for (const DirEntry& n : *names) {
+      if (n.type != FileType::kDirectory || n.name == "." || n.name == ".." || n.name.find('/') != std::string::npos)
+        continue;
+      std::string model_dir = join(registry, n.name);
+      auto versions = env.list_dir(model_dir);
+      if (!versions) continue;
+      std::sort(versions->begin(), versions->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+      for (const DirEntry& v : *versions) {
+        if (v.type != FileType::kDirectory || v.name.rfind("version-", 0) != 0) continue;
+        r.registry_version(join(join(model_dir, v.name), "meta.yaml"));
       }
     }
   }

@@ -30,7 +30,8 @@ int run_relocate(const RelocateCliOptions& opt) {
 
 void setup_relocate(CLI::App& app, Commands& commands) {
   auto opt = std::make_shared<RelocateCliOptions>();
-  auto* sub = app.add_subcommand("relocate", "Rewrite artifact_location/artifact_uri after the tree was moved or rsynced");
+  auto* sub = app.add_subcommand("relocate", "Rewrite artifact URIs after the tree was moved or rsynced: experiments' artifact_location, "
+                                 "runs' artifact_uri, logged models, registry source/storage_location, trace artifact locations");
   sub->add_flag("--dry-run", opt->dry_run, "List what would change, change nothing");
   sub->add_option("--from", opt->from, "Old location of the tree (path or file: URI); only URIs under it change");
   add_tracking_uri(*sub);
