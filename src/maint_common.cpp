@@ -61,9 +61,19 @@ Status Quarantine::ensure_dir(const std::string& rel_parent) {
 }
 
 Status Quarantine::note(std::string_view line) {
+  std::size_t before = notes_.size();
   notes_.append(line);
   notes_ += '\n';
-  return write_file_atomic(env_, join(dir_, "NOTES.txt"), notes_, {.sync = true, .temp_dir = {}});
+  Status s = write_file_atomic(env_, join(dir_, "NOTES.txt"), notes_, {.sync = true, .temp_dir = {}});
+  if (!s) notes_.resize(before);
+  return s;
+}
+
+void Quarantine::unnote(std::size_t size) {
+  if (size >= notes_.size()) return;
+  notes_.resize(size);
+  // Best effort: a stale line names an item that is still in its place.
+  (void)write_file_atomic(env_, join(dir_, "NOTES.txt"), notes_, {.sync = true, .temp_dir = {}});
 }
 
 Result<std::string> Quarantine::move_in(const std::string& path, std::string_view reason) {
@@ -74,8 +84,13 @@ Result<std::string> Quarantine::move_in(const std::string& path, std::string_vie
   std::string target = join(dir_, rel);
   auto exists = env_.stat(target);
   if (exists && exists->type != FileType::kMissing) target += ".moved-" + std::to_string(env_.now_ms());
-  MLRUNS_TRY(env_.rename(path, target));
+  // The note goes first: NOTES.txt must never miss a move that happened.
+  std::size_t notes_before = notes_.size();
   MLRUNS_TRY(note("moved " + rel + " -> " + relative_to(root_, target) + ": " + std::string(reason)));
+  if (Status s = env_.rename(path, target); !s) {
+    unnote(notes_before);
+    return fail(s);
+  }
   return target;
 }
 
@@ -87,9 +102,13 @@ Result<std::string> Quarantine::save(const std::string& origin, std::string_view
   std::string target = join(dir_, rel);
   auto exists = env_.stat(target);
   if (exists && exists->type != FileType::kMissing) target += "-" + std::to_string(env_.now_ms());
-  MLRUNS_TRY(write_file_atomic(env_, target, data, {.sync = true, .temp_dir = {}}));
+  std::size_t notes_before = notes_.size();
   MLRUNS_TRY(note("saved " + relative_to(root_, target) + " (from " + relative_to(root_, origin) +
                               "): " + std::string(reason)));
+  if (Status s = write_file_atomic(env_, target, data, {.sync = true, .temp_dir = {}}); !s) {
+    unnote(notes_before);
+    return fail(s);
+  }
   return target;
 }
 

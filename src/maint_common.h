@@ -41,7 +41,8 @@ bool is_os_litter(std::string_view name);
 
 // <root>/quarantine-<UTC time>.trash/: a root folder whose name ends in
 // ".trash" is skipped by every MLflow reader (spec §1.2) and by mlruns.
-// Created on first use; NOTES.txt inside records where each item came from.
+// Created on first use; NOTES.txt inside records where each item came from,
+// written before the item is moved or saved, so that it never misses one.
 class Quarantine {
  public:
   Quarantine(Env& env, std::string root, std::int64_t now_ms);
@@ -58,7 +59,10 @@ class Quarantine {
 
  private:
   Status ensure_dir(const std::string& rel_parent);
+  // Appends a line to NOTES.txt (atomically replaced); on failure the line
+  // is forgotten. unnote() drops the lines after `size` again.
   Status note(std::string_view line);
+  void unnote(std::size_t size);
   Env& env_;
   std::string root_;
   std::string dir_;
