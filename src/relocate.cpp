@@ -80,6 +80,8 @@ class Relocator {
   void trace_tag(const detail::ExperimentDir& e, const std::string& trace_id) {
     std::string dir = join(join(e.dir, "traces"), trace_id);
     std::string path = join(join(dir, "tags"), "mlflow.artifactLocation");
+    auto tags = env_.stat(join(dir, "tags"), false);
+    if (!tags || tags->type != FileType::kDirectory) return;  // a symlink would lead out of the tree
     auto text = detail::read_small(env_, path);
     if (!text) return;
     ++report_.files_checked;
@@ -162,6 +164,17 @@ std::optional<std::string> Relocator::read_scalar(const std::string& text, const
   }
 }
 
+// The entries of `dir`, sorted by name, if it is a real directory: a
+// symlinked models/ or traces/ folder would lead out of the tree.
+std::vector<DirEntry> list_real_dir(Env& env, const std::string& dir) {
+  auto info = env.stat(dir, false);
+  if (!info || info->type != FileType::kDirectory) return {};
+  auto entries = env.list_dir(dir);
+  if (!entries) return {};
+  std::sort(entries->begin(), entries->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  return std::move(*entries);
+}
+
 }  // namespace
 
 Result<RelocateReport> relocate(std::string_view tracking_uri, const RelocateOptions& options) {
@@ -193,36 +206,23 @@ Result<RelocateReport> relocate(std::string_view tracking_uri, const RelocateOpt
     r.file(join(e.dir, "meta.yaml"), "artifact_location", e.id);
     for (const std::string& run : detail::run_dir_names(env, e.dir))
       r.file(join(join(e.dir, run), "meta.yaml"), "artifact_uri", e.id + "/" + run + "/artifacts");
-    auto models = env.list_dir(join(e.dir, "models"));
-    if (models) {
-      for (const DirEntry& m : *models) {
-        if (m.type != FileType::kDirectory || !validate_run_id(m.name).is_ok()) continue;
-        r.file(join(join(join(e.dir, "models"), m.name), "meta.yaml"), "artifact_location",
-               e.id + "/models/" + m.name + "/artifacts");
-      }
+    for (const DirEntry& m : list_real_dir(env, join(e.dir, "models"))) {
+      if (m.type != FileType::kDirectory || !validate_run_id(m.name).is_ok()) continue;
+      r.file(join(join(join(e.dir, "models"), m.name), "meta.yaml"), "artifact_location",
+             e.id + "/models/" + m.name + "/artifacts");
     }
-    if (auto traces = env.list_dir(join(e.dir, "traces"))) {
-      std::sort(traces->begin(), traces->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
-      for (const DirEntry& tr : *traces)
-        if (tr.type == FileType::kDirectory && validate_run_id(tr.name).is_ok()) r.trace_tag(e, tr.name);
-    }
+    for (const DirEntry& tr : list_real_dir(env, join(e.dir, "traces")))
+      if (tr.type == FileType::kDirectory && validate_run_id(tr.name).is_ok()) r.trace_tag(e, tr.name);
   }
   // The Model Registry (spec §9.4): <root>/models/<name>/version-<n>/meta.yaml.
   // Names come from the listing (one path component each); symlinks are skipped.
   std::string registry = join(*root, "models");
-  if (auto names = env.list_dir(registry)) {
-    std::sort(names->begin(), names->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
-    for (const DirEntry& n : *names) {
-      if (n.type != FileType::kDirectory || n.name == "." || n.name == ".." || n.name.find('/') != std::string::npos)
-        continue;
-      std::string model_dir = join(registry, n.name);
-      auto versions = env.list_dir(model_dir);
-      if (!versions) continue;
-      std::sort(versions->begin(), versions->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
-      for (const DirEntry& v : *versions) {
-        if (v.type != FileType::kDirectory || v.name.rfind("version-", 0) != 0) continue;
-        r.registry_version(join(join(model_dir, v.name), "meta.yaml"));
-      }
+  for (const DirEntry& n : list_real_dir(env, registry)) {
+    if (n.type != FileType::kDirectory) continue;
+    std::string model_dir = join(registry, n.name);
+    for (const DirEntry& v : list_real_dir(env, model_dir)) {
+      if (v.type != FileType::kDirectory || v.name.rfind("version-", 0) != 0) continue;
+      r.registry_version(join(join(model_dir, v.name), "meta.yaml"));
     }
   }
   return report;

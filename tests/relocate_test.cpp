@@ -142,6 +142,13 @@ struct RegistryTree {
     fs::create_directories(outside / "version-1");
     spit(outside / "version-1" / "meta.yaml", version_meta(1, run_src, run_src, false));
     fs::create_directory_symlink(outside, t.root / "models" / "linked");
+    // Nor a symlinked traces/ folder.
+    fs::create_directories(outside / "traces" / kTrace / "tags");
+    spit(outside / "traces" / kTrace / "tags" / "mlflow.artifactLocation",
+         "file://" + kOld + "/" + kExp2 + "/traces/" + kTrace + "/artifacts");
+    fs::create_directory_symlink(outside / "traces", t.root / kExp2 / "traces");
+    fs::create_directories(t.root / kExp / "traces" / "tr-linked-tags");
+    fs::create_directory_symlink(outside / "traces" / kTrace / "tags", t.root / kExp / "traces" / "tr-linked-tags" / "tags");
   }
 };
 
