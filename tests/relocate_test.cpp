@@ -147,8 +147,11 @@ struct RegistryTree {
     spit(outside / "traces" / kTrace / "tags" / "mlflow.artifactLocation",
          "file://" + kOld + "/" + kExp2 + "/traces/" + kTrace + "/artifacts");
     fs::create_directory_symlink(outside / "traces", t.root / kExp2 / "traces");
-    fs::create_directories(t.root / kExp / "traces" / "tr-linked-tags");
-    fs::create_directory_symlink(outside / "traces" / kTrace / "tags", t.root / kExp / "traces" / "tr-linked-tags" / "tags");
+    // Nor a trace whose tags/ folder is a symlink.
+    fs::create_directories(outside / "linked-tags");
+    spit(outside / "linked-tags" / "mlflow.artifactLocation", "file://" + kOld + "/" + kExp + "/traces/tr-linked/artifacts");
+    fs::create_directories(t.root / kExp / "traces" / "tr-linked");
+    fs::create_directory_symlink(outside / "linked-tags", t.root / kExp / "traces" / "tr-linked" / "tags");
   }
 };
 
