@@ -61,6 +61,14 @@ Status Quarantine::ensure_dir(const std::string& rel_parent) {
 }
 
 Status Quarantine::note(std::string_view line) {
+  if (!notes_loaded_) {
+    // An earlier run in the same second used this folder: keep its lines.
+    if (auto old = read_small(env_, join(dir_, "NOTES.txt"))) {
+      notes_ = *old + notes_;
+      if (!notes_.empty() && notes_.back() != '\n') notes_ += '\n';
+    }
+    notes_loaded_ = true;
+  }
   std::size_t before = notes_.size();
   notes_.append(line);
   notes_ += '\n';

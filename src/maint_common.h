@@ -67,6 +67,7 @@ class Quarantine {
   std::string root_;
   std::string dir_;
   std::string notes_;
+  bool notes_loaded_ = false;
   bool used_ = false;
 };
 

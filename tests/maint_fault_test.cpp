@@ -183,6 +183,31 @@ struct Tool {
   bool removes_runs = false;      // gc
 };
 
+// NOTES.txt names everything a quarantine holds: no move goes unrecorded.
+void check_notes(const Snapshot& after) {
+  std::vector<std::string> recorded;
+  for (const auto& [rel, bytes] : after) {
+    if (!in_quarantine(rel) || fs::path(rel).filename() != "NOTES.txt") continue;
+    for (std::size_t pos = 0; pos < bytes.size();) {
+      std::size_t nl = bytes.find('\n', pos);
+      std::string line = bytes.substr(pos, nl - pos);
+      pos = nl == std::string::npos ? bytes.size() : nl + 1;
+      if (line.rfind("moved ", 0) == 0 && line.find(" -> ") != std::string::npos) {
+        std::size_t b = line.find(" -> ") + 4;
+        recorded.push_back(line.substr(b, line.find(": ", b) - b));
+      } else if (line.rfind("saved ", 0) == 0) {
+        recorded.push_back(line.substr(6, line.find(" (from ") - 6));
+      }
+    }
+  }
+  for (const auto& [rel, bytes] : after) {
+    if (!in_quarantine(rel) || rel.back() == '/' || fs::path(rel).filename() == "NOTES.txt" || is_temp(rel)) continue;
+    INFO("quarantined " << rel);
+    CHECK(std::any_of(recorded.begin(), recorded.end(),
+                      [&](const std::string& t) { return rel == t || rel.rfind(t + "/", 0) == 0; }));
+  }
+}
+
 // The damage checks of the header, `before` and `after` being raw snapshots.
 void check_intact(const Tool& tool, const Snapshot& before, const Snapshot& after, const Snapshot& ref,
                   const std::string& real) {
@@ -226,28 +251,7 @@ void check_intact(const Tool& tool, const Snapshot& before, const Snapshot& afte
   std::set<std::string> quarantined;
   for (const auto& [rel, bytes] : after)
     if (in_quarantine(rel)) quarantined.insert(rel.substr(rel.find('/') + 1));
-  // NOTES.txt names everything a quarantine holds: no move goes unrecorded.
-  std::vector<std::string> recorded;
-  for (const auto& [rel, bytes] : after) {
-    if (!in_quarantine(rel) || fs::path(rel).filename() != "NOTES.txt") continue;
-    for (std::size_t pos = 0; pos < bytes.size();) {
-      std::size_t nl = bytes.find('\n', pos);
-      std::string line = bytes.substr(pos, nl - pos);
-      pos = nl == std::string::npos ? bytes.size() : nl + 1;
-      if (line.rfind("moved ", 0) == 0 && line.find(" -> ") != std::string::npos) {
-        std::size_t b = line.find(" -> ") + 4;
-        recorded.push_back(line.substr(b, line.find(": ", b) - b));
-      } else if (line.rfind("saved ", 0) == 0) {
-        recorded.push_back(line.substr(6, line.find(" (from ") - 6));
-      }
-    }
-  }
-  for (const auto& [rel, bytes] : after) {
-    if (!in_quarantine(rel) || rel.back() == '/' || fs::path(rel).filename() == "NOTES.txt" || is_temp(rel)) continue;
-    INFO("quarantined " << rel);
-    CHECK(std::any_of(recorded.begin(), recorded.end(),
-                      [&](const std::string& t) { return rel == t || rel.rfind(t + "/", 0) == 0; }));
-  }
+  check_notes(after);
   std::map<std::string, std::pair<int, int>> run_files;  // run folder -> (files before, files still there)
   for (const auto& [rel, bytes] : before) {
     if (rel.back() == '/') continue;
@@ -333,6 +337,7 @@ void sweep(const Tool& tool) {
       env.clear_rules();
       Outcome again = tool.run(work.root, &env);
       REQUIRE(again.returned);
+      check_notes(snapshot(work.root));
       for (const auto& s : again.failures) FAIL_CHECK("after the fault: " << s);
       CHECK(show_diff(ref, normalized(work.root)) == "");
     }
