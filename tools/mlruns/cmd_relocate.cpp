@@ -1,6 +1,7 @@
 // `mlruns relocate [--dry-run] [--from OLD]`: point artifact URIs at the tree's current place (relocate.h).
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include <CLI/CLI.hpp>
 
@@ -23,8 +24,11 @@ int run_relocate(const RelocateCliOptions& opt) {
   if (!globals().quiet)
     for (const std::string& s : r.skipped) std::cerr << "mlruns: skipped " << s << "\n";
   for (const Status& s : r.errors) std::cerr << "mlruns: " << s.to_string() << "\n";
-  std::cout << r.changes.size() << (opt.dry_run ? " change(s) to make" : " file(s) changed") << " of "
-            << r.files_checked << " checked\n";
+  // A registry version changes two keys in one file.
+  std::set<std::string> files;
+  for (const RelocateChange& c : r.changes) files.insert(c.path);
+  std::cout << (opt.dry_run ? r.changes.size() : files.size())
+            << (opt.dry_run ? " change(s) to make" : " file(s) changed") << " of " << r.files_checked << " checked\n";
   return r.errors.empty() ? kExitOk : exit_code_for(r.errors.front().code());
 }
 
