@@ -121,16 +121,17 @@ class Checker {
     FsckFinding f{std::move(path), std::move(check), std::move(problem), std::move(breaks), sev,
                   static_cast<bool>(fix.repair), FsckAction::kNone, {}, std::move(fix.hint)};
     if (opt_.repair && fix.repair) {
-      auto done = fix.repair();
+      // In-place repairs are logged first, like the quarantine's moves, so
+      // NOTES.txt never misses a change; a repair that fails is unlogged.
+      Status logged = fix.quarantines ? Status::ok()
+                                      : q_.note("fixed " + detail::relative_to(root_, f.path) + " [" + f.check +
+                                                "]: " + f.problem);
+      auto done = logged.is_ok() ? fix.repair() : Result<std::string>(fail(logged));
       if (done) {
         f.outcome = fix.quarantines ? FsckAction::kQuarantined : FsckAction::kRepaired;
         f.action = *done;
-        // Moves are noted by the quarantine itself; in-place repairs here.
-        if (!fix.quarantines)
-          if (Status s = q_.note("repaired " + detail::relative_to(root_, f.path) + " [" + f.check + "]: " + f.action);
-              !s.is_ok())
-            f.action += " (not logged in NOTES.txt: " + s.to_string() + ")";
       } else {
+        if (!fix.quarantines && logged.is_ok()) q_.unnote();
         f.outcome = FsckAction::kFailed;
         f.action = done.error().to_string();
       }

@@ -3,12 +3,14 @@
 #include "mlruns/gc.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <set>
 
 #include "file_uri.h"
 #include "layout.h"
 #include "maint_common.h"
 #include "meta_parse.h"
+#include "printable.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
 
@@ -44,6 +46,66 @@ Status check_removable(Env& env, const std::string& root, const std::string& dir
   return Status::ok();
 }
 
+// Where gc moves a folder before deleting it: a root folder whose name ends
+// in ".trash" is skipped by every MLflow reader (spec §1.2). A run loses its
+// files one by one while rmtree works; had that happened in place, a failure
+// half-way (EIO, EACCES, a node crash) would leave a run with meta.yaml but
+// without params/ or metrics/, which MLflow 3.8 fails on (§14.21). One
+// rename takes it out of sight first.
+constexpr std::string_view kStagingDir = ".mlruns-gc.trash";
+
+class Remover {
+ public:
+  Remover(Env& env, std::string root) : env_(env), root_(std::move(root)), staging_(join(root_, kStagingDir)) {}
+
+  // Removes leftovers of an interrupted gc (all of them were already out of
+  // sight). Notes what it finished; errors go to `report`.
+  void finish_leftovers(GcReport& report, bool dry_run) {
+    auto entries = env_.list_dir(staging_);
+    if (!entries) return;
+    for (const DirEntry& e : *entries) {
+      std::string path = join(staging_, e.name);
+      if (dry_run) {
+        report.notes.push_back("would finish removing " + path + " (left by an interrupted gc)");
+        continue;
+      }
+      Status s = e.type == FileType::kDirectory ? env_.remove_tree(path) : env_.remove_file(path);
+      if (s) report.notes.push_back("finished removing " + path + " (left by an interrupted gc)");
+      else report.errors.push_back(s);
+    }
+  }
+
+  // Moves `dir` (strictly inside the tree, a real directory) to the staging
+  // folder, then removes it there. `gone` tells whether it left the tree.
+  Status remove(const std::string& dir, const std::string& label, bool& gone) {
+    gone = false;
+    Status s = check_removable(env_, root_, dir);
+    if (!s) return s;
+    s = env_.create_dirs(staging_);
+    if (!s) return s;
+    std::string staged = join(staging_, label + "." + detail::random_hex(8));
+    s = env_.rename(dir, staged);
+    if (!s) return s;
+    gone = true;
+    s = env_.remove_tree(staged);
+    if (!s) return s.with_context("moved out of the tree to " + staged + " but not deleted (the next gc finishes)");
+    return Status::ok();
+  }
+
+  // The staging folder goes once empty; it stays if another gc still uses
+  // it or a removal failed (already reported).
+  void done(GcReport& report) {
+    Status s = env_.remove_dir(staging_);
+    if (!s && s.code() != Code::kNotFound && s.code() != Code::kAlreadyExists && s.os_error() != ENOTEMPTY)
+      report.errors.push_back(s);
+  }
+
+ private:
+  Env& env_;
+  std::string root_;
+  std::string staging_;
+};
+
 }  // namespace
 
 Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
@@ -55,6 +117,8 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
   GcReport report;
   report.root = root;
   const std::int64_t now = env.now_ms();
+  Remover remover(env, root);
+  remover.finish_leftovers(report, opt.dry_run);
 
   // Every run of the tree, with what gc needs to know.
   std::vector<RunFound> runs;
@@ -137,22 +201,19 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
                                "' are outside the tree and were left in place");
     }
     if (!opt.dry_run) {
-      Status s = check_removable(env, root, r->dir);
-      if (s) s = env.remove_tree(r->dir);
-      if (s) item.removed = true;
-      else report.errors.push_back(s);
+      Status s = remover.remove(r->dir, r->experiment_id + "-" + r->id, item.removed);
+      if (!s) report.errors.push_back(s);
     }
     report.items.push_back(std::move(item));
   }
   for (GcItem& x : exp_items) {
     if (!opt.dry_run) {
-      Status s = check_removable(env, root, x.path);
-      if (s) s = env.remove_tree(x.path);
-      if (s) x.removed = true;
-      else report.errors.push_back(s);
+      Status s = remover.remove(x.path, "experiment-" + x.id, x.removed);
+      if (!s) report.errors.push_back(s);
     }
     report.items.push_back(std::move(x));
   }
+  if (!opt.dry_run) remover.done(report);
   return report;
 }
 

@@ -55,11 +55,28 @@ Status Quarantine::ensure_dir(const std::string& rel_parent) {
 
 Status Quarantine::note(std::string_view line) {
   MLRUNS_RETURN_IF_ERROR(ensure_dir({}));
-  // A second fsck within the same second shares the folder: keep its notes.
-  if (notes_.empty()) notes_ = read_small(env_, join(dir_, "NOTES.txt")).value_or("");
+  if (!notes_loaded_) {
+    // An earlier run in the same second used this folder: keep its lines.
+    if (auto old = read_small(env_, join(dir_, "NOTES.txt"))) {
+      notes_ = *old + notes_;
+      if (!notes_.empty() && notes_.back() != '\n') notes_ += '\n';
+    }
+    notes_loaded_ = true;
+  }
+  std::size_t before = notes_.size();
   notes_.append(line);
   notes_ += '\n';
-  return write_file_atomic(env_, join(dir_, "NOTES.txt"), notes_, {.sync = true, .temp_dir = {}});
+  Status s = write_file_atomic(env_, join(dir_, "NOTES.txt"), notes_, {.sync = true, .temp_dir = {}});
+  if (!s) notes_.resize(before);
+  last_note_ = s.is_ok() ? before : notes_.size();
+  return s;
+}
+
+void Quarantine::unnote() {
+  if (last_note_ >= notes_.size()) return;
+  notes_.resize(last_note_);
+  // Best effort: a stale line names an item that is still in its place.
+  (void)write_file_atomic(env_, join(dir_, "NOTES.txt"), notes_, {.sync = true, .temp_dir = {}});
 }
 
 Result<std::string> Quarantine::move_in(const std::string& path, std::string_view reason) {
@@ -70,8 +87,12 @@ Result<std::string> Quarantine::move_in(const std::string& path, std::string_vie
   std::string target = join(dir_, rel);
   auto exists = env_.stat(target);
   if (exists && exists->type != FileType::kMissing) target += ".moved-" + std::to_string(env_.now_ms());
-  MLRUNS_TRY(env_.rename(path, target));
+  // The note goes first: NOTES.txt must never miss a move that happened.
   MLRUNS_TRY(note("moved " + rel + " -> " + relative_to(root_, target) + ": " + std::string(reason)));
+  if (Status s = env_.rename(path, target); !s) {
+    unnote();
+    return fail(s);
+  }
   return target;
 }
 
@@ -83,9 +104,12 @@ Result<std::string> Quarantine::save(const std::string& origin, std::string_view
   std::string target = join(dir_, rel);
   auto exists = env_.stat(target);
   if (exists && exists->type != FileType::kMissing) target += "-" + std::to_string(env_.now_ms());
-  MLRUNS_TRY(write_file_atomic(env_, target, data, {.sync = true, .temp_dir = {}}));
   MLRUNS_TRY(note("saved " + relative_to(root_, target) + " (from " + relative_to(root_, origin) +
                               "): " + std::string(reason)));
+  if (Status s = write_file_atomic(env_, target, data, {.sync = true, .temp_dir = {}}); !s) {
+    unnote();
+    return fail(s);
+  }
   return target;
 }
 

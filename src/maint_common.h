@@ -36,8 +36,9 @@ std::string relative_to(std::string_view root, std::string_view path);
 
 // <root>/quarantine-<UTC time>.trash/: a root folder whose name ends in
 // ".trash" is skipped by every MLflow reader (spec §1.2) and by mlruns.
-// Created on first use; NOTES.txt inside records where each item came from
-// and every in-place repair.
+// Created on first use; NOTES.txt inside records every in-place repair and
+// where each item came from, written before the item is moved or saved, so
+// that it never misses one.
 class Quarantine {
  public:
   Quarantine(Env& env, std::string root, std::int64_t now_ms);
@@ -54,6 +55,9 @@ class Quarantine {
   // Appends a line to NOTES.txt (creating the folder): the durable log of
   // every change a repair made, in place or by moving.
   Status note(std::string_view line);
+  // Drops the line the last note() added again (best effort): the change it
+  // announced did not happen.
+  void unnote();
 
  private:
   Status ensure_dir(const std::string& rel_parent);
@@ -61,6 +65,8 @@ class Quarantine {
   std::string root_;
   std::string dir_;
   std::string notes_;
+  bool notes_loaded_ = false;
+  std::size_t last_note_ = 0;  // where the last note()'s line starts in notes_
   bool used_ = false;
 };
 

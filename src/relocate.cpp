@@ -1,10 +1,13 @@
 // relocate (relocate.h): rewrites artifact_location / artifact_uri after a move.
 #include "mlruns/relocate.h"
 
+#include <algorithm>
+#include <map>
 #include <optional>
 
 #include <yaml-cpp/yaml.h>
 
+#include "atomic_file.h"
 #include "file_uri.h"
 #include "layout.h"
 #include "maint_common.h"
@@ -16,6 +19,7 @@
 namespace mlruns {
 namespace {
 
+using detail::in_tree_tail;
 using detail::join;
 using detail::RelocateTarget;
 using detail::relocated_uri;
@@ -25,6 +29,85 @@ class Relocator {
  public:
   Relocator(Env& env, const RelocateOptions& opt, RelocateTarget t, RelocateReport& r)
       : env_(env), opt_(opt), t_(std::move(t)), report_(r) {}
+
+  // A registered model version (spec §9.4): `source` and `storage_location`
+  // name the run or logged model artifacts they were registered from, with
+  // any sub-path ("<run>/artifacts/model"); both change in one edit.
+  void registry_version(const std::string& meta) {
+    auto text = detail::read_small(env_, meta);
+    if (!text) return;
+    ++report_.files_checked;
+    auto doc = detail::MetaDoc::parse(*text);
+    if (!doc) { report_.skipped.push_back(meta + ": unreadable (" + doc.error().message() + ")"); return; }
+    std::map<std::string, detail::MetaValue> edits;
+    std::vector<RelocateChange> changes;
+    for (const char* key : {"source", "storage_location"}) {
+      auto current = read_scalar(*text, key);
+      if (!current || current->empty()) continue;
+      // runs:/ and models:/ are references the tracking store resolves, not locations.
+      if (current->rfind("runs:/", 0) == 0 || current->rfind("models:/", 0) == 0) continue;
+      std::string why, tail;
+      if (t_.from_prefix.empty()) {
+        auto found = in_tree_tail(env_, report_.root, *current, why);
+        if (!found) {
+          report_.skipped.push_back(meta + ": " + key + " '" + *current + "' left as is: " + why);
+          continue;
+        }
+        tail = std::move(*found);
+      }
+      auto next = relocated_uri(*current, tail, t_, why);
+      if (!next) {
+        if (!why.empty()) report_.skipped.push_back(meta + ": " + key + " '" + *current + "' left as is: " + why);
+        continue;
+      }
+      edits[key] = detail::MetaValue::str(*next);
+      changes.push_back({meta, key, *current, *next, false});
+    }
+    if (edits.empty()) return;
+    auto done = detail::apply_meta_edit(env_, meta, *text, edits, opt_.dry_run);
+    if (!done) {
+      report_.errors.push_back(done.error());
+      return;
+    }
+    for (RelocateChange& c : changes) {
+      c.applied = !opt_.dry_run;
+      report_.changes.push_back(std::move(c));
+    }
+  }
+
+  // A trace's tag file mlflow.artifactLocation (spec §9.3): its whole content
+  // is <experiment artifact_location>/traces/<trace_id>/artifacts.
+  void trace_tag(const detail::ExperimentDir& e, const std::string& trace_id) {
+    std::string dir = join(join(e.dir, "traces"), trace_id);
+    std::string path = join(join(dir, "tags"), "mlflow.artifactLocation");
+    auto tags = env_.stat(join(dir, "tags"), false);
+    if (!tags || tags->type != FileType::kDirectory) return;  // a symlink would lead out of the tree
+    auto text = detail::read_small(env_, path);
+    if (!text) return;
+    ++report_.files_checked;
+    std::string why;
+    auto next = relocated_uri(*text, e.id + "/traces/" + trace_id + "/artifacts", t_, why);
+    if (!next) {
+      if (!why.empty()) report_.skipped.push_back(path + ": '" + *text + "' left as is: " + why);
+      return;
+    }
+    RelocateChange change{path, "mlflow.artifactLocation", *text, *next, false};
+    if (!opt_.dry_run) {
+      auto now = detail::read_small(env_, path);
+      if (!now || *now != *text) {
+        report_.errors.push_back(Status::failed_precondition(path, "changed while being edited; left alone"));
+        return;
+      }
+      // The temp file goes to the trace folder: inside tags/ MLflow would read it as a tag (spec §11).
+      Status s = detail::write_file_atomic(env_, path, *next, {.sync = true, .temp_dir = dir});
+      if (!s) {
+        report_.errors.push_back(s);
+        return;
+      }
+      change.applied = true;
+    }
+    report_.changes.push_back(std::move(change));
+  }
 
   void file(const std::string& meta, const std::string& key, const std::string& tail) {
     auto text = detail::read_small(env_, meta);
@@ -81,6 +164,17 @@ std::optional<std::string> Relocator::read_scalar(const std::string& text, const
   }
 }
 
+// The entries of `dir`, sorted by name, if it is a real directory: a
+// symlinked models/ or traces/ folder would lead out of the tree.
+std::vector<DirEntry> list_real_dir(Env& env, const std::string& dir) {
+  auto info = env.stat(dir, false);
+  if (!info || info->type != FileType::kDirectory) return {};
+  auto entries = env.list_dir(dir);
+  if (!entries) return {};
+  std::sort(entries->begin(), entries->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  return std::move(*entries);
+}
+
 }  // namespace
 
 Result<RelocateReport> relocate(std::string_view tracking_uri, const RelocateOptions& options) {
@@ -112,13 +206,23 @@ Result<RelocateReport> relocate(std::string_view tracking_uri, const RelocateOpt
     r.file(join(e.dir, "meta.yaml"), "artifact_location", e.id);
     for (const std::string& run : detail::run_dir_names(env, e.dir))
       r.file(join(join(e.dir, run), "meta.yaml"), "artifact_uri", e.id + "/" + run + "/artifacts");
-    auto models = env.list_dir(join(e.dir, "models"));
-    if (models) {
-      for (const DirEntry& m : *models) {
-        if (m.type != FileType::kDirectory || !validate_run_id(m.name).is_ok()) continue;
-        r.file(join(join(join(e.dir, "models"), m.name), "meta.yaml"), "artifact_location",
-               e.id + "/models/" + m.name + "/artifacts");
-      }
+    for (const DirEntry& m : list_real_dir(env, join(e.dir, "models"))) {
+      if (m.type != FileType::kDirectory || !validate_run_id(m.name).is_ok()) continue;
+      r.file(join(join(join(e.dir, "models"), m.name), "meta.yaml"), "artifact_location",
+             e.id + "/models/" + m.name + "/artifacts");
+    }
+    for (const DirEntry& tr : list_real_dir(env, join(e.dir, "traces")))
+      if (tr.type == FileType::kDirectory && validate_run_id(tr.name).is_ok()) r.trace_tag(e, tr.name);
+  }
+  // The Model Registry (spec §9.4): <root>/models/<name>/version-<n>/meta.yaml.
+  // Names come from the listing (one path component each); symlinks are skipped.
+  std::string registry = join(*root, "models");
+  for (const DirEntry& n : list_real_dir(env, registry)) {
+    if (n.type != FileType::kDirectory) continue;
+    std::string model_dir = join(registry, n.name);
+    for (const DirEntry& v : list_real_dir(env, model_dir)) {
+      if (v.type != FileType::kDirectory || v.name.rfind("version-", 0) != 0) continue;
+      r.registry_version(join(join(model_dir, v.name), "meta.yaml"));
     }
   }
   return report;

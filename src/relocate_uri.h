@@ -6,6 +6,10 @@
 #include <string>
 #include <string_view>
 
+namespace mlruns {
+class Env;
+}
+
 namespace mlruns::detail {
 
 struct RelocateTarget {
@@ -23,5 +27,14 @@ std::string strip_trailing_slashes(std::string s);
 // `why` saying why (empty when already right).
 std::optional<std::string> relocated_uri(std::string_view old_value, const std::string& tail,
                                          const RelocateTarget& target, std::string& why);
+
+// For a URI that does not end in a fixed tail (Model Registry `source` and
+// `storage_location`, spec §9.4): the in-tree part of its path,
+// "<exp>/<run>/artifacts[/...]" or "<exp>/models/<model>/artifacts[/...]",
+// taking the leftmost such sequence whose experiment folder (in `root` or
+// root/.trash) and run or logged-model folder exist in the tree as real
+// directories. Pass it to relocated_uri as the tail. nullopt, with `why`, for
+// remote URIs and paths into no item of this tree.
+std::optional<std::string> in_tree_tail(Env& env, const std::string& root, std::string_view uri, std::string& why);
 
 }  // namespace mlruns::detail

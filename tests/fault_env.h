@@ -19,6 +19,10 @@
 // in the middle of write(2) looks like. An `after_bytes` budget does the same
 // at the exact byte where the budget runs out.
 //
+// Half-done removal: with `partial_remove`, a failing remove_tree first
+// deletes the folder's sub-folders (keeping its top-level files, such as a
+// run's meta.yaml), as an rmtree that hits EIO half-way does.
+//
 // EINTR: the POSIX Env retries EINTR itself (and posix_env_test checks that
 // with real signals). An EINTR injected here therefore models an Env that
 // passes an interrupted call up instead of retrying it. Above the Env the
@@ -86,6 +90,9 @@ class FaultEnv : public EnvWrapper {
     bool once = false;              // fire once, then the rule is spent
     bool short_write = false;       // appends only: write a prefix, then fail
     std::size_t short_write_bytes = 0;  // prefix length; 0: half of the data (at least 1)
+    // remove_tree only: deletes the folder's sub-folders but keeps its
+    // top-level files, then fails (an rmtree that died half-way).
+    bool partial_remove = false;
   };
 
   explicit FaultEnv(Env* target = Env::posix()) : EnvWrapper(target) {}
@@ -266,7 +273,15 @@ class FaultEnv : public EnvWrapper {
     return target()->remove_dir(p);
   }
   Status remove_tree(const std::string& p) override {
-    if (auto s = check(kRemove, p); !s.is_ok()) return s;
+    bool partial = false;
+    if (auto s = check(kRemove, p, {}, 0, nullptr, &partial); !s.is_ok()) {
+      if (partial) {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(p, ec))
+          if (!e.is_symlink() && e.is_directory()) std::filesystem::remove_all(e.path(), ec);
+      }
+      return s;
+    }
     return target()->remove_tree(p);
   }
   Result<std::vector<DirEntry>> list_dir(const std::string& p) override {
@@ -324,7 +339,7 @@ class FaultEnv : public EnvWrapper {
   // Decides whether a call fails. For appends, `allowed` receives how many
   // bytes of `size` to write before failing (size if the call is not faulted).
   Status check(Op op, const std::string& path, const std::string& path2 = {},
-               std::size_t size = 0, std::size_t* allowed = nullptr) {
+               std::size_t size = 0, std::size_t* allowed = nullptr, bool* partial = nullptr) {
     std::lock_guard lock(mu_);
     ++calls_[op_index(op)];
     if (allowed) *allowed = size;
@@ -351,6 +366,7 @@ class FaultEnv : public EnvWrapper {
         if (size == 1) prefix = 0;
       }
       if (allowed) *allowed = prefix;
+      if (partial) *partial = r.partial_remove;
       if (r.once) a.spent = true;
       ++injected_[op_index(op)];
       injected_paths_.push_back(path);

@@ -85,8 +85,8 @@ TEST_CASE("fsck --repair fixes damage atomically, quarantines the rest and leave
   std::string notes = slurp(fs::path(r->quarantine) / "NOTES.txt");
   CHECK(notes.find(".DS_Store") != std::string::npos);
   // In-place repairs are logged there too, one line each.
-  CHECK(notes.find("[run.missing_run_uuid]: added run_uuid: ") != std::string::npos);
-  CHECK(notes.find("repaired .trash [root.missing_trash]: created .trash/") != std::string::npos);
+  CHECK(notes.find("[run.missing_run_uuid]: no run_uuid key") != std::string::npos);
+  CHECK(notes.find("fixed .trash [root.missing_trash]: no .trash/ folder") != std::string::npos);
   std::string removed = slurp(fs::path(r->quarantine) / fs::relative(metric_file, t.root).concat(".removed-lines"));
   CHECK(removed.find("1700000000000.5 0.5 1") != std::string::npos);
   // Every run now carries run_uuid == run_id (what <= 2.22 readers need).

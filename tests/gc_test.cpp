@@ -2,7 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include "maint_test_util.h"
+#include "mlruns/fsck.h"
 #include "mlruns/gc.h"
+#include "mlruns/reader.h"
 
 using namespace maint_test;
 
@@ -76,3 +78,30 @@ TEST_CASE("mlruns gc --dry-run lists and keeps, then gc removes", "[gc][cli]") {
   CHECK(!fs::exists(t.root / ".trash" / "702085803536168059"));
 }
 #endif
+
+TEST_CASE("gc finishes what an interrupted gc left in its staging folder, which no reader or fsck sees", "[gc]") {
+  TempTree t;
+  auto staged = t.root / ".mlruns-gc.trash" / "692696469721977523-0123abcd.deadbeef";
+  fs::create_directories(staged / "metrics");
+  spit(staged / "meta.yaml", "run_id: 0123abcd\n");
+  auto check = mlruns::fsck(t.root.string());
+  REQUIRE(check);
+  for (auto& f : check->findings) CHECK(f.path.find(".mlruns-gc.trash") == std::string::npos);
+  auto reader = mlruns::Reader::open(t.root.string());
+  REQUIRE(reader);
+  auto exps = reader->experiments(mlruns::ViewType::kAll);
+  REQUIRE(exps);
+  CHECK(exps->size() == 4);
+  auto dry = mlruns::gc(t.root.string(), {.experiment_ids = {"702085803536168059"}, .dry_run = true});
+  REQUIRE(dry);
+  bool noted = false;
+  for (auto& n : dry->notes) noted |= n.find("would finish removing") != std::string::npos;
+  CHECK(noted);
+  CHECK(fs::exists(staged));
+  auto r = mlruns::gc(t.root.string(), {.experiment_ids = {"702085803536168059"}});
+  REQUIRE(r);
+  CHECK(r->errors.empty());
+  CHECK(!fs::exists(t.root / ".mlruns-gc.trash"));
+  CHECK(!fs::exists(t.root / ".trash" / "702085803536168059"));
+  CHECK(fs::exists(t.root / ".trash"));
+}

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -44,6 +45,19 @@ inline fs::path first_run(const fs::path& exp) {
     if (e.is_directory() && fs::exists(e.path() / "meta.yaml") && e.path().filename() != "tags") runs.push_back(e.path());
   std::sort(runs.begin(), runs.end());
   return runs.at(0);
+}
+
+// Every file and folder under `root` (relative path -> bytes; folders end
+// in '/', symlinks read "-> target"), to compare a whole tree before/after.
+inline std::map<std::string, std::string> snapshot(const fs::path& root) {
+  std::map<std::string, std::string> out;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+    std::string rel = fs::relative(it->path(), root).string();
+    if (it->is_symlink()) out[rel] = "-> " + fs::read_symlink(it->path()).string();
+    else if (it->is_directory()) out[rel + "/"] = "";
+    else out[rel] = slurp(it->path());
+  }
+  return out;
 }
 
 }  // namespace maint_test

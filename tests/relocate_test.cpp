@@ -1,10 +1,14 @@
 // relocate (relocate.h): a moved tree's artifact URIs point at its new place (spec §8.2, §14.12).
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "file_uri.h"
 #include "maint_test_util.h"
 #include "meta_parse.h"
+#include "mlruns/env.h"
 #include "mlruns/relocate.h"
+#include "relocate_uri.h"
 
 using namespace maint_test;
 
@@ -65,3 +69,197 @@ TEST_CASE("mlruns relocate lists its changes and a second run changes nothing", 
   CHECK(slurp(t.dir / "out").find("0 file(s) changed") != std::string::npos);
 }
 #endif
+
+// ---- Model Registry and traces (spec §8.2, §9.3, §9.4) ----
+
+namespace {
+
+const std::string kExp = "692696469721977523";
+const std::string kRun = "9d0d490e33264a61a75338a91601a5a6";
+const std::string kExp2 = "763558276457519285";
+const std::string kModel = "m-0123456789abcdef0123456789abcdef";
+const std::string kTrace = "tr-fedcba9876543210fedcba9876543210";
+const std::string kOld = "/scratch/golden/mlruns";
+
+// A version meta.yaml as MLflow's registry file store writes it: keys sorted
+// (yaml.safe_dump), 3.x adds model_id and deployment_job_state (spec §9.4).
+std::string version_meta(int version, const std::string& source, const std::string& storage, bool v3) {
+  std::string m = "creation_timestamp: 1795344700000\ncurrent_stage: None\n";
+  if (v3)
+    m += "deployment_job_state:\n  current_task_name: ''\n  job_id: ''\n  job_state: DEPLOYMENT_JOB_CONNECTION_STATE_UNSPECIFIED\n"
+         "  run_id: ''\n  run_state: DEPLOYMENT_JOB_RUN_STATE_UNSPECIFIED\n";
+  m += "description: ''\nlast_updated_timestamp: 1795344700123\n";
+  if (v3) m += "model_id: " + kModel + "\n";
+  m += "name: sentiment clf\nrun_id: " + kRun + "\nrun_link: ''\nsource: " + source +
+       "\nstatus: READY\nstatus_message: null\nstorage_location: " + storage + "\nuser_id: null\nversion: " +
+       std::to_string(version) + "\n";
+  return m;
+}
+
+struct RegistryTree {
+  TempTree t;
+  fs::path reg = t.root / "models" / "sentiment clf";
+  fs::path plain = t.root / "models" / "plain-paths" / "version-1" / "meta.yaml";
+  fs::path trace_tag = t.root / kExp / "traces" / kTrace / "tags" / "mlflow.artifactLocation";
+  fs::path outside = t.dir / "outside";
+  RegistryTree() {
+    // A 3.x logged model of the run, and a trace of the experiment.
+    fs::path model = t.root / kExp / "models" / kModel;
+    fs::create_directories(model / "artifacts");
+    spit(model / "meta.yaml", "artifact_location: file://" + kOld + "/" + kExp + "/models/" + kModel +
+                                  "/artifacts\ncreation_timestamp: 1795344690000\nexperiment_id: '" + kExp +
+                                  "'\nlast_updated_timestamp: 1795344690100\nmodel_id: " + kModel +
+                                  "\nmodel_type: ''\nname: clf\nsource_run_id: " + kRun + "\nstatus: 2\nstatus_message: null\n");
+    fs::create_directories(trace_tag.parent_path());
+    spit(trace_tag.parent_path().parent_path() / "trace_info.yaml", "request_id: " + kTrace + "\n");
+    spit(trace_tag, "file://" + kOld + "/" + kExp + "/traces/" + kTrace + "/artifacts");
+    spit(trace_tag.parent_path() / "mlflow.traceName", "predict");
+    // The registry: 2.x run source, 3.x models:/ source, remote, custom path.
+    fs::create_directories(reg);
+    spit(reg / "meta.yaml", "aliases: {}\ncreation_timestamp: 1795344700000\ndescription: ''\n"
+                            "last_updated_timestamp: 1795344700123\nname: sentiment clf\n");
+    std::string run_src = "file://" + kOld + "/" + kExp + "/" + kRun + "/artifacts/model";
+    std::string model_loc = "file://" + kOld + "/" + kExp + "/models/" + kModel + "/artifacts";
+    const std::pair<std::string, std::string> versions[] = {
+        {run_src, run_src},
+        {"models:/" + kModel, model_loc},
+        {"s3://bucket/reg/model", "s3://bucket/reg/model"},
+        {"/data/elsewhere/model", "/data/elsewhere/model"},
+        // The in-tree part is found leftmost, past a folder that looks like one.
+        {"runs:/" + kRun + "/model", "file:///home/u/0/x/artifacts/" + kOld.substr(1) + "/" + kExp + "/" + kRun + "/artifacts/m"},
+    };
+    int n = 0;
+    for (const auto& [source, storage] : versions) {
+      ++n;
+      fs::create_directories(reg / ("version-" + std::to_string(n)) / "tags");
+      spit(reg / ("version-" + std::to_string(n)) / "meta.yaml", version_meta(n, source, storage, n == 2));
+    }
+    // Plain-path form (tracking URI given as a path, spec §8.1), second experiment.
+    std::string plain_src = kOld + "/" + kExp2 + "/" + first_run(t.root / kExp2).filename().string() + "/artifacts/net";
+    fs::create_directories(plain.parent_path());
+    spit(plain, version_meta(1, plain_src, plain_src, false));
+    // A symlinked registered model pointing out of the tree is never followed.
+    fs::create_directories(outside / "version-1");
+    spit(outside / "version-1" / "meta.yaml", version_meta(1, run_src, run_src, false));
+    fs::create_directory_symlink(outside, t.root / "models" / "linked");
+    // Nor a symlinked traces/ folder.
+    fs::create_directories(outside / "traces" / kTrace / "tags");
+    spit(outside / "traces" / kTrace / "tags" / "mlflow.artifactLocation",
+         "file://" + kOld + "/" + kExp2 + "/traces/" + kTrace + "/artifacts");
+    fs::create_directory_symlink(outside / "traces", t.root / kExp2 / "traces");
+    // Nor a trace whose tags/ folder is a symlink.
+    fs::create_directories(outside / "linked-tags");
+    spit(outside / "linked-tags" / "mlflow.artifactLocation", "file://" + kOld + "/" + kExp + "/traces/tr-linked/artifacts");
+    fs::create_directories(t.root / kExp / "traces" / "tr-linked");
+    fs::create_directory_symlink(outside / "linked-tags", t.root / kExp / "traces" / "tr-linked" / "tags");
+  }
+};
+
+std::string value_of(std::string meta, const std::string& key) {
+  meta.insert(0, "\n");
+  auto p = meta.find("\n" + key + ": ");
+  if (p == std::string::npos) return "<none>";
+  p += key.size() + 3;
+  return meta.substr(p, meta.find('\n', p) - p);
+}
+
+}  // namespace
+
+TEST_CASE("relocate rewrites registry source and storage_location and trace artifact locations (spec §8.2, §9.3, §9.4)",
+          "[relocate]") {
+  RegistryTree rt;
+  TempTree& t = rt.t;
+  std::string real = fs::canonical(t.root).string();
+  auto uri = [&](const std::string& rel) { return mlruns::detail::path_to_file_uri(real + "/" + rel); };
+  auto before = snapshot(t.root);
+  auto outside_before = snapshot(rt.outside);
+
+  auto dry = mlruns::relocate(t.root.string(), {.dry_run = true});
+  REQUIRE(dry);
+  CHECK(dry->changes.size() == 26);  // 18 + logged model + v1 (2) + v2 (1) + v5 (1) + plain (2) + trace
+  CHECK(snapshot(t.root) == before);
+
+  auto r = mlruns::relocate(t.root.string());
+  REQUIRE(r);
+  CHECK(r->errors.empty());
+  CHECK(r->changes.size() == 26);
+  std::string run_rel = kExp + "/" + kRun + "/artifacts";
+  std::string v1 = slurp(rt.reg / "version-1" / "meta.yaml");
+  CHECK(value_of(v1, "source") == uri(run_rel + "/model"));
+  CHECK(value_of(v1, "storage_location") == uri(run_rel + "/model"));
+  std::string v2 = slurp(rt.reg / "version-2" / "meta.yaml");
+  CHECK(value_of(v2, "source") == "models:/" + kModel);  // a reference, not a location
+  CHECK(value_of(v2, "storage_location") == uri(kExp + "/models/" + kModel + "/artifacts"));
+  std::string v5 = slurp(rt.reg / "version-5" / "meta.yaml");
+  CHECK(value_of(v5, "source") == "runs:/" + kRun + "/model");
+  CHECK(value_of(v5, "storage_location") == uri(run_rel + "/m"));
+  std::string plain = slurp(rt.plain);
+  CHECK(value_of(plain, "source").rfind(real + "/" + kExp2 + "/", 0) == 0);  // still a plain path
+  CHECK(value_of(plain, "source") == value_of(plain, "storage_location"));
+  CHECK(slurp(rt.trace_tag) == uri(kExp + "/traces/" + kTrace + "/artifacts"));
+  CHECK(value_of(slurp(t.root / kExp / "models" / kModel / "meta.yaml"), "artifact_location") ==
+        uri(kExp + "/models/" + kModel + "/artifacts"));
+
+  // Every other byte of the tree is as it was: remote and custom locations,
+  // the v3 nested mapping, registered model metas, tag files, the symlink's target.
+  auto after = snapshot(t.root);
+  REQUIRE(after.size() == before.size());
+  std::set<std::string> changed;
+  for (const auto& c : r->changes) changed.insert(fs::relative(c.path, real).string());
+  CHECK(changed.size() == 24);
+  for (const auto& [rel, bytes] : before) {
+    INFO(rel);
+    if (changed.count(rel)) continue;
+    CHECK(after.at(rel) == bytes);
+  }
+  CHECK(snapshot(rt.outside) == outside_before);
+  // Only the two value lines of a version changed.
+  std::string v1_want = before.at("models/sentiment clf/version-1/meta.yaml");
+  std::string old_uri = "file://" + kOld + "/" + run_rel + "/model";
+  for (std::size_t p; (p = v1_want.find(old_uri)) != std::string::npos;) v1_want.replace(p, old_uri.size(), uri(run_rel + "/model"));
+  CHECK(v1 == v1_want);
+  CHECK(v2.find("deployment_job_state:\n  current_task_name: ''\n") != std::string::npos);
+  // Left alone with a reason: remote URIs are not even mentioned, the custom path is.
+  bool custom_noted = false;
+  for (const auto& s : r->skipped) custom_noted |= s.find("/data/elsewhere/model") != std::string::npos;
+  CHECK(custom_noted);
+
+  auto again = mlruns::relocate(t.root.string());
+  REQUIRE(again);
+  CHECK(again->changes.empty());
+  CHECK(again->errors.empty());
+  CHECK(snapshot(t.root) == after);
+}
+
+TEST_CASE("relocate --from rewrites registry locations under the old prefix only", "[relocate]") {
+  RegistryTree rt;
+  std::string real = fs::canonical(rt.t.root).string();
+  auto r = mlruns::relocate(rt.t.root.string(), {.from_prefix = "/data/elsewhere"});
+  REQUIRE(r);
+  REQUIRE(r->changes.size() == 2);  // version-4's source and storage_location
+  CHECK(value_of(slurp(rt.reg / "version-4" / "meta.yaml"), "source") == real + "/model");
+  CHECK(value_of(slurp(rt.reg / "version-3" / "meta.yaml"), "source") == "s3://bucket/reg/model");
+  auto all = mlruns::relocate(rt.t.root.string(), {.from_prefix = "file://" + kOld});
+  REQUIRE(all);
+  // 18 + logged model + v1 (2) + v2 (1) + plain (2 keys, 1 file) + trace; v5's path is not under the prefix.
+  CHECK(all->changes.size() == 25);
+  CHECK(value_of(slurp(rt.reg / "version-5" / "meta.yaml"), "storage_location").rfind("file:///home/u/0/", 0) == 0);
+}
+
+TEST_CASE("in_tree_tail finds the leftmost run or logged-model artifacts path that exists in the tree", "[relocate]") {
+  RegistryTree rt;
+  mlruns::Env& env = *mlruns::Env::posix();
+  std::string root = fs::canonical(rt.t.root).string();
+  std::string why;
+  auto tail = [&](const std::string& u) { return mlruns::detail::in_tree_tail(env, root, u, why).value_or("<none>"); };
+  CHECK(tail("file:///x/" + kExp + "/" + kRun + "/artifacts/a/b") == kExp + "/" + kRun + "/artifacts/a/b");
+  CHECK(tail("/x/" + kExp + "/models/" + kModel + "/artifacts") == kExp + "/models/" + kModel + "/artifacts");
+  CHECK(tail("/x/" + kExp + "/0123abcd/artifacts/a") == "<none>");  // no such run here
+  CHECK(tail("/x/" + kExp + "/" + kRun + "/artifacts/../../../../etc") == "<none>");
+  CHECK(tail("s3://b/" + kExp + "/" + kRun + "/artifacts") == "<none>");
+  CHECK(why == "remote URI");
+  // A trashed experiment's runs count too.
+  auto trashed = first_run(rt.t.root / ".trash" / "702085803536168059");
+  std::string rel = "702085803536168059/" + trashed.filename().string() + "/artifacts";
+  CHECK(tail("/old/" + rel) == rel);
+}

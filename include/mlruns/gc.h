@@ -6,7 +6,10 @@
 //     older_than, with all their runs.
 // Only folders inside the tree are removed (without following symlinks);
 // artifacts stored elsewhere (s3://, a path outside the tree) are reported,
-// never touched.
+// never touched. Each folder is first renamed into <root>/.mlruns-gc.trash/
+// (ignored by every reader, spec §1.2) and deleted there, so a failure
+// half-way never leaves a half-deleted run in sight; the next gc finishes
+// what such a failure left in that folder.
 //
 //   auto report = mlruns::gc("/scratch/mlruns", {.older_than_ms = 30LL * 86400000});
 //
@@ -43,7 +46,7 @@ struct GcItem {
   std::string experiment_id;
   std::string path;  // the folder removed
   std::optional<std::int64_t> deleted_time;  // run: deleted_time; experiment: last_update_time
-  bool removed = false;  // false in dry-run mode or on error
+  bool removed = false;  // gone from the tree; false in dry-run mode or if it could not be moved
 };
 
 struct GcReport {

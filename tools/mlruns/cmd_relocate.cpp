@@ -1,6 +1,7 @@
 // `mlruns relocate [--dry-run] [--from OLD]`: point artifact URIs at the tree's current place (relocate.h).
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include <CLI/CLI.hpp>
 
@@ -23,14 +24,18 @@ int run_relocate(const RelocateCliOptions& opt) {
   if (!globals().quiet)
     for (const std::string& s : r.skipped) std::cerr << "mlruns: skipped " << s << "\n";
   for (const Status& s : r.errors) std::cerr << "mlruns: " << s.to_string() << "\n";
-  std::cout << r.changes.size() << (opt.dry_run ? " change(s) to make" : " file(s) changed") << " of "
-            << r.files_checked << " checked\n";
+  // A registry version changes two keys in one file.
+  std::set<std::string> files;
+  for (const RelocateChange& c : r.changes) files.insert(c.path);
+  std::cout << (opt.dry_run ? r.changes.size() : files.size())
+            << (opt.dry_run ? " change(s) to make" : " file(s) changed") << " of " << r.files_checked << " checked\n";
   return r.errors.empty() ? kExitOk : exit_code_for(r.errors.front().code());
 }
 
 void setup_relocate(CLI::App& app, Commands& commands) {
   auto opt = std::make_shared<RelocateCliOptions>();
-  auto* sub = app.add_subcommand("relocate", "Rewrite artifact_location/artifact_uri after the tree was moved or rsynced");
+  auto* sub = app.add_subcommand("relocate", "Rewrite artifact URIs after the tree was moved or rsynced: experiments' artifact_location, "
+                                 "runs' artifact_uri, logged models, registry source/storage_location, trace artifact locations");
   sub->add_flag("--dry-run", opt->dry_run, "List what would change, change nothing");
   sub->add_option("--from", opt->from, "Old location of the tree (path or file: URI); only URIs under it change");
   add_tracking_uri(*sub);
