@@ -23,6 +23,7 @@
 #include "mlruns/env.h"
 #include "mlruns/key.h"
 #include "mlruns/liveness.h"
+#include "mlruns/relocate.h"
 #include "relocate_uri.h"
 #include "yaml_emit.h"
 
@@ -107,6 +108,7 @@ class Checker {
   void run() {
     check_root();
     for (const detail::ExperimentDir& e : detail::experiment_dirs(env_, root_)) check_experiment(e);
+    check_other_locations();
     for (const auto& [id, dirs] : run_ids_)
       if (dirs.size() > 1)
         add(dirs[1], "run.duplicate_id", "run id " + id + " also exists at " + dirs[0],
@@ -280,6 +282,31 @@ class Checker {
     for (const DirEntry& e : *entries)
       if (e.name.starts_with(detail::kTempPrefix))
         check_temp_leftover(join(dir, e.name), e.type, "temp file of an interrupted write");
+  }
+
+  // Registry versions and traces name artifact locations too (spec §8.2,
+  // §9.3, §9.4). relocate knows how to find their in-tree part, so fsck
+  // asks it (dry run) and, to repair, lets it rewrite them.
+  void check_other_locations() {
+    auto dry = relocate(root_, {.env = &env_, .dry_run = true});
+    if (!dry) return;
+    std::size_t n = 0;
+    std::string first;
+    for (const RelocateChange& c : dry->changes) {
+      if (c.key != "source" && c.key != "storage_location" && c.key != "mlflow.artifactLocation") continue;
+      if (n++ == 0) first = c.path + ": " + c.key + " '" + c.old_value + "'";
+    }
+    if (n == 0) return;
+    add(root_, "registry.location_elsewhere",
+        std::to_string(n) + " model registry or trace location(s) do not point into this tree (moved or rsynced); first: " +
+            first,
+        "every version: the registered model or trace artifacts are not found (spec §8.2, §9.4)", FsckSeverity::kWarning,
+        [this]() -> Result<std::string> {
+          auto done = relocate(root_, {.env = &env_});
+          if (!done) return fail(done.error());
+          if (!done->errors.empty()) return fail(done->errors.front());
+          return "ran relocate: " + std::to_string(done->changes.size()) + " value(s) rewritten";
+        });
   }
 
   // ---- experiments ----

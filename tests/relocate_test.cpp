@@ -1,12 +1,14 @@
 // relocate (relocate.h): a moved tree's artifact URIs point at its new place (spec §8.2, §14.12).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "file_uri.h"
 #include "maint_test_util.h"
 #include "meta_parse.h"
 #include "mlruns/env.h"
+#include "mlruns/fsck.h"
 #include "mlruns/relocate.h"
 #include "relocate_uri.h"
 
@@ -262,4 +264,27 @@ TEST_CASE("in_tree_tail finds the leftmost run or logged-model artifacts path th
   auto trashed = first_run(rt.t.root / ".trash" / "702085803536168059");
   std::string rel = "702085803536168059/" + trashed.filename().string() + "/artifacts";
   CHECK(tail("/old/" + rel) == rel);
+}
+
+TEST_CASE("fsck reports registry and trace locations outside the tree and repairs them through relocate (spec §8.2, §9.4)",
+          "[relocate][fsck]") {
+  RegistryTree rt;
+  TempTree& t = rt.t;
+  auto check = mlruns::fsck(t.root.string());
+  REQUIRE(check);
+  auto it = std::find_if(check->findings.begin(), check->findings.end(),
+                         [](const auto& f) { return f.check == "registry.location_elsewhere"; });
+  REQUIRE(it != check->findings.end());
+  CHECK(it->problem.rfind("7 model registry or trace location(s)", 0) == 0);  // v1 (2), v2, v5, plain (2), trace
+  CHECK(it->repairable);
+
+  auto repaired = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(repaired);
+  std::string real = fs::canonical(t.root).string();
+  CHECK(slurp(rt.trace_tag) == mlruns::detail::path_to_file_uri(real + "/" + kExp + "/traces/" + kTrace + "/artifacts"));
+  CHECK(value_of(slurp(rt.reg / "version-1" / "meta.yaml"), "source") ==
+        mlruns::detail::path_to_file_uri(real + "/" + kExp + "/" + kRun + "/artifacts/model"));
+  auto again = mlruns::fsck(t.root.string());
+  REQUIRE(again);
+  for (const auto& f : again->findings) CHECK(f.check != "registry.location_elsewhere");
 }
