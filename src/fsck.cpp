@@ -155,7 +155,7 @@ class Checker {
   Repair edit(const std::string& path, std::map<std::string, MetaValue> edits, std::string what) {
     return [this, path, edits, what]() -> Result<std::string> {
       auto text = detail::read_small(env_, path);
-      if (!text) return fail(Status::io_error(path, "cannot read"));
+      if (!text) return fail(text.error());
       auto done = detail::apply_meta_edit(env_, path, *text, edits);
       if (!done) return fail(done.error());
       return what;
@@ -222,6 +222,14 @@ class Checker {
       std::string path = join(root_, e.name);
       if (e.name.starts_with(detail::kTempPrefix)) {
         check_temp_leftover(path, e.type, "staging folder of a killed writer (half-made experiments or runs)");
+        continue;
+      }
+      if (e.name == detail::kGcStagingDir && e.type == FileType::kDirectory) {
+        auto left = env_.list_dir(path);
+        if (left && !left->empty())
+          add(path, "root.gc_interrupted", std::to_string(left->size()) + " folder(s) of an interrupted mlruns gc",
+              "none: no reader looks there; they only take space", FsckSeverity::kWarning,
+              Fix::left_alone("they were already chosen for removal: run mlruns gc again to finish"));
         continue;
       }
       bool trashlike = e.name.size() >= 6 && e.name.compare(e.name.size() - 6, 6, ".trash") == 0;
@@ -439,7 +447,7 @@ class Checker {
               ++marked;
             }
             auto t = detail::read_small(env_, meta);
-            if (!t) return fail(Status::io_error(meta, "cannot read"));
+            if (!t) return fail(t.error());
             auto done = detail::apply_meta_edit(env_, meta, *t, {{"lifecycle_stage", MetaValue::str("deleted")}});
             if (!done) return fail(done.error());
             return "set lifecycle_stage: deleted and marked " + std::to_string(marked) +

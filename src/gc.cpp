@@ -52,11 +52,10 @@ Status check_removable(Env& env, const std::string& root, const std::string& dir
 // half-way (EIO, EACCES, a node crash) would leave a run with meta.yaml but
 // without params/ or metrics/, which MLflow 3.8 fails on (§14.21). One
 // rename takes it out of sight first.
-constexpr std::string_view kStagingDir = ".mlruns-gc.trash";
 
 class Remover {
  public:
-  Remover(Env& env, std::string root) : env_(env), root_(std::move(root)), staging_(join(root_, kStagingDir)) {}
+  Remover(Env& env, std::string root) : env_(env), root_(std::move(root)), staging_(join(root_, detail::kGcStagingDir)) {}
 
   // Removes leftovers of an interrupted gc (all of them were already out of
   // sight). Notes what it finished; errors go to `report`.

@@ -23,6 +23,10 @@ bool is_reserved_experiment_folder(std::string_view name);
 // store.cpp): never MLflow data, left behind only by a killed writer.
 inline constexpr std::string_view kTempPrefix = ".mlruns-tmp-";
 
+// Where gc moves each folder before removing it (gc.h): a ".trash" root
+// folder, invisible to every reader; a later gc finishes what is left there.
+inline constexpr std::string_view kGcStagingDir = ".mlruns-gc.trash";
+
 // True for a file or folder MLflow never wrote but an OS, editor, file
 // system or killed mlruns writer leaves around: .DS_Store, ._x, Thumbs.db,
 // desktop.ini, .ipynb_checkpoints, .nfsXXXX, .fuse_hiddenXXXX, .x.swp, x~,

@@ -144,10 +144,8 @@ std::vector<std::string> run_dir_names(Env& env, const std::string& experiment_d
   return out;
 }
 
-std::optional<std::string> read_small(Env& env, const std::string& path, std::uint64_t max) {
-  auto text = env.read_file(path, max, true);
-  if (!text) return std::nullopt;
-  return std::move(*text);
+Result<std::string> read_small(Env& env, const std::string& path, std::uint64_t max) {
+  return env.read_file(path, max, true);
 }
 
 }  // namespace mlruns::detail

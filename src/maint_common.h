@@ -89,8 +89,8 @@ std::vector<ExperimentDir> experiment_dirs(Env& env, const std::string& root);
 // (spec §1.2) and whose name is a valid run id.
 std::vector<std::string> run_dir_names(Env& env, const std::string& experiment_dir);
 
-// Reads a small file without following a final symlink; nullopt on error.
-std::optional<std::string> read_small(Env& env, const std::string& path, std::uint64_t max = 1 << 20);
+// Reads a small file without following a final symlink; the error names the path.
+Result<std::string> read_small(Env& env, const std::string& path, std::uint64_t max = 1 << 20);
 
 }  // namespace mlruns::detail
 

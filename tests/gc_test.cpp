@@ -79,14 +79,21 @@ TEST_CASE("mlruns gc --dry-run lists and keeps, then gc removes", "[gc][cli]") {
 }
 #endif
 
-TEST_CASE("gc finishes what an interrupted gc left in its staging folder, which no reader or fsck sees", "[gc]") {
+TEST_CASE("gc finishes what an interrupted gc left in its staging folder, which no reader sees and fsck points out", "[gc]") {
   TempTree t;
   auto staged = t.root / ".mlruns-gc.trash" / "692696469721977523-0123abcd.deadbeef";
   fs::create_directories(staged / "metrics");
   spit(staged / "meta.yaml", "run_id: 0123abcd\n");
   auto check = mlruns::fsck(t.root.string());
   REQUIRE(check);
-  for (auto& f : check->findings) CHECK(f.path.find(".mlruns-gc.trash") == std::string::npos);
+  int about_gc = 0;
+  for (auto& f : check->findings) {
+    if (f.path.find(".mlruns-gc.trash") == std::string::npos) continue;
+    ++about_gc;
+    CHECK(f.check == "root.gc_interrupted");  // only the folder itself, never its contents as runs
+    CHECK(f.hint.find("mlruns gc again") != std::string::npos);
+  }
+  CHECK(about_gc == 1);
   auto reader = mlruns::Reader::open(t.root.string());
   REQUIRE(reader);
   auto exps = reader->experiments(mlruns::ViewType::kAll);
