@@ -1,5 +1,7 @@
 #include "maint_common.h"
 
+#include "printable.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -46,7 +48,9 @@ std::string relative_to(std::string_view root, std::string_view path) {
 }
 
 Quarantine::Quarantine(Env& env, std::string root, std::int64_t now_ms)
-    : env_(env), root_(std::move(root)), dir_(join(root_, "quarantine-" + compact_utc(now_ms) + ".trash")) {}
+    // The random part keeps two fsck runs in the same second apart.
+    : env_(env), root_(std::move(root)),
+      dir_(join(root_, "quarantine-" + compact_utc(now_ms) + "-" + random_hex(6) + ".trash")) {}
 
 Status Quarantine::ensure_dir(const std::string& rel_parent) {
   used_ = true;
@@ -55,14 +59,6 @@ Status Quarantine::ensure_dir(const std::string& rel_parent) {
 
 Status Quarantine::note(std::string_view line) {
   MLRUNS_RETURN_IF_ERROR(ensure_dir({}));
-  if (!notes_loaded_) {
-    // An earlier run in the same second used this folder: keep its lines.
-    if (auto old = read_small(env_, join(dir_, "NOTES.txt"))) {
-      notes_ = *old + notes_;
-      if (!notes_.empty() && notes_.back() != '\n') notes_ += '\n';
-    }
-    notes_loaded_ = true;
-  }
   std::size_t before = notes_.size();
   notes_.append(line);
   notes_ += '\n';

@@ -34,7 +34,7 @@ std::string compact_utc(std::int64_t ms);
 // `path` relative to `root` ("" for root itself); `path` must lie under it.
 std::string relative_to(std::string_view root, std::string_view path);
 
-// <root>/quarantine-<UTC time>.trash/: a root folder whose name ends in
+// <root>/quarantine-<UTC time>-<random>.trash/: a root folder whose name ends in
 // ".trash" is skipped by every MLflow reader (spec §1.2) and by mlruns.
 // Created on first use; NOTES.txt inside records every in-place repair and
 // where each item came from, written before the item is moved or saved, so
@@ -65,7 +65,6 @@ class Quarantine {
   std::string root_;
   std::string dir_;
   std::string notes_;
-  bool notes_loaded_ = false;
   std::size_t last_note_ = 0;  // where the last note()'s line starts in notes_
   bool used_ = false;
 };

@@ -142,7 +142,7 @@ bool in_gc_staging(const std::string& rel) { return rel.rfind(".mlruns-gc.trash"
 // without NOTES.txt and without the suffix a repeated save adds).
 Snapshot normalized(const fs::path& root) {
   std::string real = fs::canonical(root).string();
-  static const std::regex kQuarantine(R"(^quarantine-[0-9TZ]+\.trash(/|$))");
+  static const std::regex kQuarantine(R"(^quarantine-[0-9TZ]+-[0-9a-f]+\.trash(/|$))");
   static const std::regex kSuffix(R"((\.moved)?-[0-9]{10,}$)");
   Snapshot out;
   for (const auto& [raw_rel, raw_bytes] : snapshot(root)) {

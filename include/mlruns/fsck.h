@@ -8,7 +8,7 @@
 //
 // Repairs are atomic (temp file + rename through Env), each one is logged in
 // its finding, and nothing is ever deleted: what cannot be fixed in place is
-// moved to <root>/quarantine-<UTC time>.trash/ (a root folder ending in
+// moved to <root>/quarantine-<UTC time>-<random>.trash/ (a root folder ending in
 // ".trash" is ignored by every MLflow reader, spec §1.2), with NOTES.txt
 // saying where each item came from and logging every in-place repair.
 // Symlinks are never followed.
