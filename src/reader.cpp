@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "file_uri.h"
+#include "input_meta.h"
 #include "layout.h"
 #include "meta_parse.h"
 #include "metric_file.h"
@@ -291,6 +292,124 @@ std::vector<std::string> ReaderContext::experiment_dirs(const std::string& base)
 
 // ---- runs ---------------------------------------------------------------------
 
+namespace {
+
+// The dataset an input links to, or nullopt after a warning naming `meta`
+// (the input's meta.yaml) or the dataset's own files.
+std::optional<Dataset> read_dataset(const ReaderContext& ctx, const std::string& datasets, const std::string& id,
+                                    const std::string& meta) {
+  std::string dir = join(datasets, id);
+  FileType t = ctx.lstat_type(dir);
+  if (t == FileType::kMissing) {
+    // MLflow too skips such an input with a warning (spec §10.6).
+    ctx.warn(meta, "dataset " + quoted(id) + " not found in " + datasets + "; input ignored");
+    return std::nullopt;
+  }
+  if (t == FileType::kSymlink) {
+    ctx.warn(dir, "symbolic link; not followed, dataset not read");
+    return std::nullopt;
+  }
+  if (t != FileType::kDirectory) {
+    ctx.warn(dir, std::string("is ") + type_name(t) + ", not a folder; dataset not read");
+    return std::nullopt;
+  }
+  std::string dataset_meta = join(dir, kMetaFile);
+  auto text = ctx.read_meta(dataset_meta);
+  if (!text) {
+    ctx.warn(dataset_meta, text.error().code() == Code::kNotFound
+                               ? "no meta.yaml; dataset not read"
+                               : "cannot read: " + ReaderContext::detail_of(text.error(), dataset_meta) +
+                                     "; dataset not read");
+    return std::nullopt;
+  }
+  std::vector<std::string> problems;
+  auto dataset = parse_dataset_meta(*text, &problems);
+  if (!dataset) {
+    ctx.warn(dataset_meta, dataset.error().message() + "; dataset not read");
+    return std::nullopt;
+  }
+  for (const std::string& p : problems) ctx.warn(dataset_meta, p);
+  return std::move(*dataset);
+}
+
+// Run::dataset_inputs from <run>/inputs/ and <exp>/datasets/ (spec §9.1),
+// ordered by input folder name. Model inputs (MLflow >= 3.0) are skipped.
+void read_inputs(const ReaderContext& ctx, const std::string& run_dir, const std::string& exp_dir,
+                 std::vector<DatasetInput>& out) {
+  std::string inputs = join(run_dir, "inputs");
+  FileType t = ctx.lstat_type(inputs);
+  if (t == FileType::kMissing) return;
+  if (t != FileType::kDirectory) {
+    ctx.warn(inputs, std::string("is ") + type_name(t) + ", not a folder; inputs ignored");
+    return;
+  }
+  auto entries = ctx.env->list_dir(inputs);
+  if (!entries) {
+    ctx.warn(inputs, "cannot list inputs folder: " + entries.error().to_string());
+    return;
+  }
+  std::sort(entries->begin(), entries->end(),
+            [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  const std::string datasets = join(exp_dir, "datasets");
+  std::optional<FileType> datasets_type;  // looked up once, when first needed
+  for (const DirEntry& e : *entries) {
+    std::string path = join(inputs, e.name);
+    if (is_litter_name(e.name)) {
+      ctx.warn(path, std::string("stray ") + type_name(e.type) + ", not an input; ignored");
+      continue;
+    }
+    if (e.type == FileType::kSymlink) {
+      ctx.warn(path, "symbolic link; not followed, input ignored");
+      continue;
+    }
+    if (e.type != FileType::kDirectory) {
+      ctx.warn(path, std::string("is ") + type_name(e.type) + ", not an input folder; ignored");
+      continue;
+    }
+    std::string meta = join(path, kMetaFile);
+    auto text = ctx.read_meta(meta);
+    if (!text) {
+      ctx.warn(meta, text.error().code() == Code::kNotFound
+                         ? "no meta.yaml; input ignored"
+                         : "cannot read: " + ReaderContext::detail_of(text.error(), meta) + "; input ignored");
+      continue;
+    }
+    std::vector<std::string> problems;
+    auto link = parse_input_meta(*text, &problems);
+    if (!link) {
+      ctx.warn(meta, link.error().message() + "; input ignored");
+      continue;
+    }
+    for (const std::string& p : problems) ctx.warn(meta, p);
+    if (link->source_type == "MODEL") continue;  // a model input, not a dataset (spec §9.1)
+    if (link->source_type != "DATASET") {
+      ctx.warn(meta, "source_type " + quoted(link->source_type) + " is neither DATASET nor MODEL; input ignored");
+      continue;
+    }
+    // The id becomes a path: one plain folder name, nothing else.
+    if (!is_valid_dataset_id(link->source_id)) {
+      ctx.warn(meta, "source_id " + quoted(link->source_id) + " is not a valid dataset folder name; input ignored");
+      continue;
+    }
+    if (!datasets_type) {
+      datasets_type = ctx.lstat_type(datasets);
+      if (*datasets_type != FileType::kDirectory && *datasets_type != FileType::kMissing)
+        ctx.warn(datasets, std::string("is ") + type_name(*datasets_type) + ", not a folder; datasets not read");
+    }
+    if (*datasets_type == FileType::kMissing) {
+      ctx.warn(meta, "dataset " + quoted(link->source_id) + " not found: the experiment has no datasets folder; "
+                     "input ignored");
+      continue;
+    }
+    if (*datasets_type != FileType::kDirectory) continue;
+    auto dataset = read_dataset(ctx, datasets, link->source_id, meta);
+    if (!dataset) continue;
+    out.push_back(DatasetInput{std::move(*dataset), std::move(link->tags)});
+  }
+}
+
+}  // namespace
+
 Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, const std::string& exp_id,
                                                    const std::string& run_name, ViewType view,
                                                    const RunFields& fields) const {
@@ -354,6 +473,7 @@ Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, c
       }
     }
   }
+  if (fields.inputs) read_inputs(*this, dir, exp_dir, run.dataset_inputs);
   return std::optional<Run>(std::move(run));
 }
 

@@ -24,6 +24,7 @@ bool has_metric(const RunFields& f, const std::string& key) {
 bool covers(const RunFields& have, const RunFields& want) {
   if (want.params && !have.params) return false;
   if (want.tags && !have.tags) return false;
+  if (want.inputs && !have.inputs) return false;
   if (want.all_metrics) return have.all_metrics;
   return std::all_of(want.metrics.begin(), want.metrics.end(),
                      [&](const std::string& k) { return has_metric(have, k); });
@@ -33,6 +34,7 @@ RunFields union_of(const RunFields& a, const RunFields& b) {
   RunFields u;
   u.params = a.params || b.params;
   u.tags = a.tags || b.tags;
+  u.inputs = a.inputs || b.inputs;
   u.all_metrics = a.all_metrics || b.all_metrics;
   if (!u.all_metrics) {
     u.metrics = a.metrics;
@@ -46,6 +48,7 @@ RunFields union_of(const RunFields& a, const RunFields& b) {
 void merge_fields(Run& dst, Run&& full, const RunFields& want) {
   if (want.params) dst.params = std::move(full.params);
   if (want.tags) dst.tags = std::move(full.tags);
+  if (want.inputs) dst.dataset_inputs = std::move(full.dataset_inputs);
   if (want.all_metrics) {
     dst.metrics = std::move(full.metrics);
   } else {

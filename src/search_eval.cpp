@@ -21,6 +21,8 @@ namespace {
 using detail::Op;
 using Entity = Clause::Entity;
 
+constexpr std::string_view kDatasetContextTag = "mlflow.data.context";
+
 template <typename T>
 bool compare(const T& lhs, Op op, const T& rhs) {
   switch (op) {
@@ -90,7 +92,19 @@ bool clause_matches(const Run& run, const Clause& c) {
       return v && compare_string(*v, *op, c);
     }
     case Entity::kDataset:
-      return false;  // runs carry no inputs (docs/search.md)
+      // MLflow's SearchUtils: the run matches if ANY of its dataset inputs
+      // does; context is the input tag mlflow.data.context, and inputs
+      // without it are not compared. No inputs: no match, even for != and NOT IN.
+      for (const DatasetInput& in : run.dataset_inputs) {
+        if (c.key == "context") {
+          auto it = in.tags.find(std::string(kDatasetContextTag));
+          if (it != in.tags.end() && compare_string(it->second, *op, c)) return true;
+        } else if (c.key == "name" || c.key == "digest") {
+          const std::string& v = c.key == "name" ? in.dataset.name : in.dataset.digest;
+          if (compare_string(v, *op, c)) return true;
+        }
+      }
+      return false;
   }
   return false;
 }
@@ -241,6 +255,7 @@ RunFields fields_needed(const std::vector<Clause>& filter, const std::vector<Ord
     if (e == Entity::kParam) f.params = true;
     if (e == Entity::kTag) f.tags = true;
     if (e == Entity::kMetric) metrics.insert(key);
+    if (e == Entity::kDataset) f.inputs = true;
   };
   for (const Clause& c : filter) need(c.entity, c.key);
   for (const OrderKey& o : order) need(o.entity, o.key);

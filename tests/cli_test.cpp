@@ -116,9 +116,8 @@ json normalize_run(json run) {
   for (const char* part : {"metrics", "params", "tags"}) {
     if (run["data"].contains(part)) sort_by_key(run["data"][part]);
   }
-  // Dataset inputs, and the dataset a metric was logged against (MLflow 3),
-  // are not read by mlruns (rest_json.h).
-  run.erase("inputs");
+  // The dataset a metric was logged against (MLflow 3) is not emitted by
+  // mlruns (rest_json.h); dataset inputs are, and are compared.
   if (run["data"].contains("metrics")) {
     for (json& m : run["data"]["metrics"]) {
       m.erase("dataset_name");
@@ -479,6 +478,11 @@ TEST_CASE("cli: show, history and artifacts --json are MLflow's runs/get, metric
   // NaN and ±inf as MLflow's server spells them.
   CHECK(show.out.find("\"NaN\"") != std::string::npos);
   CHECK(show.out.find("\"-Infinity\"") != std::string::npos);
+  // The text form lists the dataset inputs too.
+  const CliResult text = run_cli({"show", kBestRun}, env);
+  REQUIRE(text.code == 0);
+  CHECK(text.out.find("cartpole-episodes") != std::string::npos);
+  CHECK(text.out.find("training") != std::string::npos);
 
   const CliResult hist = run_cli({"history", kBestRun, "episode_reward_mean", "--json"}, env);
   REQUIRE(hist.code == 0);

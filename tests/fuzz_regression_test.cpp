@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "input_meta.h"
 #include "meta_parse.h"
 #include "metric_file.h"
 #include "mlruns/search.h"
@@ -38,6 +39,11 @@ TEST_CASE("fuzz regressions: meta.yaml inputs parse or fail cleanly", "[fuzz]") 
     // hundreds deep, ...): it must come back as an error naming the file.
     REQUIRE(!run);
     CHECK(run.error().to_string().find("meta.yaml") != std::string::npos);
+    // The run input and dataset readers refuse them the same way.
+    auto input = mlruns::detail::parse_input_meta(text);
+    REQUIRE(!input);
+    CHECK(input.error().to_string().find("meta.yaml") != std::string::npos);
+    REQUIRE(!mlruns::detail::parse_dataset_meta(text));
   }
 }
 

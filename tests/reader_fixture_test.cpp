@@ -1,9 +1,10 @@
 // The reader reproduces what MLflow's own API reads from real trees written
 // by MLflow 3.8 and 2.10 (tests/fixtures/*/expected.json), field by field.
-// Run "inputs" (datasets) are not part of the Reader's API and are not
-// compared.
+// Run "inputs" are compared as MLflow returns them: every dataset input with
+// its dataset and input tags (spec §9.1).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -41,6 +42,26 @@ bool same_double(double a, double b) {
 
 std::string stage(LifecycleStage s) { return std::string(to_string(s)); }
 
+// Run::dataset_inputs in expected.json's shape: [{dataset: {...}, tags: {...}}],
+// schema and profile null when absent.
+json inputs_json(const std::vector<DatasetInput>& inputs) {
+  json arr = json::array();
+  for (const DatasetInput& in : inputs) {
+    const Dataset& d = in.dataset;
+    json dataset = {{"name", d.name}, {"digest", d.digest}, {"source_type", d.source_type}, {"source", d.source}};
+    dataset["schema"] = d.schema ? json(*d.schema) : json(nullptr);
+    dataset["profile"] = d.profile ? json(*d.profile) : json(nullptr);
+    arr.push_back({{"dataset", dataset}, {"tags", in.tags}});
+  }
+  return arr;
+}
+
+// MLflow lists inputs in directory order: compare as sets.
+json sorted(json arr) {
+  std::sort(arr.begin(), arr.end(), [](const json& a, const json& b) { return a.dump() < b.dump(); });
+  return arr;
+}
+
 Reader open_fixture(const std::string& fixture, std::vector<Warning>* warnings = nullptr) {
   ReaderOptions opts;
   if (warnings) opts.on_warning = [warnings](const Warning& w) { warnings->push_back(w); };
@@ -67,6 +88,7 @@ void check_run(const Reader& reader, const Run& run, const json& want, bool in_t
   CHECK(run.info.artifact_uri == want["artifact_uri"]);
   CHECK(run.params == want["params"].get<std::map<std::string, std::string>>());
   CHECK(run.tags == want["tags"].get<std::map<std::string, std::string>>());
+  CHECK(sorted(inputs_json(run.dataset_inputs)) == sorted(want["inputs"]));
 
   std::set<std::string> keys;
   for (const auto& [k, _] : run.metrics) keys.insert(k);

@@ -130,10 +130,77 @@ TEST_CASE("attribute clauses: strings, status name, times as numbers, run_id lis
   CHECK(eval(r, "attributes.end_time = 1704067200010"));
 }
 
-TEST_CASE("datasets clauses match nothing: runs carry no inputs here", "[search][eval]") {
+DatasetInput dataset_input(std::string name, std::string digest, std::string context = {}) {
+  DatasetInput in;
+  in.dataset.name = std::move(name);
+  in.dataset.digest = std::move(digest);
+  in.dataset.source_type = "local";
+  in.dataset.source = "{\"uri\": \"/data/x.csv\"}";
+  if (!context.empty()) in.tags["mlflow.data.context"] = std::move(context);
+  return in;
+}
+
+TEST_CASE("datasets.name matches if any dataset input matches (spec §10.2, MLflow SearchUtils)",
+          "[search][eval][datasets]") {
   Run r = make_run("a", 1);
-  CHECK_FALSE(eval(r, "datasets.name = 'iris'"));
-  CHECK_FALSE(eval(r, "datasets.name != 'iris'"));
+  r.dataset_inputs = {dataset_input("iris", "abc123", "training"), dataset_input("Wine", "ff00", "eval")};
+  CHECK(eval(r, "datasets.name = 'iris'"));
+  CHECK(eval(r, "dataset.name = 'Wine'"));
+  CHECK_FALSE(eval(r, "datasets.name = 'mnist'"));
+  // != holds if some input has another name: here both names differ from one of them.
+  CHECK(eval(r, "datasets.name != 'iris'"));
+  CHECK(eval(r, "datasets.name LIKE 'ir%'"));
+  CHECK_FALSE(eval(r, "datasets.name LIKE 'wi%'"));
+  CHECK(eval(r, "datasets.name ILIKE 'wi%'"));
+  CHECK(eval(r, "datasets.name IN ('mnist', 'Wine')"));
+  CHECK_FALSE(eval(r, "datasets.name IN ('mnist', 'wine')"));
+  CHECK(eval(r, "datasets.name NOT IN ('iris')"));
+  CHECK_FALSE(eval(r, "datasets.name NOT IN ('iris', 'Wine')"));
+
+  Run one = make_run("b", 1);
+  one.dataset_inputs = {dataset_input("iris", "abc123")};
+  CHECK_FALSE(eval(one, "datasets.name != 'iris'"));
+  CHECK(eval(one, "datasets.name != 'wine'"));
+}
+
+TEST_CASE("datasets.digest compares each input's dataset digest", "[search][eval][datasets]") {
+  Run r = make_run("a", 1);
+  r.dataset_inputs = {dataset_input("iris", "abc123"), dataset_input("iris", "def456")};
+  CHECK(eval(r, "datasets.digest = 'def456'"));
+  CHECK_FALSE(eval(r, "datasets.digest = 'ABC123'"));
+  CHECK(eval(r, "datasets.digest ILIKE 'ABC%'"));
+  CHECK(eval(r, "datasets.digest LIKE '%456'"));
+  CHECK(eval(r, "datasets.digest IN ('zzz', 'abc123')"));
+  CHECK(eval(r, "datasets.digest NOT IN ('abc123')"));
+  CHECK_FALSE(eval(r, "datasets.digest NOT IN ('abc123', 'def456')"));
+  // Clauses are evaluated separately, as in MLflow: name and digest may come
+  // from different inputs.
+  CHECK(eval(r, "datasets.name = 'iris' and datasets.digest = 'abc123'"));
+}
+
+TEST_CASE("datasets.context is the input tag mlflow.data.context, inputs without it never match",
+          "[search][eval][datasets]") {
+  Run r = make_run("a", 1);
+  r.dataset_inputs = {dataset_input("iris", "abc123", "training"), dataset_input("wine", "ff00")};
+  CHECK(eval(r, "datasets.context = 'training'"));
+  CHECK_FALSE(eval(r, "datasets.context = 'eval'"));
+  // The input without a context is not compared, so != 'training' finds nothing.
+  CHECK_FALSE(eval(r, "datasets.context != 'training'"));
+  CHECK(eval(r, "datasets.context != 'eval'"));
+  CHECK(eval(r, "datasets.context LIKE 'train%'"));
+  CHECK(eval(r, "datasets.context ILIKE 'TRAIN%'"));
+  CHECK(eval(r, "datasets.context IN ('eval', 'training')"));
+  CHECK_FALSE(eval(r, "datasets.context NOT IN ('training')"));
+  r.dataset_inputs[1].tags["other"] = "eval";
+  CHECK_FALSE(eval(r, "datasets.context = 'eval'"));
+}
+
+TEST_CASE("a run without dataset inputs matches no datasets clause, not even != or NOT IN",
+          "[search][eval][datasets]") {
+  Run r = make_run("a", 1);
+  for (const char* f : {"datasets.name = 'iris'", "datasets.name != 'iris'", "datasets.digest NOT IN ('x')",
+                        "datasets.context != 'training'", "datasets.name LIKE '%'"})
+    CHECK_FALSE(eval(r, f));
 }
 
 TEST_CASE("every clause must hold (AND)", "[search][eval]") {
@@ -229,6 +296,14 @@ TEST_CASE("fields_needed asks for just what the filter and order use", "[search]
   CHECK(f.tags);
   CHECK(f.metrics.empty());
   CHECK_FALSE(f.all_metrics);
+  CHECK_FALSE(f.inputs);
+  clauses = parse_filter("datasets.context = 'training'");
+  f = fields_needed(*clauses, {});
+  CHECK(f.inputs);
+  CHECK_FALSE(f.params);
+  CHECK_FALSE(f.tags);
+  CHECK(f.metrics.empty());
+  CHECK_FALSE(fields_needed({}, {}).inputs);
 }
 
 TEST_CASE("page tokens are MLflow's base64 JSON {\"offset\": N} (spec §10.2)", "[search][page]") {

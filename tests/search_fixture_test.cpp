@@ -2,6 +2,7 @@
 // recorded in expected.json is reproduced, order included (spec §10.2).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -258,6 +259,10 @@ TEST_CASE("search_runs reads only the files the query needs (issue item 7)", "[s
   for (const std::string& p : read) {
     INFO(p);
     CHECK_FALSE(contains(p, "/params/"));
+    // Inside the tree (the checkout's own path may contain "/inputs/").
+    const std::string in_tree = p.substr(std::min(p.size(), p.find("/fixtures/")));
+    CHECK_FALSE(contains(in_tree, "/inputs/"));
+    CHECK_FALSE(contains(in_tree, "/datasets/"));
     if (contains(p, "/tags/")) CHECK(contains(p, "/tags/mlflow.runName"));  // run name fallback only
     if (contains(p, "/metrics/")) {
       CHECK(contains(p, "/metrics/episode_reward_mean"));
@@ -287,6 +292,17 @@ TEST_CASE("search_runs reads only the files the query needs (issue item 7)", "[s
   CHECK(read_params);
   CHECK(runs_with_other_metrics.size() <= 1);
   if (!runs_with_other_metrics.empty()) CHECK(*runs_with_other_metrics.begin() == page->runs[0].info.run_id);
+
+  // A datasets filter reads the run inputs and the dataset they link to.
+  q.filter = "datasets.context = 'training'";
+  q.fields = RunFields::info_only();
+  q.max_results = 1000;
+  page = search_runs(*reader, q);
+  REQUIRE(page);
+  CHECK(page->runs.size() == 1);
+  read = env.take();
+  CHECK(std::any_of(read.begin(), read.end(), [](const std::string& p) { return contains(p, "/datasets/"); }));
+  CHECK(std::none_of(read.begin(), read.end(), [](const std::string& p) { return contains(p, "/params/"); }));
 }
 
 TEST_CASE("search_runs gives the runs and order of MLflow 3.8's REST runs/search responses", "[search][fixture]") {
@@ -381,11 +397,44 @@ TEST_CASE("view DELETED_ONLY and ALL select runs by lifecycle_stage (spec §10.2
       CHECK(std::set<std::string>(got.begin(), got.end()) == want);
     }
   }
-  // A datasets clause is accepted but matches nothing: runs carry no inputs here.
-  SearchQuery q;
-  q.experiment_ids = {exp};
-  q.filter = "datasets.name LIKE '%'";
-  auto page = search_runs(reader, q);
-  REQUIRE(page);
-  CHECK(page->runs.empty());
+}
+
+TEST_CASE("datasets.name, digest and context find the run that logged a dataset input (spec §9.1, §10.2)",
+          "[search][fixture][datasets]") {
+  for (const auto& [fixture, exp] : {std::pair<std::string, std::string>{"mlflow-3.8", "763558276457519285"},
+                                     {"mlflow-2.10", "118514298602333017"}}) {
+    INFO(fixture);
+    json expected = load_expected(fixture);
+    // The runs with a dataset input, as MLflow read them.
+    std::set<std::string> with_dataset;
+    for (const json& r : expected["runs"])
+      if (r["experiment_id"] == exp && !r["inputs"].empty()) with_dataset.insert(r["run_id"].get<std::string>());
+    REQUIRE(with_dataset.size() == 1);
+    Reader reader = open_fixture(fixture);
+    auto search = [&](const std::string& filter) {
+      SearchQuery q;
+      q.experiment_ids = {exp};
+      q.view = ViewType::kAll;
+      q.filter = filter;
+      q.fields = RunFields::info_only();
+      auto page = search_runs(reader, q);
+      INFO(filter);
+      REQUIRE(page);
+      std::vector<std::string> got = ids(page->runs);
+      return std::set<std::string>(got.begin(), got.end());
+    };
+    for (const char* f : {"datasets.name = 'cartpole-episodes'", "dataset.name LIKE 'cartpole%'",
+                          "datasets.digest = 'e9bba0d7'", "datasets.digest IN ('x', 'e9bba0d7')",
+                          "datasets.context = 'training'", "datasets.context ILIKE 'TRAIN%'",
+                          "datasets.name != 'iris' and metrics.episode_reward_mean > 100",
+                          "datasets.context NOT IN ('eval')"}) {
+      INFO(f);
+      CHECK(search(f) == with_dataset);
+    }
+    for (const char* f : {"datasets.name = 'iris'", "datasets.name != 'cartpole-episodes'", "datasets.digest = 'E9BBA0D7'",
+                          "datasets.context = 'eval'", "datasets.context NOT IN ('training')"}) {
+      INFO(f);
+      CHECK(search(f).empty());
+    }
+  }
 }

@@ -50,9 +50,11 @@ struct RunFields {
   bool tags = true;
   bool all_metrics = true;           // every metric file's latest value
   std::vector<std::string> metrics;  // else only these keys (latest values)
+  // Run::dataset_inputs: reads <run>/inputs/ and the experiment's datasets/.
+  bool inputs = true;
 
   static RunFields everything() { return {}; }
-  static RunFields info_only() { return {false, false, false, {}}; }
+  static RunFields info_only() { return {false, false, false, {}, false}; }
 };
 
 struct ArtifactEntry {

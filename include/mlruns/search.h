@@ -66,7 +66,7 @@ struct Clause {
 };
 Result<std::vector<Clause>> parse_filter(std::string_view filter);
 // True if the run satisfies every clause (a missing key never matches; a
-// datasets clause never matches, as runs carry no inputs here).
+// datasets clause matches if any of run.dataset_inputs does, as in MLflow).
 bool matches(const Run& run, const std::vector<Clause>& clauses);
 
 struct OrderKey {

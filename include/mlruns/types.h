@@ -63,6 +63,27 @@ struct Metric {
   std::string dataset_digest;
 };
 
+// A dataset as mlflow.log_input records it, once per experiment in
+// <exp>/datasets/<id>/meta.yaml (spec §9.1). Field meanings follow MLflow's
+// Dataset entity: source, schema and profile are JSON strings; schema and
+// profile are absent where MLflow wrote null.
+struct Dataset {
+  std::string name;
+  std::string digest;
+  std::string source_type;  // "local", "http", "code", ...
+  std::string source;
+  std::optional<std::string> schema;
+  std::optional<std::string> profile;
+};
+
+// One dataset input of a run (<run>/inputs/<id>/meta.yaml, spec §9.1), as
+// MLflow's DatasetInput: the dataset and the input's tags, such as
+// mlflow.data.context ("training", "eval", ...).
+struct DatasetInput {
+  Dataset dataset;
+  std::map<std::string, std::string> tags;
+};
+
 // A run as search and ranking see it. Which maps are filled depends on what
 // the caller asked the reader to load (reader.h: RunFields).
 struct Run {
@@ -70,6 +91,9 @@ struct Run {
   std::map<std::string, std::string> params;
   std::map<std::string, std::string> tags;
   std::map<std::string, Metric> metrics;  // latest value per key (spec §5.1)
+  // MLflow's run.inputs.dataset_inputs, ordered by input folder name. Model
+  // inputs (MLflow >= 3.0) are not datasets and are not listed here.
+  std::vector<DatasetInput> dataset_inputs;
 };
 
 }  // namespace mlruns

@@ -1,5 +1,6 @@
-// libFuzzer target: the tolerant meta.yaml reader (src/meta_parse.h) on
-// arbitrary bytes, as both an experiment and a run file. It must return a
+// libFuzzer target: the tolerant meta.yaml readers (src/meta_parse.h,
+// src/input_meta.h) on arbitrary bytes, as an experiment, a run, a run input
+// and a dataset file. It must return a
 // Result (value or Status), never crash, hang or throw (spec §10.6: hostile trees).
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "input_meta.h"
 #include "meta_parse.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -21,6 +23,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto run = mlruns::detail::parse_run_meta(text, &problems);
   if (run) {
     volatile std::size_t n = run->run_id.size();
+    (void)n;
+  }
+  problems.clear();
+  auto input = mlruns::detail::parse_input_meta(text, &problems);
+  if (input) {
+    volatile bool ok = mlruns::detail::is_valid_dataset_id(input->source_id);
+    (void)ok;
+  }
+  problems.clear();
+  auto dataset = mlruns::detail::parse_dataset_meta(text, &problems);
+  if (dataset) {
+    volatile std::size_t n = dataset->name.size() + dataset->digest.size();
     (void)n;
   }
   return 0;

@@ -120,6 +120,7 @@ int run_runs(const RunsOptions& opt) {
   q.order_by = opt.order_by;
   q.max_results = opt.max_results;
   q.page_token = opt.page_token;
+  q.fields.inputs = opt.json;  // the table has no inputs column
   const SearchPage page = check(search_runs(reader, q));
 
   if (opt.json) {

@@ -60,12 +60,23 @@ int run_show(const ShowOptions& opt) {
     std::cout << '\n';
     print_table(std::cout, t, width);
   }
+  if (!run.dataset_inputs.empty()) {
+    Table t;
+    t.header = {"dataset", "digest", "context", "source_type"};
+    for (const DatasetInput& in : run.dataset_inputs) {
+      auto context = in.tags.find("mlflow.data.context");
+      t.rows.push_back({in.dataset.name, in.dataset.digest, context != in.tags.end() ? context->second : "-",
+                        in.dataset.source_type});
+    }
+    std::cout << '\n';
+    print_table(std::cout, t, width);
+  }
   return kExitOk;
 }
 
 void setup_show(CLI::App& app, Commands& commands) {
   auto opt = std::make_shared<ShowOptions>();
-  auto* sub = app.add_subcommand("show", "Show a run: info, params, latest metrics, tags");
+  auto* sub = app.add_subcommand("show", "Show a run: info, params, latest metrics, tags, dataset inputs");
   sub->add_option("RUN_ID", opt->run_id, "Run id")->required();
   sub->add_flag("--json", opt->json, "MLflow REST runs/get JSON");
   add_tracking_uri(*sub);

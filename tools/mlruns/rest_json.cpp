@@ -58,6 +58,31 @@ Json metric_json(const Metric& m, std::string_view run_id) {
   return j;
 }
 
+Json dataset_json(const Dataset& d) {
+  Json j;
+  j["name"] = d.name;
+  j["digest"] = d.digest;
+  j["source_type"] = d.source_type;
+  j["source"] = d.source;
+  if (d.schema) j["schema"] = *d.schema;
+  if (d.profile) j["profile"] = *d.profile;
+  return j;
+}
+
+Json run_inputs_json(const std::vector<DatasetInput>& inputs) {
+  Json j = Json::object();
+  if (inputs.empty()) return j;
+  Json arr = Json::array();
+  for (const DatasetInput& in : inputs) {
+    Json e;
+    if (!in.tags.empty()) e["tags"] = key_values(in.tags);
+    e["dataset"] = dataset_json(in.dataset);
+    arr.push_back(std::move(e));
+  }
+  j["dataset_inputs"] = std::move(arr);
+  return j;
+}
+
 Json run_json(const Run& run) {
   Json data = Json::object();
   if (!run.metrics.empty()) {
@@ -70,7 +95,7 @@ Json run_json(const Run& run) {
   Json j;
   j["info"] = run_info_json(run.info);
   j["data"] = std::move(data);
-  j["inputs"] = Json::object();
+  j["inputs"] = run_inputs_json(run.dataset_inputs);
   j["outputs"] = Json::object();
   return j;
 }

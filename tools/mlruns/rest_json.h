@@ -5,8 +5,9 @@
 // MLflow's rules, as its server emits them (protobuf JSON): params, tags and
 // metrics are arrays of {"key","value"}; times and steps are numbers; a
 // missing end_time and empty arrays are left out; metric values NaN and ±inf
-// are the strings "NaN", "Infinity", "-Infinity". Run.inputs is always {}
-// (dataset inputs are not read by mlruns).
+// are the strings "NaN", "Infinity", "-Infinity". Run.inputs holds
+// dataset_inputs ({"tags": [{"key","value"}], "dataset": {...}}), {} if none;
+// Run.outputs is always {} (logged-model outputs are not read by mlruns).
 #pragma once
 
 #include <string>
@@ -26,6 +27,8 @@ Json metric_value_json(double value);
 Json experiment_json(const Experiment& experiment);
 Json run_info_json(const RunInfo& info);
 Json metric_json(const Metric& metric, std::string_view run_id);
+Json dataset_json(const Dataset& dataset);  // schema and profile left out when null
+Json run_inputs_json(const std::vector<DatasetInput>& inputs);  // {"dataset_inputs": [...]} or {}
 Json run_json(const Run& run);  // {"info", "data", "inputs", "outputs"}
 
 // Whole responses.
