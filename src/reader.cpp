@@ -294,25 +294,8 @@ std::vector<std::string> ReaderContext::experiment_dirs(const std::string& base)
 
 namespace {
 
-// The dataset an input links to, or nullopt after a warning naming `meta`
-// (the input's meta.yaml) or the dataset's own files.
-std::optional<Dataset> read_dataset(const ReaderContext& ctx, const std::string& datasets, const std::string& id,
-                                    const std::string& meta) {
-  std::string dir = join(datasets, id);
-  FileType t = ctx.lstat_type(dir);
-  if (t == FileType::kMissing) {
-    // MLflow too skips such an input with a warning (spec §10.6).
-    ctx.warn(meta, "dataset " + quoted(id) + " not found in " + datasets + "; input ignored");
-    return std::nullopt;
-  }
-  if (t == FileType::kSymlink) {
-    ctx.warn(dir, "symbolic link; not followed, dataset not read");
-    return std::nullopt;
-  }
-  if (t != FileType::kDirectory) {
-    ctx.warn(dir, std::string("is ") + type_name(t) + ", not a folder; dataset not read");
-    return std::nullopt;
-  }
+// <dataset dir>/meta.yaml, or nullopt after a warning naming it.
+std::optional<Dataset> read_dataset_meta(const ReaderContext& ctx, const std::string& dir) {
   std::string dataset_meta = join(dir, kMetaFile);
   auto text = ctx.read_meta(dataset_meta);
   if (!text) {
@@ -332,10 +315,41 @@ std::optional<Dataset> read_dataset(const ReaderContext& ctx, const std::string&
   return std::move(*dataset);
 }
 
+// The dataset an input links to, or nullopt after a warning naming `meta`
+// (the input's meta.yaml) or the dataset's own files.
+std::optional<Dataset> read_dataset(const ReaderContext& ctx, const std::string& datasets, const std::string& id,
+                                    const std::string& meta, DatasetCache* cache) {
+  std::string dir = join(datasets, id);
+  FileType t = ctx.lstat_type(dir);
+  if (t == FileType::kMissing) {
+    // MLflow too skips such an input with a warning (spec §10.6).
+    ctx.warn(meta, "dataset " + quoted(id) + " not found in " + datasets + "; input ignored");
+    return std::nullopt;
+  }
+  if (t == FileType::kSymlink) {
+    ctx.warn(dir, "symbolic link; not followed, dataset not read");
+    return std::nullopt;
+  }
+  if (t != FileType::kDirectory) {
+    ctx.warn(dir, std::string("is ") + type_name(t) + ", not a folder; dataset not read");
+    return std::nullopt;
+  }
+  if (!cache) return read_dataset_meta(ctx, dir);
+  {
+    std::lock_guard<std::mutex> lock(cache->mu);
+    auto it = cache->by_dir.find(dir);
+    if (it != cache->by_dir.end()) return it->second;
+  }
+  // Read outside the lock; two workers may both read it once.
+  std::optional<Dataset> dataset = read_dataset_meta(ctx, dir);
+  std::lock_guard<std::mutex> lock(cache->mu);
+  return cache->by_dir.emplace(dir, std::move(dataset)).first->second;
+}
+
 // Run::dataset_inputs from <run>/inputs/ and <exp>/datasets/ (spec §9.1),
 // ordered by input folder name. Model inputs (MLflow >= 3.0) are skipped.
 void read_inputs(const ReaderContext& ctx, const std::string& run_dir, const std::string& exp_dir,
-                 std::vector<DatasetInput>& out) {
+                 DatasetCache* cache, std::vector<DatasetInput>& out) {
   std::string inputs = join(run_dir, "inputs");
   FileType t = ctx.lstat_type(inputs);
   if (t == FileType::kMissing) return;
@@ -402,7 +416,7 @@ void read_inputs(const ReaderContext& ctx, const std::string& run_dir, const std
       continue;
     }
     if (*datasets_type != FileType::kDirectory) continue;
-    auto dataset = read_dataset(ctx, datasets, link->source_id, meta);
+    auto dataset = read_dataset(ctx, datasets, link->source_id, meta, cache);
     if (!dataset) continue;
     out.push_back(DatasetInput{std::move(*dataset), std::move(link->tags)});
   }
@@ -412,7 +426,7 @@ void read_inputs(const ReaderContext& ctx, const std::string& run_dir, const std
 
 Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, const std::string& exp_id,
                                                    const std::string& run_name, ViewType view,
-                                                   const RunFields& fields) const {
+                                                   const RunFields& fields, DatasetCache* datasets) const {
   std::string dir = join(exp_dir, run_name);
   std::string meta_path = join(dir, kMetaFile);
   auto text = read_meta(meta_path);
@@ -473,7 +487,7 @@ Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, c
       }
     }
   }
-  if (fields.inputs) read_inputs(*this, dir, exp_dir, run.dataset_inputs);
+  if (fields.inputs) read_inputs(*this, dir, exp_dir, datasets, run.dataset_inputs);
   return std::optional<Run>(std::move(run));
 }
 
@@ -648,10 +662,11 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
     }
   }
   std::vector<std::optional<Run>> slots(jobs.size());
+  detail::DatasetCache datasets;
   auto work = [&](std::size_t i) {
     const Job& job = jobs[i];
     const auto& [dir, id] = exp_dirs[job.exp];
-    auto run = impl_->load_run(dir, id, job.run, view, fields);
+    auto run = impl_->load_run(dir, id, job.run, view, fields, &datasets);
     if (!run) {
       const Status& s = run.error();
       // A folder without meta.yaml is not a run (MLflow skips it quietly);

@@ -18,6 +18,13 @@
 
 namespace mlruns::detail {
 
+// Datasets read during one listing, by folder: the runs of a sweep usually
+// log the same dataset, whose schema may be 1 MiB. Shared by the workers.
+struct DatasetCache {
+  std::mutex mu;
+  std::map<std::string, std::optional<Dataset>> by_dir;  // nullopt: unreadable (warned once)
+};
+
 struct ReaderContext {
   Env* env = nullptr;
   Layout layout;
@@ -50,8 +57,10 @@ struct ReaderContext {
   Result<std::string> find_run_dir(std::string_view run_id, std::string* exp_id) const;
   // One run. Error: damaged beyond use (the message says why); nullopt:
   // filtered out by `view`.
+  // `datasets` (may be null) shares dataset reads between the runs of one listing.
   Result<std::optional<Run>> load_run(const std::string& exp_dir, const std::string& exp_id,
-                                      const std::string& run_name, ViewType view, const RunFields& fields) const;
+                                      const std::string& run_name, ViewType view, const RunFields& fields,
+                                      DatasetCache* datasets = nullptr) const;
   Result<std::vector<Metric>> history(const std::string& run_dir, std::string_view key) const;
 
   Result<std::string> artifact_root_of(const std::string& run_dir, std::string_view run_id) const;

@@ -4,6 +4,7 @@
 // through on_warning, and never reads outside the tree.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -632,16 +633,27 @@ TEST_CASE("a damaged input or dataset costs only that input, with a warning nami
   write_file(inputs / "k-file", "not a folder");
   write_file(inputs / "l-deep" / "meta.yaml", "source_id: " + std::string(5000, '[') + "\n");
   write_file(inputs / "m-badtags" / "meta.yaml", input_meta(good, "DATASET", "tags:\n  ok: yes\n  bad: [1, 2]\n"));
-  // The inputs folder of run B is a file.
+  // The inputs folder of run B is a file; a third run shares the datasets.
   write_file(t.run(kRunB) / "inputs", "x");
+  const std::string run_c = "cccccccccccccccccccccccccccccccc";
+  write_file(t.run(run_c) / "meta.yaml", run_meta(kExp, run_c));
+  write_file(t.run(run_c) / "inputs" / "x" / "meta.yaml", input_meta("broken"));
+  write_file(t.run(run_c) / "inputs" / "y" / "meta.yaml", input_meta(good, "DATASET", "tags: {}\n"));
 
   auto runs = t.runs();
   INFO(t.warnings.dump());
-  REQUIRE(runs.size() == 2);
+  REQUIRE(runs.size() == 3);
   REQUIRE(runs[0].dataset_inputs.size() == 2);  // a-good, and m-badtags without its bad tag
   CHECK(runs[0].dataset_inputs[0].dataset.name == "iris");
   CHECK(runs[0].dataset_inputs[1].tags == std::map<std::string, std::string>{{"ok", "yes"}});
   CHECK(runs[1].dataset_inputs.empty());
+  REQUIRE(runs[2].dataset_inputs.size() == 1);
+  CHECK(runs[2].dataset_inputs[0].dataset.digest == "abc123");
+  CHECK(runs[2].dataset_inputs[0].tags.empty());
+  // A dataset is read once per listing: its damage is reported once.
+  CHECK(std::count_if(t.warnings.list.begin(), t.warnings.list.end(), [](const Warning& w) {
+          return w.path.find("datasets/broken/meta.yaml") != std::string::npos;
+        }) == 1);
   // Both runs' other data is intact.
   CHECK(runs[0].params.at("lr") == "0.01");
   CHECK(runs[0].metrics.at("loss").value == 0.25);
