@@ -60,4 +60,15 @@ inline std::map<std::string, std::string> snapshot(const fs::path& root) {
   return out;
 }
 
+// Makes `run` say RUNNING with no end_time, as a writer that was killed left it.
+inline fs::path make_running(const fs::path& run) {
+  std::string m = slurp(run / "meta.yaml");
+  auto p = m.find("status: ");
+  m.replace(p, m.find('\n', p) - p, "status: 1");
+  p = m.find("end_time: ");
+  m.replace(p, m.find('\n', p) - p, "end_time: null");
+  spit(run / "meta.yaml", m);
+  return run;
+}
+
 }  // namespace maint_test

@@ -7,18 +7,6 @@
 
 using namespace maint_test;
 
-namespace {
-fs::path make_running(const fs::path& run) {
-  std::string m = slurp(run / "meta.yaml");
-  auto p = m.find("status: ");
-  m.replace(p, m.find('\n', p) - p, "status: 1");
-  p = m.find("end_time: ");
-  m.replace(p, m.find('\n', p) - p, "end_time: null");
-  spit(run / "meta.yaml", m);
-  return run;
-}
-}  // namespace
-
 TEST_CASE("reap ends a run whose process is gone as KILLED with end_time = last sign of life", "[reap]") {
   TempTree t;
   auto run = make_running(first_run(t.root / "692696469721977523"));
