@@ -4,7 +4,6 @@
 
 #include <atomic>
 
-#include "layout.h"
 #include "printable.h"
 
 namespace mlruns::detail {
@@ -21,6 +20,13 @@ std::string parent_dir(std::string_view path) {
   if (slash == std::string_view::npos) return ".";
   if (slash == 0) return "/";
   return std::string(path.substr(0, slash));
+}
+
+std::string join(std::string_view a, std::string_view b) {
+  std::string out(a);
+  if (!out.empty() && out.back() != '/') out += '/';
+  out += b;
+  return out;
 }
 
 Status write_new_file(Env& env, const std::string& path, std::string_view data, bool sync) {

@@ -12,6 +12,11 @@
 
 namespace mlruns::detail {
 
+// Prefix of every temp file and staging folder mlruns writes (here and
+// store.cpp): never MLflow data, left behind only by a killed writer.
+// layout.h re-exports it for the readers and tools that skip such names.
+inline constexpr std::string_view kTempPrefix = ".mlruns-tmp-";
+
 // A name for a temp file or folder that no other thread, process or node
 // picks: ".mlruns-tmp-<pid>-<counter>-<random>" plus `suffix`.
 std::string unique_temp_name(std::string_view suffix = {});
@@ -31,5 +36,8 @@ Status write_new_file(Env& env, const std::string& path, std::string_view data, 
 
 // The folder part of a path ("/a/b/c" -> "/a/b").
 std::string parent_dir(std::string_view path);
+
+// a + "/" + b, without doubling a trailing '/' of `a`.
+std::string join(std::string_view a, std::string_view b);
 
 }  // namespace mlruns::detail

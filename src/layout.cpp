@@ -19,13 +19,6 @@ bool is_litter_name(std::string_view name) {
   return ends("~");                                                                 // emacs, gedit backups
 }
 
-std::string join(std::string_view a, std::string_view b) {
-  std::string out(a);
-  if (!out.empty() && out.back() != '/') out += '/';
-  out += b;
-  return out;
-}
-
 Result<std::vector<std::string>> list_experiment_dirs(Env& env, const std::string& dir,
                                                       std::vector<std::string>* skipped) {
   auto entries = env.list_dir(dir);

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "atomic_file.h"  // kTempPrefix, join
 #include "mlruns/env.h"
 #include "mlruns/status.h"
 
@@ -19,10 +20,6 @@ inline constexpr std::string_view kReservedExperimentFolders[] = {"tags", "datas
 
 bool is_reserved_experiment_folder(std::string_view name);
 
-// Prefix of every temp file and staging folder mlruns writes (atomic_file.h,
-// store.cpp): never MLflow data, left behind only by a killed writer.
-inline constexpr std::string_view kTempPrefix = ".mlruns-tmp-";
-
 // Where gc moves each folder before removing it (gc.h): a ".trash" root
 // folder, invisible to every reader; a later gc finishes what is left there.
 inline constexpr std::string_view kGcStagingDir = ".mlruns-gc.trash";
@@ -32,8 +29,6 @@ inline constexpr std::string_view kGcStagingDir = ".mlruns-gc.trash";
 // desktop.ini, .ipynb_checkpoints, .nfsXXXX, .fuse_hiddenXXXX, .x.swp, x~,
 // .mlruns-tmp-*. The reader skips these with a warning; fsck quarantines them.
 bool is_litter_name(std::string_view name);
-
-std::string join(std::string_view a, std::string_view b);
 
 struct Layout {
   std::string root;  // absolute, no trailing '/'
