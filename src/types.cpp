@@ -1,5 +1,7 @@
 #include "mlruns/types.h"
 
+#include "py_format.h"
+
 namespace mlruns {
 
 std::string_view to_string(RunStatus status) {
@@ -29,5 +31,7 @@ std::optional<RunStatus> run_status_from_int(std::int64_t value) {
 std::string_view to_string(LifecycleStage stage) {
   return stage == LifecycleStage::kActive ? "active" : "deleted";
 }
+
+std::string python_repr(double value) { return detail::py_float(value); }
 
 }  // namespace mlruns

@@ -25,6 +25,11 @@ std::optional<RunStatus> run_status_from_int(std::int64_t value);
 enum class LifecycleStage { kActive, kDeleted };
 std::string_view to_string(LifecycleStage stage);  // "active", "deleted"
 
+// A metric value or float param as MLflow writes it into the tree: Python's
+// repr(float) (spec appendix A): 7.0, 0.30000000000000004, 1e-05, 1.5e+300,
+// nan, inf, -inf. Locale-free. Print values with it to show them as MLflow does.
+std::string python_repr(double value);
+
 // Which experiments or runs a listing covers (MLflow's ViewType).
 enum class ViewType { kActiveOnly, kDeletedOnly, kAll };
 

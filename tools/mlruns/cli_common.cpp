@@ -14,8 +14,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include "py_format.h"  // the writer's Python repr(float), shared so both agree
-
 namespace mlruns::cli {
 
 Globals& globals() {
@@ -147,7 +145,7 @@ std::int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string py_float(double value) { return detail::py_float(value); }
+std::string py_float(double value) { return python_repr(value); }
 
 std::string format_time_ms(std::int64_t ms) {
   const std::time_t secs = static_cast<std::time_t>(ms / 1000);

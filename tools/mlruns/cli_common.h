@@ -78,7 +78,8 @@ std::int64_t parse_int64(std::string_view text, std::string_view what);
 
 std::int64_t now_ms();
 
-// Python's repr(float): 7.0, 0.30000000000000004, 1.5e+300, 1e-05, nan, inf, -inf.
+// Python's repr(float): 7.0, 0.30000000000000004, 1.5e+300, 1e-05, nan, inf, -inf
+// (mlruns::python_repr, the writer's own, so the CLI prints what the files hold).
 std::string py_float(double value);
 // ms since epoch -> "2024-01-01 00:20:00" (UTC).
 std::string format_time_ms(std::int64_t ms);
