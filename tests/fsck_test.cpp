@@ -5,7 +5,7 @@
 #include <chrono>
 
 #include "maint_test_util.h"
-#include "meta_parse.h"
+#include "format/meta_parse.h"
 #include "mlruns/fsck.h"
 #include "mlruns/reader.h"
 

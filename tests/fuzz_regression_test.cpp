@@ -7,9 +7,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "input_meta.h"
-#include "meta_parse.h"
-#include "metric_file.h"
+#include "format/input_meta.h"
+#include "format/meta_parse.h"
+#include "format/metric_file.h"
 #include "mlruns/search.h"
 
 namespace fs = std::filesystem;

@@ -16,7 +16,7 @@
 
 #include <fast_float/fast_float.h>
 
-#include "meta_parse.h"
+#include "format/meta_parse.h"
 #include "mlruns/store.h"
 #include "test_util.h"
 

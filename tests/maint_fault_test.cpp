@@ -24,7 +24,7 @@
 
 #include "fault_env.h"
 #include "maint_test_util.h"
-#include "meta_parse.h"
+#include "format/meta_parse.h"
 #include "mlruns/fsck.h"
 #include "mlruns/gc.h"
 #include "mlruns/reap.h"

@@ -1,7 +1,7 @@
 // Reading meta.yaml as MLflow's readers do (spec §3.2, §4.3).
 #include <catch2/catch.hpp>
 
-#include "meta_parse.h"
+#include "format/meta_parse.h"
 
 using namespace mlruns;
 using namespace mlruns::detail;

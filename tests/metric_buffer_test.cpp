@@ -4,7 +4,7 @@
 
 #include <atomic>
 
-#include "metric_buffer.h"
+#include "write/metric_buffer.h"
 #include "mlruns/store.h"
 #include "test_util.h"
 

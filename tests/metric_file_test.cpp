@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "metric_file.h"
+#include "format/metric_file.h"
 
 using namespace mlruns;
 using namespace mlruns::detail;

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "py_format.h"
+#include "format/py_format.h"
 
 using mlruns::detail::py_float;
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "rank_internal.h"
+#include "read/rank_internal.h"
 
 using namespace mlruns;
 

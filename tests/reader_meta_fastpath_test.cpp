@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "meta_parse.h"
+#include "format/meta_parse.h"
 
 using namespace mlruns;
 using namespace mlruns::detail;

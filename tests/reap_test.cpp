@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "maint_test_util.h"
-#include "meta_parse.h"
+#include "format/meta_parse.h"
 #include "mlruns/reap.h"
 
 using namespace maint_test;

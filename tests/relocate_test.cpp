@@ -4,13 +4,13 @@
 #include <algorithm>
 #include <set>
 
-#include "file_uri.h"
+#include "format/file_uri.h"
 #include "maint_test_util.h"
-#include "meta_parse.h"
+#include "format/meta_parse.h"
 #include "mlruns/env.h"
 #include "mlruns/fsck.h"
 #include "mlruns/relocate.h"
-#include "relocate_uri.h"
+#include "maint/relocate_uri.h"
 
 using namespace maint_test;
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "filter_parser.h"
+#include "read/filter_parser.h"
 #include "mlruns/search.h"
 
 using namespace mlruns;

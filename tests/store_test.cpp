@@ -7,7 +7,7 @@
 #include <set>
 #include <thread>
 
-#include "meta_parse.h"
+#include "format/meta_parse.h"
 #include "mlruns/store.h"
 #include "test_util.h"
 

@@ -5,11 +5,11 @@
 #include <regex>
 #include <set>
 
-#include "atomic_file.h"
-#include "run_names.h"
-#include "store_impl.h"
-#include "system_tags.h"
-#include "tracking_uri.h"
+#include "env/atomic_file.h"
+#include "format/run_names.h"
+#include "write/store_impl.h"
+#include "write/system_tags.h"
+#include "format/tracking_uri.h"
 #include "test_util.h"
 
 using namespace mlruns;

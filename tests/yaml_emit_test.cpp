@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "yaml_emit.h"
+#include "format/yaml_emit.h"
 
 using namespace mlruns::detail;
 

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "input_meta.h"
-#include "meta_parse.h"
+#include "format/input_meta.h"
+#include "format/meta_parse.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "metric_file.h"
+#include "format/metric_file.h"
 
 using mlruns::detail::ParsedPoint;
 

@@ -33,7 +33,7 @@
 
 #include "mlruns/signals.h"
 #include "mlruns/store.h"
-#include "process_hooks.h"
+#include "write/process_hooks.h"
 
 namespace {
 

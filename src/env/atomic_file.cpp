@@ -1,0 +1,63 @@
+#include "env/atomic_file.h"
+
+#include <unistd.h>
+
+#include <atomic>
+
+#include "util/printable.h"
+
+namespace mlruns::detail {
+std::string unique_temp_name(std::string_view suffix) {
+  static std::atomic<std::uint64_t> counter{0};
+  std::string name = std::string(kTempPrefix) + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-";
+  name += random_hex(12);
+  name += suffix;
+  return name;
+}
+
+std::string parent_dir(std::string_view path) {
+  std::size_t slash = path.find_last_of('/');
+  if (slash == std::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
+std::string join(std::string_view a, std::string_view b) {
+  std::string out(a);
+  if (!out.empty() && out.back() != '/') out += '/';
+  out += b;
+  return out;
+}
+
+Status write_new_file(Env& env, const std::string& path, std::string_view data, bool sync) {
+  auto file = env.new_writable_file(path, /*exclusive=*/true);
+  if (!file) return file.error();
+  Status s = (*file)->append(data);
+  if (s.is_ok() && sync) s = (*file)->sync();
+  Status c = (*file)->close();
+  return s.is_ok() ? c : s;
+}
+
+Status write_file_atomic(Env& env, const std::string& path, std::string_view data,
+                         const AtomicWriteOptions& options) {
+  std::string dir = parent_dir(path);
+  std::string tmp = join(options.temp_dir.empty() ? dir : options.temp_dir, unique_temp_name());
+  Status s;
+  {
+    auto file = env.new_writable_file(tmp, /*exclusive=*/true);
+    if (!file) return file.error();
+    s = (*file)->append(data);
+    if (s.is_ok() && options.sync) s = (*file)->sync();
+    Status c = (*file)->close();
+    if (s.is_ok()) s = c;
+  }
+  if (s.is_ok()) s = env.rename(tmp, path);
+  if (!s.is_ok()) {
+    (void)env.remove_file(tmp);
+    return s;
+  }
+  if (options.sync) return env.sync_dir(dir);
+  return Status::ok();
+}
+
+}  // namespace mlruns::detail

@@ -1,0 +1,170 @@
+#include "mlruns/key.h"
+
+#include <string>
+
+#include "util/printable.h"
+
+namespace mlruns {
+namespace {
+
+std::string quoted(std::string_view what, std::string_view value) {
+  // Show the value printable and cut very long ones.
+  constexpr std::size_t kShown = 80;
+  std::string out(what);
+  out += " '";
+  out += detail::escape_control(value.substr(0, kShown));
+  if (value.size() > kShown) out += "...";
+  out += "'";
+  return out;
+}
+
+bool is_ascii_word(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+Status validate_id(std::string_view what, std::string_view id, std::size_t max_len) {
+  if (id.empty()) return Status::invalid_argument(quoted(what, id), "must not be empty");
+  if (id.size() > max_len)
+    return Status::invalid_argument(quoted(what, id),
+                                    "longer than " + std::to_string(max_len) + " characters");
+  if (!is_ascii_word(id[0]) || id[0] == '_')
+    return Status::invalid_argument(quoted(what, id),
+                                    "must start with a letter or digit (spec §6.4)");
+  for (char c : id)
+    if (!is_ascii_word(c) && c != '-')
+      return Status::invalid_argument(quoted(what, id),
+                                      "only letters, digits, '_' and '-' are allowed (spec §6.4)");
+  return Status::ok();
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t n;
+    char32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // truncated sequence
+    for (std::size_t k = 1; k <= n; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static const char32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+Status validate_key(std::string_view what, std::string_view key, NameRules rules) {
+  if (key.empty()) return Status::invalid_argument(quoted(what, key), "must not be empty (spec §6.1)");
+  if (key.size() > kMaxKeyLength)
+    return Status::invalid_argument(quoted(what, key),
+                                    "longer than 250 characters (spec §6.2)");
+  for (unsigned char c : key) {
+    bool ok = is_ascii_word(static_cast<char>(c)) || c == '.' || c == '/' || c == '-' || c == ' ';
+    if (ok) continue;
+    if (c == ':' && rules == NameRules::kMlflow) continue;
+    if (c >= 0x80 && rules == NameRules::kMlflow) continue;  // checked as UTF-8 below
+    if (c == ':')
+      return Status::invalid_argument(
+          quoted(what, key),
+          "':' is not allowed: MLflow before 2.16 cannot read it (spec §6.1, §14.6); "
+          "use NameRules::kMlflow to allow it");
+    if (c >= 0x80)
+      return Status::invalid_argument(
+          quoted(what, key),
+          "non-ASCII characters are not portable (spec §13.1); use NameRules::kMlflow to allow them");
+    return Status::invalid_argument(
+        quoted(what, key),
+        "only letters, digits, '_', '-', '.', ' ' and '/' are allowed (spec §6.1)");
+  }
+  if (!is_valid_utf8(key)) return Status::invalid_argument(quoted(what, key), "is not valid UTF-8");
+  // Path rule: the key must equal its POSIX normal form (spec §6.1).
+  if (key.front() == '/') return Status::invalid_argument(quoted(what, key), "must not start with '/' (spec §6.1)");
+  if (key.substr(0, 2) == "..")
+    return Status::invalid_argument(quoted(what, key), "must not start with '..' (spec §6.1)");
+  if (key.back() == '/') return Status::invalid_argument(quoted(what, key), "must not end with '/' (spec §6.1)");
+  std::size_t start = 0;
+  while (start <= key.size()) {
+    std::size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    std::string_view part = key.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..")
+      return Status::invalid_argument(quoted(what, key),
+                                      "is not a normalized path ('//', '.' or '..' component; spec §6.1)");
+    start = end + 1;
+  }
+  if (key == "None") return Status::invalid_argument(quoted(what, key), "'None' is reserved (spec §6.1)");
+  return Status::ok();
+}
+
+bool is_valid_key(std::string_view key, NameRules rules) {
+  return validate_key("key", key, rules).is_ok();
+}
+
+Status validate_experiment_id(std::string_view id) { return validate_id("experiment id", id, 64); }
+
+Status validate_run_id(std::string_view id) { return validate_id("run id", id, 256); }
+
+Status validate_experiment_name(std::string_view name) {
+  if (name.empty()) return Status::invalid_argument("experiment name ''", "must not be empty (spec §3.4)");
+  if (!is_valid_utf8(name)) return Status::invalid_argument(quoted("experiment name", name), "is not valid UTF-8");
+  std::size_t chars = 0;
+  for (unsigned char c : name) {
+    if ((c & 0xC0) != 0x80) ++chars;
+    if (c < 0x20 || c == 0x7f)
+      return Status::invalid_argument(quoted("experiment name", name), "control characters are not allowed");
+  }
+  if (chars > kMaxExperimentNameLength)
+    return Status::invalid_argument(quoted("experiment name", name), "longer than 500 characters (spec §3.4)");
+  if (name.find('\'') != std::string_view::npos)
+    return Status::invalid_argument(quoted("experiment name", name),
+                                    "\"'\" is not allowed: MLflow >= 2.0 cannot look such a name up (spec §3.4, §14.16)");
+  return Status::ok();
+}
+
+Status validate_artifact_path(std::string_view path) {
+  if (path.empty()) return Status::ok();
+  if (path.size() > kMaxArtifactPathLength)
+    return Status::invalid_argument(quoted("artifact path", path), "longer than 4096 bytes");
+  if (!is_valid_utf8(path)) return Status::invalid_argument(quoted("artifact path", path), "is not valid UTF-8");
+  for (unsigned char c : path)
+    if (c < 0x20 || c == 0x7f || c == '\\')
+      return Status::invalid_argument(quoted("artifact path", path),
+                                      "control characters and '\\' are not allowed");
+  if (path.front() == '/') return Status::invalid_argument(quoted("artifact path", path), "must be relative");
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    if (part.empty() && end == path.size() && start > 0) break;  // one trailing '/' is fine
+    if (part.empty() || part == "." || part == "..")
+      return Status::invalid_argument(quoted("artifact path", path),
+                                      "must not contain an empty, '.' or '..' component");
+    if (part.size() > 255)
+      return Status::invalid_argument(quoted("artifact path", path), "a component is longer than 255 bytes");
+    start = end + 1;
+  }
+  return Status::ok();
+}
+
+}  // namespace mlruns

@@ -1,0 +1,59 @@
+// Where things live in an mlruns tree (spec §1). One place for every path
+// the writer and the reader build, so that both agree.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "env/atomic_file.h"  // kTempPrefix, join
+#include "mlruns/env.h"
+#include "mlruns/status.h"
+
+namespace mlruns::detail {
+
+inline constexpr std::string_view kTrashDir = ".trash";
+inline constexpr std::string_view kMetaFile = "meta.yaml";
+// Experiment sub-folders that are not runs (spec §1.2, union over versions).
+inline constexpr std::string_view kReservedExperimentFolders[] = {"tags", "datasets", "traces", "models"};
+
+bool is_reserved_experiment_folder(std::string_view name);
+
+// Where gc moves each folder before removing it (gc.h): a ".trash" root
+// folder, invisible to every reader; a later gc finishes what is left there.
+inline constexpr std::string_view kGcStagingDir = ".mlruns-gc.trash";
+
+// True for a file or folder MLflow never wrote but an OS, editor, file
+// system or killed mlruns writer leaves around: .DS_Store, ._x, Thumbs.db,
+// desktop.ini, .ipynb_checkpoints, .nfsXXXX, .fuse_hiddenXXXX, .x.swp, x~,
+// .mlruns-tmp-*. The reader skips these with a warning; fsck quarantines them.
+bool is_litter_name(std::string_view name);
+
+struct Layout {
+  std::string root;  // absolute, no trailing '/'
+
+  std::string trash() const { return join(root, kTrashDir); }
+  // <root>/<id> or <root>/.trash/<id>.
+  std::string experiment_dir(std::string_view id, bool deleted = false) const {
+    return join(deleted ? trash() : root, id);
+  }
+};
+
+struct RunLocation {
+  std::string dir;            // <root>[/.trash]/<exp>/<run>
+  std::string experiment_id;  // the parent folder's name
+  bool experiment_deleted = false;  // the experiment sits in .trash/
+};
+
+// Finds a run folder by id: active experiments first, then deleted ones, the
+// first match wins (spec §10.4). REQUIRES: run_id passed validate_run_id.
+Result<RunLocation> find_run(Env& env, const Layout& layout, std::string_view run_id);
+
+// Names of the experiment folders directly under `dir` (the root or .trash):
+// directories whose name is a valid experiment id. Others are returned in
+// `skipped` if given.
+Result<std::vector<std::string>> list_experiment_dirs(Env& env, const std::string& dir,
+                                                      std::vector<std::string>* skipped = nullptr);
+
+}  // namespace mlruns::detail

@@ -1,0 +1,250 @@
+#include "format/meta_parse.h"
+
+#include <charconv>
+#include <optional>
+#include <utility>
+
+#include <yaml-cpp/yaml.h>
+
+namespace mlruns::detail {
+namespace {
+
+// meta.yaml files are a few hundred bytes; anything much bigger, or deeply
+// nested, is not one, and yaml-cpp recurses per nesting level.
+constexpr std::size_t kMaxMetaBytes = 1 << 20;
+constexpr int kMaxBrackets = 256;
+
+// The top level of a meta.yaml reduced to what the readers below look at:
+// each key's value is a scalar string, null, or something else (a list or a
+// mapping, such as the legacy `tags: []`). Both parsers produce this, so
+// their results can only differ if they read a scalar differently.
+struct FlatValue {
+  enum class Kind { kString, kNull, kCollection };
+  Kind kind = Kind::kNull;
+  std::string text;
+};
+using FlatMeta = std::vector<std::pair<std::string, FlatValue>>;
+
+const FlatValue* find(const FlatMeta& m, std::string_view key) {
+  for (const auto& [k, v] : m)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+// ---- fast path ------------------------------------------------------------
+// MLflow writes meta.yaml with yaml.dump: one "key: value" per line, keys
+// sorted, values plain, single-quoted or null (spec §2.1). Reading those lines
+// directly is ~50x faster than yaml-cpp. Anything this parser is not sure of
+// (double quotes, folded or nested lines, comments, CR, odd characters)
+// returns nullopt, and the caller falls back to yaml-cpp.
+
+bool is_key_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9'); }
+
+bool plain_scalar_ok(std::string_view v) {
+  if (v.empty()) return false;
+  char c = v.front();
+  // Indicators that start something other than a plain scalar.
+  if (std::string_view("'\"[]{}!&*|>%@`#,?:").find(c) != std::string_view::npos) return false;
+  if (c == '-' && (v.size() == 1 || v[1] == ' ')) return false;
+  if (v.back() == ' ' || v.back() == ':') return false;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    char ch = v[i];
+    if (ch == '\t' || ch == '\r' || static_cast<unsigned char>(ch) < 0x20) return false;
+    if (ch == '[' || ch == ']' || ch == '{' || ch == '}') return false;
+    if (ch == ' ' && i + 1 < v.size() && v[i + 1] == '#') return false;  // comment
+    if (ch == ':' && i + 1 < v.size() && v[i + 1] == ' ') return false;  // nested mapping
+  }
+  return true;
+}
+
+bool is_plain_null(std::string_view v) { return v == "~" || v == "null" || v == "Null" || v == "NULL"; }
+
+std::optional<FlatMeta> parse_fast(std::string_view text) {
+  FlatMeta out;
+  if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF) return std::nullopt;  // BOM
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    if (line.empty()) continue;
+    std::size_t k = 0;
+    while (k < line.size() && is_key_char(line[k])) ++k;
+    if (k == 0 || k >= line.size() || line[k] != ':') return std::nullopt;
+    std::string key(line.substr(0, k));
+    if (find(out, key)) return std::nullopt;  // duplicate: let yaml-cpp decide
+    std::string_view v = line.substr(k + 1);
+    FlatValue value;
+    if (v.empty()) {
+      value.kind = FlatValue::Kind::kNull;
+    } else {
+      if (v.front() != ' ') return std::nullopt;
+      v.remove_prefix(1);
+      if (v == "[]" || v == "{}") {
+        value.kind = FlatValue::Kind::kCollection;
+      } else if (!v.empty() && v.front() == '\'') {
+        if (v.size() < 2 || v.back() != '\'') return std::nullopt;
+        std::string_view body = v.substr(1, v.size() - 2);
+        value.kind = FlatValue::Kind::kString;
+        for (std::size_t i = 0; i < body.size(); ++i) {
+          char ch = body[i];
+          if (ch == '\r' || ch == '\t') return std::nullopt;
+          if (ch == '\'') {
+            if (i + 1 >= body.size() || body[i + 1] != '\'') return std::nullopt;
+            ++i;
+          }
+          value.text += ch;
+        }
+      } else if (is_plain_null(v)) {
+        value.kind = FlatValue::Kind::kNull;
+      } else if (plain_scalar_ok(v)) {
+        value.kind = FlatValue::Kind::kString;
+        value.text = std::string(v);
+      } else {
+        return std::nullopt;
+      }
+    }
+    out.emplace_back(std::move(key), std::move(value));
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+// ---- yaml-cpp path ----------------------------------------------------------
+
+Result<FlatMeta> parse_yaml(std::string_view text) {
+  if (text.size() > kMaxMetaBytes) return fail(Status::corruption("meta.yaml", "file is larger than 1 MiB"));
+  int brackets = 0;
+  for (char c : text)
+    if (c == '[' || c == '{') ++brackets;
+  if (brackets > kMaxBrackets) return fail(Status::corruption("meta.yaml", "too deeply nested"));
+  try {
+    YAML::Node node = YAML::Load(std::string(text));
+    if (!node.IsMap()) return fail(Status::corruption("meta.yaml", "not a YAML mapping"));
+    FlatMeta out;
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar()) continue;
+      FlatValue v;
+      if (kv.second.IsScalar()) {
+        v.kind = FlatValue::Kind::kString;
+        v.text = kv.second.Scalar();
+      } else if (kv.second.IsNull()) {
+        v.kind = FlatValue::Kind::kNull;
+      } else {
+        v.kind = FlatValue::Kind::kCollection;
+      }
+      out.emplace_back(kv.first.Scalar(), std::move(v));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return fail(Status::corruption("meta.yaml", std::string("invalid YAML: ") + e.what()));
+  } catch (...) {
+    return fail(Status::corruption("meta.yaml", "invalid YAML"));
+  }
+}
+
+Result<FlatMeta> load_flat(std::string_view text, MetaParser parser) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return fail(Status::corruption("meta.yaml", "file is empty"));
+  if (parser == MetaParser::kAuto) {
+    if (auto fast = parse_fast(text)) return std::move(*fast);
+  }
+  return parse_yaml(text);
+}
+
+// ---- interpretation, shared by both paths ----------------------------------
+
+std::optional<std::string> get_string(const FlatMeta& m, std::string_view key) {
+  const FlatValue* v = find(m, key);
+  if (!v || v->kind != FlatValue::Kind::kString) return std::nullopt;
+  return v->text;
+}
+
+bool is_null(const FlatMeta& m, std::string_view key) {
+  const FlatValue* v = find(m, key);
+  return v && v->kind == FlatValue::Kind::kNull;
+}
+
+std::optional<std::int64_t> get_int(const FlatMeta& m, std::string_view key) {
+  auto s = get_string(m, key);
+  if (!s || s->empty()) return std::nullopt;
+  std::int64_t v = 0;
+  const char* first = s->data();
+  const char* last = s->data() + s->size();
+  if (*first == '+') ++first;
+  auto [p, ec] = std::from_chars(first, last, v);
+  if (ec != std::errc() || p != last) return std::nullopt;
+  return v;
+}
+
+void note(std::vector<std::string>* problems, std::string what) {
+  if (problems) problems->push_back(std::move(what));
+}
+
+}  // namespace
+
+bool meta_fast_path_applies(std::string_view text) { return parse_fast(text).has_value(); }
+
+Result<Experiment> parse_experiment_meta(std::string_view text, bool in_trash,
+                                         std::vector<std::string>* problems, MetaParser parser) {
+  auto map = load_flat(text, parser);
+  if (!map) return fail(map.error());
+  Experiment e;
+  auto id = get_string(*map, "experiment_id");
+  if (!id) return fail(Status::corruption("meta.yaml", "no experiment_id"));
+  e.experiment_id = *id;
+  auto name = get_string(*map, "name");
+  if (!name) return fail(Status::corruption("meta.yaml", "no name"));
+  e.name = *name;
+  if (auto loc = get_string(*map, "artifact_location")) e.artifact_location = *loc;
+  else note(problems, "no artifact_location");
+  e.creation_time = get_int(*map, "creation_time");
+  e.last_update_time = get_int(*map, "last_update_time");
+  auto stage = get_string(*map, "lifecycle_stage");
+  if (!stage) {
+    note(problems, "no lifecycle_stage; taken from the location");
+    e.lifecycle_stage = in_trash ? LifecycleStage::kDeleted : LifecycleStage::kActive;
+  } else if (*stage == "active" || *stage == "deleted") {
+    e.lifecycle_stage = *stage == "active" ? LifecycleStage::kActive : LifecycleStage::kDeleted;
+  } else {
+    note(problems, "invalid lifecycle_stage '" + *stage + "'; taken from the location");
+    e.lifecycle_stage = in_trash ? LifecycleStage::kDeleted : LifecycleStage::kActive;
+  }
+  return e;
+}
+
+Result<RunInfo> parse_run_meta(std::string_view text, std::vector<std::string>* problems,
+                               MetaParser parser) {
+  auto map = load_flat(text, parser);
+  if (!map) return fail(map.error());
+  RunInfo r;
+  auto run_id = get_string(*map, "run_id");
+  if (!run_id || run_id->empty()) run_id = get_string(*map, "run_uuid");
+  if (!run_id || run_id->empty()) return fail(Status::corruption("meta.yaml", "neither run_id nor run_uuid"));
+  r.run_id = *run_id;
+  if (auto name = get_string(*map, "run_name")) r.run_name = *name;
+  if (auto exp = get_string(*map, "experiment_id")) r.experiment_id = *exp;
+  else note(problems, "no experiment_id");
+  if (auto user = get_string(*map, "user_id")) r.user_id = *user;
+  else note(problems, "no user_id");
+  if (auto uri = get_string(*map, "artifact_uri")) r.artifact_uri = *uri;
+  if (auto start = get_int(*map, "start_time")) r.start_time = *start;
+  else note(problems, "no valid start_time");
+  if (!is_null(*map, "end_time")) {
+    r.end_time = get_int(*map, "end_time");
+    if (!r.end_time && find(*map, "end_time")) note(problems, "end_time is not an integer");
+  }
+  if (!is_null(*map, "deleted_time")) r.deleted_time = get_int(*map, "deleted_time");
+  if (find(*map, "status") && !is_null(*map, "status")) {
+    auto status = get_int(*map, "status");
+    auto parsed = status ? run_status_from_int(*status) : std::nullopt;
+    if (parsed) r.status = *parsed;
+    else note(problems, "status is not an integer from 1 to 5; taken as RUNNING");
+  }
+  auto stage = get_string(*map, "lifecycle_stage");
+  if (stage && *stage == "deleted") r.lifecycle_stage = LifecycleStage::kDeleted;
+  else if (stage && *stage != "active")
+    note(problems, "invalid lifecycle_stage '" + *stage + "'; taken as active");
+  return r;
+}
+
+}  // namespace mlruns::detail

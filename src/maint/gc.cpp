@@ -1,0 +1,219 @@
+// gc (gc.h): permanent removal of deleted runs and trashed experiments,
+// following `mlflow gc` (spec §7).
+#include "mlruns/gc.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <set>
+
+#include "format/file_uri.h"
+#include "format/layout.h"
+#include "maint/maint_common.h"
+#include "format/meta_parse.h"
+#include "util/printable.h"
+#include "mlruns/env.h"
+#include "mlruns/key.h"
+
+namespace mlruns {
+namespace {
+
+using detail::join;
+
+struct RunFound {
+  std::string id;
+  std::string experiment_id;
+  std::string dir;
+  bool experiment_in_trash = false;
+  bool deleted = false;
+  std::optional<std::int64_t> deleted_time;
+  std::string artifact_uri;
+};
+
+bool old_enough(std::optional<std::int64_t> t, const GcOptions& opt, std::int64_t now) {
+  if (!opt.older_than_ms) return true;
+  if (!t) return true;  // mlflow gc: runs without deleted_time always qualify
+  return now - *t >= *opt.older_than_ms;
+}
+
+// A folder we may remove: a real directory (not a symlink) strictly inside root.
+Status check_removable(Env& env, const std::string& root, const std::string& dir) {
+  if (dir.size() <= root.size() + 1 || dir.compare(0, root.size() + 1, root + "/") != 0 ||
+      dir.find("/../") != std::string::npos || dir.find("/./") != std::string::npos)
+    return Status::failed_precondition(dir, "outside the tree; not removed");
+  auto info = env.stat(dir, false);
+  if (!info) return info.error();
+  if (info->type != FileType::kDirectory) return Status::failed_precondition(dir, "not a real directory; not removed");
+  return Status::ok();
+}
+
+// Where gc moves a folder before deleting it: a root folder whose name ends
+// in ".trash" is skipped by every MLflow reader (spec §1.2). A run loses its
+// files one by one while rmtree works; had that happened in place, a failure
+// half-way (EIO, EACCES, a node crash) would leave a run with meta.yaml but
+// without params/ or metrics/, which MLflow 3.8 fails on (§14.21). One
+// rename takes it out of sight first.
+
+class Remover {
+ public:
+  Remover(Env& env, std::string root) : env_(env), root_(std::move(root)), staging_(join(root_, detail::kGcStagingDir)) {}
+
+  // Removes leftovers of an interrupted gc (all of them were already out of
+  // sight). Notes what it finished; errors go to `report`.
+  void finish_leftovers(GcReport& report, bool dry_run) {
+    auto entries = env_.list_dir(staging_);
+    if (!entries) return;
+    for (const DirEntry& e : *entries) {
+      std::string path = join(staging_, e.name);
+      if (dry_run) {
+        report.notes.push_back("would finish removing " + path + " (left by an interrupted gc)");
+        continue;
+      }
+      Status s = e.type == FileType::kDirectory ? env_.remove_tree(path) : env_.remove_file(path);
+      if (s) report.notes.push_back("finished removing " + path + " (left by an interrupted gc)");
+      else report.errors.push_back(s);
+    }
+  }
+
+  // Moves `dir` (strictly inside the tree, a real directory) to the staging
+  // folder, then removes it there. `gone` tells whether it left the tree.
+  Status remove(const std::string& dir, const std::string& label, bool& gone) {
+    gone = false;
+    Status s = check_removable(env_, root_, dir);
+    if (!s) return s;
+    s = env_.create_dirs(staging_);
+    if (!s) return s;
+    std::string staged = join(staging_, label + "." + detail::random_hex(8));
+    s = env_.rename(dir, staged);
+    if (!s) return s;
+    gone = true;
+    s = env_.remove_tree(staged);
+    if (!s) return s.with_context("moved out of the tree to " + staged + " but not deleted (the next gc finishes)");
+    return Status::ok();
+  }
+
+  // The staging folder goes once empty; it stays if another gc still uses
+  // it or a removal failed (already reported).
+  void done(GcReport& report) {
+    Status s = env_.remove_dir(staging_);
+    if (!s && s.code() != Code::kNotFound && s.code() != Code::kAlreadyExists && s.os_error() != ENOTEMPTY)
+      report.errors.push_back(s);
+  }
+
+ private:
+  Env& env_;
+  std::string root_;
+  std::string staging_;
+};
+
+}  // namespace
+
+Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
+  Env& env = opt.env ? *opt.env : *Env::posix();
+  auto root_r = detail::resolve_tree_root(env, tracking_uri);
+  if (!root_r) return fail(root_r.error());
+  const std::string root = *root_r;
+  for (const std::string& id : opt.experiment_ids) MLRUNS_TRY(validate_experiment_id(id));
+  GcReport report;
+  report.root = root;
+  const std::int64_t now = env.now_ms();
+  Remover remover(env, root);
+  remover.finish_leftovers(report, opt.dry_run);
+
+  // Every run of the tree, with what gc needs to know.
+  std::vector<RunFound> runs;
+  std::vector<detail::ExperimentDir> exps = detail::experiment_dirs(env, root);
+  for (const detail::ExperimentDir& e : exps) {
+    for (const std::string& name : detail::run_dir_names(env, e.dir)) {
+      std::string dir = join(e.dir, name);
+      auto text = detail::read_small(env, join(dir, "meta.yaml"));
+      if (!text) continue;  // not a run MLflow lists
+      RunFound r{name, e.id, dir, e.in_trash, false, std::nullopt, {}};
+      auto info = detail::parse_run_meta(*text);
+      if (info) {
+        r.deleted = info->lifecycle_stage == LifecycleStage::kDeleted;
+        r.deleted_time = info->deleted_time;
+        r.artifact_uri = info->artifact_uri;
+      }
+      runs.push_back(std::move(r));
+    }
+  }
+
+  // Experiments to collect: explicit ones (must be in .trash), else every
+  // trashed experiment whose last_update_time is old enough.
+  std::vector<GcItem> exp_items;
+  std::set<std::string> exp_ids(opt.experiment_ids.begin(), opt.experiment_ids.end());
+  for (const std::string& id : exp_ids) {
+    auto it = std::find_if(exps.begin(), exps.end(), [&](const auto& e) { return e.id == id && e.in_trash; });
+    if (it == exps.end())
+      return fail(Status::failed_precondition("experiment '" + id + "'",
+                                              "is not in .trash/; only deleted experiments can be collected (spec §7)"));
+  }
+  for (const detail::ExperimentDir& e : exps) {
+    if (!e.in_trash) continue;
+    std::optional<std::int64_t> updated;
+    if (auto text = detail::read_small(env, join(e.dir, "meta.yaml")))
+      if (auto info = detail::parse_experiment_meta(*text, true)) updated = info->last_update_time;
+    if (!exp_ids.empty()) {
+      if (!exp_ids.count(e.id)) continue;
+    } else if (opt.older_than_ms && (!updated || now - *updated < *opt.older_than_ms)) {
+      continue;
+    }
+    exp_items.push_back({GcItem::Kind::kExperiment, e.id, e.id, e.dir, updated, false});
+  }
+  std::set<std::string> collected_exps;
+  for (const GcItem& x : exp_items) collected_exps.insert(x.id);
+
+  // Runs: explicit ones (must be deleted), else deleted runs old enough; plus
+  // every run of a collected experiment.
+  std::vector<const RunFound*> run_pick;
+  if (!opt.run_ids.empty()) {
+    for (const std::string& id : opt.run_ids) {
+      MLRUNS_TRY(validate_run_id(id));
+      auto it = std::find_if(runs.begin(), runs.end(), [&](const RunFound& r) { return r.id == id; });
+      if (it == runs.end()) return fail(Status::not_found("run '" + id + "'", "no such run in " + root));
+      if (!it->deleted && !it->experiment_in_trash)
+        return fail(Status::failed_precondition("run '" + id + "'",
+                                                "is not in the deleted lifecycle stage; only deleted runs can be collected (spec §7)"));
+      run_pick.push_back(&*it);
+    }
+  } else {
+    for (const RunFound& r : runs)
+      if (r.deleted && old_enough(r.deleted_time, opt, now) && !collected_exps.count(r.experiment_id))
+        run_pick.push_back(&r);
+  }
+  for (const RunFound& r : runs)
+    if (r.experiment_in_trash && collected_exps.count(r.experiment_id) &&
+        std::find(run_pick.begin(), run_pick.end(), &r) == run_pick.end())
+      run_pick.push_back(&r);
+
+  for (const RunFound* r : run_pick) {
+    GcItem item{GcItem::Kind::kRun, r->id, r->experiment_id, r->dir, r->deleted_time, false};
+    // Artifacts stored outside the run folder are not ours to delete.
+    if (!r->artifact_uri.empty()) {
+      auto p = detail::file_uri_to_path(r->artifact_uri);
+      bool inside = p && (*p == join(r->dir, "artifacts") ||
+                          // a moved tree: the URI names the old place of this very run
+                          (p->size() > r->id.size() + 10 &&
+                           p->compare(p->size() - (r->id.size() + 10), std::string::npos, r->id + "/artifacts") == 0));
+      if (!inside)
+        report.notes.push_back("run " + r->id + ": artifacts at '" + r->artifact_uri +
+                               "' are outside the tree and were left in place");
+    }
+    if (!opt.dry_run) {
+      Status s = remover.remove(r->dir, r->experiment_id + "-" + r->id, item.removed);
+      if (!s) report.errors.push_back(s);
+    }
+    report.items.push_back(std::move(item));
+  }
+  for (GcItem& x : exp_items) {
+    if (!opt.dry_run) {
+      Status s = remover.remove(x.path, "experiment-" + x.id, x.removed);
+      if (!s) report.errors.push_back(s);
+    }
+    report.items.push_back(std::move(x));
+  }
+  if (!opt.dry_run) remover.done(report);
+  return report;
+}
+
+}  // namespace mlruns

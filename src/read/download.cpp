@@ -1,0 +1,229 @@
+// download_artifacts: copy into a temporary sibling of the target, verify
+// every size, then rename into place, so an interrupted download never leaves
+// half a checkpoint under the final name.
+#include "mlruns/download.h"
+
+#include <memory>
+#include <vector>
+
+#include "format/layout.h"
+#include "mlruns/env.h"
+#include "mlruns/key.h"
+#include "read/reader_impl.h"
+
+namespace mlruns {
+namespace {
+
+using detail::join;
+
+constexpr std::size_t kCopyChunk = 1 << 20;
+constexpr int kMaxDepth = 256;
+
+struct Item {
+  std::string rel;  // '/'-separated, relative to the source; empty = the source itself
+  bool is_dir = false;
+  std::uint64_t size = 0;
+};
+
+class Copier {
+ public:
+  Copier(Env& env, const ReaderOptions& ropts, const DownloadOptions& opts)
+      : env_(env), ropts_(ropts), opts_(opts) {}
+
+  void warn(const std::string& path, const std::string& message) {
+    if (ropts_.on_warning) ropts_.on_warning(Warning{detail::escape_control(path), detail::escape_control(message)});
+  }
+
+  // Lists what to copy below `dir` without following symlinks.
+  Status plan(const std::string& dir, const std::string& rel, int depth, std::vector<Item>& items) {
+    if (depth > kMaxDepth) return Status::invalid_argument(dir, "folders nested more than 256 deep");
+    auto entries = env_.list_dir(dir);
+    if (!entries) return entries.error();
+    for (const DirEntry& e : *entries) {
+      std::string path = join(dir, e.name);
+      std::string child = rel.empty() ? e.name : rel + "/" + e.name;
+      if (e.type == FileType::kSymlink) {
+        warn(path, "symbolic link; not followed, not downloaded");
+        continue;
+      }
+      if (e.type == FileType::kDirectory) {
+        items.push_back(Item{child, true, 0});
+        MLRUNS_RETURN_IF_ERROR(plan(path, child, depth + 1, items));
+      } else if (e.type == FileType::kRegular) {
+        auto info = env_.stat(path, false);
+        if (!info) return info.error();
+        items.push_back(Item{child, false, info->size});
+        total_ += info->size;
+      } else {
+        warn(path, "not a regular file; not downloaded");
+      }
+    }
+    return Status::ok();
+  }
+
+  Status copy_file(const std::string& from, const std::string& to, std::uint64_t expected) {
+    auto in = env_.new_sequential_file(from);
+    if (!in) return in.error();
+    auto out = env_.new_writable_file(to, /*exclusive=*/true);
+    if (!out) return out.error();
+    if (!buffer_) buffer_ = std::make_unique<char[]>(kCopyChunk);
+    std::uint64_t copied = 0;
+    for (;;) {
+      auto chunk = (*in)->read(kCopyChunk, buffer_.get());
+      if (!chunk) return chunk.error();
+      if (chunk->empty()) break;
+      copied += chunk->size();
+      if (copied > expected)
+        return Status::io_error(from, "grew while being copied (expected " + std::to_string(expected) + " bytes)");
+      MLRUNS_RETURN_IF_ERROR((*out)->append(*chunk));
+      done_ += chunk->size();
+      if (opts_.on_progress) opts_.on_progress(done_, total_);
+    }
+    if (copied != expected)
+      return Status::io_error(from, "read " + std::to_string(copied) + " bytes, expected " + std::to_string(expected));
+    auto written = (*out)->size();
+    if (!written) return written.error();
+    if (*written != expected)
+      return Status::io_error(to, "has " + std::to_string(*written) + " bytes after copying, expected " +
+                                      std::to_string(expected));
+    MLRUNS_RETURN_IF_ERROR((*out)->sync());
+    return (*out)->close();
+  }
+
+  std::uint64_t total_ = 0;
+  std::uint64_t done_ = 0;
+
+ private:
+  Env& env_;
+  const ReaderOptions& ropts_;
+  const DownloadOptions& opts_;
+  std::unique_ptr<char[]> buffer_;
+};
+
+}  // namespace
+
+Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view run_id,
+                                          std::string_view artifact_path, const std::string& dest_dir,
+                                          const DownloadOptions& options) {
+  if (Status s = validate_artifact_path(artifact_path); !s) return fail(s);
+  if (dest_dir.empty()) return fail(Status::invalid_argument("download destination", "must not be empty"));
+  Env& env = *reader.options().env;
+  auto root = reader.artifact_root(run_id);
+  if (!root) return fail(root.error());
+
+  // The source, reached through real directories only.
+  std::string source = *root;
+  std::string shown = artifact_path.empty() ? "artifacts of run " + std::string(run_id)
+                                            : "artifact '" + std::string(artifact_path) + "'";
+  {
+    auto t = env.stat(source, false);
+    if (!t) return fail(t.error());
+    if (t->type != FileType::kDirectory)
+      return fail(Status::not_found(shown, "the run has no artifacts folder"));
+    std::string_view rest = artifact_path;
+    while (!rest.empty()) {
+      std::size_t slash = rest.find('/');
+      source = join(source, rest.substr(0, slash));
+      rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+      auto info = env.stat(source, false);
+      if (!info) return fail(info.error());
+      if (info->type == FileType::kMissing) return fail(Status::not_found(shown, "no such file or folder"));
+      if (info->type == FileType::kSymlink)
+        return fail(Status::invalid_argument(shown, "is a symbolic link; not followed"));
+      if (!rest.empty() && info->type != FileType::kDirectory)
+        return fail(Status::not_found(shown, "no such file or folder"));
+    }
+  }
+  auto src_info = env.stat(source, false);
+  if (!src_info) return fail(src_info.error());
+  bool is_dir = src_info->type == FileType::kDirectory;
+  if (!is_dir && src_info->type != FileType::kRegular)
+    return fail(Status::invalid_argument(shown, "not a regular file or folder"));
+
+  std::string basename = "artifacts";
+  if (!artifact_path.empty()) {
+    std::size_t slash = artifact_path.rfind('/');
+    basename = std::string(slash == std::string_view::npos ? artifact_path : artifact_path.substr(slash + 1));
+  }
+  if (Status made = env.create_dirs(dest_dir); !made) return fail(made);
+  std::string target = join(dest_dir, basename);
+  auto existing = env.stat(target, false);
+  if (!existing) return fail(existing.error());
+  if (existing->type != FileType::kMissing && !options.overwrite)
+    return fail(Status::already_exists(target, "exists; pass overwrite to replace it"));
+
+  Copier copier(env, reader.options(), options);
+  std::vector<Item> items;
+  if (is_dir) {
+    if (Status planned = copier.plan(source, "", 0, items); !planned) return fail(planned);
+  } else {
+    items.push_back(Item{"", false, src_info->size});
+    copier.total_ = src_info->size;
+  }
+
+  // Hidden temporary sibling: same file system as the target, so the final
+  // rename is atomic.
+  // (The basename is cut so the temporary name stays below NAME_MAX.)
+  std::string stem = basename.substr(0, 120);
+  std::string tmp = join(dest_dir, "." + stem + ".mlruns-download-" + detail::random_hex(12));
+  auto cleanup = [&] { (void)env.remove_tree(tmp); };
+  DownloadResult result;
+  Status s;
+  if (is_dir) s = env.create_dir(tmp);
+  for (const Item& item : items) {
+    if (!s) break;
+    std::string to = item.rel.empty() ? tmp : join(tmp, item.rel);
+    if (item.is_dir) {
+      s = env.create_dir(to);
+    } else {
+      s = copier.copy_file(item.rel.empty() ? source : join(source, item.rel), to, item.size);
+      ++result.files;
+      result.bytes += item.size;
+    }
+  }
+  if (!s) {
+    cleanup();
+    return fail(s.with_context("downloading " + shown));
+  }
+  if (is_dir) {
+    // Directory entries must be durable before the rename publishes them.
+    for (const Item& item : items)
+      if (item.is_dir) (void)env.sync_dir(join(tmp, item.rel));
+    (void)env.sync_dir(tmp);
+  }
+
+  existing = env.stat(target, false);
+  if (!existing) {
+    cleanup();
+    return fail(existing.error());
+  }
+  if (existing->type == FileType::kMissing) {
+    s = env.rename(tmp, target);
+  } else if (!options.overwrite) {
+    cleanup();
+    return fail(Status::already_exists(target, "appeared while downloading; left untouched"));
+  } else if (!is_dir && existing->type == FileType::kRegular) {
+    s = env.rename(tmp, target);  // atomic replacement of a file
+  } else {
+    // A folder cannot be renamed over a non-empty one: move the old one
+    // aside, put the new one in place, then delete the old one. The target
+    // name always holds a complete copy, old or new, except for the instant
+    // between the two renames.
+    std::string aside = join(dest_dir, "." + stem + ".mlruns-old-" + detail::random_hex(12));
+    s = env.rename(target, aside);
+    if (s) {
+      s = env.rename(tmp, target);
+      if (!s) (void)env.rename(aside, target);
+      else (void)env.remove_tree(aside);
+    }
+  }
+  if (!s) {
+    cleanup();
+    return fail(s.with_context("downloading " + shown));
+  }
+  (void)env.sync_dir(dest_dir);
+  result.local_path = target;
+  return result;
+}
+
+}  // namespace mlruns

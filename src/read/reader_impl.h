@@ -1,0 +1,71 @@
+// What a Reader holds, and the tree-walking helpers that reader.cpp and
+// download.cpp share. Internal.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "format/layout.h"
+#include "mlruns/env.h"
+#include "mlruns/reader.h"
+#include "util/printable.h"
+
+namespace mlruns::detail {
+
+// Datasets read during one listing, by folder: the runs of a sweep usually
+// log the same dataset, whose schema may be 1 MiB. Shared by the workers.
+struct DatasetCache {
+  std::mutex mu;
+  std::map<std::string, std::optional<Dataset>> by_dir;  // nullopt: unreadable (warned once)
+};
+
+struct ReaderContext {
+  Env* env = nullptr;
+  Layout layout;
+  ReaderOptions options;
+  std::shared_ptr<std::mutex> warn_mu;  // on_warning is never called concurrently
+
+  void warn(std::string path, std::string message) const;
+  // lstat type; kOther if the call fails.
+  FileType lstat_type(const std::string& path) const;
+  // A whole file, no_follow, at most options.max_file_bytes.
+  Result<std::string> read_file(const std::string& path) const;
+  // read_file, retried while empty as MLflow does.
+  Result<std::string> read_meta(const std::string& path) const;
+  // True if every folder between `base` and base/rel is a real directory.
+  bool safe_below(const std::string& base, std::string_view rel) const;
+  FileType path_below(const std::string& base, std::string_view rel) const;
+  // A Status message without its leading "<path>: ".
+  static std::string detail_of(const Status& s, const std::string& path);
+
+  // Valid experiment folders directly under `base`, sorted; others reported.
+  std::vector<std::string> experiment_dirs(const std::string& base) const;
+  std::vector<std::string> experiment_dirs_quiet(const std::string& base) const;
+  // True if <root>/.trash is a real folder (not a symlink); `report` warns otherwise.
+  bool trash_usable(bool report) const;
+  // (base dir, in trash) of an experiment folder, active first.
+  std::optional<std::pair<std::string, bool>> experiment_location(std::string_view id) const;
+  std::optional<Experiment> load_experiment(const std::string& base, const std::string& id, bool in_trash) const;
+
+  // A run folder by id: active experiments first, then deleted ones (spec §10.4).
+  Result<std::string> find_run_dir(std::string_view run_id, std::string* exp_id) const;
+  // One run. Error: damaged beyond use (the message says why); nullopt:
+  // filtered out by `view`.
+  // `datasets` (may be null) shares dataset reads between the runs of one listing.
+  Result<std::optional<Run>> load_run(const std::string& exp_dir, const std::string& exp_id,
+                                      const std::string& run_name, ViewType view, const RunFields& fields,
+                                      DatasetCache* datasets = nullptr) const;
+  Result<std::vector<Metric>> history(const std::string& run_dir, std::string_view key) const;
+
+  Result<std::string> artifact_root_of(const std::string& run_dir, std::string_view run_id) const;
+  Result<std::vector<ArtifactEntry>> list_artifacts_in(const std::string& root, std::string_view rel,
+                                                       bool recursive) const;
+};
+
+}  // namespace mlruns::detail

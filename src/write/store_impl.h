@@ -1,0 +1,124 @@
+// Internals shared by store.cpp and active_run.cpp: Store::Impl (the open
+// tree, error accounting, experiment and run operations that never throw)
+// and ActiveRun::State (one run being written).
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "format/layout.h"
+#include "write/metric_buffer.h"
+#include "mlruns/store.h"
+
+namespace mlruns {
+
+struct Store::Impl {
+  StoreOptions options;
+  Env* env = nullptr;
+  detail::Layout layout;
+  Status open_status;
+
+  std::atomic<std::uint64_t> failures{0};
+  mutable std::mutex error_mu;
+  Status last_error;
+
+  std::mutex staging_mu;
+  std::string staging;  // <root>/.mlruns-tmp-....trash, created on first use
+
+  std::mutex runs_mu;
+  std::vector<std::weak_ptr<ActiveRun::State>> runs;
+
+  ~Impl();
+
+  // Counts a failure and calls on_error; returns `s`. OK passes through.
+  Status note(Status s, bool call_on_error = true);
+  // note() + throw in kThrow.
+  Status finish(Status s);
+  template <typename T>
+  Result<T> finish(Result<T> r) {
+    if (!r) finish(r.error());
+    return r;
+  }
+
+  bool sync_meta() const { return options.durability != Durability::kNone; }
+  bool sync_each_flush() const { return options.durability == Durability::kEveryFlush; }
+
+  Status ensure_tree();
+  // A fresh empty folder in the staging area, to build a complete
+  // experiment or run in before renaming it into place.
+  Result<std::string> new_staging_folder();
+  // rename(2) of a finished folder; kAlreadyExists if the target exists.
+  Status publish(const std::string& staged, const std::string& target);
+
+  // Experiments.
+  Result<Experiment> load_experiment(std::string_view id, bool with_tags, bool* in_trash = nullptr) const;
+  // All experiments (no tags): active ones, then deleted ones.
+  std::vector<Experiment> list_experiments() const;
+  std::optional<Experiment> find_experiment_by_name(std::string_view name) const;
+  Status build_experiment(const std::string& id, std::string_view name, const StringMap& tags,
+                          const std::string& artifact_location, std::int64_t now);
+  Status write_experiment_meta(const std::string& dir, const Experiment& e);
+  Result<std::string> default_artifact_location(const std::string& id) const;
+
+  // Runs.
+  struct RunRef {
+    std::string dir;
+    RunInfo info;
+  };
+  Result<RunRef> load_run(std::string_view run_id) const;
+  Status write_run_meta(const std::string& run_dir, const RunInfo& info);
+  std::shared_ptr<ActiveRun::State> create_run(const RunOptions& options, Status* status);
+
+  // Params, tags: validation and atomic writes shared by ActiveRun and the
+  // by-id Store calls. `known` caches values already written (may be null).
+  Status check_value(std::string_view what, std::string_view key, std::string& value, std::size_t limit) const;
+  Status write_param(const std::string& run_dir, std::string_view key, std::string value,
+                     std::map<std::string, std::string, std::less<>>* known);
+  Status write_tag(const std::string& run_dir, RunInfo* info, std::string_view key, std::string value);
+  Status delete_tag(const std::string& run_dir, std::string_view key);
+
+  void register_run(const std::shared_ptr<ActiveRun::State>& state);
+};
+
+struct ActiveRun::State {
+  std::shared_ptr<Store::Impl> store;
+  std::mutex mu;
+  bool valid = false;  // false: creation failed; every call returns `error`
+  Status error;
+  bool ended = false;
+  RunInfo info;
+  std::string dir;
+  std::string artifact_uri;
+  detail::MetricBuffer metrics;
+  std::map<std::string, std::string, std::less<>> params;  // written values (immutability)
+  std::vector<std::string> unsynced_files;  // params/tags to fsync at end (kOnClose)
+  std::int64_t oldest_pending_ms = 0;        // steady clock, of the oldest buffered point
+  std::int64_t last_beat_ms = 0;             // steady clock, last heartbeat touch of meta.yaml
+  bool stopped_by_signal = false;            // ended KILLED by a signal: later calls are quiet no-ops
+
+  State() : metrics(std::string()) {}
+  explicit State(std::string metrics_dir) : metrics(std::move(metrics_dir)) {}
+
+  // All REQUIRE mu held.
+  Status check_writable() const;
+  Status metric_locked(std::string_view key, double value, std::int64_t step, std::int64_t timestamp);
+  Status batch_locked(const std::vector<Metric>& metrics, const StringMap& params, const StringMap& tags);
+  Status flush_locked();
+  Status end_locked(RunStatus status, std::optional<std::int64_t> end_time);
+};
+
+namespace detail {
+// Process-wide list of live runs: the background flusher and the exit hook.
+void registry_add(const std::shared_ptr<ActiveRun::State>& state, bool background);
+std::int64_t steady_ms();
+std::string new_run_id();
+std::string random_experiment_id();
+std::string derived_experiment_id(std::string_view name, int attempt);
+}  // namespace detail
+
+}  // namespace mlruns
