@@ -8,7 +8,7 @@
 # corpus, kept between runs), build-fuzz/crashes/ (crashing inputs),
 # build-fuzz/logs/<target>.log (libFuzzer output incl. -print_final_stats).
 # Crashing inputs belong in tests/fuzz/regressions/<target>/ once fixed;
-# tests/fuzz_regression_test.cpp replays them in CI.
+# tests/fuzz/fuzz_regression_test.cpp replays them in CI.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 secs="${1:-600}"
