@@ -1,5 +1,6 @@
-// What a Reader holds, and the tree-walking helpers that reader.cpp and
-// download.cpp share. Internal.
+// What a Reader holds, and the tree-walking helpers that the Reader's files
+// (reader.cpp: the public calls and the safety primitives; reader_tree.cpp,
+// reader_runs.cpp, reader_artifacts.cpp) and download.cpp share. Internal.
 #pragma once
 
 #include <map>
@@ -67,5 +68,14 @@ struct ReaderContext {
   Result<std::vector<ArtifactEntry>> list_artifacts_in(const std::string& root, std::string_view rel,
                                                        bool recursive) const;
 };
+
+// For warnings: 's' with control characters escaped, in quotes.
+std::string quoted(std::string_view s);
+// For warnings: "a file", "a folder", "a symbolic link", "missing", "a special file".
+const char* type_name(FileType t);
+// The values of a params/ or tags/ folder, key -> whole file (spec §2.2);
+// what cannot be read is warned about and skipped.
+void read_value_dir(const ReaderContext& ctx, const std::string& dir, const char* what,
+                    std::map<std::string, std::string>& out);
 
 }  // namespace mlruns::detail

@@ -1,0 +1,110 @@
+// The Reader's artifact listings (reader_impl.h): where a run's artifacts
+// are, and what lies below them, without following a symbolic link.
+#include <algorithm>
+
+#include "format/file_uri.h"
+#include "format/layout.h"
+#include "format/meta_parse.h"
+#include "mlruns/env.h"
+#include "read/reader_impl.h"
+
+namespace mlruns::detail {
+
+// The stored artifact_uri is used only if it is a local path that exists and
+// ends with /<run_id>/artifacts: that is how MLflow builds every run's URI
+// (spec §8.1), so a hostile meta.yaml cannot point the reader at an arbitrary
+// folder (/etc, $HOME). Otherwise the folder inside the tree is used, which
+// covers trees that were moved or rsynced (spec §8.2, §14.12).
+Result<std::string> ReaderContext::artifact_root_of(const std::string& run_dir, std::string_view run_id) const {
+  std::string in_tree = join(run_dir, "artifacts");
+  auto text = read_file(join(run_dir, kMetaFile));
+  std::string uri;
+  if (text) {
+    if (auto info = parse_run_meta(*text)) uri = info->artifact_uri;
+  }
+  if (!uri.empty()) {
+    auto path = file_uri_to_path(uri);
+    std::string suffix = "/" + std::string(run_id) + "/artifacts";
+    if (path) {
+      while (path->size() > 1 && path->back() == '/') path->pop_back();
+      bool shaped = path->size() > suffix.size() && path->compare(path->size() - suffix.size(), suffix.size(), suffix) == 0 &&
+                    path->find("/../") == std::string::npos && path->find("/./") == std::string::npos;
+      if (shaped) {
+        auto info = env->stat(*path, /*follow_symlinks=*/true);
+        if (info && info->type == FileType::kDirectory) return *path;
+      } else {
+        warn(join(run_dir, kMetaFile), "artifact_uri " + quoted(uri) + " does not end with " + suffix +
+                                           "; using the artifacts folder inside the tree");
+      }
+    } else if (uri.find("://") != std::string::npos || uri.substr(0, 17) == "mlflow-artifacts:") {
+      warn(join(run_dir, kMetaFile), "artifact_uri " + quoted(uri) +
+                                         " is not on this machine; using the artifacts folder inside the tree");
+    }
+  }
+  FileType t = lstat_type(in_tree);
+  if (t == FileType::kSymlink)
+    return fail(Status::invalid_argument(in_tree, "is a symbolic link; not followed (it could leave the tree)"));
+  return in_tree;
+}
+
+namespace {
+
+constexpr int kMaxArtifactDepth = 256;  // deeper trees are cut with a warning
+
+void list_dir_entries(const ReaderContext& ctx, const std::string& dir, const std::string& rel, bool recursive,
+                      int depth, std::vector<ArtifactEntry>& out) {
+  auto entries = ctx.env->list_dir(dir);
+  if (!entries) {
+    ctx.warn(dir, "cannot list: " + entries.error().to_string());
+    return;
+  }
+  for (const DirEntry& e : *entries) {
+    std::string path = join(dir, e.name);
+    std::string child = rel.empty() ? e.name : rel + "/" + e.name;
+    if (e.type == FileType::kSymlink) {
+      ctx.warn(path, "symbolic link; not followed, left out of the listing");
+      continue;
+    }
+    if (e.type == FileType::kDirectory) {
+      if (!recursive) {
+        out.push_back(ArtifactEntry{child, true, 0});
+      } else if (depth >= kMaxArtifactDepth) {
+        ctx.warn(path, "folders nested too deeply; not listed");
+      } else {
+        list_dir_entries(ctx, path, child, true, depth + 1, out);
+      }
+      continue;
+    }
+    if (e.type != FileType::kRegular) continue;
+    auto info = ctx.env->stat(path, false);
+    out.push_back(ArtifactEntry{child, false, info ? info->size : 0});
+  }
+}
+
+}  // namespace
+
+Result<std::vector<ArtifactEntry>> ReaderContext::list_artifacts_in(const std::string& root, std::string_view rel,
+                                                                    bool recursive) const {
+  std::vector<ArtifactEntry> out;
+  FileType t = lstat_type(root);
+  if (t == FileType::kMissing) {
+    if (rel.empty()) return out;
+    return fail(Status::not_found("artifact '" + std::string(rel) + "'", "the run has no artifacts"));
+  }
+  std::string dir = root;
+  if (!rel.empty()) {
+    if (!safe_below(root, rel))
+      return fail(Status::not_found("artifact '" + std::string(rel) + "'", "no such folder (or a symbolic link on the way)"));
+    dir = join(root, rel);
+    t = lstat_type(dir);
+    if (t == FileType::kMissing) return fail(Status::not_found("artifact '" + std::string(rel) + "'", "no such file or folder"));
+    if (t == FileType::kSymlink)
+      return fail(Status::invalid_argument("artifact '" + std::string(rel) + "'", "is a symbolic link; not followed"));
+    if (t == FileType::kRegular) return out;  // MLflow lists nothing under a file
+  }
+  list_dir_entries(*this, dir, std::string(rel), recursive, 0, out);
+  std::sort(out.begin(), out.end(), [](const ArtifactEntry& a, const ArtifactEntry& b) { return a.path < b.path; });
+  return out;
+}
+
+}  // namespace mlruns::detail

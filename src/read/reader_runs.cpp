@@ -1,0 +1,345 @@
+// The Reader's loading of one run (reader_impl.h): meta.yaml, the key folders
+// params/, tags/ and metrics/ (only the fields asked for), metric histories
+// and dataset inputs. Damage costs only the damaged part, with a warning.
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "format/input_meta.h"
+#include "format/layout.h"
+#include "format/meta_parse.h"
+#include "format/metric_file.h"
+#include "mlruns/env.h"
+#include "mlruns/key.h"
+#include "read/reader_impl.h"
+
+namespace mlruns::detail {
+
+// ---- key folders: params/, tags/, metrics/, <exp>/tags/ (spec §2.4) -------
+
+namespace {
+
+constexpr int kMaxKeyDepth = 64;        // a key is at most 250 characters
+
+// Walks `dir` (known to be a real directory) and calls on_file(key, path) for
+// each regular file whose relative path is a valid key. Everything else is
+// reported and skipped.
+template <typename OnFile>
+void walk_keys(const ReaderContext& ctx, const std::string& dir, const std::string& prefix, int depth,
+               const char* what, OnFile&& on_file) {
+  auto entries = ctx.env->list_dir(dir);
+  if (!entries) {
+    ctx.warn(dir, std::string("cannot list ") + what + " folder: " + entries.error().to_string());
+    return;
+  }
+  for (const DirEntry& e : *entries) {
+    std::string path = join(dir, e.name);
+    std::string key = prefix.empty() ? e.name : prefix + "/" + e.name;
+    // Inside params/, tags/ or metrics/ MLflow would take litter for keys (spec §2.4, §14.5).
+    if (is_litter_name(e.name)) {
+      ctx.warn(path, std::string("stray ") + type_name(e.type) + ", not a " + what + "; ignored");
+      continue;
+    }
+    if (e.type == FileType::kSymlink) {
+      ctx.warn(path, "symbolic link; not followed, " + std::string(what) + " ignored");
+      continue;
+    }
+    if (e.type == FileType::kDirectory) {
+      if (depth >= kMaxKeyDepth) {
+        ctx.warn(path, "folders nested too deeply for a key; ignored");
+        continue;
+      }
+      walk_keys(ctx, path, key, depth + 1, what, on_file);
+      continue;
+    }
+    if (e.type != FileType::kRegular) {
+      ctx.warn(path, std::string("not a regular file; ") + what + " ignored");
+      continue;
+    }
+    // Readers re-validate keys (spec §6.1); MLflow fails the whole run here.
+    if (Status s = validate_key(what, key, NameRules::kMlflow); !s) {
+      ctx.warn(path, s.message() + "; " + what + " ignored");
+      continue;
+    }
+    on_file(key, path);
+  }
+}
+
+}  // namespace
+
+void read_value_dir(const ReaderContext& ctx, const std::string& dir, const char* what,
+                    std::map<std::string, std::string>& out) {
+  FileType t = ctx.lstat_type(dir);
+  if (t == FileType::kMissing) return;
+  if (t != FileType::kDirectory) {
+    ctx.warn(dir, std::string("is ") + type_name(t) + ", not a folder; " + what + "s ignored");
+    return;
+  }
+  walk_keys(ctx, dir, "", 0, what, [&](const std::string& key, const std::string& path) {
+    auto text = ctx.read_file(path);
+    if (!text) {
+      ctx.warn(path, "cannot read " + std::string(what) + ": " + ReaderContext::detail_of(text.error(), path));
+      return;
+    }
+    out[key] = std::move(*text);  // whole-file value (spec §2.2)
+  });
+}
+
+namespace {
+
+void warn_metric_problems(const ReaderContext& ctx, const std::string& path,
+                          const MetricFileProblems& problems) {
+  if (problems.any()) ctx.warn(path, problems.describe());
+}
+
+// Latest value of one metric file; false if none.
+bool read_latest(const ReaderContext& ctx, const std::string& key, const std::string& path, bool missing_ok,
+                 Metric& out) {
+  auto text = ctx.read_file(path);
+  if (!text) {
+    if (missing_ok && text.error().code() == Code::kNotFound) return false;
+    // A requested key that names a folder (asked for "val", the tree has
+    // "val/acc") is simply not a metric.
+    if (missing_ok && ctx.lstat_type(path) == FileType::kDirectory) return false;
+    ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(text.error(), path));
+    return false;
+  }
+  ParsedPoint p;
+  MetricFileProblems problems;
+  bool found = latest_metric_point(*text, p, problems);
+  warn_metric_problems(ctx, path, problems);
+  if (!found) return false;
+  out = to_metric(key, p);
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<Metric>> ReaderContext::history(const std::string& run_dir, std::string_view key) const {
+  if (Status s = validate_key("metric key", key, NameRules::kMlflow); !s) return fail(s);
+  std::string metrics = join(run_dir, "metrics");
+  FileType t = lstat_type(metrics);
+  if (t == FileType::kMissing) return std::vector<Metric>{};
+  if (t != FileType::kDirectory) {
+    warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
+    return std::vector<Metric>{};
+  }
+  FileType on_way = path_below(metrics, key);
+  if (on_way == FileType::kMissing) return std::vector<Metric>{};
+  if (on_way != FileType::kDirectory)
+    return fail(Status::invalid_argument("metric '" + std::string(key) + "'",
+                                         "a folder on its path is not a real folder (a symbolic link?); not followed"));
+  std::string path = join(metrics, key);
+  auto text = read_file(path);
+  if (!text) {
+    if (text.error().code() == Code::kNotFound) return std::vector<Metric>{};
+    return fail(text.error());
+  }
+  MetricFileProblems problems;
+  std::vector<Metric> out = metric_history_points(key, *text, problems);
+  warn_metric_problems(*this, path, problems);
+  return out;
+}
+
+// ---- runs ---------------------------------------------------------------------
+
+namespace {
+
+// <dataset dir>/meta.yaml, or nullopt after a warning naming it.
+std::optional<Dataset> read_dataset_meta(const ReaderContext& ctx, const std::string& dir) {
+  std::string dataset_meta = join(dir, kMetaFile);
+  auto text = ctx.read_meta(dataset_meta);
+  if (!text) {
+    ctx.warn(dataset_meta, text.error().code() == Code::kNotFound
+                               ? "no meta.yaml; dataset not read"
+                               : "cannot read: " + ReaderContext::detail_of(text.error(), dataset_meta) +
+                                     "; dataset not read");
+    return std::nullopt;
+  }
+  std::vector<std::string> problems;
+  auto dataset = parse_dataset_meta(*text, &problems);
+  if (!dataset) {
+    ctx.warn(dataset_meta, dataset.error().message() + "; dataset not read");
+    return std::nullopt;
+  }
+  for (const std::string& p : problems) ctx.warn(dataset_meta, p);
+  return std::move(*dataset);
+}
+
+// The dataset an input links to, or nullopt after a warning naming `meta`
+// (the input's meta.yaml) or the dataset's own files.
+std::optional<Dataset> read_dataset(const ReaderContext& ctx, const std::string& datasets, const std::string& id,
+                                    const std::string& meta, DatasetCache* cache) {
+  std::string dir = join(datasets, id);
+  FileType t = ctx.lstat_type(dir);
+  if (t == FileType::kMissing) {
+    // MLflow too skips such an input with a warning (spec §10.6).
+    ctx.warn(meta, "dataset " + quoted(id) + " not found in " + datasets + "; input ignored");
+    return std::nullopt;
+  }
+  if (t == FileType::kSymlink) {
+    ctx.warn(dir, "symbolic link; not followed, dataset not read");
+    return std::nullopt;
+  }
+  if (t != FileType::kDirectory) {
+    ctx.warn(dir, std::string("is ") + type_name(t) + ", not a folder; dataset not read");
+    return std::nullopt;
+  }
+  if (!cache) return read_dataset_meta(ctx, dir);
+  {
+    std::lock_guard<std::mutex> lock(cache->mu);
+    auto it = cache->by_dir.find(dir);
+    if (it != cache->by_dir.end()) return it->second;
+  }
+  // Read outside the lock; two workers may both read it once.
+  std::optional<Dataset> dataset = read_dataset_meta(ctx, dir);
+  std::lock_guard<std::mutex> lock(cache->mu);
+  return cache->by_dir.emplace(dir, std::move(dataset)).first->second;
+}
+
+// Run::dataset_inputs from <run>/inputs/ and <exp>/datasets/ (spec §9.1),
+// ordered by input folder name. Model inputs (MLflow >= 3.0) are skipped.
+void read_inputs(const ReaderContext& ctx, const std::string& run_dir, const std::string& exp_dir,
+                 DatasetCache* cache, std::vector<DatasetInput>& out) {
+  std::string inputs = join(run_dir, "inputs");
+  FileType t = ctx.lstat_type(inputs);
+  if (t == FileType::kMissing) return;
+  if (t != FileType::kDirectory) {
+    ctx.warn(inputs, std::string("is ") + type_name(t) + ", not a folder; inputs ignored");
+    return;
+  }
+  auto entries = ctx.env->list_dir(inputs);
+  if (!entries) {
+    ctx.warn(inputs, "cannot list inputs folder: " + entries.error().to_string());
+    return;
+  }
+  std::sort(entries->begin(), entries->end(),
+            [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  const std::string datasets = join(exp_dir, "datasets");
+  std::optional<FileType> datasets_type;  // looked up once, when first needed
+  for (const DirEntry& e : *entries) {
+    std::string path = join(inputs, e.name);
+    if (is_litter_name(e.name)) {
+      ctx.warn(path, std::string("stray ") + type_name(e.type) + ", not an input; ignored");
+      continue;
+    }
+    if (e.type == FileType::kSymlink) {
+      ctx.warn(path, "symbolic link; not followed, input ignored");
+      continue;
+    }
+    if (e.type != FileType::kDirectory) {
+      ctx.warn(path, std::string("is ") + type_name(e.type) + ", not an input folder; ignored");
+      continue;
+    }
+    std::string meta = join(path, kMetaFile);
+    auto text = ctx.read_meta(meta);
+    if (!text) {
+      ctx.warn(meta, text.error().code() == Code::kNotFound
+                         ? "no meta.yaml; input ignored"
+                         : "cannot read: " + ReaderContext::detail_of(text.error(), meta) + "; input ignored");
+      continue;
+    }
+    std::vector<std::string> problems;
+    auto link = parse_input_meta(*text, &problems);
+    if (!link) {
+      ctx.warn(meta, link.error().message() + "; input ignored");
+      continue;
+    }
+    for (const std::string& p : problems) ctx.warn(meta, p);
+    if (link->source_type == "MODEL") continue;  // a model input, not a dataset (spec §9.1)
+    if (link->source_type != "DATASET") {
+      ctx.warn(meta, "source_type " + quoted(link->source_type) + " is neither DATASET nor MODEL; input ignored");
+      continue;
+    }
+    // The id becomes a path: one plain folder name, nothing else.
+    if (!is_valid_dataset_id(link->source_id)) {
+      ctx.warn(meta, "source_id " + quoted(link->source_id) + " is not a valid dataset folder name; input ignored");
+      continue;
+    }
+    if (!datasets_type) {
+      datasets_type = ctx.lstat_type(datasets);
+      if (*datasets_type != FileType::kDirectory && *datasets_type != FileType::kMissing)
+        ctx.warn(datasets, std::string("is ") + type_name(*datasets_type) + ", not a folder; datasets not read");
+    }
+    if (*datasets_type == FileType::kMissing) {
+      ctx.warn(meta, "dataset " + quoted(link->source_id) + " not found: the experiment has no datasets folder; "
+                     "input ignored");
+      continue;
+    }
+    if (*datasets_type != FileType::kDirectory) continue;
+    auto dataset = read_dataset(ctx, datasets, link->source_id, meta, cache);
+    if (!dataset) continue;
+    out.push_back(DatasetInput{std::move(*dataset), std::move(link->tags)});
+  }
+}
+
+}  // namespace
+
+Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, const std::string& exp_id,
+                                                   const std::string& run_name, ViewType view,
+                                                   const RunFields& fields, DatasetCache* datasets) const {
+  std::string dir = join(exp_dir, run_name);
+  std::string meta_path = join(dir, kMetaFile);
+  auto text = read_meta(meta_path);
+  if (!text) {
+    if (text.error().code() == Code::kNotFound) return fail(Status::not_found(meta_path, "no meta.yaml; not a run"));
+    return fail(Status::corruption(meta_path, "cannot read: " + detail_of(text.error(), meta_path)));
+  }
+  std::vector<std::string> problems;
+  auto info = parse_run_meta(*text, &problems);
+  if (!info) return fail(Status::corruption(meta_path, info.error().message()));
+  if (info->run_id != run_name)
+    return fail(Status::corruption(meta_path, "run_id " + quoted(info->run_id) + " does not match the folder name " +
+                                                  quoted(run_name)));
+  if (info->experiment_id.empty()) {
+    info->experiment_id = exp_id;
+  } else if (info->experiment_id != exp_id) {
+    // MLflow skips such a run in searches and refuses it in get_run (spec §10.2, §10.4).
+    return fail(Status::corruption(meta_path, "experiment_id " + quoted(info->experiment_id) +
+                                                  " does not match the experiment folder " + quoted(exp_id)));
+  }
+  for (const std::string& p : problems) warn(meta_path, p);
+  if (view == ViewType::kActiveOnly && info->lifecycle_stage != LifecycleStage::kActive) return std::optional<Run>();
+  if (view == ViewType::kDeletedOnly && info->lifecycle_stage != LifecycleStage::kDeleted) return std::optional<Run>();
+
+  Run run;
+  run.info = std::move(*info);
+  if (fields.params) read_value_dir(*this, join(dir, "params"), "param", run.params);
+  if (fields.tags) read_value_dir(*this, join(dir, "tags"), "tag", run.tags);
+  if (run.info.run_name.empty()) {
+    // Runs from before MLflow 1.30 have only the tag (spec §4.4).
+    if (fields.tags) {
+      auto it = run.tags.find("mlflow.runName");
+      if (it != run.tags.end()) run.info.run_name = it->second;
+    } else {
+      std::string tags = join(dir, "tags");
+      if (lstat_type(tags) == FileType::kDirectory) {
+        auto name = read_file(join(tags, "mlflow.runName"));
+        if (name) run.info.run_name = std::move(*name);
+      }
+    }
+  }
+  if (fields.all_metrics || !fields.metrics.empty()) {
+    std::string metrics = join(dir, "metrics");
+    FileType t = lstat_type(metrics);
+    if (t != FileType::kMissing && t != FileType::kDirectory) {
+      warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
+    } else if (t == FileType::kDirectory && fields.all_metrics) {
+      walk_keys(*this, metrics, "", 0, "metric", [&](const std::string& key, const std::string& path) {
+        Metric m;
+        if (read_latest(*this, key, path, false, m)) run.metrics.emplace(key, std::move(m));
+      });
+    } else if (t == FileType::kDirectory) {
+      for (const std::string& key : fields.metrics) {
+        if (run.metrics.count(key) || !is_valid_key(key, NameRules::kMlflow)) continue;
+        if (!safe_below(metrics, key)) continue;
+        Metric m;
+        if (read_latest(*this, key, join(metrics, key), true, m)) run.metrics.emplace(key, std::move(m));
+      }
+    }
+  }
+  if (fields.inputs) read_inputs(*this, dir, exp_dir, datasets, run.dataset_inputs);
+  return std::optional<Run>(std::move(run));
+}
+
+}  // namespace mlruns::detail
