@@ -1,6 +1,7 @@
-// Internals shared by store.cpp and active_run.cpp: Store::Impl (the open
-// tree, error accounting, experiment and run operations that never throw)
-// and ActiveRun::State (one run being written).
+// Internals shared by the Store's files (store.cpp, store_experiments.cpp,
+// store_runs.cpp) and active_run.cpp: Store::Impl (the open tree, error
+// accounting, experiment and run operations that never throw) and
+// ActiveRun::State (one run being written).
 #pragma once
 
 #include <atomic>
@@ -119,6 +120,8 @@ std::int64_t steady_ms();
 std::string new_run_id();
 std::string random_experiment_id();
 std::string derived_experiment_id(std::string_view name, int attempt);
+// True if `path` exists; a failed stat counts as missing.
+bool exists(Env& env, const std::string& path);
 }  // namespace detail
 
 }  // namespace mlruns
