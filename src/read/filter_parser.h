@@ -1,5 +1,6 @@
 // Internals of MLflow's search language (spec §10.2) shared by the parser
-// (filter_parser.cpp), the evaluator (search_eval.cpp) and ranking.
+// (filter_parser.cpp), the evaluator (search_eval.cpp) and ranking; their
+// definitions are in filter_terms.cpp.
 //
 // Thread safety: pure functions.
 #pragma once
@@ -38,5 +39,8 @@ std::string_view entity_prefix(Clause::Entity entity);
 // 1-based character (not byte) column of `offset` in `text`, for carets
 // under a UTF-8 filter.
 std::size_t column_of(std::string_view text, std::size_t offset);
+
+// Bytes of the UTF-8 character that starts with `lead`; 1 for a stray byte.
+std::size_t utf8_length(unsigned char lead);
 
 }  // namespace mlruns::detail
