@@ -8,11 +8,11 @@
 
 #include "format/file_uri.h"
 #include "format/layout.h"
-#include "maint/maint_common.h"
 #include "format/meta_parse.h"
-#include "util/printable.h"
+#include "maint/maint_common.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
+#include "util/printable.h"
 
 namespace mlruns {
 namespace {

@@ -8,8 +8,8 @@
 #include <cstdio>
 
 #include "env/atomic_file.h"
-#include "format/tracking_uri.h"
 #include "format/layout.h"
+#include "format/tracking_uri.h"
 
 namespace mlruns::detail {
 

@@ -2,8 +2,8 @@
 #include "mlruns/reap.h"
 
 #include "format/layout.h"
-#include "maint/maint_common.h"
 #include "format/meta_parse.h"
+#include "maint/maint_common.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
 

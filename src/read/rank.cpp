@@ -5,8 +5,8 @@
 #include <string>
 
 #include "mlruns/key.h"
-#include "util/parallel.h"
 #include "read/rank_internal.h"
+#include "util/parallel.h"
 
 namespace mlruns::detail {
 

@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "read/filter_parser.h"
 #include "mlruns/search.h"
+#include "read/filter_parser.h"
 
 namespace mlruns {
 

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "format/layout.h"
-#include "write/metric_buffer.h"
 #include "mlruns/store.h"
+#include "write/metric_buffer.h"
 
 namespace mlruns {
 

@@ -11,8 +11,8 @@
 
 #include "env/atomic_file.h"
 #include "format/layout.h"
-#include "mlruns/key.h"
 #include "format/tracking_uri.h"
+#include "mlruns/key.h"
 
 namespace mlruns::detail {
 namespace {
