@@ -15,18 +15,10 @@
 
 #ifdef MLRUNS_CLI_PATH
 
-namespace {
-
-namespace fs = std::filesystem;
+using namespace mlruns::testing;
 using nlohmann::json;
 
-using mlruns::testing::CliResult;
-using mlruns::testing::copy_fixture;
-using mlruns::testing::lines;
-using mlruns::testing::read_file;
-using mlruns::testing::run_cli;
-using mlruns::testing::TempDir;
-using mlruns::testing::trim;
+namespace {
 
 std::size_t code_points(const std::string& s) {
   return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {

@@ -13,11 +13,7 @@
 #include "test_util.h"
 
 using namespace mlruns;
-namespace fs = std::filesystem;
-using mlruns::testing::opts;
-using mlruns::testing::read_file;
-using mlruns::testing::write_file;
-using mlruns::testing::TempDir;
+using namespace mlruns::testing;
 
 TEST_CASE("a run has meta.yaml with 15 keys, four folders and the system tags (spec §4.2, §4.5, §13.1)", "[store]") {
   TempDir t;
