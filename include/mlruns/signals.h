@@ -35,7 +35,7 @@
 // After SIGKILL (or a node failure) nothing can run: points flushed before it
 // are in the files, buffered ones are lost, runs stay RUNNING. `mlruns reap`
 // finds such runs by their host/pid tags and their sign of life (see
-// docs/crash-semantics.md and last_sign_of_life() in store_liveness.h).
+// docs/crash-semantics.md and last_sign_of_life() in liveness.h).
 //
 // Thread safety: install/uninstall are not meant to race each other; call
 // them from main(). The handlers work whatever thread receives the signal.

@@ -1,6 +1,6 @@
-// Process-wide hooks: how a signal reaches every live Store of the process.
-// signals.cpp runs them from its watcher thread; the writer (store.cpp)
-// registers one hook per Store and removes it when the Store goes away.
+// Process-wide hooks: how a signal reaches every live run of the process.
+// signals.cpp runs them from its watcher thread; the writer's registry of
+// live runs (run_registry.cpp) registers its hook when the first run starts.
 #pragma once
 
 #include <cstdint>

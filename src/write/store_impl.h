@@ -1,7 +1,8 @@
 // Internals shared by the Store's files (store.cpp, store_experiments.cpp,
-// store_runs.cpp) and active_run.cpp: Store::Impl (the open tree, error
-// accounting, experiment and run operations that never throw) and
-// ActiveRun::State (one run being written).
+// store_runs.cpp) and ActiveRun's (active_run.cpp, run_start.cpp,
+// run_registry.cpp): Store::Impl (the open tree, error accounting, experiment
+// and run operations that never throw) and ActiveRun::State (one run being
+// written).
 #pragma once
 
 #include <atomic>

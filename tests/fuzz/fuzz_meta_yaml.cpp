@@ -1,5 +1,5 @@
-// libFuzzer target: the tolerant meta.yaml readers (src/meta_parse.h,
-// src/input_meta.h) on arbitrary bytes, as an experiment, a run, a run input
+// libFuzzer target: the tolerant meta.yaml readers (src/format/meta_parse.h,
+// src/format/input_meta.h) on arbitrary bytes, as an experiment, a run, a run input
 // and a dataset file. It must return a
 // Result (value or Status), never crash, hang or throw (spec §10.6: hostile trees).
 #include <cstddef>

@@ -1,4 +1,4 @@
-// libFuzzer target: the metric-file parser (src/metric_file.h). Every line
+// libFuzzer target: the metric-file parser (src/format/metric_file.h). Every line
 // either parses or is reported; a whole file never crashes the reader and
 // the latest point obeys MLflow's max (step, timestamp, value) rule (spec §5.1).
 #include <cmath>

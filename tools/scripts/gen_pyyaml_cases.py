@@ -4,7 +4,7 @@ CSafeDumper, as MLflow calls it, spec §2.1) writes for tricky string values.
 
 Run with Debian's /usr/bin/python3 (python3-yaml, built with libyaml):
     /usr/bin/python3 tools/scripts/gen_pyyaml_cases.py > tests/fixtures/pyyaml_scalars.json
-The C++ test (tests/yaml_emit_test.cpp) compares mlruns' emitter with every case.
+The C++ test (tests/format/yaml_emit_test.cpp) compares mlruns' emitter with every case.
 """
 import json
 import random
