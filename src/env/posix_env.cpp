@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 
@@ -98,8 +99,22 @@ class PosixSequentialFile final : public SequentialFile {
     return std::string_view(scratch, static_cast<std::size_t>(r));
   }
 
+  Status skip(std::uint64_t n) override {
+    if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) < 0) return errno_status(path_, errno);
+    return Status::ok();
+  }
+
  private:
   std::string path_;
+  int fd_;
+};
+
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { ::close(fd_); }  // closing the description releases the lock
+
+ private:
   int fd_;
 };
 
@@ -250,6 +265,7 @@ class PosixEnv final : public Env {
     info.type = type_of(st.st_mode);
     info.size = static_cast<std::uint64_t>(st.st_size);
     info.mtime_ms = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+    info.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     return info;
   }
 
@@ -262,6 +278,27 @@ class PosixEnv final : public Env {
     // Some file systems refuse fsync on a directory; the rename is as durable as they allow.
     if (r < 0 && err != EINVAL && err != EBADF) return errno_status(path, err);
     return Status::ok();
+  }
+
+  Status link(const std::string& from, const std::string& to) override {
+    if (retry_eintr([&] { return ::link(from.c_str(), to.c_str()); }) < 0) return errno_status(to, errno);
+    return Status::ok();
+  }
+
+  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path, bool wait) override {
+    int fd = retry_eintr([&] { return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644); });
+    if (fd < 0) return fail(errno_status(path, errno));
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    int r = retry_eintr([&] { return ::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl); });
+    if (r < 0) {
+      int err = errno;
+      ::close(fd);
+      if (err == EAGAIN || err == EACCES) return fail(Status::failed_precondition(path, "locked by another process"));
+      return fail(errno_status(path, err));
+    }
+    return std::unique_ptr<FileLock>(new PosixFileLock(fd));
   }
 
   Status touch(const std::string& path) override {
@@ -286,6 +323,25 @@ class PosixEnv final : public Env {
 Env* Env::posix() {
   static PosixEnv* env = new PosixEnv;  // never destroyed: usable from atexit handlers
   return env;
+}
+
+Status SequentialFile::skip(std::uint64_t n) {
+  char buf[8192];
+  while (n > 0) {
+    auto r = read(static_cast<std::size_t>(std::min<std::uint64_t>(n, sizeof buf)), buf);
+    if (!r) return r.error();
+    if (r->empty()) return Status::io_error("skip", "end of file before the offset");
+    n -= r->size();
+  }
+  return Status::ok();
+}
+
+Status Env::link(const std::string&, const std::string& to) {
+  return Status::not_supported(to, "this Env cannot make hard links");
+}
+
+Result<std::unique_ptr<FileLock>> Env::lock_file(const std::string& path, bool) {
+  return fail(Status::not_supported(path, "this Env cannot lock files"));
 }
 
 }  // namespace mlruns
