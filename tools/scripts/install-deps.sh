@@ -6,6 +6,7 @@ packages=(
   g++ cmake make pkg-config git
   libyaml-cpp-dev libboost-filesystem-dev libboost-dev
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libfast-float-dev libexpected-dev
+  libcurl4-openssl-dev libcpp-httplib-dev
 )
 missing=()
 for p in "${packages[@]}"; do
