@@ -73,10 +73,12 @@ Result<RunRecord> parse_run_record(std::string_view text) {
     r.params = j.value("params", std::map<std::string, std::string>{});
     r.tags = j.value("tags", std::map<std::string, std::string>{});
     r.inputs = j.value("inputs", std::set<std::string>{});
-    for (const auto& [k, v] : j.value("metrics", json::object()).items()) r.metrics[k] = {v.at(0).get<std::uint64_t>(), v.at(1).get<std::uint64_t>()};
-    for (const auto& [k, v] : j.value("pending", json::object()).items()) r.pending[k] = {v.at(0).get<std::uint64_t>(), v.at(1).get<std::uint64_t>()};
-    for (const auto& [k, v] : j.value("artifacts", json::object()).items())
-      r.artifacts[k] = {v.at(0).get<std::uint64_t>(), v.at(1).get<std::int64_t>()};
+    const json metrics = j.value("metrics", json::object());
+    const json pending = j.value("pending", json::object());
+    const json artifacts = j.value("artifacts", json::object());
+    for (const auto& [k, v] : metrics.items()) r.metrics[k] = {v.at(0).get<std::uint64_t>(), v.at(1).get<std::uint64_t>()};
+    for (const auto& [k, v] : pending.items()) r.pending[k] = {v.at(0).get<std::uint64_t>(), v.at(1).get<std::uint64_t>()};
+    for (const auto& [k, v] : artifacts.items()) r.artifacts[k] = {v.at(0).get<std::uint64_t>(), v.at(1).get<std::int64_t>()};
     r.conflicts = j.value("conflicts", std::map<std::string, std::string>{});
     return r;
   } catch (const std::exception& e) {

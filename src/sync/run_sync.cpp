@@ -328,6 +328,7 @@ Status RunSync::send_params_and_tags() {
   for (const auto& [k, v] : run.params) {
     std::string h = hash_hex(v);
     if (rec_.params.count(k) && rec_.params[k] == h) continue;
+    if (auto c = rec_.conflicts.find(k); c != rec_.conflicts.end() && c->second != v) continue;  // known; reported below
     if (rebuild_ && server_params.count(k)) {
       if (server_params[k] == v) rec_.params[k] = h;
       else rec_.conflicts[k] = server_params[k];
