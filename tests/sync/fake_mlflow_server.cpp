@@ -502,8 +502,14 @@ std::optional<FakeRun> FakeMlflowServer::run_by_source(const std::string& source
 
 void FakeMlflowServer::delete_experiment(const std::string& name) {
   std::lock_guard<std::mutex> g(impl_->mu);
-  for (auto& [id, e] : impl_->experiments)
-    if (e.name == name) e.lifecycle_stage = "deleted";
+  for (auto& [id, e] : impl_->experiments) {
+    if (e.name == name) {
+      e.lifecycle_stage = "deleted";
+      return;
+    }
+  }
+  FakeExperiment e{std::to_string(impl_->next_experiment++), name, "deleted", {}};
+  impl_->experiments[e.experiment_id] = e;
 }
 
 void FakeMlflowServer::delete_run(const std::string& run_id) {

@@ -95,7 +95,7 @@ class FakeMlflowServer {
   int requests() const { return requests_.load(); }
   int artifact_puts() const { return puts_.load(); }
   std::optional<FakeRun> run_by_source(const std::string& source) const;
-  // Deletes an experiment or a run as `mlflow experiments delete` would.
+  // Deletes an experiment (made first if absent) or a run, as `mlflow experiments delete` would.
   void delete_experiment(const std::string& name);
   void delete_run(const std::string& run_id);
   void set_param(const std::string& run_id, const std::string& key, const std::string& value);
