@@ -1,7 +1,8 @@
 // The module layering of docs/design.md, checked on every #include of src/,
-// include/mlruns/ and tools/: util < env < format < {write, read} < maint <
-// capi. A module may include its own files and those of a lower module;
-// write and read never include each other (not even their public headers).
+// include/mlruns/ and tools/: util < env < format < {write, read} <
+// {maint, sync} < capi. A module may include its own files and those of a
+// lower module; write and read never include each other (not even their
+// public headers), nor do maint and sync, and sync never includes write.
 // Internal includes are root-relative to src/ ("format/layout.h"). The
 // programs in tools/ see only the public headers and their own files.
 // A new module folder or public header must be added to the tables below.
