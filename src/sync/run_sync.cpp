@@ -56,7 +56,14 @@ class RunSync {
   void run() {
     rep_.run_id = task_.run_id;
     rep_.experiment_name = task_.experiment_name;
-    Status s = sync();
+    Status s;
+    try {
+      s = sync();
+    } catch (const std::exception& e) {
+      // A JSON answer of an unexpected shape (nlohmann throws): this run fails, the pass goes on.
+      s = Status::io_error("server " + (api_ ? api_->http().display_url() : std::string()),
+                           std::string("unexpected answer: ") + escape_control(e.what()));
+    }
     if (!s.is_ok()) {
       rep_.state = RunSyncState::kFailed;
       rep_.notes.push_back(s.to_string());
@@ -459,8 +466,11 @@ Status RunSync::send_metrics() {
   std::vector<KeyWork> work;
   std::set<std::string> verify;  // keys whose record may be behind the server
   for (const auto& [k, _] : rec_.pending) verify.insert(k);
+  const std::uint64_t cap = sh_.ctx.options.max_file_bytes;  // bytes of one file read at once
+  bool more = true;  // a file had more than `cap` new bytes: another round of batches after this one
   for (int round = 0;; ++round) {
     work.clear();
+    more = false;
     for (const LocalFile& f : scan_.metrics) {
       if (!key_ok("metric", f.rel)) {
         rec_.metrics[f.rel].offset = f.size;
@@ -470,8 +480,18 @@ Status RunSync::send_metrics() {
       bool reconcile = rebuild_ || verify.count(f.rel) || f.size < ack.offset;
       std::uint64_t from = reconcile ? 0 : ack.offset;
       if (from >= f.size) continue;
-      auto lines = read_metric_lines(sh_.env, f.path, from, f.size);
+      std::uint64_t to = f.size;
+      if (to - from > cap) {
+        if (reconcile)
+          return Status::failed_precondition("metric " + q(f.rel), std::to_string(f.size) +
+                                             " bytes, more than max_file_bytes: too big to match against the server");
+        to = from + cap;
+        more = true;
+      }
+      auto lines = read_metric_lines(sh_.env, f.path, from, to);
       if (!lines) return lines.error();
+      if (lines->whole_end == from && to < f.size)
+        return Status::corruption(f.path, "a line longer than max_file_bytes");
       if (lines->bad_lines)
         note("metric " + q(f.rel) + ": " + std::to_string(lines->bad_lines) + " unreadable line(s) skipped");
       KeyWork w{&f, {}, lines->whole_end, 0};
@@ -539,8 +559,9 @@ Status RunSync::send_metrics() {
       sh_.add_progress(line_bytes, metrics.size(), false);
       MLRUNS_RETURN_IF_ERROR(save());
     }
-    if (!lost) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 * (round + 1)));
+    if (!lost && !more) break;
+    if (lost) std::this_thread::sleep_for(std::chrono::milliseconds(200 * (round + 1)));
+    if (!lost) --round;  // the next chunk of a big file is not a retry
   }
   return Status::ok();
 }
@@ -685,7 +706,7 @@ void RunSync::plan_only() {
   for (const LocalFile& f : scan_.metrics) {
     std::uint64_t from = rec_.server_run_id.empty() ? 0 : rec_.metrics[f.rel].offset;
     if (from >= f.size) continue;
-    auto lines = read_metric_lines(sh_.env, f.path, from, f.size);
+    auto lines = read_metric_lines(sh_.env, f.path, from, std::min(f.size, from + sh_.ctx.options.max_file_bytes));
     if (lines) rep_.points_sent += lines->points.size();
   }
   for (const LocalFile& f : scan_.artifacts) {

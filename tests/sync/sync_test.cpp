@@ -396,3 +396,31 @@ TEST_CASE("sync: URLs are shown without credentials", "[sync]") {
   CHECK(redact_url("http://127.0.0.1:5000") == "http://127.0.0.1:5000");
   CHECK(redact_url("http://a@b@host/x") == "http://host/x");
 }
+
+TEST_CASE("sync: a metric file larger than max_file_bytes is read and sent in pieces, in one pass", "[sync]") {
+  TempDir dir;
+  SyncTree t = make_sync_tree(dir.root(), 3000);  // 'loss' and 'acc': ~90 KB each
+  FakeMlflowServer server;
+  ReaderOptions ro;
+  ro.max_file_bytes = 8192;
+  auto reader = Reader::open(t.root, ro);
+  REQUIRE(reader);
+  auto r = sync_tree(*reader, test_sync_options(server.url()));
+  REQUIRE(r);
+  CHECK(r->runs_failed == 0);
+  CHECK(r->complete());
+  check_server_matches_tree(server, t.root, false);
+  // Matching such a file against the server (record lost) needs it whole: a clear failure, nothing sent.
+  for (const auto& e : fs::directory_iterator(fs::path(t.root) / ".mlruns-sync.trash"))
+    if (e.is_directory()) fs::remove_all(e.path());
+  const int writes = server.write_requests();
+  auto again = sync_tree(*reader, test_sync_options(server.url()));
+  REQUIRE(again);
+  CHECK(again->runs_failed == 2);
+  CHECK(server.write_requests() == writes);
+  bool said = false;
+  for (const RunSyncReport& rep : again->runs)
+    for (const std::string& n : rep.notes) said |= n.find("more than max_file_bytes") != std::string::npos;
+  CHECK(said);
+  check_server_matches_tree(server, t.root, false);
+}
