@@ -123,9 +123,13 @@ TEST_CASE("sync cli: summary, --json, --dry-run and the exit code of partial suc
     so.tracking_uri = t.root;
     Store store = Store::open(so);
     ActiveRun run = store.resume_run(t.plain);
-    run.log_param("batch", "32");
+    run.log_param("batch", "3\x1b[2J2");  // a value that would clear the terminal
     run.end();
   }
+  CliResult text = run_cli({"sync", "--to", server.url(), "--tracking-uri", t.root});
+  CHECK(text.code == 10);
+  CHECK(text.err.find("conflict: param 'batch' is '3\\x1b[2J2' here and '64' on the server") != std::string::npos);
+  CHECK(text.err.find('\x1b') == std::string::npos);
   CliResult conflict = run_cli({"sync", "--to", server.url(), "--tracking-uri", t.root, "--json"});
   CHECK(conflict.code == 10);
   auto j = nlohmann::json::parse(conflict.out);

@@ -424,3 +424,24 @@ TEST_CASE("sync: a metric file larger than max_file_bytes is read and sent in pi
   CHECK(said);
   check_server_matches_tree(server, t.root, false);
 }
+
+TEST_CASE("sync: symbolic links in a run are neither followed nor sent", "[sync]") {
+  TempDir dir;
+  SyncTree t = make_sync_tree(dir.root(), 5);
+  const fs::path run = fs::path(t.root) / t.exp_b / t.plain;
+  fs::create_symlink("/etc/passwd", run / "artifacts" / "passwd");
+  fs::create_symlink("/etc/hostname", run / "metrics" / "stolen");
+  FakeMlflowServer server;
+  SyncResult r = sync_ok(t.root, test_sync_options(server.url()));
+  CHECK(r.runs_failed == 0);
+  const RunSyncReport* rep = report_of(r, t.plain);
+  REQUIRE(rep);
+  bool said = false;
+  for (const std::string& n : rep->notes) said |= n.find("'passwd' is a symbolic link") != std::string::npos;
+  CHECK(said);
+  for (const auto& [path, content] : server.artifacts()) CHECK(path.find("passwd") == std::string::npos);
+  auto srv = server.run_by_source(tree_id_of(t.root) + "/" + t.plain);
+  REQUIRE(srv);
+  for (const FakeMetric& m : srv->metrics) CHECK(m.key != "stolen");
+  check_server_matches_tree(server, t.root, false);
+}

@@ -74,6 +74,23 @@ void wait_interval(std::int64_t ms) {
   }
 }
 
+// Text from the tree or the server (names, keys, values) with control bytes
+// as \xNN, so that it cannot drive the terminal.
+std::string printable(std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 std::string format_count(std::uint64_t n) {
   std::string s = std::to_string(n);
   for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
@@ -110,7 +127,7 @@ class SyncProgressLine {
 };
 
 void print_run_notes(const RunSyncReport& r, bool dry_run) {
-  const std::string who = "run " + r.run_id + " (" + r.experiment_name + ")";
+  const std::string who = "run " + printable(r.run_id) + " (" + printable(r.experiment_name) + ")";
   if (dry_run && (r.state == RunSyncState::kCreated || r.state == RunSyncState::kUpdated)) {
     std::cout << "would " << (r.state == RunSyncState::kCreated ? "create " : "update ") << who << ": "
               << r.params_sent << " params, " << r.tags_sent << " tags, " << format_count(r.points_sent) << " points, "
@@ -118,9 +135,9 @@ void print_run_notes(const RunSyncReport& r, bool dry_run) {
   }
   if (r.state == RunSyncState::kFailed) std::cerr << "mlruns: " << who << ": failed\n";
   for (const SyncConflict& c : r.conflicts)
-    std::cerr << "mlruns: " << who << ": conflict: param '" << c.key << "' is '" << c.local_value
-              << "' here and '" << c.server_value << "' on the server; the server's value is kept\n";
-  for (const std::string& n : r.notes) std::cerr << "mlruns: " << who << ": " << n << '\n';
+    std::cerr << "mlruns: " << who << ": conflict: param '" << printable(c.key) << "' is '" << printable(c.local_value)
+              << "' here and '" << printable(c.server_value) << "' on the server; the server's value is kept\n";
+  for (const std::string& n : r.notes) std::cerr << "mlruns: " << who << ": " << printable(n) << '\n';
 }
 
 void print_summary(const SyncResult& r, const std::string& server, bool dry_run, double secs) {
@@ -139,7 +156,7 @@ void print_summary(const SyncResult& r, const std::string& server, bool dry_run,
   }
   std::cout << '\n';
   if (r.interrupted) std::cout << "interrupted: the rest is sent by the next sync\n";
-  for (const std::string& e : r.errors) std::cerr << "mlruns: " << e << '\n';
+  for (const std::string& e : r.errors) std::cerr << "mlruns: " << printable(e) << '\n';
 }
 
 }  // namespace
