@@ -118,14 +118,10 @@ TEST_CASE("sync cli: summary, --json, --dry-run and the exit code of partial suc
   auto srv = server.run_by_source(tree_id_of(t.root) + "/" + t.plain);
   REQUIRE(srv);
   server.set_param(srv->run_id, "batch", "64");
-  {
-    StoreOptions so;
-    so.tracking_uri = t.root;
-    Store store = Store::open(so);
-    ActiveRun run = store.resume_run(t.plain);
+  change_run(t.root, t.plain, [&](ActiveRun& run) {
     run.log_param("batch", "3\x1b[2J2");  // a value that would clear the terminal
     run.end();
-  }
+  });
   CliResult text = run_cli({"sync", "--to", server.url(), "--tracking-uri", t.root});
   CHECK(text.code == 10);
   CHECK(text.err.find("conflict: param 'batch' is '3\\x1b[2J2' here and '64' on the server") != std::string::npos);
@@ -192,14 +188,10 @@ TEST_CASE("sync cli: --follow mirrors new points until SIGTERM, then exits 0", "
   };
   const std::string source = tree_id_of_when_ready(t.root, wait_for);
   CHECK(wait_for([&] { return server.run_by_source(source + "/" + t.plain).has_value(); }));
-  {
-    StoreOptions so;
-    so.tracking_uri = t.root;
-    Store store = Store::open(so);
-    ActiveRun run = store.resume_run(t.plain);
+  change_run(t.root, t.plain, [&](ActiveRun& run) {
     run.log_metric("acc", 7.0, 777, kT0);
     run.end(RunStatus::kFailed);
-  }
+  });
   CHECK(wait_for([&] {
     auto r = server.run_by_source(source + "/" + t.plain);
     return r && r->status == "FAILED";

@@ -70,16 +70,13 @@ TEST_CASE("sync: a tree synced, changed and synced again ends as the tree, with 
   }
 
   SECTION("appended points, a new param, a changed tag, a new artifact and a resumed run") {
-    StoreOptions so;
-    so.tracking_uri = t.root;
-    Store store = Store::open(so);
-    ActiveRun plain = store.resume_run(t.plain);
-    for (int i = 30; i < 2500; ++i) plain.log_metric("acc", 0.9, i, kT0 + 1000 * i);  // > 2 batches of 1000
-    plain.log_param("new_param", "yes");
-    plain.set_tag("mlflow.note.content", "changed note");
-    plain.log_text("more", "notes/more.txt");
-    plain.end(RunStatus::kKilled);
-    store.flush();
+    change_run(t.root, t.plain, [&](ActiveRun& plain) {
+      for (int i = 30; i < 2500; ++i) plain.log_metric("acc", 0.9, i, kT0 + 1000 * i);  // > 2 batches of 1000
+      plain.log_param("new_param", "yes");
+      plain.set_tag("mlflow.note.content", "changed note");
+      plain.log_text("more", "notes/more.txt");
+      plain.end(RunStatus::kKilled);
+    });
     // A line being written (no '\n' yet) waits for the next pass.
     const fs::path acc = fs::path(t.root) / t.exp_b / t.plain / "metrics" / "acc";
     { std::ofstream(acc, std::ios::app) << (kT0 + 9999999) << " 0.5 99999"; }
@@ -161,13 +158,10 @@ TEST_CASE("sync: deleted runs only with include_deleted, then deleted on the ser
   SECTION("deleted on the server by someone else, active here: restored") {
     auto plain = server.run_by_source(tree_id_of(t.root) + "/" + t.plain);
     server.delete_run(plain->run_id);
-    StoreOptions so;
-    so.tracking_uri = t.root;
-    Store store = Store::open(so);
-    ActiveRun run = store.resume_run(t.plain);
-    run.log_metric("acc", 1.0, 100, kT0);
-    run.end();
-    store.flush();
+    change_run(t.root, t.plain, [&](ActiveRun& run) {
+      run.log_metric("acc", 1.0, 100, kT0);
+      run.end();
+    });
     SyncResult again = sync_ok(t.root, o);
     CHECK(again.runs_failed == 0);
     check_server_matches_tree(server, t.root, true);
@@ -258,15 +252,12 @@ TEST_CASE("sync: a param that differs on the server is a conflict of that run, n
   auto srv = server.run_by_source(tree_id_of(t.root) + "/" + t.plain);
   REQUIRE(srv);
   server.set_param(srv->run_id, "batch", "64");  // someone logged it on the server
-  StoreOptions so;
-  so.tracking_uri = t.root;
-  Store store = Store::open(so);
-  ActiveRun run = store.resume_run(t.plain);
-  run.log_param("batch", "32");
-  run.log_param("other", "ok");
-  run.log_metric("acc", 2.0, 999, kT0);
-  run.end();
-  store.flush();
+  change_run(t.root, t.plain, [&](ActiveRun& run) {
+    run.log_param("batch", "32");
+    run.log_param("other", "ok");
+    run.log_metric("acc", 2.0, 999, kT0);
+    run.end();
+  });
   SyncResult r = sync_ok(t.root, o);
   CHECK(r.conflicts == 1);
   CHECK_FALSE(r.complete());
@@ -313,13 +304,10 @@ TEST_CASE("sync: an experiment deleted on the server is a clear error with a hin
   SyncOptions o = test_sync_options(server.url());
   sync_ok(t.root, o);
   server.delete_experiment("sweep-b");
-  StoreOptions so;
-  so.tracking_uri = t.root;
-  Store store = Store::open(so);
-  ActiveRun run = store.resume_run(t.plain);
-  run.log_metric("acc", 3.0, 1000, kT0);
-  run.end();
-  store.flush();
+  change_run(t.root, t.plain, [&](ActiveRun& run) {
+    run.log_metric("acc", 3.0, 1000, kT0);
+    run.end();
+  });
   SyncResult r = sync_ok(t.root, o);
   CHECK(r.runs_failed == 1);
   REQUIRE(r.errors.size() == 1);

@@ -102,6 +102,18 @@ inline SyncTree make_sync_tree(const std::string& root, int points = 30) {
   return t;
 }
 
+// Resumes a run of the tree, lets `change` log to it (and end it), flushes.
+template <typename Change>
+void change_run(const std::string& root, const std::string& run_id, Change&& change) {
+  StoreOptions so;
+  so.tracking_uri = root;
+  so.names = NameRules::kMlflow;
+  Store store = Store::open(so);
+  ActiveRun run = store.resume_run(run_id);
+  change(run);
+  store.flush();
+}
+
 // Every file of the tree made older than sync's "too fresh to trust" window.
 inline void age_tree(const std::string& root) {
   auto old = fs::file_time_type::clock::now() - std::chrono::seconds(30);
