@@ -148,6 +148,7 @@ class RunSync {
   bool created_ = false;
   bool sent_ = false;
   bool local_deleted_ = false;
+  bool incomplete_ = false;    // something waits for a later pass: keep no fingerprint
   std::optional<json> server_run_;  // fetched when rebuilding
 };
 
@@ -244,8 +245,9 @@ Status RunSync::sync() {
     MLRUNS_RETURN_IF_ERROR(post_write("runs/delete", {{"run_id", rec_.server_run_id}}, RetryPolicy::kIdempotent));
     rec_.server_deleted = true;
   }
-  rec_.meta_fp = scan_.racy ? "" : scan_.meta_fp;
+  rec_.meta_fp = scan_.racy || incomplete_ ? "" : scan_.meta_fp;
   rec_.art_fp = scan_.racy ? "" : scan_.art_fp;
+  rec_.skipped_fp.clear();
   for (const LocalFile& f : scan_.metrics) rec_.metrics[f.rel].size_seen = f.size;
   for (auto it = rec_.metrics.begin(); it != rec_.metrics.end();) {
     bool present = std::any_of(scan_.metrics.begin(), scan_.metrics.end(), [&](const LocalFile& f) { return f.rel == it->first; });
@@ -356,7 +358,8 @@ Status RunSync::send_params_and_tags() {
     if (k == "mlflow.parentRunId") {
       auto p = sh_.server_run_id(v0);
       if (!p) {
-        note("parent run " + q(v0) + " is not on the server: mlflow.parentRunId left out");
+        note("parent run " + q(v0) + " is not on the server (yet): mlflow.parentRunId left out");
+        incomplete_ = true;  // looked at again next pass, when the parent may be there
         continue;
       }
       v = *p;

@@ -286,8 +286,7 @@ Result<SyncResult> sync_tree(const Reader& reader, const SyncOptions& options) {
       RunScan scan = scan_run(env, c.task.run_dir, art, now_ns);
       c.server_run_id = rec->server_run_id;
       if (scan_matches_record(scan, *rec)) return;
-      if (rec->server_run_id.empty() && !rec->skipped_fp.empty() && rec->skipped_fp == scan.meta_fp &&
-          !options.include_deleted) {
+      if (!rec->skipped_fp.empty() && rec->skipped_fp == scan.meta_fp && !options.include_deleted) {
         c.skipped = true;
         return;
       }

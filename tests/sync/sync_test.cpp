@@ -433,3 +433,33 @@ TEST_CASE("sync: symbolic links in a run are neither followed nor sent", "[sync]
   for (const FakeMetric& m : srv->metrics) CHECK(m.key != "stolen");
   check_server_matches_tree(server, t.root, false);
 }
+
+TEST_CASE("sync: a child whose parent is not on the server gets mlflow.parentRunId once the parent is", "[sync]") {
+  TempDir dir;
+  SyncTree t = make_sync_tree(dir.root(), 5);
+  {
+    StoreOptions so;
+    so.tracking_uri = t.root;
+    Store store = Store::open(so);
+    REQUIRE(store.delete_run(t.parent).is_ok());  // deleted: not synced without include_deleted
+  }
+  age_tree(t.root);
+  FakeMlflowServer server;
+  SyncOptions o = test_sync_options(server.url());
+  SyncResult first = sync_ok(t.root, o);
+  auto child = server.run_by_source(tree_id_of(t.root) + "/" + t.child);
+  REQUIRE(child);
+  CHECK_FALSE(child->tags.count("mlflow.parentRunId"));
+  const RunSyncReport* rep = report_of(first, t.child);
+  REQUIRE(rep);
+  CHECK(rep->notes.size() == 1);
+  CHECK(rep->notes[0].find("mlflow.parentRunId left out") != std::string::npos);
+  {
+    StoreOptions so;
+    so.tracking_uri = t.root;
+    Store store = Store::open(so);
+    REQUIRE(store.restore_run(t.parent).is_ok());
+  }
+  sync_ok(t.root, o);  // the parent is made; the child, unchanged here, is looked at again
+  check_server_matches_tree(server, t.root, false);
+}
