@@ -463,3 +463,20 @@ TEST_CASE("sync: a child whose parent is not on the server gets mlflow.parentRun
   sync_ok(t.root, o);  // the parent is made; the child, unchanged here, is looked at again
   check_server_matches_tree(server, t.root, false);
 }
+
+TEST_CASE("sync: long params and tags are split into requests under MLflow's 1 MB limit", "[sync]") {
+  TempDir dir;
+  SyncTree t = make_sync_tree(dir.root(), 5);
+  change_run(t.root, t.plain, [&](ActiveRun& run) {
+    for (int i = 0; i < 150; ++i) {
+      run.log_param("p" + std::to_string(i), std::string(5900, 'a' + i % 26));
+      run.set_tag("t" + std::to_string(i), std::string(4900, 'a' + i % 26));
+    }
+    run.end();
+  });
+  FakeMlflowServer server("2.10.3");  // tags up to 5,000 characters
+  SyncResult r = sync_ok(t.root, test_sync_options(server.url()));
+  CHECK(r.runs_failed == 0);
+  CHECK(r.params_sent >= 150);
+  check_server_matches_tree(server, t.root, false, {"a:b"});
+}
