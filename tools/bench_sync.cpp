@@ -1,8 +1,9 @@
 // bench_sync URL [--runs 200] [--metrics 10] [--steps 1000] [--artifact-mib 1] [--jobs 4] [--repeat 3]
+//                [--resyncs 5]
 //
 // Writes a tree of RUNS runs x METRICS metrics x STEPS steps plus one
 // artifact of ARTIFACT_MIB MiB per run, syncs it to the tracking server at
-// URL (first sync), then syncs it again unchanged. Prints wall time, CPU
+// URL (first sync), then syncs it again unchanged RESYNCS times. Prints wall time, CPU
 // time, points/s and MiB/s per repetition and the medians (docs/performance.md).
 // Each repetition makes a new tree, so the server gains RUNS runs each time:
 // use a server made for the benchmark.
@@ -42,11 +43,12 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: bench_sync URL [--runs N] [--metrics N] [--steps N] [--artifact-mib N] [--jobs N] [--repeat N]\n";
+    std::cerr << "usage: bench_sync URL [--runs N] [--metrics N] [--steps N] [--artifact-mib N] [--jobs N] [--repeat N]"
+                 " [--resyncs N]\n";
     return 2;
   }
   std::string url = argv[1];
-  int runs = 200, metrics = 10, steps = 1000, artifact_mib = 1, repeat = 3;
+  int runs = 200, metrics = 10, steps = 1000, artifact_mib = 1, repeat = 3, resyncs = 5;
   unsigned jobs = 4;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
     else if (a == "--artifact-mib") artifact_mib = v;
     else if (a == "--jobs") jobs = static_cast<unsigned>(v);
     else if (a == "--repeat") repeat = v;
+    else if (a == "--resyncs") resyncs = std::max(1, v);
     else {
       std::cerr << "bench_sync: unknown option " << a << "\n";
       return 2;
@@ -99,7 +102,7 @@ int main(int argc, char** argv) {
     mlruns::SyncOptions opt;
     opt.server = *server;
     opt.jobs = jobs;
-    for (int pass = 0; pass < 2; ++pass) {
+    for (int pass = 0; pass <= resyncs; ++pass) {
       const double c0 = cpu_seconds();
       const auto w0 = std::chrono::steady_clock::now();
       auto result = mlruns::sync_tree(*reader, opt);
@@ -120,7 +123,7 @@ int main(int argc, char** argv) {
       } else {
         again_wall.push_back(wall);
         again_cpu.push_back(cpu);
-        std::printf("unchanged    %d: %7.3f s wall, %6.3f s CPU, %llu write requests\n", r, wall, cpu,
+        std::printf("unchanged    %d.%d: %7.3f s wall, %6.3f s CPU, %llu write requests\n", r, pass, wall, cpu,
                     static_cast<unsigned long long>(result->write_requests));
       }
     }

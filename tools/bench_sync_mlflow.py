@@ -34,7 +34,7 @@ def main():
         with open(blob, "wb") as f:
             f.write(bytes((i * 2654435761 >> 13) & 255 for i in range(1 << 20)) * a.artifact_mib)
         t0 = 1704067200000
-        start = time.perf_counter()
+        start, cpu0 = time.perf_counter(), time.process_time()
         for i in range(a.runs):
             run = client.create_run(exp).info.run_id
             points = [Metric(f"metric_{m}", s * 0.001 + m, t0 + s, s) for s in range(a.steps) for m in range(a.metrics)]
@@ -44,10 +44,11 @@ def main():
             if a.artifact_mib:
                 client.log_artifact(run, blob)
             client.set_terminated(run)
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
     points = a.runs * a.metrics * a.steps
     mib = a.runs * a.artifact_mib
-    print(f"mlflow client: {wall:.2f} s, {points / wall:.0f} points/s, {mib / wall:.1f} MiB/s (artifacts)")
+    print(f"mlflow client: {wall:.2f} s wall, {cpu:.2f} s CPU, {points / wall:.0f} points/s, "
+          f"{mib / wall:.1f} MiB/s (artifacts)")
 
 
 if __name__ == "__main__":
