@@ -6,7 +6,8 @@
 //
 // Like MLflow's file store (and unlike its SQL store) it keeps duplicate
 // metric points, so a test sees every point sync sent twice. Like 3.x it
-// answers get-history without max_results with a page token and no points.
+// answers get-history without max_results with a page token and no points;
+// its pages hold at most 1,000 points, so long histories take several.
 // Faults can be queued per endpoint: an HTTP status (429 with Retry-After,
 // 500, 503) before or after the request is applied, a connection dropped
 // before or after it is applied, a slow answer, half a batch applied.
