@@ -59,15 +59,6 @@ class Progress {
   bool shown_ = false;
 };
 
-std::string rank_by_text(const RankQuery& q) {
-  switch (q.by) {
-    case RankBy::kLatest: return "latest value";
-    case RankBy::kBest: return q.ascending ? "lowest value over the history" : "highest value over the history";
-    case RankBy::kAtStep: return "value at step " + std::to_string(q.step);
-  }
-  return {};
-}
-
 }  // namespace
 
 int run_get_top_run(const GetTopRunOptions& opt) {
@@ -104,23 +95,13 @@ int run_get_top_run(const GetTopRunOptions& opt) {
   if (ranking.runs.empty()) {
     check(Status::not_found("get-top-run", "no candidate: " + std::to_string(ranking.considered) + " " + which_runs +
                                                " of " + experiment_names + " considered, none has a value for " +
-                                               metric_name + " (" + rank_by_text(q) + ")"));
+                                               metric_name + " (" + rank_rule_text(q) + ")"));
   }
   const RankedRun& top = ranking.runs.front();
   const RunInfo& info = top.run.info;
 
   // Why this run: on stderr, so that stdout stays the path for scripts.
-  std::cerr << "top run: " << info.run_id << " (" << info.run_name << ")\n"
-            << "  " << metric_name << " = " << py_float(top.value) << " at step " << top.step << " ("
-            << rank_by_text(q) << ", " << (q.ascending ? "lower" : "higher") << " is better)\n";
-  if (ranking.runs.size() > 1) {
-    const RankedRun& second = ranking.runs[1];
-    std::cerr << "  runner-up: " << second.run.info.run_id << " (" << second.run.info.run_name
-              << ") = " << py_float(second.value) << " at step " << second.step << '\n';
-  }
-  std::cerr << "  considered " << ranking.considered << ' ' << which_runs << " of " << experiment_names
-            << (opt.filter.empty() ? std::string() : " matching the filter") << "; " << ranking.without_value
-            << " had no value\n";
+  for (const std::string& line : explain_ranking(q, ranking, experiment_names)) std::cerr << line << '\n';
 
   DownloadResult downloaded;
   if (!opt.no_download) {
