@@ -145,8 +145,8 @@ Status write_chart_png(const Chart& chart, const std::string& path, int width = 
 struct TerminalChartOptions {
   int width = 80;       // columns, the y labels included; at least 30
   int height = 16;      // rows of the plot area; at least 4
-  bool unicode = true;  // braille dots (2x4 per cell); false: ASCII '*'
-  bool color = false;   // ANSI colours per series
+  bool unicode = true;  // braille dots (2x4 per cell) and box lines; false: ASCII only
+  bool color = false;   // ANSI colours per series (without, several series get marks * + o x instead of braille)
 };
 
 // Draws the chart as text: a y axis with labels, the plot, an x axis and a

@@ -93,16 +93,19 @@ void write_terminal_chart(std::ostream& out, const Chart& chart, const TerminalC
               bottom = detail::tick_label(ys.lo);
   const int label_w = static_cast<int>(std::max({top.size(), mid.size(), bottom.size()}));
   const int cols = width - label_w - 2;  // labels, a space, the axis line
-  const int dots_x = cols * (options.unicode ? 2 : 1), dots_y = rows * (options.unicode ? 4 : 1);
+  // Braille dots take the colour of their cell only: without colours, several
+  // series are told apart by marks of their own instead.
+  const bool braille = options.unicode && (options.color || chart.series.size() == 1);
+  const int dots_x = cols * (braille ? 2 : 1), dots_y = rows * (braille ? 4 : 1);
 
   // Per cell: braille bits (or 1 for a mark) and the series drawn last.
   std::vector<std::uint8_t> bits(static_cast<std::size_t>(cols * rows), 0);
   std::vector<int> owner(static_cast<std::size_t>(cols * rows), -1);
   auto plot = [&](int dx, int dy, int series) {
     if (dx < 0 || dy < 0 || dx >= dots_x || dy >= dots_y) return;
-    const int cx = options.unicode ? dx / 2 : dx, cy = options.unicode ? dy / 4 : dy;
+    const int cx = braille ? dx / 2 : dx, cy = braille ? dy / 4 : dy;
     const std::size_t cell = static_cast<std::size_t>(cy * cols + cx);
-    if (options.unicode) {
+    if (braille) {
       static constexpr std::uint8_t kDot[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
       bits[cell] |= kDot[dy % 4][dx % 2];
     } else {
@@ -151,7 +154,7 @@ void write_terminal_chart(std::ostream& out, const Chart& chart, const TerminalC
       }
       if (bits[cell] == 0) {
         line += ' ';
-      } else if (options.unicode) {
+      } else if (braille) {
         append_utf8(line, 0x2800u + bits[cell]);
       } else {
         line += kAsciiMarks[static_cast<std::size_t>(who) % sizeof kAsciiMarks];
@@ -181,7 +184,7 @@ void write_terminal_chart(std::ostream& out, const Chart& chart, const TerminalC
     const ChartSeries& s = chart.series[si];
     std::size_t finite = 0;
     for (const ChartPoint& p : s.points) finite += std::isfinite(p.y);
-    std::string mark = options.unicode ? "\xe2\xa3\xbf" : std::string(1, kAsciiMarks[si % sizeof kAsciiMarks]);
+    std::string mark = braille ? "\xe2\xa3\xbf" : std::string(1, kAsciiMarks[si % sizeof kAsciiMarks]);
     if (options.color) mark = std::string(kAnsi[si % 6]) + mark + "\x1b[0m";
     const std::string note = finite < s.points.size()
                                  ? " (" + std::to_string(s.points.size() - finite) + " non-finite points not drawn)"

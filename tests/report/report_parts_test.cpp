@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <regex>
 #include <sstream>
 
 #include "html_dom.h"
@@ -168,11 +169,23 @@ TEST_CASE("terminal chart: braille or ASCII, sized to the width, labels escaped"
       ++rows;
     }
     CHECK(rows == 1 + 10 + 2 + 2);  // title, plot, axis and values, legend
-    if (unicode) {
-      CHECK(text.find("\xe2\xa0") != std::string::npos);  // braille block U+28xx
-    } else {
+    // two series without colours: marks of their own, not braille
+    CHECK(text.find("\xe2\xa0") == std::string::npos);
+    CHECK(text.find('*') != std::string::npos);
+    CHECK(text.find('+') != std::string::npos);
+    if (!unicode) {
       for (unsigned char ch : text.substr(0, text.find("\xe6\x97\xa5"))) CHECK(ch < 0x80);
-      CHECK(text.find('*') != std::string::npos);
     }
   }
+  // with colours: braille, and the only escape sequences are SGR colours
+  std::ostringstream out;
+  write_terminal_chart(out, c, {.width = 60, .height = 10, .unicode = true, .color = true});
+  const std::string text = out.str();
+  CHECK(text.find("\xe2\xa0") != std::string::npos);
+  CHECK(std::regex_replace(text, std::regex("\x1b\\[[0-9;]*m"), "").find('\x1b') == std::string::npos);
+  // one series, no colours: braille
+  c.series.pop_back();
+  std::ostringstream one;
+  write_terminal_chart(one, c, {.width = 60, .height = 10, .unicode = true, .color = false});
+  CHECK(one.str().find("\xe2\xa0") != std::string::npos);
 }
