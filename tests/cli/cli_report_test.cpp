@@ -138,9 +138,14 @@ TEST_CASE("cli: history --plot draws braille in UTF-8 locales and ASCII elsewher
     if (std::string(lang) == "C") {
       for (unsigned char c : r.out) CHECK(c < 0x80);
     } else {
-      CHECK(r.out.find("\xe2\xa0") != std::string::npos);
+      CHECK(r.out.find("\xe2\x94\x94") != std::string::npos);  // box drawing: the axes
     }
   }
+  // one metric in a UTF-8 locale: braille
+  CliResult one = run_cli({"history", kBestRun, "episode_reward_mean", "--plot", "--tracking-uri", fixture_root()},
+                          {{"LANG", "C.UTF-8"}, {"LC_ALL", ""}, {"LC_CTYPE", ""}});
+  REQUIRE(one.code == 0);
+  CHECK(one.out.find("\xe2\xa0") != std::string::npos);
   CHECK(run_cli({"history", kBestRun, "episode_reward_mean", "--plot", "--json", "--tracking-uri", fixture_root()})
             .code == 2);
 }
