@@ -189,6 +189,45 @@ void plot_scales(const PlotSpec& spec, Scale& x, Scale& y, double& x_div) {
   y = make_scale(ey.min, ey.max, spec.log_y);
 }
 
+namespace {
+
+// The path data of a line ("M x y x y ... M x y"): a new subpath after every
+// point that cannot be drawn; a lone point is written twice (with round caps
+// it shows as a dot). Returns the points drawn.
+std::size_t path_data(std::string& d, std::span<const ChartPoint> points, const Scale& xs, const Scale& ys,
+                      double x_div, const Frame& f) {
+  d.clear();
+  std::size_t drawn = 0, in_segment = 0;
+  double last_px = 0, last_py = 0;
+  auto close_segment = [&] {
+    if (in_segment == 1) d += ' ' + format_fixed(last_px, 1) + ' ' + format_fixed(last_py, 1);
+    in_segment = 0;
+  };
+  for (const ChartPoint& p : points) {
+    const double u = xs.unit(p.x / x_div);
+    const double v = ys.unit(p.y);
+    if (std::isnan(u) || std::isnan(v)) {
+      close_segment();
+      continue;
+    }
+    const double px = f.left + u * f.width;
+    const double py = f.top + (1 - v) * f.height;
+    if (!d.empty()) d += ' ';
+    if (in_segment == 0) d += 'M';
+    d += format_fixed(px, 1);
+    d += ' ';
+    d += format_fixed(py, 1);
+    ++in_segment;
+    ++drawn;
+    last_px = px;
+    last_py = py;
+  }
+  close_segment();
+  return drawn;
+}
+
+}  // namespace
+
 std::size_t write_svg_plot(Html& html, const PlotSpec& spec) {
   Scale xs, ys;
   double x_div = 1;
@@ -248,47 +287,36 @@ std::size_t write_svg_plot(Html& html, const PlotSpec& spec) {
       .attr_num("data-width", f.width).attr_num("data-height", f.height).raw(">");
   std::size_t drawn = 0;
   std::string d;
+  bool in_muted_group = false;
   for (const PlotLine& l : spec.lines) {
-    d.clear();
-    bool pen = false;
-    std::size_t in_segment = 0;
-    double last_px = 0, last_py = 0;
-    for (const ChartPoint& p : l.points) {
-      const double u = xs.unit(p.x / x_div);
-      const double v = ys.unit(p.y);
-      if (std::isnan(u) || std::isnan(v)) {
-        if (pen && in_segment == 1) d += ' ' + format_fixed(last_px, 1) + ' ' + format_fixed(last_py, 1);
-        pen = false;
-        continue;
+    drawn += path_data(d, l.points, xs, ys, x_div, f);
+    // Grey lines of a large sweep share their look through one group and
+    // carry no <title>: a thousand of them stay a few hundred kB. (The page's
+    // script names the run of any line on hover.)
+    if (l.muted && l.points.size() > 3) {
+      if (!in_muted_group) {
+        html.raw("<g class=\"muted\" stroke-width=\"1\" stroke-opacity=\"0.45\"").attr("stroke", l.color).raw(">");
+        in_muted_group = true;
       }
-      const double px = f.left + u * f.width;
-      const double py = f.top + (1 - v) * f.height;
-      if (!d.empty()) d += ' ';
-      if (!pen) {
-        d += 'M';
-        in_segment = 0;
-      }
-      d += format_fixed(px, 1);
-      d += ' ';
-      d += format_fixed(py, 1);
-      pen = true;
-      ++in_segment;
-      ++drawn;
-      last_px = px;
-      last_py = py;
+      html.raw("<path");
+      if (!l.id.empty()) html.attr("data-run", l.id);
+      html.attr("d", d).raw("/>");
+      continue;
     }
-    // a lone point draws nothing unless its subpath has length: repeat it (a dot with round caps)
-    if (pen && in_segment == 1) d += ' ' + format_fixed(last_px, 1) + ' ' + format_fixed(last_py, 1);
-    html.raw("<path class=\"").raw(l.best ? Markup("run best") : l.muted ? Markup("run muted") : Markup("run"))
-        .raw("\"");
+    if (in_muted_group) {
+      html.raw("</g>");
+      in_muted_group = false;
+    }
+    html.raw("<path class=\"").raw(l.best ? Markup("run best") : Markup("run")).raw("\"");
     if (!l.id.empty()) html.attr("data-run", l.id);
     html.attr("stroke", l.color);
     if (l.points.size() <= 3) html.raw(" stroke-width=\"5\"");  // so few points: dots a reader can see
     else if (l.best) html.raw(" stroke-width=\"2.5\"");
-    else if (l.muted) html.raw(" stroke-width=\"1\" stroke-opacity=\"0.45\"");
     else html.raw(" stroke-width=\"1.5\"");
+    if (l.muted) html.raw(" stroke-opacity=\"0.45\"");
     html.attr("d", d).raw("><title>").text(l.title).raw("</title></path>");
   }
+  if (in_muted_group) html.raw("</g>");
   html.raw("</g>");
 
   if (spec.legend) {

@@ -10,20 +10,33 @@ namespace mlruns {
 namespace detail {
 
 std::vector<ChartPoint> history_points(std::vector<Metric> history, XAxis x_axis) {
-  std::vector<ChartPoint> out;
-  out.reserve(history.size());
-  if (x_axis == XAxis::kStep) {
-    std::stable_sort(history.begin(), history.end(), [](const Metric& a, const Metric& b) {
-      return a.step != b.step ? a.step < b.step : a.timestamp < b.timestamp;
-    });
-    for (const Metric& m : history) out.push_back({static_cast<double>(m.step), m.value});
-    return out;
-  }
-  std::stable_sort(history.begin(), history.end(), [](const Metric& a, const Metric& b) {
+  // Sorted as small records (a metric file is nearly always in order already:
+  // then nothing moves).
+  struct Point {
+    std::int64_t step, timestamp;
+    double value;
+  };
+  std::vector<Point> pts;
+  pts.reserve(history.size());
+  for (const Metric& m : history) pts.push_back({m.step, m.timestamp, m.value});
+  auto by_step = [](const Point& a, const Point& b) {
+    return a.step != b.step ? a.step < b.step : a.timestamp < b.timestamp;
+  };
+  auto by_time = [](const Point& a, const Point& b) {
     return a.timestamp != b.timestamp ? a.timestamp < b.timestamp : a.step < b.step;
-  });
-  const std::int64_t t0 = history.empty() ? 0 : history.front().timestamp;
-  for (const Metric& m : history) out.push_back({static_cast<double>(m.timestamp - t0) / 1000.0, m.value});
+  };
+  if (x_axis == XAxis::kStep) {
+    if (!std::is_sorted(pts.begin(), pts.end(), by_step)) std::stable_sort(pts.begin(), pts.end(), by_step);
+  } else if (!std::is_sorted(pts.begin(), pts.end(), by_time)) {
+    std::stable_sort(pts.begin(), pts.end(), by_time);
+  }
+  std::vector<ChartPoint> out;
+  out.reserve(pts.size());
+  const std::int64_t t0 = pts.empty() ? 0 : pts.front().timestamp;
+  for (const Point& p : pts) {
+    out.push_back({x_axis == XAxis::kStep ? static_cast<double>(p.step) : static_cast<double>(p.timestamp - t0) / 1000.0,
+                   p.value});
+  }
   return out;
 }
 

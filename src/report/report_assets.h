@@ -58,9 +58,11 @@ input.logtoggle:focus-visible~figcaption .scale{outline:2px solid #93c5fd}
 input.logtoggle:checked~figcaption .scale .on{display:inline}
 input.logtoggle:checked~figcaption .scale .off{display:none}
 svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Helvetica,Arial,sans-serif}
-svg path.run{pointer-events:stroke}
-svg path.run:hover,svg path.run.hl{stroke-width:3.5;stroke-opacity:1}
-svg.dim path.run:not(.hl){stroke-opacity:.12}
+svg path[data-run]{pointer-events:stroke}
+svg path[data-run]:hover,svg path[data-run].hl{stroke-width:3.5;stroke-opacity:1}
+svg g.muted path:hover,svg g.muted path.hl{stroke:#1d4ed8}
+svg.dim path[data-run]:not(.hl){stroke-opacity:.12}
+#tip{position:fixed;pointer-events:none;background:#111827;color:#fff;font-size:12px;padding:3px 7px;border-radius:4px;white-space:nowrap;max-width:40em;overflow:hidden;text-overflow:ellipsis;z-index:10;display:none}
 .legend{display:flex;flex-wrap:wrap;gap:2px 14px;font-size:12px;margin:4px 0 2px;padding:0;list-style:none}
 .legend li{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:26em}
 .card{border:1px solid var(--line);border-left:4px solid var(--accent);border-radius:6px;padding:12px 16px;background:var(--bg)}
@@ -151,9 +153,24 @@ var light=function(id){
     if(svg)svg.classList.add("dim");
   });
 };
+var tip=document.createElement("div");
+tip.id="tip";
+document.body.appendChild(tip);
 document.addEventListener("mouseover",function(e){
   var t=e.target.closest?e.target.closest("[data-run]"):null;
-  light(t&&/^[0-9a-f]{1,64}$/i.test(t.getAttribute("data-run"))?t.getAttribute("data-run"):null);
+  var id=t&&/^[0-9a-f]{1,64}$/i.test(t.getAttribute("data-run"))?t.getAttribute("data-run"):null;
+  light(id);
+  // a line without its own <title> (the grey ones): name its run
+  if(id&&t.tagName.toLowerCase()==="path"&&!t.querySelector("title")){
+    var cell=document.querySelector('tr[data-run="'+id+'"] td.name');
+    tip.textContent=cell?cell.getAttribute("data-v"):id;
+    tip.style.display="block";
+  }else{
+    tip.style.display="none";
+  }
+});
+document.addEventListener("mousemove",function(e){
+  if(tip.style.display==="block"){tip.style.left=(e.clientX+12)+"px";tip.style.top=(e.clientY+12)+"px";}
 });
 root.setAttribute("data-js",root.getAttribute("data-js")||"ok");
 })();
