@@ -24,6 +24,7 @@ constexpr double kMarginRight = 18;
 constexpr double kMarginTop = 12;
 constexpr double kMarginBottom = 42;
 constexpr double kLegendRow = 18;
+constexpr double kTitleHeight = 24;
 
 }  // namespace
 
@@ -165,12 +166,12 @@ std::string viridis(double t) {
   return buf;
 }
 
-Frame plot_frame(int width, int height, bool legend_rows) {
+Frame plot_frame(int width, int height, bool title) {
   Frame f;
   f.left = kMarginLeft;
-  f.top = kMarginTop;
+  f.top = kMarginTop + (title ? kTitleHeight : 0);
   f.width = std::max(10.0, width - kMarginLeft - kMarginRight);
-  f.height = std::max(10.0, height - kMarginTop - kMarginBottom - (legend_rows ? 0 : 0));
+  f.height = std::max(10.0, height - f.top - kMarginBottom);
   return f;
 }
 
@@ -234,7 +235,7 @@ std::size_t write_svg_plot(Html& html, const PlotSpec& spec) {
   plot_scales(spec, xs, ys, x_div);
   const std::size_t legend_rows = spec.legend ? spec.lines.size() : 0;
   const int height = spec.height + static_cast<int>(legend_rows * kLegendRow);
-  const Frame f = plot_frame(spec.width, spec.height, false);
+  const Frame f = plot_frame(spec.width, spec.height, !spec.title.empty());
 
   html.raw("<svg");
   if (spec.standalone) {
@@ -245,6 +246,10 @@ std::size_t write_svg_plot(Html& html, const PlotSpec& spec) {
   if (!spec.svg_class.empty()) html.attr("class", spec.svg_class);
   html.raw(" role=\"img\"").attr("aria-label", spec.aria_label).raw(">");
   if (spec.standalone) html.raw("<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>");
+  if (!spec.title.empty()) {
+    html.raw("<text class=\"title\" font-size=\"14\" font-weight=\"600\" fill=\"#111827\"").attr_num("x", f.left)
+        .attr_num("y", kMarginTop + 12).raw(">").clipped(spec.title, 100).raw("</text>");
+  }
 
   // grid and ticks
   html.raw("<g class=\"axis\" fill=\"#4b5563\" stroke=\"none\" font-size=\"11\">");

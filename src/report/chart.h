@@ -77,13 +77,14 @@ struct PlotSpec {
   std::string_view aria_label;
   bool standalone = false;  // an SVG document of its own (xmlns, fonts, background)
   bool legend = false;      // a legend of the lines' titles under the plot
+  std::string_view title;   // standalone charts: a title above the plot
 };
 
 // The plot area inside the SVG (margins for ticks and labels).
 struct Frame {
   double left = 0, top = 0, width = 0, height = 0;
 };
-Frame plot_frame(int width, int height, bool legend_rows);
+Frame plot_frame(int width, int height, bool title);
 
 // Writes <svg ...>...</svg>: frame, grid, ticks, axis labels, one <path> per
 // line (class "run", "best" or "muted"; data-run; <title>), in a <g

@@ -41,7 +41,7 @@ Status write_chart_png(const Chart& chart, const std::string& path, int width, i
   detail::Scale xs, ys;
   double x_div = 1;
   detail::plot_scales(spec, xs, ys, x_div);
-  const detail::Frame f = detail::plot_frame(spec.width, spec.height, false);
+  const detail::Frame f = detail::plot_frame(spec.width, spec.height, !spec.title.empty());
 
   cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
   cairo_t* cr = cairo_create(surface);
@@ -49,6 +49,13 @@ Status write_chart_png(const Chart& chart, const std::string& path, int width, i
   cairo_set_source_rgb(cr, 1, 1, 1);
   cairo_paint(cr);
   cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  if (!chart.title.empty()) {
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    cairo_set_font_size(cr, 14);
+    set_hex(cr, "#111827");
+    show(cr, f.left, 24, chart.title, 0);
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  }
   cairo_set_font_size(cr, 11);
   cairo_set_line_width(cr, 1);
 

@@ -88,6 +88,7 @@ PlotSpec standalone_spec(const Chart& chart, int width, int height) {
   spec.time_axis = chart.x_label == "time";
   spec.log_y = chart.log_y;
   spec.aria_label = chart.title;
+  spec.title = chart.title;
   spec.standalone = true;
   spec.legend = true;
   for (std::size_t i = 0; i < chart.series.size(); ++i) {

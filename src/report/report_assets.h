@@ -72,6 +72,7 @@ table.kv{border-collapse:collapse;font-size:12.5px;width:100%}
 table.kv td{padding:2px 8px 2px 0;vertical-align:top;overflow-wrap:anywhere}
 table.kv td:first-child{color:var(--muted);white-space:nowrap}
 ul.files{margin:4px 0;padding-left:18px;font-size:12.5px}
+ul.files li{overflow-wrap:anywhere}
 .pc svg{display:block;width:100%;height:auto}
 .pc path{fill:none}
 .pc path.run{stroke-width:1.2;stroke-opacity:.75}

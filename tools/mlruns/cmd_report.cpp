@@ -90,7 +90,7 @@ int run_report(const ReportCliOptions& opt) {
     if (opt.output != "-") std::cout << dump(j);
     else std::cerr << dump(j);
   } else if (opt.output != "-") {
-    std::cerr << "mlruns: report of " << summary.runs << " runs, " << summary.charts << " metric charts ("
+    std::cerr << "mlruns: report of " << summary.runs << " runs, " << summary.charts << (summary.charts == 1 ? " metric chart (" : " metric charts (")
               << summary.points_read << " points read, " << summary.points_drawn << " drawn on linear and log charts), "
               << format_bytes(bytes) << '\n';
     if (summary.more_runs > 0)
