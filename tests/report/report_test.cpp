@@ -76,7 +76,7 @@ struct ChartCheck {
 // drawn (min/max downsampling never drops them). On the log chart, the same
 // where every value is positive (values <= 0 are not drawn there, and the
 // downsampling keeps the data's extremes, not the positive ones').
-ChartCheck check_charts(const Dom& dom, const Reader& reader) {
+ChartCheck check_charts(const Dom& dom, const Reader& reader, XAxis x_axis = XAxis::kStep) {
   ChartCheck out;
   for (const GumboNode* fig : dom.by_class("figure", "chart")) {
     const std::string key = Dom::attr_or(fig, "data-metric");
@@ -104,11 +104,16 @@ ChartCheck check_charts(const Dom& dom, const Reader& reader) {
             all_positive = all_positive && m.value > 0;
           }
         bool saw_lo = false, saw_hi = false;
+        std::int64_t t0 = std::numeric_limits<std::int64_t>::max();
+        for (const Metric& m : *history) t0 = std::min(t0, m.timestamp);
+        auto x_of = [&](const Metric& m) {  // step, or seconds since the history's first point
+          return x_axis == XAxis::kStep ? static_cast<double>(m.step) : static_cast<double>(m.timestamp - t0) / 1000.0;
+        };
         for (auto [px, py] : path_points(d)) {
           const double x = frame.x(px), y = frame.y(py);
           bool found = false;
           for (const Metric& m : *history) {
-            if (std::fabs(static_cast<double>(m.step) - x) <= frame.x_tol() && std::fabs(m.value - y) <= frame.y_tol(m.value)) {
+            if (std::fabs(x_of(m) - x) <= frame.x_tol() && std::fabs(m.value - y) <= frame.y_tol(m.value)) {
               found = true;
               saw_lo = saw_lo || m.value == lo;
               saw_hi = saw_hi || m.value == hi;
@@ -178,6 +183,19 @@ TEST_CASE("report of MLflow's trees: table numbers and chart points match the tr
       check_safe_markup(dom);
     }
   }
+}
+
+TEST_CASE("report with time on x: every point at its seconds since the history's first point", "[report]") {
+  auto reader = Reader::open((fixture_dir("mlflow-3.8") / "mlruns").string());
+  REQUIRE(reader);
+  ReportOptions o;
+  o.experiment_ids = {"763558276457519285"};  // rl-sweep
+  o.order_by = {"metrics.episode_reward_mean DESC"};
+  o.x_axis = XAxis::kRelativeTime;
+  Dom dom(render_report(*reader, o));
+  const ChartCheck charts = check_charts(dom, *reader, XAxis::kRelativeTime);
+  CHECK(charts.lines > 0);
+  CHECK(Dom::text(dom.root()).find("time (") != std::string::npos);
 }
 
 TEST_CASE("report: the best run is get-top-run's, with its explanation and artifacts", "[report]") {
