@@ -40,13 +40,7 @@ using namespace bench;
 
 namespace {
 
-struct Options {
-  std::size_t runs = 2000;
-  int metrics = 10;
-  int steps = 100;
-  int repeats = 5;
-  unsigned threads = 0;
-  std::string dir;
+struct Options : CommonArgs {
   bool clean = false;
 };
 
@@ -84,27 +78,14 @@ void usage(int code = 2) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) usage();
-      return argv[++i];
-    };
-    if (a == "--help" || a == "-h") usage(0);
-    if (a == "--runs") o.runs = std::stoul(next());
-    else if (a == "--metrics") o.metrics = std::stoi(next());
-    else if (a == "--steps") o.steps = std::stoi(next());
-    else if (a == "--repeats") o.repeats = std::stoi(next());
-    else if (a == "--threads") o.threads = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--dir") o.dir = next();
-    else if (a == "--clean") o.clean = true;
-    else usage();
-  }
-  if (o.runs == 0 || o.metrics < 1 || o.steps < 1 || o.repeats < 1) usage();
-  if (o.dir.empty()) o.dir = default_dir({o.runs, o.metrics, o.steps}).string();
+  parse_args(argc, argv, o, usage, [&](const std::string& a, auto&) {
+    if (a != "--clean") return false;
+    o.clean = true;
+    return true;
+  });
   const fs::path root = fs::absolute(o.dir);
 
-  const std::string winner = open_or_generate({o.runs, o.metrics, o.steps}, root);
+  const std::string winner = open_or_generate(o.shape(), root);
   std::cout << "runs " << o.runs << " x metrics " << o.metrics << " x steps " << o.steps << ", median of "
             << o.repeats << " (warm cache), cores " << std::max(1u, std::thread::hardware_concurrency())
             << ", reader threads " << (o.threads ? std::to_string(o.threads) : std::string("auto"))

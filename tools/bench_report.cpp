@@ -31,11 +31,11 @@ using namespace bench;
 
 namespace {
 
-struct Options {
-  TreeShape shape{1000, 10, 1000};
-  int repeats = 5;
-  unsigned threads = 0;
-  std::string dir;
+struct Options : CommonArgs {
+  Options() {
+    runs = 1000;
+    steps = 1000;
+  }
   std::string out;
 };
 
@@ -57,28 +57,16 @@ long peak_rss_kib() {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) usage();
-      return argv[++i];
-    };
-    if (a == "--help" || a == "-h") usage(0);
-    if (a == "--runs") o.shape.runs = std::stoul(next());
-    else if (a == "--metrics") o.shape.metrics = std::stoi(next());
-    else if (a == "--steps") o.shape.steps = std::stoi(next());
-    else if (a == "--repeats") o.repeats = std::stoi(next());
-    else if (a == "--threads") o.threads = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--dir") o.dir = next();
-    else if (a == "--out") o.out = next();
-    else usage();
-  }
-  if (o.shape.runs == 0 || o.shape.metrics < 1 || o.shape.steps < 1 || o.repeats < 1) usage();
-  const fs::path root = fs::absolute(o.dir.empty() ? default_dir(o.shape) : fs::path(o.dir));
+  parse_args(argc, argv, o, usage, [&](const std::string& a, auto& next) {
+    if (a != "--out") return false;
+    o.out = next();
+    return true;
+  });
+  const fs::path root = fs::absolute(o.dir);
   const fs::path out = o.out.empty() ? fs::temp_directory_path() / "mlruns-bench-report.html" : fs::path(o.out);
-  open_or_generate(o.shape, root);
+  open_or_generate(o.shape(), root);
   const long rss_before = peak_rss_kib();
-  std::cout << "runs " << o.shape.runs << " x metrics " << o.shape.metrics << " x steps " << o.shape.steps
+  std::cout << "runs " << o.runs << " x metrics " << o.metrics << " x steps " << o.steps
             << ", median of " << o.repeats << " (warm cache), cores " << std::max(1u, std::thread::hardware_concurrency())
             << ", load average " << load_average() << "\n\n";
 
@@ -112,7 +100,7 @@ int main(int argc, char** argv) {
   };
   run("default", {});
   std::vector<std::string> all;
-  for (int m = 0; m < o.shape.metrics; ++m) all.push_back("m" + std::to_string(m));
+  for (int m = 0; m < o.metrics; ++m) all.push_back("m" + std::to_string(m));
   run("all metrics", all);
   std::printf("\npeak resident memory %.1f MiB (%.1f MiB before the reports)\n", peak_rss_kib() / 1024.0,
               rss_before / 1024.0);

@@ -139,6 +139,42 @@ inline fs::path default_dir(const TreeShape& o) {
          ("mlruns-bench-" + std::to_string(o.runs) + "x" + std::to_string(o.metrics) + "x" + std::to_string(o.steps));
 }
 
+// The arguments every benchmark takes.
+struct CommonArgs {
+  std::size_t runs = 2000;
+  int metrics = 10;
+  int steps = 100;
+  int repeats = 5;
+  unsigned threads = 0;  // Reader threads; 0: one per core
+  std::string dir;       // empty: default_dir
+  TreeShape shape() const { return {runs, metrics, steps}; }
+};
+
+// Reads argv: --help/-h call usage(0); --runs, --metrics, --steps, --repeats,
+// --threads and --dir fill `o`; any other argument goes to on_other(arg,
+// next), which returns false for one it does not know (usage(2)); next()
+// returns the argument's value. Then checks the values and fills in o.dir.
+template <typename OnOther>
+void parse_args(int argc, char** argv, CommonArgs& o, void (*usage)(int), OnOther&& on_other) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) usage(2);
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") usage(0);
+    else if (a == "--runs") o.runs = std::stoul(next());
+    else if (a == "--metrics") o.metrics = std::stoi(next());
+    else if (a == "--steps") o.steps = std::stoi(next());
+    else if (a == "--repeats") o.repeats = std::stoi(next());
+    else if (a == "--threads") o.threads = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--dir") o.dir = next();
+    else if (!on_other(a, next)) usage(2);
+  }
+  if (o.runs == 0 || o.metrics < 1 || o.steps < 1 || o.repeats < 1) usage(2);
+  if (o.dir.empty()) o.dir = default_dir(o.shape()).string();
+}
+
 struct Sample {
   double wall = 0;  // seconds
   double cpu = 0;   // user + system seconds

@@ -21,18 +21,32 @@ namespace {
 constexpr const char* kAnsi[] = {"\x1b[34m", "\x1b[33m", "\x1b[32m", "\x1b[35m", "\x1b[36m", "\x1b[31m"};
 constexpr const char kAsciiMarks[] = {'*', '+', 'o', 'x', '#', '%'};
 
-int display_width(std::string_view text) {
-  int w = 0;
+// Calls fn(bytes, code point, width) for each character of UTF-8 text; a byte
+// that does not start a valid character comes as itself with code point -1.
+template <typename Fn>
+void each_char(std::string_view text, Fn&& fn) {
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
   utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(text.size());
   while (left > 0) {
     utf8proc_int32_t cp = -1;
     utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-    if (n <= 0) n = 1;
-    else w += std::max(0, utf8proc_charwidth(cp));
+    if (n <= 0) {
+      n = 1;
+      cp = -1;
+    }
+    const int w = cp < 0 ? 1 : std::max(0, utf8proc_charwidth(cp));
+    if (!fn(std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)), cp, w)) return;
     p += n;
     left -= n;
   }
+}
+
+int display_width(std::string_view text) {
+  int w = 0;
+  each_char(text, [&](std::string_view, utf8proc_int32_t, int width) {
+    w += width;
+    return true;
+  });
   return w;
 }
 
@@ -44,24 +58,12 @@ std::string fit(std::string_view text, int width) {
   const int room = cut ? width - 1 : width;
   std::string out;
   int used = 0;
-  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(clean.data());
-  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(clean.size());
-  while (left > 0) {
-    utf8proc_int32_t cp = -1;
-    utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-    const bool bad = n <= 0;
-    if (bad) n = 1;
-    const int w = bad ? 1 : std::max(0, utf8proc_charwidth(cp));
-    if (used + w > room) break;
-    if (bad) {
-      out += "\xef\xbf\xbd";
-    } else {
-      out.append(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
-    }
+  each_char(clean, [&](std::string_view bytes, utf8proc_int32_t cp, int w) {
+    if (used + w > room) return false;
+    out += cp < 0 ? std::string_view("\xef\xbf\xbd") : bytes;
     used += w;
-    p += n;
-    left -= n;
-  }
+    return true;
+  });
   if (cut) out += "\xe2\x80\xa6";
   return out;
 }

@@ -134,6 +134,14 @@ ChartCheck check_charts(const Dom& dom, const Reader& reader, XAxis x_axis = XAx
   return out;
 }
 
+// The 3.8 fixture's rl-sweep, ranked by episode_reward_mean.
+ReportOptions rl_sweep_options() {
+  ReportOptions o;
+  o.experiment_ids = {"763558276457519285"};
+  o.order_by = {"metrics.episode_reward_mean DESC"};
+  return o;
+}
+
 void check_safe_markup(const Dom& dom) {
   // The one script is the report's own; no element carries an event handler.
   auto scripts = dom.by_tag("script");
@@ -188,9 +196,7 @@ TEST_CASE("report of MLflow's trees: table numbers and chart points match the tr
 TEST_CASE("report with time on x: every point at its seconds since the history's first point", "[report]") {
   auto reader = Reader::open((fixture_dir("mlflow-3.8") / "mlruns").string());
   REQUIRE(reader);
-  ReportOptions o;
-  o.experiment_ids = {"763558276457519285"};  // rl-sweep
-  o.order_by = {"metrics.episode_reward_mean DESC"};
+  ReportOptions o = rl_sweep_options();
   o.x_axis = XAxis::kRelativeTime;
   Dom dom(render_report(*reader, o));
   const ChartCheck charts = check_charts(dom, *reader, XAxis::kRelativeTime);
@@ -201,9 +207,7 @@ TEST_CASE("report with time on x: every point at its seconds since the history's
 TEST_CASE("report: the best run is get-top-run's, with its explanation and artifacts", "[report]") {
   auto reader = Reader::open((fixture_dir("mlflow-3.8") / "mlruns").string());
   REQUIRE(reader);
-  ReportOptions o;
-  o.experiment_ids = {"763558276457519285"};  // rl-sweep
-  o.order_by = {"metrics.episode_reward_mean DESC"};
+  ReportOptions o = rl_sweep_options();
   Dom dom(render_report(*reader, o));
   RankQuery q{.experiment_ids = o.experiment_ids, .metric = "episode_reward_mean"};
   auto ranking = rank_runs(*reader, q);
