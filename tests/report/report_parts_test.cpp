@@ -42,7 +42,7 @@ TEST_CASE("clip_text cuts at code points and marks the cut", "[report]") {
   CHECK(count_code_points("\xe6\x97\xa5\xe6\x9c\xac") == 2);
 }
 
-TEST_CASE("Markup converts only from literals; numbers are locale-free", "[report]") {
+TEST_CASE("Markup converts only from literals, and numbers are locale-free", "[report]") {
   STATIC_REQUIRE(!std::is_convertible_v<std::string, Markup>);
   STATIC_REQUIRE(!std::is_convertible_v<const char*, Markup>);
   CHECK(format_fixed(12.25, 1) == "12.2");
