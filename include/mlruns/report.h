@@ -123,9 +123,11 @@ struct Chart {
 // The points of a history to keep so that a line of at most `budget` points
 // looks like the whole: the first and the last point, and in each of
 // (budget - 2) / 2 buckets of consecutive points the lowest and the highest
-// (in their order), so no peak or dip is ever dropped. Non-finite values
-// stay where they are (they break the line). Returns indices into `y`, in
-// increasing order; all of them when y.size() <= budget. budget < 4 counts as 4.
+// finite value (in their order), so no peak or dip is ever dropped. A bucket
+// that holds a NaN or an infinity also keeps its first such point, so the
+// drawn line breaks there as the full one would (at most one extra index per
+// bucket). Returns indices into `y`, in increasing order; all of them when
+// y.size() <= budget. budget < 4 counts as 4.
 std::vector<std::size_t> downsample_min_max(std::span<const double> y, std::size_t budget);
 
 // One or more metrics of one run as a Chart: every point of each history in

@@ -62,7 +62,7 @@ class Html {
 
   Html& raw(Markup m) { return append(m.view()); }
   Html& text(std::string_view s);
-  // Cut to kReportTextMax code points (report.h).
+  // text(), cut to `max_chars` code points with "…" (clip_text).
   Html& clipped(std::string_view s, std::size_t max_chars);
   Html& num(double v, int decimals = 1) { return append(format_fixed(v, decimals)); }
   Html& sig(double v, int digits = 6) { return append(format_sig(v, digits)); }
