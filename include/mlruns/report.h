@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <span>
@@ -81,6 +82,9 @@ struct ReportOptions {
   // When the report was made (ms since the epoch), shown in its header;
   // nullopt: now. Fixed values make the output reproducible.
   std::optional<std::int64_t> generated_at_ms;
+  // Called as the runs' histories are read: (runs done, runs in all). Called
+  // from the reading threads, never concurrently; may be empty.
+  std::function<void(std::size_t done, std::size_t total)> on_progress;
 };
 
 struct ReportSummary {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <mutex>
 #include <set>
 #include <utility>
 
@@ -284,8 +285,7 @@ Result<ReportModel> gather_report(const Reader& reader, const ReportOptions& opt
     bool positive = false;
   };
   std::vector<Counts> counts(n * chart_keys.size());
-  const unsigned threads = std::min<unsigned>(reader.options().threads, worker_count(n));
-  parallel_for(n, threads, [&](std::size_t i) {
+  auto read_run_histories = [&](std::size_t i) {
     const Run& run = m.runs[i];
     for (std::size_t c = 0; c < chart_keys.size(); ++c) {
       if (!run.metrics.count(chart_keys[c])) continue;
@@ -301,6 +301,16 @@ Result<ReportModel> gather_report(const Reader& reader, const ReportOptions& opt
                                                        m.muted[i] ? m.line_budget_other : m.line_budget_top);
       k.kept = kept.size();
       m.charts[c].lines[i] = std::move(kept);
+    }
+  };
+  const unsigned threads = std::min<unsigned>(reader.options().threads, worker_count(n));
+  std::mutex progress_mu;
+  std::size_t runs_done = 0;
+  parallel_for(n, threads, [&](std::size_t i) {
+    read_run_histories(i);
+    if (options.on_progress) {
+      std::lock_guard<std::mutex> lock(progress_mu);
+      options.on_progress(++runs_done, n);
     }
   });
   for (std::size_t c = 0; c < chart_keys.size(); ++c) {

@@ -244,6 +244,13 @@ TEST_CASE("report of a generated 1,000-run sweep: every run, bounded points, gro
   o.points_per_page = 60000;
   std::ostringstream out;
   o.generated_at_ms = 1700000000000;
+  std::size_t progress_calls = 0, last_done = 0, last_total = 0;
+  o.on_progress = [&](std::size_t done, std::size_t total) {
+    ++progress_calls;
+    CHECK(done > last_done);  // never concurrent, always forward
+    last_done = done;
+    last_total = total;
+  };
   auto summary = write_report(*reader, o, out);
   REQUIRE(summary);
   const std::string html = out.str();
@@ -251,6 +258,9 @@ TEST_CASE("report of a generated 1,000-run sweep: every run, bounded points, gro
   CHECK(summary->charts == 3);
   CHECK(summary->points_read == 1000u * 3 * 120);
   CHECK(summary->points_drawn <= o.points_per_page);
+  CHECK(progress_calls == 1000);
+  CHECK(last_done == 1000);
+  CHECK(last_total == 1000);
   Dom dom(html);
   CHECK(check_table(dom, *reader) == 1000);
   // one group header (the parent is not in the report: the filter selects its children)

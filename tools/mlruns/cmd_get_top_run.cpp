@@ -1,9 +1,6 @@
 // `mlruns get-top-run`: picks the best run of an experiment by a metric,
 // explains the choice on stderr, downloads its artifacts (all, or one
 // sub-path such as checkpoint_000010) and prints the local path on stdout.
-#include <unistd.h>
-
-#include <chrono>
 #include <iostream>
 #include <memory>
 
@@ -31,35 +28,6 @@ struct GetTopRunOptions {
   bool no_download = false;
   bool json = false;
 };
-
-namespace {
-
-// Shows download progress on stderr once a download has taken more than a
-// second, at most twice a second (one line per update when stderr is not a
-// terminal, redrawn in place when it is).
-class Progress {
- public:
-  void operator()(std::uint64_t done, std::uint64_t total) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - start_ < std::chrono::seconds(1) || now - last_ < std::chrono::milliseconds(500)) return;
-    last_ = now;
-    shown_ = true;
-    const int pct = total > 0 ? static_cast<int>(done * 100 / total) : 100;
-    std::cerr << (tty_ ? "\r" : "") << "mlruns: downloading " << format_bytes(done) << " / " << format_bytes(total)
-              << " (" << pct << "%)" << (tty_ ? "" : "\n") << std::flush;
-  }
-  void finish() const {
-    if (shown_ && tty_) std::cerr << '\n';
-  }
-
- private:
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_{};
-  bool tty_ = isatty(STDERR_FILENO) != 0;
-  bool shown_ = false;
-};
-
-}  // namespace
 
 int run_get_top_run(const GetTopRunOptions& opt) {
   RankQuery q;
@@ -105,7 +73,10 @@ int run_get_top_run(const GetTopRunOptions& opt) {
 
   DownloadResult downloaded;
   if (!opt.no_download) {
-    Progress progress;
+    Progress progress([](std::uint64_t done, std::uint64_t total) {
+      const int pct = total > 0 ? static_cast<int>(done * 100 / total) : 100;
+      return "downloading " + format_bytes(done) + " / " + format_bytes(total) + " (" + std::to_string(pct) + "%)";
+    });
     DownloadOptions dopt;
     dopt.overwrite = opt.overwrite;
     dopt.on_progress = [&progress](std::uint64_t done, std::uint64_t total) { progress(done, total); };

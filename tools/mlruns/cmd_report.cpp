@@ -55,6 +55,10 @@ int run_report(const ReportCliOptions& opt) {
   ro.points_per_line = opt.points_per_line;
   ro.points_per_page = opt.points_per_page;
   ro.title = opt.title;
+  Progress progress([](std::uint64_t done, std::uint64_t total) {
+    return "report: read the histories of " + std::to_string(done) + " / " + std::to_string(total) + " runs";
+  });
+  ro.on_progress = [&progress](std::size_t done, std::size_t total) { progress(done, total); };
 
   ReportSummary summary;
   std::uint64_t bytes = 0;
@@ -81,6 +85,7 @@ int run_report(const ReportCliOptions& opt) {
       check(Status::from_errno(opt.output, errno));
     }
   }
+  progress.finish();
   if (opt.json) {
     Json j{{"output", opt.output},       {"bytes", bytes},
            {"runs", summary.runs},       {"more_runs", summary.more_runs},
