@@ -380,21 +380,20 @@ Status RunSync::send_params_and_tags() {
   while (pi < params.size() || ti < tags.size()) {
     if (sh_.stopping()) return Status::ok();
     json body = {{"run_id", rec_.server_run_id}, {"params", json::array()}, {"tags", json::array()}};
-    std::size_t bytes = 100, np = 0, nt = 0;
-    while (pi + np < params.size() && np < kMaxParamsTagsPerBatch) {
-      const auto& [k, v] = params[pi + np];
-      if (bytes + k.size() + v.size() + 40 > kMaxRequestBytes && np + nt > 0) break;
-      bytes += k.size() + v.size() + 40;
-      body["params"].push_back({{"key", k}, {"value", v}});
-      ++np;
-    }
-    while (ti + nt < tags.size() && nt < kMaxParamsTagsPerBatch) {
-      const auto& [k, v] = tags[ti + nt];
-      if (bytes + k.size() + v.size() + 40 > kMaxRequestBytes && np + nt > 0) break;
-      bytes += k.size() + v.size() + 40;
-      body["tags"].push_back({{"key", k}, {"value", v}});
-      ++nt;
-    }
+    std::size_t bytes = 100, taken = 0;
+    // Adds entries of `list` from `from` while the batch stays within MLflow's limits; returns how many.
+    auto fill = [&](const std::vector<std::pair<std::string, std::string>>& list, std::size_t from, json& out) {
+      std::size_t n = 0;
+      for (; from + n < list.size() && n < kMaxParamsTagsPerBatch; ++n, ++taken) {
+        const auto& [k, v] = list[from + n];
+        if (bytes + k.size() + v.size() + 40 > kMaxRequestBytes && taken > 0) break;
+        bytes += k.size() + v.size() + 40;
+        out.push_back({{"key", k}, {"value", v}});
+      }
+      return n;
+    };
+    const std::size_t np = fill(params, pi, body["params"]);
+    const std::size_t nt = fill(tags, ti, body["tags"]);
     Status s = post_write("runs/log-batch", body, RetryPolicy::kIdempotent);
     if (!s.is_ok() && s.code() == Code::kInvalidArgument && np > 0 &&
         s.message().find("Changing param values is not allowed") != std::string::npos) {
