@@ -72,6 +72,7 @@ struct FakeMlflowServer::Impl {
   std::map<std::string, std::string> artifacts;
   std::vector<Fault> faults;
   std::function<void(int)> on_write;
+  std::string authorization;
   int next_experiment = 1;
 
   bool refuses_colon() const { return version.rfind("2.", 0) == 0; }
@@ -358,6 +359,10 @@ FakeMlflowServer::FakeMlflowServer(std::string version, bool proxied_artifacts) 
   auto serve = [this](const httplib::Request& req, httplib::Response& res, bool write,
                       const std::function<json(bool half)>& fn) {
     ++requests_;
+    {
+      std::lock_guard<std::mutex> g(impl_->mu);
+      impl_->authorization = req.get_header_value("Authorization");
+    }
     if (write) {
       int n = ++writes_;
       std::function<void(int)> hook;
@@ -459,6 +464,11 @@ FakeMlflowServer::FakeMlflowServer(std::string version, bool proxied_artifacts) 
 FakeMlflowServer::~FakeMlflowServer() {
   impl_->svr.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::string FakeMlflowServer::last_authorization() const {
+  std::lock_guard<std::mutex> g(impl_->mu);
+  return impl_->authorization;
 }
 
 std::string FakeMlflowServer::url() const { return "http://127.0.0.1:" + std::to_string(port_); }

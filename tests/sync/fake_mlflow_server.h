@@ -95,6 +95,8 @@ class FakeMlflowServer {
   int write_requests() const { return writes_.load(); }
   int requests() const { return requests_.load(); }
   int artifact_puts() const { return puts_.load(); }
+  // The Authorization header of the last request ("" if none).
+  std::string last_authorization() const;
   std::optional<FakeRun> run_by_source(const std::string& source) const;
   // Deletes an experiment (made first if absent) or a run, as `mlflow experiments delete` would.
   void delete_experiment(const std::string& name);

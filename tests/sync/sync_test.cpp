@@ -378,6 +378,22 @@ TEST_CASE("sync: the environment variables MLflow's clients read", "[sync]") {
   ::unsetenv("MLFLOW_TRACKING_INSECURE_TLS");
 }
 
+TEST_CASE("sync: credentials go to the server as MLflow's clients send them", "[sync]") {
+  TempDir dir;
+  SyncTree t = make_sync_tree(dir.root(), 2);
+  FakeMlflowServer server;
+  SyncOptions o = test_sync_options(server.url());
+  o.server.token = "tok";
+  sync_ok(t.root, o);
+  CHECK(server.last_authorization() == "Bearer tok");
+  // mlflow/utils/rest_utils.py: username and password (Basic) win over the token.
+  o.server.username = "alice";
+  o.server.password = "pw";
+  o.rebuild_record = true;  // so that requests are made
+  sync_ok(t.root, o);
+  CHECK(server.last_authorization() == "Basic YWxpY2U6cHc=");  // base64("alice:pw")
+}
+
 TEST_CASE("sync: URLs are shown without credentials", "[sync]") {
   CHECK(redact_url("https://alice:s3cret@mlflow.example.org:8443/prefix?token=x#f") ==
         "https://mlflow.example.org:8443/prefix");
