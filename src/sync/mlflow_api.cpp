@@ -95,13 +95,15 @@ Status MlflowApi::put_artifact(std::string_view path, Env& env, const std::strin
   return r ? Status::ok() : r.error();
 }
 
-std::string MlflowApi::version() {
+Result<std::string> MlflowApi::version() {
   ++reads_;
   HttpResponse r = http_.request("GET", "/version", {}, RetryPolicy::kIdempotent);
-  if (r.status != 200 || r.body.size() > 64) return {};
+  if (r.status == 0) return fail(Status::io_error("server " + http_.display_url(), "cannot be reached: " + r.error));
+  if (r.status != 200 || r.body.size() > 64) return std::string();
   std::string v = r.body;
   while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
-  if (v.empty() || v.find_first_not_of("0123456789.abcdefghijklmnopqrstuvwxyz+-") != std::string::npos) return {};
+  if (v.empty() || v.find_first_not_of("0123456789.abcdefghijklmnopqrstuvwxyz+-") != std::string::npos)
+    return std::string();
   return v;
 }
 

@@ -30,8 +30,10 @@ class MlflowApi {
                               bool write = true);
   // PUT of a file to /api/2.0/mlflow-artifacts/artifacts/<path>.
   Status put_artifact(std::string_view path, Env& env, const std::string& file, std::uint64_t size);
-  // GET /version: "3.8.2" etc.; empty when the server does not say.
-  std::string version();
+  // GET /version: "3.8.2" etc.; empty when the server does not say. An
+  // error only when no HTTP answer came at all (after the retries): the
+  // server cannot be reached.
+  Result<std::string> version();
 
   // The last failed call may have been applied (a 500 or a dropped
   // connection after the request went out): verify before sending again.

@@ -240,7 +240,9 @@ Result<SyncResult> sync_tree(const Reader& reader, const SyncOptions& options) {
   result.tree_id = sh.tree_id;
   if (!options.dry_run) {
     RETURN_FAIL_IF_ERROR(sh.records.prepare());
-    result.server_version = apis[0]->version();
+    auto version = apis[0]->version();
+    if (!version) return fail(version.error());
+    result.server_version = *version;
     if (!result.server_version.empty()) {
       sh.server_major = std::atoi(result.server_version.c_str());
       auto dot = result.server_version.find('.');

@@ -172,7 +172,9 @@ TEST_CASE("sync cli: credentials never appear in output, errors or --json", "[sy
   // A server that is not there: the transport error names the URL, redacted.
   CliResult down = run_cli({"sync", "--to", "http://user:url-SECRET-3@127.0.0.1:1", "--tracking-uri", t.root},
                            {{"MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0"}});
-  CHECK(down.code != 0);
+  CHECK(down.code == 8);
+  CHECK(down.err.find("http://127.0.0.1:1") != std::string::npos);
+  CHECK(down.err.find("cannot be reached") != std::string::npos);
   CHECK((down.out + down.err).find("SECRET") == std::string::npos);
 }
 
