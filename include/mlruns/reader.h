@@ -34,7 +34,9 @@ struct Warning {
 };
 
 struct ReaderOptions {
-  Env* env = nullptr;  // null: Env::posix()
+  // null: Env::posix_beneath(root), confined to the tree (env.h); a given
+  // Env is used as it is (wrap Env::posix_beneath to keep the confinement).
+  Env* env = nullptr;
   // Called for every damaged or skipped part; may be called from worker
   // threads, but never concurrently.
   std::function<void(const Warning&)> on_warning;
@@ -70,7 +72,8 @@ class Reader {
   static Result<Reader> open(std::string_view tracking_uri = {}, ReaderOptions options = {});
 
   const std::string& root() const;
-  // The options in effect: env is never null, threads never 0.
+  // The options in effect: env is never null (without one given, the
+  // Reader's own confined Env, valid while the Reader lives), threads never 0.
   const ReaderOptions& options() const;
 
   // Experiments in MLflow's default order: creation_time DESC, then

@@ -108,10 +108,10 @@ class Remover {
 }  // namespace
 
 Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
-  Env& env = opt.env ? *opt.env : *Env::posix();
-  auto root_r = detail::resolve_tree_root(env, tracking_uri);
-  if (!root_r) return fail(root_r.error());
-  const std::string root = *root_r;
+  auto tree = detail::open_tree(opt.env, tracking_uri);
+  if (!tree) return fail(tree.error());
+  Env& env = *tree->env;
+  const std::string root = tree->root;
   for (const std::string& id : opt.experiment_ids) MLRUNS_TRY(validate_experiment_id(id));
   GcReport report;
   report.root = root;

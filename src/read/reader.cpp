@@ -99,6 +99,7 @@ Reader::Reader(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Reader> Reader::open(std::string_view tracking_uri, ReaderOptions options) {
   auto impl = std::make_shared<Impl>();
+  const bool options_env_given = options.env != nullptr;
   impl->env = options.env ? options.env : Env::posix();
   auto root = detail::resolve_tracking_root(tracking_uri, impl->env);
   if (!root) return fail(root.error());
@@ -115,6 +116,13 @@ Result<Reader> Reader::open(std::string_view tracking_uri, ReaderOptions options
   auto real = impl->env->real_path(*root);
   if (!real) return fail(real.error());
   impl->layout.root = *real;
+  // Every later call goes through the Env confined to the tree (env.h),
+  // unless the caller gave an Env of its own.
+  if (!options_env_given) {
+    impl->owned_env = Env::posix_beneath(*real);
+    impl->env = impl->owned_env.get();
+    impl->options.env = impl->env;
+  }
   return Reader(std::move(impl));
 }
 

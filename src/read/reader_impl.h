@@ -27,7 +27,8 @@ struct DatasetCache {
 };
 
 struct ReaderContext {
-  Env* env = nullptr;
+  Env* env = nullptr;             // owned_env, or ReaderOptions::env
+  std::shared_ptr<Env> owned_env;  // Env::posix_beneath(root)
   Layout layout;
   ReaderOptions options;
   std::shared_ptr<std::mutex> warn_mu;  // on_warning is never called concurrently

@@ -15,13 +15,15 @@
 
 #include "format/layout.h"
 #include "mlruns/store.h"
+#include "write/artifact_copy.h"
 #include "write/metric_buffer.h"
 
 namespace mlruns {
 
 struct Store::Impl {
   StoreOptions options;
-  Env* env = nullptr;
+  Env* env = nullptr;                // owned_env, or the caller's StoreOptions::env
+  std::unique_ptr<Env> owned_env;    // Env::posix_beneath(root)
   detail::Layout layout;
   Status open_status;
 
@@ -83,6 +85,10 @@ struct Store::Impl {
                      std::map<std::string, std::string, std::less<>>* known);
   Status write_tag(const std::string& run_dir, RunInfo* info, std::string_view key, std::string value);
   Status delete_tag(const std::string& run_dir, std::string_view key);
+
+  // Where a run's artifacts go: its artifact_uri through
+  // detail::run_artifact_dir (the shape rule of docs/hpc.md).
+  Result<detail::ArtifactTarget> artifact_target(const std::string& artifact_uri, const std::string& run_id);
 
   void register_run(const std::shared_ptr<ActiveRun::State>& state);
 };

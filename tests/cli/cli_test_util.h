@@ -25,9 +25,11 @@ struct CliResult {
 };
 
 // Runs the mlruns binary with `args`. `env` sets variables for the child
-// (an empty value unsets); MLFLOW_TRACKING_URI is unset unless given.
+// (an empty value unsets); MLFLOW_TRACKING_URI is unset unless given. With
+// `timeout_s`, a child still running after that many seconds is killed by
+// SIGALRM (code 128 + SIGALRM): a hang fails the test instead of blocking it.
 inline CliResult run_cli(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
-                         const std::optional<fs::path>& cwd = std::nullopt) {
+                         const std::optional<fs::path>& cwd = std::nullopt, unsigned timeout_s = 0) {
   TempDir io;
   const fs::path out_path = io.path() / "out";
   const fs::path err_path = io.path() / "err";
@@ -45,6 +47,7 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::map<st
       }
     }
     if (cwd && ::chdir(cwd->c_str()) != 0) ::_exit(126);
+    if (timeout_s) ::alarm(timeout_s);  // survives execv
     const int o = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (o < 0 || e < 0) ::_exit(126);
