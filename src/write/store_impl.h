@@ -16,9 +16,16 @@
 #include "format/layout.h"
 #include "mlruns/store.h"
 #include "write/artifact_copy.h"
+#include "write/name_claim.h"
 #include "write/metric_buffer.h"
 
 namespace mlruns {
+
+namespace detail {
+// A name claim whose experiment does not hold the name is stale after this
+// long (a creator between claim and publish is not stale).
+inline constexpr std::int64_t kNameClaimGraceMs = 60 * 1000;
+}  // namespace detail
 
 struct Store::Impl {
   StoreOptions options;
@@ -68,6 +75,11 @@ struct Store::Impl {
                           const std::string& artifact_location, std::int64_t now);
   Status write_experiment_meta(const std::string& dir, const Experiment& e);
   Result<std::string> default_artifact_location(const std::string& id) const;
+  // Experiment names are unique across processes (write/name_claim.h):
+  // claims `name` for `id`, then looks for a holder without a claim;
+  // kAlreadyExists if it is taken. The caller releases it if it gives up.
+  Status claim_experiment_name(std::string_view name, const std::string& id);
+  detail::NameClaims experiment_names();
 
   // Runs.
   struct RunRef {
