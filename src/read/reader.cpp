@@ -130,6 +130,7 @@ const std::string& Reader::root() const { return impl_->layout.root; }
 const ReaderOptions& Reader::options() const { return impl_->options; }
 
 Result<std::vector<Experiment>> Reader::experiments(ViewType view) const {
+  impl_->new_listing();
   std::vector<Experiment> out;
   for (bool deleted : {false, true}) {
     if (deleted && view == ViewType::kActiveOnly) continue;
@@ -185,6 +186,7 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
     std::size_t exp;  // index into exp_dirs
     std::string run;
   };
+  impl_->new_listing();
   std::vector<std::pair<std::string, std::string>> exp_dirs;  // (dir, id)
   std::vector<Job> jobs;
   std::set<std::string> seen;

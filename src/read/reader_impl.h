@@ -3,6 +3,7 @@
 // reader_runs.cpp, reader_artifacts.cpp) and download.cpp share. Internal.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,11 @@ struct ReaderContext {
   Layout layout;
   ReaderOptions options;
   std::shared_ptr<std::mutex> warn_mu;  // on_warning is never called concurrently
+  // Empty meta.yaml files still to wait for in this listing (read_meta);
+  // refilled by each public listing call.
+  static constexpr int kEmptyMetaRetries = 4;
+  std::shared_ptr<std::atomic<int>> empty_meta_retries = std::make_shared<std::atomic<int>>(kEmptyMetaRetries);
+  void new_listing() const { empty_meta_retries->store(kEmptyMetaRetries, std::memory_order_relaxed); }
 
   void warn(std::string path, std::string message) const;
   // lstat type; kOther if the call fails.
