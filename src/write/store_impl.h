@@ -139,6 +139,8 @@ std::int64_t steady_ms();
 std::string new_run_id();
 std::string random_experiment_id();
 std::string derived_experiment_id(std::string_view name, int attempt);
+// "SIGUSR1" for SIGUSR1 on every architecture; "signal N" if unknown.
+std::string signal_name(int sig);
 // True if `path` exists; a failed stat counts as missing.
 bool exists(Env& env, const std::string& path);
 }  // namespace detail
