@@ -25,9 +25,13 @@ struct FlatValue {
 };
 using FlatMeta = std::vector<std::pair<std::string, FlatValue>>;
 
+// The last value of a key given twice, as PyYAML's constructor (and so
+// MLflow) reads it: construct_mapping assigns each pair in order. yaml-cpp's
+// node["key"] would give the first (issue 15 item 4: `status: 3` then
+// `status: 4` read as FINISHED, MLflow shows FAILED).
 const FlatValue* find(const FlatMeta& m, std::string_view key) {
-  for (const auto& [k, v] : m)
-    if (k == key) return &v;
+  for (auto it = m.rbegin(); it != m.rend(); ++it)
+    if (it->first == key) return &it->second;
   return nullptr;
 }
 
