@@ -45,11 +45,11 @@ class Progress {
     last_ = now;
     shown_ = true;
     const int pct = total > 0 ? static_cast<int>(done * 100 / total) : 100;
-    std::cerr << (tty_ ? "\r" : "") << "mlruns: downloading " << format_bytes(done) << " / " << format_bytes(total)
+    raw_err() << (tty_ ? "\r" : "") << "mlruns: downloading " << format_bytes(done) << " / " << format_bytes(total)
               << " (" << pct << "%)" << (tty_ ? "" : "\n") << std::flush;
   }
   void finish() const {
-    if (shown_ && tty_) std::cerr << '\n';
+    if (shown_ && tty_) raw_err() << '\n';
   }
 
  private:
@@ -155,9 +155,9 @@ int run_get_top_run(const GetTopRunOptions& opt) {
                            {"files", downloaded.files},
                            {"bytes", downloaded.bytes}};
     }
-    std::cout << dump(j);
+    machine_out() << dump(j);
   } else {
-    std::cout << (opt.no_download ? info.run_id : downloaded.local_path) << '\n';
+    machine_out() << (opt.no_download ? info.run_id : downloaded.local_path) << '\n';
   }
   return kExitOk;
 }

@@ -31,7 +31,7 @@ int run_history(const HistoryOptions& opt) {
     points.insert(points.end(), h.begin(), h.end());
   }
   if (opt.json) {
-    std::cout << dump(metric_history_json(points, opt.run_id));
+    machine_out() << dump(metric_history_json(points, opt.run_id));
     return kExitOk;
   }
   Table t;
@@ -41,7 +41,7 @@ int run_history(const HistoryOptions& opt) {
                       opt.csv ? std::to_string(m.timestamp) : format_time_ms(m.timestamp), py_float(m.value)});
   }
   if (opt.csv) {
-    print_csv(std::cout, t);
+    print_csv(machine_out(), t);
   } else {
     print_table(std::cout, t, terminal_width());
   }
