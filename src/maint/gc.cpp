@@ -10,6 +10,7 @@
 #include "format/layout.h"
 #include "format/meta_parse.h"
 #include "maint/maint_common.h"
+#include "write/name_claim.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
 #include "util/printable.h"
@@ -205,10 +206,16 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
     }
     report.items.push_back(std::move(item));
   }
+  detail::NameClaims claims(env, root, "experiments");
   for (GcItem& x : exp_items) {
     if (!opt.dry_run) {
+      std::string name;
+      if (auto text = detail::read_small(env, join(x.path, "meta.yaml")))
+        if (auto info = detail::parse_experiment_meta(*text, true)) name = info->name;
       Status s = remover.remove(x.path, "experiment-" + x.id, x.removed);
       if (!s) report.errors.push_back(s);
+      // Its name is free again (write/name_claim.h).
+      if (x.removed && !name.empty()) (void)claims.release(name, x.id);
     }
     report.items.push_back(std::move(x));
   }

@@ -41,6 +41,11 @@ namespace mlruns::detail {
 // The root folder of every claim ("<root>/.mlruns-names.trash").
 inline constexpr std::string_view kNameClaimsDir = ".mlruns-names.trash";
 
+// A claim whose owner does not hold the name is stale after this long (a
+// creator between claim and publish, a rename between claim and rewrite, are
+// not stale).
+inline constexpr std::int64_t kNameClaimGraceMs = 60 * 1000;
+
 struct NameClaim {
   std::string dir;    // the claim folder
   std::string name;   // as read from it

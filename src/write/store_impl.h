@@ -21,12 +21,6 @@
 
 namespace mlruns {
 
-namespace detail {
-// A name claim whose experiment does not hold the name is stale after this
-// long (a creator between claim and publish is not stale).
-inline constexpr std::int64_t kNameClaimGraceMs = 60 * 1000;
-}  // namespace detail
-
 struct Store::Impl {
   StoreOptions options;
   Env* env = nullptr;                // owned_env, or the caller's StoreOptions::env

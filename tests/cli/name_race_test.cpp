@@ -11,6 +11,8 @@
 #include <map>
 
 #include "cli_test_util.h"
+#include "mlruns/fsck.h"
+#include "mlruns/gc.h"
 #include "mlruns/reader.h"
 #include "mlruns/store.h"
 #include "write/name_claim.h"
@@ -153,7 +155,7 @@ TEST_CASE("a restore races with creates of the name it holds: one holder", "[rac
   CHECK(named(uri, "comeback") == 1);
 }
 
-TEST_CASE("a claim left by a killed creator is taken over once stale; a live one is not", "[claims]") {
+TEST_CASE("a claim left by a killed creator is taken over once stale, a live one never", "[claims]") {
   TempDir tmp;
   const std::string uri = tmp.root();
   Store store = Store::open({.tracking_uri = uri, .errors = ErrorMode::kCount});
@@ -179,4 +181,32 @@ TEST_CASE("a claim left by a killed creator is taken over once stale; a live one
   CHECK_FALSE(claims.find("orphan"));
   CHECK(claims.find("renamed")->owner == *id);
   CHECK(store.create_experiment("orphan"));
+}
+
+TEST_CASE("fsck quarantines a stale name claim, gc frees the name of an experiment it collects", "[claims][fsck][gc]") {
+  TempDir tmp;
+  const std::string uri = tmp.root();
+  Store store = Store::open({.tracking_uri = uri, .errors = ErrorMode::kCount});
+  detail::NameClaims claims(*Env::posix(), store.root(), "experiments");
+  auto never = [](std::string_view, std::string_view) { return false; };
+  REQUIRE(claims.claim("ghost", "123456789012345678", never, 60000, 1000));
+  auto c = claims.find("ghost");
+  REQUIRE(c);
+  fs::last_write_time(c->dir, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  std::string kept = *store.create_experiment("kept");
+  auto report = fsck(uri, {.repair = true});
+  REQUIRE(report);
+  int stale = 0;
+  for (const FsckFinding& f : report->findings) stale += f.check == "root.stale_name_claim";
+  CHECK(stale == 1);  // the live claim of "kept" is not one
+  CHECK_FALSE(claims.find("ghost"));
+  CHECK(claims.find("kept"));
+  // gc collects a deleted experiment: its name can be created at once again.
+  REQUIRE(store.delete_experiment(kept));
+  CHECK_FALSE(store.create_experiment("kept"));  // a deleted experiment holds it (as in MLflow)
+  auto collected = gc(uri, {});
+  REQUIRE(collected);
+  CHECK(collected->errors.empty());
+  CHECK_FALSE(claims.find("kept"));
+  CHECK(store.create_experiment("kept"));
 }

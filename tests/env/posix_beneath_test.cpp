@@ -93,7 +93,7 @@ TEST_CASE("posix_beneath never blocks on a FIFO and refuses what is not a regula
   CHECK_FALSE(env->new_writable_file((root / "fifo").string(), false));
 }
 
-TEST_CASE("posix_beneath's root may be reached through the user's own link; added roots may not be links",
+TEST_CASE("posix_beneath's root may be reached through the user's own link, an added root may not be one",
           "[env][beneath]") {
   TempDir tmp;
   fs::path real = tmp.path() / "real";
