@@ -98,6 +98,12 @@ class Reader {
   // Every point of a metric in file order (spec §10.3). Unknown key: empty.
   // Damaged lines are skipped with a warning.
   Result<std::vector<Metric>> metric_history(std::string_view run_id, std::string_view key) const;
+  // The same points, one call each in file order, without holding the
+  // history: the file is read in 1 MiB chunks, so memory stays bounded
+  // whatever its size (a line longer than 64 KiB, such as a sparse hole read
+  // as NULs, counts as one bad line). Errors as metric_history.
+  Status for_each_metric_point(std::string_view run_id, std::string_view key,
+                               const std::function<void(const Metric&)>& on_point) const;
 
   // Local directory holding a run's artifacts: the path in artifact_uri if it
   // exists and ends with /<run_id>/artifacts (so a hostile URI cannot point

@@ -260,6 +260,13 @@ Result<std::vector<Metric>> Reader::metric_history(std::string_view run_id, std:
   return impl_->history(*dir, key);
 }
 
+Status Reader::for_each_metric_point(std::string_view run_id, std::string_view key,
+                                     const std::function<void(const Metric&)>& on_point) const {
+  auto dir = impl_->find_run_dir(run_id, nullptr);
+  if (!dir) return dir.error();
+  return impl_->visit_history(*dir, key, on_point);
+}
+
 Result<std::string> Reader::artifact_root(std::string_view run_id) const {
   auto dir = impl_->find_run_dir(run_id, nullptr);
   if (!dir) return fail(dir.error());

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -70,6 +71,9 @@ struct ReaderContext {
                                       const std::string& run_name, ViewType view, const RunFields& fields,
                                       DatasetCache* datasets = nullptr) const;
   Result<std::vector<Metric>> history(const std::string& run_dir, std::string_view key) const;
+  // The history streamed (LineStream): on_point per good line, nothing kept.
+  Status visit_history(const std::string& run_dir, std::string_view key,
+                       const std::function<void(const Metric&)>& on_point) const;
 
   Result<std::string> artifact_root_of(const std::string& run_dir, std::string_view run_id) const;
   Result<std::vector<ArtifactEntry>> list_artifacts_in(const std::string& root, std::string_view rel,

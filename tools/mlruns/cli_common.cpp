@@ -276,13 +276,54 @@ std::ostream& raw_err() {
   return streams().raw_err;
 }
 
-std::size_t print_table(std::ostream& out, const Table& table, std::size_t width) {
-  constexpr std::size_t kGap = 2;
+TableLayout layout_table(std::vector<std::size_t> natural, std::size_t width) {
   constexpr std::size_t kMaxNatural = 40;  // on a terminal, a long tag never takes a whole line
   constexpr std::size_t kMinShrunk = 10;
+  TableLayout l;
+  l.widths = std::move(natural);
+  const std::size_t ncols = l.widths.size();
+  l.shown = ncols;
+  if (width > 0) {
+    // Columns come in order of importance: keep the leftmost ones whole and
+    // leave out those on the right that do not fit, rather than cutting
+    // every column down to an unreadable stub. The first column (the id a
+    // user copies) is never cut.
+    std::vector<std::size_t>& w = l.widths;
+    std::size_t used = 0;
+    l.shown = 0;
+    for (std::size_t c = 0; c < ncols; ++c) {
+      if (c > 0) w[c] = std::min(w[c], kMaxNatural);
+      const std::size_t gap = c == 0 ? 0 : TableLayout::kGap;
+      if (c == 0 || used + gap + w[c] <= width) {
+        used += gap + w[c];
+        ++l.shown;
+        continue;
+      }
+      // The first column that does not fit whole is shown cut, if enough is left.
+      if (used + gap + std::min(w[c], kMinShrunk) <= width) {
+        w[c] = width - used - gap;
+        ++l.shown;
+      }
+      break;
+    }
+  }
+  return l;
+}
+
+void print_table_row(std::ostream& out, const TableLayout& l, const std::vector<std::string>& row) {
+  std::string line;
+  for (std::size_t c = 0; c < l.shown; ++c) {
+    const std::string cell = fit_cell(c < row.size() ? row[c] : std::string(), l.widths[c]);
+    line += cell;
+    if (c + 1 < l.shown) line.append(l.widths[c] - display_width(cell) + TableLayout::kGap, ' ');
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  out << line << '\n';
+}
+
+std::size_t print_table(std::ostream& out, const Table& table, std::size_t width) {
   const std::size_t ncols = table.header.size();
   if (ncols == 0) return 0;
-
   std::vector<std::size_t> w(ncols, 0);
   for (std::size_t c = 0; c < ncols; ++c) {
     w[c] = display_width(table.header[c]);
@@ -290,45 +331,18 @@ std::size_t print_table(std::ostream& out, const Table& table, std::size_t width
       if (c < row.size()) w[c] = std::max(w[c], display_width(row[c]));
     }
   }
+  const TableLayout l = layout_table(std::move(w), width);
+  print_table_row(out, l, table.header);
+  for (const auto& row : table.rows) print_table_row(out, l, row);
+  return ncols - l.shown;
+}
 
-  std::size_t shown = ncols;
-  if (width > 0) {
-    // Columns come in order of importance: keep the leftmost ones whole and
-    // leave out those on the right that do not fit, rather than cutting
-    // every column down to an unreadable stub. The first column (the id a
-    // user copies) is never cut.
-    std::size_t used = 0;
-    shown = 0;
-    for (std::size_t c = 0; c < ncols; ++c) {
-      if (c > 0) w[c] = std::min(w[c], kMaxNatural);
-      const std::size_t gap = c == 0 ? 0 : kGap;
-      if (c == 0 || used + gap + w[c] <= width) {
-        used += gap + w[c];
-        ++shown;
-        continue;
-      }
-      // The first column that does not fit whole is shown cut, if enough is left.
-      if (used + gap + std::min(w[c], kMinShrunk) <= width) {
-        w[c] = width - used - gap;
-        ++shown;
-      }
-      break;
-    }
+void print_csv_row(std::ostream& out, const std::vector<std::string>& row) {
+  for (std::size_t c = 0; c < row.size(); ++c) {
+    if (c > 0) out << ',';
+    out << csv_field(row[c]);
   }
-
-  auto print_row = [&](const std::vector<std::string>& row) {
-    std::string line;
-    for (std::size_t c = 0; c < shown; ++c) {
-      const std::string cell = fit_cell(c < row.size() ? row[c] : std::string(), w[c]);
-      line += cell;
-      if (c + 1 < shown) line.append(w[c] - display_width(cell) + kGap, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << '\n';
-  };
-  print_row(table.header);
-  for (const auto& row : table.rows) print_row(row);
-  return ncols - shown;
+  out << '\n';
 }
 
 std::string csv_field(std::string_view field) {
@@ -345,15 +359,8 @@ std::string csv_field(std::string_view field) {
 }
 
 void print_csv(std::ostream& out, const Table& table) {
-  auto row_out = [&](const std::vector<std::string>& row) {
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      if (c > 0) out << ',';
-      out << csv_field(row[c]);
-    }
-    out << '\n';
-  };
-  row_out(table.header);
-  for (const auto& row : table.rows) row_out(row);
+  print_csv_row(out, table.header);
+  for (const auto& row : table.rows) print_csv_row(out, row);
 }
 
 }  // namespace mlruns::cli

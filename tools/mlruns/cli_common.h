@@ -99,6 +99,17 @@ std::size_t terminal_width();
 // columns that fit are shown and the rest left out; returns how many were
 // left out. With width 0 nothing is cut.
 std::size_t print_table(std::ostream& out, const Table& table, std::size_t width);
+// The same, one row at a time, for output too large to hold (history):
+// the natural width of each column (display_width of its widest cell,
+// header included) in, the widths and the number of columns shown out.
+struct TableLayout {
+  static constexpr std::size_t kGap = 2;
+  std::vector<std::size_t> widths;
+  std::size_t shown = 0;
+};
+TableLayout layout_table(std::vector<std::size_t> natural, std::size_t width);
+void print_table_row(std::ostream& out, const TableLayout& layout, const std::vector<std::string>& row);
+void print_csv_row(std::ostream& out, const std::vector<std::string>& row);
 // RFC 4180 quoting (lines end in LF, as pandas writes): a field with , " CR LF or outer spaces is quoted, quotes doubled.
 std::string csv_field(std::string_view field);
 void print_csv(std::ostream& out, const Table& table);
