@@ -1,5 +1,7 @@
 #include "format/yaml_emit.h"
 
+#include <climits>
+#include <cstdint>
 #include <vector>
 
 #include "format/py_format.h"
@@ -439,6 +441,59 @@ bool yaml_plain_is_ambiguous(std::string_view value) {
   return is_yaml_bool(value) || is_yaml_float(value) || is_yaml_int(value) || value == "<<" ||
          is_yaml_null(value) || is_yaml_timestamp(value) || value == "=" || value == "!" || value == "&" ||
          value == "*";
+}
+
+std::optional<std::int64_t> yaml11_plain_int(std::string_view value) {
+  if (!is_yaml_int(value)) return std::nullopt;
+  std::string v;
+  for (char c : value)
+    if (c != '_') v += c;
+  bool negative = false;
+  std::size_t i = 0;
+  if (i < v.size() && (v[i] == '-' || v[i] == '+')) negative = v[i++] == '-';
+  std::string_view digits = std::string_view(v).substr(i);
+  unsigned __int128 acc = 0;
+  const unsigned __int128 kLimit = static_cast<unsigned __int128>(INT64_MAX) + (negative ? 1 : 0);
+  auto push = [&](unsigned base, unsigned d) {
+    acc = acc * base + d;
+    return acc <= kLimit;
+  };
+  auto digit_value = [](char c) -> unsigned {
+    if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
+    if (c >= 'a' && c <= 'f') return static_cast<unsigned>(c - 'a' + 10);
+    return static_cast<unsigned>(c - 'A' + 10);
+  };
+  if (digits == "0") {
+    acc = 0;
+  } else if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'b' || digits[1] == 'x')) {
+    unsigned base = digits[1] == 'b' ? 2 : 16;
+    for (char c : digits.substr(2))
+      if (!push(base, digit_value(c))) return std::nullopt;
+  } else if (digits.find(':') != std::string_view::npos) {
+    // Sexagesimal: each ':'-separated part is a base-60 digit.
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t colon = digits.find(':', start);
+      std::string_view part = digits.substr(start, colon == std::string_view::npos ? colon : colon - start);
+      unsigned d = 0;
+      for (char c : part) d = d * 10 + digit_value(c);
+      if (start == 0) {
+        acc = 0;
+        for (char c : part)
+          if (!push(10, digit_value(c))) return std::nullopt;
+      } else if (!push(60, d)) {
+        return std::nullopt;
+      }
+      if (colon == std::string_view::npos) break;
+      start = colon + 1;
+    }
+  } else {
+    unsigned base = digits[0] == '0' ? 8 : 10;
+    for (char c : digits)
+      if (!push(base, digit_value(c))) return std::nullopt;
+  }
+  if (negative) return acc == kLimit ? INT64_MIN : -static_cast<std::int64_t>(acc);
+  return static_cast<std::int64_t>(acc);
 }
 
 void yaml_emit_str(std::string& out, std::string_view key, std::string_view value) {

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config git
   libyaml-cpp-dev libboost-filesystem-dev libboost-dev
-  catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libfast-float-dev libexpected-dev libutf8proc-dev
+  catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libfast-float-dev libexpected-dev libutf8proc-dev libyaml-dev
 )
 missing=()
 for p in "${packages[@]}"; do
