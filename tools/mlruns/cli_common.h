@@ -114,6 +114,23 @@ void print_csv_row(std::ostream& out, const std::vector<std::string>& row);
 std::string csv_field(std::string_view field);
 void print_csv(std::ostream& out, const Table& table);
 
+// Progress of a long operation on stderr ("mlruns: <text>"), shown once it
+// has taken more than a second and then at most twice a second: redrawn in
+// place on a terminal, one line per update otherwise. Call finish() at the end.
+class Progress {
+ public:
+  explicit Progress(std::function<std::string(std::uint64_t done, std::uint64_t total)> text);
+  void operator()(std::uint64_t done, std::uint64_t total);
+  void finish() const;
+
+ private:
+  std::function<std::string(std::uint64_t, std::uint64_t)> text_;
+  std::int64_t start_ms_;
+  std::int64_t last_ms_ = 0;
+  bool tty_;
+  bool shown_ = false;
+};
+
 // Terminal cells of text as print_table shows it (terminal_safe, then
 // East Asian widths: CJK = 2, combining = 0; mlruns/text.h).
 std::size_t display_width(std::string_view text);
@@ -123,8 +140,9 @@ std::size_t display_width(std::string_view text);
 // writes to std::cout or std::cerr for a person goes through terminal_safe
 // (mlruns/text.h), whatever the tree holds. Output for programs, which
 // escapes per its own format (JSON, CSV) or is a value a script captures (an
-// id, the downloaded path), goes to machine_out(); progress lines that use
-// '\r' go to raw_err().
+// id, the downloaded path) or escapes tree text itself (write_terminal_chart:
+// its own colours, labels through escape_control), goes to machine_out();
+// progress lines that use '\r' go to raw_err().
 void install_terminal_filter();
 std::ostream& machine_out();
 std::ostream& raw_err();
