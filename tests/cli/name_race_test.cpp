@@ -38,30 +38,14 @@ std::vector<int> run_together(const std::vector<std::vector<std::string>>& comma
       char c;
       while (::read(gate[0], &c, 1) < 0) {
       }
-      ::setenv("MLFLOW_TRACKING_URI", uri.c_str(), 1);
-      int devnull = ::open("/dev/null", O_WRONLY);
-      ::dup2(devnull, 1);
-      ::dup2(devnull, 2);
-      ::alarm(120);
-      std::vector<char*> argv;
-      std::string prog = MLRUNS_CLI_PATH;
-      argv.push_back(prog.data());
-      std::vector<std::string> copy = args;
-      for (std::string& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(prog.c_str(), argv.data());
-      ::_exit(127);
+      exec_cli_quiet(args, uri, 120);
     }
     pids.push_back(pid);
   }
   ::close(gate[0]);
   ::close(gate[1]);  // EOF: everyone goes
   std::vector<int> codes;
-  for (pid_t pid : pids) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    codes.push_back(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-  }
+  for (pid_t pid : pids) codes.push_back(wait_exit_code(pid));
   return codes;
 }
 

@@ -26,25 +26,10 @@ struct Usage {
 Usage measure(const std::vector<std::string>& args, const std::string& uri) {
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::setenv("MLFLOW_TRACKING_URI", uri.c_str(), 1);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    ::alarm(300);
-    std::vector<char*> argv;
-    std::string prog = MLRUNS_CLI_PATH;
-    argv.push_back(prog.data());
-    std::vector<std::string> copy = args;
-    for (std::string& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(prog.c_str(), argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
+  if (pid == 0) exec_cli_quiet(args, uri, 300);
   struct rusage ru {};
-  ::wait4(pid, &status, 0, &ru);
-  return Usage{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), ru.ru_maxrss};
+  const int code = wait_exit_code(pid, &ru);
+  return Usage{code, ru.ru_maxrss};
 }
 
 }  // namespace

@@ -1,11 +1,8 @@
 // gc (gc.h): permanent removal of deleted runs and trashed experiments, like mlflow gc (spec §7).
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "maint_test_util.h"
+#include "test_util.h"
 #include "mlruns/fsck.h"
 #include "mlruns/gc.h"
 #include "mlruns/reader.h"
@@ -122,19 +119,9 @@ TEST_CASE("gc removes a deleted run holding folders nested deeper than PATH_MAX 
   auto exp = t.root / "692696469721977523";
   auto run = first_run(exp);
   mark_deleted(run, 1000);
-  // Built with mkdirat from the deepest descriptor: no path string is that long.
   fs::create_directories(run / "artifacts" / "deep");
-  int fd = ::open((run / "artifacts" / "deep").c_str(), O_RDONLY | O_DIRECTORY);
-  REQUIRE(fd >= 0);
-  const int depth = 2000;  // 2000 * strlen("nested/") = 14,000 bytes > PATH_MAX (4096)
-  for (int i = 0; i < depth; ++i) {
-    REQUIRE(::mkdirat(fd, "nested", 0755) == 0);
-    int next = ::openat(fd, "nested", O_RDONLY | O_DIRECTORY);
-    REQUIRE(next >= 0);
-    ::close(fd);
-    fd = next;
-  }
-  ::close(fd);
+  // 2000 * strlen("nested/") = 14,000 bytes > PATH_MAX (4096)
+  mlruns::testing::make_nested_dirs(run / "artifacts" / "deep", 2000, "nested");
   auto r = mlruns::gc(t.root.string(), {});
   REQUIRE(r);
   for (const auto& e : r->errors) INFO(e.to_string());
