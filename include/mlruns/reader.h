@@ -99,7 +99,7 @@ class Reader {
   // Damaged lines are skipped with a warning.
   Result<std::vector<Metric>> metric_history(std::string_view run_id, std::string_view key) const;
   // The same points, one call each in file order, without holding the
-  // history: the file is read in 1 MiB chunks, so memory stays bounded
+  // history: the file is read in 256 KiB chunks, so memory stays bounded
   // whatever its size (a line longer than 64 KiB, such as a sparse hole read
   // as NULs, counts as one bad line). Errors as metric_history.
   Status for_each_metric_point(std::string_view run_id, std::string_view key,

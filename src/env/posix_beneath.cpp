@@ -198,7 +198,8 @@ class PosixBeneathEnv final : public Env {
   }
 
   Result<std::string> read_file(const std::string& path, std::uint64_t max_bytes, bool) override {
-    auto fd = open_file(path, O_RDONLY | O_CLOEXEC);
+    // read_whole_fd's own fstat refuses what is not a regular file.
+    auto fd = open_file(path, O_RDONLY | O_CLOEXEC, /*check_regular=*/false);
     if (!fd) return fail(fd.error());
     return read_whole_fd(*fd, path, max_bytes);
   }
@@ -419,7 +420,7 @@ class PosixBeneathEnv final : public Env {
   // A regular file: O_NOFOLLOW on the last component, O_NONBLOCK so that a
   // FIFO never blocks the open, then fstat: anything but a regular file is
   // refused (and a write-opened one is never written).
-  Result<int> open_file(const std::string& path, int flags) {
+  Result<int> open_file(const std::string& path, int flags, bool check_regular = true) {
     auto at = locate(path);
     if (!at) return fail(at.error());
     int fd = retry_eintr(
@@ -430,12 +431,11 @@ class PosixBeneathEnv final : public Env {
       return fail(errno_status(path, errno));
     }
     struct stat st;
-    if (::fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (check_regular && (::fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
       ::close(fd);
       return fail(Status::invalid_argument(path, "not a regular file; refused"));
     }
-    int fl = ::fcntl(fd, F_GETFL);
-    if (fl >= 0) (void)::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    // O_NONBLOCK stays: it has no effect on a regular file.
     return fd;
   }
 

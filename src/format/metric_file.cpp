@@ -162,7 +162,7 @@ std::vector<Metric> metric_history_points(std::string_view key, std::string_view
 }
 
 LineStream::LineStream(SequentialFile& file, std::size_t max_line, std::size_t chunk)
-    : file_(file), max_line_(max_line), buf_(chunk) {}
+    : file_(file), max_line_(max_line), buf_(new char[chunk]), size_(chunk) {}
 
 Result<bool> LineStream::next(Line& line) {
   carry_.clear();
@@ -177,7 +177,7 @@ Result<bool> LineStream::next(Line& line) {
         line.complete = false;
         return true;
       }
-      auto got = file_.read(buf_.size(), buf_.data());
+      auto got = file_.read(size_, buf_.get());
       if (!got) return fail(got.error());
       if (got->empty()) {
         eof_ = true;
@@ -185,10 +185,10 @@ Result<bool> LineStream::next(Line& line) {
       }
       // read() returns a view into buf_ (SequentialFile's contract: `scratch`).
       len_ = got->size();
-      pos_ = static_cast<std::size_t>(got->data() - buf_.data());
+      pos_ = static_cast<std::size_t>(got->data() - buf_.get());
       len_ += pos_;
     }
-    const char* start = buf_.data() + pos_;
+    const char* start = buf_.get() + pos_;
     const std::size_t avail = len_ - pos_;
     const char* nl = static_cast<const char*>(std::memchr(start, '\n', avail));
     const std::size_t take = nl ? static_cast<std::size_t>(nl - start) : avail;

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,14 +109,14 @@ bool latest_metric_point(std::string_view text, ParsedPoint& latest, MetricFileP
 std::vector<Metric> metric_history_points(std::string_view key, std::string_view text,
                                           MetricFileProblems& problems);
 
-// The lines of a file read in chunks of `chunk` bytes, so that memory stays
+// The lines of a file read in chunks of `chunk` bytes (256 KiB), so that memory stays
 // bounded whatever the file's size (issue 15 item 3): a line longer than
 // `max_line` bytes (a metric line is under 100; a sparse hole reads as one
 // long line of NULs) is given cut to its first `max_line` bytes, with
 // `cut_bytes` saying how much was skipped, and never stored whole.
 class LineStream {
  public:
-  explicit LineStream(SequentialFile& file, std::size_t max_line = 64 << 10, std::size_t chunk = 1 << 20);
+  explicit LineStream(SequentialFile& file, std::size_t max_line = 64 << 10, std::size_t chunk = 256 << 10);
   struct Line {
     std::string_view text;    // without '\n'; valid until the next call
     bool complete = true;     // false: the file's last line, without '\n'
@@ -127,7 +128,8 @@ class LineStream {
  private:
   SequentialFile& file_;
   std::size_t max_line_;
-  std::vector<char> buf_;
+  std::unique_ptr<char[]> buf_;  // not zeroed: one per history read
+  std::size_t size_;
   std::size_t pos_ = 0, len_ = 0;
   bool eof_ = false;
   std::string carry_;  // a line that spans chunks, up to max_line_ bytes

@@ -70,7 +70,7 @@ void FsckChecker::walk(const std::string& base, const std::string& dir, int dept
 
 namespace {
 
-// One pass over a metric file, streamed (LineStream: 1 MiB chunks, lines cut
+// One pass over a metric file, streamed (LineStream: 256 KiB chunks, lines cut
 // at 64 KiB), so fsck's memory does not grow with the file (issue 15 item 3:
 // 3.1 GB for a 1 GB sparse file). `on_keep` gets each line a repair keeps
 // (3 fields), `on_drop` each line it removes (a cut line: its first 64 KiB
