@@ -124,7 +124,7 @@ TEST_CASE("sync cli: summary, --json, --dry-run and the exit code of partial suc
   });
   CliResult text = run_cli({"sync", "--to", server.url(), "--tracking-uri", t.root});
   CHECK(text.code == 10);
-  CHECK(text.err.find("conflict: param 'batch' is '3\\x1b[2J2' here and '64' on the server") != std::string::npos);
+  CHECK(text.err.find("conflict: param 'batch' is '3\\e[2J2' here and '64' on the server") != std::string::npos);
   CHECK(text.err.find('\x1b') == std::string::npos);
   CliResult conflict = run_cli({"sync", "--to", server.url(), "--tracking-uri", t.root, "--json"});
   CHECK(conflict.code == 10);

@@ -74,23 +74,6 @@ void wait_interval(std::int64_t ms) {
   }
 }
 
-// Text from the tree or the server (names, keys, values) with control bytes
-// as \xNN, so that it cannot drive the terminal.
-std::string printable(std::string_view s) {
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 std::string format_count(std::uint64_t n) {
   std::string s = std::to_string(n);
   for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
@@ -98,6 +81,8 @@ std::string format_count(std::uint64_t n) {
 }
 
 // Progress on stderr when it is a terminal: runs, points, bytes, rate, ETA.
+// Text from the tree or the server goes to std::cout/std::cerr, whose
+// terminal filter (cli_common.h) escapes it; JSON goes to machine_out().
 class SyncProgressLine {
  public:
   explicit SyncProgressLine(bool enabled) : enabled_(enabled) {}
@@ -110,13 +95,13 @@ class SyncProgressLine {
       auto left = static_cast<long>(static_cast<double>(p.bytes_total - p.bytes_done) / rate);
       eta = std::to_string(left / 60) + "m" + std::to_string(left % 60) + "s";
     }
-    std::cerr << "\r\033[Kmlruns: sync: " << p.runs_done << "/" << p.runs_total << " runs, " << format_count(p.points_sent)
+    raw_err() << "\r\033[Kmlruns: sync: " << p.runs_done << "/" << p.runs_total << " runs, " << format_count(p.points_sent)
               << " points, " << format_bytes(p.bytes_done) << " of " << format_bytes(p.bytes_total) << ", "
               << format_bytes(static_cast<std::uint64_t>(rate)) << "/s, ETA " << eta << std::flush;
     shown_ = true;
   }
   void finish() {
-    if (shown_) std::cerr << "\r\033[K" << std::flush;
+    if (shown_) raw_err() << "\r\033[K" << std::flush;
     shown_ = false;
   }
 
@@ -127,7 +112,7 @@ class SyncProgressLine {
 };
 
 void print_run_notes(const RunSyncReport& r, bool dry_run) {
-  const std::string who = "run " + printable(r.run_id) + " (" + printable(r.experiment_name) + ")";
+  const std::string who = "run " + r.run_id + " (" + r.experiment_name + ")";
   if (dry_run && (r.state == RunSyncState::kCreated || r.state == RunSyncState::kUpdated)) {
     std::cout << "would " << (r.state == RunSyncState::kCreated ? "create " : "update ") << who << ": "
               << r.params_sent << " params, " << r.tags_sent << " tags, " << format_count(r.points_sent) << " points, "
@@ -135,9 +120,9 @@ void print_run_notes(const RunSyncReport& r, bool dry_run) {
   }
   if (r.state == RunSyncState::kFailed) std::cerr << "mlruns: " << who << ": failed\n";
   for (const SyncConflict& c : r.conflicts)
-    std::cerr << "mlruns: " << who << ": conflict: param '" << printable(c.key) << "' is '" << printable(c.local_value)
-              << "' here and '" << printable(c.server_value) << "' on the server; the server's value is kept\n";
-  for (const std::string& n : r.notes) std::cerr << "mlruns: " << who << ": " << printable(n) << '\n';
+    std::cerr << "mlruns: " << who << ": conflict: param '" << c.key << "' is '" << c.local_value
+              << "' here and '" << c.server_value << "' on the server; the server's value is kept\n";
+  for (const std::string& n : r.notes) std::cerr << "mlruns: " << who << ": " << n << '\n';
 }
 
 void print_summary(const SyncResult& r, const std::string& server, bool dry_run, double secs) {
@@ -156,7 +141,7 @@ void print_summary(const SyncResult& r, const std::string& server, bool dry_run,
   }
   std::cout << '\n';
   if (r.interrupted) std::cout << "interrupted: the rest is sent by the next sync\n";
-  for (const std::string& e : r.errors) std::cerr << "mlruns: " << printable(e) << '\n';
+  for (const std::string& e : r.errors) std::cerr << "mlruns: " << e << '\n';
 }
 
 }  // namespace
@@ -193,7 +178,7 @@ int run_sync(const SyncCliOptions& opt) {
                                                     result->conflicts + result->errors.size() > 0;
       if (opt.json) {
         Json j = sync_result_json(*result, server, opt.dry_run);
-        std::cout << (opt.follow ? j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n" : dump(j)) << std::flush;
+        machine_out() << (opt.follow ? j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n" : dump(j)) << std::flush;
       } else if (something) {
         for (const RunSyncReport& r : result->runs) print_run_notes(r, opt.dry_run);
         print_summary(*result, server, opt.dry_run, secs);
