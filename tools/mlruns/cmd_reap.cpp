@@ -21,7 +21,7 @@ int run_reap(const ReapCliOptions& opt) {
   ReapReport r = check(reap(globals().tracking_uri, o));
   for (const ReapChange& c : r.changes)
     std::cout << (opt.dry_run ? "would end " : "ended ") << c.run_id << " (experiment " << c.experiment_id
-              << ") KILLED, end_time " << c.end_time << " (" << format_time_ms(c.end_time) << " UTC): " << c.reason
+              << ") KILLED, end_time " << c.end_time << " (" << format_time_ms(c.end_time) << "): " << c.reason
               << "\n";
   for (const Status& s : r.errors) std::cerr << "mlruns: " << s.to_string() << "\n";
   std::cout << r.running << " running run(s): " << r.changes.size() << (opt.dry_run ? " to reap, " : " reaped, ")
