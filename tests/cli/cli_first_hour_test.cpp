@@ -165,4 +165,64 @@ TEST_CASE("cli: a 10-digit --timestamp or --end-time (seconds) is refused with t
   CHECK(help.out.find("mlflow gc") == std::string::npos);
 }
 
+// ---- item 18: completion and the man page, from the same help text -------------------
+
+namespace {
+
+// COMPREPLY of the generated bash completion for the words of `line`, the
+// last one being completed ("mlruns run st").
+std::string bash_complete(const std::string& line) {
+  const fs::path script = fs::path(MLRUNS_CLI_PATH).parent_path() / "mlruns.bash";
+  REQUIRE(fs::exists(script));
+  TempDir dir;
+  const fs::path out = dir.path() / "out";
+  const std::string cmd = "bash -c 'source \"" + script.string() + "\"; COMP_WORDS=(" + line +
+                          "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _mlruns; echo \"${COMPREPLY[*]}\"' > " +
+                          out.string() + " 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  return trim(read_file(out));
+}
+
+}  // namespace
+
+TEST_CASE("cli: bash completion suggests verbs and options of each level", "[cli][completion]") {
+  CHECK(bash_complete("mlruns ru") == "run runs");
+  CHECK(bash_complete("mlruns run st") == "start");
+  CHECK(bash_complete("mlruns experiments cr") == "create");
+  CHECK(bash_complete("mlruns log abc --me") == "--metric");
+  CHECK(bash_complete("mlruns runs --order") == "--order-by");
+  CHECK(bash_complete("mlruns --tra") == "--tracking-uri");
+  CHECK(bash_complete("mlruns gc --al") == "--all");
+  // The hidden generator verb is not offered.
+  CHECK(bash_complete("mlruns __") == "");
+  // Every verb --help lists is offered.
+  const std::string all = " " + bash_complete("mlruns \"\"") + " ";
+  for (const std::string& verb : listed_verbs()) CHECK(all.find(" " + verb + " ") != std::string::npos);
+}
+
+TEST_CASE("cli: zsh completion and the man page list every verb; the man page renders cleanly", "[cli][completion]") {
+  const fs::path dir = fs::path(MLRUNS_CLI_PATH).parent_path();
+  const std::string zsh = read_file(dir / "_mlruns");
+  const std::string man = read_file(dir / "mlruns.1");
+  CHECK(zsh.rfind("#compdef mlruns", 0) == 0);
+  CHECK(man.find(".SH EXIT STATUS") != std::string::npos);
+  CHECK(man.find("\\-\\-metric") != std::string::npos);
+  for (const std::string& verb : listed_verbs()) {
+    INFO(verb);
+    CHECK(zsh.find("'" + verb + "')") != std::string::npos);
+    std::string in_roff;  // '-' is written \- in troff
+    for (char c : verb) in_roff += c == '-' ? std::string("\\-") : std::string(1, c);
+    CHECK(man.find(".SS \"mlruns " + in_roff) != std::string::npos);
+  }
+  CHECK(man.find(".SS \"mlruns run start\"") != std::string::npos);
+  // groff renders it without a warning (when installed).
+  if (std::system("command -v groff >/dev/null 2>&1") == 0) {
+    TempDir t;
+    const std::string cmd = "groff -man -Tutf8 -ww \"" + (dir / "mlruns.1").string() + "\" > /dev/null 2> " +
+                            (t.path() / "err").string();
+    CHECK(std::system(cmd.c_str()) == 0);
+    CHECK(read_file(t.path() / "err").empty());
+  }
+}
+
 #endif  // MLRUNS_CLI_PATH

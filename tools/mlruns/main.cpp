@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     machine_out() << version << '\n';
     return kExitOk;
   });
+  setup_generate(app, commands);
 
   try {
     app.parse(argc, argv);
