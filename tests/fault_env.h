@@ -78,8 +78,12 @@ class FaultEnv : public EnvWrapper {
     kAllWrites = kAppend | kTruncate | kOpenWrite | kRename | kSync | kSyncDir | kCreateDir |
                  kRemove | kTouch,
     kAll = (1u << 13) - 1,
+    // Not in kAll: WritableFile::lock (ENOLCK makes it kNotSupported, as a
+    // file system without locks does) and WritableFile::read_at.
+    kLock = 1u << 13,
+    kReadAt = 1u << 14,
   };
-  static constexpr int kOpCount = 13;
+  static constexpr int kOpCount = 15;
 
   struct Rule {
     unsigned ops = kAll;
@@ -211,6 +215,22 @@ class FaultEnv : public EnvWrapper {
     }
     return std::unique_ptr<WritableFile>(new File(this, p, std::move(*r)));
   }
+  Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& p) override {
+    if (auto s = check(kOpenWrite, p); !s.is_ok()) return fail(s);
+    auto r = target()->reopen_appendable_file(p);
+    if (!r) return r;
+    {
+      std::lock_guard lock(mu_);
+      FileState& f = files_[p];
+      if (!f.tracked) {
+        f.tracked = true;
+        f.durable_entry = true;
+        auto size = (*r)->size();
+        f.synced_size = size ? *size : 0;
+      }
+    }
+    return std::unique_ptr<WritableFile>(new File(this, p, std::move(*r)));
+  }
   Result<std::unique_ptr<SequentialFile>> new_sequential_file(const std::string& p) override {
     if (auto s = check(kOpenRead, p); !s.is_ok()) return fail(s);
     auto r = target()->new_sequential_file(p);
@@ -222,9 +242,15 @@ class FaultEnv : public EnvWrapper {
     return target()->read_file(p, max, no_follow);
   }
   Status rename(const std::string& from, const std::string& to) override {
+    return rename_impl(from, to, false);
+  }
+  Status rename_no_replace(const std::string& from, const std::string& to) override {
+    return rename_impl(from, to, true);
+  }
+  Status rename_impl(const std::string& from, const std::string& to, bool no_replace) {
     if (auto s = check(kRename, from, to); !s.is_ok()) return s;
     std::optional<std::string> current = snapshot(to);
-    Status s = target()->rename(from, to);
+    Status s = no_replace ? target()->rename_no_replace(from, to) : target()->rename(from, to);
     if (!s.is_ok()) return s;
     std::lock_guard lock(mu_);
     FileState moved;
@@ -423,6 +449,19 @@ class FaultEnv : public EnvWrapper {
       return s;
     }
     Status close() override { return base_->close(); }
+    Result<std::string_view> read_at(std::uint64_t offset, std::size_t n, char* scratch) override {
+      if (auto s = env_->check(kReadAt, path_); !s.is_ok()) return fail(s);
+      return base_->read_at(offset, n, scratch);
+    }
+    Status lock(std::int64_t timeout_ms) override {
+      if (auto s = env_->check(kLock, path_); !s.is_ok()) {
+        // ENOLCK is how a file system without locks answers (posix_env.cpp).
+        if (s.os_error() == ENOLCK) return Status::not_supported(s.message(), "no file locks here");
+        return s;
+      }
+      return base_->lock(timeout_ms);
+    }
+    Status unlock() override { return base_->unlock(); }
 
    private:
     FaultEnv* env_;

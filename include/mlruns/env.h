@@ -36,6 +36,25 @@ class WritableFile {
   virtual Status sync() = 0;
   // Closes the descriptor; further calls fail. The destructor closes too.
   virtual Status close() = 0;
+
+  // Reads up to `n` bytes at byte `offset` into `scratch` (pread(2)); an
+  // empty result means `offset` is at or past the end. This is how an
+  // appender checks that a file ends in '\n' before it appends (a killed
+  // writer may have left a partial line). kNotSupported by default, for
+  // files that cannot be read back.
+  virtual Result<std::string_view> read_at(std::uint64_t offset, std::size_t n, char* scratch);
+  // Takes an exclusive advisory lock on the whole file, waiting at most
+  // `timeout_ms` for another holder to let go (then kIOError). The POSIX Env
+  // uses an open-file-description lock (fcntl F_OFD_SETLK): it is released
+  // when the file is closed or its process dies, so a SIGKILLed holder never
+  // leaves it behind; NFS passes it to the server's lock manager. Where the
+  // file system has no such locks (ENOLCK, EINVAL, EOPNOTSUPP, ENOSYS: NFS
+  // mounted with -o nolock is node-local, Lustre needs -o flock) the result is
+  // kNotSupported, and callers fall back (docs/crash-semantics.md).
+  // kNotSupported is also the default for files that are not POSIX files.
+  virtual Status lock(std::int64_t timeout_ms);
+  // Releases lock(). Closing the file releases it too.
+  virtual Status unlock();
 };
 
 // A file open for reading from the start.
@@ -70,8 +89,14 @@ class Env {
   // kAlreadyExists if the file exists (O_EXCL).
   virtual Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path,
                                                                   bool exclusive = false) = 0;
-  // Opens `path` for appending (O_APPEND), creating it if needed.
+  // Opens `path` for appending (O_APPEND), creating it if needed. The file
+  // is opened for reading too where permissions allow (WritableFile::read_at).
   virtual Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& path) = 0;
+  // Opens an existing regular file for appending, never creating it: kNotFound
+  // if it is missing (a file another process removed stays removed), and no
+  // symlink is followed at the last component. For fsync at the end of a run
+  // and for repairing a metric file's tail.
+  virtual Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& path) = 0;
   virtual Result<std::unique_ptr<SequentialFile>> new_sequential_file(const std::string& path) = 0;
 
   // Reads a whole regular file. Fails with kInvalidArgument if it is larger
@@ -83,6 +108,11 @@ class Env {
 
   // Atomically replaces `to` with `from` (rename(2)).
   virtual Status rename(const std::string& from, const std::string& to) = 0;
+  // Atomically gives `from` the name `to` unless `to` exists: then
+  // kAlreadyExists and nothing changes (renameat2 RENAME_NOREPLACE; where the
+  // file system lacks it, link(2) then unlink(2), which is atomic on NFS too).
+  // For files only. Two writers creating one metric file both keep their lines.
+  virtual Status rename_no_replace(const std::string& from, const std::string& to) = 0;
   // Creates one directory. kAlreadyExists if it exists (mkdir is atomic,
   // even on NFS, which get-or-create relies on).
   virtual Status create_dir(const std::string& path) = 0;
@@ -120,6 +150,9 @@ class EnvWrapper : public Env {
   Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& p) override {
     return target_->new_appendable_file(p);
   }
+  Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& p) override {
+    return target_->reopen_appendable_file(p);
+  }
   Result<std::unique_ptr<SequentialFile>> new_sequential_file(const std::string& p) override {
     return target_->new_sequential_file(p);
   }
@@ -127,6 +160,9 @@ class EnvWrapper : public Env {
     return target_->read_file(p, max, no_follow);
   }
   Status rename(const std::string& f, const std::string& t) override { return target_->rename(f, t); }
+  Status rename_no_replace(const std::string& f, const std::string& t) override {
+    return target_->rename_no_replace(f, t);
+  }
   Status create_dir(const std::string& p) override { return target_->create_dir(p); }
   Status create_dirs(const std::string& p) override { return target_->create_dirs(p); }
   Status remove_file(const std::string& p) override { return target_->remove_file(p); }

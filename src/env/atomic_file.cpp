@@ -51,7 +51,7 @@ Status write_file_atomic(Env& env, const std::string& path, std::string_view dat
     Status c = (*file)->close();
     if (s.is_ok()) s = c;
   }
-  if (s.is_ok()) s = env.rename(tmp, path);
+  if (s.is_ok()) s = options.no_replace ? env.rename_no_replace(tmp, path) : env.rename(tmp, path);
   if (!s.is_ok()) {
     (void)env.remove_file(tmp);
     return s;

@@ -24,6 +24,7 @@ std::string unique_temp_name(std::string_view suffix = {});
 struct AtomicWriteOptions {
   bool sync = false;      // fsync the file before the rename and its folder after
   std::string temp_dir;   // empty: the target's own folder
+  bool no_replace = false;  // kAlreadyExists (nothing written) if the target exists
 };
 
 // REQUIRES: the target's folder exists; temp_dir is on the same file system.

@@ -2,15 +2,19 @@
 // file API. Every call retries EINTR (Slurm and MPI deliver signals freely).
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
+#include <thread>
 
 #include <boost/filesystem.hpp>
 
@@ -43,7 +47,8 @@ FileType type_of(mode_t mode) {
 
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  PosixWritableFile(std::string path, int fd, bool readable = false)
+      : path_(std::move(path)), fd_(fd), readable_(readable) {}
   ~PosixWritableFile() override { (void)close(); }
 
   Status append(std::string_view data) override {
@@ -73,6 +78,17 @@ class PosixWritableFile final : public WritableFile {
     return Status::ok();
   }
 
+  Result<std::string_view> read_at(std::uint64_t offset, std::size_t n, char* scratch) override {
+    if (fd_ < 0) return fail(Status::failed_precondition(path_, "file is closed"));
+    if (!readable_) return fail(Status::not_supported(path_, "opened write-only"));
+    ssize_t r = retry_eintr([&] { return ::pread(fd_, scratch, n, static_cast<off_t>(offset)); });
+    if (r < 0) return fail(errno_status(path_, errno));
+    return std::string_view(scratch, static_cast<std::size_t>(r));
+  }
+
+  Status lock(std::int64_t timeout_ms) override { return set_lock(F_WRLCK, timeout_ms); }
+  Status unlock() override { return set_lock(F_UNLCK, 0); }
+
   Status close() override {
     if (fd_ < 0) return Status::ok();
     int fd = fd_;
@@ -83,8 +99,38 @@ class PosixWritableFile final : public WritableFile {
   }
 
  private:
+  // An open-file-description lock on the whole file (F_OFD_SETLK): owned by
+  // this descriptor, not by the process, so two descriptors of one process
+  // exclude each other too, and the kernel drops it when the holder dies.
+  // Polled (1 ms doubling to 50 ms) up to the deadline rather than blocking
+  // in F_OFD_SETLKW: a holder stopped with SIGSTOP must not hang a flush.
+  Status set_lock(short type, std::int64_t timeout_ms) {
+    if (fd_ < 0) return Status::failed_precondition(path_, "file is closed");
+    struct flock fl {};
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = 0;
+    fl.l_len = 0;  // the whole file, however far it grows
+    fl.l_pid = 0;  // required by F_OFD_*
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    std::chrono::microseconds pause(1000);
+    for (;;) {
+      if (::fcntl(fd_, F_OFD_SETLK, &fl) == 0) return Status::ok();
+      int err = errno;
+      if (err == EINTR) continue;
+      if (err == ENOLCK || err == EINVAL || err == EOPNOTSUPP || err == ENOSYS)
+        return Status::not_supported(path_, std::string("no file locks here: ") + std::strerror(err));
+      if (err != EAGAIN && err != EACCES) return errno_status(path_, err);
+      if (std::chrono::steady_clock::now() >= deadline)
+        return Status::io_error(path_, "locked by another writer for " + std::to_string(timeout_ms) + " ms");
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::microseconds(50000));
+    }
+  }
+
   std::string path_;
   int fd_;
+  bool readable_;
 };
 
 class PosixSequentialFile final : public SequentialFile {
@@ -104,6 +150,25 @@ class PosixSequentialFile final : public SequentialFile {
 };
 
 class PosixEnv final : public Env {
+  // O_APPEND, read-write so that the tail can be checked (read_at); where
+  // only writing is permitted, write-only.
+  Result<std::unique_ptr<WritableFile>> open_append(const std::string& path, int extra) {
+    int base = O_APPEND | O_CLOEXEC | extra;
+    int fd = retry_eintr([&] { return ::open(path.c_str(), O_RDWR | base, 0644); });
+    bool readable = fd >= 0;
+    if (fd < 0 && errno == EACCES) fd = retry_eintr([&] { return ::open(path.c_str(), O_WRONLY | base, 0644); });
+    if (fd < 0) return fail(errno_status(path, errno));
+    if (extra & O_NONBLOCK) {
+      struct stat st;
+      if (::fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return fail(Status::invalid_argument(path, "not a regular file"));
+      }
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    }
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, readable));
+  }
+
  public:
   Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path,
                                                           bool exclusive) override {
@@ -114,10 +179,14 @@ class PosixEnv final : public Env {
   }
 
   Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& path) override {
-    int fd = retry_eintr(
-        [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644); });
-    if (fd < 0) return fail(errno_status(path, errno));
-    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+    return open_append(path, O_CREAT);
+  }
+
+  Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& path) override {
+    // O_NONBLOCK and the fstat in open_append: a FIFO planted under the name is refused, not waited on.
+    auto f = open_append(path, O_NOFOLLOW | O_NONBLOCK);
+    if (!f && f.error().os_error() == ELOOP) return fail(Status::invalid_argument(path, "is a symbolic link"));
+    return f;
   }
 
   Result<std::unique_ptr<SequentialFile>> new_sequential_file(const std::string& path) override {
@@ -181,6 +250,16 @@ class PosixEnv final : public Env {
 
   Status rename(const std::string& from, const std::string& to) override {
     if (::rename(from.c_str(), to.c_str()) < 0) return errno_status(from + " -> " + to, errno);
+    return Status::ok();
+  }
+
+  Status rename_no_replace(const std::string& from, const std::string& to) override {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return Status::ok();
+    int err = errno;
+    if (err != EINVAL && err != ENOSYS && err != EOPNOTSUPP) return errno_status(from + " -> " + to, err);
+    // No RENAME_NOREPLACE here (NFS, older kernels): link(2) is atomic and never replaces.
+    if (::link(from.c_str(), to.c_str()) < 0) return errno_status(from + " -> " + to, errno);
+    (void)::unlink(from.c_str());
     return Status::ok();
   }
 
@@ -282,6 +361,15 @@ class PosixEnv final : public Env {
 };
 
 }  // namespace
+
+// Defaults for files that are not POSIX files (test wrappers, other Envs).
+Result<std::string_view> WritableFile::read_at(std::uint64_t, std::size_t, char*) {
+  return fail(Status::not_supported("WritableFile::read_at", "not implemented by this file"));
+}
+Status WritableFile::lock(std::int64_t) {
+  return Status::not_supported("WritableFile::lock", "not implemented by this file");
+}
+Status WritableFile::unlock() { return Status::ok(); }
 
 Env* Env::posix() {
   static PosixEnv* env = new PosixEnv;  // never destroyed: usable from atexit handlers

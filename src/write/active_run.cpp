@@ -114,7 +114,8 @@ Status ActiveRun::State::end_locked(RunStatus status, std::optional<std::int64_t
     std::sort(unsynced_files.begin(), unsynced_files.end());
     unsynced_files.erase(std::unique(unsynced_files.begin(), unsynced_files.end()), unsynced_files.end());
     for (const std::string& path : unsynced_files) {
-      auto f = im.env->new_appendable_file(path);
+      // Never created here: a tag deleted since it was written stays deleted.
+      auto f = im.env->reopen_appendable_file(path);
       if (f) (void)(*f)->sync();
     }
     unsynced_files.clear();

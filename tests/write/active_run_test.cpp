@@ -120,6 +120,23 @@ TEST_CASE("tags: set overwrites, delete removes, mlflow.runName renames the run 
   CHECK_THAT(read_file(dir / "meta.yaml"), Catch::Contains("run_name: second\n"));
 }
 
+TEST_CASE("a deleted tag or param file stays deleted when the run ends: the end's fsync never creates a file",
+          "[store]") {
+  // Durability::kOnClose fsyncs every param and tag file once at the end; it
+  // used to reopen them with O_CREAT, so a deleted tag came back empty.
+  TempDir t;
+  Store store = Store::open(opts(t));
+  ActiveRun run = store.start_run({.system_tags = false});
+  fs::path dir = t.path() / "mlruns/0" / run.id();
+  REQUIRE(run.set_tag("draft", "yes").is_ok());
+  REQUIRE(run.delete_tag("draft").is_ok());
+  REQUIRE(run.log_param("lr", "0.1").is_ok());
+  fs::remove(dir / "params/lr");  // removed by another process meanwhile
+  REQUIRE(run.end().is_ok());
+  CHECK_FALSE(fs::exists(dir / "tags/draft"));
+  CHECK_FALSE(fs::exists(dir / "params/lr"));
+}
+
 TEST_CASE("validation errors name the value and the rule before touching the disk (spec §6)", "[store]") {
   TempDir t;
   Store store = Store::open(opts(t));

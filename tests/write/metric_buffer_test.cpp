@@ -39,6 +39,9 @@ class ShortWriteEnv : public EnvWrapper {
     Result<std::uint64_t> size() override { return f_->size(); }
     Status sync() override { return f_->sync(); }
     Status close() override { return f_->close(); }
+    Result<std::string_view> read_at(std::uint64_t o, std::size_t n, char* b) override { return f_->read_at(o, n, b); }
+    Status lock(std::int64_t ms) override { return f_->lock(ms); }
+    Status unlock() override { return f_->unlock(); }
 
    private:
     ShortWriteEnv* env_;
@@ -47,6 +50,11 @@ class ShortWriteEnv : public EnvWrapper {
 
   Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& p) override {
     auto f = target()->new_appendable_file(p);
+    if (!f) return f;
+    return std::unique_ptr<WritableFile>(new File(this, std::move(*f)));
+  }
+  Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& p) override {
+    auto f = target()->reopen_appendable_file(p);
     if (!f) return f;
     return std::unique_ptr<WritableFile>(new File(this, std::move(*f)));
   }
@@ -170,6 +178,9 @@ class SyncCountingEnv : public EnvWrapper {
       return f_->sync();
     }
     Status close() override { return f_->close(); }
+    Result<std::string_view> read_at(std::uint64_t o, std::size_t n, char* b) override { return f_->read_at(o, n, b); }
+    Status lock(std::int64_t ms) override { return f_->lock(ms); }
+    Status unlock() override { return f_->unlock(); }
 
    private:
     SyncCountingEnv* env_;
@@ -177,6 +188,11 @@ class SyncCountingEnv : public EnvWrapper {
   };
   Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& p) override {
     auto f = target()->new_appendable_file(p);
+    if (!f) return f;
+    return std::unique_ptr<WritableFile>(new File(this, std::move(*f)));
+  }
+  Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& p) override {
+    auto f = target()->reopen_appendable_file(p);
     if (!f) return f;
     return std::unique_ptr<WritableFile>(new File(this, std::move(*f)));
   }
