@@ -1,6 +1,7 @@
 #include "format/metric_file.h"
 
 #include <charconv>
+#include <cmath>
 #include <limits>
 
 #include <fast_float/fast_float.h>
@@ -158,6 +159,19 @@ std::vector<Metric> metric_history_points(std::string_view key, std::string_view
     out.push_back(to_metric(key, p));
   });
   return out;
+}
+
+MetricRow sql_metric_row(std::int64_t timestamp, double value, std::int64_t step) {
+  MetricRow row{timestamp, step, value, false};
+  if (std::isnan(value)) {
+    row.value = 0;
+    row.is_nan = true;
+  } else if (std::isinf(value)) {
+    row.value = value > 0 ? std::numeric_limits<double>::max() : -std::numeric_limits<double>::max();
+  } else if (value == 0) {
+    row.value = 0;  // -0.0 == 0.0 in SQLite
+  }
+  return row;
 }
 
 }  // namespace mlruns::detail

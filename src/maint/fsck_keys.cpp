@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "env/atomic_file.h"
+#include "env/line_tail.h"
 #include "format/metric_file.h"
 #include "maint/fsck_checker.h"
 #include "mlruns/key.h"
+#include "util/printable.h"
 
 namespace mlruns::detail {
 
@@ -68,22 +71,40 @@ void FsckChecker::walk(const std::string& base, const std::string& dir, int dept
   }
 }
 
-void FsckChecker::check_metric_lines(const std::string& path, const std::string& key, const std::string& run_dir,
-                                     bool running) {
-  ++r_.metric_files;
-  auto text = read_small(env_, path, 1ull << 30);
-  if (!text) return;
-  std::string keep, dropped;
-  std::size_t blank = 0, bad = 0, five = 0, good = 0;
-  bool partial = false;
+namespace {
+
+// One pass over a metric file's text (spec §5.1): which lines MLflow reads,
+// which it fails on, and which repeat an earlier line's row in MLflow's SQL
+// store (metric_file.h: sql_metric_row), which migrate-filestore refuses.
+struct MetricScan {
+  std::string keep;     // the valid lines as 3 fields, each row once
+  std::string dropped;  // what `keep` leaves out, for the quarantine
+  std::size_t blank = 0, bad = 0, five = 0, good = 0, repeats = 0;
+  bool partial = false;  // a last line without '\n'
   std::string first_error;
-  std::string_view rest = *text;
+};
+
+struct RowHash {
+  std::size_t operator()(const MetricRow& r) const {
+    std::size_t h = std::hash<std::int64_t>{}(r.timestamp);
+    h = h * 1000003u ^ std::hash<std::int64_t>{}(r.step);
+    h = h * 1000003u ^ std::hash<double>{}(r.value);
+    return h ^ static_cast<std::size_t>(r.is_nan);
+  }
+};
+
+MetricScan scan_metric_text(std::string_view rest) {
+  MetricScan m;
+  std::unordered_set<MetricRow, RowHash> rows;
+  auto drop = [&](std::string_view line) {
+    m.dropped.append(line);
+    m.dropped += '\n';
+  };
   while (!rest.empty()) {
     std::size_t nl = rest.find('\n');
     if (nl == std::string_view::npos) {
-      partial = true;
-      dropped.append(rest);
-      dropped += '\n';
+      m.partial = true;
+      drop(rest);
       break;
     }
     std::string_view line = rest.substr(0, nl);
@@ -91,64 +112,142 @@ void FsckChecker::check_metric_lines(const std::string& path, const std::string&
     ParsedPoint p;
     const char* err = nullptr;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
-      ++blank;
-      dropped.append(line);
-      dropped += '\n';
+      ++m.blank;
+      drop(line);
     } else if (parse_metric_line(line, p, err)) {
       std::size_t end = line.find_last_not_of(" \t\r");
       line = line.substr(0, end + 1);
-      if (std::count(line.begin(), line.end(), ' ') == 4) {
-        ++five;
-        dropped.append(line);
-        dropped += '\n';
-        std::size_t third = line.find(' ', line.find(' ', line.find(' ') + 1) + 1);
-        keep.append(line.substr(0, third));
-        keep += '\n';
+      bool is_five = std::count(line.begin(), line.end(), ' ') == 4;
+      std::string_view three = line;
+      if (is_five) {
+        ++m.five;
+        drop(line);
+        three = line.substr(0, line.find(' ', line.find(' ', line.find(' ') + 1) + 1));
       } else {
-        ++good;
-        keep.append(line);
-        keep += '\n';
+        ++m.good;
       }
+      if (!rows.insert(sql_metric_row(p.timestamp, p.value, p.step)).second) {
+        ++m.repeats;
+        if (!is_five) drop(line);
+        continue;
+      }
+      m.keep.append(three);
+      m.keep += '\n';
     } else {
-      ++bad;
-      if (first_error.empty()) first_error = std::string(err ? err : "malformed") + ": '" + std::string(line.substr(0, 60)) + "'";
-      dropped.append(line);
-      dropped += '\n';
+      ++m.bad;
+      if (m.first_error.empty())
+        m.first_error = std::string(err ? err : "malformed") + ": '" + printable_prefix(line, 60) + "'";
+      drop(line);
     }
   }
-  if (running && partial) partial = false;  // a write in progress, not damage
-  if (!blank && !bad && !five && !partial) return;
-  std::string what;
-  auto part = [&](std::size_t n, const char* s) {
-    if (n) what += (what.empty() ? "" : ", ") + std::to_string(n) + " " + s;
+  return m;
+}
+
+}  // namespace
+
+// Rewrites a metric file of a run nobody writes, keeping each valid row once
+// as a 3-field line (the rest saved in the quarantine), under the file's
+// lock. Computed from the file as it is at repair time, so that the several
+// findings of one file share it: the first does the work.
+FsckChecker::Repair FsckChecker::rewrite_metric_file(const std::string& path, const std::string& run_dir) {
+  return [this, path, run_dir]() -> Result<std::string> {
+    auto file = env_.reopen_appendable_file(path);
+    if (!file) return fail(file.error());
+    FileLock lock(**file);
+    if (!lock.usable()) return fail(lock.status());
+    auto now = read_small(env_, path, 1ull << 30);
+    if (!now) return fail(now.error());
+    MetricScan m = scan_metric_text(*now);
+    if (m.dropped.empty()) return std::string("nothing left to change (repaired with the finding before)");
+    if (m.keep.empty()) return fail(Status::failed_precondition(path, "no valid line would remain; left alone"));
+    auto saved = q_.save(path, ".removed-lines", m.dropped, "lines dropped or rewritten by fsck --repair");
+    if (!saved) return fail(saved.error());
+    // The temp file goes to the run folder: inside metrics/ MLflow would read it as a key (spec §11).
+    MLRUNS_TRY(write_file_atomic(env_, path, m.keep, {.sync = true, .temp_dir = run_dir}));
+    return "rewrote the file keeping each valid row once as a 3-field line; originals saved in " + *saved;
   };
-  part(blank, "blank line(s)");
-  part(bad, "malformed line(s)");
-  part(five, "5-field line(s)");
-  if (partial) what += std::string(what.empty() ? "" : ", ") + "a partial last line (no newline)";
-  if (!first_error.empty()) what += "; first: " + first_error;
-  std::string breaks = (blank || bad || partial)
-                           ? std::string(kBreaksRunSearch) + " (spec §5.1, §10.6, §14.3)"
-                           : "MLflow <= 2.22 cannot read the run; 3.x reads step 0 (spec §5.1, §14.2)";
-  Fix fix = nullptr;
-  if (running) {
-    // Never rewrite a file someone may be appending to.
-    fix = Fix::left_alone("the run is RUNNING: stop its writer, or end it with mlruns reap, then repair");
-  } else if (good == 0 && five == 0) {
-    fix = quarantine(path, "metric file without a single valid line");
-  } else {
-    std::string original = *text;
-    fix = [this, path, run_dir, keep, dropped, original]() -> Result<std::string> {
-      auto saved = q_.save(path, ".removed-lines", dropped, "lines dropped or rewritten by fsck --repair");
-      if (!saved) return fail(saved.error());
-      auto now = read_small(env_, path, 1ull << 30);
-      if (!now || *now != original) return fail(Status::failed_precondition(path, "changed meanwhile; left alone"));
-      // The temp file goes to the run folder: inside metrics/ MLflow would read it as a key (spec §11).
-      MLRUNS_TRY(write_file_atomic(env_, path, keep, {.sync = true, .temp_dir = run_dir}));
-      return "rewrote the file keeping only valid 3-field lines; originals saved in " + *saved;
-    };
+}
+
+// A metric file whose last line has no '\n' while its run says RUNNING: a
+// write in progress, unless nobody holds the file's lock and it still ends
+// so (then its writer died in the middle of an append). Without file locks:
+// unless it is kDeadFragmentAgeMs old.
+bool FsckChecker::dead_writers_tail(const std::string& path) {
+  auto file = env_.reopen_appendable_file(path);
+  if (!file) return false;
+  FileLock lock(**file, 0);
+  if (!lock.usable()) return false;  // held: a live writer is appending
+  auto size = (*file)->size();
+  if (!size) return false;
+  auto tail = read_line_tail(**file, path, *size);
+  if (!tail || tail->partial.empty()) return false;
+  if (lock.held()) return true;
+  auto info = env_.stat(path, false);
+  return info && env_.now_ms() - info->mtime_ms >= kDeadFragmentAgeMs;
+}
+
+void FsckChecker::check_metric_lines(const std::string& path, const std::string& key, const std::string& run_dir,
+                                     bool running) {
+  ++r_.metric_files;
+  auto text = read_small(env_, path, 1ull << 30);
+  if (!text) return;
+  MetricScan m = scan_metric_text(*text);
+  if (m.partial && running && !dead_writers_tail(path)) m.partial = false;  // a write in progress, not damage
+  bool malformed = m.blank || m.bad || m.five;
+  bool hopeless = malformed && m.good == 0 && m.five == 0;  // not one valid line: quarantined whole
+  // One rewrite fixes every kind of damage in the file; never while the run
+  // may have a writer (an append to the replaced file would be lost).
+  bool rewrite = !running && !hopeless && (malformed || m.repeats);
+  const char* kRunning = "the run is RUNNING: stop its writer, or end it with mlruns reap, then repair";
+  if (m.partial && !hopeless) {
+    Fix fix = nullptr;
+    if (rewrite) {
+      fix = rewrite_metric_file(path, run_dir);
+    } else {
+      // In place, under the file's lock (what a writer and reap do too): safe
+      // even while the run has other writers.
+      fix = [this, path]() -> Result<std::string> {
+        auto cut = repair_line_file(env_, path);
+        if (!cut) return fail(cut.error());
+        if (cut->cut.empty()) return std::string("nothing left to cut");
+        auto saved = q_.save(path, ".partial-line", cut->cut + "\n", "partial last line cut by fsck --repair");
+        if (!saved) return fail(saved.error());
+        return "cut the partial last line (never acknowledged by its writer); saved in " + *saved;
+      };
+    }
+    add(path, "metric.partial_last_line",
+        "metric '" + key + "': a partial last line (no newline): a writer was killed in the middle of an append",
+        std::string(kBreaksRunSearch) + " once a line is appended after it; until then MLflow skips it "
+            "(spec §5.1, §11, §14.3)",
+        FsckSeverity::kError, std::move(fix));
   }
-  add(path, "metric.malformed_lines", "metric '" + key + "': " + what, breaks, FsckSeverity::kError, std::move(fix));
+  if (malformed) {
+    std::string what;
+    auto part = [&](std::size_t n, const char* s) {
+      if (n) what += (what.empty() ? "" : ", ") + std::to_string(n) + " " + s;
+    };
+    part(m.blank, "blank line(s)");
+    part(m.bad, "malformed line(s)");
+    part(m.five, "5-field line(s)");
+    if (m.partial && hopeless) what += ", a partial last line (no newline)";
+    if (!m.first_error.empty()) what += "; first: " + m.first_error;
+    std::string breaks = (m.blank || m.bad)
+                             ? std::string(kBreaksRunSearch) + " (spec §5.1, §10.6, §14.3)"
+                             : "MLflow <= 2.22 cannot read the run; 3.x reads step 0 (spec §5.1, §14.2)";
+    Fix fix = running    ? Fix::left_alone(kRunning)
+              : hopeless ? quarantine(path, "metric file without a single valid line")
+                         : Fix(rewrite_metric_file(path, run_dir));
+    add(path, "metric.malformed_lines", "metric '" + key + "': " + what, breaks, FsckSeverity::kError, std::move(fix));
+  }
+  if (m.repeats) {
+    add(path, "metric.duplicate_lines",
+        "metric '" + key + "': " + std::to_string(m.repeats) +
+            " line(s) repeat an earlier line's timestamp, value and step",
+        "mlflow migrate-filestore (MLflow >= 3.10) aborts the whole migration, committing nothing "
+        "(UNIQUE constraint failed: metrics...); readers show the point twice in its history",
+        FsckSeverity::kWarning,
+        running ? Fix::left_alone(kRunning) : hopeless ? Fix(nullptr) : Fix(rewrite_metric_file(path, run_dir)));
+  }
 }
 
 }  // namespace mlruns::detail

@@ -153,6 +153,7 @@ void end_on_scope_exit(const std::shared_ptr<ActiveRun::State>& state, int uncau
   try {
     {
       std::lock_guard<std::mutex> lock(state->mu);
+      state->released = true;
       if (state->ended) return;
       s = state->end_locked(status, std::nullopt);
     }

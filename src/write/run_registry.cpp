@@ -37,7 +37,7 @@ class Registry {
     if (thread_.joinable()) thread_.join();
     for (auto& s : live()) {
       std::lock_guard<std::mutex> lock(s->mu);
-      if (!s->valid || s->ended) continue;
+      if (!s->valid || s->ended || s->released) continue;
       Status st = s->end_locked(RunStatus::kFinished, std::nullopt);
       s->store->note(st, /*call_on_error=*/false);  // the callback's captures may be gone by now
     }
@@ -68,7 +68,7 @@ class Registry {
   void stop(const StopRequest& r) {
     for (auto& s : live()) {
       std::lock_guard<std::mutex> lock(s->mu);
-      if (!s->valid || s->ended) continue;
+      if (!s->valid || s->ended || s->released) continue;
       Store::Impl& im = *s->store;
       Status st;
       if (r.action == StopAction::kEndKilled) {
@@ -111,7 +111,7 @@ class Registry {
         std::int64_t now = steady_ms();
         for (auto& s : runs) {
           std::lock_guard<std::mutex> run_lock(s->mu);
-          if (!s->valid || s->ended) continue;
+          if (!s->valid || s->ended || s->released) continue;
           // Sign of life (liveness.h): meta.yaml's mtime, every `heartbeat`.
           auto beat = s->store->options.heartbeat.count();
           if (beat > 0 && now - s->last_beat_ms >= beat) {

@@ -102,6 +102,9 @@ struct ActiveRun::State {
   std::int64_t oldest_pending_ms = 0;        // steady clock, of the oldest buffered point
   std::int64_t last_beat_ms = 0;             // steady clock, last heartbeat touch of meta.yaml
   bool stopped_by_signal = false;            // ended KILLED by a signal: later calls are quiet no-ops
+  // The ActiveRun is gone (its end may have failed): the registry no longer
+  // touches the run, whose Env the caller may destroy now.
+  bool released = false;
 
   State() : metrics(std::string()) {}
   explicit State(std::string metrics_dir) : metrics(std::move(metrics_dir)) {}

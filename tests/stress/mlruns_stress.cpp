@@ -10,6 +10,10 @@
 //       until killed; appends to ACK_FILE what is durable (see crash_test.cpp)
 //   mlruns_stress signal-store ROOT [--warning SIG] [--end-on-warning]
 //       a training loop with signal handlers installed; prints the run id
+//   mlruns_stress append ROOT RUN_ID WRITER ACK_FILE SEED KEY
+//       resumes RUN_ID and appends batches of 1 to 20 pages of lines to
+//       metrics/KEY until killed; after each flush appends "A WRITER N" to
+//       ACK_FILE: points 0..N of this writer are acknowledged (torn-line test)
 //   mlruns_stress exit-normally ROOT   returns from main with its run open
 //   mlruns_stress throw ROOT           leaves a run's scope by an exception
 //
@@ -196,6 +200,34 @@ int crash(const Args& a) {
   }
 }
 
+// Point n of writer w: distinct timestamps and steps per writer, so every
+// line of the shared file is unique and the parent can tell whose it is.
+std::int64_t append_ts(int w, std::int64_t n) { return 1700000000000 + w * 100000000LL + n; }
+double append_value(int w, std::int64_t n) { return w + n * 1e-7; }
+
+int append_pages(const Args& a) {
+  std::string root = a.at(0), run_id = a.at(1);
+  int writer = std::stoi(a.at(2));
+  int fd = ::open(a.at(3).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return 2;
+  std::mt19937 rng(static_cast<unsigned>(std::stoul(a.at(4))));
+  auto store = mlruns::Store::open(
+      {.tracking_uri = root,
+       .durability = mlruns::Durability::kNone,
+       .flush = {.max_points = 1u << 30, .max_age = std::chrono::hours(1), .background_thread = false}});
+  mlruns::ActiveRun run = store.resume_run(run_id);
+  std::string key = a.at(5);
+  std::int64_t n = 0;
+  for (;;) {
+    // A line is ~33 bytes: 1 to 20 pages of them in one append.
+    int pages = 1 + static_cast<int>(rng() % 20);
+    int lines = pages * 4096 / 33;
+    for (int i = 0; i < lines; ++i, ++n) run.log_metric(key, append_value(writer, n), n, append_ts(writer, n));
+    if (!run.flush().is_ok()) return 3;
+    ack(fd, "A " + std::to_string(writer) + " " + std::to_string(n - 1));
+  }
+}
+
 int signal_store(const Args& a) {
   std::string root = a.at(0);
   mlruns::SignalOptions opt;
@@ -259,6 +291,7 @@ int main(int argc, char** argv) {
     if (mode == "signal-hook") return signal_hook(args);
     if (mode == "concurrent") return concurrent(args);
     if (mode == "crash") return crash(args);
+    if (mode == "append") return append_pages(args);
     if (mode == "signal-store") return signal_store(args);
     if (mode == "exit-normally") return exit_normally(args);
     if (mode == "throw") return throw_in_scope(args);
