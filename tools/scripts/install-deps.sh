@@ -3,7 +3,7 @@
 # Used by both README commands and by .ci/run; safe to run again (apt-get skips what is there).
 set -euo pipefail
 packages=(
-  g++ cmake make pkg-config git
+  g++ cmake make pkg-config git python3
   libyaml-cpp-dev libboost-filesystem-dev libboost-dev
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libfast-float-dev libexpected-dev
 )
