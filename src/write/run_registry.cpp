@@ -46,10 +46,12 @@ class Registry {
 
   void add(const std::shared_ptr<ActiveRun::State>& state, bool background) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (hook_id_ == 0)  // signals.cpp reaches the runs through this hook
+    if (hook_id_ == 0) {  // signals.cpp and std::terminate reach the runs through this hook
       hook_id_ = add_stop_hook([this](const StopRequest& r) {
         if (!dead().load()) stop(r);
       });
+      install_terminate_hook();
+    }
     runs_.erase(std::remove_if(runs_.begin(), runs_.end(), [](const auto& w) { return w.expired(); }), runs_.end());
     runs_.push_back(state);
     if (background) {
@@ -71,8 +73,8 @@ class Registry {
       if (!s->valid || s->ended || s->released) continue;
       Store::Impl& im = *s->store;
       Status st;
-      if (r.action == StopAction::kEndKilled) {
-        st = s->end_locked(RunStatus::kKilled, r.time_ms);
+      if (r.action == StopAction::kEndKilled || r.action == StopAction::kEndFailed) {
+        st = s->end_locked(r.action == StopAction::kEndKilled ? RunStatus::kKilled : RunStatus::kFailed, r.time_ms);
         s->stopped_by_signal = s->ended;
       } else {
         st = s->flush_locked();

@@ -14,6 +14,9 @@
 //       resumes RUN_ID and appends batches of 1 to 20 pages of lines to
 //       metrics/KEY until killed; after each flush appends "A WRITER N" to
 //       ACK_FILE: points 0..N of this writer are acknowledged (torn-line test)
+//   mlruns_stress terminate ROOT       the README's "C++ in ten lines" with its
+//       checkpoint folder missing: an mlruns::Error leaves main (std::terminate)
+//   mlruns_stress abort ROOT           logs with signal handlers installed, then abort()
 //   mlruns_stress exit-normally ROOT   returns from main with its run open
 //   mlruns_stress throw ROOT           leaves a run's scope by an exception
 //
@@ -252,6 +255,32 @@ int signal_store(const Args& a) {
   return 0;  // the run is ended at exit (FINISHED) unless a signal ended it
 }
 
+// The README's "C++ in ten lines", verbatim but for the tree, run where
+// checkpoint_000010 does not exist: log_artifact throws, nothing catches it.
+int readme_terminate(const Args& a) {
+  auto store = mlruns::Store::open({.tracking_uri = a.at(0)});
+  std::string exp = *store.get_or_create_experiment("ppo-cartpole");
+  mlruns::ActiveRun run = store.start_run({.experiment_id = exp, .run_name = "lr-3e-4"});
+  std::printf("%s\n", run.id().c_str());
+  std::fflush(stdout);
+  run.log_param("lr", 3e-4);
+  for (int it = 1; it <= 10; ++it) run.log_metric("episode_reward_mean", 50.0 * it, it);  // buffered
+  run.log_artifact("checkpoint_000010");  // throws: no such folder here
+  return 0;
+}
+
+int abort_run(const Args& a) {
+  if (!mlruns::install_signal_handlers().is_ok()) return 2;
+  auto store = mlruns::Store::open(
+      {.tracking_uri = a.at(0), .flush = {.max_age = std::chrono::hours(1), .background_thread = false}});
+  std::string exp = *store.get_or_create_experiment("exits");
+  mlruns::ActiveRun run = store.start_run({.experiment_id = exp});
+  std::printf("%s\n", run.id().c_str());
+  std::fflush(stdout);
+  for (int i = 0; i < 50; ++i) run.log_metric("loss", value_of(0, i, 0), i, 1700000000000 + i);
+  std::abort();  // as a failed assert() does
+}
+
 int exit_normally(const Args& a) {
   auto store = mlruns::Store::open(
       {.tracking_uri = a.at(0), .flush = {.max_age = std::chrono::hours(1), .background_thread = false}});
@@ -287,6 +316,7 @@ int main(int argc, char** argv) {
   }
   std::string mode = argv[1];
   Args args(argv + 2, argv + argc);
+  if (mode == "terminate") return readme_terminate(args);  // outside any try: the exception leaves main
   try {
     if (mode == "signal-hook") return signal_hook(args);
     if (mode == "concurrent") return concurrent(args);
@@ -295,6 +325,7 @@ int main(int argc, char** argv) {
     if (mode == "signal-store") return signal_store(args);
     if (mode == "exit-normally") return exit_normally(args);
     if (mode == "throw") return throw_in_scope(args);
+    if (mode == "abort") return abort_run(args);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mlruns_stress %s: %s\n", mode.c_str(), e.what());
     return 1;
