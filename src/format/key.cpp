@@ -8,14 +8,8 @@ namespace mlruns {
 namespace {
 
 std::string quoted(std::string_view what, std::string_view value) {
-  // Show the value printable and cut very long ones.
-  constexpr std::size_t kShown = 80;
-  std::string out(what);
-  out += " '";
-  out += detail::escape_control(value.substr(0, kShown));
-  if (value.size() > kShown) out += "...";
-  out += "'";
-  return out;
+  // Show the value printable, very long ones cut (never inside a UTF-8 sequence).
+  return std::string(what) + " '" + detail::printable_prefix(value, 80) + "'";
 }
 
 bool is_ascii_word(char c) {
@@ -74,10 +68,15 @@ bool is_valid_utf8(std::string_view s) {
 }
 
 Status validate_key(std::string_view what, std::string_view key, NameRules rules) {
+  MLRUNS_RETURN_IF_ERROR(validate_key_name(what, key, rules));
+  if (std::size_t n = detail::utf8_length(key); n > kMaxKeyLength)
+    return Status::invalid_argument(quoted(what, key), std::to_string(n) + " characters, longer than " +
+                                                           std::to_string(kMaxKeyLength) + " (spec §6.2)");
+  return Status::ok();
+}
+
+Status validate_key_name(std::string_view what, std::string_view key, NameRules rules) {
   if (key.empty()) return Status::invalid_argument(quoted(what, key), "must not be empty (spec §6.1)");
-  if (key.size() > kMaxKeyLength)
-    return Status::invalid_argument(quoted(what, key),
-                                    "longer than 250 characters (spec §6.2)");
   for (unsigned char c : key) {
     bool ok = is_ascii_word(static_cast<char>(c)) || c == '.' || c == '/' || c == '-' || c == ' ';
     if (ok) continue;

@@ -24,7 +24,7 @@ void FsckChecker::check_keys(const std::string& base, const std::string& kind_in
   walk(base, base, 0, [&](const std::string& path, const std::string& key, FileType type) {
     if (running) {
       if (type == FileType::kRegular && !is_litter_name(key.substr(key.rfind('/') + 1)) &&
-          is_valid_key(key, NameRules::kMlflow))
+          validate_key_name("key", key, NameRules::kMlflow))
         check_metric_lines(path, key, *run_dir, true);
       return;
     }
@@ -44,13 +44,14 @@ void FsckChecker::check_keys(const std::string& base, const std::string& kind_in
       return;
     }
     if (type != FileType::kRegular) return;
-    if (!is_valid_key(key, NameRules::kMlflow)) {
-      add(path, kind + ".invalid_name", validate_key(kind + " key", key, NameRules::kMlflow).message(),
+    // What MLflow's readers check (names, not lengths: spec §6.2).
+    if (Status name = validate_key_name(kind + " key", key, NameRules::kMlflow); !name) {
+      add(path, kind + ".invalid_name", name.message(),
           std::string(kBreaksRunSearch) + " (spec §6.1, §10.6)", FsckSeverity::kError,
           quarantine(path, "invalid " + kind + " name"));
       return;
     }
-    if (!is_valid_key(key, NameRules::kPortable) && key.find(':') != std::string::npos)
+    if (!validate_key_name("key", key, NameRules::kPortable) && key.find(':') != std::string::npos)
       add(path, kind + ".colon_name", kind + " key '" + key + "' contains ':'",
           "MLflow < 2.16 and every Windows MLflow: the run is unreadable (spec §6.1, §14.6)", FsckSeverity::kNotice,
           Fix::left_alone("valid for MLflow >= 2.16 on Linux and macOS, so kept; moving it would hide it from "

@@ -57,7 +57,7 @@ void walk_keys(const ReaderContext& ctx, const std::string& dir, const std::stri
       continue;
     }
     // Readers re-validate keys (spec §6.1); MLflow fails the whole run here.
-    if (Status s = validate_key(what, key, NameRules::kMlflow); !s) {
+    if (Status s = validate_key_name(what, key, NameRules::kMlflow); !s) {
       ctx.warn(path, s.message() + "; " + what + " ignored");
       continue;
     }
@@ -116,7 +116,7 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
 }  // namespace
 
 Result<std::vector<Metric>> ReaderContext::history(const std::string& run_dir, std::string_view key) const {
-  if (Status s = validate_key("metric key", key, NameRules::kMlflow); !s) return fail(s);
+  if (Status s = validate_key_name("metric key", key, NameRules::kMlflow); !s) return fail(s);
   std::string metrics = join(run_dir, "metrics");
   FileType t = lstat_type(metrics);
   if (t == FileType::kMissing) return std::vector<Metric>{};
@@ -331,7 +331,7 @@ Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, c
       });
     } else if (t == FileType::kDirectory) {
       for (const std::string& key : fields.metrics) {
-        if (run.metrics.count(key) || !is_valid_key(key, NameRules::kMlflow)) continue;
+        if (run.metrics.count(key) || !validate_key_name("metric key", key, NameRules::kMlflow)) continue;
         if (!safe_below(metrics, key)) continue;
         Metric m;
         if (read_latest(*this, key, join(metrics, key), true, m)) run.metrics.emplace(key, std::move(m));

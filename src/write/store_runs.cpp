@@ -11,6 +11,7 @@
 #include "format/meta_parse.h"
 #include "format/meta_write.h"
 #include "mlruns/key.h"
+#include "util/printable.h"
 #include "write/artifact_copy.h"
 #include "write/store_impl.h"
 
@@ -31,13 +32,6 @@ std::string new_run_id() {
 }
 
 namespace {
-
-std::size_t utf8_length(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
 
 // Cuts to `limit` characters (code points).
 void utf8_truncate(std::string& s, std::size_t limit) {
@@ -145,7 +139,7 @@ Status Store::Impl::write_tag(const std::string& run_dir, RunInfo* info, std::st
 }
 
 Status Store::Impl::delete_tag(const std::string& run_dir, std::string_view key) {
-  MLRUNS_RETURN_IF_ERROR(validate_key("tag key", key, NameRules::kMlflow));
+  MLRUNS_RETURN_IF_ERROR(validate_key_name("tag key", key, NameRules::kMlflow));  // any key a tree holds
   Status s = env->remove_file(join(join(run_dir, "tags"), key));
   if (s.code() == Code::kNotFound)
     return Status::not_found("tag '" + std::string(key) + "'", "the run has no such tag");
