@@ -106,7 +106,7 @@ TEST_CASE("fsck on a RUNNING run: a partial line under a live writer's lock is a
   CHECK(slurp(tree.metric) == "1 1.0 0\n");
 }
 
-TEST_CASE("fsck reports lines repeating a row as breaking migrate-filestore; --repair keeps the first of each",
+TEST_CASE("fsck reports lines repeating a row as breaking migrate-filestore - --repair keeps the first of each",
           "[fsck][torn]") {
   // Rows as MLflow's SQL store keys them: 0.5 twice, two NaNs, inf next to
   // max float, 0.0 next to -0.0 (each verified to abort MLflow 3.11's migration).

@@ -144,7 +144,7 @@ TEST_CASE("a failed append whose undo failed: the lines that landed are not sent
   CHECK(env.injected() == 2);
 }
 
-TEST_CASE("without file locks, a partial line is cut only once it is old; a live writer's line is waited for",
+TEST_CASE("without file locks, a partial line is cut only once it is old - a live writer's line is waited for",
           "[metrics][torn][faults]") {
   TempDir dir;
   std::string root = dir.str() + "/mlruns";
