@@ -50,6 +50,16 @@ struct RunOptions {
   // mlflow.user, mlflow.source.name/type, mlflow.source.git.commit and our
   // own mlruns.host, mlruns.pid, mlruns.slurm.* (spec §4.5).
   bool system_tags = true;
+  // Where mlflow.source.git.commit comes from: the HEAD commit of the git
+  // repository holding this folder. Empty: the folder of the program's
+  // executable (/proc/self/exe), MLflow's rule for the entry point (the
+  // repository of sys.argv[0]'s folder; no fallback to the working folder).
+  // The mlruns CLI passes its working folder.
+  std::string source_dir;
+  // The process that owns the run, recorded as mlruns.pid / mlruns.pid.start
+  // for `mlruns reap` (liveness.h): 0 is this process. A CLI passes its
+  // caller's pid; -1 records none (the run is judged by its silence alone).
+  int owner_pid = 0;
 };
 
 class Store {
