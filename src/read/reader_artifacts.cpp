@@ -2,6 +2,7 @@
 // are, and what lies below them, without following a symbolic link.
 #include <algorithm>
 
+#include "env/run_artifacts.h"
 #include "format/file_uri.h"
 #include "format/layout.h"
 #include "format/meta_parse.h"
@@ -27,8 +28,7 @@ Result<std::string> ReaderContext::artifact_root_of(const std::string& run_dir, 
     std::string suffix = "/" + std::string(run_id) + "/artifacts";
     if (path) {
       while (path->size() > 1 && path->back() == '/') path->pop_back();
-      bool shaped = path->size() > suffix.size() && path->compare(path->size() - suffix.size(), suffix.size(), suffix) == 0 &&
-                    path->find("/../") == std::string::npos && path->find("/./") == std::string::npos;
+      bool shaped = run_artifacts_owner(*path, run_id).has_value();  // env/run_artifacts.h: the one rule
       if (shaped) {
         auto info = env->stat(*path, /*follow_symlinks=*/true);
         if (info && info->type == FileType::kDirectory) return *path;

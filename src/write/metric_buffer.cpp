@@ -27,22 +27,31 @@ void append_metric_line(std::string& out, const MetricPoint& p) {
   out.append(buf, format_metric_line(buf, p));
 }
 
-Result<MetricBuffer::Series*> MetricBuffer::series(std::string_view key, NameRules rules) {
+Status MetricBuffer::check_key(Env& env, std::string_view key, NameRules rules) {
+  if (index_.count(key)) return Status::ok();
+  if (Status v = validate_key("metric key", key, rules); !v.is_ok()) return v;
+  for (const auto& s : series_) {
+    std::string_view a = s->key, b = key;
+    if (a.size() > b.size()) std::swap(a, b);
+    if (b.size() > a.size() && b.substr(0, a.size()) == a && b[a.size()] == '/')
+      return Status::already_exists(
+          "metric key '" + std::string(key) + "'",
+          "conflicts with metric key '" + s->key + "', logged before: a key cannot also be a folder of keys (spec §2.4)");
+  }
+  // And with what the run's metrics/ holds (another process, an earlier run of this one).
+  auto slot = file_slot(env, dir_, key, "metric key '" + std::string(key) + "'");
+  if (!slot) return slot.error();
+  return Status::ok();
+}
+
+Result<MetricBuffer::Series*> MetricBuffer::series(Env& env, std::string_view key, NameRules rules) {
   if (last_ && last_->key == key) return last_;
   auto it = index_.find(key);
   if (it != index_.end()) {
     last_ = it->second;
     return last_;
   }
-  if (Status v = validate_key("metric key", key, rules); !v.is_ok()) return fail(v);
-  for (const auto& s : series_) {
-    std::string_view a = s->key, b = key;
-    if (a.size() > b.size()) std::swap(a, b);
-    if (b.size() > a.size() && b.substr(0, a.size()) == a && b[a.size()] == '/')
-      return fail(Status::invalid_argument(
-          "metric key '" + std::string(key) + "'",
-          "conflicts with metric key '" + s->key + "': a key cannot also be a folder of keys (spec §2.4)"));
-  }
+  if (Status c = check_key(env, key, rules); !c.is_ok()) return fail(c);
   auto s = std::make_unique<Series>();
   s->key = std::string(key);
   s->path = join(dir_, key);

@@ -61,8 +61,11 @@ class MetricBuffer {
   explicit MetricBuffer(std::string metrics_dir) : dir_(std::move(metrics_dir)) {}
 
   // The series for `key`, validating the key (spec §6.1) the first time it
-  // is seen and refusing "a" next to "a/b" (spec §2.4). Cheap for known keys.
-  Result<Series*> series(std::string_view key, NameRules rules);
+  // is seen and refusing "a" next to "a/b" (spec §2.4), among this run's keys
+  // and on disk (kAlreadyExists). Cheap for known keys.
+  Result<Series*> series(Env& env, std::string_view key, NameRules rules);
+  // What series() would refuse, without adding the key.
+  Status check_key(Env& env, std::string_view key, NameRules rules);
 
   void add(Series* s, const MetricPoint& p) {
     s->pending.push_back(p);

@@ -48,7 +48,7 @@ struct Copy {
 
 }  // namespace
 
-TEST_CASE("the 88-character CJK key is 262 bytes and 88 characters; the tag key 251", "[keys]") {
+TEST_CASE("the 88-character CJK key is 262 bytes and 88 characters - the tag key 251", "[keys]") {
   CHECK(kMetricKey.size() == 262);
   CHECK(detail::utf8_length(kMetricKey) == 88);
   CHECK(validate_key("metric key", kMetricKey, NameRules::kMlflow).is_ok());  // MLflow's writer takes it too

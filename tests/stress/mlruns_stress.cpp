@@ -196,7 +196,7 @@ int crash(const Args& a) {
       }
       if (i % 11 == 10) run.set_tag("mlflow.runName", "step-" + std::to_string(i));  // rewrites meta.yaml
       if (i % 13 == 12) run.set_tag("progress", std::to_string(i));
-      if (i % 17 == 16) run.log_artifact(src, "ckpt-" + std::to_string(i));
+      if (i % 17 == 16) run.log_artifacts(src, "ckpt-" + std::to_string(i));
     }
     run.end();
     ack(fd, "E " + run.id() + " " + std::to_string(steps));

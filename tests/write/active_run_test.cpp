@@ -352,7 +352,7 @@ TEST_CASE("nested runs carry mlflow.parentRunId and the description tag (spec §
   CHECK_THROWS_AS(store.start_run({.experiment_id = exp, .parent_run_id = "0123456789abcdef0123456789abcdef"}), Error);
 }
 
-TEST_CASE("artifacts: a file, a directory's contents and text land under artifacts/ (spec §8.2)", "[store]") {
+TEST_CASE("artifacts: a file, a directory under its name and text land under artifacts/ (spec §8.2)", "[store]") {
   TempDir t;
   write_file(t.path() / "src/checkpoint_000010/policy_state.pkl", "weights");
   write_file(t.path() / "src/checkpoint_000010/sub/rllib_checkpoint.json", "{}");
@@ -361,7 +361,7 @@ TEST_CASE("artifacts: a file, a directory's contents and text land under artifac
   ActiveRun run = store.start_run({.system_tags = false});
   fs::path art = t.path() / "mlruns/0" / run.id() / "artifacts";
   REQUIRE(run.log_artifact((t.path() / "src/params.json").string()).is_ok());
-  REQUIRE(run.log_artifact((t.path() / "src/checkpoint_000010").string(), "checkpoint_000010").is_ok());
+  REQUIRE(run.log_artifact((t.path() / "src/checkpoint_000010").string()).is_ok());  // keeps its name, as MLflow
   REQUIRE(run.log_artifact((t.path() / "src/params.json").string(), "configs/a").is_ok());
   REQUIRE(run.log_text("hello", "notes/readme.txt").is_ok());
   CHECK(read_file(art / "params.json") == "{\"lr\": 0.1}");

@@ -82,7 +82,7 @@ int run_run_start(const RunStartOptions& opt) {
 struct RunEndOptions {
   std::string run_id;
   std::string status = "FINISHED";
-  std::optional<std::int64_t> end_time;
+  std::optional<std::string> end_time;
 };
 
 int run_run_end(const RunEndOptions& opt) {
@@ -94,7 +94,9 @@ int run_run_end(const RunEndOptions& opt) {
   }
   check(validate_run_id(opt.run_id));
   Store store = open_existing_store();
-  check(store.set_terminated(opt.run_id, *status, opt.end_time));
+  std::optional<std::int64_t> end_time;
+  if (opt.end_time) end_time = parse_int64(*opt.end_time, "--end-time");
+  check(store.set_terminated(opt.run_id, *status, end_time));
   return kExitOk;
 }
 
