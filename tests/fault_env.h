@@ -202,7 +202,17 @@ class FaultEnv : public EnvWrapper {
     if (auto s = check(kOpenWrite, p); !s.is_ok()) return fail(s);
     auto before = target()->stat(p, false);
     bool existed = before && before->type != FileType::kMissing;
-    auto r = target()->new_appendable_file(p);
+    return track_appendable(p, target()->new_appendable_file(p), existed, existed ? before->size : 0);
+  }
+  Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& p) override {
+    if (auto s = check(kOpenWrite, p); !s.is_ok()) return fail(s);
+    auto r = target()->reopen_appendable_file(p);
+    auto size = r ? (*r)->size() : Result<std::uint64_t>(0);
+    return track_appendable(p, std::move(r), true, size ? *size : 0);
+  }
+  // An opened file keeps what it held before as durable (it predates us).
+  Result<std::unique_ptr<WritableFile>> track_appendable(const std::string& p, Result<std::unique_ptr<WritableFile>> r,
+                                                         bool existed, std::uint64_t size) {
     if (!r) return r;
     {
       std::lock_guard lock(mu_);
@@ -210,23 +220,7 @@ class FaultEnv : public EnvWrapper {
       if (!f.tracked) {
         f.tracked = true;
         f.durable_entry = existed;
-        f.synced_size = existed ? before->size : 0;
-      }
-    }
-    return std::unique_ptr<WritableFile>(new File(this, p, std::move(*r)));
-  }
-  Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& p) override {
-    if (auto s = check(kOpenWrite, p); !s.is_ok()) return fail(s);
-    auto r = target()->reopen_appendable_file(p);
-    if (!r) return r;
-    {
-      std::lock_guard lock(mu_);
-      FileState& f = files_[p];
-      if (!f.tracked) {
-        f.tracked = true;
-        f.durable_entry = true;
-        auto size = (*r)->size();
-        f.synced_size = size ? *size : 0;
+        f.synced_size = size;
       }
     }
     return std::unique_ptr<WritableFile>(new File(this, p, std::move(*r)));

@@ -270,24 +270,23 @@ Result<ArtifactTarget> artifact_target(const ActiveRun::State& st) {
 }
 }  // namespace
 
+namespace {
+// REQUIRES: st.mu held.
+Status copy_locked(const ActiveRun::State& st, const std::string& local_path, std::string_view artifact_path,
+                   CopyWhat what, Overwrite overwrite) {
+  MLRUNS_RETURN_IF_ERROR(st.check_writable());
+  auto t = artifact_target(st);
+  if (!t) return t.error();
+  return copy_artifact(*st.store->env, *t, local_path, artifact_path, what, overwrite == Overwrite::kReplace);
+}
+}  // namespace
+
 Status ActiveRun::log_artifact(const std::string& local_path, std::string_view artifact_path, Overwrite overwrite) {
-  MLRUNS_RUN_CALL([&] {
-    MLRUNS_RETURN_IF_ERROR(st.check_writable());
-    auto t = artifact_target(st);
-    if (!t) return t.error();
-    return copy_artifact(*st.store->env, *t, local_path, artifact_path, CopyWhat::kItself,
-                         overwrite == Overwrite::kReplace);
-  }());
+  MLRUNS_RUN_CALL(copy_locked(st, local_path, artifact_path, CopyWhat::kItself, overwrite));
 }
 
 Status ActiveRun::log_artifacts(const std::string& local_dir, std::string_view artifact_path, Overwrite overwrite) {
-  MLRUNS_RUN_CALL([&] {
-    MLRUNS_RETURN_IF_ERROR(st.check_writable());
-    auto t = artifact_target(st);
-    if (!t) return t.error();
-    return copy_artifact(*st.store->env, *t, local_dir, artifact_path, CopyWhat::kContents,
-                         overwrite == Overwrite::kReplace);
-  }());
+  MLRUNS_RUN_CALL(copy_locked(st, local_dir, artifact_path, CopyWhat::kContents, overwrite));
 }
 
 Status ActiveRun::log_text(std::string_view text, std::string_view artifact_file) {

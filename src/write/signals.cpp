@@ -72,6 +72,19 @@ void pass_on_now(int sig, siginfo_t* info, void* context) {
   prev.sa_handler(sig);
 }
 
+// Writes the signal number to the watcher's pipe. Async-signal-safe. False
+// when there is no pipe (not installed).
+bool tell_watcher(int sig) {
+  unsigned char byte = static_cast<unsigned char>(sig);
+  int fd = g_pipe_write.load();
+  if (fd < 0) return false;
+  ssize_t n;
+  do {
+    n = ::write(fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  return true;
+}
+
 extern "C" void mlruns_signal_handler(int sig, siginfo_t* info, void* context) {
   int saved_errno = errno;
   if (sig <= 0 || sig >= kMaxSignal) return;
@@ -87,13 +100,7 @@ extern "C" void mlruns_signal_handler(int sig, siginfo_t* info, void* context) {
     // it (bounded), then return; abort() then dies of SIGABRT as before.
     static std::atomic<bool> once{false};
     if (!once.exchange(true)) {
-      unsigned char byte = static_cast<unsigned char>(sig);
-      int fd = g_pipe_write.load();
-      if (fd >= 0) {
-        ssize_t n;
-        do {
-          n = ::write(fd, &byte, 1);
-        } while (n < 0 && errno == EINTR);
+      if (tell_watcher(sig)) {
         struct pollfd p = {g_abort_done_read.load(), POLLIN, 0};
         int left = static_cast<int>(g_abort_timeout_ms.load());
         while (p.fd >= 0 && ::poll(&p, 1, left) < 0 && errno == EINTR) {
@@ -110,14 +117,7 @@ extern "C" void mlruns_signal_handler(int sig, siginfo_t* info, void* context) {
     errno = saved_errno;
     return;
   }
-  unsigned char byte = static_cast<unsigned char>(sig);
-  int fd = g_pipe_write.load();
-  if (fd >= 0) {
-    ssize_t n;
-    do {
-      n = ::write(fd, &byte, 1);
-    } while (n < 0 && errno == EINTR);
-  }
+  tell_watcher(sig);
   // The warning does not stop us, so an earlier handler of it runs now.
   if (warning && is_function(g_previous[sig])) pass_on_now(sig, info, context);
   errno = saved_errno;

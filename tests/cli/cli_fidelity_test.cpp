@@ -24,16 +24,6 @@ using namespace mlruns::testing;
 
 namespace {
 
-std::map<std::string, std::string> snapshot(const fs::path& root) {
-  std::map<std::string, std::string> out;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
-    std::string rel = fs::relative(it->path(), root).string();
-    if (it->is_directory()) out[rel + "/"] = "";
-    else out[rel] = read_file(it->path());
-  }
-  return out;
-}
-
 struct Tree {
   TempDir t;
   std::string root = t.root();
@@ -92,12 +82,12 @@ TEST_CASE("log-artifact keeps a directory's name, log-artifacts copies its conte
   CHECK(read_file(art / "checkpoint_000020/policy.bin") == "twenty");
   REQUIRE(tr.cli({"log-artifacts", tr.run, "./checkpoint_000020", "--artifact-path", "latest"}).code == 0);
   CHECK(read_file(art / "latest/policy.bin") == "twenty");
-  auto before = snapshot(tr.root);
+  auto before = tree_snapshot(tr.root);
   write_file(tr.t.path() / "checkpoint_000010/policy.bin", "ten again");
   auto again = tr.cli({"log-artifact", tr.run, "./checkpoint_000010"});
   CHECK(again.code == 5);
   CHECK_THAT(again.err, Catch::Contains("checkpoint_000010/policy.bin"));
-  CHECK(snapshot(tr.root) == before);
+  CHECK(tree_snapshot(tr.root) == before);
   REQUIRE(tr.cli({"log-artifact", tr.run, "./checkpoint_000010", "--overwrite"}).code == 0);
   CHECK(read_file(art / "checkpoint_000010/policy.bin") == "ten again");
   // docs/cli.md's first example: get-top-run finds checkpoint_000010.
@@ -233,7 +223,7 @@ TEST_CASE("mlruns log refused for a conflict on disk writes nothing: exit 5 or 6
           "[cli][refuse]") {
   Tree tr;
   REQUIRE(tr.cli({"log", tr.run, "--param", "lr=0.1", "--param", "a/b=1", "--metric", "m/n=1", "--tag", "x=1"}).code == 0);
-  auto before = snapshot(tr.root);
+  auto before = tree_snapshot(tr.root);
   struct Case {
     std::vector<std::string> args;
     int code;
@@ -248,14 +238,14 @@ TEST_CASE("mlruns log refused for a conflict on disk writes nothing: exit 5 or 6
     auto r = tr.cli(args);
     INFO(c.args[1] << ": " << r.err);
     CHECK(r.code == c.code);
-    CHECK(snapshot(tr.root) == before);
+    CHECK(tree_snapshot(tr.root) == before);
   }
   REQUIRE(tr.cli({"run", "delete", tr.run}).code == 0);
-  before = snapshot(tr.root);
+  before = tree_snapshot(tr.root);
   CHECK(tr.cli({"log", tr.run, "--param", "late=1"}).code == 6);
   write_file(tr.t.path() / "f.txt", "x");
   CHECK(tr.cli({"log-artifact", tr.run, "f.txt"}).code == 6);
-  CHECK(snapshot(tr.root) == before);
+  CHECK(tree_snapshot(tr.root) == before);
 }
 
 #endif

@@ -23,17 +23,6 @@ using namespace mlruns::testing;
 
 namespace {
 
-// Every file and folder below `root` with its bytes: a refused call must leave it identical.
-std::map<std::string, std::string> snapshot(const fs::path& root) {
-  std::map<std::string, std::string> out;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
-    std::string rel = fs::relative(it->path(), root).string();
-    if (it->is_directory()) out[rel + "/"] = "";
-    else out[rel] = read_file(it->path());
-  }
-  return out;
-}
-
 StoreOptions count_opts(const TempDir& t) {
   StoreOptions o = opts(t);
   o.errors = ErrorMode::kCount;
@@ -182,7 +171,7 @@ TEST_CASE("an existing artifact file is never overwritten silently: refused nami
   write_file(t.path() / "ckpt/a.bin", "new a");
   write_file(t.path() / "ckpt/b.bin", "new b");
   write_file(t.path() / "ckpt/c.bin", "new c");
-  auto before = snapshot(t.path() / "mlruns");
+  auto before = tree_snapshot(t.path() / "mlruns");
   try {
     run.log_artifacts((t.path() / "ckpt").string());
     FAIL("no refusal");
@@ -190,7 +179,7 @@ TEST_CASE("an existing artifact file is never overwritten silently: refused nami
     CHECK(e.status().code() == Code::kAlreadyExists);
     CHECK_THAT(e.status().message(), Catch::Contains("a.bin"));
   }
-  CHECK(snapshot(t.path() / "mlruns") == before);  // not even c.bin
+  CHECK(tree_snapshot(t.path() / "mlruns") == before);  // not even c.bin
   REQUIRE(run.log_artifacts((t.path() / "ckpt").string(), "", Overwrite::kReplace).is_ok());
   CHECK(read_file(art / "a.bin") == "new a");
   CHECK(read_file(art / "c.bin") == "new c");
@@ -298,7 +287,7 @@ TEST_CASE("a call refused for a conflict with what is on disk writes nothing and
   run.log_metric("m/n", 1.0, 0, 1);
   REQUIRE(run.flush().is_ok());                      // metrics/m is a folder
   write_file(dir / "params/z", "written by another process");
-  auto before = snapshot(t.path() / "mlruns");
+  auto before = tree_snapshot(t.path() / "mlruns");
   struct Case {
     const char* what;
     Code code;
@@ -319,13 +308,13 @@ TEST_CASE("a call refused for a conflict with what is on disk writes nothing and
     Status s = c.call();
     CHECK(s.code() == c.code);
     CHECK(run.flush().is_ok());
-    CHECK(snapshot(t.path() / "mlruns") == before);
+    CHECK(tree_snapshot(t.path() / "mlruns") == before);
   }
   // Deleted meanwhile by another process: refused as a failed precondition.
   Store other = Store::open(opts(t));
   REQUIRE(other.delete_run(run.id()).is_ok());
-  before = snapshot(t.path() / "mlruns");
+  before = tree_snapshot(t.path() / "mlruns");
   CHECK(run.log_param("late", "1").code() == Code::kFailedPrecondition);
   CHECK(run.set_tag("late", "1").code() == Code::kFailedPrecondition);
-  CHECK(snapshot(t.path() / "mlruns") == before);
+  CHECK(tree_snapshot(t.path() / "mlruns") == before);
 }
