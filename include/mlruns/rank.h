@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mlruns/reader.h"
@@ -43,5 +44,23 @@ struct Ranking {
 };
 
 Result<Ranking> rank_runs(const Reader& reader, const RankQuery& query);
+
+// Why the top run of a ranking won, in the words `mlruns get-top-run` prints
+// and `mlruns report` shows on the best run's card: one line each, without
+// newlines (run names are given as they are; escape them for a terminal or
+// a page):
+//   top run: <run_id> (<run_name>)
+//     metrics.<key> = <value> at step <step> (<rule>, higher is better)
+//     runner-up: <run_id> (<run_name>) = <value> at step <step>      (if any)
+//     considered <n> FINISHED runs of <experiments>[ matching the filter]; <k> had no value
+// `experiment_names` is how the experiments are named in the last line, e.g.
+// "rl-sweep, ablation". Values are Python's repr (python_repr). An empty
+// ranking gives no lines.
+std::vector<std::string> explain_ranking(const RankQuery& query, const Ranking& ranking,
+                                         std::string_view experiment_names);
+
+// "latest value", "highest value over the history", "value at step 7": the
+// rule a query ranks by, as explain_ranking words it.
+std::string rank_rule_text(const RankQuery& query);
 
 }  // namespace mlruns

@@ -54,6 +54,14 @@ grep -q '"trial": "PPO_trial_002"' "$tmp/dl/checkpoint_000010/rllib_checkpoint.j
 diff -r "$b/artifacts/checkpoint_000010" "$tmp/dl/checkpoint_000010" >/dev/null \
   || fail "download differs from the run's artifacts"; ok
 
+# ---- the report of the sweep: one self-contained page whose best run is get-top-run's ----
+"$cli" report --tracking-uri "$tree" --experiment demo-test --filter "$filter" \
+  --order-by "metrics.episode_reward_mean DESC" -o "$tmp/report.html" >"$tmp/report.out" 2>&1 \
+  || fail "report exited non-zero: $(cat "$tmp/report.out")"; ok
+grep -q "<div class=\"card\" data-run=\"$best\">" "$tmp/report.html" || fail "the report's best run is not $best"; ok
+[ "$(grep -o '<tr data-run=' "$tmp/report.html" | wc -l)" -eq 12 ] || fail "the report's table should have the 12 trials"; ok
+! grep -Eq '<(script|link|img)[^>]* (src|href)=' "$tmp/report.html" || fail "the report loads something from outside"; ok
+
 # ---- an existing download is never overwritten silently ----
 if "$cli" get-top-run --tracking-uri "$tree" --experiment demo-test --filter "$filter" \
   --rank-metric metrics.episode_reward_mean --local-path "$tmp/dl" --artifact-path checkpoint_000010 \

@@ -16,7 +16,7 @@ fail() { echo "packaging_test: FAIL: $*" >&2; exit 1; }
 "$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log" || { cat "$tmp/install.log"; fail "cmake --install"; }
 libdir="$(find "$prefix" -name 'mlrunsConfig.cmake' -printf '%h\n' | head -1)"
 [ -n "$libdir" ] || fail "no mlrunsConfig.cmake under $prefix"
-for f in include/mlruns/store.h include/mlruns/c.h include/mlruns/mlruns.f90 bin/mlruns; do
+for f in include/mlruns/store.h include/mlruns/report.h include/mlruns/c.h include/mlruns/mlruns.f90 bin/mlruns; do
   [ -e "$prefix/$f" ] || fail "$f not installed"
 done
 pcdir="$(find "$prefix" -name 'mlruns.pc' -printf '%h\n' | head -1)"
@@ -40,6 +40,8 @@ check_run() {  # <tree> <expected run count in experiment "consumer">
 "$tmp/cmake-build/app_c" "$tmp/tree-cmake" || fail "CMake consumer (C) run"
 check_run "$tmp/tree-cmake" 2
 grep -rq '^0.001$' "$tmp/tree-cmake"/*/*/params/lr || fail "param lr not written by the CMake consumer"
+"$tmp/cmake-build/app_report" "$tmp/tree-cmake" "$tmp/report.html" || fail "CMake consumer of mlruns::report run"
+grep -q '<!DOCTYPE html>' "$tmp/report.html" || fail "the report consumer wrote no page"
 
 # ---- pkg-config ----
 export PKG_CONFIG_PATH="$pcdir"
@@ -50,4 +52,4 @@ c++ "$src/tests/packaging/consumer/app.cpp" -o "$tmp/app-pc" $flags 2>"$tmp/pc.l
 "$tmp/app-pc" "$tmp/tree-pc" || fail "pkg-config consumer run"
 check_run "$tmp/tree-pc" 1
 
-echo "packaging_test: OK (installed to a temporary prefix; CMake C++ and C consumers and a pkg-config consumer built and ran)"
+echo "packaging_test: OK (installed to a temporary prefix; CMake C++, C and report consumers and a pkg-config consumer built and ran)"

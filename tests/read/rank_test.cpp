@@ -191,3 +191,33 @@ TEST_CASE("ties are broken by start_time DESC, then run_id ASC", "[rank]") {
   asc.ascending = true;
   CHECK(ids(f.rank(asc)) == std::vector<std::string>{"z", "a", "b", "y"});
 }
+
+TEST_CASE("explain_ranking words the top run as get-top-run prints it", "[rank]") {
+  Fixture f;
+  f.add("a", 1, {point(10, 0), point(20, 2)});
+  f.add("b", 2, {point(30, 4)});
+  f.add("c", 3, {});  // no value
+  RankQuery q;
+  q.metric = "metric.m";
+  Ranking r = f.rank(q);
+  std::vector<std::string> lines = explain_ranking(q, r, "sweep");
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0] == "top run: b (b)");
+  CHECK(lines[1] == "  metrics.m = 30.0 at step 4 (latest value, higher is better)");
+  CHECK(lines[2] == "  runner-up: a (a) = 20.0 at step 2");
+  CHECK(lines[3] == "  considered 3 FINISHED runs of sweep; 1 had no value");
+
+  q.by = RankBy::kBest;
+  q.ascending = true;
+  q.finished_only = false;
+  q.filter = "metrics.m > 0";
+  Ranking best = f.rank(q, q.filter);
+  lines = explain_ranking(q, best, "sweep, ablation");
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[1] == "  metrics.m = 10.0 at step 0 (lowest value over the history, lower is better)");
+  CHECK(lines[3] == "  considered 2 runs of sweep, ablation matching the filter; 0 had no value");
+  CHECK(rank_rule_text(RankQuery{.by = RankBy::kAtStep, .step = 7}) == "value at step 7");
+
+  Ranking none;
+  CHECK(explain_ranking(q, none, "sweep").empty());
+}

@@ -297,4 +297,28 @@ void print_csv(std::ostream& out, const Table& table) {
   for (const auto& row : table.rows) row_out(row);
 }
 
+namespace {
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Progress::Progress(std::function<std::string(std::uint64_t, std::uint64_t)> text)
+    : text_(std::move(text)), start_ms_(steady_ms()), tty_(isatty(STDERR_FILENO) != 0) {}
+
+void Progress::operator()(std::uint64_t done, std::uint64_t total) {
+  const std::int64_t now = steady_ms();
+  if (now - start_ms_ < 1000 || now - last_ms_ < 500) return;
+  last_ms_ = now;
+  shown_ = true;
+  std::cerr << (tty_ ? "\r" : "") << "mlruns: " << text_(done, total) << (tty_ ? "" : "\n") << std::flush;
+}
+
+void Progress::finish() const {
+  if (shown_ && tty_) std::cerr << '\n';
+}
+
 }  // namespace mlruns::cli

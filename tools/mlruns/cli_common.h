@@ -103,6 +103,23 @@ std::size_t print_table(std::ostream& out, const Table& table, std::size_t width
 std::string csv_field(std::string_view field);
 void print_csv(std::ostream& out, const Table& table);
 
+// Progress of a long operation on stderr ("mlruns: <text>"), shown once it
+// has taken more than a second and then at most twice a second: redrawn in
+// place on a terminal, one line per update otherwise. Call finish() at the end.
+class Progress {
+ public:
+  explicit Progress(std::function<std::string(std::uint64_t done, std::uint64_t total)> text);
+  void operator()(std::uint64_t done, std::uint64_t total);
+  void finish() const;
+
+ private:
+  std::function<std::string(std::uint64_t, std::uint64_t)> text_;
+  std::int64_t start_ms_;
+  std::int64_t last_ms_ = 0;
+  bool tty_;
+  bool shown_ = false;
+};
+
 // Display width of UTF-8 text (code points; good enough for a table).
 std::size_t display_width(std::string_view text);
 

@@ -1,9 +1,6 @@
 // `mlruns get-top-run`: picks the best run of an experiment by a metric,
 // explains the choice on stderr, downloads its artifacts (all, or one
 // sub-path such as checkpoint_000010) and prints the local path on stdout.
-#include <unistd.h>
-
-#include <chrono>
 #include <iostream>
 #include <memory>
 
@@ -31,44 +28,6 @@ struct GetTopRunOptions {
   bool no_download = false;
   bool json = false;
 };
-
-namespace {
-
-// Shows download progress on stderr once a download has taken more than a
-// second, at most twice a second (one line per update when stderr is not a
-// terminal, redrawn in place when it is).
-class Progress {
- public:
-  void operator()(std::uint64_t done, std::uint64_t total) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - start_ < std::chrono::seconds(1) || now - last_ < std::chrono::milliseconds(500)) return;
-    last_ = now;
-    shown_ = true;
-    const int pct = total > 0 ? static_cast<int>(done * 100 / total) : 100;
-    std::cerr << (tty_ ? "\r" : "") << "mlruns: downloading " << format_bytes(done) << " / " << format_bytes(total)
-              << " (" << pct << "%)" << (tty_ ? "" : "\n") << std::flush;
-  }
-  void finish() const {
-    if (shown_ && tty_) std::cerr << '\n';
-  }
-
- private:
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_{};
-  bool tty_ = isatty(STDERR_FILENO) != 0;
-  bool shown_ = false;
-};
-
-std::string rank_by_text(const RankQuery& q) {
-  switch (q.by) {
-    case RankBy::kLatest: return "latest value";
-    case RankBy::kBest: return q.ascending ? "lowest value over the history" : "highest value over the history";
-    case RankBy::kAtStep: return "value at step " + std::to_string(q.step);
-  }
-  return {};
-}
-
-}  // namespace
 
 int run_get_top_run(const GetTopRunOptions& opt) {
   RankQuery q;
@@ -104,27 +63,20 @@ int run_get_top_run(const GetTopRunOptions& opt) {
   if (ranking.runs.empty()) {
     check(Status::not_found("get-top-run", "no candidate: " + std::to_string(ranking.considered) + " " + which_runs +
                                                " of " + experiment_names + " considered, none has a value for " +
-                                               metric_name + " (" + rank_by_text(q) + ")"));
+                                               metric_name + " (" + rank_rule_text(q) + ")"));
   }
   const RankedRun& top = ranking.runs.front();
   const RunInfo& info = top.run.info;
 
   // Why this run: on stderr, so that stdout stays the path for scripts.
-  std::cerr << "top run: " << info.run_id << " (" << info.run_name << ")\n"
-            << "  " << metric_name << " = " << py_float(top.value) << " at step " << top.step << " ("
-            << rank_by_text(q) << ", " << (q.ascending ? "lower" : "higher") << " is better)\n";
-  if (ranking.runs.size() > 1) {
-    const RankedRun& second = ranking.runs[1];
-    std::cerr << "  runner-up: " << second.run.info.run_id << " (" << second.run.info.run_name
-              << ") = " << py_float(second.value) << " at step " << second.step << '\n';
-  }
-  std::cerr << "  considered " << ranking.considered << ' ' << which_runs << " of " << experiment_names
-            << (opt.filter.empty() ? std::string() : " matching the filter") << "; " << ranking.without_value
-            << " had no value\n";
+  for (const std::string& line : explain_ranking(q, ranking, experiment_names)) std::cerr << line << '\n';
 
   DownloadResult downloaded;
   if (!opt.no_download) {
-    Progress progress;
+    Progress progress([](std::uint64_t done, std::uint64_t total) {
+      const int pct = total > 0 ? static_cast<int>(done * 100 / total) : 100;
+      return "downloading " + format_bytes(done) + " / " + format_bytes(total) + " (" + std::to_string(pct) + "%)";
+    });
     DownloadOptions dopt;
     dopt.overwrite = opt.overwrite;
     dopt.on_progress = [&progress](std::uint64_t done, std::uint64_t total) { progress(done, total); };

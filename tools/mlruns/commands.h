@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cli_common.h"
+#include "mlruns/report.h"
 
 namespace mlruns::cli {
 
@@ -17,6 +18,13 @@ void setup_show(CLI::App& app, Commands& commands);
 void setup_history(CLI::App& app, Commands& commands);
 void setup_artifacts(CLI::App& app, Commands& commands);
 void setup_get_top_run(CLI::App& app, Commands& commands);
+// Looking at runs (issue 14).
+void setup_report(CLI::App& app, Commands& commands);
+void setup_plot(CLI::App& app, Commands& commands);
+// The terminal chart of plot and history --plot: width and height (0: the
+// terminal's width, 16 rows), braille in UTF-8 locales unless `ascii`,
+// colours when stdout is a terminal and NO_COLOR is unset.
+TerminalChartOptions terminal_chart_options(int width, int height, bool ascii);
 // Maintenance verbs (issue 4 items 5-8).
 void setup_fsck(CLI::App& app, Commands& commands);
 void setup_relocate(CLI::App& app, Commands& commands);

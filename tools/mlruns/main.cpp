@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   setup_history(app, commands);
   setup_artifacts(app, commands);
   setup_get_top_run(app, commands);
+  setup_report(app, commands);
+  setup_plot(app, commands);
   setup_fsck(app, commands);
   setup_relocate(app, commands);
   setup_gc(app, commands);

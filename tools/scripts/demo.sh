@@ -2,9 +2,11 @@
 # The README's main command: installs the dependencies, builds mlruns, runs a
 # simulated PPO hyperparameter sweep (a parent run + 12 trials, one of which
 # diverges and ends FAILED) into ./mlruns, lists the trials ranked by
-# episode_reward_mean, and downloads the best FINISHED trial's checkpoint into
-# ./best-checkpoint. ./mlruns and ./best-checkpoint are relative to where you
-# run it (the README says: from the repository root).
+# episode_reward_mean, downloads the best FINISHED trial's checkpoint into
+# ./best-checkpoint, and writes a report of the sweep to ./report.html (open it
+# in any browser; it needs no server and no network). ./mlruns,
+# ./best-checkpoint and ./report.html are relative to where you run it (the
+# README says: from the repository root).
 #
 # Usage: bash tools/scripts/demo.sh
 # Re-runnable: each run adds a new sweep (a new parent run) to the same
@@ -16,6 +18,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 experiment="rl-sweep-demo"
 tracking_uri="./mlruns"
 dest="./best-checkpoint"
+report="./report.html"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -62,7 +65,12 @@ else
   exit 1
 fi
 
+step "Writing the sweep's report: mlruns report -o $report"
+"$mlruns" report --tracking-uri "$tracking_uri" --experiment "$experiment" \
+  --filter "$this_sweep" --order-by "metrics.episode_reward_mean DESC" --title "PPO sweep (demo)" -o "$report"
+"$mlruns" history --tracking-uri "$tracking_uri" "$(value best_run_id)" episode_reward_mean --plot
+
 step "Done"
-echo "Tree: $tracking_uri    Checkpoint: $dest"
+echo "Tree: $tracking_uri    Checkpoint: $dest    Report: $report (open it in a browser)"
 echo "Browse it with MLflow (>= 3.13 needs the opt-in):"
 echo "  MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri $tracking_uri"

@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# Installs mlruns' build and test dependencies from Debian 12's archive.
+# Installs mlruns' build dependencies from Debian 12's archive; with --test,
+# also what only the test suite needs (Debian's chromium, for the test that
+# opens a report in a headless browser).
 # Used by both README commands and by .ci/run; safe to run again (apt-get skips what is there).
+# Usage: install-deps.sh [--test]
 set -euo pipefail
 packages=(
   g++ cmake make pkg-config git python3
   libyaml-cpp-dev libboost-filesystem-dev libboost-dev
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libfast-float-dev libexpected-dev
+  # mlruns report/plot: PNG charts, terminal widths, the page's CSP hashes; the tests parse its HTML
+  libcairo2-dev fonts-dejavu-core libutf8proc-dev nettle-dev libgumbo-dev
 )
+case "${1:-}" in
+  --test) packages+=(chromium) ;;
+  "") ;;
+  *) echo "install-deps: unknown option '$1' (use --test)" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

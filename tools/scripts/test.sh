@@ -3,7 +3,7 @@
 # Usage: bash tools/scripts/test.sh   (from anywhere; builds in <repo>/build)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-bash "$repo/tools/scripts/install-deps.sh"
+bash "$repo/tools/scripts/install-deps.sh" --test
 cmake -S "$repo" -B "$repo/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$repo/build" -j "$(nproc)"
 cd "$repo/build"
