@@ -228,7 +228,7 @@ TEST_CASE("mlruns log refused for a conflict on disk writes nothing: exit 5 or 6
     std::vector<std::string> args;
     int code;
   };
-  for (const Case& c : {Case{{"--param", "new=1", "--param", "lr=0.2"}, 5},
+  for (const Case& c : {Case{{"--param", "aa=1", "--param", "lr=0.2"}, 5},
                         Case{{"--param", "a=1", "--metric", "ok=1"}, 5},
                         Case{{"--metric", "m=1", "--param", "p=1"}, 5},
                         Case{{"--tag", "x/y=1", "--param", "p=1"}, 5},
@@ -246,6 +246,24 @@ TEST_CASE("mlruns log refused for a conflict on disk writes nothing: exit 5 or 6
   write_file(tr.t.path() / "f.txt", "x");
   CHECK(tr.cli({"log-artifact", tr.run, "f.txt"}).code == 6);
   CHECK(tree_snapshot(tr.root) == before);
+}
+
+TEST_CASE("fsck --json on a key MLflow refuses whose name is long and non-ASCII: valid JSON and exit 7 (issue 9 item 2)",
+          "[cli][keys]") {
+  Tree tr;
+  std::string key;
+  // 93 bytes: a message that cut it at 80 bytes (as before) ended inside a character.
+  for (int i = 0; i < 10; ++i) key += "\xe6\x8d\x9f";
+  key += "\xe2\x82\xac";  // a euro sign: not a word character for MLflow
+  for (int i = 0; i < 20; ++i) key += "\xe5\xa4\xb1";
+  write_file(fs::path(tr.root) / tr.exp / tr.run / "metrics" / key, "1 1.0 0\n");
+  auto c = tr.cli({"fsck", "--json"});
+  INFO(c.err);
+  CHECK(c.code == 7);  // problems remain; not 1 (a JSON dump that threw)
+  nlohmann::json j = nlohmann::json::parse(c.out);
+  bool found = false;
+  for (const auto& f : j["findings"]) found |= f["check"] == "metric.invalid_name";
+  CHECK(found);
 }
 
 #endif

@@ -58,6 +58,21 @@ TEST_CASE("the 88-character CJK key is 262 bytes and 88 characters - the tag key
   CHECK(validate_key_name("tag key", kTagKey).is_ok());  // what readers check
 }
 
+TEST_CASE("non-ASCII key characters: the letters and numbers of Python's word class, as MLflow's rule", "[keys]") {
+  // MLflow: ^[/\w.\- :]*$ with Python's Unicode-aware \w (str.isalnum(), spec §6.1).
+  for (const char* ok : {"\xe6\x8d\x9f\xe5\xa4\xb1", "caf\xc3\xa9", "x\xc2\xb2", "\xd0\xbb\xd0\xbe\xd1\x81\xd1\x81"}) {
+    INFO(ok);
+    CHECK(validate_key_name("key", ok, NameRules::kMlflow).is_ok());
+  }
+  for (const char* bad : {"a\xe2\x82\xac" "b", "\xe2\x86\x92", "x\xc2\xa0y", "\xf0\x9f\x98\x80"}) {  // euro, arrow, nbsp, emoji
+    INFO(bad);
+    Status s = validate_key_name("key", bad, NameRules::kMlflow);
+    CHECK(s.code() == Code::kInvalidArgument);
+    CHECK_THAT(s.message(), Catch::Contains("letter or digit"));
+  }
+  CHECK_FALSE(validate_key_name("key", "caf\xc3\xa9", NameRules::kPortable).is_ok());
+}
+
 TEST_CASE("keys MLflow 3.8 and 2.10 wrote and read back: the reader shows them", "[keys][read]") {
   for (const char* version : {"mlflow-3.8", "mlflow-2.10"}) {
     INFO(version);

@@ -221,7 +221,9 @@ int append_pages(const Args& a) {
   mlruns::ActiveRun run = store.resume_run(run_id);
   std::string key = a.at(5);
   std::int64_t n = 0;
-  for (;;) {
+  for (int flushes = 0;; ++flushes) {
+    // At most 16 appends, then wait for the kill: hundreds of kills, not gigabytes.
+    if (flushes == 16) std::this_thread::sleep_for(std::chrono::hours(1));
     // A line is ~33 bytes: 1 to 20 pages of them in one append.
     int pages = 1 + static_cast<int>(rng() % 20);
     int lines = pages * 4096 / 33;

@@ -294,7 +294,7 @@ TEST_CASE("a call refused for a conflict with what is on disk writes nothing and
     std::function<Status()> call;
   };
   std::vector<Case> cases = {
-      {"param 'lr' changed", Code::kAlreadyExists, [&] { return run.log_params({{"new", "1"}, {"lr", "0.2"}}); }},
+      {"param 'lr' changed (after a new one)", Code::kAlreadyExists, [&] { return run.log_params({{"aa", "1"}, {"lr", "0.2"}}); }},
       {"param 'z' of another process", Code::kAlreadyExists, [&] { return run.log_param("z", "mine"); }},
       {"param 'a' where a folder is", Code::kAlreadyExists, [&] { return run.log_params({{"a", "1"}, {"b", "2"}}); }},
       {"tag 'x/y' where a file is", Code::kAlreadyExists, [&] { return run.set_tags({{"ok", "1"}, {"x/y", "2"}}); }},
