@@ -78,8 +78,9 @@ class FaultEnv : public EnvWrapper {
     kAllWrites = kAppend | kTruncate | kOpenWrite | kRename | kSync | kSyncDir | kCreateDir |
                  kRemove | kTouch,
     kAll = (1u << 13) - 1,
-    // Not in kAll: WritableFile::lock (ENOLCK makes it kNotSupported, as a
-    // file system without locks does) and WritableFile::read_at.
+    // Not in kAll: WritableFile::lock and Env::lock_file (ENOLCK makes them
+    // kNotSupported, as a file system without locks does) and
+    // WritableFile::read_at.
     kLock = 1u << 13,
     kReadAt = 1u << 14,
   };
@@ -330,6 +331,17 @@ class FaultEnv : public EnvWrapper {
     }
     return s;
   }
+  Result<std::unique_ptr<FileLock>> lock_file(const std::string& p, bool wait) override {
+    if (Status s = check_lock(p); !s.is_ok()) return fail(s);
+    return target()->lock_file(p, wait);
+  }
+  // kLock's fault for both ways of locking: ENOLCK is how a file system
+  // without locks answers (posix_files.h lock_fd).
+  Status check_lock(const std::string& p) {
+    Status s = check(kLock, p);
+    if (!s.is_ok() && s.os_error() == ENOLCK) return Status::not_supported(s.message(), "no file locks here");
+    return s;
+  }
   Status touch(const std::string& p) override {
     if (auto s = check(kTouch, p); !s.is_ok()) return s;
     return target()->touch(p);
@@ -447,15 +459,10 @@ class FaultEnv : public EnvWrapper {
       if (auto s = env_->check(kReadAt, path_); !s.is_ok()) return fail(s);
       return base_->read_at(offset, n, scratch);
     }
-    Status lock(std::int64_t timeout_ms) override {
-      if (auto s = env_->check(kLock, path_); !s.is_ok()) {
-        // ENOLCK is how a file system without locks answers (posix_env.cpp).
-        if (s.os_error() == ENOLCK) return Status::not_supported(s.message(), "no file locks here");
-        return s;
-      }
+    Result<std::unique_ptr<FileLock>> lock(std::int64_t timeout_ms) override {
+      if (Status s = env_->check_lock(path_); !s.is_ok()) return fail(s);
       return base_->lock(timeout_ms);
     }
-    Status unlock() override { return base_->unlock(); }
 
    private:
     FaultEnv* env_;

@@ -6,6 +6,17 @@
 // Env::posix() is the real thing. Paths are plain strings; nothing here
 // validates names (key.h does that before a name ever becomes a path).
 //
+// Confinement (docs/hpc.md, security model): every verb works through
+// Env::posix_beneath(root), which takes the same path strings but refuses any
+// path that is not lexically below one of its roots and never follows a
+// symbolic link below a root, at any component: the root is opened once and
+// the rest is resolved relative to it (openat2 with RESOLVE_BENEATH |
+// RESOLVE_NO_SYMLINKS, or an openat(O_NOFOLLOW) walk where the kernel lacks
+// openat2), and the last step is the *at() call on the parent's descriptor,
+// so a link swapped into a live tree gains nothing. A custom Env given in the
+// options (tests) is used as it is: wrap Env::posix_beneath(root) to keep the
+// confinement.
+//
 // Thread safety: an Env is safe for concurrent use by many threads. A file
 // object is used by one thread at a time.
 #pragma once
@@ -19,6 +30,19 @@
 #include "mlruns/status.h"
 
 namespace mlruns {
+
+// An exclusive advisory lock on a whole file, held until this object is
+// destroyed, the file's open file description is closed, or the process
+// dies. The POSIX Envs use open-file-description locks (fcntl F_OFD_SETLK):
+// owned by the open file, not the process, so two opens in one process
+// exclude each other too, and a SIGKILLed holder never leaves one behind;
+// NFS passes them to the server's lock manager, Lustre needs -o flock. One
+// kind of lock for every caller: WritableFile::lock (appenders of a metric
+// file) and Env::lock_file (a lock file, e.g. sync's per-run record).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
 
 // A file open for writing. "Handed to the OS" (append returns) and "on disk"
 // (sync returns) are separate moments, as in leveldb's WritableFile.
@@ -43,18 +67,15 @@ class WritableFile {
   // writer may have left a partial line). kNotSupported by default, for
   // files that cannot be read back.
   virtual Result<std::string_view> read_at(std::uint64_t offset, std::size_t n, char* scratch);
-  // Takes an exclusive advisory lock on the whole file, waiting at most
-  // `timeout_ms` for another holder to let go (then kIOError). The POSIX Env
-  // uses an open-file-description lock (fcntl F_OFD_SETLK): it is released
-  // when the file is closed or its process dies, so a SIGKILLed holder never
-  // leaves it behind; NFS passes it to the server's lock manager. Where the
-  // file system has no such locks (ENOLCK, EINVAL, EOPNOTSUPP, ENOSYS: NFS
-  // mounted with -o nolock is node-local, Lustre needs -o flock) the result is
-  // kNotSupported, and callers fall back (docs/crash-semantics.md).
+  // Takes an exclusive FileLock on the whole file, waiting at most
+  // `timeout_ms` for another holder to let go (< 0: without limit, 0: not at
+  // all); still held by another then: kFailedPrecondition. Where the file
+  // system has no locks (ENOLCK, EINVAL, EOPNOTSUPP, ENOSYS: NFS mounted with
+  // -o nolock is node-local, Lustre without -o flock) the result is
+  // kNotSupported and callers fall back (docs/crash-semantics.md);
   // kNotSupported is also the default for files that are not POSIX files.
-  virtual Status lock(std::int64_t timeout_ms);
-  // Releases lock(). Closing the file releases it too.
-  virtual Status unlock();
+  // REQUIRES: the lock is destroyed before the file is closed.
+  virtual Result<std::unique_ptr<FileLock>> lock(std::int64_t timeout_ms);
 };
 
 // A file open for reading from the start.
@@ -63,6 +84,9 @@ class SequentialFile {
   virtual ~SequentialFile() = default;
   // Reads up to `n` bytes into `scratch`; an empty result means end of file.
   virtual Result<std::string_view> read(std::size_t n, char* scratch) = 0;
+  // Moves the read position `n` bytes forward (sync reads a metric file from
+  // the offset it last sent). This default reads and discards.
+  virtual Status skip(std::uint64_t n);
 };
 
 enum class FileType { kRegular, kDirectory, kSymlink, kOther, kMissing };
@@ -71,6 +95,7 @@ struct FileInfo {
   FileType type = FileType::kMissing;
   std::uint64_t size = 0;
   std::int64_t mtime_ms = 0;
+  std::int64_t mtime_ns = 0;  // the same, in ns since the epoch (0 where the Env has no such precision)
 };
 
 struct DirEntry {
@@ -82,8 +107,38 @@ class Env {
  public:
   virtual ~Env() = default;
 
-  // The process-wide POSIX Env. Never null, never deleted.
+  // The process-wide POSIX Env. Never null, never deleted. Follows symbolic
+  // links like the shell does: for the user's own paths only (the path to a
+  // tree root, an artifact's source, a download's destination).
   static Env* posix();
+
+  // A POSIX Env confined to the folder `root` (absolute or relative to the
+  // current directory; it need not exist yet: create_dirs(root) makes it).
+  // The path to `root` may contain symbolic links (the user's choice); below
+  // it nothing is followed:
+  // - a path outside every root fails with kFailedPrecondition ("outside the
+  //   tree"), one with a ".." component with kInvalidArgument;
+  // - a symbolic link at any component fails with kInvalidArgument ("symbolic
+  //   link; not followed"), stat(path) reports a final link as kSymlink even
+  //   when asked to follow; a FIFO or device is refused by the read and write
+  //   calls without blocking (O_NONBLOCK, then fstat: regular files only);
+  // - remove_tree works by descriptors (openat, fdopendir, unlinkat), so no
+  //   nesting depth is too deep, unlinks links without following them and
+  //   does not cross into another file system mounted below.
+  static std::unique_ptr<Env> posix_beneath(const std::string& root);
+
+  // Confined Envs: also allow paths below `root` (an artifact folder outside
+  // the tree that passed detail::outside_artifact_dir's shape check; the path
+  // to it may contain links, nothing below it is followed). Idempotent.
+  // Other Envs: nothing to do, OK.
+  virtual Status add_root(const std::string& root) {
+    (void)root;
+    return Status::ok();
+  }
+  // The Env for paths the user names outside the tree (log_artifact's
+  // source, download_artifacts' destination). A confined Env returns the
+  // unconfined one it is built on; others return themselves.
+  virtual Env* unconfined() { return this; }
 
   // Creates or truncates `path` for writing. With `exclusive`, fails with
   // kAlreadyExists if the file exists (O_EXCL).
@@ -136,6 +191,17 @@ class Env {
 
   // Milliseconds since the epoch (wall clock).
   virtual std::int64_t now_ms() = 0;
+
+  // Makes `to` a second name of the file `from` (link(2)); kAlreadyExists if
+  // `to` exists, so a complete file appears under `to` exactly once even when
+  // several processes or nodes race. The default is kNotSupported.
+  virtual Status link(const std::string& from, const std::string& to);
+  // Opens `path` (created if missing, never following a symlink) and takes
+  // the same FileLock as WritableFile::lock; the lock keeps the file open.
+  // With `wait`, blocks until it is free; without, fails at once with
+  // kFailedPrecondition while another process or another FileLock of this
+  // one holds it. The default is kNotSupported.
+  virtual Result<std::unique_ptr<FileLock>> lock_file(const std::string& path, bool wait);
 };
 
 // Forwards every call to another Env; a test Env overrides only what it breaks.
@@ -174,6 +240,16 @@ class EnvWrapper : public Env {
   Status touch(const std::string& p) override { return target_->touch(p); }
   Result<std::string> real_path(const std::string& p) override { return target_->real_path(p); }
   std::int64_t now_ms() override { return target_->now_ms(); }
+  Status link(const std::string& f, const std::string& t) override { return target_->link(f, t); }
+  Result<std::unique_ptr<FileLock>> lock_file(const std::string& p, bool wait) override {
+    return target_->lock_file(p, wait);
+  }
+  Status add_root(const std::string& r) override { return target_->add_root(r); }
+  // The target's unconfined Env, or this wrapper if the target has none of its own.
+  Env* unconfined() override {
+    Env* u = target_->unconfined();
+    return u == target_ ? this : u;
+  }
 
  private:
   Env* target_;

@@ -6,13 +6,10 @@
 
 namespace mlruns::detail {
 
-FileLock::FileLock(WritableFile& file, std::int64_t timeout_ms) : file_(file) {
-  status_ = file_.lock(timeout_ms);
-  held_ = status_.is_ok();
-}
-
-FileLock::~FileLock() {
-  if (held_) (void)file_.unlock();
+AppendLock::AppendLock(WritableFile& file, std::int64_t timeout_ms) {
+  auto l = file.lock(timeout_ms);
+  if (l) lock_ = std::move(*l);
+  else status_ = l.error();
 }
 
 Result<LineTail> read_line_tail(WritableFile& file, const std::string& path, std::uint64_t size) {
@@ -99,7 +96,7 @@ Result<TailCut> cut_partial_line(Env& env, const std::string& path, WritableFile
 Result<TailCut> repair_line_file(Env& env, const std::string& path) {
   auto file = env.reopen_appendable_file(path);
   if (!file) return fail(file.error());
-  FileLock lock(**file);
+  AppendLock lock(**file);
   if (!lock.usable()) return fail(lock.status());
   auto size = (*file)->size();
   if (!size) return fail(size.error());

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "mlruns/env.h"
@@ -35,23 +36,21 @@ inline constexpr std::int64_t kDeadFragmentAgeMs = 30000;
 // is not line-oriented; it is reported, never cut.
 inline constexpr std::uint64_t kMaxPartialLine = 1 << 20;
 
-// An exclusive lock on an open file for the guard's lifetime.
-class FileLock {
+// An appender's exclusive lock on an open file (WritableFile::lock) for the
+// guard's lifetime, or the reason there is none. REQUIRES: destroyed before
+// the file is closed.
+class AppendLock {
  public:
-  explicit FileLock(WritableFile& file, std::int64_t timeout_ms = kAppendLockTimeoutMs);
-  ~FileLock();
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
+  explicit AppendLock(WritableFile& file, std::int64_t timeout_ms = kAppendLockTimeoutMs);
 
-  bool held() const { return held_; }
+  bool held() const { return lock_ != nullptr; }
   // OK when held; kNotSupported where the file system has no locks (the
   // caller goes on without, see above); otherwise why it could not be taken.
   const Status& status() const { return status_; }
-  bool usable() const { return held_ || status_.code() == Code::kNotSupported; }
+  bool usable() const { return held() || status_.code() == Code::kNotSupported; }
 
  private:
-  WritableFile& file_;
-  bool held_ = false;
+  std::unique_ptr<FileLock> lock_;
   Status status_;
 };
 
@@ -74,7 +73,7 @@ struct TailCut {
 
 // Makes `file` (open for appending, `size` bytes) end in '\n' or be empty by
 // cutting a partial last line. REQUIRES: `locked` is true and the caller
-// holds the file's FileLock, or the file system has no locks (then see the
+// holds the file's AppendLock, or the file system has no locks (then see the
 // age rule above: this call waits up to kDeadFragmentAgeMs, polling, for a
 // live writer to finish its line).
 Result<TailCut> cut_partial_line(Env& env, const std::string& path, WritableFile& file, bool locked,

@@ -74,12 +74,17 @@ void FsckChecker::walk(const std::string& base, const std::string& dir, int dept
 
 namespace {
 
-// One pass over a metric file's text (spec §5.1): which lines MLflow reads,
-// which it fails on, and which repeat an earlier line's row in MLflow's SQL
-// store (metric_file.h: sql_metric_row), which migrate-filestore refuses.
+// One pass over a metric file, streamed (LineStream: 256 KiB chunks, lines cut
+// at 64 KiB), so fsck's memory does not grow with the file (issue 15 item 3:
+// 3.1 GB for a 1 GB sparse file): which lines MLflow reads, which it fails
+// on, and which repeat an earlier line's row in MLflow's SQL store
+// (metric_file.h: sql_metric_row), which migrate-filestore refuses. `on_keep`
+// gets each line a repair keeps (3 fields, each row once), `on_drop` each
+// line it removes (a cut line: its first 64 KiB and how much more there was).
+// Repeats are looked for among the last kRowWindow distinct rows (a retry's
+// or a second writer's copy lies close to the original), which bounds the
+// memory at a few tens of MiB whatever the file's size.
 struct MetricScan {
-  std::string keep;     // the valid lines as 3 fields, each row once
-  std::string dropped;  // what `keep` leaves out, for the quarantine
   std::size_t blank = 0, bad = 0, five = 0, good = 0, repeats = 0;
   bool partial = false;  // a last line without '\n'
   std::string first_error;
@@ -94,77 +99,129 @@ struct RowHash {
   }
 };
 
-MetricScan scan_metric_text(std::string_view rest) {
-  MetricScan m;
+constexpr std::size_t kRowWindow = 1 << 19;
+
+template <typename Keep, typename Drop>
+Result<MetricScan> scan_metric_file(Env& env, const std::string& path, Keep&& on_keep, Drop&& on_drop) {
+  auto file = env.new_sequential_file(path);
+  if (!file) return fail(file.error());
+  LineStream lines(**file);
+  MetricScan scan;
   std::unordered_set<MetricRow, RowHash> rows;
-  auto drop = [&](std::string_view line) {
-    m.dropped.append(line);
-    m.dropped += '\n';
-  };
-  while (!rest.empty()) {
-    std::size_t nl = rest.find('\n');
-    if (nl == std::string_view::npos) {
-      m.partial = true;
-      drop(rest);
+  LineStream::Line l;
+  for (;;) {
+    auto more = lines.next(l);
+    if (!more) return fail(more.error());
+    if (!*more) break;
+    std::string_view line = l.text;
+    if (!l.complete) {
+      scan.partial = true;
+      on_drop(line, l.cut_bytes);
       break;
     }
-    std::string_view line = rest.substr(0, nl);
-    rest.remove_prefix(nl + 1);
     ParsedPoint p;
-    const char* err = nullptr;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
-      ++m.blank;
-      drop(line);
-    } else if (parse_metric_line(line, p, err)) {
+    const char* err = "longer than any metric line (a sparse hole or garbage)";
+    if (l.cut_bytes == 0 && line.find_first_not_of(" \t\r") == std::string_view::npos) {
+      ++scan.blank;
+      on_drop(line, 0);
+    } else if (l.cut_bytes == 0 && parse_metric_line(line, p, err)) {
       std::size_t end = line.find_last_not_of(" \t\r");
       line = line.substr(0, end + 1);
       bool is_five = std::count(line.begin(), line.end(), ' ') == 4;
       std::string_view three = line;
       if (is_five) {
-        ++m.five;
-        drop(line);
+        ++scan.five;
+        on_drop(line, 0);
         three = line.substr(0, line.find(' ', line.find(' ', line.find(' ') + 1) + 1));
       } else {
-        ++m.good;
+        ++scan.good;
       }
+      if (rows.size() >= kRowWindow) rows.clear();
       if (!rows.insert(sql_metric_row(p.timestamp, p.value, p.step)).second) {
-        ++m.repeats;
-        if (!is_five) drop(line);
+        ++scan.repeats;
+        if (!is_five) on_drop(line, 0);
         continue;
       }
-      m.keep.append(three);
-      m.keep += '\n';
+      on_keep(three);
     } else {
-      ++m.bad;
-      if (m.first_error.empty())
-        m.first_error = std::string(err ? err : "malformed") + ": '" + printable_prefix(line, 60) + "'";
-      drop(line);
+      ++scan.bad;
+      if (scan.first_error.empty())
+        scan.first_error = std::string(err ? err : "malformed") + ": '" + printable_prefix(line, 60) + "'";
+      on_drop(line, l.cut_bytes);
     }
   }
-  return m;
+  return scan;
+}
+
+void append_dropped(std::string& dropped, std::string_view line, std::uint64_t cut) {
+  dropped.append(line);
+  if (cut) dropped += " [... " + std::to_string(cut) + " more bytes of this line not kept]";
+  dropped += '\n';
 }
 
 }  // namespace
 
 // Rewrites a metric file of a run nobody writes, keeping each valid row once
 // as a 3-field line (the rest saved in the quarantine), under the file's
-// lock. Computed from the file as it is at repair time, so that the several
-// findings of one file share it: the first does the work.
+// lock, streamed: the kept lines go straight to a temp file in the run folder
+// (inside metrics/ MLflow would read it as a key, spec §11). Computed from the
+// file as it is at repair time, so that the several findings of one file
+// share it: the first does the work.
 FsckChecker::Repair FsckChecker::rewrite_metric_file(const std::string& path, const std::string& run_dir) {
   return [this, path, run_dir]() -> Result<std::string> {
     auto file = env_.reopen_appendable_file(path);
     if (!file) return fail(file.error());
-    FileLock lock(**file);
+    AppendLock lock(**file);
     if (!lock.usable()) return fail(lock.status());
-    auto now = read_small(env_, path, 1ull << 30);
-    if (!now) return fail(now.error());
-    MetricScan m = scan_metric_text(*now);
-    if (m.dropped.empty()) return std::string("nothing left to change (repaired with the finding before)");
-    if (m.keep.empty()) return fail(Status::failed_precondition(path, "no valid line would remain; left alone"));
-    auto saved = q_.save(path, ".removed-lines", m.dropped, "lines dropped or rewritten by fsck --repair");
-    if (!saved) return fail(saved.error());
-    // The temp file goes to the run folder: inside metrics/ MLflow would read it as a key (spec §11).
-    MLRUNS_TRY(write_file_atomic(env_, path, m.keep, {.sync = true, .temp_dir = run_dir}));
+    auto seen = env_.stat(path);  // a writer without the lock (no locks here) must not lose lines
+    if (!seen) return fail(seen.error());
+    std::string tmp = join(run_dir, unique_temp_name(".metric"));
+    auto out = env_.new_writable_file(tmp, /*exclusive=*/true);
+    if (!out) return fail(out.error());
+    std::string dropped, pending;
+    bool kept_any = false;
+    Status written;
+    auto flush_pending = [&] {
+      if (written.is_ok() && !pending.empty()) written = (*out)->append(pending);
+      pending.clear();
+    };
+    auto scan = scan_metric_file(
+        env_, path,
+        [&](std::string_view line) {
+          kept_any = true;
+          pending.append(line);
+          pending += '\n';
+          if (pending.size() >= (1 << 20)) flush_pending();
+        },
+        [&](std::string_view line, std::uint64_t cut) { append_dropped(dropped, line, cut); });
+    flush_pending();
+    if (written.is_ok()) written = (*out)->sync();
+    Status closed = (*out)->close();
+    if (written.is_ok()) written = closed;
+    if (written.is_ok() && !scan) written = scan.error();
+    if (written.is_ok() && dropped.empty()) {
+      (void)env_.remove_file(tmp);
+      return std::string("nothing left to change (repaired with the finding before)");
+    }
+    if (written.is_ok() && !kept_any) written = Status::failed_precondition(path, "no valid line would remain; left alone");
+    if (auto now = env_.stat(path);
+        written.is_ok() && (!now || now->size != seen->size || now->mtime_ns != seen->mtime_ns))
+      written = Status::failed_precondition(path, "changed meanwhile; left alone");
+    if (!written.is_ok()) {
+      (void)env_.remove_file(tmp);
+      return fail(written);
+    }
+    auto saved = q_.save(path, ".removed-lines", dropped, "lines dropped or rewritten by fsck --repair");
+    if (!saved) {
+      (void)env_.remove_file(tmp);
+      return fail(saved.error());
+    }
+    if (Status s = env_.rename(tmp, path); !s) {
+      (void)env_.remove_file(tmp);
+      return fail(s);
+    }
+    // As write_file_atomic: the rename is durable only once its folder is synced.
+    if (Status s = env_.sync_dir(parent_dir(path)); !s) return fail(s);
     return "rewrote the file keeping each valid row once as a 3-field line; originals saved in " + *saved;
   };
 }
@@ -176,7 +233,7 @@ FsckChecker::Repair FsckChecker::rewrite_metric_file(const std::string& path, co
 bool FsckChecker::dead_writers_tail(const std::string& path) {
   auto file = env_.reopen_appendable_file(path);
   if (!file) return false;
-  FileLock lock(**file, 0);
+  AppendLock lock(**file, 0);
   if (!lock.usable()) return false;  // held: a live writer is appending
   auto size = (*file)->size();
   if (!size) return false;
@@ -190,9 +247,11 @@ bool FsckChecker::dead_writers_tail(const std::string& path) {
 void FsckChecker::check_metric_lines(const std::string& path, const std::string& key, const std::string& run_dir,
                                      bool running) {
   ++r_.metric_files;
-  auto text = read_small(env_, path, 1ull << 30);
-  if (!text) return;
-  MetricScan m = scan_metric_text(*text);
+  auto before = env_.stat(path);
+  if (!before || before->type != FileType::kRegular) return;
+  auto scanned = scan_metric_file(env_, path, [](std::string_view) {}, [](std::string_view, std::uint64_t) {});
+  if (!scanned) return;
+  MetricScan m = *scanned;
   if (m.partial && running && !dead_writers_tail(path)) m.partial = false;  // a write in progress, not damage
   bool malformed = m.blank || m.bad || m.five;
   bool hopeless = malformed && m.good == 0 && m.five == 0;  // not one valid line: quarantined whole

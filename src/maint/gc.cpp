@@ -4,15 +4,17 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
 #include <set>
 
 #include "env/atomic_file.h"
-#include "env/run_artifacts.h"
+#include "format/artifact_dir.h"
 #include "format/file_uri.h"
 #include "format/layout.h"
 #include "format/meta_parse.h"
 #include "maint/maint_common.h"
 #include "maint/relocate_uri.h"
+#include "write/name_claim.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
 #include "util/printable.h"
@@ -32,37 +34,47 @@ struct RunFound {
   std::string artifact_uri;
 };
 
-// True if `path` is the run's own artifact folder under its experiment's own
-// artifact location, <location>/<run_id>/artifacts (env/run_artifacts.h),
-// with nothing but artifacts/ in <location>/<run_id> (a run folder of another
-// tree, which a copied tree's URIs still name, has a meta.yaml there).
-bool external_artifacts_of(Env& env, const std::string& root, const RunFound& r, const std::string& path,
-                           std::string& why) {
-  auto owner = detail::run_artifacts_owner(path, r.id);
-  if (!owner) {
+// The run's own artifact folder under its experiment's artifact location,
+// <location>/<run_id>/artifacts (format/artifact_dir.h: the shape rule; it
+// also makes <location>/<run_id> a root of the confined Env), if `r`'s
+// artifact_uri names one with nothing but artifacts/ in <location>/<run_id>
+// (a run folder of another tree, which a copied tree's URIs still name, has a
+// meta.yaml there); else nullopt and `why`.
+std::optional<detail::ArtifactDir> external_artifacts_of(Env& env, const std::string& root, const RunFound& r,
+                                                         const std::string& path, std::string& why) {
+  if (!detail::run_artifacts_owner(path, r.id)) {
     why = "not <location>/" + r.id + "/artifacts";
-    return false;
+    return std::nullopt;
   }
   std::string exp_dir = r.experiment_in_trash ? join(join(root, ".trash"), r.experiment_id) : join(root, r.experiment_id);
   std::optional<std::string> location;
   if (auto text = detail::read_small(env, join(exp_dir, "meta.yaml")))
     if (auto exp = detail::parse_experiment_meta(*text, r.experiment_in_trash))
       location = detail::file_uri_to_path(exp->artifact_location);
-  if (!location || detail::strip_trailing_slashes(*location) != detail::parent_dir(*owner)) {
+  if (!location || detail::strip_trailing_slashes(*location) != detail::parent_dir(*detail::run_artifacts_owner(path, r.id))) {
     why = "not under its experiment's artifact_location";
-    return false;
+    return std::nullopt;
   }
-  auto entries = env.list_dir(*owner);
+  auto dir = detail::run_artifact_dir(env, root, r.artifact_uri, r.id, /*create=*/false);
+  if (!dir) {
+    why = dir.error().to_string();
+    return std::nullopt;
+  }
+  if (!dir->outside) {
+    why = "inside the tree";
+    return std::nullopt;
+  }
+  auto entries = env.list_dir(dir->run_root);
   if (!entries) {
     why = entries.error().to_string();
-    return false;
+    return std::nullopt;
   }
   for (const DirEntry& e : *entries)
     if (e.name != "artifacts" || e.type != FileType::kDirectory) {
-      why = "'" + join(*owner, e.name) + "' is there too (another tree's run?)";
-      return false;
+      why = "'" + join(dir->run_root, e.name) + "' is there too (another tree's run?)";
+      return std::nullopt;
     }
-  return true;
+  return std::move(*dir);
 }
 
 bool old_enough(std::optional<std::int64_t> t, const GcOptions& opt, std::int64_t now) {
@@ -144,10 +156,10 @@ class Remover {
 }  // namespace
 
 Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
-  Env& env = opt.env ? *opt.env : *Env::posix();
-  auto root_r = detail::resolve_tree_root(env, tracking_uri);
-  if (!root_r) return fail(root_r.error());
-  const std::string root = *root_r;
+  auto tree = detail::open_tree(opt.env, tracking_uri);
+  if (!tree) return fail(tree.error());
+  Env& env = *tree->env;
+  const std::string root = tree->root;
   for (const std::string& id : opt.experiment_ids) MLRUNS_TRY(validate_experiment_id(id));
   GcReport report;
   report.root = root;
@@ -222,6 +234,7 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
         std::find(run_pick.begin(), run_pick.end(), &r) == run_pick.end())
       run_pick.push_back(&r);
 
+  std::map<std::string, std::string> external_roots;  // artifacts folder -> <location>/<run_id>
   for (const RunFound* r : run_pick) {
     GcItem item{GcItem::Kind::kRun, r->id, r->experiment_id, r->dir, r->deleted_time, false, {}};
     // Artifacts outside the run folder: the run's own folder under its
@@ -232,8 +245,9 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
       auto p = detail::file_uri_to_path(r->artifact_uri);
       if (p && *p != join(r->dir, "artifacts")) {
         std::string why;
-        if (external_artifacts_of(env, root, *r, *p, why)) {
-          item.external_artifacts = *p;
+        if (auto dir = external_artifacts_of(env, root, *r, *p, why)) {
+          item.external_artifacts = dir->path;
+          external_roots[dir->path] = dir->run_root;
         } else {
           report.notes.push_back("run " + r->id + ": artifacts at '" + r->artifact_uri + "' left in place: " + why);
         }
@@ -246,19 +260,26 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
       Status s = remover.remove(r->dir, r->experiment_id + "-" + r->id, item.removed);
       if (!s) report.errors.push_back(s);
       if (s && !item.external_artifacts.empty()) {
-        // Only <location>/<run_id>/artifacts (env/run_artifacts.h), without
-        // following links, then <location>/<run_id> if nothing else is in it.
+        // Only <location>/<run_id>/artifacts (format/artifact_dir.h), by
+        // descriptors below that root, then <location>/<run_id> if nothing
+        // else is in it (rmdir: an empty real folder only).
         Status a = env.remove_tree(item.external_artifacts);
-        if (a) (void)env.remove_dir(detail::parent_dir(item.external_artifacts));
+        if (a) (void)env.unconfined()->remove_dir(external_roots[item.external_artifacts]);
         else report.errors.push_back(a);
       }
     }
     report.items.push_back(std::move(item));
   }
+  detail::NameClaims claims(env, root, "experiments");
   for (GcItem& x : exp_items) {
     if (!opt.dry_run) {
+      std::string name;
+      if (auto text = detail::read_small(env, join(x.path, "meta.yaml")))
+        if (auto info = detail::parse_experiment_meta(*text, true)) name = info->name;
       Status s = remover.remove(x.path, "experiment-" + x.id, x.removed);
       if (!s) report.errors.push_back(s);
+      // Its name is free again (write/name_claim.h).
+      if (x.removed && !name.empty()) (void)claims.release(name, x.id);
     }
     report.items.push_back(std::move(x));
   }

@@ -265,8 +265,7 @@ Status ActiveRun::log_batch(const std::vector<Metric>& metrics, const StringMap&
 
 namespace {
 Result<ArtifactTarget> artifact_target(const ActiveRun::State& st) {
-  return run_artifact_target(*st.store->env, st.artifact_uri, st.info.run_id,
-                             st.store->options.durability != Durability::kNone);
+  return st.store->artifact_target(st.artifact_uri, st.info.run_id);
 }
 }  // namespace
 

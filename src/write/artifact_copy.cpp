@@ -3,7 +3,6 @@
 #include <vector>
 
 #include "env/atomic_file.h"
-#include "env/run_artifacts.h"
 #include "format/file_uri.h"
 #include "format/layout.h"
 #include "mlruns/key.h"
@@ -13,10 +12,12 @@ namespace {
 
 constexpr int kMaxDepth = 64;
 
+// The source is the user's own path (env.unconfined(): links there are the
+// user's choice); everything written goes through `env`.
 // Copies `src` to a new temp file in t.temp_dir (outside artifacts/);
 // returns its path. On failure nothing is left behind.
 Result<std::string> copy_to_temp(Env& env, const ArtifactTarget& t, const std::string& src) {
-  auto in = env.new_sequential_file(src);
+  auto in = env.unconfined()->new_sequential_file(src);
   if (!in) return fail(in.error());
   std::string tmp = join(t.temp_dir, unique_temp_name(".artifact"));
   Status s;
@@ -53,14 +54,14 @@ struct Planned {
 // Every file of `src` (a directory) with its path below the root, validated.
 Status plan_dir(Env& env, const std::string& src, const std::string& rel, int depth, std::vector<Planned>& out) {
   if (depth > kMaxDepth) return Status::invalid_argument(src, "directory nesting deeper than 64 levels");
-  auto entries = env.list_dir(src);
+  auto entries = env.unconfined()->list_dir(src);
   if (!entries) return entries.error();
   for (const DirEntry& e : *entries) {
     std::string from = join(src, e.name);
     if (Status v = validate_artifact_path(e.name); !v.is_ok()) return v.with_context("artifact file '" + from + "'");
     FileType type = e.type;
     if (type == FileType::kSymlink || type == FileType::kOther) {
-      auto info = env.stat(from, /*follow_symlinks=*/true);
+      auto info = env.unconfined()->stat(from, /*follow_symlinks=*/true);
       if (!info) return info.error();
       if (info->type != FileType::kRegular) continue;  // dangling, directory or special: skipped
       type = FileType::kRegular;
@@ -89,7 +90,7 @@ Status copy_artifact(Env& env, const ArtifactTarget& t, const std::string& local
                      std::string_view artifact_path, CopyWhat what, bool replace) {
   MLRUNS_RETURN_IF_ERROR(validate_artifact_path(artifact_path));
   if (local_path.empty()) return Status::invalid_argument("artifact source ''", "empty path");
-  auto info = env.stat(local_path, /*follow_symlinks=*/true);
+  auto info = env.unconfined()->stat(local_path, /*follow_symlinks=*/true);
   if (!info) return info.error();
   std::string_view p = local_path;
   while (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
@@ -149,16 +150,6 @@ Status copy_artifact(Env& env, const ArtifactTarget& t, const std::string& local
     }
   }
   return Status::ok();
-}
-
-Result<ArtifactTarget> run_artifact_target(Env& env, const std::string& artifact_uri, std::string_view run_id,
-                                           bool sync) {
-  auto root = file_uri_to_path(artifact_uri);
-  if (!root)
-    return fail(Status::not_supported("artifact_uri '" + artifact_uri + "'",
-                                      "not a local path; mlruns copies artifacts into local folders only"));
-  if (Status made = make_run_artifacts_dir(env, *root, run_id); !made.is_ok()) return fail(made);
-  return ArtifactTarget{*root, parent_dir(*root), sync};
 }
 
 Status write_artifact(Env& env, const ArtifactTarget& t, std::string_view artifact_file, std::string_view data) {

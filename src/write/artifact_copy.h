@@ -33,14 +33,6 @@ enum class CopyWhat { kItself, kContents };
 Status copy_artifact(Env& env, const ArtifactTarget& target, const std::string& local_path,
                      std::string_view artifact_path, CopyWhat what, bool replace);
 
-// The target of a run's artifacts: the local folder of its artifact_uri,
-// which must be <location>/<run_id>/artifacts (env/run_artifacts.h), created
-// on demand as MLflow does (also under an experiment's own artifact location,
-// outside the tree); temp copies go to <location>/<run_id>. kNotSupported for
-// a remote artifact_uri (s3://, mlflow-artifacts: ...).
-Result<ArtifactTarget> run_artifact_target(Env& env, const std::string& artifact_uri, std::string_view run_id,
-                                           bool sync);
-
 // Writes `data` to <root>/<artifact_file> atomically (log_text, log_dict).
 Status write_artifact(Env& env, const ArtifactTarget& target, std::string_view artifact_file,
                       std::string_view data);

@@ -214,7 +214,7 @@ Status MetricBuffer::flush_series(Env& env, Series* s, bool sync) {
   }
   Status st;
   {
-    FileLock lock(*s->file);
+    AppendLock lock(*s->file);
     if (!lock.usable()) return lock.status().with_context("metric '" + s->key + "'");
     st = append_locked(env, s, lock.held(), sync);
   }

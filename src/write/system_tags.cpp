@@ -161,7 +161,8 @@ std::map<std::string, std::string> system_tags(Env& env, const std::string& sour
       // folders; no fallback to the working folder. For a program that is the
       // executable's folder. (MLflow also drops the tag when that folder is
       // git-ignored; a build folder usually is, so mlruns does not.)
-      if (auto exe = env.real_path("/proc/self/exe")) exe_commit = git_head_commit(env, parent_dir(*exe));
+      // The executable and source_dir are the user's paths, outside the tree: unconfined.
+      if (auto exe = env.unconfined()->real_path("/proc/self/exe")) exe_commit = git_head_commit(*env.unconfined(), parent_dir(*exe));
       char host[256] = {0};
       if (::gethostname(host, sizeof host - 1) == 0 && host[0] && is_valid_utf8(host)) fixed["mlruns.host"] = host;
       done = true;
@@ -169,8 +170,8 @@ std::map<std::string, std::string> system_tags(Env& env, const std::string& sour
     tags = fixed;
     std::optional<std::string> commit = exe_commit;
     if (!source_dir.empty()) {
-      auto dir = env.real_path(source_dir);
-      commit = dir ? git_head_commit(env, *dir) : std::nullopt;
+      auto dir = env.unconfined()->real_path(source_dir);
+      commit = dir ? git_head_commit(*env.unconfined(), *dir) : std::nullopt;
     }
     if (commit) tags["mlflow.source.git.commit"] = *commit;
   }

@@ -72,14 +72,28 @@ TEST_CASE("lock excludes a second descriptor of the same process and is dropped 
   auto b = env.new_appendable_file(path);
   REQUIRE(a.has_value());
   REQUIRE(b.has_value());
-  REQUIRE((*a)->lock(1000).is_ok());
-  Status busy = (*b)->lock(30);
-  CHECK(busy.code() == Code::kIOError);
-  CHECK_THAT(busy.message(), Catch::Contains("locked by another writer"));
-  REQUIRE((*a)->unlock().is_ok());
-  REQUIRE((*b)->lock(1000).is_ok());
-  REQUIRE((*b)->close().is_ok());  // closing releases it
-  CHECK((*a)->lock(1000).is_ok());
+  auto held = (*a)->lock(1000);
+  REQUIRE(held.has_value());
+  auto busy = (*b)->lock(30);
+  REQUIRE(!busy.has_value());
+  CHECK(busy.error().code() == Code::kFailedPrecondition);
+  CHECK_THAT(busy.error().message(), Catch::Contains("locked by another writer"));
+  // Env::lock_file is the same lock: it excludes the open file's holder too.
+  auto file_lock = env.lock_file(path, /*wait=*/false);
+  REQUIRE(!file_lock.has_value());
+  CHECK(file_lock.error().code() == Code::kFailedPrecondition);
+  held->reset();  // released by destroying the FileLock
+  auto b_held = (*b)->lock(1000);
+  REQUIRE(b_held.has_value());
+  CHECK(!env.lock_file(path, /*wait=*/false).has_value());
+  b_held->reset();
+  REQUIRE((*b)->close().is_ok());
+  {
+    auto l = env.lock_file(path, /*wait=*/false);
+    REQUIRE(l.has_value());
+    CHECK(!(*a)->lock(0).has_value());  // and lock_file's excludes an appender
+  }
+  CHECK((*a)->lock(1000).has_value());
 }
 
 TEST_CASE("a lock held by a process killed with SIGKILL is released by the kernel", "[env][posix]") {
@@ -91,7 +105,9 @@ TEST_CASE("a lock held by a process killed with SIGKILL is released by the kerne
   pid_t pid = ::fork();
   if (pid == 0) {
     auto f = Env::posix()->reopen_appendable_file(path);
-    if (!f || !(*f)->lock(1000).is_ok()) ::_exit(1);
+    if (!f) ::_exit(1);
+    auto held = (*f)->lock(1000);
+    if (!held) ::_exit(1);
     (void)!::write(ready[1], "x", 1);
     for (;;) ::pause();  // holds the lock until killed
   }
@@ -101,8 +117,8 @@ TEST_CASE("a lock held by a process killed with SIGKILL is released by the kerne
   ::close(ready[0]);
   auto f = Env::posix()->reopen_appendable_file(path);
   REQUIRE(f.has_value());
-  CHECK((*f)->lock(30).code() == Code::kIOError);  // the child holds it
+  CHECK((*f)->lock(30).error().code() == Code::kFailedPrecondition);  // the child holds it
   REQUIRE(::kill(pid, SIGKILL) == 0);
   mlruns::test::wait_child(pid);
-  CHECK((*f)->lock(5000).is_ok());
+  CHECK((*f)->lock(5000).has_value());
 }

@@ -92,7 +92,8 @@ TEST_CASE("fsck on a RUNNING run: a partial line under a live writer's lock is a
   {
     auto holder = mlruns::Env::posix()->reopen_appendable_file(tree.metric.string());
     REQUIRE(holder);
-    REQUIRE((*holder)->lock(1000).is_ok());  // a live writer in the middle of its append
+    auto held = (*holder)->lock(1000);  // a live writer in the middle of its append
+    REQUIRE(held);
     auto r = mlruns::fsck(tree.root, {.repair = true, .temp_grace_ms = 0});
     REQUIRE(r);
     CHECK_FALSE(finding(*r, "metric.partial_last_line", tree.metric));

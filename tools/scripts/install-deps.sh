@@ -9,8 +9,12 @@ packages=(
   g++ cmake make pkg-config git python3
   libyaml-cpp-dev libboost-filesystem-dev libboost-dev
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libfast-float-dev libexpected-dev
+  # meta.yaml read as PyYAML (MLflow) reads it: libyaml, the parser under CSafeLoader
+  libyaml-dev
   # mlruns report/plot: PNG charts, terminal widths, the page's CSP hashes; the tests parse its HTML
   libcairo2-dev fonts-dejavu-core libutf8proc-dev nettle-dev libgumbo-dev
+  # mlruns sync: HTTP client; its tests' stand-in MLflow server
+  libcurl4-openssl-dev libcpp-httplib-dev
 )
 case "${1:-}" in
   --test) packages+=(chromium) ;;
