@@ -10,8 +10,9 @@ Fenced blocks are found by their info string:
                                lines start with "$ " is a transcript: only those lines (and
                                their "\\" continuations) run; the others are output.
   ```cpp / ```c++ / ```c       compiled with `c++ -std=c++20` / `cc` and
-                               `pkg-config --cflags --libs --static mlruns`; linked and run in
-                               its temporary folder when it defines main(), else compiled only.
+                               `pkg-config --cflags --libs mlruns` (the shared library, found
+                               through LD_LIBRARY_PATH); linked and run in its temporary folder
+                               when it defines main(), else compiled only.
   ```fortran                   compiled with gfortran together with include/mlruns/mlruns.f90
                                and run, when gfortran is installed (else counted as skipped).
 
@@ -325,7 +326,7 @@ def run_block(block, ctx):
         compiler = ctx.cxx if block.lang == "cpp" else ctx.cc
         std = "-std=c++20" if block.lang == "cpp" else "-std=c11"
         if has_main:
-            cmd = f"{compiler} {std} -O0 example.{ext} -o example $(pkg-config --cflags --libs --static mlruns)"
+            cmd = f"{compiler} {std} -O0 example.{ext} -o example $(pkg-config --cflags --libs mlruns)"
         else:
             cmd = f"{compiler} {std} -O0 -c example.{ext} $(pkg-config --cflags mlruns)"
         if block.lang == "c":
@@ -410,6 +411,9 @@ def main():
                if not k.startswith("MLFLOW_") and k not in ("CDPATH", "BASH_ENV", "ENV")}
         env["PATH"] = os.path.join(prefix, "bin") + os.pathsep + env.get("PATH", "")
         env["PKG_CONFIG_PATH"] = pc[0]
+        # pkg-config links the shared libmlruns.so.0 (docs/guide.md): found there when run.
+        env["LD_LIBRARY_PATH"] = os.path.dirname(pc[0]) + (os.pathsep + env["LD_LIBRARY_PATH"]
+                                                            if env.get("LD_LIBRARY_PATH") else "")
         env["LC_ALL"] = "C.UTF-8"
         ccache = shutil.which("ccache")
         cxx = os.environ.get("CXX", "c++")
