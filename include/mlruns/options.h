@@ -71,13 +71,13 @@ struct FlushPolicy {
 
 struct StoreOptions {
   // A path or file: URI. Empty: MLFLOW_TRACKING_URI, then ./mlruns (spec §12.1).
-  std::string tracking_uri;
+  std::string tracking_uri{};
   // The file-system seam; null means Env::posix_beneath(root), confined to
   // the tree (env.h). A given Env is used as it is.
   Env* env = nullptr;
   ErrorMode errors = ErrorMode::kThrow;
   Durability durability = Durability::kOnClose;
-  FlushPolicy flush;
+  FlushPolicy flush{};
   NameRules names = NameRules::kPortable;
   LongValues long_values = LongValues::kReject;
   // Sign of life of running runs (liveness.h): with the background thread,
@@ -90,7 +90,7 @@ struct StoreOptions {
   // thread; not called for failures while ending runs at process exit.
   // Empty in ErrorMode::kCount: summarize_errors() (pass a function that
   // does nothing to print nothing).
-  std::function<void(const Status&)> on_error;
+  std::function<void(const Status&)> on_error{};
 };
 
 // An on_error that reports failures on stderr without flooding it: the first

@@ -85,6 +85,11 @@ readelf -d "$tmp/app-pc-static" | grep -q "NEEDED.*libmlruns" && fail "the --sta
 "$tmp/app-pc-static" "$tmp/tree-pc" || fail "pkg-config --static consumer run"
 check_run "$tmp/tree-pc" 2
 
+# ---- -Wall -Wextra consumers: no warning from the designated-initialiser style (item 16) ----
+# shellcheck disable=SC2046
+c++ -Wall -Wextra -Werror -fsyntax-only "$src/tests/packaging/consumer/app_wextra.cpp" \
+  $(pkg-config --cflags mlruns) 2>"$tmp/wextra.log" || { cat "$tmp/wextra.log"; fail "-Wall -Wextra consumer warns"; }
+
 # ---- a fresh configure builds Release (optimised, no debug info) by default (item 12) ----
 "$cmake" -S "$src" -B "$tmp/fresh" -DMLRUNS_BUILD_TESTS=OFF >"$tmp/fresh.log" 2>&1 || { cat "$tmp/fresh.log"; fail "fresh configure"; }
 grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$tmp/fresh/CMakeCache.txt" || fail "a fresh configure is not Release"
