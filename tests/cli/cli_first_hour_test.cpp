@@ -91,7 +91,7 @@ TEST_CASE("cli: a misspelled verb or option: one line naming it, a suggestion, e
   }
   // Other command-line errors: the same one-line form, naming the verb.
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"log"}, {"runs", "--max", "0"}, {"runs", "--json", "--csv"}, {"run", "end", "abc", "--status", "DONE"}}) {
+           {"log"}, {"runs", "--view", "bogus"}, {"runs", "--json", "--csv"}, {"run", "end", "abc", "--status", "DONE"}}) {
     const CliResult r = run_cli(args);
     check_one_line_usage_error(r);
     CHECK(r.err.find("see 'mlruns " + args[0]) != std::string::npos);

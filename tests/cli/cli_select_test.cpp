@@ -237,6 +237,52 @@ TEST_CASE("cli: gc needs --older-than, --all or ids; --dry-run shows what would 
   CHECK_THAT(help.out, Catch::Contains("--all") && Catch::Contains("--older-than") && Catch::Contains("--dry-run"));
 }
 
+TEST_CASE("cli: gc removes a run's own artifact folder outside the tree, nothing else outside it", "[cli][gc]") {
+  TempDir dir;
+  const fs::path root = dir.path() / "mlruns";
+  const fs::path store = dir.path() / "store";  // the experiment's artifact location, outside the tree
+  const Env env = {{"MLFLOW_TRACKING_URI", root.string()}};
+  REQUIRE(run_cli({"experiments", "create", "ext", "--artifact-location", store.string()}, env).code == 0);
+  write_file(dir.path() / "model.bin", "weights");
+  std::map<std::string, std::string> runs;  // name -> id
+  for (const char* name : {"doomed", "kept", "moved", "foreign"}) {
+    runs[name] = start_run(env, "ext", name);
+    REQUIRE(run_cli({"log-artifact", runs[name], (dir.path() / "model.bin").string()}, env).code == 0);
+    REQUIRE(fs::exists(store / runs[name] / "artifacts" / "model.bin"));
+  }
+  // "moved": its artifact_uri names a folder of another shape (not <location>/<run_id>/artifacts).
+  const fs::path elsewhere = dir.path() / "elsewhere";
+  write_file(elsewhere / "precious", "x");
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.path().filename() != "meta.yaml" || e.path().parent_path().filename() != runs["moved"]) continue;
+    std::string meta = read_file(e.path());
+    const std::size_t at = meta.find("artifact_uri: ");
+    REQUIRE(at != std::string::npos);
+    meta.replace(at, meta.find('\n', at) - at, "artifact_uri: file://" + elsewhere.string());
+    write_file(e.path(), meta);
+  }
+  // "foreign": <location>/<run_id> also holds a run of another tree (a meta.yaml).
+  write_file(store / runs["foreign"] / "meta.yaml", "run_id: x\n");
+  for (const char* name : {"doomed", "moved", "foreign"}) REQUIRE(run_cli({"run", "delete", runs[name]}, env).code == 0);
+
+  const CliResult dry = run_cli({"gc", "--dry-run"}, env);
+  INFO(dry.out << dry.err);
+  CHECK(dry.out.find("would remove run " + runs["doomed"]) != std::string::npos);
+  CHECK(dry.out.find("and its artifacts " + (store / runs["doomed"] / "artifacts").string()) != std::string::npos);
+  CHECK(fs::exists(store / runs["doomed"] / "artifacts" / "model.bin"));
+
+  const CliResult gc = run_cli({"gc", "--all"}, env);
+  INFO(gc.out << gc.err);
+  CHECK(gc.code == 0);
+  CHECK_FALSE(fs::exists(store / runs["doomed"]));                           // its own folder: gone
+  CHECK(read_file(store / runs["kept"] / "artifacts" / "model.bin") == "weights");  // not deleted: kept
+  CHECK(read_file(elsewhere / "precious") == "x");                             // another shape: never touched
+  CHECK(read_file(store / runs["foreign"] / "meta.yaml") == "run_id: x\n");   // another tree's run: untouched
+  CHECK(fs::exists(store / runs["foreign"] / "artifacts" / "model.bin"));
+  CHECK(gc.err.find("run " + runs["moved"] + ": artifacts at") != std::string::npos);
+  CHECK(gc.err.find("run " + runs["foreign"] + ": artifacts at") != std::string::npos);
+}
+
 // ---- item 7: relocate says once that --from matched nothing --------------------------
 
 TEST_CASE("cli: relocate --from that matches nothing says so once, with counts", "[cli][relocate]") {
