@@ -200,7 +200,7 @@ TEST_CASE("cli: bash completion suggests verbs and options of each level", "[cli
   for (const std::string& verb : listed_verbs()) CHECK(all.find(" " + verb + " ") != std::string::npos);
 }
 
-TEST_CASE("cli: zsh completion and the man page list every verb; the man page renders cleanly", "[cli][completion]") {
+TEST_CASE("cli: zsh completion and the man page list every verb, and the man page renders cleanly", "[cli][completion]") {
   const fs::path dir = fs::path(MLRUNS_CLI_PATH).parent_path();
   const std::string zsh = read_file(dir / "_mlruns");
   const std::string man = read_file(dir / "mlruns.1");

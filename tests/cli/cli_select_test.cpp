@@ -207,7 +207,7 @@ TEST_CASE("cli: times say their zone: Z for UTC, the offset with --local-time", 
 
 // ---- item 6: gc removes nothing by default ------------------------------------------
 
-TEST_CASE("cli: gc needs --older-than, --all or ids; --dry-run shows what would go", "[cli][gc]") {
+TEST_CASE("cli: gc needs --older-than, --all or ids, and --dry-run shows what would go", "[cli][gc]") {
   TempDir dir;
   const std::string root = (dir.path() / "mlruns").string();
   const Env env = {{"MLFLOW_TRACKING_URI", root}};

@@ -86,7 +86,7 @@ TEST_CASE("kCount: 100,000 failing calls print the first failure, then one summa
   CHECK_THAT(ls[3], Catch::StartsWith("mlruns:   3 x already exists (3 in all), latest: ") && Catch::Contains("lr"));
 }
 
-TEST_CASE("kCount: a store that cannot open says so once; an on_error of one's own replaces the summary",
+TEST_CASE("kCount: a store that cannot open says so once, and an on_error of one's own replaces the summary",
           "[errors]") {
   {
     StderrCapture err;
