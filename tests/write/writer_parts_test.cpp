@@ -36,6 +36,12 @@ TEST_CASE("resolve_tracking_root: paths, file: URIs, and refused schemes (spec ย
     CHECK_THAT(r.error().message(), Catch::Contains(uri) && Catch::Contains("local trees only"));
   }
   CHECK_FALSE(resolve_tracking_root("file://otherhost/data"));
+  // mlruns: is the Python plugin's scheme (python/mlruns/mlflow_plugin.py): MLFLOW_TRACKING_URI
+  // set for Python jobs serves C++ jobs and the CLI the same tree.
+  CHECK(*resolve_tracking_root("mlruns:///data/my%20dir/mlruns") == "/data/my dir/mlruns");
+  CHECK(*resolve_tracking_root("mlruns:/data/mlruns") == "/data/mlruns");
+  CHECK(*resolve_tracking_root("mlruns:rel") == cwd + "/rel");
+  CHECK_FALSE(resolve_tracking_root("mlruns://otherhost/data"));
 }
 
 TEST_CASE("the default tracking root is MLFLOW_TRACKING_URI, then ./mlruns (spec ยง12.1)", "[tracking_uri]") {
