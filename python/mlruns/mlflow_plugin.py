@@ -49,6 +49,7 @@ from mlflow.entities import (
     RunTag,
     ViewType,
 )
+from mlflow.entities.dataset_summary import _DatasetSummary
 from mlflow.exceptions import MlflowException
 from mlflow.protos import databricks_pb2
 from mlflow.store.entities.paged_list import PagedList
@@ -97,6 +98,13 @@ def _tree_uri(store_uri: str) -> str:
     if store_uri.startswith("mlruns:"):
         return "file:" + store_uri[len("mlruns:"):]
     return store_uri
+
+
+def _open_tree(store_uri) -> _mlruns.Store:
+    """The tree of a store URI, opened (created if missing) for writing by run id: nothing is
+    buffered; MLflow's own validators run first, so MLflow's name rules; no heartbeat thread."""
+    return _mlruns.Store(_tree_uri(store_uri or "mlruns:mlruns"), "raise",
+                         os.environ.get("MLRUNS_DURABILITY", "none"), 16384, 2.0, False, "reject", "mlflow", 0.0)
 
 
 # mlruns error codes -> MLflow's (databricks_pb2), as FileStore raises them.
@@ -184,10 +192,7 @@ class MlrunsStore(AbstractStore):
     def __init__(self, store_uri=None, artifact_uri=None):
         super().__init__()
         self.store_uri = store_uri or "mlruns:mlruns"
-        # Writes by run id go straight to the files (nothing buffered); MLflow's own
-        # validators have run first, so MLflow's name rules; no heartbeat thread.
-        self._store = _mlruns.Store(_tree_uri(self.store_uri), "raise", os.environ.get("MLRUNS_DURABILITY", "none"),
-                                    16384, 2.0, False, "reject", "mlflow", 0.0)
+        self._store = _open_tree(self.store_uri)
         self.root_directory = self._store.root
         self.artifact_root_uri = artifact_uri or ("file://" + self.root_directory)
         self._reader = _mlruns.Reader(self.root_directory, 0)
@@ -360,19 +365,17 @@ class MlrunsStore(AbstractStore):
         info = self._active_run_info(run_id)
         if run_name:
             self._store.log_batch(run_id, [], {}, {_RUN_NAME_TAG: run_name})
-        status = _status_name(run_status)
-        if status != info.status or end_time != info.end_time:
-            self._store.set_terminated(run_id, status, None if end_time is None else int(end_time)) \
-                if end_time is not None else self._set_status_keep_end_time(run_id, status)
+        # None keeps the stored value, as FileStore's RunInfo._copy_with_overrides does.
+        status = info.status if run_status is None else _status_name(run_status)
+        new_end = info.end_time if end_time is None else int(end_time)
+        if status != info.status or new_end != info.end_time:
+            if new_end is not None:
+                self._store.set_terminated(run_id, status, new_end)
+            elif status == "RUNNING":
+                self._store.resume_run(run_id).detach()  # RUNNING, end_time kept (spec §7)
+            else:
+                self._store.set_terminated(run_id, status, None)  # end_time now
         return _run_info(self._run_or_raise(run_id).info)
-
-    def _set_status_keep_end_time(self, run_id, status):
-        # MLflow's update_run_info with end_time None (e.g. a run set back to RUNNING):
-        # resume_run makes it RUNNING with end_time kept (spec §7); another status gets now.
-        if status == "RUNNING":
-            self._store.resume_run(run_id).detach()
-        else:
-            self._store.set_terminated(run_id, status, None)
 
     @_mlflow_errors
     def delete_run(self, run_id):
@@ -479,16 +482,60 @@ class MlrunsStore(AbstractStore):
         # bytes, as MLflow's SearchUtils.create_page_token makes them for its own stores
         return [_run(r) for r in runs], token.encode() if token else None
 
+    # ---- datasets (the UI's dataset filter) ----------------------------------
+
+    @_mlflow_errors
+    def _search_datasets(self, experiment_ids):
+        """Distinct (experiment, dataset name, digest, context) of the experiments' runs, at
+        most 1000, as FileStore's _search_datasets lists them for the UI."""
+        summaries = []
+        seen = set()
+        for run in self._reader.runs([str(i) for i in experiment_ids], "ACTIVE_ONLY"):
+            for d in run.dataset_inputs:
+                key = (run.info.experiment_id, d.dataset.name, d.dataset.digest, d.tags.get("mlflow.data.context"))
+                if key not in seen:
+                    seen.add(key)
+                    summaries.append(_DatasetSummary(*key))
+                    if len(summaries) == 1000:
+                        return summaries
+        return summaries
+
     # ---- inputs ---------------------------------------------------------------
 
     def log_inputs(self, run_id, datasets=None, models=None):
-        """Dataset inputs are not written by mlruns yet: NOT_IMPLEMENTED (no dataset is lost
-        silently: MLflow's fluent log_input raises)."""
+        """Dataset inputs (mlflow.log_input): written by MLflow's own FileStore code over the
+        same tree (mlruns reads inputs/ and datasets/ but has no writer for them yet), so the
+        bytes are MLflow's. On MLflow >= 3.10 that needs MLFLOW_ALLOW_FILE_STORE=true."""
         if not datasets and not models:
             return
-        raise MlflowException(
-            "log_inputs is not supported by the mlruns: tracking store yet (datasets are read, not "
-            "written); use a file: URI for runs that log datasets", databricks_pb2.NOT_IMPLEMENTED)
+        self._run_or_raise(run_id)
+        if models is None:
+            return self._mlflow_file_store().log_inputs(run_id, datasets)
+        return self._mlflow_file_store().log_inputs(run_id, datasets, models)
+
+    def _mlflow_file_store(self):
+        if getattr(self, "_file_store", None) is None:
+            if _FileStore is None:
+                raise MlflowException("log_inputs needs MLflow's FileStore, which this MLflow does not have",
+                                      databricks_pb2.NOT_IMPLEMENTED)
+            try:
+                self._file_store = _FileStore(self.root_directory, self.artifact_root_uri)
+            except MlflowException as e:
+                raise MlflowException(
+                    "log_inputs on an mlruns: URI writes through MLflow's FileStore, which this MLflow "
+                    f"refuses: {e.message}", databricks_pb2.NOT_IMPLEMENTED) from e
+        return self._file_store
+
+
+def registry_store(store_uri=None, tracking_uri=None):
+    """MLflow's model registry for ``mlruns:`` URIs (entry point group
+    ``mlflow.model_registry_store``): MLflow's own file-store registry
+    (mlflow/store/model_registry/file_store.py) over the same tree, so that the default
+    registry URI (the tracking URI) and the server's registry pages work. mlruns writes no
+    registry itself; on MLflow >= 3.10 this needs MLFLOW_ALLOW_FILE_STORE=true."""
+    from mlflow.store.model_registry.file_store import FileStore as RegistryFileStore
+
+    return RegistryFileStore(_open_tree(store_uri).root)
 
 
 # Listings of what mlruns never writes: empty, not an error, since MLflow lists
@@ -496,6 +543,11 @@ class MlrunsStore(AbstractStore):
 def _search_logged_models(self, *args, **kwargs):
     """mlruns writes no logged models: an empty page."""
     return PagedList([], None)
+
+
+def _search_traces(self, *args, **kwargs):
+    """mlruns writes no traces: no trace and no next page (the UI's traces tab shows none)."""
+    return [], None
 
 
 def _not_implemented(name):
@@ -516,6 +568,8 @@ def _fill_not_implemented():
     NotImplementedError) raises MLflow's NOT_IMPLEMENTED error with a message instead."""
     if hasattr(AbstractStore, "search_logged_models"):
         MlrunsStore.search_logged_models = _search_logged_models
+    if hasattr(AbstractStore, "search_traces"):
+        MlrunsStore.search_traces = _search_traces
     for name, member in vars(AbstractStore).items():
         if name.startswith("__") or name in vars(MlrunsStore) or not inspect.isfunction(member):
             continue

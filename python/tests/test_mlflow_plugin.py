@@ -310,3 +310,38 @@ def test_unsupported_calls_raise_not_implemented(tmp_path):
             assert info.value.error_code == "NOT_IMPLEMENTED" and name in str(info.value)
     if hasattr(store, "search_logged_models"):
         assert list(store.search_logged_models(experiment_ids=["0"])) == []
+
+
+def test_dataset_inputs_and_the_registry(tmp_path):
+    """mlflow.log_input and the model registry work on mlruns: URIs (both written by MLflow's
+    own file-store code over the tree), and the UI's dataset filter lists the dataset."""
+    pd = pytest.importorskip("pandas", reason="pandas is not installed: mlflow.data needs it")
+    uri = f"mlruns://{tmp_path / 't'}"
+    mlflow.set_tracking_uri(uri)
+    try:
+        mlflow.set_experiment("inputs")
+        dataset = mlflow.data.from_pandas(pd.DataFrame({"x": [1, 2]}), name="toy")
+        with mlflow.start_run() as run:
+            mlflow.log_input(dataset, context="training")
+        store = MlflowClient(uri)._tracking_client.store
+        got = store.get_run(run.info.run_id).inputs.dataset_inputs
+        assert [(d.dataset.name, d.tags[0].value) for d in got] == [("toy", "training")]
+        summaries = store._search_datasets([run.info.experiment_id])
+        assert [(s.name, s.context) for s in summaries] == [("toy", "training")]
+        client = MlflowClient(uri)
+        client.create_registered_model("reg")
+        assert [m.name for m in client.search_registered_models()] == ["reg"]
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+def test_update_run_info_keeps_what_it_is_not_given(tmp_path):
+    """The server's runs/update passes None for status or end_time it did not get
+    (mlflow/server/handlers.py _update_run); FileStore keeps the stored values."""
+    store = mlruns.mlflow_plugin.MlrunsStore(f"mlruns://{tmp_path / 't'}")
+    run = store.create_run("0", "u", 1700000000000, [], "r")
+    info = store.update_run_info(run.info.run_id, None, None, "renamed")
+    assert (info.status, info.end_time, info.run_name) == ("RUNNING", None, "renamed")
+    info = store.update_run_info(run.info.run_id, "FINISHED", 1700000000500, None)
+    assert (info.status, info.end_time, info.run_name) == ("FINISHED", 1700000000500, "renamed")
+    assert store.get_run(run.info.run_id).data.tags["mlflow.runName"] == "renamed"
