@@ -298,6 +298,27 @@ def _view(view_type: Any) -> str:
 
 # ---- writing ------------------------------------------------------------------
 
+def _counted(method):
+    """In errors="count" mode, a refusal by the Python layer (a bool metric, a key that is
+    not a str, ...) is counted like the library's own and the call returns None; the
+    library itself never raises in that mode."""
+
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except MlrunsError as e:
+            store = self if isinstance(self, Store) else self._store
+            if store._errors != "count":
+                raise
+            store._note_failure(e)
+            return None
+
+    wrapper.__name__ = method.__name__
+    wrapper.__qualname__ = method.__qualname__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
+
+
 class ActiveRun:
     """A run being written. Use it as a context manager: leaving the block ends
     the run FINISHED, FAILED when an exception leaves it, KILLED on
@@ -336,6 +357,7 @@ class ActiveRun:
         """False if the run could not be created (errors='count' only)."""
         return self._run.ok
 
+    @_counted
     def log_param(self, key: str, value: Any) -> Any:
         """Logs a param as str(value) (MLflow's rule: True -> 'True'). Params are
         immutable: the same value again is fine, another raises AlreadyExistsError.
@@ -343,43 +365,52 @@ class ActiveRun:
         self._run.log_param(_key("param key", key), _text("param", key, value))
         return value
 
+    @_counted
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Logs many params; every key and value is checked before the first is written."""
         self._run.log_params(_text_map("param", params))
 
+    @_counted
     def log_metric(self, key: str, value: Any, step: Optional[int] = None, timestamp: Optional[int] = None) -> None:
         """Logs one point: value a number (bool refused), step an integer (default 0),
         timestamp in ms since the epoch (default now)."""
         self._run.log_metric(_key("metric key", key), _number(key, value), _int("step", step or 0),
                              None if timestamp is None else _int("timestamp", timestamp))
 
+    @_counted
     def log_metrics(self, metrics: Mapping[str, Any], step: Optional[int] = None) -> None:
         """Logs one point per key at the same step and time."""
         self._run.log_metrics({_key("metric key", k): _number(k, v) for k, v in metrics.items()},
                               _int("step", step or 0))
 
+    @_counted
     def set_tag(self, key: str, value: Any) -> None:
         """Sets a tag to str(value); setting mlflow.runName renames the run."""
         self._run.set_tag(_key("tag key", key), _text("tag", key, value))
 
+    @_counted
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         for k, v in _text_map("tag", tags).items():
             self._run.set_tag(k, v)
 
+    @_counted
     def delete_tag(self, key: str) -> None:
         """Removes a tag; NotFoundError if it is not set."""
         self._run.delete_tag(_key("tag key", key))
 
+    @_counted
     def log_batch(self, metrics: Iterable[Any] = (), params: Optional[Mapping[str, Any]] = None,
                   tags: Optional[Mapping[str, Any]] = None) -> None:
         """MLflow's log_batch with its limits (<= 1000 metrics, 100 params, 100 tags, spec §6.3).
         metrics: Metric objects, dicts or (key, value[, step[, timestamp_ms]]) tuples."""
         self._run.log_batch(_metric_points(metrics), _text_map("param", params), _text_map("tag", tags))
 
+    @_counted
     def log_artifact(self, local_path: Union[str, os.PathLike], artifact_path: Optional[str] = None) -> None:
         """Copies a file or a folder into artifacts/<artifact_path>/ (each file to a temp name, then renamed)."""
         self._run.log_artifact(os.fspath(local_path), artifact_path or "")
 
+    @_counted
     def log_text(self, text: str, artifact_file: str) -> None:
         """Writes text (UTF-8) to artifacts/<artifact_file>, replacing it (MLflow's log_text)."""
         self._run.log_text(text, artifact_file)
@@ -392,14 +423,17 @@ class ActiveRun:
                                       None if start_time is None else _int("start_time", start_time), system_tags)
         return ActiveRun(child, self._store)
 
+    @_counted
     def flush(self) -> None:
         """Writes the buffered points to their files."""
         self._run.flush()
 
+    @_counted
     def end(self, status: str = "FINISHED") -> None:
         """Flushes and writes status and end_time. Later calls do nothing."""
         self._run.end(getattr(status, "name", status))
 
+    @_counted
     def detach(self) -> None:
         """Flushes and lets go of the run without ending it: it stays RUNNING."""
         self._run.detach()
@@ -448,6 +482,13 @@ class Store:
                  long_values: str = "reject", name_rules: str = "portable", heartbeat: float = 30.0):
         self._store = _mlruns.Store(local_tracking_uri(tracking_uri), errors, durability, flush_max_points,
                                     flush_max_age, write_through, long_values, name_rules, heartbeat)
+        self._errors = errors
+        self._py_failures = 0
+        self._py_last = None  # (library failure count then, (code, message))
+
+    def _note_failure(self, error: "MlrunsError") -> None:
+        self._py_failures += 1
+        self._py_last = (self._store.failure_count, (error.code, str(error)))
 
     @property
     def root(self) -> str:
@@ -462,11 +503,13 @@ class Store:
     @property
     def failure_count(self) -> int:
         """Failed calls so far (in both error modes)."""
-        return self._store.failure_count
+        return self._store.failure_count + self._py_failures
 
     @property
     def last_error(self) -> Optional[tuple]:
         """(code, message) of the last failure, or None."""
+        if self._py_last is not None and self._py_last[0] == self._store.failure_count:
+            return self._py_last[1]
         return self._store.last_error
 
     def reader(self, threads: int = 0) -> "Reader":
@@ -474,11 +517,13 @@ class Store:
         return Reader(self.root, threads=threads)
 
     # experiments
+    @_counted
     def create_experiment(self, name: str, artifact_location: Optional[str] = None,
                           tags: Optional[Mapping[str, Any]] = None) -> Optional[str]:
         """A new experiment; returns its id. AlreadyExistsError if the name is taken."""
         return self._store.create_experiment(name, _text_map("tag", tags), artifact_location or "")
 
+    @_counted
     def set_experiment(self, name: str) -> Optional[str]:
         """The id of the experiment with this name, created if needed (safe across processes and nodes)."""
         return self._store.get_or_create_experiment(name)
@@ -498,19 +543,24 @@ class Store:
             return None
         return None if e is None else _experiment(e)
 
+    @_counted
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         self._store.rename_experiment(str(experiment_id), new_name)
 
+    @_counted
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
         self._store.set_experiment_tag(str(experiment_id), _key("tag key", key), _text("tag", key, value))
 
+    @_counted
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
         self._store.delete_experiment_tag(str(experiment_id), key)
 
+    @_counted
     def delete_experiment(self, experiment_id: str) -> None:
         """Marks its runs deleted and moves it to .trash/ (MLflow's soft delete)."""
         self._store.delete_experiment(str(experiment_id))
 
+    @_counted
     def restore_experiment(self, experiment_id: str) -> None:
         self._store.restore_experiment(str(experiment_id))
 
@@ -537,36 +587,45 @@ class Store:
         """Takes a run up again: RUNNING, its end_time kept until it ends (spec §7)."""
         return ActiveRun(self._store.resume_run(run_id), self)
 
+    @_counted
     def log_batch(self, run_id: str, metrics: Iterable[Any] = (), params: Optional[Mapping[str, Any]] = None,
                   tags: Optional[Mapping[str, Any]] = None) -> None:
         """Logs to a run by id without taking it over (written before returning)."""
         self._store.log_batch(run_id, _metric_points(metrics), _text_map("param", params), _text_map("tag", tags))
 
+    @_counted
     def log_metric(self, run_id: str, key: str, value: Any, step: Optional[int] = None,
                    timestamp: Optional[int] = None) -> None:
         self.log_batch(run_id, [(key, value, step or 0, timestamp)])
 
+    @_counted
     def log_param(self, run_id: str, key: str, value: Any) -> Any:
         self.log_batch(run_id, params={key: value})
         return value
 
+    @_counted
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
         self.log_batch(run_id, tags={key: value})
 
+    @_counted
     def set_terminated(self, run_id: str, status: str = "FINISHED", end_time: Optional[int] = None) -> None:
         """Ends a run by id: status and end_time (ms, default now)."""
         self._store.set_terminated(run_id, getattr(status, "name", status),
                                    None if end_time is None else _int("end_time", end_time))
 
+    @_counted
     def delete_run(self, run_id: str) -> None:
         self._store.delete_run(run_id)
 
+    @_counted
     def restore_run(self, run_id: str) -> None:
         self._store.restore_run(run_id)
 
+    @_counted
     def log_artifact(self, run_id: str, local_path: Union[str, os.PathLike], artifact_path: Optional[str] = None) -> None:
         self._store.log_artifact(run_id, os.fspath(local_path), artifact_path or "")
 
+    @_counted
     def flush(self) -> None:
         """Writes every buffered point of every active run of this Store."""
         self._store.flush()

@@ -176,10 +176,17 @@ def _run(r: _mlruns.Run) -> MlflowRun:
             [InputTag(k, v) for k, v in d.tags.items()])
         for d in r.dataset_inputs
     ]
-    inputs = RunInputs(datasets, []) if _RUN_INPUTS_TAKES_MODELS else RunInputs(datasets)
-    if RunOutputs is not None:
-        return MlflowRun(_run_info(r.info), data, inputs, RunOutputs([]))
+    if not datasets:
+        inputs = _NO_INPUTS  # shared: entities are not changed after they are made
+    else:
+        inputs = RunInputs(datasets, []) if _RUN_INPUTS_TAKES_MODELS else RunInputs(datasets)
+    if _NO_OUTPUTS is not None:
+        return MlflowRun(_run_info(r.info), data, inputs, _NO_OUTPUTS)
     return MlflowRun(_run_info(r.info), data, inputs)
+
+
+_NO_INPUTS = RunInputs([], []) if _RUN_INPUTS_TAKES_MODELS else RunInputs([])
+_NO_OUTPUTS = RunOutputs([]) if RunOutputs is not None else None
 
 
 class MlrunsStore(AbstractStore):

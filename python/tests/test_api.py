@@ -116,11 +116,14 @@ def test_store_level_errors(store, tree):
 def test_count_mode_never_raises_from_logging(tree):
     store = mlruns.Store(tree, errors="count")
     with store.start_run() as run:
-        run.log_param("../bad", 1)  # does not raise: the failure is counted
+        run.log_param("../bad", 1)  # refused by the library: counted, no exception
+        code, message = store.last_error
+        assert code == "invalid argument" and "../bad" in message
+        run.log_metric("flag", True)  # refused by the Python layer: counted the same way
         run.log_metric("ok", 1.0)
-    assert store.failure_count == 1
+    assert store.failure_count == 2
     code, message = store.last_error
-    assert code == "invalid argument" and "../bad" in message
+    assert code == "invalid argument" and "bool is refused" in message
     assert mlruns.Reader(tree).get_run(run.run_id).data.metrics == {"ok": 1.0}
 
 
