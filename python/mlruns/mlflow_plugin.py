@@ -196,6 +196,9 @@ class MlrunsStore(AbstractStore):
     default artifact root, used as FileStore uses it (None: the tree itself).
     """
 
+    #: The experiment every tree has (FileStore.DEFAULT_EXPERIMENT_ID).
+    DEFAULT_EXPERIMENT_ID = _DEFAULT_EXPERIMENT_ID
+
     def __init__(self, store_uri=None, artifact_uri=None):
         super().__init__()
         self.store_uri = store_uri or "mlruns:mlruns"
