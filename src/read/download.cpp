@@ -174,7 +174,7 @@ Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view
   // Hidden temporary sibling: same file system as the target, so the final
   // rename is atomic.
   // (The basename is cut so the temporary name stays below NAME_MAX.)
-  std::string stem = basename.substr(0, 120);
+  std::string stem(detail::utf8_prefix(basename, 120));
   std::string tmp = join(dest_dir, "." + stem + ".mlruns-download-" + detail::random_hex(12));
   auto cleanup = [&] { (void)dest_env->remove_tree(tmp); };
   DownloadResult result;
