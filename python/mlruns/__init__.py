@@ -154,6 +154,13 @@ def _run_tags(tags: Optional[Mapping[str, Any]], system_tags: bool) -> dict:
     return out
 
 
+def _source_dir() -> str:
+    """Where mlflow.source.git.commit comes from, as MLflow's Python client finds it: the
+    repository holding the main script (sys.argv[0]); none for an interactive session."""
+    main = sys.argv[0] if sys.argv else ""
+    return os.path.dirname(os.path.abspath(main)) if main and os.path.isfile(main) else ""
+
+
 # ---- what the reader returns: plain objects shaped as MLflow's entities --------
 
 @dataclass(frozen=True)
@@ -406,9 +413,21 @@ class ActiveRun:
         self._run.log_batch(_metric_points(metrics), _text_map("param", params), _text_map("tag", tags))
 
     @_counted
-    def log_artifact(self, local_path: Union[str, os.PathLike], artifact_path: Optional[str] = None) -> None:
-        """Copies a file or a folder into artifacts/<artifact_path>/ (each file to a temp name, then renamed)."""
-        self._run.log_artifact(os.fspath(local_path), artifact_path or "")
+    def log_artifact(self, local_path: Union[str, os.PathLike], artifact_path: Optional[str] = None, *,
+                     overwrite: bool = False) -> None:
+        """MLflow's log_artifact: a file goes to artifacts/<artifact_path>/<its name>, a folder
+        keeps its name too (artifacts/<artifact_path>/<folder>/...). Each file is copied to a
+        temporary name, then renamed. An artifact file that exists already raises
+        AlreadyExistsError naming it, and nothing is copied, unless overwrite=True (MLflow
+        replaces silently)."""
+        self._run.log_artifact(os.fspath(local_path), artifact_path or "", bool(overwrite))
+
+    @_counted
+    def log_artifacts(self, local_dir: Union[str, os.PathLike], artifact_path: Optional[str] = None, *,
+                      overwrite: bool = False) -> None:
+        """MLflow's log_artifacts: the *contents* of a folder go to artifacts/<artifact_path>/;
+        the same rules as log_artifact."""
+        self._run.log_artifacts(os.fspath(local_dir), artifact_path or "", bool(overwrite))
 
     @_counted
     def log_text(self, text: str, artifact_file: str) -> None:
@@ -420,7 +439,8 @@ class ActiveRun:
                   system_tags: bool = True) -> "ActiveRun":
         """A nested run: same experiment, tag mlflow.parentRunId = this run."""
         child = self._run.start_child(run_name or "", _run_tags(tags, system_tags), description or "",
-                                      None if start_time is None else _int("start_time", start_time), system_tags)
+                                      None if start_time is None else _int("start_time", start_time), system_tags,
+                                      _source_dir())
         return ActiveRun(child, self._store)
 
     @_counted
@@ -580,7 +600,8 @@ class Store:
             experiment_id = self.set_experiment(experiment_name)
         run = self._store.start_run(str(experiment_id if experiment_id is not None else "0"), run_name or "",
                                     parent_run_id or "", _run_tags(tags, system_tags), description or "",
-                                    None if start_time is None else _int("start_time", start_time), system_tags)
+                                    None if start_time is None else _int("start_time", start_time), system_tags,
+                                    _source_dir())
         return ActiveRun(run, self)
 
     def resume_run(self, run_id: str) -> ActiveRun:
@@ -622,8 +643,16 @@ class Store:
         self._store.restore_run(run_id)
 
     @_counted
-    def log_artifact(self, run_id: str, local_path: Union[str, os.PathLike], artifact_path: Optional[str] = None) -> None:
-        self._store.log_artifact(run_id, os.fspath(local_path), artifact_path or "")
+    def log_artifact(self, run_id: str, local_path: Union[str, os.PathLike], artifact_path: Optional[str] = None, *,
+                     overwrite: bool = False) -> None:
+        """ActiveRun.log_artifact by run id."""
+        self._store.log_artifact(run_id, os.fspath(local_path), artifact_path or "", bool(overwrite))
+
+    @_counted
+    def log_artifacts(self, run_id: str, local_dir: Union[str, os.PathLike], artifact_path: Optional[str] = None, *,
+                      overwrite: bool = False) -> None:
+        """ActiveRun.log_artifacts by run id."""
+        self._store.log_artifacts(run_id, os.fspath(local_dir), artifact_path or "", bool(overwrite))
 
     @_counted
     def flush(self) -> None:

@@ -196,8 +196,17 @@ class MlrunsStore(AbstractStore):
     default artifact root, used as FileStore uses it (None: the tree itself).
     """
 
-    #: The experiment every tree has (FileStore.DEFAULT_EXPERIMENT_ID).
+    #: The experiment every tree has, and the names of the layout (format spec §1), under the
+    #: names MLflow's FileStore gives them.
     DEFAULT_EXPERIMENT_ID = _DEFAULT_EXPERIMENT_ID
+    TRASH_FOLDER_NAME = ".trash"
+    ARTIFACTS_FOLDER_NAME = "artifacts"
+    METRICS_FOLDER_NAME = "metrics"
+    PARAMS_FOLDER_NAME = "params"
+    TAGS_FOLDER_NAME = "tags"
+    DATASETS_FOLDER_NAME = "datasets"
+    INPUTS_FOLDER_NAME = "inputs"
+    META_DATA_FILE_NAME = "meta.yaml"
 
     def __init__(self, store_uri=None, artifact_uri=None):
         super().__init__()
@@ -359,7 +368,7 @@ class MlrunsStore(AbstractStore):
                 "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values "
                 f"(run_name='{run_name}', mlflow.runName='{name_tag}').", databricks_pb2.INVALID_PARAMETER_VALUE)
         run = self._store.start_run(experiment.experiment_id, run_name or "", "", tag_map, "",
-                                    None if start_time is None else int(start_time), False)
+                                    None if start_time is None else int(start_time), False, "")
         run_id = run.run_id
         run.detach()  # RUNNING until MLflow ends it (update_run_info)
         return self.get_run(run_id)

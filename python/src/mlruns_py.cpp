@@ -116,10 +116,14 @@ mlruns::StoreOptions store_options(const std::string& tracking_uri, const std::s
   return o;
 }
 
+mlruns::Overwrite overwrite_mode(bool overwrite) {
+  return overwrite ? mlruns::Overwrite::kReplace : mlruns::Overwrite::kRefuse;
+}
+
 mlruns::RunOptions run_options(const std::string& experiment_id, const std::string& run_name,
                                const std::string& parent_run_id, const mlruns::StringMap& tags,
                                const std::string& description, std::optional<std::int64_t> start_time,
-                               bool system_tags) {
+                               bool system_tags, const std::string& source_dir) {
   mlruns::RunOptions ro;
   ro.experiment_id = experiment_id;
   ro.run_name = run_name;
@@ -128,6 +132,7 @@ mlruns::RunOptions run_options(const std::string& experiment_id, const std::stri
   ro.description = description;
   ro.start_time = start_time;
   ro.system_tags = system_tags;
+  ro.source_dir = source_dir;
   return ro;
 }
 
@@ -278,15 +283,20 @@ PYBIND11_MODULE(_mlruns, m) {
       .def("delete_tag", [](mlruns::ActiveRun& r, const std::string& k) { return (r.delete_tag(k)).is_ok(); }, Release())
       .def("log_batch", [](mlruns::ActiveRun& r, const std::vector<MetricTuple>& ms, const mlruns::StringMap& p,
                            const mlruns::StringMap& t) { return (r.log_batch(to_metrics(ms), p, t)).is_ok(); }, Release())
-      .def("log_artifact", [](mlruns::ActiveRun& r, const std::string& local, const std::string& ap) {
-        return (r.log_artifact(local, ap)).is_ok();
+      .def("log_artifact", [](mlruns::ActiveRun& r, const std::string& local, const std::string& ap, bool overwrite) {
+        return r.log_artifact(local, ap, overwrite_mode(overwrite)).is_ok();
+      }, Release())
+      .def("log_artifacts", [](mlruns::ActiveRun& r, const std::string& local, const std::string& ap, bool overwrite) {
+        return r.log_artifacts(local, ap, overwrite_mode(overwrite)).is_ok();
       }, Release())
       .def("log_text", [](mlruns::ActiveRun& r, const std::string& text, const std::string& file) {
         return (r.log_text(text, file)).is_ok();
       }, Release())
       .def("start_child", [](mlruns::ActiveRun& r, const std::string& run_name, const mlruns::StringMap& tags,
-                             const std::string& description, std::optional<std::int64_t> start_time, bool system_tags) {
-        mlruns::RunOptions ro = run_options(r.experiment_id(), run_name, {}, tags, description, start_time, system_tags);
+                             const std::string& description, std::optional<std::int64_t> start_time, bool system_tags,
+                             const std::string& source_dir) {
+        mlruns::RunOptions ro =
+            run_options(r.experiment_id(), run_name, {}, tags, description, start_time, system_tags, source_dir);
         mlruns::ActiveRun child = r.start_child(ro);
         return child;  // in ErrorMode::kCount possibly not ok(): its calls fail and count
       }, Release())
@@ -336,9 +346,9 @@ PYBIND11_MODULE(_mlruns, m) {
       .def("restore_experiment", [](mlruns::Store& s, const std::string& id) { return (s.restore_experiment(id)).is_ok(); }, Release())
       .def("start_run", [](mlruns::Store& s, const std::string& experiment_id, const std::string& run_name,
                            const std::string& parent_run_id, const mlruns::StringMap& tags, const std::string& description,
-                           std::optional<std::int64_t> start_time, bool system_tags) {
-        mlruns::ActiveRun run =
-            s.start_run(run_options(experiment_id, run_name, parent_run_id, tags, description, start_time, system_tags));
+                           std::optional<std::int64_t> start_time, bool system_tags, const std::string& source_dir) {
+        mlruns::ActiveRun run = s.start_run(
+            run_options(experiment_id, run_name, parent_run_id, tags, description, start_time, system_tags, source_dir));
         return run;  // start_run threw in ErrorMode::kThrow; in kCount a failed run is not ok()
       }, Release())
       .def("resume_run", [](mlruns::Store& s, const std::string& run_id) {
@@ -355,8 +365,13 @@ PYBIND11_MODULE(_mlruns, m) {
       }, Release())
       .def("delete_run", [](mlruns::Store& s, const std::string& id) { return (s.delete_run(id)).is_ok(); }, Release())
       .def("restore_run", [](mlruns::Store& s, const std::string& id) { return (s.restore_run(id)).is_ok(); }, Release())
-      .def("log_artifact", [](mlruns::Store& s, const std::string& run_id, const std::string& local, const std::string& ap) {
-        return (s.log_artifact(run_id, local, ap)).is_ok();
+      .def("log_artifact", [](mlruns::Store& s, const std::string& run_id, const std::string& local,
+                              const std::string& ap, bool overwrite) {
+        return s.log_artifact(run_id, local, ap, overwrite_mode(overwrite)).is_ok();
+      }, Release())
+      .def("log_artifacts", [](mlruns::Store& s, const std::string& run_id, const std::string& local,
+                               const std::string& ap, bool overwrite) {
+        return s.log_artifacts(run_id, local, ap, overwrite_mode(overwrite)).is_ok();
       }, Release())
       .def("flush", [](mlruns::Store& s) { return (s.flush()).is_ok(); }, Release());
 

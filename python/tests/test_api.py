@@ -198,11 +198,17 @@ def test_artifacts_and_download(store, tree, tmp_path):
     ckpt.mkdir()
     (ckpt / "model.pt").write_bytes(b"\x00weights" * 100)
     with store.start_run() as run:
-        run.log_artifact(ckpt / "model.pt", "checkpoint_000010")
+        run.log_artifact(ckpt)  # a folder keeps its name, as in MLflow
+        run.log_artifacts(ckpt, "copy")  # its contents
         run.log_text("hello", "notes/readme.txt")
+        with pytest.raises(mlruns.AlreadyExistsError, match="model.pt"):
+            run.log_artifact(ckpt / "model.pt", "checkpoint_000010")
+        (ckpt / "model.pt").write_bytes(b"new")
+        run.log_artifact(ckpt / "model.pt", "copy", overwrite=True)
     reader = mlruns.Reader(tree)
     entries = reader.list_artifacts(run.run_id)
-    assert [(e.path, e.is_dir) for e in entries] == [("checkpoint_000010", True), ("notes", True)]
+    assert [(e.path, e.is_dir) for e in entries] == [("checkpoint_000010", True), ("copy", True), ("notes", True)]
+    assert open(os.path.join(reader.artifact_root(run.run_id), "copy", "model.pt"), "rb").read() == b"new"
     assert [(e.path, e.file_size) for e in reader.list_artifacts(run.run_id, "checkpoint_000010")] == \
         [("checkpoint_000010/model.pt", 800)]
     local = reader.download_artifacts(run.run_id, "checkpoint_000010", tmp_path / "best")

@@ -78,9 +78,12 @@ CHILD = r"""
 import sys, threading, mlruns
 store = mlruns.Store(sys.argv[1], flush_max_points=64)
 exp = store.set_experiment("killed")
+lock = threading.Lock()
 def work(i):
     run = store.start_run(exp, f"w{i}")
-    print(run.run_id, flush=True)
+    with lock:  # one whole line per id (print() may interleave threads' text and newline)
+        sys.stdout.write(run.run_id + "\n")
+        sys.stdout.flush()
     run.log_param("i", i)
     step = 0
     while True:
@@ -96,7 +99,14 @@ threading.Event().wait()
 def test_a_sigkill_during_logging_leaves_a_clean_tree(tree):
     child = subprocess.Popen([sys.executable, "-c", CHILD, tree], stdout=subprocess.PIPE, text=True)
     run_ids = [child.stdout.readline().strip() for _ in range(4)]
-    time.sleep(0.5)  # logging at full speed
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # logging at full speed until every run has flushed points
+        found = [os.path.join(d, r, "metrics", k) for d, _, _ in os.walk(tree) for r in run_ids
+                 for k in ("loss", "acc") if os.path.isdir(os.path.join(d, r))]
+        if len(found) == 8 and all(os.path.exists(f) and os.path.getsize(f) > 0 for f in found):
+            break
+        time.sleep(0.05)
+    time.sleep(0.2)
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     assert child.returncode == -signal.SIGKILL
