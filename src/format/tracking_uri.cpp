@@ -109,8 +109,10 @@ Result<std::string> resolve_tracking_root(std::string_view uri, Env* env) {
   if (given == "databricks") scheme = "databricks";  // MLflow's bare "databricks" means the workspace
   if (scheme.empty()) {
     path = given;
-  } else if (scheme == "file") {
-    std::string_view rest = std::string_view(given).substr(5);
+  } else if (scheme == "file" || scheme == "mlruns") {
+    // mlruns: is the scheme the Python package registers with MLflow for this
+    // same tree (python/mlruns/mlflow_plugin.py); it names a path as file: does.
+    std::string_view rest = std::string_view(given).substr(scheme.size() + 1);
     if (!rest.empty() && rest.front() != '/') {
       path = std::string(rest);  // file:relative/path
     } else {

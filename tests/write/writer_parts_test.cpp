@@ -36,6 +36,12 @@ TEST_CASE("resolve_tracking_root: paths, file: URIs, and refused schemes (spec Â
     CHECK_THAT(r.error().message(), Catch::Contains(uri) && Catch::Contains("MLflow's file store, a folder"));
   }
   CHECK_FALSE(resolve_tracking_root("file://otherhost/data"));
+  // mlruns: is the Python plugin's scheme (python/mlruns/mlflow_plugin.py): MLFLOW_TRACKING_URI
+  // set for Python jobs serves C++ jobs and the CLI the same tree.
+  CHECK(*resolve_tracking_root("mlruns:///data/my%20dir/mlruns") == "/data/my dir/mlruns");
+  CHECK(*resolve_tracking_root("mlruns:/data/mlruns") == "/data/mlruns");
+  CHECK(*resolve_tracking_root("mlruns:rel") == cwd + "/rel");
+  CHECK_FALSE(resolve_tracking_root("mlruns://otherhost/data"));
 }
 
 TEST_CASE("a tracking URI that is not a folder says what mlruns writes and what to use instead (issue 10 item 9)",

@@ -15,6 +15,8 @@ packages=(
   libcairo2-dev fonts-dejavu-core libutf8proc-dev nettle-dev libgumbo-dev
   # mlruns sync: HTTP client; its tests' stand-in MLflow server
   libcurl4-openssl-dev libcpp-httplib-dev
+  # the Python package (python/): pybind11, built by pip in a venv of Debian's python3, tested with pytest
+  python3-dev pybind11-dev python3-pybind11 python3-setuptools python3-venv python3-pytest
 )
 case "${1:-}" in
   --test) packages+=(chromium) ;;
