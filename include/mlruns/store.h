@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mlruns/model.h"
 #include "mlruns/options.h"
 #include "mlruns/status.h"
 #include "mlruns/types.h"
@@ -96,6 +97,10 @@ class Store {
   // Copies a file or directory into the run's artifacts/<artifact_path>/.
   Status log_artifact(std::string_view run_id, const std::string& local_path,
                       std::string_view artifact_path = {});
+  // ActiveRun::log_model for a run given by id (another process's run, a
+  // CLI verb); the run must not be deleted.
+  Result<LoggedModel> log_model(std::string_view run_id, const std::string& local_path,
+                                const ModelOptions& options = {});
 
   // Writes every buffered point of every active run of this Store.
   Status flush();
@@ -150,6 +155,12 @@ class ActiveRun {
   Status log_artifact(const std::string& local_path, std::string_view artifact_path = {});
   // Writes `text` to artifacts/<artifact_file>.
   Status log_text(std::string_view text, std::string_view artifact_file);
+  // Logs a model file or folder as an MLflow model (model.h, spec §8.3):
+  // artifacts/<artifact_path>/ with an MLmodel file, and an entry in the
+  // run's mlflow.log-model.history tag. Errors: kInvalidArgument (bad
+  // options, signature or flavor; nothing written), kNotFound (no such
+  // file), kAlreadyExists (artifact_path taken, see overwrite).
+  Result<LoggedModel> log_model(const std::string& local_path, const ModelOptions& options = {});
 
   // A nested run in the same experiment with mlflow.parentRunId set.
   ActiveRun start_child(RunOptions options = {});

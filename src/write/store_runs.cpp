@@ -12,6 +12,7 @@
 #include "format/meta_write.h"
 #include "mlruns/key.h"
 #include "write/artifact_copy.h"
+#include "write/model_log.h"
 #include "write/store_impl.h"
 
 namespace mlruns {
@@ -233,6 +234,24 @@ Status Store::log_artifact(std::string_view run_id, const std::string& local_pat
                                    "not a local path; mlruns copies artifacts into local trees only");
     ArtifactTarget t{*root, parent_dir(*root), im.options.durability != Durability::kNone};
     return copy_artifact(*im.env, t, local_path, artifact_path);
+  };
+  return im.finish(run());
+}
+
+}  // namespace mlruns
+
+namespace mlruns {
+
+Result<LoggedModel> Store::log_model(std::string_view run_id, const std::string& local_path,
+                                     const ModelOptions& options) {
+  Impl& im = *impl_;
+  auto run = [&]() -> Result<LoggedModel> {
+    if (!im.open_status) return fail(im.open_status);
+    auto ref = im.load_run(run_id);
+    if (!ref) return fail(ref.error());
+    if (ref->info.lifecycle_stage != LifecycleStage::kActive)
+      return fail(Status::failed_precondition("run " + std::string(run_id), "is deleted; restore it to log to it"));
+    return detail::log_model_to_run(im, ref->dir, ref->info, local_path, options);
   };
   return im.finish(run());
 }

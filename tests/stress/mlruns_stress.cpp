@@ -10,6 +10,9 @@
 //       until killed; appends to ACK_FILE what is durable (see crash_test.cpp)
 //   mlruns_stress signal-store ROOT [--warning SIG] [--end-on-warning]
 //       a training loop with signal handlers installed; prints the run id
+//   mlruns_stress log-model ROOT RUN_ID INDEX FILE BARRIER_FD
+//       waits for the barrier, logs FILE as model "model-INDEX" of RUN_ID
+//       (Store::log_model), prints its model_uuid
 //   mlruns_stress exit-normally ROOT   returns from main with its run open
 //   mlruns_stress throw ROOT           leaves a run's scope by an exception
 //
@@ -132,6 +135,21 @@ int concurrent(const Args& a) {
   run.log_text("rank " + r + "\n", "out/rank.txt");
   run.end();
   std::printf("%s %s\n", exp.c_str(), run.id().c_str());
+  return 0;
+}
+
+void wait_barrier(int fd) {
+  char c;
+  while (::read(fd, &c, 1) != 0) {
+  }  // EOF: the parent closed its end, everybody goes
+  ::close(fd);
+}
+
+int log_model(const Args& a) {
+  wait_barrier(std::stoi(a.at(4)));
+  auto store = mlruns::Store::open({.tracking_uri = a.at(0)});
+  auto m = store.log_model(a.at(1), a.at(3), {.artifact_path = "model-" + a.at(2), .flavor = "onnx"});
+  std::printf("%s\n", m->model_uuid.c_str());
   return 0;
 }
 
@@ -259,6 +277,7 @@ int main(int argc, char** argv) {
     if (mode == "signal-hook") return signal_hook(args);
     if (mode == "concurrent") return concurrent(args);
     if (mode == "crash") return crash(args);
+    if (mode == "log-model") return log_model(args);
     if (mode == "signal-store") return signal_store(args);
     if (mode == "exit-normally") return exit_normally(args);
     if (mode == "throw") return throw_in_scope(args);
