@@ -36,6 +36,7 @@ namespace mlruns {
 using StringMap = std::map<std::string, std::string>;
 
 class ActiveRun;
+class ModelRegistry;  // registry.h
 
 struct RunOptions {
   std::string experiment_id = "0";
@@ -105,6 +106,9 @@ class Store {
   // Writes every buffered point of every active run of this Store.
   Status flush();
 
+  // The tree's Model Registry (registry.h), with this Store's options.
+  ModelRegistry registry() const;
+
   // Failures seen in ErrorMode::kCount (also counted in kThrow).
   std::uint64_t failure_count() const;
   Status last_error() const;
@@ -115,6 +119,7 @@ class Store {
   explicit Store(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
   friend class ActiveRun;
+  friend class ModelRegistry;
 };
 
 // A run being written. Move-only. Its destructor flushes and ends the run:

@@ -13,6 +13,9 @@
 //   mlruns_stress log-model ROOT RUN_ID INDEX FILE BARRIER_FD
 //       waits for the barrier, logs FILE as model "model-INDEX" of RUN_ID
 //       (Store::log_model), prints its model_uuid
+//   mlruns_stress register ROOT NAME SOURCE BARRIER_FD
+//       waits for the barrier, registers a version of model NAME from SOURCE
+//       (creating the model if needed), prints its version number
 //   mlruns_stress exit-normally ROOT   returns from main with its run open
 //   mlruns_stress throw ROOT           leaves a run's scope by an exception
 //
@@ -34,6 +37,7 @@
 
 #include <random>
 
+#include "mlruns/registry.h"
 #include "mlruns/signals.h"
 #include "mlruns/store.h"
 #include "write/process_hooks.h"
@@ -150,6 +154,14 @@ int log_model(const Args& a) {
   auto store = mlruns::Store::open({.tracking_uri = a.at(0)});
   auto m = store.log_model(a.at(1), a.at(3), {.artifact_path = "model-" + a.at(2), .flavor = "onnx"});
   std::printf("%s\n", m->model_uuid.c_str());
+  return 0;
+}
+
+int register_version(const Args& a) {
+  wait_barrier(std::stoi(a.at(3)));
+  auto store = mlruns::Store::open({.tracking_uri = a.at(0)});
+  auto v = store.registry().create_model_version(a.at(1), a.at(2));
+  std::printf("%lld\n", static_cast<long long>(v->version));
   return 0;
 }
 
@@ -278,6 +290,7 @@ int main(int argc, char** argv) {
     if (mode == "concurrent") return concurrent(args);
     if (mode == "crash") return crash(args);
     if (mode == "log-model") return log_model(args);
+    if (mode == "register") return register_version(args);
     if (mode == "signal-store") return signal_store(args);
     if (mode == "exit-normally") return exit_normally(args);
     if (mode == "throw") return throw_in_scope(args);
