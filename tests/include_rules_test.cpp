@@ -39,7 +39,7 @@ const std::map<std::string, std::string> kPublicHeaderModule = {
     {"model.h", "write"},   {"registry.h", "write"},
     {"reader.h", "read"},  {"search.h", "read"},     {"rank.h", "read"},     {"download.h", "read"},
     {"fsck.h", "maint"},   {"gc.h", "maint"},        {"reap.h", "maint"},    {"relocate.h", "maint"},
-    {"report.h", "report"}, {"c.h", "capi"},
+    {"report.h", "report"}, {"c.h", "capi"},       {"text.h", "util"},
 };
 
 bool may_use(const std::string& from, const std::string& to) {

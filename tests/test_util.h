@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -57,6 +59,22 @@ inline void write_file(const fs::path& p, const std::string& content) {
   if (p.has_parent_path()) fs::create_directories(p.parent_path());
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << content;
+}
+
+// `depth` folders named `name`, each in the one before, below `top` (which
+// must exist): made with mkdirat from the deepest descriptor, so no path
+// string is ever that long (nesting deeper than PATH_MAX, issue 15 item 6).
+inline void make_nested_dirs(const fs::path& top, int depth, const char* name) {
+  int fd = ::open(top.c_str(), O_RDONLY | O_DIRECTORY);
+  REQUIRE(fd >= 0);
+  for (int i = 0; i < depth; ++i) {
+    REQUIRE(::mkdirat(fd, name, 0755) == 0);
+    int next = ::openat(fd, name, O_RDONLY | O_DIRECTORY);
+    REQUIRE(next >= 0);
+    ::close(fd);
+    fd = next;
+  }
+  ::close(fd);
 }
 
 // MLRUNS_FIXTURES_DIR/<fixture> (e.g. "mlflow-3.8").

@@ -6,6 +6,17 @@
 // Env::posix() is the real thing. Paths are plain strings; nothing here
 // validates names (key.h does that before a name ever becomes a path).
 //
+// Confinement (docs/hpc.md, security model): every verb works through
+// Env::posix_beneath(root), which takes the same path strings but refuses any
+// path that is not lexically below one of its roots and never follows a
+// symbolic link below a root, at any component: the root is opened once and
+// the rest is resolved relative to it (openat2 with RESOLVE_BENEATH |
+// RESOLVE_NO_SYMLINKS, or an openat(O_NOFOLLOW) walk where the kernel lacks
+// openat2), and the last step is the *at() call on the parent's descriptor,
+// so a link swapped into a live tree gains nothing. A custom Env given in the
+// options (tests) is used as it is: wrap Env::posix_beneath(root) to keep the
+// confinement.
+//
 // Thread safety: an Env is safe for concurrent use by many threads. A file
 // object is used by one thread at a time.
 #pragma once
@@ -63,8 +74,38 @@ class Env {
  public:
   virtual ~Env() = default;
 
-  // The process-wide POSIX Env. Never null, never deleted.
+  // The process-wide POSIX Env. Never null, never deleted. Follows symbolic
+  // links like the shell does: for the user's own paths only (the path to a
+  // tree root, an artifact's source, a download's destination).
   static Env* posix();
+
+  // A POSIX Env confined to the folder `root` (absolute or relative to the
+  // current directory; it need not exist yet: create_dirs(root) makes it).
+  // The path to `root` may contain symbolic links (the user's choice); below
+  // it nothing is followed:
+  // - a path outside every root fails with kFailedPrecondition ("outside the
+  //   tree"), one with a ".." component with kInvalidArgument;
+  // - a symbolic link at any component fails with kInvalidArgument ("symbolic
+  //   link; not followed"), stat(path) reports a final link as kSymlink even
+  //   when asked to follow; a FIFO or device is refused by the read and write
+  //   calls without blocking (O_NONBLOCK, then fstat: regular files only);
+  // - remove_tree works by descriptors (openat, fdopendir, unlinkat), so no
+  //   nesting depth is too deep, unlinks links without following them and
+  //   does not cross into another file system mounted below.
+  static std::unique_ptr<Env> posix_beneath(const std::string& root);
+
+  // Confined Envs: also allow paths below `root` (an artifact folder outside
+  // the tree that passed detail::outside_artifact_dir's shape check; the path
+  // to it may contain links, nothing below it is followed). Idempotent.
+  // Other Envs: nothing to do, OK.
+  virtual Status add_root(const std::string& root) {
+    (void)root;
+    return Status::ok();
+  }
+  // The Env for paths the user names outside the tree (log_artifact's
+  // source, download_artifacts' destination). A confined Env returns the
+  // unconfined one it is built on; others return themselves.
+  virtual Env* unconfined() { return this; }
 
   // Creates or truncates `path` for writing. With `exclusive`, fails with
   // kAlreadyExists if the file exists (O_EXCL).
@@ -138,6 +179,12 @@ class EnvWrapper : public Env {
   Status touch(const std::string& p) override { return target_->touch(p); }
   Result<std::string> real_path(const std::string& p) override { return target_->real_path(p); }
   std::int64_t now_ms() override { return target_->now_ms(); }
+  Status add_root(const std::string& r) override { return target_->add_root(r); }
+  // The target's unconfined Env, or this wrapper if the target has none of its own.
+  Env* unconfined() override {
+    Env* u = target_->unconfined();
+    return u == target_ ? this : u;
+  }
 
  private:
   Env* target_;

@@ -63,7 +63,7 @@ struct FsckFinding {
 };
 
 struct FsckOptions {
-  Env* env = nullptr;  // null: Env::posix()
+  Env* env = nullptr;  // null: Env::posix_beneath(root), confined to the tree (env.h)
   bool repair = false;
   // Temp files and staging folders of a killed writer (".mlruns-tmp-*") are
   // reported and quarantined only once untouched for this long: a younger one

@@ -29,7 +29,7 @@ namespace mlruns {
 class Env;
 
 struct GcOptions {
-  Env* env = nullptr;  // null: Env::posix()
+  Env* env = nullptr;  // null: Env::posix_beneath(root), confined to the tree (env.h)
   // Only items deleted at least this long ago; nullopt: everything deleted.
   std::optional<std::int64_t> older_than_ms;
   // Only these experiments (each must be in .trash/, else kFailedPrecondition).

@@ -70,7 +70,8 @@ struct FlushPolicy {
 struct StoreOptions {
   // A path or file: URI. Empty: MLFLOW_TRACKING_URI, then ./mlruns (spec §12.1).
   std::string tracking_uri;
-  // The file-system seam; null means Env::posix().
+  // The file-system seam; null means Env::posix_beneath(root), confined to
+  // the tree (env.h). A given Env is used as it is.
   Env* env = nullptr;
   ErrorMode errors = ErrorMode::kThrow;
   Durability durability = Durability::kOnClose;

@@ -34,7 +34,9 @@ struct Warning {
 };
 
 struct ReaderOptions {
-  Env* env = nullptr;  // null: Env::posix()
+  // null: Env::posix_beneath(root), confined to the tree (env.h); a given
+  // Env is used as it is (wrap Env::posix_beneath to keep the confinement).
+  Env* env = nullptr;
   // Called for every damaged or skipped part; may be called from worker
   // threads, but never concurrently.
   std::function<void(const Warning&)> on_warning;
@@ -70,7 +72,8 @@ class Reader {
   static Result<Reader> open(std::string_view tracking_uri = {}, ReaderOptions options = {});
 
   const std::string& root() const;
-  // The options in effect: env is never null, threads never 0.
+  // The options in effect: env is never null (without one given, the
+  // Reader's own confined Env, valid while the Reader lives), threads never 0.
   const ReaderOptions& options() const;
 
   // Experiments in MLflow's default order: creation_time DESC, then
@@ -95,6 +98,12 @@ class Reader {
   // Every point of a metric in file order (spec §10.3). Unknown key: empty.
   // Damaged lines are skipped with a warning.
   Result<std::vector<Metric>> metric_history(std::string_view run_id, std::string_view key) const;
+  // The same points, one call each in file order, without holding the
+  // history: the file is read in 256 KiB chunks, so memory stays bounded
+  // whatever its size (a line longer than 64 KiB, such as a sparse hole read
+  // as NULs, counts as one bad line). Errors as metric_history.
+  Status for_each_metric_point(std::string_view run_id, std::string_view key,
+                               const std::function<void(const Metric&)>& on_point) const;
 
   // Local directory holding a run's artifacts: the path in artifact_uri if it
   // exists and ends with /<run_id>/artifacts (so a hostile URI cannot point

@@ -34,7 +34,7 @@ namespace mlruns {
 class Env;
 
 struct ReapOptions {
-  Env* env = nullptr;  // null: Env::posix()
+  Env* env = nullptr;  // null: Env::posix_beneath(root), confined to the tree (env.h)
   std::int64_t older_than_ms = 30 * 60 * 1000;
   bool dry_run = false;
   // Judges a run's writer from its tags; null: process_state (liveness.h).

@@ -44,7 +44,7 @@ namespace mlruns {
 class Env;
 
 struct RelocateOptions {
-  Env* env = nullptr;  // null: Env::posix()
+  Env* env = nullptr;  // null: Env::posix_beneath(root), confined to the tree (env.h)
   bool dry_run = false;
   // Old location (path or file: URI) of the tree; only URIs under it change.
   std::string from_prefix;

@@ -14,94 +14,13 @@
 
 #include <boost/filesystem.hpp>
 
+#include "env/posix_files.h"
 #include "mlruns/env.h"
 
 namespace mlruns {
 namespace {
 
-template <typename F>
-auto retry_eintr(F f) {
-  decltype(f()) r;
-  do {
-    r = f();
-  } while (r < 0 && errno == EINTR);
-  return r;
-}
-
-Status errno_status(const std::string& path, int err) {
-  if (err == ENOENT) return Status::not_found(path, "no such file or directory");
-  if (err == EEXIST) return Status::already_exists(path, "file exists");
-  return Status::from_errno(path, err);
-}
-
-FileType type_of(mode_t mode) {
-  if (S_ISREG(mode)) return FileType::kRegular;
-  if (S_ISDIR(mode)) return FileType::kDirectory;
-  if (S_ISLNK(mode)) return FileType::kSymlink;
-  return FileType::kOther;
-}
-
-class PosixWritableFile final : public WritableFile {
- public:
-  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  ~PosixWritableFile() override { (void)close(); }
-
-  Status append(std::string_view data) override {
-    if (fd_ < 0) return Status::failed_precondition(path_, "file is closed");
-    while (!data.empty()) {
-      ssize_t n = retry_eintr([&] { return ::write(fd_, data.data(), data.size()); });
-      if (n < 0) return errno_status(path_, errno);
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return Status::ok();
-  }
-
-  Status truncate(std::uint64_t size) override {
-    if (retry_eintr([&] { return ::ftruncate(fd_, static_cast<off_t>(size)); }) < 0)
-      return errno_status(path_, errno);
-    return Status::ok();
-  }
-
-  Result<std::uint64_t> size() override {
-    struct stat st;
-    if (::fstat(fd_, &st) < 0) return fail(errno_status(path_, errno));
-    return static_cast<std::uint64_t>(st.st_size);
-  }
-
-  Status sync() override {
-    if (retry_eintr([&] { return ::fsync(fd_); }) < 0) return errno_status(path_, errno);
-    return Status::ok();
-  }
-
-  Status close() override {
-    if (fd_ < 0) return Status::ok();
-    int fd = fd_;
-    fd_ = -1;
-    // close(2) must not be retried on EINTR: the descriptor is already gone.
-    if (::close(fd) < 0 && errno != EINTR) return errno_status(path_, errno);
-    return Status::ok();
-  }
-
- private:
-  std::string path_;
-  int fd_;
-};
-
-class PosixSequentialFile final : public SequentialFile {
- public:
-  PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  ~PosixSequentialFile() override { ::close(fd_); }
-
-  Result<std::string_view> read(std::size_t n, char* scratch) override {
-    ssize_t r = retry_eintr([&] { return ::read(fd_, scratch, n); });
-    if (r < 0) return fail(errno_status(path_, errno));
-    return std::string_view(scratch, static_cast<std::size_t>(r));
-  }
-
- private:
-  std::string path_;
-  int fd_;
-};
+using namespace detail;
 
 class PosixEnv final : public Env {
  public:
@@ -136,47 +55,7 @@ class PosixEnv final : public Env {
       if (errno == ELOOP) return fail(Status::invalid_argument(path, "is a symbolic link"));
       return fail(errno_status(path, errno));
     }
-    struct stat st;
-    if (::fstat(fd, &st) < 0) {
-      int err = errno;
-      ::close(fd);
-      return fail(errno_status(path, err));
-    }
-    if (!S_ISREG(st.st_mode)) {
-      ::close(fd);
-      return fail(Status::invalid_argument(path, "not a regular file"));
-    }
-    if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-      ::close(fd);
-      return fail(Status::invalid_argument(
-          path, "file of " + std::to_string(st.st_size) + " bytes exceeds the limit of " +
-                    std::to_string(max_bytes)));
-    }
-    std::string out;
-    out.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t got = 0;
-    for (;;) {
-      if (got == out.size()) {
-        // The size fstat gave is the snapshot we read: a file appended to
-        // meanwhile (a metric file of a live run) ends at a line read later.
-        // This saves the end-of-file read, 2 of the ~11 calls per run when
-        // ranking. Files that report size 0 (procfs-like) are read to EOF.
-        if (st.st_size > 0) break;
-        if (out.size() >= max_bytes) break;  // stop at the limit
-        out.resize(std::min<std::uint64_t>(max_bytes, out.size() + 4096));
-      }
-      ssize_t n = retry_eintr([&] { return ::read(fd, out.data() + got, out.size() - got); });
-      if (n < 0) {
-        int err = errno;
-        ::close(fd);
-        return fail(errno_status(path, err));
-      }
-      if (n == 0) break;
-      got += static_cast<std::size_t>(n);
-    }
-    ::close(fd);
-    out.resize(got);
-    return out;
+    return read_whole_fd(fd, path, max_bytes);
   }
 
   Status rename(const std::string& from, const std::string& to) override {
@@ -207,36 +86,23 @@ class PosixEnv final : public Env {
   }
 
   Status remove_tree(const std::string& path) override {
-    boost::system::error_code ec;
-    boost::filesystem::remove_all(path, ec);  // does not follow symlinks
-    if (ec) return Status::io_error(path, ec.message());
-    return Status::ok();
+    // By descriptors (remove_tree_at): no depth is too deep, no link followed.
+    std::string_view p = path;
+    while (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
+    std::size_t slash = p.rfind('/');
+    std::string parent = slash == std::string_view::npos ? "." : slash == 0 ? "/" : std::string(p.substr(0, slash));
+    std::string leaf(slash == std::string_view::npos ? p : p.substr(slash + 1));
+    int fd = retry_eintr([&] { return ::open(parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC); });
+    if (fd < 0) return errno == ENOENT ? Status::ok() : errno_status(parent, errno);
+    Status s = remove_tree_at(fd, leaf, path);
+    ::close(fd);
+    return s;
   }
 
   Result<std::vector<DirEntry>> list_dir(const std::string& path) override {
-    DIR* dir = ::opendir(path.c_str());
-    if (!dir) return fail(errno_status(path, errno));
-    std::vector<DirEntry> out;
-    while (struct dirent* e = ::readdir(dir)) {
-      std::string_view name = e->d_name;
-      if (name == "." || name == "..") continue;
-      DirEntry entry{std::string(name), FileType::kOther};
-      switch (e->d_type) {
-        case DT_REG: entry.type = FileType::kRegular; break;
-        case DT_DIR: entry.type = FileType::kDirectory; break;
-        case DT_LNK: entry.type = FileType::kSymlink; break;
-        case DT_UNKNOWN: {  // some file systems (older XFS, some NFS) do not fill d_type
-          struct stat st;
-          if (::fstatat(::dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-            entry.type = type_of(st.st_mode);
-          break;
-        }
-        default: break;
-      }
-      out.push_back(std::move(entry));
-    }
-    ::closedir(dir);
-    return out;
+    int fd = retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
+    if (fd < 0) return fail(errno_status(path, errno));
+    return list_dir_fd(fd, path);
   }
 
   Result<FileInfo> stat(const std::string& path, bool follow_symlinks) override {
@@ -246,11 +112,7 @@ class PosixEnv final : public Env {
       if (errno == ENOENT || errno == ENOTDIR) return FileInfo{};
       return fail(errno_status(path, errno));
     }
-    FileInfo info;
-    info.type = type_of(st.st_mode);
-    info.size = static_cast<std::uint64_t>(st.st_size);
-    info.mtime_ms = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
-    return info;
+    return info_of(st);
   }
 
   Status sync_dir(const std::string& path) override {
@@ -282,6 +144,82 @@ class PosixEnv final : public Env {
 };
 
 }  // namespace
+
+namespace detail {
+
+Result<std::string> read_whole_fd(int fd, const std::string& path, std::uint64_t max_bytes) {
+  struct stat st;
+  if (::fstat(fd, &st) < 0) {
+    int err = errno;
+    ::close(fd);
+    return fail(errno_status(path, err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail(Status::invalid_argument(path, "not a regular file"));
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return fail(Status::invalid_argument(
+        path, "file of " + std::to_string(st.st_size) + " bytes exceeds the limit of " + std::to_string(max_bytes)));
+  }
+  std::string out;
+  out.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
+  for (;;) {
+    if (got == out.size()) {
+      // The size fstat gave is the snapshot we read: a file appended to
+      // meanwhile (a metric file of a live run) ends at a line read later.
+      // This saves the end-of-file read, 2 of the ~11 calls per run when
+      // ranking. Files that report size 0 (procfs-like) are read to EOF.
+      if (st.st_size > 0) break;
+      if (out.size() >= max_bytes) break;  // stop at the limit
+      out.resize(std::min<std::uint64_t>(max_bytes, out.size() + 4096));
+    }
+    ssize_t n = retry_eintr([&] { return ::read(fd, out.data() + got, out.size() - got); });
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return fail(errno_status(path, err));
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  out.resize(got);
+  return out;
+}
+
+Result<std::vector<DirEntry>> list_dir_fd(int fd, const std::string& path) {
+  DIR* dir = ::fdopendir(fd);
+  if (!dir) {
+    int err = errno;
+    ::close(fd);
+    return fail(errno_status(path, err));
+  }
+  std::vector<DirEntry> out;
+  while (struct dirent* e = ::readdir(dir)) {
+    std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    DirEntry entry{std::string(name), FileType::kOther};
+    switch (e->d_type) {
+      case DT_REG: entry.type = FileType::kRegular; break;
+      case DT_DIR: entry.type = FileType::kDirectory; break;
+      case DT_LNK: entry.type = FileType::kSymlink; break;
+      case DT_UNKNOWN: {  // some file systems (older XFS, some NFS) do not fill d_type
+        struct stat st;
+        if (::fstatat(::dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) entry.type = type_of(st.st_mode);
+        break;
+      }
+      default: break;
+    }
+    out.push_back(std::move(entry));
+  }
+  ::closedir(dir);  // closes fd
+  return out;
+}
+
+}  // namespace detail
 
 Env* Env::posix() {
   static PosixEnv* env = new PosixEnv;  // never destroyed: usable from atexit handlers

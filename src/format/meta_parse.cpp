@@ -1,10 +1,13 @@
 #include "format/meta_parse.h"
 
+#include "format/yaml_emit.h"
+
 #include <charconv>
+#include <map>
 #include <optional>
 #include <utility>
 
-#include <yaml-cpp/yaml.h>
+#include <yaml.h>
 
 namespace mlruns::detail {
 namespace {
@@ -22,12 +25,17 @@ struct FlatValue {
   enum class Kind { kString, kNull, kCollection };
   Kind kind = Kind::kNull;
   std::string text;
+  bool plain = false;  // a plain (unquoted) scalar: PyYAML's resolver types it
 };
 using FlatMeta = std::vector<std::pair<std::string, FlatValue>>;
 
+// The last value of a key given twice, as PyYAML's constructor (and so
+// MLflow) reads it: construct_mapping assigns each pair in order. yaml-cpp's
+// node["key"] would give the first (issue 15 item 4: `status: 3` then
+// `status: 4` read as FINISHED, MLflow shows FAILED).
 const FlatValue* find(const FlatMeta& m, std::string_view key) {
-  for (const auto& [k, v] : m)
-    if (k == key) return &v;
+  for (auto it = m.rbegin(); it != m.rend(); ++it)
+    if (it->first == key) return &it->second;
   return nullptr;
 }
 
@@ -73,6 +81,11 @@ std::optional<FlatMeta> parse_fast(std::string_view text) {
     std::string key(line.substr(0, k));
     if (find(out, key)) return std::nullopt;  // duplicate: let yaml-cpp decide
     std::string_view v = line.substr(k + 1);
+    // U+0085, U+2028 and U+2029 are line breaks to YAML 1.1: PyYAML writes
+    // them raw inside quotes and folds them on reading. libyaml decides.
+    if (v.find("\xC2\x85") != std::string_view::npos || v.find("\xE2\x80\xA8") != std::string_view::npos ||
+        v.find("\xE2\x80\xA9") != std::string_view::npos)
+      return std::nullopt;
     FlatValue value;
     if (v.empty()) {
       value.kind = FlatValue::Kind::kNull;
@@ -99,6 +112,7 @@ std::optional<FlatMeta> parse_fast(std::string_view text) {
       } else if (plain_scalar_ok(v)) {
         value.kind = FlatValue::Kind::kString;
         value.text = std::string(v);
+        value.plain = true;
       } else {
         return std::nullopt;
       }
@@ -109,7 +123,16 @@ std::optional<FlatMeta> parse_fast(std::string_view text) {
   return out;
 }
 
-// ---- yaml-cpp path ----------------------------------------------------------
+// ---- libyaml path -----------------------------------------------------------
+// Everything the fast path is not sure of goes to libyaml, the parser under
+// PyYAML's CSafeLoader, which MLflow reads meta.yaml with (spec §2.1). It
+// reads every scalar PyYAML can write exactly as MLflow does: the escapes
+// \N \_ \L \P (U+0085, U+00A0, U+2028, U+2029), which yaml-cpp decodes to
+// wrong bytes, and the folding of long and multi-line scalars, where yaml-cpp
+// added spaces around U+2028 (issue 15 item 4; tests/format/pyyaml_load_test.cpp
+// compares every case of a table PyYAML made). yaml-cpp stays the project's
+// YAML library where it reads correctly (fsck's typing check, inputs and
+// datasets). libyaml's parser keeps explicit stacks, so no input recurses.
 
 Result<FlatMeta> parse_yaml(std::string_view text) {
   if (text.size() > kMaxMetaBytes) return fail(Status::corruption("meta.yaml", "file is larger than 1 MiB"));
@@ -117,29 +140,116 @@ Result<FlatMeta> parse_yaml(std::string_view text) {
   for (char c : text)
     if (c == '[' || c == '{') ++brackets;
   if (brackets > kMaxBrackets) return fail(Status::corruption("meta.yaml", "too deeply nested"));
-  try {
-    YAML::Node node = YAML::Load(std::string(text));
-    if (!node.IsMap()) return fail(Status::corruption("meta.yaml", "not a YAML mapping"));
-    FlatMeta out;
-    for (const auto& kv : node) {
-      if (!kv.first.IsScalar()) continue;
+  struct Parser {
+    yaml_parser_t p;
+    Parser() { yaml_parser_initialize(&p); }
+    ~Parser() { yaml_parser_delete(&p); }
+  } parser;
+  yaml_parser_set_input_string(&parser.p, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  struct Event {
+    yaml_event_t e;
+    bool live = false;
+    ~Event() {
+      if (live) yaml_event_delete(&e);
+    }
+  };
+  FlatMeta out;
+  std::map<std::string, FlatValue> anchors;  // root-level scalars and collections by anchor
+  int depth = 0;            // 0: outside the root mapping; 1: in it; >1: inside a collection value
+  int documents = 0;
+  bool root_seen = false, want_key = true, skip_value = false;
+  std::string key;
+  std::string collection_anchor;
+  for (;;) {
+    Event ev;
+    if (!yaml_parser_parse(&parser.p, &ev.e)) {
+      std::string why = parser.p.problem ? parser.p.problem : "syntax error";
+      return fail(Status::corruption("meta.yaml", "invalid YAML: " + why + " at line " +
+                                                      std::to_string(parser.p.problem_mark.line + 1)));
+    }
+    ev.live = true;
+    const yaml_event_t& e = ev.e;
+    if (e.type == YAML_STREAM_END_EVENT) break;
+    if (e.type == YAML_DOCUMENT_START_EVENT && ++documents > 1)
+      return fail(Status::corruption("meta.yaml", "invalid YAML: more than one document"));
+    if (e.type == YAML_STREAM_START_EVENT || e.type == YAML_DOCUMENT_START_EVENT ||
+        e.type == YAML_DOCUMENT_END_EVENT)
+      continue;
+    if (depth == 0) {
+      if (root_seen || e.type != YAML_MAPPING_START_EVENT)
+        return fail(Status::corruption("meta.yaml", "not a YAML mapping"));
+      root_seen = true;
+      depth = 1;
+      continue;
+    }
+    if (depth > 1) {  // inside a collection value: only its end matters
+      if (e.type == YAML_MAPPING_START_EVENT || e.type == YAML_SEQUENCE_START_EVENT) ++depth;
+      if (e.type == YAML_MAPPING_END_EVENT || e.type == YAML_SEQUENCE_END_EVENT) {
+        if (--depth == 1) {
+          if (!skip_value) {
+            FlatValue v{FlatValue::Kind::kCollection, {}, false};
+            if (!collection_anchor.empty()) anchors[collection_anchor] = v;
+            out.emplace_back(key, v);
+          }
+          want_key = true;
+        }
+      }
+      continue;
+    }
+    // depth == 1: the root mapping's keys and values.
+    if (e.type == YAML_MAPPING_END_EVENT) {
+      depth = 0;
+      continue;
+    }
+    auto scalar_value = [&](const yaml_event_t& s) {
       FlatValue v;
-      if (kv.second.IsScalar()) {
-        v.kind = FlatValue::Kind::kString;
-        v.text = kv.second.Scalar();
-      } else if (kv.second.IsNull()) {
+      std::string t(reinterpret_cast<const char*>(s.data.scalar.value), s.data.scalar.length);
+      const bool plain = s.data.scalar.plain_implicit && s.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+      const char* tag = reinterpret_cast<const char*>(s.data.scalar.tag);
+      bool null_tag = tag && std::string_view(tag) == "tag:yaml.org,2002:null";
+      if (null_tag || (plain && !tag && (t.empty() || is_plain_null(t)))) {
         v.kind = FlatValue::Kind::kNull;
       } else {
-        v.kind = FlatValue::Kind::kCollection;
+        v.kind = FlatValue::Kind::kString;
+        v.text = std::move(t);
+        v.plain = plain && !tag;
       }
-      out.emplace_back(kv.first.Scalar(), std::move(v));
+      if (s.data.scalar.anchor) anchors[reinterpret_cast<const char*>(s.data.scalar.anchor)] = v;
+      return v;
+    };
+    if (want_key) {
+      if (e.type == YAML_SCALAR_EVENT) {
+        key.assign(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+        skip_value = false;
+      } else if (e.type == YAML_ALIAS_EVENT) {
+        auto it = anchors.find(reinterpret_cast<const char*>(e.data.alias.anchor));
+        skip_value = it == anchors.end() || it->second.kind != FlatValue::Kind::kString;
+        if (!skip_value) key = it->second.text;
+      } else {
+        // A collection as a key (PyYAML refuses it as unhashable): skip it and its value.
+        return fail(Status::corruption("meta.yaml", "invalid YAML: a collection used as a key"));
+      }
+      want_key = false;
+      continue;
     }
-    return out;
-  } catch (const std::exception& e) {
-    return fail(Status::corruption("meta.yaml", std::string("invalid YAML: ") + e.what()));
-  } catch (...) {
-    return fail(Status::corruption("meta.yaml", "invalid YAML"));
+    if (e.type == YAML_SCALAR_EVENT) {
+      FlatValue v = scalar_value(e);
+      if (!skip_value) out.emplace_back(key, std::move(v));
+      want_key = true;
+    } else if (e.type == YAML_ALIAS_EVENT) {
+      auto it = anchors.find(reinterpret_cast<const char*>(e.data.alias.anchor));
+      if (it == anchors.end()) return fail(Status::corruption("meta.yaml", "invalid YAML: unknown alias"));
+      if (!skip_value) out.emplace_back(key, it->second);
+      want_key = true;
+    } else if (e.type == YAML_MAPPING_START_EVENT || e.type == YAML_SEQUENCE_START_EVENT) {
+      const yaml_char_t* anchor =
+          e.type == YAML_MAPPING_START_EVENT ? e.data.mapping_start.anchor : e.data.sequence_start.anchor;
+      collection_anchor = anchor ? reinterpret_cast<const char*>(anchor) : "";
+      depth = 2;
+    }
   }
+  if (!root_seen) return fail(Status::corruption("meta.yaml", "not a YAML mapping"));
+  return out;
 }
 
 Result<FlatMeta> load_flat(std::string_view text, MetaParser parser) {
@@ -165,6 +275,10 @@ bool is_null(const FlatMeta& m, std::string_view key) {
 }
 
 std::optional<std::int64_t> get_int(const FlatMeta& m, std::string_view key) {
+  const FlatValue* fv = find(m, key);
+  if (!fv || fv->kind != FlatValue::Kind::kString) return std::nullopt;
+  // A plain scalar is an int when PyYAML's resolver says so (0x1F, 017, 1_000, 1:30).
+  if (fv->plain) return yaml11_plain_int(fv->text);
   auto s = get_string(m, key);
   if (!s || s->empty()) return std::nullopt;
   std::int64_t v = 0;

@@ -13,11 +13,14 @@
 namespace mlruns::detail {
 
 // kAuto reads MLflow's canonical "key: value" layout directly and falls back
-// to yaml-cpp for anything else; kYamlOnly always uses yaml-cpp (tests check
-// that both give the same result).
+// to libyaml (the parser under PyYAML's CSafeLoader, which MLflow reads with)
+// for anything else; kYamlOnly always uses libyaml (tests check that both
+// give what CSafeLoader gives, tests/format/pyyaml_load_test.cpp). A key
+// given twice reads as its last value; a plain scalar is an int only where
+// PyYAML's YAML 1.1 resolver makes one (0x1F, 017, 1_000, 1:30).
 enum class MetaParser { kAuto, kYamlOnly };
 
-// True if kAuto reads `text` without yaml-cpp (for tests and benchmarks).
+// True if kAuto reads `text` without libyaml (for tests and benchmarks).
 bool meta_fast_path_applies(std::string_view text);
 
 // Parses <exp>/meta.yaml. `in_trash` gives the stage when the file has none

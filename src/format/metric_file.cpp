@@ -1,6 +1,7 @@
 #include "format/metric_file.h"
 
 #include <charconv>
+#include <cstring>
 #include <limits>
 
 #include <fast_float/fast_float.h>
@@ -158,6 +159,56 @@ std::vector<Metric> metric_history_points(std::string_view key, std::string_view
     out.push_back(to_metric(key, p));
   });
   return out;
+}
+
+LineStream::LineStream(SequentialFile& file, std::size_t max_line, std::size_t chunk)
+    : file_(file), max_line_(max_line), buf_(new char[chunk]), size_(chunk) {}
+
+Result<bool> LineStream::next(Line& line) {
+  carry_.clear();
+  line.cut_bytes = 0;
+  line.complete = true;
+  bool started = false;
+  for (;;) {
+    if (pos_ == len_) {
+      if (eof_) {
+        if (!started) return false;
+        line.text = carry_;
+        line.complete = false;
+        return true;
+      }
+      auto got = file_.read(size_, buf_.get());
+      if (!got) return fail(got.error());
+      if (got->empty()) {
+        eof_ = true;
+        continue;
+      }
+      // read() returns a view into buf_ (SequentialFile's contract: `scratch`).
+      len_ = got->size();
+      pos_ = static_cast<std::size_t>(got->data() - buf_.get());
+      len_ += pos_;
+    }
+    const char* start = buf_.get() + pos_;
+    const std::size_t avail = len_ - pos_;
+    const char* nl = static_cast<const char*>(std::memchr(start, '\n', avail));
+    const std::size_t take = nl ? static_cast<std::size_t>(nl - start) : avail;
+    if (nl && !started && take <= max_line_) {  // the common case: a whole line in this chunk, no copy
+      line.text = std::string_view(start, take);
+      pos_ += take + 1;
+      return true;
+    }
+    started = true;
+    const std::size_t room = max_line_ > carry_.size() ? max_line_ - carry_.size() : 0;
+    const std::size_t keep = std::min(take, room);
+    carry_.append(start, keep);
+    line.cut_bytes += take - keep;
+    pos_ += take;
+    if (nl) {
+      ++pos_;
+      line.text = carry_;
+      return true;
+    }
+  }
 }
 
 }  // namespace mlruns::detail

@@ -9,10 +9,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mlruns/env.h"
 #include "mlruns/types.h"
 
 namespace mlruns::detail {
@@ -106,5 +108,59 @@ bool latest_metric_point(std::string_view text, ParsedPoint& latest, MetricFileP
 // Every good point in file order (spec §10.3).
 std::vector<Metric> metric_history_points(std::string_view key, std::string_view text,
                                           MetricFileProblems& problems);
+
+// The lines of a file read in chunks of `chunk` bytes (256 KiB), so that memory stays
+// bounded whatever the file's size (issue 15 item 3): a line longer than
+// `max_line` bytes (a metric line is under 100; a sparse hole reads as one
+// long line of NULs) is given cut to its first `max_line` bytes, with
+// `cut_bytes` saying how much was skipped, and never stored whole.
+class LineStream {
+ public:
+  explicit LineStream(SequentialFile& file, std::size_t max_line = 64 << 10, std::size_t chunk = 256 << 10);
+  struct Line {
+    std::string_view text;    // without '\n'; valid until the next call
+    bool complete = true;     // false: the file's last line, without '\n'
+    std::uint64_t cut_bytes = 0;
+  };
+  // The next line; false at the end of the file.
+  Result<bool> next(Line& line);
+
+ private:
+  SequentialFile& file_;
+  std::size_t max_line_;
+  std::unique_ptr<char[]> buf_;  // not zeroed: one per history read
+  std::size_t size_;
+  std::size_t pos_ = 0, len_ = 0;
+  bool eof_ = false;
+  std::string carry_;  // a line that spans chunks, up to max_line_ bytes
+};
+
+// for_each_metric_point over a stream: the same rules, memory bounded by the
+// chunk and the longest line kept (LineStream). A cut line is a bad line.
+template <typename OnPoint>
+Result<MetricFileProblems> for_each_metric_point(LineStream& lines, OnPoint&& on_point) {
+  MetricFileProblems problems;
+  std::size_t line_no = 0;
+  LineStream::Line line;
+  for (;;) {
+    auto more = lines.next(line);
+    if (!more) return fail(more.error());
+    if (!*more) break;
+    ++line_no;
+    if (!line.complete) {
+      problems.unterminated_tail = true;
+      break;
+    }
+    ParsedPoint p;
+    const char* error = "line longer than any metric line (a sparse hole or garbage)";
+    if (line.cut_bytes == 0 && parse_metric_line(line.text, p, error)) {
+      on_point(p);
+    } else if (problems.bad_lines++ == 0) {
+      problems.first_bad_line = line_no;
+      problems.first_error = error;
+    }
+  }
+  return problems;
+}
 
 }  // namespace mlruns::detail

@@ -1,7 +1,8 @@
 #include "format/yaml_emit.h"
 
 #include <algorithm>
-#include <regex>
+#include <climits>
+#include <cstdint>
 #include <vector>
 
 #include "format/py_format.h"
@@ -364,28 +365,219 @@ void begin_key(Writer& w, std::string_view key) {
 
 }  // namespace
 
-bool yaml_plain_is_ambiguous(std::string_view value) {
-  // PyYAML's implicit resolvers (resolver.py), YAML 1.1.
-  static const std::regex kPatterns[] = {
-      std::regex(R"(^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$)"),
-      std::regex(R"(^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?)"
-                 R"(|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$)"),
-      std::regex(R"(^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)"
-                 R"(|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$)"),
-      std::regex(R"(^(?:<<)$)"),
-      std::regex(R"(^(?:~|null|Null|NULL|)$)"),
-      std::regex(R"(^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9])"
-                 R"(|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?)"
-                 R"(:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$)"),
-      std::regex(R"(^(?:=)$)"),
-      std::regex(R"(^(?:!|&|\*)$)"),
-  };
-  // Python's '$' also matches before a final '\n'; such values are never
-  // plain (they contain a line break), so the difference cannot show.
-  std::string s(value);
-  for (const std::regex& re : kPatterns)
-    if (std::regex_match(s, re)) return true;
+namespace {
+
+// PyYAML's implicit resolvers (resolver.py, YAML 1.1), written out as
+// single-pass scanners: no regular-expression engine runs on a value (issue
+// 15: std::regex recursed once per character and overflowed the stack on a
+// name of 30,000 digits). Each scanner matches the whole value, as
+// resolver.py's `regexp.match` with a final `$` does; Python's `$` also
+// matches before a final '\n', but a value with a line break is never plain.
+struct Scan {
+  std::string_view s;
+  std::size_t i = 0;
+  bool end() const { return i == s.size(); }
+  bool peek(char c) const { return i < s.size() && s[i] == c; }
+  bool eat(char c) {
+    if (!peek(c)) return false;
+    ++i;
+    return true;
+  }
+  bool eat_any(std::string_view set) {
+    if (i < s.size() && set.find(s[i]) != std::string_view::npos) return ++i, true;
+    return false;
+  }
+  bool digit() { return i < s.size() && s[i] >= '0' && s[i] <= '9' ? (++i, true) : false; }
+  void digits_or_underscores() {
+    while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_')) ++i;
+  }
+  void sign() { (void)eat_any("-+"); }
+  // (?::[0-5]?[0-9])+ : one or more ':' groups of one digit, or two with the
+  // first in 0-5. Groups end at ':' or at what follows, so no choice is made.
+  bool sexagesimal_groups() {
+    int groups = 0;
+    while (peek(':')) {
+      ++i;
+      std::size_t start = i;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 2) ++i;
+      std::size_t n = i - start;
+      if (n == 0) return false;
+      if (n == 2 && s[start] > '5') return false;
+      ++groups;
+    }
+    return groups > 0;
+  }
+};
+
+bool one_of(std::string_view v, std::initializer_list<std::string_view> words) {
+  for (std::string_view w : words)
+    if (v == w) return true;
   return false;
+}
+
+bool is_yaml_bool(std::string_view v) {
+  return one_of(v, {"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on",
+                    "On", "ON", "off", "Off", "OFF"});
+}
+
+bool is_yaml_null(std::string_view v) { return one_of(v, {"", "~", "null", "Null", "NULL"}); }
+
+bool is_yaml_int(std::string_view v) {
+  // [-+]?0b[0-1_]+ | [-+]?0[0-7_]+ | [-+]?(?:0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+
+  // | [-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+
+  Scan c{v};
+  c.sign();
+  if (c.eat('0')) {
+    if (c.end()) return true;
+    if (c.eat('b')) {
+      std::size_t start = c.i;
+      while (c.eat_any("01_")) {
+      }
+      return c.i > start && c.end();
+    }
+    if (c.eat('x')) {
+      std::size_t start = c.i;
+      while (c.eat_any("0123456789abcdefABCDEF_")) {
+      }
+      return c.i > start && c.end();
+    }
+    while (c.eat_any("01234567_")) {
+    }
+    return c.end();
+  }
+  if (!c.eat_any("123456789")) return false;
+  c.digits_or_underscores();
+  if (c.end()) return true;
+  return c.sexagesimal_groups() && c.end();
+}
+
+bool is_yaml_float(std::string_view v) {
+  // [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)? | \.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+  // | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]* | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+  auto exponent_to_end = [](Scan& c) {
+    if (c.end()) return true;
+    if (!c.eat_any("eE") || !c.eat_any("-+") || !c.digit()) return false;
+    while (c.digit()) {
+    }
+    return c.end();
+  };
+  if (one_of(v, {".nan", ".NaN", ".NAN"})) return true;
+  Scan c{v};
+  bool signed_ = c.eat_any("-+");
+  if (c.peek('.')) {
+    std::string_view rest = v.substr(c.i);
+    if (one_of(rest, {".inf", ".Inf", ".INF"})) return true;
+    if (signed_) return false;
+    ++c.i;
+    if (!c.digit()) return false;
+    c.digits_or_underscores();
+    return exponent_to_end(c);
+  }
+  if (!c.digit()) return false;
+  c.digits_or_underscores();
+  if (c.peek(':')) {
+    if (!c.sexagesimal_groups() || !c.eat('.')) return false;
+    c.digits_or_underscores();
+    return c.end();
+  }
+  if (!c.eat('.')) return false;
+  c.digits_or_underscores();
+  return exponent_to_end(c);
+}
+
+bool is_yaml_timestamp(std::string_view v) {
+  // [0-9]{4}-[0-9]{2}-[0-9]{2}
+  // | [0-9]{4}-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9]{2}:[0-9]{2}
+  //   (?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9]{2})?))?
+  Scan c{v};
+  for (int k = 0; k < 4; ++k)
+    if (!c.digit()) return false;
+  if (!c.eat('-') || !c.digit()) return false;
+  bool two = c.digit();
+  if (!c.eat('-') || !c.digit()) return false;
+  bool two2 = c.digit();
+  if (c.end()) return two && two2;
+  if (!c.eat_any("Tt")) {
+    if (!c.eat_any(" \t")) return false;
+    while (c.eat_any(" \t")) {
+    }
+  }
+  if (!c.digit()) return false;
+  (void)c.digit();
+  if (!c.eat(':') || !c.digit() || !c.digit() || !c.eat(':') || !c.digit() || !c.digit()) return false;
+  if (c.eat('.'))
+    while (c.digit()) {
+    }
+  std::size_t before_space = c.i;
+  while (c.eat_any(" \t")) {
+  }
+  if (c.end()) return c.i == before_space;  // spaces only before a zone
+  if (c.eat('Z')) return c.end();
+  if (!c.eat_any("-+") || !c.digit()) return false;
+  (void)c.digit();
+  if (c.eat(':') && !(c.digit() && c.digit())) return false;
+  return c.end();
+}
+
+}  // namespace
+
+bool yaml_plain_is_ambiguous(std::string_view value) {
+  return is_yaml_bool(value) || is_yaml_float(value) || is_yaml_int(value) || value == "<<" ||
+         is_yaml_null(value) || is_yaml_timestamp(value) || value == "=" || value == "!" || value == "&" ||
+         value == "*";
+}
+
+std::optional<std::int64_t> yaml11_plain_int(std::string_view value) {
+  if (!is_yaml_int(value)) return std::nullopt;
+  std::string v;
+  for (char c : value)
+    if (c != '_') v += c;
+  bool negative = false;
+  std::size_t i = 0;
+  if (i < v.size() && (v[i] == '-' || v[i] == '+')) negative = v[i++] == '-';
+  std::string_view digits = std::string_view(v).substr(i);
+  unsigned __int128 acc = 0;
+  const unsigned __int128 kLimit = static_cast<unsigned __int128>(INT64_MAX) + (negative ? 1 : 0);
+  auto push = [&](unsigned base, unsigned d) {
+    acc = acc * base + d;
+    return acc <= kLimit;
+  };
+  auto digit_value = [](char c) -> unsigned {
+    if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
+    if (c >= 'a' && c <= 'f') return static_cast<unsigned>(c - 'a' + 10);
+    return static_cast<unsigned>(c - 'A' + 10);
+  };
+  if (digits == "0") {
+    acc = 0;
+  } else if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'b' || digits[1] == 'x')) {
+    unsigned base = digits[1] == 'b' ? 2 : 16;
+    for (char c : digits.substr(2))
+      if (!push(base, digit_value(c))) return std::nullopt;
+  } else if (digits.find(':') != std::string_view::npos) {
+    // Sexagesimal: each ':'-separated part is a base-60 digit.
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t colon = digits.find(':', start);
+      std::string_view part = digits.substr(start, colon == std::string_view::npos ? colon : colon - start);
+      unsigned d = 0;
+      for (char c : part) d = d * 10 + digit_value(c);
+      if (start == 0) {
+        acc = 0;
+        for (char c : part)
+          if (!push(10, digit_value(c))) return std::nullopt;
+      } else if (!push(60, d)) {
+        return std::nullopt;
+      }
+      if (colon == std::string_view::npos) break;
+      start = colon + 1;
+    }
+  } else {
+    unsigned base = digits[0] == '0' ? 8 : 10;
+    for (char c : digits)
+      if (!push(base, digit_value(c))) return std::nullopt;
+  }
+  if (negative) return acc == kLimit ? INT64_MIN : -static_cast<std::int64_t>(acc);
+  return static_cast<std::int64_t>(acc);
 }
 
 namespace {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -20,6 +21,12 @@ namespace mlruns::detail {
 // True if PyYAML's resolver would read `value`, written plain, as something
 // other than a string (int, float, bool, null, timestamp, merge, value).
 bool yaml_plain_is_ambiguous(std::string_view value);
+
+// A plain scalar as PyYAML's loader constructs an int (resolver.py's int
+// pattern, then constructor.py's construct_yaml_int: '_' dropped, 0b, 0x,
+// leading-0 octal, sexagesimal 1:30). nullopt if it is not an int to PyYAML
+// or does not fit 64 bits.
+std::optional<std::int64_t> yaml11_plain_int(std::string_view value);
 
 // Appends "key: <value as PyYAML writes it>\n". REQUIRES: key is a plain
 // ASCII word ([a-z_]); value is valid UTF-8.

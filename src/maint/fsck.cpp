@@ -80,9 +80,10 @@ void FsckChecker::run() {
 }  // namespace detail
 
 Result<FsckReport> fsck(std::string_view tracking_uri, const FsckOptions& options) {
-  Env& env = options.env ? *options.env : *Env::posix();
-  auto root = detail::resolve_tree_root(env, tracking_uri);
-  if (!root) return fail(root.error());
+  auto tree = detail::open_tree(options.env, tracking_uri);
+  if (!tree) return fail(tree.error());
+  Env& env = *tree->env;
+  const std::string* root = &tree->root;
   FsckReport report;
   report.root = *root;
   detail::FsckChecker(env, options, report).run();

@@ -80,6 +80,7 @@ class FsckChecker {
   // ---- the root, temp leftovers, locations outside the tree (fsck_root.cpp) ----
   void check_root();
   std::optional<std::int64_t> idle_ms(const std::string& path, FileType type);
+  void check_name_claims();
   void check_temp_leftover(const std::string& path, FileType type, const std::string& what);
   void check_temp_files(const std::string& dir);
   void check_other_locations();

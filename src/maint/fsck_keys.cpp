@@ -68,83 +68,144 @@ void FsckChecker::walk(const std::string& base, const std::string& dir, int dept
   }
 }
 
-void FsckChecker::check_metric_lines(const std::string& path, const std::string& key, const std::string& run_dir,
-                                     bool running) {
-  ++r_.metric_files;
-  auto text = read_small(env_, path, 1ull << 30);
-  if (!text) return;
-  std::string keep, dropped;
+namespace {
+
+// One pass over a metric file, streamed (LineStream: 256 KiB chunks, lines cut
+// at 64 KiB), so fsck's memory does not grow with the file (issue 15 item 3:
+// 3.1 GB for a 1 GB sparse file). `on_keep` gets each line a repair keeps
+// (3 fields), `on_drop` each line it removes (a cut line: its first 64 KiB
+// and how much more there was).
+struct MetricScan {
   std::size_t blank = 0, bad = 0, five = 0, good = 0;
   bool partial = false;
   std::string first_error;
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    std::size_t nl = rest.find('\n');
-    if (nl == std::string_view::npos) {
-      partial = true;
-      dropped.append(rest);
-      dropped += '\n';
+};
+
+template <typename Keep, typename Drop>
+Result<MetricScan> scan_metric_file(Env& env, const std::string& path, Keep&& on_keep, Drop&& on_drop) {
+  auto file = env.new_sequential_file(path);
+  if (!file) return fail(file.error());
+  LineStream lines(**file);
+  MetricScan scan;
+  LineStream::Line l;
+  for (;;) {
+    auto more = lines.next(l);
+    if (!more) return fail(more.error());
+    if (!*more) break;
+    std::string_view line = l.text;
+    if (!l.complete) {
+      scan.partial = true;
+      on_drop(line, l.cut_bytes);
       break;
     }
-    std::string_view line = rest.substr(0, nl);
-    rest.remove_prefix(nl + 1);
     ParsedPoint p;
-    const char* err = nullptr;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
-      ++blank;
-      dropped.append(line);
-      dropped += '\n';
-    } else if (parse_metric_line(line, p, err)) {
+    const char* err = "longer than any metric line (a sparse hole or garbage)";
+    if (l.cut_bytes == 0 && line.find_first_not_of(" \t\r") == std::string_view::npos) {
+      ++scan.blank;
+      on_drop(line, 0);
+    } else if (l.cut_bytes == 0 && parse_metric_line(line, p, err)) {
       std::size_t end = line.find_last_not_of(" \t\r");
       line = line.substr(0, end + 1);
       if (std::count(line.begin(), line.end(), ' ') == 4) {
-        ++five;
-        dropped.append(line);
-        dropped += '\n';
+        ++scan.five;
+        on_drop(line, 0);
         std::size_t third = line.find(' ', line.find(' ', line.find(' ') + 1) + 1);
-        keep.append(line.substr(0, third));
-        keep += '\n';
+        on_keep(line.substr(0, third));
       } else {
-        ++good;
-        keep.append(line);
-        keep += '\n';
+        ++scan.good;
+        on_keep(line);
       }
     } else {
-      ++bad;
-      if (first_error.empty()) first_error = std::string(err ? err : "malformed") + ": '" + std::string(line.substr(0, 60)) + "'";
-      dropped.append(line);
-      dropped += '\n';
+      ++scan.bad;
+      if (scan.first_error.empty())
+        scan.first_error = std::string(err ? err : "malformed") + ": '" + std::string(line.substr(0, 60)) + "'";
+      on_drop(line, l.cut_bytes);
     }
   }
-  if (running && partial) partial = false;  // a write in progress, not damage
-  if (!blank && !bad && !five && !partial) return;
+  return scan;
+}
+
+void append_dropped(std::string& dropped, std::string_view line, std::uint64_t cut) {
+  dropped.append(line);
+  if (cut) dropped += " [... " + std::to_string(cut) + " more bytes of this line not kept]";
+  dropped += '\n';
+}
+
+}  // namespace
+
+void FsckChecker::check_metric_lines(const std::string& path, const std::string& key, const std::string& run_dir,
+                                     bool running) {
+  ++r_.metric_files;
+  auto before = env_.stat(path);
+  if (!before || before->type != FileType::kRegular) return;
+  auto scanned = scan_metric_file(env_, path, [](std::string_view) {}, [](std::string_view, std::uint64_t) {});
+  if (!scanned) return;
+  MetricScan scan = *scanned;
+  if (running && scan.partial) scan.partial = false;  // a write in progress, not damage
+  if (!scan.blank && !scan.bad && !scan.five && !scan.partial) return;
   std::string what;
   auto part = [&](std::size_t n, const char* s) {
     if (n) what += (what.empty() ? "" : ", ") + std::to_string(n) + " " + s;
   };
-  part(blank, "blank line(s)");
-  part(bad, "malformed line(s)");
-  part(five, "5-field line(s)");
-  if (partial) what += std::string(what.empty() ? "" : ", ") + "a partial last line (no newline)";
-  if (!first_error.empty()) what += "; first: " + first_error;
-  std::string breaks = (blank || bad || partial)
+  part(scan.blank, "blank line(s)");
+  part(scan.bad, "malformed line(s)");
+  part(scan.five, "5-field line(s)");
+  if (scan.partial) what += std::string(what.empty() ? "" : ", ") + "a partial last line (no newline)";
+  if (!scan.first_error.empty()) what += "; first: " + scan.first_error;
+  std::string breaks = (scan.blank || scan.bad || scan.partial)
                            ? std::string(kBreaksRunSearch) + " (spec §5.1, §10.6, §14.3)"
                            : "MLflow <= 2.22 cannot read the run; 3.x reads step 0 (spec §5.1, §14.2)";
   Fix fix = nullptr;
   if (running) {
     // Never rewrite a file someone may be appending to.
     fix = Fix::left_alone("the run is RUNNING: stop its writer, or end it with mlruns reap, then repair");
-  } else if (good == 0 && five == 0) {
+  } else if (scan.good == 0 && scan.five == 0) {
     fix = quarantine(path, "metric file without a single valid line");
   } else {
-    std::string original = *text;
-    fix = [this, path, run_dir, keep, dropped, original]() -> Result<std::string> {
+    const FileInfo seen = *before;
+    fix = [this, path, run_dir, seen]() -> Result<std::string> {
+      // Streamed again: the kept lines go straight to a temp file in the run
+      // folder (inside metrics/ MLflow would read it as a key, spec §11).
+      std::string tmp = join(run_dir, unique_temp_name(".metric"));
+      auto out = env_.new_writable_file(tmp, /*exclusive=*/true);
+      if (!out) return fail(out.error());
+      std::string dropped, pending;
+      Status written;
+      auto flush_pending = [&] {
+        if (written.is_ok() && !pending.empty()) written = (*out)->append(pending);
+        pending.clear();
+      };
+      auto again = scan_metric_file(
+          env_, path,
+          [&](std::string_view line) {
+            pending.append(line);
+            pending += '\n';
+            if (pending.size() >= (1 << 20)) flush_pending();
+          },
+          [&](std::string_view line, std::uint64_t cut) { append_dropped(dropped, line, cut); });
+      flush_pending();
+      if (written.is_ok()) written = (*out)->sync();
+      Status closed = (*out)->close();
+      if (written.is_ok()) written = closed;
+      if (written.is_ok() && !again) written = again.error();
+      auto now = env_.stat(path);
+      if (written.is_ok() && (!now || now->size != seen.size || now->mtime_ms != seen.mtime_ms))
+        written = Status::failed_precondition(path, "changed meanwhile; left alone");
+      if (!written.is_ok()) {
+        (void)env_.remove_file(tmp);
+        return fail(written);
+      }
       auto saved = q_.save(path, ".removed-lines", dropped, "lines dropped or rewritten by fsck --repair");
-      if (!saved) return fail(saved.error());
-      auto now = read_small(env_, path, 1ull << 30);
-      if (!now || *now != original) return fail(Status::failed_precondition(path, "changed meanwhile; left alone"));
-      // The temp file goes to the run folder: inside metrics/ MLflow would read it as a key (spec §11).
-      MLRUNS_TRY(write_file_atomic(env_, path, keep, {.sync = true, .temp_dir = run_dir}));
+      if (!saved) {
+        (void)env_.remove_file(tmp);
+        return fail(saved.error());
+      }
+      if (Status s = env_.rename(tmp, path); !s) {
+        (void)env_.remove_file(tmp);
+        return fail(s);
+      }
+      // As write_file_atomic: the rename is durable only once its folder is synced.
+      if (Status s = env_.sync_dir(parent_dir(path)); !s) return fail(s);
       return "rewrote the file keeping only valid 3-field lines; originals saved in " + *saved;
     };
   }

@@ -6,10 +6,12 @@
 
 #include "env/atomic_file.h"
 #include "format/file_uri.h"
+#include "format/meta_parse.h"
 #include "format/meta_write.h"
 #include "maint/fsck_checker.h"
 #include "mlruns/key.h"
 #include "mlruns/relocate.h"
+#include "write/name_claim.h"
 
 namespace mlruns::detail {
 
@@ -71,14 +73,24 @@ void FsckChecker::check_root() {
       continue;
     }
     bool trashlike = e.name.size() >= 6 && e.name.compare(e.name.size() - 6, 6, ".trash") == 0;
-    if (trashlike || e.name == "models") continue;
     if (e.type == FileType::kSymlink) {
+      // .trash, the gc staging folder or an experiment as a link: no mlruns
+      // verb follows it (docs/hpc.md); the verbs that need it refuse.
       add(path, "root.symlink", "symlink in the root; MLflow follows it, mlruns does not",
-          "MLflow may read outside the tree through it", FsckSeverity::kWarning,
-          Fix::left_alone("if it is an experiment kept on another disk, mlruns cannot see it: replace the "
-                          "link by the folder, or point --tracking-uri at a tree without links"));
+          trashlike ? "MLflow deletes, restores and collects through it, outside the tree"
+                    : "MLflow may read outside the tree through it",
+          trashlike ? FsckSeverity::kError : FsckSeverity::kWarning,
+          Fix::left_alone(trashlike ? "mlruns never follows it: experiments delete/restore and gc refuse; replace "
+                                      "the link by a real folder"
+                                    : "if it is an experiment kept on another disk, mlruns cannot see it: replace the "
+                                      "link by the folder, or point --tracking-uri at a tree without links"));
       continue;
     }
+    if (e.name == kNameClaimsDir && e.type == FileType::kDirectory) {
+      check_name_claims();
+      continue;
+    }
+    if (trashlike || e.name == "models") continue;
     if (e.type != FileType::kDirectory) continue;  // root files are ignored by every reader
     Status id = validate_experiment_id(e.name);
     if (!id) {
@@ -92,6 +104,32 @@ void FsckChecker::check_root() {
           Fix::left_alone("renumbering would break every script, URI and run that names this id; "
                           "export its runs into a new experiment if the tree must be migrated"));
     }
+  }
+}
+
+// Name claims (write/name_claim.h): one whose experiment no longer holds the
+// name (a killed creator, a rename or gc by MLflow or by hand) blocks that
+// name for no one once the grace period is over, but is litter; quarantined.
+void FsckChecker::check_name_claims() {
+  NameClaims claims(env_, root_, "experiments");
+  for (const NameClaim& c : claims.list()) {
+    bool held = false;
+    for (bool trash : {false, true}) {
+      if (c.owner.empty() || !validate_experiment_id(c.owner)) break;
+      auto text = env_.read_file(join(join(trash ? join(root_, kTrashDir) : root_, c.owner), "meta.yaml"), 1 << 20, true);
+      if (!text) continue;
+      auto e = parse_experiment_meta(*text, trash);
+      held = e && e->name == c.name;
+      break;
+    }
+    // The claim folder's own mtime, as NameClaims::claim judges it.
+    const std::int64_t idle = env_.now_ms() - c.mtime_ms;
+    if (held || c.mtime_ms == 0 || idle < std::max<std::int64_t>(opt_.temp_grace_ms, kNameClaimGraceMs)) continue;
+    add(c.dir, "root.stale_name_claim",
+        "name claim of '" + c.name + "' for experiment " + (c.owner.empty() ? "?" : c.owner) +
+            ", which does not hold that name",
+        "none: MLflow never reads it; mlruns takes such a claim over when the name is created again",
+        FsckSeverity::kNotice, quarantine(c.dir, "stale name claim"));
   }
 }
 

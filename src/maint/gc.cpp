@@ -10,6 +10,7 @@
 #include "format/layout.h"
 #include "format/meta_parse.h"
 #include "maint/maint_common.h"
+#include "write/name_claim.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
 #include "util/printable.h"
@@ -108,10 +109,10 @@ class Remover {
 }  // namespace
 
 Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
-  Env& env = opt.env ? *opt.env : *Env::posix();
-  auto root_r = detail::resolve_tree_root(env, tracking_uri);
-  if (!root_r) return fail(root_r.error());
-  const std::string root = *root_r;
+  auto tree = detail::open_tree(opt.env, tracking_uri);
+  if (!tree) return fail(tree.error());
+  Env& env = *tree->env;
+  const std::string root = tree->root;
   for (const std::string& id : opt.experiment_ids) MLRUNS_TRY(validate_experiment_id(id));
   GcReport report;
   report.root = root;
@@ -205,10 +206,16 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
     }
     report.items.push_back(std::move(item));
   }
+  detail::NameClaims claims(env, root, "experiments");
   for (GcItem& x : exp_items) {
     if (!opt.dry_run) {
+      std::string name;
+      if (auto text = detail::read_small(env, join(x.path, "meta.yaml")))
+        if (auto info = detail::parse_experiment_meta(*text, true)) name = info->name;
       Status s = remover.remove(x.path, "experiment-" + x.id, x.removed);
       if (!s) report.errors.push_back(s);
+      // Its name is free again (write/name_claim.h).
+      if (x.removed && !name.empty()) (void)claims.release(name, x.id);
     }
     report.items.push_back(std::move(x));
   }

@@ -27,6 +27,20 @@ Result<std::string> resolve_tree_root(Env& env, std::string_view tracking_uri) {
   return *real;
 }
 
+Result<Tree> open_tree(Env* given, std::string_view tracking_uri) {
+  Tree t;
+  auto root = resolve_tree_root(given ? *given : *Env::posix(), tracking_uri);
+  if (!root) return fail(root.error());
+  t.root = *root;
+  if (given) {
+    t.env = given;
+  } else {
+    t.owned = Env::posix_beneath(t.root);
+    t.env = t.owned.get();
+  }
+  return t;
+}
+
 std::string compact_utc(std::int64_t ms) {
   using namespace std::chrono;
   sys_time<milliseconds> tp{milliseconds{ms}};

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,17 @@ namespace mlruns::detail {
 // ./mlruns) to the tree's real absolute path (resolve_tracking_root, then
 // realpath). kNotFound if it is not an existing directory.
 Result<std::string> resolve_tree_root(Env& env, std::string_view tracking_uri);
+
+// The tree a maintenance verb works on: its real root and the Env every
+// file-system call goes through. Without a given Env that is
+// Env::posix_beneath(root) (env.h), so no call leaves the tree or follows a
+// link in it; a given Env (tests) is used as it is.
+struct Tree {
+  std::string root;
+  std::unique_ptr<Env> owned;
+  Env* env = nullptr;
+};
+Result<Tree> open_tree(Env* given, std::string_view tracking_uri);
 
 // "20261123T091500Z" for a time in ms since the epoch (UTC, no locale).
 std::string compact_utc(std::int64_t ms);

@@ -30,9 +30,10 @@ std::string duration(std::int64_t ms) {
 }  // namespace
 
 Result<ReapReport> reap(std::string_view tracking_uri, const ReapOptions& opt) {
-  Env& env = opt.env ? *opt.env : *Env::posix();
-  auto root = detail::resolve_tree_root(env, tracking_uri);
-  if (!root) return fail(root.error());
+  auto tree = detail::open_tree(opt.env, tracking_uri);
+  if (!tree) return fail(tree.error());
+  Env& env = *tree->env;
+  const std::string* root = &tree->root;
   if (opt.older_than_ms < 0) return fail(Status::invalid_argument("--older-than", "must not be negative"));
   ReapReport report;
   report.root = *root;

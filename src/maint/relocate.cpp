@@ -178,9 +178,10 @@ std::vector<DirEntry> list_real_dir(Env& env, const std::string& dir) {
 }  // namespace
 
 Result<RelocateReport> relocate(std::string_view tracking_uri, const RelocateOptions& options) {
-  Env& env = options.env ? *options.env : *Env::posix();
-  auto root = detail::resolve_tree_root(env, tracking_uri);
-  if (!root) return fail(root.error());
+  auto tree = detail::open_tree(options.env, tracking_uri);
+  if (!tree) return fail(tree.error());
+  Env& env = *tree->env;
+  const std::string* root = &tree->root;
   RelocateTarget t;
   t.new_root = *root;
   if (!options.to_root.empty()) {

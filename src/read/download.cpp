@@ -27,8 +27,8 @@ struct Item {
 
 class Copier {
  public:
-  Copier(Env& env, const ReaderOptions& ropts, const DownloadOptions& opts)
-      : env_(env), ropts_(ropts), opts_(opts) {}
+  Copier(Env& env, Env& dest_env, const ReaderOptions& ropts, const DownloadOptions& opts)
+      : env_(env), dest_env_(dest_env), ropts_(ropts), opts_(opts) {}
 
   void warn(const std::string& path, const std::string& message) {
     if (ropts_.on_warning) ropts_.on_warning(Warning{detail::escape_control(path), detail::escape_control(message)});
@@ -64,7 +64,7 @@ class Copier {
   Status copy_file(const std::string& from, const std::string& to, std::uint64_t expected) {
     auto in = env_.new_sequential_file(from);
     if (!in) return in.error();
-    auto out = env_.new_writable_file(to, /*exclusive=*/true);
+    auto out = dest_env_.new_writable_file(to, /*exclusive=*/true);
     if (!out) return out.error();
     if (!buffer_) buffer_ = std::make_unique<char[]>(kCopyChunk);
     std::uint64_t copied = 0;
@@ -94,7 +94,8 @@ class Copier {
   std::uint64_t done_ = 0;
 
  private:
-  Env& env_;
+  Env& env_;       // the source: the reader's
+  Env& dest_env_;  // the destination
   const ReaderOptions& ropts_;
   const DownloadOptions& opts_;
   std::unique_ptr<char[]> buffer_;
@@ -108,6 +109,15 @@ Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view
   if (Status s = validate_artifact_path(artifact_path); !s) return fail(s);
   if (dest_dir.empty()) return fail(Status::invalid_argument("download destination", "must not be empty"));
   Env& env = *reader.options().env;
+  // The destination is the user's: a confined Env of its own keeps every
+  // write below dest_dir (a link swapped in there is not followed either).
+  // An Env without confinement (a test's) is used for both sides.
+  std::unique_ptr<Env> dest_owned;
+  Env* dest_env = &env;
+  if (env.unconfined() != &env) {
+    dest_owned = Env::posix_beneath(dest_dir);
+    dest_env = dest_owned.get();
+  }
   auto root = reader.artifact_root(run_id);
   if (!root) return fail(root.error());
 
@@ -145,14 +155,14 @@ Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view
     std::size_t slash = artifact_path.rfind('/');
     basename = std::string(slash == std::string_view::npos ? artifact_path : artifact_path.substr(slash + 1));
   }
-  if (Status made = env.create_dirs(dest_dir); !made) return fail(made);
+  if (Status made = dest_env->create_dirs(dest_dir); !made) return fail(made);
   std::string target = join(dest_dir, basename);
-  auto existing = env.stat(target, false);
+  auto existing = dest_env->stat(target, false);
   if (!existing) return fail(existing.error());
   if (existing->type != FileType::kMissing && !options.overwrite)
     return fail(Status::already_exists(target, "exists; pass overwrite to replace it"));
 
-  Copier copier(env, reader.options(), options);
+  Copier copier(env, *dest_env, reader.options(), options);
   std::vector<Item> items;
   if (is_dir) {
     if (Status planned = copier.plan(source, "", 0, items); !planned) return fail(planned);
@@ -166,15 +176,15 @@ Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view
   // (The basename is cut so the temporary name stays below NAME_MAX.)
   std::string stem = basename.substr(0, 120);
   std::string tmp = join(dest_dir, "." + stem + ".mlruns-download-" + detail::random_hex(12));
-  auto cleanup = [&] { (void)env.remove_tree(tmp); };
+  auto cleanup = [&] { (void)dest_env->remove_tree(tmp); };
   DownloadResult result;
   Status s;
-  if (is_dir) s = env.create_dir(tmp);
+  if (is_dir) s = dest_env->create_dir(tmp);
   for (const Item& item : items) {
     if (!s) break;
     std::string to = item.rel.empty() ? tmp : join(tmp, item.rel);
     if (item.is_dir) {
-      s = env.create_dir(to);
+      s = dest_env->create_dir(to);
     } else {
       s = copier.copy_file(item.rel.empty() ? source : join(source, item.rel), to, item.size);
       ++result.files;
@@ -188,40 +198,40 @@ Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view
   if (is_dir) {
     // Directory entries must be durable before the rename publishes them.
     for (const Item& item : items)
-      if (item.is_dir) (void)env.sync_dir(join(tmp, item.rel));
-    (void)env.sync_dir(tmp);
+      if (item.is_dir) (void)dest_env->sync_dir(join(tmp, item.rel));
+    (void)dest_env->sync_dir(tmp);
   }
 
-  existing = env.stat(target, false);
+  existing = dest_env->stat(target, false);
   if (!existing) {
     cleanup();
     return fail(existing.error());
   }
   if (existing->type == FileType::kMissing) {
-    s = env.rename(tmp, target);
+    s = dest_env->rename(tmp, target);
   } else if (!options.overwrite) {
     cleanup();
     return fail(Status::already_exists(target, "appeared while downloading; left untouched"));
   } else if (!is_dir && existing->type == FileType::kRegular) {
-    s = env.rename(tmp, target);  // atomic replacement of a file
+    s = dest_env->rename(tmp, target);  // atomic replacement of a file
   } else {
     // A folder cannot be renamed over a non-empty one: move the old one
     // aside, put the new one in place, then delete the old one. The target
     // name always holds a complete copy, old or new, except for the instant
     // between the two renames.
     std::string aside = join(dest_dir, "." + stem + ".mlruns-old-" + detail::random_hex(12));
-    s = env.rename(target, aside);
+    s = dest_env->rename(target, aside);
     if (s) {
-      s = env.rename(tmp, target);
-      if (!s) (void)env.rename(aside, target);
-      else (void)env.remove_tree(aside);
+      s = dest_env->rename(tmp, target);
+      if (!s) (void)dest_env->rename(aside, target);
+      else (void)dest_env->remove_tree(aside);
     }
   }
   if (!s) {
     cleanup();
     return fail(s.with_context("downloading " + shown));
   }
-  (void)env.sync_dir(dest_dir);
+  (void)dest_env->sync_dir(dest_dir);
   result.local_path = target;
   return result;
 }

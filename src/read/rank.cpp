@@ -25,29 +25,31 @@ Result<std::string> rank_metric_key(std::string_view metric) {
   return std::string(key);
 }
 
-std::optional<Metric> best_point(const std::vector<Metric>& history, bool ascending) {
-  const Metric* best = nullptr;
-  for (const Metric& m : history) {
-    if (std::isnan(m.value)) continue;
-    if (!best || (ascending ? m.value < best->value : m.value > best->value)) best = &m;
+void BestPicker::add(const Metric& m) {
+  if (std::isnan(m.value)) return;
+  if (!best || (ascending ? m.value < best->value : m.value > best->value)) best = m;
+}
+
+void StepPicker::add(const Metric& m) {
+  if (m.step != step) return;
+  if (!pick || m.timestamp > pick->timestamp) {
+    pick = m;
+  } else if (m.timestamp == pick->timestamp) {
+    bool m_nan = std::isnan(m.value), p_nan = std::isnan(pick->value);
+    if ((p_nan && !m_nan) || (!p_nan && !m_nan && m.value >= pick->value) || (p_nan && m_nan)) pick = m;
   }
-  if (!best) return std::nullopt;
-  return *best;
+}
+
+std::optional<Metric> best_point(const std::vector<Metric>& history, bool ascending) {
+  BestPicker b{ascending, std::nullopt};
+  for (const Metric& m : history) b.add(m);
+  return b.best;
 }
 
 std::optional<Metric> point_at_step(const std::vector<Metric>& history, std::int64_t step) {
-  const Metric* pick = nullptr;
-  for (const Metric& m : history) {
-    if (m.step != step) continue;
-    if (!pick || m.timestamp > pick->timestamp) {
-      pick = &m;
-    } else if (m.timestamp == pick->timestamp) {
-      bool m_nan = std::isnan(m.value), p_nan = std::isnan(pick->value);
-      if ((p_nan && !m_nan) || (!p_nan && !m_nan && m.value >= pick->value) || (p_nan && m_nan)) pick = &m;
-    }
-  }
-  if (!pick) return std::nullopt;
-  return *pick;
+  StepPicker p{step, std::nullopt};
+  for (const Metric& m : history) p.add(m);
+  return p.pick;
 }
 
 Ranking rank_loaded(std::vector<Run> runs, const RankQuery& query, const std::string& key,
@@ -71,10 +73,17 @@ Ranking rank_loaded(std::vector<Run> runs, const RankQuery& query, const std::st
     // One history file per run; the Reader is thread-safe, so read in parallel.
     unsigned workers = worker_count(runs.size());
     if (threads > 0) workers = std::min<unsigned>(workers, threads);
+    // Each history is streamed through a picker: one point kept per run,
+    // whatever the size of its file (issue 15 item 3).
     parallel_for(runs.size(), workers, [&](std::size_t i) {
-      auto h = history(runs[i]);
-      if (!h) return;  // unreadable: counted as without value
-      points[i] = query.by == RankBy::kBest ? best_point(*h, query.ascending) : point_at_step(*h, query.step);
+      BestPicker best{query.ascending, std::nullopt};
+      StepPicker at{query.step, std::nullopt};
+      Status s = history(runs[i], [&](const Metric& m) {
+        if (query.by == RankBy::kBest) best.add(m);
+        else at.add(m);
+      });
+      if (!s) return;  // unreadable: counted as without value
+      points[i] = query.by == RankBy::kBest ? std::move(best.best) : std::move(at.pick);
     });
   }
 

@@ -23,8 +23,20 @@ std::optional<Metric> best_point(const std::vector<Metric>& history, bool ascend
 // timestamp, then the larger value (a number beats NaN), then the later line.
 std::optional<Metric> point_at_step(const std::vector<Metric>& history, std::int64_t step);
 
-// A metric's history for a run; used for kBest and kAtStep.
-using HistoryFn = std::function<Result<std::vector<Metric>>(const Run&)>;
+// The same, one point at a time (first in file order wins ties).
+struct BestPicker {
+  bool ascending = false;
+  std::optional<Metric> best;
+  void add(const Metric& m);
+};
+struct StepPicker {
+  std::int64_t step = 0;
+  std::optional<Metric> pick;
+  void add(const Metric& m);
+};
+
+// Streams a run's history of the metric to `on_point` (kBest, kAtStep).
+using HistoryFn = std::function<Status(const Run&, const std::function<void(const Metric&)>& on_point)>;
 
 // Everything after loading: status and filter, the value of each run, the
 // order (value, then start_time DESC, then run_id ASC). Histories are read on

@@ -23,7 +23,9 @@ Result<Ranking> rank_runs(const Reader& reader, const RankQuery& query) {
   auto runs = reader.runs(query.experiment_ids, query.view, fields);
   if (!runs) return fail(runs.error());
 
-  auto history = [&](const Run& run) { return reader.metric_history(run.info.run_id, *key); };
+  auto history = [&](const Run& run, const std::function<void(const Metric&)>& on_point) {
+    return reader.for_each_metric_point(run.info.run_id, *key, on_point);
+  };
   return detail::rank_loaded(std::move(*runs), query, *key, *clauses, history, reader.options().threads);
 }
 

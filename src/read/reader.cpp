@@ -99,6 +99,7 @@ Reader::Reader(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Reader> Reader::open(std::string_view tracking_uri, ReaderOptions options) {
   auto impl = std::make_shared<Impl>();
+  const bool options_env_given = options.env != nullptr;
   impl->env = options.env ? options.env : Env::posix();
   auto root = detail::resolve_tracking_root(tracking_uri, impl->env);
   if (!root) return fail(root.error());
@@ -115,6 +116,13 @@ Result<Reader> Reader::open(std::string_view tracking_uri, ReaderOptions options
   auto real = impl->env->real_path(*root);
   if (!real) return fail(real.error());
   impl->layout.root = *real;
+  // Every later call goes through the Env confined to the tree (env.h),
+  // unless the caller gave an Env of its own.
+  if (!options_env_given) {
+    impl->owned_env = Env::posix_beneath(*real);
+    impl->env = impl->owned_env.get();
+    impl->options.env = impl->env;
+  }
   return Reader(std::move(impl));
 }
 
@@ -122,6 +130,7 @@ const std::string& Reader::root() const { return impl_->layout.root; }
 const ReaderOptions& Reader::options() const { return impl_->options; }
 
 Result<std::vector<Experiment>> Reader::experiments(ViewType view) const {
+  impl_->new_listing();
   std::vector<Experiment> out;
   for (bool deleted : {false, true}) {
     if (deleted && view == ViewType::kActiveOnly) continue;
@@ -177,6 +186,7 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
     std::size_t exp;  // index into exp_dirs
     std::string run;
   };
+  impl_->new_listing();
   std::vector<std::pair<std::string, std::string>> exp_dirs;  // (dir, id)
   std::vector<Job> jobs;
   std::set<std::string> seen;
@@ -248,6 +258,13 @@ Result<std::vector<Metric>> Reader::metric_history(std::string_view run_id, std:
   auto dir = impl_->find_run_dir(run_id, nullptr);
   if (!dir) return fail(dir.error());
   return impl_->history(*dir, key);
+}
+
+Status Reader::for_each_metric_point(std::string_view run_id, std::string_view key,
+                                     const std::function<void(const Metric&)>& on_point) const {
+  auto dir = impl_->find_run_dir(run_id, nullptr);
+  if (!dir) return dir.error();
+  return impl_->visit_history(*dir, key, on_point);
 }
 
 Result<std::string> Reader::artifact_root(std::string_view run_id) const {

@@ -2,6 +2,7 @@
 // are, and what lies below them, without following a symbolic link.
 #include <algorithm>
 
+#include "format/artifact_dir.h"
 #include "format/file_uri.h"
 #include "format/layout.h"
 #include "format/meta_parse.h"
@@ -23,22 +24,19 @@ Result<std::string> ReaderContext::artifact_root_of(const std::string& run_dir, 
     if (auto info = parse_run_meta(*text)) uri = info->artifact_uri;
   }
   if (!uri.empty()) {
-    auto path = file_uri_to_path(uri);
-    std::string suffix = "/" + std::string(run_id) + "/artifacts";
-    if (path) {
-      while (path->size() > 1 && path->back() == '/') path->pop_back();
-      bool shaped = path->size() > suffix.size() && path->compare(path->size() - suffix.size(), suffix.size(), suffix) == 0 &&
-                    path->find("/../") == std::string::npos && path->find("/./") == std::string::npos;
-      if (shaped) {
-        auto info = env->stat(*path, /*follow_symlinks=*/true);
-        if (info && info->type == FileType::kDirectory) return *path;
-      } else {
-        warn(join(run_dir, kMetaFile), "artifact_uri " + quoted(uri) + " does not end with " + suffix +
-                                           "; using the artifacts folder inside the tree");
-      }
-    } else if (uri.find("://") != std::string::npos || uri.substr(0, 17) == "mlflow-artifacts:") {
+    // One shape rule for every verb (format/artifact_dir.h).
+    auto dir = run_artifact_dir(*env, layout.root, uri, run_id, /*create=*/false);
+    if (dir) {
+      FileType t = lstat_type(dir->path);
+      if (t == FileType::kDirectory) return dir->path;
+      if (t == FileType::kSymlink)
+        warn(join(run_dir, kMetaFile), "artifact_uri " + quoted(uri) +
+                                           " is a symbolic link; not followed, using the artifacts folder inside the tree");
+    } else if (dir.error().code() == Code::kNotSupported) {
       warn(join(run_dir, kMetaFile), "artifact_uri " + quoted(uri) +
                                          " is not on this machine; using the artifacts folder inside the tree");
+    } else if (dir.error().code() != Code::kNotFound) {
+      warn(join(run_dir, kMetaFile), detail_of(dir.error(), "") + "; using the artifacts folder inside the tree");
     }
   }
   FileType t = lstat_type(in_tree);

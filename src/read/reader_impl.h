@@ -3,6 +3,8 @@
 // reader_runs.cpp, reader_artifacts.cpp) and download.cpp share. Internal.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,10 +29,16 @@ struct DatasetCache {
 };
 
 struct ReaderContext {
-  Env* env = nullptr;
+  Env* env = nullptr;             // owned_env, or ReaderOptions::env
+  std::shared_ptr<Env> owned_env;  // Env::posix_beneath(root)
   Layout layout;
   ReaderOptions options;
   std::shared_ptr<std::mutex> warn_mu;  // on_warning is never called concurrently
+  // Empty meta.yaml files still to wait for in this listing (read_meta);
+  // refilled by each public listing call.
+  static constexpr int kEmptyMetaRetries = 4;
+  std::shared_ptr<std::atomic<int>> empty_meta_retries = std::make_shared<std::atomic<int>>(kEmptyMetaRetries);
+  void new_listing() const { empty_meta_retries->store(kEmptyMetaRetries, std::memory_order_relaxed); }
 
   void warn(std::string path, std::string message) const;
   // lstat type; kOther if the call fails.
@@ -63,6 +71,9 @@ struct ReaderContext {
                                       const std::string& run_name, ViewType view, const RunFields& fields,
                                       DatasetCache* datasets = nullptr) const;
   Result<std::vector<Metric>> history(const std::string& run_dir, std::string_view key) const;
+  // The history streamed (LineStream): on_point per good line, nothing kept.
+  Status visit_history(const std::string& run_dir, std::string_view key,
+                       const std::function<void(const Metric&)>& on_point) const;
 
   Result<std::string> artifact_root_of(const std::string& run_dir, std::string_view run_id) const;
   Result<std::vector<ArtifactEntry>> list_artifacts_in(const std::string& root, std::string_view rel,

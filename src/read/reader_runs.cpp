@@ -93,9 +93,47 @@ void warn_metric_problems(const ReaderContext& ctx, const std::string& path,
 }
 
 // Latest value of one metric file; false if none.
+// Metric files up to this size (or max_file_bytes if smaller) are read whole
+// (open, fstat, one read, close: the fast path of ranking); larger ones are
+// streamed (LineStream) whatever their size, so it never becomes memory
+// (issue 15 item 3). max_file_bytes limits only files read whole.
+constexpr std::uint64_t kWholeMetricBytes = 4 << 20;
+
+bool read_latest_streamed(const ReaderContext& ctx, const std::string& key, const std::string& path, Metric& out) {
+  auto file = ctx.env->new_sequential_file(path);
+  if (!file) {
+    ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(file.error(), path));
+    return false;
+  }
+  LineStream lines(**file);
+  ParsedPoint latest;
+  bool found = false;
+  std::string name, digest;  // the views of a point die with its chunk
+  auto problems = for_each_metric_point(lines, [&](const ParsedPoint& p) {
+    if (found && !is_later_point(p, latest)) return;
+    latest = p;
+    name.assign(p.dataset_name);
+    digest.assign(p.dataset_digest);
+    found = true;
+  });
+  if (!problems) {
+    ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(problems.error(), path));
+    return false;
+  }
+  warn_metric_problems(ctx, path, *problems);
+  if (!found) return false;
+  latest.dataset_name = name;
+  latest.dataset_digest = digest;
+  out = to_metric(key, latest);
+  return true;
+}
+
 bool read_latest(const ReaderContext& ctx, const std::string& key, const std::string& path, bool missing_ok,
                  Metric& out) {
-  auto text = ctx.read_file(path);
+  auto text = ctx.env->read_file(path, std::min(kWholeMetricBytes, ctx.options.max_file_bytes), /*no_follow=*/true);
+  if (!text && text.error().code() == Code::kInvalidArgument &&
+      text.error().message().find("exceeds the limit") != std::string::npos)
+    return read_latest_streamed(ctx, key, path, out);
   if (!text) {
     if (missing_ok && text.error().code() == Code::kNotFound) return false;
     // A requested key that names a folder (asked for "val", the tree has
@@ -115,29 +153,48 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
 
 }  // namespace
 
-Result<std::vector<Metric>> ReaderContext::history(const std::string& run_dir, std::string_view key) const {
-  if (Status s = validate_key("metric key", key, NameRules::kMlflow); !s) return fail(s);
+Status ReaderContext::visit_history(const std::string& run_dir, std::string_view key,
+                                   const std::function<void(const Metric&)>& on_point) const {
+  if (Status s = validate_key("metric key", key, NameRules::kMlflow); !s) return s;
   std::string metrics = join(run_dir, "metrics");
   FileType t = lstat_type(metrics);
-  if (t == FileType::kMissing) return std::vector<Metric>{};
+  if (t == FileType::kMissing) return Status::ok();
   if (t != FileType::kDirectory) {
     warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
-    return std::vector<Metric>{};
+    return Status::ok();
   }
   FileType on_way = path_below(metrics, key);
-  if (on_way == FileType::kMissing) return std::vector<Metric>{};
+  if (on_way == FileType::kMissing) return Status::ok();
   if (on_way != FileType::kDirectory)
-    return fail(Status::invalid_argument("metric '" + std::string(key) + "'",
-                                         "a folder on its path is not a real folder (a symbolic link?); not followed"));
+    return Status::invalid_argument("metric '" + std::string(key) + "'",
+                                    "a folder on its path is not a real folder (a symbolic link?); not followed");
   std::string path = join(metrics, key);
-  auto text = read_file(path);
-  if (!text) {
-    if (text.error().code() == Code::kNotFound) return std::vector<Metric>{};
-    return fail(text.error());
+  auto file = env->new_sequential_file(path);
+  if (!file) {
+    if (file.error().code() == Code::kNotFound) return Status::ok();
+    return file.error();
   }
-  MetricFileProblems problems;
-  std::vector<Metric> out = metric_history_points(key, *text, problems);
-  warn_metric_problems(*this, path, problems);
+  // One chunk and one line at a time: memory does not grow with the file.
+  LineStream lines(**file);
+  Metric m;
+  m.key = std::string(key);
+  auto problems = for_each_metric_point(lines, [&](const ParsedPoint& p) {
+    m.timestamp = p.timestamp;
+    m.value = p.value;
+    m.step = p.step;
+    m.dataset_name.assign(p.dataset_name);
+    m.dataset_digest.assign(p.dataset_digest);
+    on_point(m);
+  });
+  if (!problems) return problems.error();
+  warn_metric_problems(*this, path, *problems);
+  return Status::ok();
+}
+
+Result<std::vector<Metric>> ReaderContext::history(const std::string& run_dir, std::string_view key) const {
+  std::vector<Metric> out;
+  Status s = visit_history(run_dir, key, [&](const Metric& m) { out.push_back(m); });
+  if (!s) return fail(s);
   return out;
 }
 

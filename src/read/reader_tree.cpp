@@ -16,7 +16,11 @@ namespace {
 // MLflow retries an empty meta.yaml after 0.1 s and 0.2 s (spec §11, §14.9):
 // it may be caught between truncate and write.
 constexpr int kEmptyMetaRetryMs[] = {100, 200};
-constexpr std::int64_t kRecentMetaMs = 10000;
+// A writer replaces meta.yaml by rename (never empty in between) or, for
+// MLflow, truncates and writes within milliseconds: only a file modified in
+// the last second may be caught mid-write. A future mtime (a clock skew, or a
+// tree crafted to stall readers) never qualifies.
+constexpr std::int64_t kRecentMetaMs = 1000;
 
 }  // namespace
 
@@ -27,7 +31,12 @@ Result<std::string> ReaderContext::read_meta(const std::string& path) const {
   // empty one (a job killed between truncate and write) stays empty, and
   // waiting for each of many such runs would stall the listing.
   auto info = env->stat(path, false);
-  if (!info || env->now_ms() - info->mtime_ms > kRecentMetaMs) return text;
+  if (!info) return text;
+  const std::int64_t age = env->now_ms() - info->mtime_ms;
+  if (age < 0 || age > kRecentMetaMs) return text;
+  // At most kEmptyMetaRetries files per listing are waited for, so a tree
+  // whose author keeps touching empty files costs a bounded 0.3 s each.
+  if (empty_meta_retries->fetch_sub(1, std::memory_order_relaxed) <= 0) return text;
   for (int delay : kEmptyMetaRetryMs) {
     std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     text = read_file(path);

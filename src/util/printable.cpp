@@ -6,6 +6,11 @@
 #include <chrono>
 #include <cstdint>
 #include <random>
+#include <utility>
+
+#include <utf8proc.h>
+
+#include "mlruns/text.h"
 
 namespace mlruns::detail {
 namespace {
@@ -26,20 +31,7 @@ std::uint64_t seed() {
 
 }  // namespace
 
-std::string escape_control(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
+std::string escape_control(std::string_view s) { return terminal_safe(s, /*keep_newlines=*/false); }
 
 std::string random_hex(int digits) {
   thread_local std::mt19937_64 rng{seed()};
@@ -53,3 +45,102 @@ std::string random_hex(int digits) {
 }
 
 }  // namespace mlruns::detail
+
+namespace mlruns {
+namespace {
+
+// The code point of the UTF-8 sequence at s[i] and its length; len 0 if it is
+// not valid UTF-8 (overlong forms, surrogates and values above U+10FFFF
+// included, as Python's strict decoder refuses them).
+std::pair<char32_t, std::size_t> decode_utf8(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  unsigned char c = b(0);
+  std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+  if (len == 0 || c > 0xF4 || i + len > s.size()) return {0, 0};
+  char32_t cp = c & (0x7F >> len);
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((b(k) & 0xC0) != 0x80) return {0, 0};
+    cp = (cp << 6) | (b(k) & 0x3F);
+  }
+  static const char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {0, 0};
+  return {cp, len};
+}
+
+bool is_bidi_control(char32_t cp) {
+  return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void append_hex(std::string& out, const char* prefix, unsigned v, int digits) {
+  static constexpr const char* kDigits = "0123456789abcdef";
+  out += prefix;
+  for (int k = digits - 1; k >= 0; --k) out += kDigits[(v >> (4 * k)) & 15];
+}
+
+}  // namespace
+
+std::string terminal_safe(std::string_view s, bool keep_newlines) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c == '\n' && keep_newlines) out += '\n';
+      else if (c == 0x1b) out += "\\e";
+      else if (c < 0x20 || c == 0x7f) append_hex(out, "\\x", c, 2);
+      else out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    auto [cp, len] = decode_utf8(s, i);
+    if (len == 0) {
+      append_hex(out, "\\x", c, 2);
+      ++i;
+    } else if ((cp >= 0x80 && cp <= 0x9F) || is_bidi_control(cp)) {
+      append_hex(out, "\\u", static_cast<unsigned>(cp), 4);
+      i += len;
+    } else {
+      out.append(s.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
+std::size_t display_width(std::string_view s) {
+  std::size_t cells = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    auto [cp, len] = decode_utf8(s, i);
+    if (len == 0) {  // not terminal_safe text: count the byte
+      ++cells;
+      ++i;
+      continue;
+    }
+    int w = ::utf8proc_charwidth(static_cast<utf8proc_int32_t>(cp));
+    cells += w > 0 ? static_cast<std::size_t>(w) : 0;
+    i += len;
+  }
+  return cells;
+}
+
+std::string fit_width(std::string_view s, std::size_t width) {
+  if (display_width(s) <= width) return std::string(s);
+  if (width == 0) return {};
+  std::string out;
+  std::size_t cells = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    auto [cp, len] = decode_utf8(s, i);
+    std::size_t n = len == 0 ? 1 : len;
+    int w = len == 0 ? 1 : ::utf8proc_charwidth(static_cast<utf8proc_int32_t>(cp));
+    std::size_t cw = w > 0 ? static_cast<std::size_t>(w) : 0;
+    if (cells + cw > width - 1) break;  // one cell for the ellipsis
+    cells += cw;
+    out.append(s.substr(i, n));
+    i += n;
+  }
+  out += "\xe2\x80\xa6";  // …
+  return out;
+}
+
+}  // namespace mlruns

@@ -253,11 +253,7 @@ Status ActiveRun::log_batch(const std::vector<Metric>& metrics, const StringMap&
 
 namespace {
 Result<ArtifactTarget> artifact_target(const ActiveRun::State& st) {
-  auto root = file_uri_to_path(st.artifact_uri);
-  if (!root)
-    return fail(Status::not_supported("artifact_uri '" + st.artifact_uri + "'",
-                                      "not a local path; mlruns copies artifacts into local trees only"));
-  return ArtifactTarget{*root, parent_dir(*root), st.store->options.durability != Durability::kNone};
+  return st.store->artifact_target(st.artifact_uri, st.info.run_id);
 }
 }  // namespace
 

@@ -9,7 +9,6 @@
 
 #include "env/atomic_file.h"
 #include "env/file_lock.h"
-#include "format/file_uri.h"
 #include "format/layout.h"
 #include "format/mlmodel.h"
 #include "mlruns/key.h"
@@ -196,6 +195,7 @@ Status record_in_history(Store::Impl& im, const std::string& run_dir, const Orde
 Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir, const RunInfo& info,
                                      const std::string& local_path, const ModelOptions& o) {
   Env& env = *im.env;
+  Env& src_env = *env.unconfined();  // the user's own path, outside the tree (links are theirs)
   // ---- everything is checked before anything is written ----
   std::string artifact_path = o.artifact_path;
   while (artifact_path.size() > 1 && artifact_path.back() == '/') artifact_path.pop_back();
@@ -214,7 +214,7 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
     signature = std::move(*sig);
   }
   if (local_path.empty()) return fail(Status::invalid_argument("model path ''", "must name a file or folder"));
-  auto src = env.stat(local_path, /*follow_symlinks=*/true);
+  auto src = src_env.stat(local_path, /*follow_symlinks=*/true);
   if (!src) return fail(src.error());
   std::string data;
   if (src->type == FileType::kRegular) {
@@ -225,21 +225,19 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
     if (data == kMlModelFile)
       return fail(Status::invalid_argument("model file '" + local_path + "'", "must not be named MLmodel"));
   } else if (src->type == FileType::kDirectory) {
-    auto mlmodel = env.stat(join(local_path, kMlModelFile), false);
+    auto mlmodel = src_env.stat(join(local_path, kMlModelFile), false);
     if (mlmodel && mlmodel->type != FileType::kMissing)
       return fail(Status::invalid_argument("model folder '" + local_path + "'",
                                            "already holds an MLmodel file; log it with log_artifact instead"));
-    auto found = find_data_in_dir(env, local_path, *kind, o.data);
+    auto found = find_data_in_dir(src_env, local_path, *kind, o.data);
     if (!found) return fail(found.error());
     data = *found;
   } else {
     return fail(Status::not_found("model path '" + local_path + "'", "no such file or folder"));
   }
-  auto artifacts_root = file_uri_to_path(info.artifact_uri);
-  if (!artifacts_root)
-    return fail(Status::not_supported("artifact_uri '" + info.artifact_uri + "'",
-                                      "not a local path; mlruns logs models into local trees only"));
-  const std::string target = join(*artifacts_root, artifact_path);
+  auto where = im.artifact_target(info.artifact_uri, info.run_id);  // the shape rule of docs/hpc.md
+  if (!where) return fail(where.error());
+  const std::string target = join(where->artifacts_root, artifact_path);
   {
     auto existing = env.stat(target, false);
     if (!existing) return fail(existing.error());
@@ -249,8 +247,8 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
   }
 
   // ---- the model folder, built aside ----
-  const bool sync = im.options.durability != Durability::kNone;
-  const std::string work_dir = parent_dir(*artifacts_root);  // same file system as the artifacts
+  const bool sync = where->sync;
+  const std::string work_dir = where->temp_dir;  // beside artifacts/: same file system, out of sight
   const std::string staging = join(work_dir, unique_temp_name(".model"));
   if (Status s = env.create_dir(staging); !s) return fail(s);
   auto cleanup = [&] { (void)env.remove_tree(staging); };

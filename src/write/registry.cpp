@@ -10,6 +10,7 @@
 
 #include "env/atomic_file.h"
 #include "env/file_lock.h"
+#include "format/artifact_dir.h"
 #include "format/file_uri.h"
 #include "format/layout.h"
 #include "format/registry_meta.h"
@@ -266,27 +267,39 @@ Result<std::pair<std::string, std::string>> resolve_source(const Files& f, std::
       return fail(Status::invalid_argument("run_id '" + run_id + "'", "differs from the source's run " + id));
     auto run = f.im.load_run(id);
     if (!run) return fail(run.error());
-    auto root = file_uri_to_path(run->info.artifact_uri);
-    if (!root) return fail(Status::not_supported("artifact_uri '" + run->info.artifact_uri + "'", "not a local path"));
-    std::string local = path.empty() ? *root : join(*root, path);
-    if (!exists(f.env, local) && exists(f.env, join(run->dir, "artifacts")))  // a moved tree
-      local = path.empty() ? join(run->dir, "artifacts") : join(join(run->dir, "artifacts"), path);
-    if (!exists(f.env, local))
+    // The run's artifacts by the shape rule of docs/hpc.md; in a moved tree
+    // (artifact_uri still naming the old place) the folder inside the run.
+    std::string root = join(run->dir, "artifacts");
+    if (auto dir = run_artifact_dir(f.env, f.im.layout.root, run->info.artifact_uri, id, /*create=*/false))
+      root = dir->path;
+    std::string local = path.empty() ? root : join(root, path);
+    auto found = f.env.stat(local, false);
+    if (!found || found->type == FileType::kMissing)
       return fail(Status::not_found(std::string(source), "the run has no such artifact"));
     std::string stored = run->info.artifact_uri + (path.empty() ? "" : "/" + path);
     return std::make_pair(stored, id);
   }
   auto path = file_uri_to_path(source);
+  std::string shown = "model source '" + std::string(source) + "'";
   if (!path || path->empty() || path->front() != '/')
-    return fail(Status::invalid_argument("model source '" + std::string(source) + "'",
-                                         "must be runs:/<run_id>/<path>, or a file: URI or absolute path in the tree"));
-  auto real = f.env.real_path(*path);
-  if (!real) return fail(Status::not_found("model source '" + std::string(source) + "'", "no such file or folder"));
-  auto root = f.env.real_path(f.im.layout.root);
-  if (!root) return fail(root.error());
-  if (real->rfind(*root + "/", 0) != 0)
-    return fail(Status::invalid_argument("model source '" + std::string(source) + "'",
-                                         "is outside the tree " + *root + "; mlruns registers models stored in it"));
+    return fail(Status::invalid_argument(shown, "must be runs:/<run_id>/<path>, or a file: URI or absolute path in the tree"));
+  // Inside the tree: lexically below the root, or below it once the user's
+  // own links (the path to the root) are resolved; nothing below the root is
+  // followed (the confined Env refuses links there).
+  const std::string& tree = f.im.layout.root;
+  std::string local = *path;
+  auto below = [](const std::string& p, const std::string& root) { return p.rfind(root + "/", 0) == 0; };
+  if (!below(local, tree)) {
+    Env& user = *f.env.unconfined();
+    auto real = user.real_path(local);
+    auto real_tree = user.real_path(tree);
+    if (!real || !real_tree || !below(*real, *real_tree))
+      return fail(Status::invalid_argument(shown, "is outside the tree " + tree + "; mlruns registers models stored in it"));
+    local = tree + real->substr(real_tree->size());
+  }
+  auto found = f.env.stat(local, false);
+  if (!found) return fail(found.error().with_context(shown));
+  if (found->type == FileType::kMissing) return fail(Status::not_found(shown, "no such file or folder"));
   if (!run_id.empty()) MLRUNS_RETURN_IF_ERROR_RESULT(validate_run_id(run_id));
   return std::make_pair(std::string(source), run_id);
 }

@@ -3,6 +3,7 @@
 // through which signals.cpp flushes, tags or ends every live run.
 #include <algorithm>
 #include <condition_variable>
+#include <cstring>
 #include <thread>
 
 #include "write/process_hooks.h"
@@ -10,18 +11,15 @@
 
 namespace mlruns {
 namespace detail {
-namespace {
 
+// From the C library's own table (sigabbrev_np, glibc >= 2.32), never from
+// numbers: SIGUSR1 is 10 on x86 and arm, 16 on mips, 30 on alpha and sparc.
 std::string signal_name(int sig) {
-  switch (sig) {
-    case 1: return "SIGHUP";
-    case 2: return "SIGINT";
-    case 10: return "SIGUSR1";
-    case 12: return "SIGUSR2";
-    case 15: return "SIGTERM";
-    default: return "signal " + std::to_string(sig);
-  }
+  if (const char* abbrev = ::sigabbrev_np(sig)) return std::string("SIG") + abbrev;
+  return "signal " + std::to_string(sig);
 }
+
+namespace {
 
 // Live runs of the whole process. A function-local static: its destructor
 // runs at normal process exit (return from main, exit()), stops the

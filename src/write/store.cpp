@@ -137,6 +137,12 @@ Store Store::open(StoreOptions options) {
     impl->open_status = root.error();
   } else {
     impl->layout.root = *root;
+    // Every later call goes through the Env confined to the tree (env.h),
+    // unless the caller gave an Env of its own.
+    if (!impl->options.env) {
+      impl->owned_env = Env::posix_beneath(*root);
+      impl->env = impl->owned_env.get();
+    }
     impl->open_status = impl->ensure_tree();
     if (!impl->open_status.is_ok()) impl->open_status = impl->open_status.with_context("opening " + *root);
   }

@@ -13,6 +13,7 @@
 #include "format/meta_write.h"
 #include "format/tracking_uri.h"
 #include "mlruns/key.h"
+#include "write/name_claim.h"
 #include "write/store_impl.h"
 
 namespace mlruns {
@@ -171,6 +172,33 @@ std::optional<Experiment> Store::Impl::find_experiment_by_name(std::string_view 
   return deleted;
 }
 
+NameClaims Store::Impl::experiment_names() {
+  return NameClaims(*env, layout.root, "experiments");
+}
+
+Status Store::Impl::claim_experiment_name(std::string_view name, const std::string& id) {
+  NameClaims claims = experiment_names();
+  auto holds = [&](std::string_view owner, std::string_view n) {
+    auto e = load_experiment(owner, false);
+    return e && e->name == n;
+  };
+  Status s = claims.claim(name, id, holds, kNameClaimGraceMs, env->now_ms());
+  if (!s.is_ok()) {
+    if (s.code() == Code::kAlreadyExists)
+      return Status::already_exists("experiment '" + std::string(name) + "'", "exists (" + s.message() + ")");
+    return s;
+  }
+  // Trees written by MLflow have no claims: look for a holder all the same.
+  if (auto other = find_experiment_by_name(name); other && other->experiment_id != id) {
+    (void)claims.release(name, id);
+    return Status::already_exists(
+        "experiment '" + std::string(name) + "'",
+        "exists with id " + other->experiment_id +
+            (other->lifecycle_stage == LifecycleStage::kDeleted ? " (deleted; restore it or pick another name)" : ""));
+  }
+  return Status::ok();
+}
+
 Result<std::string> Store::create_experiment(std::string_view name, const StringMap& tags,
                                              std::string_view artifact_location) {
   Impl& im = *impl_;
@@ -199,8 +227,11 @@ Result<std::string> Store::create_experiment(std::string_view name, const String
     for (int attempt = 0; attempt < 16; ++attempt) {
       std::string id = random_experiment_id();
       if (exists(*im.env, im.layout.experiment_dir(id, true))) continue;
+      // The name first (unique across processes, write/name_claim.h), then the folder.
+      if (Status c = im.claim_experiment_name(name, id); !c.is_ok()) return fail(c);
       Status s = im.build_experiment(id, name, tags, location, im.env->now_ms());
       if (s.is_ok()) return id;
+      (void)im.experiment_names().release(name, id);
       if (s.code() != Code::kAlreadyExists) return fail(s);
     }
     return fail(Status::io_error("experiment '" + std::string(name) + "'", "no free experiment id after 16 attempts"));
@@ -233,13 +264,47 @@ Result<std::string> Store::get_or_create_experiment(std::string_view name) {
         auto e = im.load_experiment(id, false, &in_trash);
         if (!e && e.error().code() == Code::kNotFound) {
           if (pass == 0) break;  // free: look for the name elsewhere first
-          Status s = im.build_experiment(id, name, {}, "", im.env->now_ms());
+          // Claim the name like create_experiment does, so the two never
+          // make one name twice. Another get-or-create of this name holds
+          // the claim for this very id: read the winner below.
+          Status c = im.claim_experiment_name(name, id);
+          if (!c.is_ok() && c.code() != Code::kAlreadyExists) return fail(c);
+          if (!c.is_ok()) {
+            auto holder = im.experiment_names().find(name);
+            if (holder && holder->owner != id) {
+              // create_experiment (or MLflow) holds it: wait for that experiment.
+              for (int wait = 0; wait < 100; ++wait) {
+                auto other = im.load_experiment(holder->owner, false, &in_trash);
+                if (other && other->name == name) {
+                  if (in_trash || other->lifecycle_stage == LifecycleStage::kDeleted)
+                    return fail(deleted_error(holder->owner));
+                  return holder->owner;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+              }
+              if (auto e2 = im.find_experiment_by_name(name)) {
+                if (e2->lifecycle_stage == LifecycleStage::kDeleted) return fail(deleted_error(e2->experiment_id));
+                return e2->experiment_id;
+              }
+              return fail(c);
+            }
+            if (!holder) {
+              if (auto e2 = im.find_experiment_by_name(name)) {
+                if (e2->lifecycle_stage == LifecycleStage::kDeleted) return fail(deleted_error(e2->experiment_id));
+                return e2->experiment_id;
+              }
+            }
+          }
+          Status s = c.is_ok() ? im.build_experiment(id, name, {}, "", im.env->now_ms())
+                               : Status::already_exists(id, "being created by another process");
           if (s.is_ok()) return id;
+          if (c.is_ok()) (void)im.experiment_names().release(name, id);
           if (s.code() != Code::kAlreadyExists) return fail(s);
           // Lost the race: read the winner (its folder is complete: it was renamed in whole).
-          for (int wait = 0; wait < 20; ++wait) {
+          // (Not found yet: the claim's holder is between claim and rename.)
+          for (int wait = 0; wait < 100; ++wait) {
             e = im.load_experiment(id, false, &in_trash);
-            if (e || e.error().code() != Code::kCorruption) break;
+            if (e || (e.error().code() != Code::kCorruption && e.error().code() != Code::kNotFound)) break;
             std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a foreign, half-written meta.yaml
           }
         }
@@ -291,9 +356,19 @@ Status Store::rename_experiment(std::string_view experiment_id, std::string_view
     if (auto other = im.find_experiment_by_name(new_name))
       return Status::already_exists("experiment name '" + std::string(new_name) + "'",
                                     "taken by experiment " + other->experiment_id);
+    // The new name first, then the file, then the old name goes.
+    std::string id(experiment_id);
+    MLRUNS_RETURN_IF_ERROR(im.claim_experiment_name(new_name, id));
+    std::string old_name = e->name;
     e->name = std::string(new_name);
     e->last_update_time = im.env->now_ms();
-    return im.write_experiment_meta(im.layout.experiment_dir(experiment_id), *e);
+    Status s = im.write_experiment_meta(im.layout.experiment_dir(experiment_id), *e);
+    if (!s.is_ok()) {
+      (void)im.experiment_names().release(new_name, id);
+      return s;
+    }
+    (void)im.experiment_names().release(old_name, id);
+    return Status::ok();
   };
   return im.finish(run());
 }
@@ -405,6 +480,13 @@ Status Store::restore_experiment(std::string_view experiment_id) {
       return Status::not_found("experiment " + std::string(experiment_id), "is not in .trash");
     if (exists(*im.env, to))
       return Status::already_exists(to, "an active experiment with this id exists (spec §7)");
+    // Its name, claimed for it: a creator of the same name racing this
+    // restore either finds the claim or, after claiming, the experiment.
+    {
+      auto text = im.env->read_file(join(from, kMetaFile), 1 << 20, true);
+      auto meta = text ? parse_experiment_meta(*text, true) : Result<Experiment>(fail(text.error()));
+      if (meta) MLRUNS_RETURN_IF_ERROR(im.claim_experiment_name(meta->name, std::string(experiment_id)));
+    }
     MLRUNS_RETURN_IF_ERROR(im.env->rename(from, to));
     auto e = im.load_experiment(experiment_id, false);
     if (!e) return e.error();

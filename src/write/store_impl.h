@@ -15,13 +15,16 @@
 
 #include "format/layout.h"
 #include "mlruns/store.h"
+#include "write/artifact_copy.h"
+#include "write/name_claim.h"
 #include "write/metric_buffer.h"
 
 namespace mlruns {
 
 struct Store::Impl {
   StoreOptions options;
-  Env* env = nullptr;
+  Env* env = nullptr;                // owned_env, or the caller's StoreOptions::env
+  std::unique_ptr<Env> owned_env;    // Env::posix_beneath(root)
   detail::Layout layout;
   Status open_status;
 
@@ -66,6 +69,11 @@ struct Store::Impl {
                           const std::string& artifact_location, std::int64_t now);
   Status write_experiment_meta(const std::string& dir, const Experiment& e);
   Result<std::string> default_artifact_location(const std::string& id) const;
+  // Experiment names are unique across processes (write/name_claim.h):
+  // claims `name` for `id`, then looks for a holder without a claim;
+  // kAlreadyExists if it is taken. The caller releases it if it gives up.
+  Status claim_experiment_name(std::string_view name, const std::string& id);
+  detail::NameClaims experiment_names();
 
   // Runs.
   struct RunRef {
@@ -83,6 +91,10 @@ struct Store::Impl {
                      std::map<std::string, std::string, std::less<>>* known);
   Status write_tag(const std::string& run_dir, RunInfo* info, std::string_view key, std::string value);
   Status delete_tag(const std::string& run_dir, std::string_view key);
+
+  // Where a run's artifacts go: its artifact_uri through
+  // detail::run_artifact_dir (the shape rule of docs/hpc.md).
+  Result<detail::ArtifactTarget> artifact_target(const std::string& artifact_uri, const std::string& run_id);
 
   void register_run(const std::shared_ptr<ActiveRun::State>& state);
 };
@@ -121,6 +133,8 @@ std::int64_t steady_ms();
 std::string new_run_id();
 std::string random_experiment_id();
 std::string derived_experiment_id(std::string_view name, int attempt);
+// "SIGUSR1" for SIGUSR1 on every architecture; "signal N" if unknown.
+std::string signal_name(int sig);
 // True if `path` exists; a failed stat counts as missing.
 bool exists(Env& env, const std::string& path);
 }  // namespace detail

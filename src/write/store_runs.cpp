@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "env/atomic_file.h"
+#include "format/artifact_dir.h"
 #include "format/file_uri.h"
 #include "format/meta_parse.h"
 #include "format/meta_write.h"
@@ -228,14 +229,20 @@ Status Store::log_artifact(std::string_view run_id, const std::string& local_pat
     MLRUNS_RETURN_IF_ERROR(im.open_status);
     auto ref = im.load_run(run_id);
     if (!ref) return ref.error();
-    auto root = file_uri_to_path(ref->info.artifact_uri);
-    if (!root)
-      return Status::not_supported("artifact_uri '" + ref->info.artifact_uri + "'",
-                                   "not a local path; mlruns copies artifacts into local trees only");
-    ArtifactTarget t{*root, parent_dir(*root), im.options.durability != Durability::kNone};
-    return copy_artifact(*im.env, t, local_path, artifact_path);
+    auto t = im.artifact_target(ref->info.artifact_uri, ref->info.run_id);
+    if (!t) return t.error();
+    return copy_artifact(*im.env, *t, local_path, artifact_path);
   };
   return im.finish(run());
+}
+
+Result<detail::ArtifactTarget> Store::Impl::artifact_target(const std::string& artifact_uri,
+                                                            const std::string& run_id) {
+  auto dir = run_artifact_dir(*env, layout.root, artifact_uri, run_id, /*create=*/true);
+  if (!dir) return fail(dir.error());
+  // Temp copies go next to artifacts/ (the run folder, or <location>/<run_id>
+  // outside the tree): same file system, never inside artifacts/.
+  return ArtifactTarget{dir->path, parent_dir(dir->path), options.durability != Durability::kNone};
 }
 
 }  // namespace mlruns

@@ -77,7 +77,7 @@ TEST_CASE("registered model names follow MLflow's file store and fit a folder na
   CHECK(validate_registered_model_name(std::string(255, 'x')).is_ok());
 }
 
-TEST_CASE("model aliases follow MLflow's rule; latest and v<n> are reserved", "[key]") {
+TEST_CASE("model aliases follow MLflow's rule, latest and v<n> are reserved", "[key]") {
   for (const char* ok : {"champion", "challenger-2", "best_of_sweep", "v", "vX", "V1a", "LATEST_run"})
     CHECK(validate_model_alias(ok).is_ok());
   for (std::string bad : {std::string(""), std::string("latest"), std::string("Latest"), std::string("v1"),

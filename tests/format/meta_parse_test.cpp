@@ -61,3 +61,19 @@ TEST_CASE("experiment meta: stage from the file, else from the location (spec §
   CHECK(named_yes->name == "yes");
   CHECK(named_yes->lifecycle_stage == LifecycleStage::kActive);
 }
+
+TEST_CASE("a key given twice: the last one wins, as PyYAML's CSafeLoader reads it (issue 15 item 4)", "[meta]") {
+  // python3 -c "import yaml; print(yaml.load(TEXT, Loader=yaml.CSafeLoader))" (Debian's python3-yaml 6.0)
+  // gives {'status': 4, 'lifecycle_stage': 'deleted', ...}.
+  const char* text = "status: 3\nlifecycle_stage: active\nstatus: 4\nlifecycle_stage: deleted\nrun_id: a\n"
+                     "experiment_id: 1\nstart_time: 1\nuser_id: u\n";
+  for (MetaParser p : {MetaParser::kAuto, MetaParser::kYamlOnly}) {
+    auto r = parse_run_meta(text, nullptr, p);
+    REQUIRE(r);
+    CHECK(r->status == RunStatus::kFailed);  // main: FINISHED (the first)
+    CHECK(r->lifecycle_stage == LifecycleStage::kDeleted);
+  }
+  auto e = parse_experiment_meta("experiment_id: '1'\nname: first\nname: second\nartifact_location: x\n", false);
+  REQUIRE(e);
+  CHECK(e->name == "second");
+}

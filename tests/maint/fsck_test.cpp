@@ -148,6 +148,20 @@ TEST_CASE("fsck quotes an unquoted 'yes' experiment name instead of letting it r
   CHECK(slurp(meta).find("name: 'yes'\n") != std::string::npos);
 }
 
+TEST_CASE("fsck survives an unquoted name of 30,000 digits (issue 15 item 4: std::regex overflowed the stack)",
+          "[fsck]") {
+  TempTree t;
+  auto meta = t.root / "763558276457519285" / "meta.yaml";
+  std::string m = slurp(meta);
+  auto pos = m.find("\nname: ");
+  m.replace(pos + 7, m.find('\n', pos + 1) - pos - 7, std::string(30000, '7'));
+  spit(meta, m);
+  auto r = mlruns::fsck(t.root.string(), {.repair = true});  // main: SIGSEGV
+  REQUIRE(r);
+  CHECK(has(*r, "experiment.yaml_typing"));  // an int to PyYAML: quoted by the repair
+  CHECK(slurp(meta).find("name: '" + std::string(30000, '7') + "'\n") != std::string::npos);
+}
+
 TEST_CASE("fsck never follows a symlink out of the tree", "[fsck]") {
   TempTree t;
   auto outside = t.dir / "outside";

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "maint_test_util.h"
+#include "test_util.h"
 #include "mlruns/fsck.h"
 #include "mlruns/gc.h"
 #include "mlruns/reader.h"
@@ -111,4 +112,20 @@ TEST_CASE("gc finishes what an interrupted gc left in its staging folder, which 
   CHECK(!fs::exists(t.root / ".mlruns-gc.trash"));
   CHECK(!fs::exists(t.root / ".trash" / "702085803536168059"));
   CHECK(fs::exists(t.root / ".trash"));
+}
+
+TEST_CASE("gc removes a deleted run holding folders nested deeper than PATH_MAX (issue 15 item 6)", "[gc]") {
+  TempTree t;
+  auto exp = t.root / "692696469721977523";
+  auto run = first_run(exp);
+  mark_deleted(run, 1000);
+  fs::create_directories(run / "artifacts" / "deep");
+  // 2000 * strlen("nested/") = 14,000 bytes > PATH_MAX (4096)
+  mlruns::testing::make_nested_dirs(run / "artifacts" / "deep", 2000, "nested");
+  auto r = mlruns::gc(t.root.string(), {});
+  REQUIRE(r);
+  for (const auto& e : r->errors) INFO(e.to_string());
+  CHECK(r->errors.empty());  // main: "File name too long", forever after
+  CHECK_FALSE(fs::exists(run));
+  CHECK_FALSE(fs::exists(t.root / ".mlruns-gc.trash"));
 }

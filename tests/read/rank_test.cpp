@@ -49,11 +49,13 @@ struct Fixture {
     auto clauses = parse_filter(filter);
     REQUIRE(clauses);
     q.filter = filter;
-    return detail::rank_loaded(runs, q, "m", *clauses, [&](const Run& r) -> Result<std::vector<Metric>> {
-      auto it = histories.find(r.info.run_id);
-      if (it == histories.end()) return std::vector<Metric>{};
-      return it->second;
-    });
+    return detail::rank_loaded(runs, q, "m", *clauses,
+                               [&](const Run& r, const std::function<void(const Metric&)>& on_point) {
+                                 auto it = histories.find(r.info.run_id);
+                                 if (it != histories.end())
+                                   for (const Metric& m : it->second) on_point(m);
+                                 return Status::ok();
+                               });
   }
 };
 

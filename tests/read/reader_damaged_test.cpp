@@ -5,6 +5,9 @@
 // reader_hostile_test.cpp, damaged run inputs in reader_inputs_test.cpp.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <cstdio>
+
 #include <chrono>
 #include <cmath>
 
@@ -191,6 +194,43 @@ TEST_CASE("an empty meta.yaml caught mid-write is read again (spec §14.9, §11)
   auto b = t.open().run(kRunB);
   REQUIRE_FALSE(b);
   CHECK(b.error().message().find("empty") != std::string::npos);
+}
+
+TEST_CASE("empty meta.yaml files cost a bounded wait: never for a future mtime, few per listing (issue 15 item 3)",
+          "[reader][damaged][resources]") {
+  Tree t;
+  // Counts the reads of run meta.yaml files: each wait is a re-read.
+  struct CountingEnv : EnvWrapper {
+    std::atomic<int> meta_reads{0};
+    CountingEnv() : EnvWrapper(Env::posix()) {}
+    Result<std::string> read_file(const std::string& p, std::uint64_t max, bool nf) override {
+      if (p.size() > 9 && p.compare(p.size() - 9, 9, "meta.yaml") == 0) ++meta_reads;
+      return EnvWrapper::read_file(p, max, nf);
+    }
+  } env;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 100; ++i) {
+    char id[33];
+    std::snprintf(id, sizeof id, "%032x", 0xe000 + i);
+    ids.push_back(id);
+    write_file(t.root / kExp / id / "meta.yaml", "");
+  }
+  ReaderOptions opts;
+  opts.env = &env;
+  auto reader = Reader::open(t.root.string(), opts);
+  REQUIRE(reader);
+  for (bool future : {true, false}) {
+    INFO((future ? "mtime an hour ahead" : "mtime now"));
+    for (const std::string& id : ids)
+      fs::last_write_time(t.root / kExp / id / "meta.yaml",
+                          fs::file_time_type::clock::now() + (future ? std::chrono::hours(1) : std::chrono::hours(0)));
+    env.meta_reads = 0;
+    auto runs = reader->runs({kExp}, ViewType::kAll);
+    REQUIRE(runs);
+    const int good_runs = static_cast<int>(runs->size());
+    // One read per run, plus two re-reads for at most 4 recent empty files (main: every one of them).
+    CHECK(env.meta_reads <= good_runs + 100 + (future ? 0 : 4 * 2));
+  }
 }
 
 TEST_CASE("deleted experiments: stage from the file, else from .trash/ (spec §14.10, §7)", "[reader][damaged]") {

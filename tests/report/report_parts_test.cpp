@@ -156,7 +156,7 @@ TEST_CASE("terminal chart: braille or ASCII, sized to the width, labels escaped"
     INFO(text);
     CHECK(text.find('\x1b') == std::string::npos);
     CHECK(text.find('\x07') == std::string::npos);
-    CHECK(text.find("run\\x1b[2J") != std::string::npos);
+    CHECK(text.find("run\\e[2J") != std::string::npos);  // ESC as \e: mlruns::terminal_safe (text.h)
     CHECK(text.find("reward\\x07") != std::string::npos);
     CHECK(text.find("1 non-finite points not drawn") != std::string::npos);
     std::istringstream lines(text);

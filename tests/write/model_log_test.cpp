@@ -82,7 +82,7 @@ TEST_CASE("log_model writes an ONNX model MLflow's loaders read: MLmodel bytes a
     CHECK(e.path().filename().string().rfind(".mlruns-tmp-", 0) != 0);
 }
 
-TEST_CASE("each log_model appends one history entry; a taken path is refused or replaced (spec §8.3)", "[model_log]") {
+TEST_CASE("each log_model appends one history entry, a taken path is refused or replaced (spec §8.3)", "[model_log]") {
   TempDir t;
   StoreOptions o = opts(t);
   o.errors = ErrorMode::kCount;
@@ -140,7 +140,7 @@ TEST_CASE("torchscript: the pytorch flavor mlflow.pytorch.load_model reads (spec
   CHECK(m2yaml["flavors"]["pytorch"]["pytorch_version"].as<std::string>() == "unknown");
 }
 
-TEST_CASE("a generic model folder keeps its files; signature and data are written (spec §8.3)", "[model_log]") {
+TEST_CASE("a generic model folder keeps its files, signature and data are written (spec §8.3)", "[model_log]") {
   TempDir t;
   Store store = Store::open(opts(t));
   ActiveRun run = store.start_run();

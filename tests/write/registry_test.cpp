@@ -136,7 +136,7 @@ TEST_CASE("create_model_version refuses sources it cannot stand behind", "[regis
   CHECK_FALSE(fs::exists(tree.models() / "m/version-1"));
 }
 
-TEST_CASE("aliases: a file per alias, moved atomically; meta.yaml keeps MLflow's snapshots (spec §9.4)",
+TEST_CASE("aliases: a file per alias, moved atomically, meta.yaml keeps MLflow's snapshots (spec §9.4)",
           "[registry]") {
   Tree tree;
   ModelRegistry reg = tree.store.registry();
@@ -197,7 +197,7 @@ TEST_CASE("a deleted version keeps its folder and number and loses its aliases (
   CHECK(v4->version == 4);  // 3 is never given again
 }
 
-TEST_CASE("rename moves versions, tags and aliases; delete removes the model (spec §9.4)", "[registry]") {
+TEST_CASE("rename moves versions, tags and aliases, delete removes the model (spec §9.4)", "[registry]") {
   Tree tree;
   ModelRegistry reg = tree.store.registry();
   std::string src = "runs:/" + tree.run_id + "/model";

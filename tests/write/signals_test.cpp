@@ -12,6 +12,7 @@
 #include "mlruns/reader.h"
 #include "mlruns/signals.h"
 #include "resil_util.h"
+#include "write/store_impl.h"
 
 using namespace mlruns::test;
 
@@ -267,4 +268,13 @@ TEST_CASE("uninstall_signal_handlers restores the previous dispositions", "[sign
   struct sigaction after;
   REQUIRE(::sigaction(SIGUSR2, nullptr, &after) == 0);
   CHECK(after.sa_handler == before.sa_handler);
+}
+
+TEST_CASE("signal names come from the macros, not from x86 numbers (issue 15 item 6)", "[signals]") {
+  // The numbers differ by architecture (SIGUSR1: 10 on x86, 16 on mips, 30 on alpha).
+  const std::pair<int, const char*> table[] = {{SIGHUP, "SIGHUP"},   {SIGINT, "SIGINT"},   {SIGUSR1, "SIGUSR1"},
+                                               {SIGUSR2, "SIGUSR2"}, {SIGTERM, "SIGTERM"}, {SIGXCPU, "SIGXCPU"},
+                                               {SIGQUIT, "SIGQUIT"}, {SIGALRM, "SIGALRM"}};
+  for (const auto& [sig, name] : table) CHECK(mlruns::detail::signal_name(sig) == name);  // main: "signal 24" for SIGXCPU
+  CHECK(mlruns::detail::signal_name(1000) == "signal 1000");
 }

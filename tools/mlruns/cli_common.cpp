@@ -1,5 +1,6 @@
 // Shared plumbing of the mlruns CLI (see cli_common.h).
 #include "cli_common.h"
+#include "mlruns/text.h"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -185,49 +186,144 @@ std::size_t terminal_width() {
   return 0;
 }
 
-std::size_t display_width(std::string_view text) {
-  std::size_t n = 0;
-  for (unsigned char c : text) {
-    if ((c & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
+std::size_t display_width(std::string_view text) { return mlruns::display_width(terminal_safe(text)); }
 
 namespace {
 
-// The longest prefix of `text` that is at most `width` code points wide, with
-// "…" in place of what was cut. Control characters (newlines in a
-// description) are shown as spaces so that each row stays one line.
+// A cell as shown: escaped by terminal_safe (newlines too, so each row stays
+// one line), then cut to `width` cells with "…".
 std::string fit_cell(std::string_view text, std::size_t width) {
-  std::string clean(text);
-  for (char& c : clean) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  return fit_width(terminal_safe(text), width);
+}
+
+// Standard output or error with every byte a verb prints for a person passed
+// through terminal_safe (newlines kept). Bytes are held until a line ends,
+// the stream is flushed, or 4 KiB gathered; a UTF-8 sequence is never split.
+class TerminalSafeBuf final : public std::streambuf {
+ public:
+  explicit TerminalSafeBuf(std::streambuf* dest) : dest_(dest) {}
+
+ protected:
+  int overflow(int c) override {
+    if (c == traits_type::eof()) return traits_type::not_eof(c);
+    pending_ += static_cast<char>(c);
+    if (c == '\n' || pending_.size() >= 4096) emit(false);
+    return c;
   }
-  if (display_width(clean) <= width) return clean;
-  if (width == 0) return {};
-  std::string out;
-  std::size_t cps = 0;
-  for (std::size_t i = 0; i < clean.size(); ++i) {
-    const auto c = static_cast<unsigned char>(clean[i]);
-    if ((c & 0xC0) != 0x80) {
-      if (cps == width - 1) break;
-      ++cps;
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    pending_.append(s, static_cast<std::size_t>(n));
+    if (std::string_view(s, static_cast<std::size_t>(n)).find('\n') != std::string_view::npos ||
+        pending_.size() >= 4096)
+      emit(false);
+    return n;
+  }
+  int sync() override {
+    emit(false);
+    return dest_->pubsync();
+  }
+
+ private:
+  // Writes what is complete; an unfinished UTF-8 sequence at the end waits.
+  void emit(bool all) {
+    std::size_t cut = pending_.size();
+    if (!all) {
+      // The last lead byte among the final 4: if its sequence is not complete yet, hold it back.
+      for (std::size_t back = 1; back <= 4 && back <= pending_.size(); ++back) {
+        const auto c = static_cast<unsigned char>(pending_[pending_.size() - back]);
+        if ((c & 0xC0) == 0x80) continue;  // a continuation byte
+        const std::size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (back < need) cut = pending_.size() - back;
+        break;
+      }
     }
-    out += clean[i];
+    const std::string out = terminal_safe(std::string_view(pending_).substr(0, cut), /*keep_newlines=*/true);
+    dest_->sputn(out.data(), static_cast<std::streamsize>(out.size()));
+    pending_.erase(0, cut);
   }
-  out += "\xe2\x80\xa6";  // …
-  return out;
+  std::streambuf* dest_;
+  std::string pending_;
+};
+
+struct Streams {
+  std::streambuf* out = std::cout.rdbuf();
+  std::streambuf* err = std::cerr.rdbuf();
+  std::ostream machine{out};
+  std::ostream raw_err{err};
+  TerminalSafeBuf safe_out{out};
+  TerminalSafeBuf safe_err{err};
+};
+
+Streams& streams() {
+  static Streams* s = new Streams;  // never destroyed: used until exit
+  return *s;
 }
 
 }  // namespace
 
-std::size_t print_table(std::ostream& out, const Table& table, std::size_t width) {
-  constexpr std::size_t kGap = 2;
+void install_terminal_filter() {
+  Streams& s = streams();
+  std::cout.rdbuf(&s.safe_out);
+  std::cerr.rdbuf(&s.safe_err);
+}
+
+std::ostream& machine_out() {
+  std::cout.flush();
+  return streams().machine;
+}
+
+std::ostream& raw_err() {
+  std::cerr.flush();
+  return streams().raw_err;
+}
+
+TableLayout layout_table(std::vector<std::size_t> natural, std::size_t width) {
   constexpr std::size_t kMaxNatural = 40;  // on a terminal, a long tag never takes a whole line
   constexpr std::size_t kMinShrunk = 10;
+  TableLayout l;
+  l.widths = std::move(natural);
+  const std::size_t ncols = l.widths.size();
+  l.shown = ncols;
+  if (width > 0) {
+    // Columns come in order of importance: keep the leftmost ones whole and
+    // leave out those on the right that do not fit, rather than cutting
+    // every column down to an unreadable stub. The first column (the id a
+    // user copies) is never cut.
+    std::vector<std::size_t>& w = l.widths;
+    std::size_t used = 0;
+    l.shown = 0;
+    for (std::size_t c = 0; c < ncols; ++c) {
+      if (c > 0) w[c] = std::min(w[c], kMaxNatural);
+      const std::size_t gap = c == 0 ? 0 : TableLayout::kGap;
+      if (c == 0 || used + gap + w[c] <= width) {
+        used += gap + w[c];
+        ++l.shown;
+        continue;
+      }
+      // The first column that does not fit whole is shown cut, if enough is left.
+      if (used + gap + std::min(w[c], kMinShrunk) <= width) {
+        w[c] = width - used - gap;
+        ++l.shown;
+      }
+      break;
+    }
+  }
+  return l;
+}
+
+void print_table_row(std::ostream& out, const TableLayout& l, const std::vector<std::string>& row) {
+  std::string line;
+  for (std::size_t c = 0; c < l.shown; ++c) {
+    const std::string cell = fit_cell(c < row.size() ? row[c] : std::string(), l.widths[c]);
+    line += cell;
+    if (c + 1 < l.shown) line.append(l.widths[c] - display_width(cell) + TableLayout::kGap, ' ');
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  out << line << '\n';
+}
+
+std::size_t print_table(std::ostream& out, const Table& table, std::size_t width) {
   const std::size_t ncols = table.header.size();
   if (ncols == 0) return 0;
-
   std::vector<std::size_t> w(ncols, 0);
   for (std::size_t c = 0; c < ncols; ++c) {
     w[c] = display_width(table.header[c]);
@@ -235,45 +331,18 @@ std::size_t print_table(std::ostream& out, const Table& table, std::size_t width
       if (c < row.size()) w[c] = std::max(w[c], display_width(row[c]));
     }
   }
+  const TableLayout l = layout_table(std::move(w), width);
+  print_table_row(out, l, table.header);
+  for (const auto& row : table.rows) print_table_row(out, l, row);
+  return ncols - l.shown;
+}
 
-  std::size_t shown = ncols;
-  if (width > 0) {
-    // Columns come in order of importance: keep the leftmost ones whole and
-    // leave out those on the right that do not fit, rather than cutting
-    // every column down to an unreadable stub. The first column (the id a
-    // user copies) is never cut.
-    std::size_t used = 0;
-    shown = 0;
-    for (std::size_t c = 0; c < ncols; ++c) {
-      if (c > 0) w[c] = std::min(w[c], kMaxNatural);
-      const std::size_t gap = c == 0 ? 0 : kGap;
-      if (c == 0 || used + gap + w[c] <= width) {
-        used += gap + w[c];
-        ++shown;
-        continue;
-      }
-      // The first column that does not fit whole is shown cut, if enough is left.
-      if (used + gap + std::min(w[c], kMinShrunk) <= width) {
-        w[c] = width - used - gap;
-        ++shown;
-      }
-      break;
-    }
+void print_csv_row(std::ostream& out, const std::vector<std::string>& row) {
+  for (std::size_t c = 0; c < row.size(); ++c) {
+    if (c > 0) out << ',';
+    out << csv_field(row[c]);
   }
-
-  auto print_row = [&](const std::vector<std::string>& row) {
-    std::string line;
-    for (std::size_t c = 0; c < shown; ++c) {
-      const std::string cell = fit_cell(c < row.size() ? row[c] : std::string(), w[c]);
-      line += cell;
-      if (c + 1 < shown) line.append(w[c] - display_width(cell) + kGap, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << '\n';
-  };
-  print_row(table.header);
-  for (const auto& row : table.rows) print_row(row);
-  return ncols - shown;
+  out << '\n';
 }
 
 std::string csv_field(std::string_view field) {
@@ -290,15 +359,8 @@ std::string csv_field(std::string_view field) {
 }
 
 void print_csv(std::ostream& out, const Table& table) {
-  auto row_out = [&](const std::vector<std::string>& row) {
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      if (c > 0) out << ',';
-      out << csv_field(row[c]);
-    }
-    out << '\n';
-  };
-  row_out(table.header);
-  for (const auto& row : table.rows) row_out(row);
+  print_csv_row(out, table.header);
+  for (const auto& row : table.rows) print_csv_row(out, row);
 }
 
 namespace {
@@ -318,11 +380,12 @@ void Progress::operator()(std::uint64_t done, std::uint64_t total) {
   if (now - start_ms_ < 1000 || now - last_ms_ < 500) return;
   last_ms_ = now;
   shown_ = true;
-  std::cerr << (tty_ ? "\r" : "") << "mlruns: " << text_(done, total) << (tty_ ? "" : "\n") << std::flush;
+  // '\r' redraws the line: raw_err(), past the terminal filter (the text is ours).
+  raw_err() << (tty_ ? "\r" : "") << "mlruns: " << terminal_safe(text_(done, total)) << (tty_ ? "" : "\n") << std::flush;
 }
 
 void Progress::finish() const {
-  if (shown_ && tty_) std::cerr << '\n';
+  if (shown_ && tty_) raw_err() << '\n';
 }
 
 }  // namespace mlruns::cli

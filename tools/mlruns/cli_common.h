@@ -94,11 +94,22 @@ struct Table {
 // Columns of the terminal on stdout: $COLUMNS, else TIOCGWINSZ, else 0 (not
 // a terminal: no limit, so a pipe gets the whole table).
 std::size_t terminal_width();
-// Prints aligned columns; control characters in cells become spaces. With
+// Prints aligned columns; cells are escaped by terminal_safe. With
 // width > 0 (a terminal), cells are cut at 40 columns with "…", the leftmost
 // columns that fit are shown and the rest left out; returns how many were
 // left out. With width 0 nothing is cut.
 std::size_t print_table(std::ostream& out, const Table& table, std::size_t width);
+// The same, one row at a time, for output too large to hold (history):
+// the natural width of each column (display_width of its widest cell,
+// header included) in, the widths and the number of columns shown out.
+struct TableLayout {
+  static constexpr std::size_t kGap = 2;
+  std::vector<std::size_t> widths;
+  std::size_t shown = 0;
+};
+TableLayout layout_table(std::vector<std::size_t> natural, std::size_t width);
+void print_table_row(std::ostream& out, const TableLayout& layout, const std::vector<std::string>& row);
+void print_csv_row(std::ostream& out, const std::vector<std::string>& row);
 // RFC 4180 quoting (lines end in LF, as pandas writes): a field with , " CR LF or outer spaces is quoted, quotes doubled.
 std::string csv_field(std::string_view field);
 void print_csv(std::ostream& out, const Table& table);
@@ -120,7 +131,20 @@ class Progress {
   bool shown_ = false;
 };
 
-// Display width of UTF-8 text (code points; good enough for a table).
+// Terminal cells of text as print_table shows it (terminal_safe, then
+// East Asian widths: CJK = 2, combining = 0; mlruns/text.h).
 std::size_t display_width(std::string_view text);
+
+// ---- output safe for a terminal (issue 15 item 5) ----
+// main calls install_terminal_filter() first: from then on every byte a verb
+// writes to std::cout or std::cerr for a person goes through terminal_safe
+// (mlruns/text.h), whatever the tree holds. Output for programs, which
+// escapes per its own format (JSON, CSV) or is a value a script captures (an
+// id, the downloaded path) or escapes tree text itself (write_terminal_chart:
+// its own colours, labels through escape_control), goes to machine_out();
+// progress lines that use '\r' go to raw_err().
+void install_terminal_filter();
+std::ostream& machine_out();
+std::ostream& raw_err();
 
 }  // namespace mlruns::cli

@@ -25,7 +25,7 @@ int run_artifacts(const ArtifactsOptions& opt) {
   if (opt.json) {
     // root_uri is the run's recorded artifact_uri, as MLflow's server answers.
     const Run run = check(reader.run(opt.run_id));
-    std::cout << dump(artifacts_list_json(run.info.artifact_uri, files));
+    machine_out() << dump(artifacts_list_json(run.info.artifact_uri, files));
     return kExitOk;
   }
   Table t;

@@ -23,7 +23,7 @@ int run_experiments_list(const ExperimentsListOptions& opt) {
   Reader reader = open_reader();
   const std::vector<Experiment> experiments = check(reader.experiments(parse_view(opt.view)));
   if (opt.json) {
-    std::cout << dump(experiments_search_json(experiments));
+    machine_out() << dump(experiments_search_json(experiments));
     return kExitOk;
   }
   Table table;
@@ -36,7 +36,7 @@ int run_experiments_list(const ExperimentsListOptions& opt) {
                           e.artifact_location});
   }
   if (opt.csv) {
-    print_csv(std::cout, table);
+    print_csv(machine_out(), table);
   } else {
     print_table(std::cout, table, terminal_width());
   }
@@ -79,7 +79,7 @@ int run_experiments_create(const ExperimentsCreateOptions& opt) {
       id = check(std::move(created));
     }
   }
-  std::cout << id << '\n';
+  machine_out() << id << '\n';
   return kExitOk;
 }
 

@@ -107,9 +107,9 @@ int run_get_top_run(const GetTopRunOptions& opt) {
                            {"files", downloaded.files},
                            {"bytes", downloaded.bytes}};
     }
-    std::cout << dump(j);
+    machine_out() << dump(j);
   } else {
-    std::cout << (opt.no_download ? info.run_id : downloaded.local_path) << '\n';
+    machine_out() << (opt.no_download ? info.run_id : downloaded.local_path) << '\n';
   }
   return kExitOk;
 }

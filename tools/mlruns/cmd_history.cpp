@@ -21,6 +21,10 @@ struct HistoryOptions {
   std::string x_axis = "step";
 };
 
+// Points are streamed from the files (Reader::for_each_metric_point) and
+// printed as they come, so memory stays bounded whatever the history's size
+// (issue 15 item 3: a 200 MB file took 9.3 GB with --csv). The table reads
+// the files twice: once for the column widths, once to print.
 int run_history(const HistoryOptions& opt) {
   check(validate_run_id(opt.run_id));
   for (const std::string& k : opt.keys) check(validate_key("metric key", k, NameRules::kMlflow));
@@ -34,32 +38,58 @@ int run_history(const HistoryOptions& opt) {
                                      opt.x_axis == "time" ? XAxis::kRelativeTime : XAxis::kStep,
                                      static_cast<std::size_t>(std::max(kMinPointsPerLine, std::size_t(t.width) * 4))));
     chart.title = run.info.run_name.empty() ? run.info.run_id : run.info.run_name + " (" + run.info.run_id + ")";
-    write_terminal_chart(std::cout, chart, t);
+    write_terminal_chart(machine_out(), chart, t);
     return kExitOk;
   }
-  std::vector<Metric> points;
   for (const std::string& k : opt.keys) {
     if (run.metrics.find(k) == run.metrics.end()) {
       check(Status::not_found("metric '" + k + "' of run " + opt.run_id, "the run has no such metric"));
     }
-    std::vector<Metric> h = check(reader.metric_history(opt.run_id, k));
-    points.insert(points.end(), h.begin(), h.end());
   }
+  auto each_point = [&](const std::function<void(const Metric&)>& on_point) {
+    for (const std::string& k : opt.keys) check(reader.for_each_metric_point(opt.run_id, k, on_point));
+  };
+  auto row_of = [&](const Metric& m) -> std::vector<std::string> {
+    return {m.key, std::to_string(m.step), opt.csv ? std::to_string(m.timestamp) : format_time_ms(m.timestamp),
+            py_float(m.value)};
+  };
+  const std::vector<std::string> header = {"key", "step", "timestamp", "value"};
   if (opt.json) {
-    std::cout << dump(metric_history_json(points, opt.run_id));
+    // {"metrics": [...]} exactly as dump() would print the whole object, one element at a time.
+    std::ostream& out = machine_out();
+    bool first = true;
+    each_point([&](const Metric& m) {
+      out << (first ? "{\n  \"metrics\": [\n" : ",\n");
+      first = false;
+      std::string element = dump(metric_json(m, opt.run_id));
+      element.pop_back();  // dump's final '\n'
+      std::size_t start = 0;
+      for (;;) {
+        std::size_t nl = element.find('\n', start);
+        out << "    " << std::string_view(element).substr(start, nl == std::string::npos ? nl : nl - start);
+        if (nl == std::string::npos) break;
+        out << '\n';
+        start = nl + 1;
+      }
+    });
+    out << (first ? "{}\n" : "\n  ]\n}\n");
     return kExitOk;
   }
-  Table t;
-  t.header = {"key", "step", "timestamp", "value"};
-  for (const Metric& m : points) {
-    t.rows.push_back({m.key, std::to_string(m.step),
-                      opt.csv ? std::to_string(m.timestamp) : format_time_ms(m.timestamp), py_float(m.value)});
-  }
   if (opt.csv) {
-    print_csv(std::cout, t);
-  } else {
-    print_table(std::cout, t, terminal_width());
+    std::ostream& out = machine_out();
+    print_csv_row(out, header);
+    each_point([&](const Metric& m) { print_csv_row(out, row_of(m)); });
+    return kExitOk;
   }
+  std::vector<std::size_t> natural;
+  for (const std::string& h : header) natural.push_back(display_width(h));
+  each_point([&](const Metric& m) {
+    const std::vector<std::string> row = row_of(m);
+    for (std::size_t c = 0; c < row.size(); ++c) natural[c] = std::max(natural[c], display_width(row[c]));
+  });
+  const TableLayout layout = layout_table(std::move(natural), terminal_width());
+  print_table_row(std::cout, layout, header);
+  each_point([&](const Metric& m) { print_table_row(std::cout, layout, row_of(m)); });
   return kExitOk;
 }
 

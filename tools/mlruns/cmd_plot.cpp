@@ -65,14 +65,14 @@ int run_plot(const PlotOptions& opt) {
                                    opt.x_axis == "time" ? XAxis::kRelativeTime : XAxis::kStep));
   chart.log_y = opt.log_y;
   if (opt.output.empty()) {
-    write_terminal_chart(std::cout, chart, terminal_chart_options(opt.width, opt.height, opt.ascii));
+    write_terminal_chart(machine_out(), chart, terminal_chart_options(opt.width, opt.height, opt.ascii));
     return kExitOk;
   }
   const int w = opt.width > 0 ? opt.width : 0, h = opt.height > 0 ? opt.height : 0;
   if (opt.output == "-" || ends_with(opt.output, ".svg")) {
     const std::string svg = chart_svg(chart, w ? w : 720, h ? h : 360);
     if (opt.output == "-") {
-      std::cout << svg;
+      machine_out() << svg;
     } else {
       std::ofstream out(opt.output, std::ios::binary | std::ios::trunc);
       out << svg;
@@ -84,7 +84,7 @@ int run_plot(const PlotOptions& opt) {
   } else {
     check(Status::invalid_argument("--output '" + opt.output + "'", "must end in .svg or .png (or be - for SVG on stdout)"));
   }
-  if (opt.output != "-") std::cout << opt.output << '\n';
+  if (opt.output != "-") machine_out() << opt.output << '\n';
   return kExitOk;
 }
 

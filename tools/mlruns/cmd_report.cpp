@@ -63,7 +63,7 @@ int run_report(const ReportCliOptions& opt) {
   ReportSummary summary;
   std::uint64_t bytes = 0;
   if (opt.output == "-") {
-    summary = check(write_report(reader, ro, std::cout));
+    summary = check(write_report(reader, ro, machine_out()));
   } else {
     // Written beside the target and renamed over it once complete: an
     // interrupted report never replaces a good one with half a page.
@@ -92,7 +92,7 @@ int run_report(const ReportCliOptions& opt) {
            {"charts", summary.charts},   {"points_read", summary.points_read},
            {"points_drawn", summary.points_drawn}};
     if (summary.best_run_id) j["best_run_id"] = *summary.best_run_id;
-    if (opt.output != "-") std::cout << dump(j);
+    if (opt.output != "-") machine_out() << dump(j);
     else std::cerr << dump(j);
   } else if (opt.output != "-") {
     std::cerr << "mlruns: report of " << summary.runs << " runs, " << summary.charts << (summary.charts == 1 ? " metric chart (" : " metric charts (")
@@ -100,7 +100,7 @@ int run_report(const ReportCliOptions& opt) {
               << format_bytes(bytes) << '\n';
     if (summary.more_runs > 0)
       std::cerr << "mlruns: " << summary.more_runs << " more runs match; raise --max to include them\n";
-    std::cout << opt.output << '\n';
+    machine_out() << opt.output << '\n';
   }
   return kExitOk;
 }

@@ -47,7 +47,7 @@ int run_run_start(const RunStartOptions& opt) {
   ActiveRun run = store.start_run(ro);
   if (!run.ok()) check(store.last_error().is_ok() ? Status::io_error("run start", "the run could not be created")
                                                   : store.last_error());
-  std::cout << run.id() << '\n';
+  machine_out() << run.id() << '\n';
   // Not ended when this process exits: `mlruns run end` (or a later process) ends it.
   check(run.detach());
   return kExitOk;

@@ -124,7 +124,7 @@ int run_runs(const RunsOptions& opt) {
   const SearchPage page = check(search_runs(reader, q));
 
   if (opt.json) {
-    std::cout << dump(runs_search_json(page.runs, page.next_page_token));
+    machine_out() << dump(runs_search_json(page.runs, page.next_page_token));
     return kExitOk;
   }
   Table table;
@@ -136,7 +136,7 @@ int run_runs(const RunsOptions& opt) {
     table.rows.push_back(std::move(row));
   }
   if (opt.csv) {
-    print_csv(std::cout, table);
+    print_csv(machine_out(), table);
   } else {
     const std::size_t hidden = print_table(std::cout, table, terminal_width());
     if (hidden > 0) {

@@ -20,7 +20,7 @@ int run_show(const ShowOptions& opt) {
   Reader reader = open_reader();
   const Run run = check(reader.run(opt.run_id));
   if (opt.json) {
-    std::cout << dump(runs_get_json(run));
+    machine_out() << dump(runs_get_json(run));
     return kExitOk;
   }
   const RunInfo& i = run.info;

@@ -14,6 +14,7 @@
 
 int main(int argc, char** argv) {
   using namespace mlruns::cli;
+  install_terminal_filter();
   CLI::App app{"mlruns: write and read MLflow mlruns/ trees without Python"};
   app.name("mlruns");
   app.footer(kExitCodesHelp);

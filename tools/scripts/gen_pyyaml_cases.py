@@ -6,6 +6,13 @@ Run with Debian's /usr/bin/python3 (python3-yaml, built with libyaml):
     /usr/bin/python3 tools/scripts/gen_pyyaml_cases.py > tests/fixtures/pyyaml_scalars.json
     /usr/bin/python3 tools/scripts/gen_pyyaml_cases.py --documents > tests/fixtures/pyyaml_documents.json
 The C++ test (tests/format/yaml_emit_test.cpp) compares mlruns' emitter with every case.
+
+"cases" also drive the reader: PyYAML's CSafeLoader (MLflow's reader) loads each "yaml"
+back to its "value", and tests/format/pyyaml_load_test.cpp asserts mlruns reads the same.
+They include every BMP character PyYAML's emitter escapes (non-printable ones, and
+U+0085, U+00A0, U+2028, U+2029 as backslash-N, -_, -L, -P). "loads" are documents other writers
+may produce (every escape, folding, duplicate keys, YAML 1.1 ints), with what
+CSafeLoader makes of them.
 With --documents: whole nested documents (mappings, lists, ints, bools, None,
 tricky strings as keys and values) as MLflow dumps them: MLmodel with
 yaml.safe_dump (pure-Python SafeDumper, allow_unicode=False) and the Model
@@ -120,6 +127,53 @@ def documents():
                "pyyaml": yaml.__version__,
                "cases": cases}, sys.stdout, ensure_ascii=True, indent=0)
     sys.stdout.write("\n")
+def escaped_chars():
+    """Every BMP code point PyYAML's emitter does not write raw (emitter.py's printable
+    test, surrogates excepted: they cannot be UTF-8), plus the four with short escapes."""
+    out = []
+    for cp in list(range(0, 0x20)) + list(range(0x7F, 0xA1)) + [0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF]:
+        c = chr(cp)
+        out.append(c)
+        out.append("a" + c + "b")
+    return out
+
+
+def load_cases():
+    docs = [
+        'name: "\\N\\_\\L\\P|\\N x \\_ y"\n',
+        'name: "\\0\\a\\b\\t\\n\\v\\f\\r\\e\\ \\"\\/\\\\"\n',
+        'name: "\\x41\\u00e9\\U0001F642\\u2028\\x7f"\n',
+        'name: "folded\n  across\n\n  lines \\\n  joined"\n',
+        "name: 'single\n  quoted\n\n  lines'\n",
+        "name: plain\n  multi\n  line\n",
+        'name: "a\u2028b"\n',
+        "name: 'a\u2028b'\n",
+        "name: a\u2028b\n",
+        "name: 'it''s'\n",
+        "name: first\nname: second\n",
+        "name: !!str 123\n",
+        "name: &a anchored\nother: *a\n",
+        "name: \"\\t tab \\t\"\n",
+    ]
+    ints = ["3", "+3", "-3", "03", "0o3", "0x1F", "0b101", "1_000", "1:30", "190:20:30", "3.0", "1e3",
+            "yes", "~", "null", "''", "'3'", "0", "-0", "9223372036854775807", "9223372036854775808",
+            "0x_1F", "08", "1:60", "1:5", "2024-01-01"]
+    for v in ints:
+        docs.append("creation_time: " + v + "\n")
+    out = []
+    for d in docs:
+        try:
+            loaded = yaml.load(d, Loader=yaml.CSafeLoader)
+        except yaml.YAMLError:
+            out.append({"yaml": d, "key": "", "type": "error", "value": ""})
+            continue
+        for key, v in loaded.items():
+            if key == "other":
+                continue
+            kind = type(v).__name__
+            out.append({"yaml": d, "key": key, "type": kind,
+                        "value": v if isinstance(v, str) else repr(v)})
+    return out
 
 
 def main():
@@ -127,7 +181,7 @@ def main():
         documents()
         return
     rng = random.Random(20250115)
-    values = FIXED + long_cases(rng) + random_cases(rng)
+    values = FIXED + long_cases(rng) + random_cases(rng) + escaped_chars()
     seen = set()
     cases = []
     for key in ["name", "run_name", "user_id", "artifact_location"]:
@@ -137,11 +191,16 @@ def main():
             seen.add((key, v))
             out = yaml.dump({key: v}, Dumper=yaml.CSafeDumper, default_flow_style=False,
                             allow_unicode=True, sort_keys=True)
-            cases.append({"key": key, "value": v, "yaml": out})
+            # What MLflow reads back: not always `v` (a raw U+0085 or U+2028 is a line
+            # break to the loader, folded to a space).
+            loaded = yaml.load(out, Loader=yaml.CSafeLoader)[key]
+            cases.append({"key": key, "value": v, "yaml": out, "loaded": loaded})
     json.dump({"generator": "tools/scripts/gen_pyyaml_cases.py",
                "pyyaml": yaml.__version__,
                "dumper": "CSafeDumper, default_flow_style=False, allow_unicode=True, sort_keys=True",
-               "cases": cases}, sys.stdout, ensure_ascii=True, indent=0)
+               "cases": cases,
+               "loader": "CSafeLoader",
+               "loads": load_cases()}, sys.stdout, ensure_ascii=True, indent=0)
     sys.stdout.write("\n")
 
 

@@ -9,6 +9,8 @@ packages=(
   g++ cmake make pkg-config git
   libyaml-cpp-dev libboost-filesystem-dev libboost-dev
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libfast-float-dev libexpected-dev
+  # meta.yaml read as PyYAML (MLflow) reads it: libyaml, the parser under CSafeLoader
+  libyaml-dev
   # mlruns report/plot: PNG charts, terminal widths, the page's CSP hashes; the tests parse its HTML
   libcairo2-dev fonts-dejavu-core libutf8proc-dev nettle-dev libgumbo-dev
 )

@@ -1,0 +1,36 @@
+// Which local artifact folder of a run a verb may touch (docs/hpc.md,
+// "Security model"). MLflow builds every run's artifact_uri as
+// <artifact_location>/<run_id>/artifacts (spec §8.1); a tree's author can
+// write any artifact_uri, so it is used only in that shape:
+// - inside the tree, the path is used as it is (the confined Env keeps every
+//   call below the root);
+// - outside the tree, <location> is the user's choice and may contain links
+//   (resolved once with realpath), but <location>/<run_id> must be a real
+//   folder; it becomes a root of the confined Env (Env::add_root), so nothing
+//   below it is ever followed. Anything else outside the tree is refused.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "mlruns/env.h"
+#include "mlruns/status.h"
+
+namespace mlruns::detail {
+
+struct ArtifactDir {
+  std::string path;      // the run's artifacts folder, as the Env takes it
+  bool outside = false;  // not below the tree root
+};
+
+// The artifacts folder of run `run_id` (a validated id) according to its
+// `artifact_uri`, for a tree rooted at `tree_root` (absolute). Errors:
+// kNotSupported for a URI that is not a local path (s3://, mlflow-artifacts:);
+// kFailedPrecondition for a local path not of the shape above (the message
+// names the URI and the rule); kNotFound if <location> does not exist.
+// With `create`, a missing <location>/<run_id> folder is created (one mkdir,
+// below a real <location>); without, it must exist.
+Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::string_view artifact_uri,
+                                     std::string_view run_id, bool create);
+
+}  // namespace mlruns::detail

@@ -1,0 +1,76 @@
+// meta.yaml read exactly as PyYAML's CSafeLoader (MLflow's reader) reads it
+// (issue 15 item 4). The table tests/fixtures/pyyaml_scalars.json was made
+// once with Debian's python3-yaml (tools/scripts/gen_pyyaml_cases.py):
+// "cases" are values as MLflow writes them (CSafeDumper, spec §2.1) with the
+// text it wrote, so CSafeLoader reads each back to its value; "loads" are
+// documents other writers produce, with CSafeLoader's result.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "format/meta_parse.h"
+
+using namespace mlruns;
+using namespace mlruns::detail;
+
+namespace {
+
+nlohmann::json table() {
+  std::ifstream in(std::string(MLRUNS_FIXTURES_DIR) + "/pyyaml_scalars.json");
+  REQUIRE(in);
+  return nlohmann::json::parse(in);
+}
+
+}  // namespace
+
+TEST_CASE("every value MLflow writes reads back as PyYAML's CSafeLoader reads it", "[meta][pyyaml]") {
+  const nlohmann::json j = table();
+  std::size_t failures = 0, checked = 0;
+  for (const auto& c : j.at("cases")) {
+    if (c.at("key") != "name") continue;
+    const std::string value = c.at("loaded"), yaml = c.at("yaml");
+    for (MetaParser p : {MetaParser::kAuto, MetaParser::kYamlOnly}) {
+      auto e = parse_experiment_meta("artifact_location: x\nexperiment_id: '1'\n" + yaml, false, nullptr, p);
+      ++checked;
+      bool same = e && e->name == value;
+      if (!same && ++failures <= 10) {
+        INFO("value " << nlohmann::json(value).dump() << " written as " << nlohmann::json(yaml).dump()
+                      << (p == MetaParser::kAuto ? " (auto)" : " (libyaml)"));
+        CHECK((e ? nlohmann::json(e->name).dump() : e.error().to_string()) == nlohmann::json(value).dump());
+      }
+    }
+  }
+  CHECK(checked > 3000);
+  CHECK(failures == 0);  // main (yaml-cpp): \N and \_ read as lone bytes, U+2028 folded with spaces
+}
+
+TEST_CASE("escapes, folding, duplicate keys and YAML 1.1 ints read as PyYAML's CSafeLoader reads them",
+          "[meta][pyyaml]") {
+  const nlohmann::json j = table();
+  REQUIRE(j.at("loads").size() >= 30);
+  for (const auto& c : j.at("loads")) {
+    const std::string yaml = c.at("yaml"), key = c.at("key"), type = c.at("type"), value = c.at("value");
+    INFO("document " << nlohmann::json(yaml).dump() << " -> " << type << " " << nlohmann::json(value).dump());
+    if (key == "creation_time") {
+      auto e = parse_experiment_meta("artifact_location: x\nexperiment_id: '1'\nname: n\n" + yaml, false);
+      REQUIRE(e);
+      if (type == "int" && value.size() < 19) CHECK(e->creation_time == std::stoll(value));
+      else if (type == "int" && value == "9223372036854775807") CHECK(e->creation_time == INT64_MAX);
+      else if (type == "int") CHECK_FALSE(e->creation_time);  // beyond 64 bits: not a time mlruns can hold
+      else if (type == "str" && yaml.find('\'') != std::string::npos && !value.empty())
+        CHECK(e->creation_time == std::stoll(value));  // lenient on purpose: a quoted int is read as one
+      else CHECK_FALSE(e->creation_time);  // a str, float, bool, null or date is no int to MLflow either
+      continue;
+    }
+    auto e = parse_experiment_meta("artifact_location: x\nexperiment_id: '1'\n" + yaml, false);
+    if (type == "error") {
+      CHECK_FALSE(e);
+      continue;
+    }
+    REQUIRE(e);
+    REQUIRE(type == "str");
+    CHECK(nlohmann::json(e->name).dump() == nlohmann::json(value).dump());
+  }
+}
