@@ -1,8 +1,9 @@
 // The module layering of docs/design.md, checked on every #include of src/,
 // include/mlruns/ and tools/: util < env < format < {write, read} <
-// {maint, report} < capi. A module may include its own files and those of a
-// lower module; write and read never include each other (not even their
-// public headers), and report uses neither write nor maint.
+// {maint, report, sync} < capi. A module may include its own files and those
+// of a lower module; write and read never include each other (not even their
+// public headers); report uses neither write nor maint; sync uses none of
+// write, maint and report.
 // Internal includes are root-relative to src/ ("format/layout.h"). The
 // programs in tools/ see only the public headers and their own files.
 // A new module folder or public header must be added to the tables below.
@@ -23,13 +24,15 @@ namespace fs = std::filesystem;
 namespace {
 
 // Rank of each module folder of src/: a module may use a lower rank, never
-// an equal one but its own (write and read share rank 3 and are kept apart).
+// an equal one but its own (write and read share rank 3 and are kept apart;
+// so are report, maint and sync at rank 4).
 const std::vector<std::pair<std::string, int>> kModules = {
-    {"util", 0}, {"env", 1}, {"format", 2}, {"write", 3}, {"read", 3}, {"report", 4}, {"maint", 4}, {"capi", 5},
+    {"util", 0}, {"env", 1}, {"format", 2}, {"write", 3}, {"read", 3}, {"report", 4}, {"maint", 4}, {"sync", 4}, {"capi", 5},
 };
-// Modules of equal rank that must still not use each other: report reads a
-// tree and never writes (nor runs maintenance).
-const std::map<std::string, std::vector<std::string>> kForbidden = {{"report", {"write", "maint"}}};
+// Lower modules a module must not use all the same: report reads a tree and
+// never writes (nor runs maintenance); sync reads a tree and writes only its
+// own record, so it stays out of write.
+const std::map<std::string, std::vector<std::string>> kForbidden = {{"report", {"write", "maint"}}, {"sync", {"write"}}};
 const std::map<std::string, int> kModuleRank(kModules.begin(), kModules.end());
 
 // The module each public header of include/mlruns/ belongs to.
@@ -39,7 +42,7 @@ const std::map<std::string, std::string> kPublicHeaderModule = {
     {"model.h", "write"},   {"registry.h", "write"},
     {"reader.h", "read"},  {"search.h", "read"},     {"rank.h", "read"},     {"download.h", "read"},
     {"fsck.h", "maint"},   {"gc.h", "maint"},        {"reap.h", "maint"},    {"relocate.h", "maint"},
-    {"report.h", "report"}, {"c.h", "capi"},       {"text.h", "util"},
+    {"report.h", "report"}, {"sync.h", "sync"},   {"c.h", "capi"},       {"text.h", "util"},
 };
 
 bool may_use(const std::string& from, const std::string& to) {

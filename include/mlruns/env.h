@@ -55,6 +55,16 @@ class SequentialFile {
   virtual ~SequentialFile() = default;
   // Reads up to `n` bytes into `scratch`; an empty result means end of file.
   virtual Result<std::string_view> read(std::size_t n, char* scratch) = 0;
+  // Moves the read position `n` bytes forward (sync reads a metric file from
+  // the offset it last sent). This default reads and discards.
+  virtual Status skip(std::uint64_t n);
+};
+
+// An advisory lock on a file, released when the object is destroyed or the
+// process dies (Linux open file description locks, fcntl F_OFD_SETLK).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
 };
 
 enum class FileType { kRegular, kDirectory, kSymlink, kOther, kMissing };
@@ -63,6 +73,7 @@ struct FileInfo {
   FileType type = FileType::kMissing;
   std::uint64_t size = 0;
   std::int64_t mtime_ms = 0;
+  std::int64_t mtime_ns = 0;  // the same, in ns since the epoch (0 where the Env has no such precision)
 };
 
 struct DirEntry {
@@ -147,6 +158,19 @@ class Env {
 
   // Milliseconds since the epoch (wall clock).
   virtual std::int64_t now_ms() = 0;
+
+  // Makes `to` a second name of the file `from` (link(2)); kAlreadyExists if
+  // `to` exists, so a complete file appears under `to` exactly once even when
+  // several processes or nodes race. The default is kNotSupported.
+  virtual Status link(const std::string& from, const std::string& to);
+  // Takes an exclusive advisory lock on `path` (created if missing, never
+  // following a symlink). With `wait`, blocks until it is free; without,
+  // fails at once with kFailedPrecondition while another process or another
+  // FileLock of this one holds it. kNotSupported where the file system has
+  // no such locks (ENOLCK, ENOSYS, EOPNOTSUPP, EINVAL: NFS mounted nolock,
+  // Lustre without -o flock), so callers can fall back. The default is
+  // kNotSupported.
+  virtual Result<std::unique_ptr<FileLock>> lock_file(const std::string& path, bool wait);
 };
 
 // Forwards every call to another Env; a test Env overrides only what it breaks.
@@ -179,6 +203,10 @@ class EnvWrapper : public Env {
   Status touch(const std::string& p) override { return target_->touch(p); }
   Result<std::string> real_path(const std::string& p) override { return target_->real_path(p); }
   std::int64_t now_ms() override { return target_->now_ms(); }
+  Status link(const std::string& f, const std::string& t) override { return target_->link(f, t); }
+  Result<std::unique_ptr<FileLock>> lock_file(const std::string& p, bool wait) override {
+    return target_->lock_file(p, wait);
+  }
   Status add_root(const std::string& r) override { return target_->add_root(r); }
   // The target's unconfined Env, or this wrapper if the target has none of its own.
   Env* unconfined() override {

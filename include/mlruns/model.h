@@ -12,9 +12,11 @@
 // MLmodel file as MLflow 2.x writes it (artifact_path, flavors, metadata,
 // mlflow_version, model_size_bytes, model_uuid, run_id, signature,
 // utc_time_created); the folder is built aside and renamed into place, so a
-// reader never sees half a model. The history entry is appended under a
-// lock file (<run>/.mlruns-tmp-lock-log-model-history), so concurrent
-// log_model calls on one run, from any process or node, never lose one.
+// reader never sees half a model. The history entry is appended under the
+// run's lock (<run>/.mlruns-lock-log-model-history, Env::lock_file), so
+// concurrent log_model calls on one run, from any process or node, never
+// lose one (where the file system has no locks, the entry is read back and
+// appended again if a concurrent writer dropped it).
 //
 // Flavors (docs/models.md says what Python can do with each):
 //   "onnx"        onnx + python_function (loader_module mlflow.onnx):

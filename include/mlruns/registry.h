@@ -15,7 +15,8 @@
 //   takes the next number;
 // * a registered model is created the same way, so one name is one model;
 // * changes to a model's files (meta.yaml, aliases, stages) are made under a
-//   lock file in its folder (.mlruns-tmp-lock-registry), and every file is
+//   lock in its folder (.mlruns-lock-registry, Env::lock_file; where the
+//   file system has no locks, last writer wins as in MLflow), and every file is
 //   replaced atomically (temp file + rename in its own folder), so an alias
 //   moves from one complete version to another and a reader never sees a
 //   half-written file.

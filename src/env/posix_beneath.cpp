@@ -216,6 +216,23 @@ class PosixBeneathEnv final : public Env {
     return Status::ok();
   }
 
+  Status link(const std::string& from, const std::string& to) override {
+    auto a = locate(from);
+    if (!a) return a.error();
+    auto b = locate(to);
+    if (!b) return b.error();
+    // No AT_SYMLINK_FOLLOW: a link at `from` is linked as the link, never followed.
+    if (retry_eintr([&] { return ::linkat(a->dir.fd, a->leaf.c_str(), b->dir.fd, b->leaf.c_str(), 0); }) < 0)
+      return errno_status(to, errno);
+    return Status::ok();
+  }
+
+  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path, bool wait) override {
+    auto fd = open_file(path, O_RDWR | O_CREAT | O_CLOEXEC);
+    if (!fd) return fail(fd.error());
+    return lock_fd(*fd, path, wait);
+  }
+
   Status create_dir(const std::string& path) override {
     if (is_root_path(path)) return Env::posix()->create_dir(path);  // the user's own path
     auto at = locate(path);

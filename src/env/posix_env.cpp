@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -126,6 +127,17 @@ class PosixEnv final : public Env {
     return Status::ok();
   }
 
+  Status link(const std::string& from, const std::string& to) override {
+    if (retry_eintr([&] { return ::link(from.c_str(), to.c_str()); }) < 0) return errno_status(to, errno);
+    return Status::ok();
+  }
+
+  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path, bool wait) override {
+    int fd = retry_eintr([&] { return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644); });
+    if (fd < 0) return fail(errno_status(path, errno));
+    return lock_fd(fd, path, wait);
+  }
+
   Status touch(const std::string& path) override {
     if (::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) < 0) return errno_status(path, errno);
     return Status::ok();
@@ -224,6 +236,25 @@ Result<std::vector<DirEntry>> list_dir_fd(int fd, const std::string& path) {
 Env* Env::posix() {
   static PosixEnv* env = new PosixEnv;  // never destroyed: usable from atexit handlers
   return env;
+}
+
+Status SequentialFile::skip(std::uint64_t n) {
+  char buf[8192];
+  while (n > 0) {
+    auto r = read(static_cast<std::size_t>(std::min<std::uint64_t>(n, sizeof buf)), buf);
+    if (!r) return r.error();
+    if (r->empty()) return Status::io_error("skip", "end of file before the offset");
+    n -= r->size();
+  }
+  return Status::ok();
+}
+
+Status Env::link(const std::string&, const std::string& to) {
+  return Status::not_supported(to, "this Env cannot make hard links");
+}
+
+Result<std::unique_ptr<FileLock>> Env::lock_file(const std::string& path, bool) {
+  return fail(Status::not_supported(path, "this Env cannot lock files"));
 }
 
 }  // namespace mlruns

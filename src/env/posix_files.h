@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -96,10 +97,43 @@ class PosixSequentialFile final : public SequentialFile {
     return std::string_view(scratch, static_cast<std::size_t>(r));
   }
 
+  Status skip(std::uint64_t n) override {
+    if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) < 0) return errno_status(path_, errno);
+    return Status::ok();
+  }
+
  private:
   std::string path_;
   int fd_;
 };
+
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { ::close(fd_); }  // closing the description releases the lock
+
+ private:
+  int fd_;
+};
+
+// An exclusive OFD lock (fcntl F_OFD_SETLK[W]) on an open descriptor, which
+// the FileLock owns from then on (closed here on failure).
+inline Result<std::unique_ptr<FileLock>> lock_fd(int fd, const std::string& path, bool wait) {
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  int r = retry_eintr([&] { return ::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl); });
+  if (r < 0) {
+    int err = errno;
+    ::close(fd);
+    if (err == EAGAIN || err == EACCES) return fail(Status::failed_precondition(path, "locked by another process"));
+    if (err == ENOLCK || err == ENOSYS || err == EOPNOTSUPP || err == EINVAL)
+      return fail(Status::not_supported(path, "the file system has no file locks (NFS mounted nolock, Lustre "
+                                              "without -o flock): " + std::string(std::strerror(err))));
+    return fail(errno_status(path, err));
+  }
+  return std::unique_ptr<FileLock>(new PosixFileLock(fd));
+}
 
 
 inline FileInfo info_of(const struct stat& st) {
@@ -107,6 +141,7 @@ inline FileInfo info_of(const struct stat& st) {
   info.type = type_of(st.st_mode);
   info.size = static_cast<std::uint64_t>(st.st_size);
   info.mtime_ms = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+  info.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   return info;
 }
 

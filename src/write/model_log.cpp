@@ -1,14 +1,13 @@
 // log_model (model.h, spec §8.3): the model folder is built in a staging
 // folder beside the run's artifacts (the copied files, then MLmodel), renamed
 // into artifacts/<artifact_path> whole, and then recorded in the run's
-// mlflow.log-model.history tag under a lock file.
+// mlflow.log-model.history tag under the run's lock (Env::lock_file).
 #include "write/model_log.h"
 
 #include <algorithm>
 #include <cerrno>
 
 #include "env/atomic_file.h"
-#include "env/file_lock.h"
 #include "format/layout.h"
 #include "format/mlmodel.h"
 #include "mlruns/key.h"
@@ -21,7 +20,10 @@ namespace {
 // §13.1: byte for byte like MLflow 2.22). No MLflow reader checks this key;
 // it is a PEP 440 version so that tools comparing versions can parse it.
 constexpr const char* kMlflowFormatVersion = "2.22.0";
-constexpr const char* kLockName = ".mlruns-tmp-lock-log-model-history";
+// Kept (empty) after use: an open-file-description lock lives on the file
+// while any process holds it open, so the file is never removed.
+constexpr const char* kLockName = ".mlruns-lock-log-model-history";
+constexpr int kUnlockedAttempts = 8;
 constexpr std::size_t kMaxFlavorName = 64;
 constexpr std::size_t kMaxMetadataKeyBytes = 100;  // yaml_dump writes keys up to 100 bytes
 
@@ -173,21 +175,31 @@ Result<std::uint64_t> tree_size(Env& env, const std::string& dir, int depth = 0)
 }
 
 // Appends the entry to tags/mlflow.log-model.history under the run's lock.
+// Where the file system has no locks (kNotSupported: NFS mounted nolock,
+// Lustre without -o flock), the append is checked by reading the tag back
+// and redone if a concurrent writer replaced it without our entry.
 Status record_in_history(Store::Impl& im, const std::string& run_dir, const OrderedJson& entry) {
-  auto lock = FileLock::acquire(*im.env, join(run_dir, kLockName));
-  if (!lock) return lock.error();
+  auto lock = im.env->lock_file(join(run_dir, kLockName), /*wait=*/true);
+  if (!lock && lock.error().code() != Code::kNotSupported) return lock.error();
   std::string tags = join(run_dir, "tags");
   std::string path = join(tags, kLogModelHistoryTag);
-  auto old = im.env->read_file(path, 64ull << 20, /*no_follow=*/true);
-  if (!old && old.error().code() != Code::kNotFound) return old.error();
-  auto value = append_history(old ? *old : std::string(), entry);
-  if (!value) return value.error().with_context(path);
-  MLRUNS_RETURN_IF_ERROR(im.env->create_dirs(tags));
-  AtomicWriteOptions o;
-  o.sync = im.sync_meta();
-  o.temp_dir = run_dir;  // never inside tags/ (spec §11)
-  MLRUNS_RETURN_IF_ERROR(write_file_atomic(*im.env, path, *value, o));
-  return lock->release();
+  std::string mark = "\"model_uuid\": \"" + entry.at("model_uuid").get<std::string>() + "\"";
+  for (int attempt = 0; attempt < (lock ? 1 : kUnlockedAttempts); ++attempt) {
+    auto old = im.env->read_file(path, 64ull << 20, /*no_follow=*/true);
+    if (!old && old.error().code() != Code::kNotFound) return old.error();
+    auto value = append_history(old ? *old : std::string(), entry);
+    if (!value) return value.error().with_context(path);
+    MLRUNS_RETURN_IF_ERROR(im.env->create_dirs(tags));
+    AtomicWriteOptions o;
+    o.sync = im.sync_meta();
+    o.temp_dir = run_dir;  // never inside tags/ (spec §11)
+    MLRUNS_RETURN_IF_ERROR(write_file_atomic(*im.env, path, *value, o));
+    if (lock) return Status::ok();
+    auto now = im.env->read_file(path, 64ull << 20, /*no_follow=*/true);
+    if (now && now->find(mark) != std::string::npos) return Status::ok();
+  }
+  return Status::io_error(path, "the model's entry was overwritten by concurrent writers " +
+                                    std::to_string(kUnlockedAttempts) + " times (the file system has no locks)");
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // ModelRegistry (registry.h): the Model Registry's files (spec §9.4) written
 // as MLflow 2.x's file store writes them, safe for many writers: versions
 // and models are built in the staging folder and renamed into place, a
-// model's files change under its lock file, and every file is replaced
+// model's files change under its lock (Env::lock_file), and every file is replaced
 // atomically.
 #include "mlruns/registry.h"
 
@@ -9,7 +9,6 @@
 #include <cerrno>
 
 #include "env/atomic_file.h"
-#include "env/file_lock.h"
 #include "format/artifact_dir.h"
 #include "format/file_uri.h"
 #include "format/layout.h"
@@ -30,7 +29,9 @@ using namespace detail;
 
 namespace {
 
-constexpr const char* kLockName = ".mlruns-tmp-lock-registry";
+// The model's lock (Env::lock_file), kept (empty) in its folder; MLflow
+// reads only the version-* folders there.
+constexpr const char* kLockName = ".mlruns-lock-registry";
 constexpr int kMaxClaimAttempts = 1000;
 constexpr std::uint64_t kMaxSmallFile = 1 << 20;
 
@@ -168,7 +169,14 @@ struct Files {
     return write_file_atomic(env, path, value, atomic(temp_dir));
   }
 
-  Result<FileLock> lock(std::string_view name) const { return FileLock::acquire(env, join(model_dir(name), kLockName)); }
+  // Null where the file system has no locks (kNotSupported): changes then go
+  // unlocked, last writer wins, as in MLflow's own file store; version
+  // numbers stay unique either way (they are claimed by rename).
+  Result<std::unique_ptr<FileLock>> lock(std::string_view name) const {
+    auto l = env.lock_file(join(model_dir(name), kLockName), /*wait=*/true);
+    if (!l && l.error().code() == Code::kNotSupported) return std::unique_ptr<FileLock>();
+    return l;
+  }
 
   // Tag files of a folder written into a new (staging) folder.
   Status write_new_tags(const std::string& dir, const std::map<std::string, std::string>& tags) const {
@@ -328,9 +336,7 @@ R locked(Store::Impl& im, std::string_view name, Body body) {
   if (Status s = f.existing_model(name); !s) return R(fail(s));
   auto lock = f.lock(name);
   if (!lock) return R(fail(lock.error()));
-  R r = body(f);
-  (void)lock->release();
-  return r;
+  return body(f);
 }
 
 template <typename Body>
@@ -501,7 +507,6 @@ Result<ModelVersion> ModelRegistry::create_model_version(std::string_view name, 
     auto lock = f.lock(name);
     if (!lock) return fail(lock.error());
     MLRUNS_RETURN_IF_ERROR_RESULT(f.touch(name, v.last_updated_timestamp));
-    (void)lock->release();
     return v;
   };
   return im.finish(run());

@@ -42,6 +42,7 @@ check_run "$tmp/tree-cmake" 2
 grep -rq '^0.001$' "$tmp/tree-cmake"/*/*/params/lr || fail "param lr not written by the CMake consumer"
 "$tmp/cmake-build/app_report" "$tmp/tree-cmake" "$tmp/report.html" || fail "CMake consumer of mlruns::report run"
 grep -q '<!DOCTYPE html>' "$tmp/report.html" || fail "the report consumer wrote no page"
+[ "$("$tmp/cmake-build/app_sync" "$tmp/tree-cmake")" = "2 http://127.0.0.1:9" ] || fail "CMake consumer of mlruns::sync run"
 
 # ---- pkg-config ----
 export PKG_CONFIG_PATH="$pcdir"
@@ -52,4 +53,4 @@ c++ "$src/tests/packaging/consumer/app.cpp" -o "$tmp/app-pc" $flags 2>"$tmp/pc.l
 "$tmp/app-pc" "$tmp/tree-pc" || fail "pkg-config consumer run"
 check_run "$tmp/tree-pc" 1
 
-echo "packaging_test: OK (installed to a temporary prefix; CMake C++, C and report consumers and a pkg-config consumer built and ran)"
+echo "packaging_test: OK (installed to a temporary prefix; CMake C++, C, report and sync consumers and a pkg-config consumer built and ran)"

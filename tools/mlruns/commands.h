@@ -30,5 +30,7 @@ void setup_fsck(CLI::App& app, Commands& commands);
 void setup_relocate(CLI::App& app, Commands& commands);
 void setup_gc(CLI::App& app, Commands& commands);
 void setup_reap(CLI::App& app, Commands& commands);
+// Pushing a tree to a tracking server (issue 11).
+void setup_sync(CLI::App& app, Commands& commands);
 
 }  // namespace mlruns::cli

@@ -17,6 +17,7 @@ inline constexpr int kExitFailedPrecondition = 6;  // e.g. writing to a deleted 
 inline constexpr int kExitCorruption = 7;          // the tree holds something unreadable
 inline constexpr int kExitIOError = 8;             // the operating system refused (disk full, permission)
 inline constexpr int kExitNotSupported = 9;        // e.g. an http:// tracking URI
+inline constexpr int kExitPartial = 10;            // sync: done, but some runs failed, conflicted or were left for later
 
 inline constexpr const char* kExitCodesHelp =
     "Exit codes:\n"
@@ -30,6 +31,7 @@ inline constexpr const char* kExitCodesHelp =
     "  7  corrupt tree\n"
     "  8  I/O error\n"
     "  9  not supported (e.g. http:// tracking URI)\n"
+    " 10  partial success (sync: some runs failed or have conflicts)\n"
     "\n"
     "The tracking URI is --tracking-uri, else MLFLOW_TRACKING_URI, else ./mlruns.\n"
     "See docs/cli.md for every verb with examples.";

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   setup_relocate(app, commands);
   setup_gc(app, commands);
   setup_reap(app, commands);
+  setup_sync(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -150,6 +150,51 @@ Json artifacts_list_json(std::string_view root_uri, const std::vector<ArtifactEn
   return j;
 }
 
+Json sync_result_json(const SyncResult& r, std::string_view server, bool dry_run) {
+  Json j;
+  j["server"] = server;
+  j["server_version"] = r.server_version;
+  j["tree_id"] = r.tree_id;
+  j["dry_run"] = dry_run;
+  j["complete"] = r.complete();
+  j["interrupted"] = r.interrupted;
+  j["runs_created"] = r.runs_created;
+  j["runs_updated"] = r.runs_updated;
+  j["runs_unchanged"] = r.runs_unchanged;
+  j["runs_skipped"] = r.runs_skipped;
+  j["runs_failed"] = r.runs_failed;
+  j["conflicts"] = r.conflicts;
+  j["points_sent"] = r.points_sent;
+  j["params_sent"] = r.params_sent;
+  j["tags_sent"] = r.tags_sent;
+  j["artifacts_sent"] = r.artifacts_sent;
+  j["bytes_sent"] = r.bytes_sent;
+  j["write_requests"] = r.write_requests;
+  j["read_requests"] = r.read_requests;
+  Json runs = Json::array();
+  for (const RunSyncReport& run : r.runs) {
+    Json x;
+    x["run_id"] = run.run_id;
+    x["server_run_id"] = run.server_run_id;
+    x["experiment"] = run.experiment_name;
+    x["state"] = to_string(run.state);
+    x["points_sent"] = run.points_sent;
+    x["params_sent"] = run.params_sent;
+    x["tags_sent"] = run.tags_sent;
+    x["artifacts_sent"] = run.artifacts_sent;
+    x["bytes_sent"] = run.bytes_sent;
+    Json conflicts = Json::array();
+    for (const SyncConflict& c : run.conflicts)
+      conflicts.push_back({{"key", c.key}, {"local_value", c.local_value}, {"server_value", c.server_value}});
+    x["conflicts"] = conflicts;
+    x["notes"] = run.notes;
+    runs.push_back(std::move(x));
+  }
+  j["runs"] = runs;
+  j["errors"] = r.errors;
+  return j;
+}
+
 std::string dump(const Json& json) {
   // Replace: a hostile tree may hold invalid UTF-8 in a tag value.
   return json.dump(2, ' ', false, Json::error_handler_t::replace) + '\n';

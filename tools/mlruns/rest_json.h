@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mlruns/reader.h"
+#include "mlruns/sync.h"
 #include "mlruns/types.h"
 
 namespace mlruns::cli {
@@ -37,6 +38,12 @@ Json runs_search_json(const std::vector<Run>& runs, std::string_view next_page_t
 Json runs_get_json(const Run& run);  // {"run": {...}}
 Json metric_history_json(const std::vector<Metric>& points, std::string_view run_id);  // {"metrics": [...]}
 Json artifacts_list_json(std::string_view root_uri, const std::vector<ArtifactEntry>& files);
+
+// `mlruns sync --json` (not an MLflow shape; docs/cli.md#mlruns-sync): the
+// counts of SyncResult, then "runs": [{run_id, server_run_id, experiment,
+// state, points_sent, params_sent, tags_sent, artifacts_sent, bytes_sent,
+// conflicts: [{key, local_value, server_value}], notes: [...]}], "errors".
+Json sync_result_json(const SyncResult& result, std::string_view server, bool dry_run);
 
 // Pretty-printed with a final newline; non-ASCII kept as UTF-8.
 std::string dump(const Json& json);

@@ -13,6 +13,8 @@ packages=(
   libyaml-dev
   # mlruns report/plot: PNG charts, terminal widths, the page's CSP hashes; the tests parse its HTML
   libcairo2-dev fonts-dejavu-core libutf8proc-dev nettle-dev libgumbo-dev
+  # mlruns sync: HTTP client; its tests' stand-in MLflow server
+  libcurl4-openssl-dev libcpp-httplib-dev
 )
 case "${1:-}" in
   --test) packages+=(chromium) ;;
