@@ -15,10 +15,12 @@ struct GcCliOptions {
   std::string older_than;
   std::vector<std::string> experiment_ids, run_ids;
   bool dry_run = false;
+  bool collect_registered = false;
 };
 
 int run_gc(const GcCliOptions& opt) {
-  GcOptions o{.experiment_ids = opt.experiment_ids, .run_ids = opt.run_ids, .dry_run = opt.dry_run};
+  GcOptions o{.experiment_ids = opt.experiment_ids, .run_ids = opt.run_ids, .dry_run = opt.dry_run,
+                .collect_registered = opt.collect_registered};
   if (!opt.older_than.empty()) o.older_than_ms = parse_duration_ms(opt.older_than, "--older-than");
   GcReport r = check(gc(globals().tracking_uri, o));
   for (const GcItem& i : r.items)
@@ -36,6 +38,8 @@ void setup_gc(CLI::App& app, Commands& commands) {
   sub->add_option("--experiment-ids", opt->experiment_ids, "Only these deleted experiments")->delimiter(',');
   sub->add_option("--run-ids", opt->run_ids, "Only these deleted runs")->delimiter(',');
   sub->add_flag("--dry-run", opt->dry_run, "List what would be removed, remove nothing");
+  sub->add_flag("--collect-registered", opt->collect_registered,
+                "Also remove runs whose files registered model versions use (kept by default, unlike mlflow gc)");
   add_tracking_uri(*sub);
   commands.add(sub, [opt] { return run_gc(*opt); });
 }
