@@ -4,8 +4,14 @@
 // utils/models.py), and never reading outside the tree.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "mlruns/download.h"
+#include "mlruns/model.h"
 #include "mlruns/reader.h"
+#include "mlruns/registry.h"
+#include "mlruns/store.h"
 #include "reader_test_util.h"
 #include "test_util.h"
 
@@ -228,4 +234,56 @@ TEST_CASE("a hostile registry cannot lead a reader out of the tree or into a loo
   REQUIRE(r2);
   CHECK(r2->registered_models()->empty());
   CHECK(r2->resolve_model_uri("models:/reg-model@champion").error().code() != Code::kOk);
+}
+
+TEST_CASE("download of models:/NAME@champion while the alias moves gets one whole version, never a mix",
+          "[models_read][concurrency]") {
+  TempDir t;
+  const std::string root = (t.path() / "mlruns").string();
+  StoreOptions so;
+  so.tracking_uri = root;
+  so.errors = ErrorMode::kCount;
+  Store store = Store::open(so);
+  ActiveRun run = store.start_run({});
+  ModelRegistry reg = store.registry();
+  constexpr int kVersions = 30;
+  // Version k: artifacts/m<k>/weights.bin, k * 4096 bytes of the letter 'a' + k % 26.
+  auto content = [](std::int64_t k) { return std::string(static_cast<std::size_t>(k) * 4096, char('a' + k % 26)); };
+  std::atomic<bool> done{false};
+  std::string writer_error;  // Catch's macros are for the main thread only
+  std::thread writer([&] {
+    for (int k = 1; k <= kVersions && writer_error.empty(); ++k) {
+      write_file(t.path() / "weights.bin", content(k));
+      auto m = run.log_model((t.path() / "weights.bin").string(), {.artifact_path = "m" + std::to_string(k)});
+      auto v = reg.create_model_version("policy", "runs:/" + run.id() + "/m" + std::to_string(k));
+      Status a = v ? reg.set_registered_model_alias("policy", "champion", v->version) : v.error();
+      if (!m || !v || v->version != k || !a) writer_error = "version " + std::to_string(k) + ": " + a.to_string();
+    }
+    done = true;
+  });
+  Warnings w;
+  auto reader = Reader::open(root, w.options());
+  REQUIRE(reader);
+  TempDir dest;
+  int fetched = 0;
+  auto fetch = [&] {
+    auto loc = reader->resolve_model_uri("models:/policy@champion");
+    if (!loc) {
+      REQUIRE(loc.error().code() == Code::kNotFound);  // before the first alias
+      return;
+    }
+    auto d = download_model(*reader, *loc, dest.str(), {.overwrite = true});
+    REQUIRE(d);
+    const std::int64_t k = loc->version->version;
+    CHECK(read_file(fs::path(d->local_path) / "weights.bin") == content(k));
+    CHECK(fs::exists(fs::path(d->local_path) / "MLmodel"));
+    ++fetched;
+  };
+  while (!done) fetch();
+  writer.join();
+  CHECK(writer_error.empty());
+  fetch();  // after the last move too
+  CHECK(fetched > 0);
+  INFO(w.dump());
+  CHECK(w.list.empty());  // never a half-written alias or meta.yaml
 }
