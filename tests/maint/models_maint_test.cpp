@@ -28,7 +28,7 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
 }
 }  // namespace
 
-TEST_CASE("fsck: a run folder copied under a new id has MLmodel and history naming the old run; --repair retargets them",
+TEST_CASE("fsck: a run folder copied under a new id has MLmodel and history naming the old run, and --repair retargets them",
           "[fsck][models_maint]") {
   TempTree t("mlflow-2.10-models");
   const fs::path exp = t.root / kExp;
