@@ -78,8 +78,13 @@ class FaultEnv : public EnvWrapper {
     kAllWrites = kAppend | kTruncate | kOpenWrite | kRename | kSync | kSyncDir | kCreateDir |
                  kRemove | kTouch,
     kAll = (1u << 13) - 1,
+    // Not in kAll: WritableFile::lock and Env::lock_file (ENOLCK makes them
+    // kNotSupported, as a file system without locks does) and
+    // WritableFile::read_at.
+    kLock = 1u << 13,
+    kReadAt = 1u << 14,
   };
-  static constexpr int kOpCount = 13;
+  static constexpr int kOpCount = 15;
 
   struct Rule {
     unsigned ops = kAll;
@@ -198,7 +203,17 @@ class FaultEnv : public EnvWrapper {
     if (auto s = check(kOpenWrite, p); !s.is_ok()) return fail(s);
     auto before = target()->stat(p, false);
     bool existed = before && before->type != FileType::kMissing;
-    auto r = target()->new_appendable_file(p);
+    return track_appendable(p, target()->new_appendable_file(p), existed, existed ? before->size : 0);
+  }
+  Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& p) override {
+    if (auto s = check(kOpenWrite, p); !s.is_ok()) return fail(s);
+    auto r = target()->reopen_appendable_file(p);
+    auto size = r ? (*r)->size() : Result<std::uint64_t>(0);
+    return track_appendable(p, std::move(r), true, size ? *size : 0);
+  }
+  // An opened file keeps what it held before as durable (it predates us).
+  Result<std::unique_ptr<WritableFile>> track_appendable(const std::string& p, Result<std::unique_ptr<WritableFile>> r,
+                                                         bool existed, std::uint64_t size) {
     if (!r) return r;
     {
       std::lock_guard lock(mu_);
@@ -206,7 +221,7 @@ class FaultEnv : public EnvWrapper {
       if (!f.tracked) {
         f.tracked = true;
         f.durable_entry = existed;
-        f.synced_size = existed ? before->size : 0;
+        f.synced_size = size;
       }
     }
     return std::unique_ptr<WritableFile>(new File(this, p, std::move(*r)));
@@ -222,9 +237,15 @@ class FaultEnv : public EnvWrapper {
     return target()->read_file(p, max, no_follow);
   }
   Status rename(const std::string& from, const std::string& to) override {
+    return rename_impl(from, to, false);
+  }
+  Status rename_no_replace(const std::string& from, const std::string& to) override {
+    return rename_impl(from, to, true);
+  }
+  Status rename_impl(const std::string& from, const std::string& to, bool no_replace) {
     if (auto s = check(kRename, from, to); !s.is_ok()) return s;
     std::optional<std::string> current = snapshot(to);
-    Status s = target()->rename(from, to);
+    Status s = no_replace ? target()->rename_no_replace(from, to) : target()->rename(from, to);
     if (!s.is_ok()) return s;
     std::lock_guard lock(mu_);
     FileState moved;
@@ -308,6 +329,17 @@ class FaultEnv : public EnvWrapper {
         }
       }
     }
+    return s;
+  }
+  Result<std::unique_ptr<FileLock>> lock_file(const std::string& p, bool wait) override {
+    if (Status s = check_lock(p); !s.is_ok()) return fail(s);
+    return target()->lock_file(p, wait);
+  }
+  // kLock's fault for both ways of locking: ENOLCK is how a file system
+  // without locks answers (posix_files.h lock_fd).
+  Status check_lock(const std::string& p) {
+    Status s = check(kLock, p);
+    if (!s.is_ok() && s.os_error() == ENOLCK) return Status::not_supported(s.message(), "no file locks here");
     return s;
   }
   Status touch(const std::string& p) override {
@@ -423,6 +455,14 @@ class FaultEnv : public EnvWrapper {
       return s;
     }
     Status close() override { return base_->close(); }
+    Result<std::string_view> read_at(std::uint64_t offset, std::size_t n, char* scratch) override {
+      if (auto s = env_->check(kReadAt, path_); !s.is_ok()) return fail(s);
+      return base_->read_at(offset, n, scratch);
+    }
+    Result<std::unique_ptr<FileLock>> lock(std::int64_t timeout_ms) override {
+      if (Status s = env_->check_lock(path_); !s.is_ok()) return fail(s);
+      return base_->lock(timeout_ms);
+    }
 
    private:
     FaultEnv* env_;

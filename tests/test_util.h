@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -52,6 +53,18 @@ inline std::string read_file(const fs::path& p) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Every file and folder below `root` (relative path -> bytes; folders end in
+// '/'), to check that a refused call left a tree byte-identical.
+inline std::map<std::string, std::string> tree_snapshot(const fs::path& root) {
+  std::map<std::string, std::string> out;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+    std::string rel = fs::relative(it->path(), root).string();
+    if (it->is_directory()) out[rel + "/"] = "";
+    else out[rel] = read_file(it->path());
+  }
+  return out;
 }
 
 // Writes (truncating) `content` to `p`, creating its parent directories.

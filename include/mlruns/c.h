@@ -154,10 +154,16 @@ int mlruns_log_param(mlruns_run_t* run, const char* key, const char* value, char
 int mlruns_log_metric(mlruns_run_t* run, const char* key, double value, int64_t step,
                       char** errptr);
 int mlruns_set_tag(mlruns_run_t* run, const char* key, const char* value, char** errptr);
-/* Copies a file or directory into artifacts/<artifact_path>/ (artifact_path
- * NULL or "": the artifact root). */
+/* MLflow's log_artifact: a file goes to artifacts/<artifact_path>/<its name>,
+ * a directory keeps its name: artifacts/<artifact_path>/<dir name>/...
+ * (artifact_path NULL or "": the artifact root). An artifact file that exists
+ * already fails with MLRUNS_ALREADY_EXISTS, naming it, and nothing is copied. */
 int mlruns_log_artifact(mlruns_run_t* run, const char* local_path, const char* artifact_path,
                         char** errptr);
+/* MLflow's log_artifacts: the contents of directory `local_dir` go to
+ * artifacts/<artifact_path>/...; the same rules. */
+int mlruns_log_artifacts(mlruns_run_t* run, const char* local_dir, const char* artifact_path,
+                         char** errptr);
 /* Writes `text` to artifacts/<artifact_file>. */
 int mlruns_log_text(mlruns_run_t* run, const char* text, const char* artifact_file, char** errptr);
 /* Logs a model (model.h, spec §8.3): copies a file or directory to

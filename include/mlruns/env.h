@@ -31,6 +31,19 @@
 
 namespace mlruns {
 
+// An exclusive advisory lock on a whole file, held until this object is
+// destroyed, the file's open file description is closed, or the process
+// dies. The POSIX Envs use open-file-description locks (fcntl F_OFD_SETLK):
+// owned by the open file, not the process, so two opens in one process
+// exclude each other too, and a SIGKILLed holder never leaves one behind;
+// NFS passes them to the server's lock manager, Lustre needs -o flock. One
+// kind of lock for every caller: WritableFile::lock (appenders of a metric
+// file) and Env::lock_file (a lock file, e.g. sync's per-run record).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 // A file open for writing. "Handed to the OS" (append returns) and "on disk"
 // (sync returns) are separate moments, as in leveldb's WritableFile.
 class WritableFile {
@@ -47,6 +60,22 @@ class WritableFile {
   virtual Status sync() = 0;
   // Closes the descriptor; further calls fail. The destructor closes too.
   virtual Status close() = 0;
+
+  // Reads up to `n` bytes at byte `offset` into `scratch` (pread(2)); an
+  // empty result means `offset` is at or past the end. This is how an
+  // appender checks that a file ends in '\n' before it appends (a killed
+  // writer may have left a partial line). kNotSupported by default, for
+  // files that cannot be read back.
+  virtual Result<std::string_view> read_at(std::uint64_t offset, std::size_t n, char* scratch);
+  // Takes an exclusive FileLock on the whole file, waiting at most
+  // `timeout_ms` for another holder to let go (< 0: without limit, 0: not at
+  // all); still held by another then: kFailedPrecondition. Where the file
+  // system has no locks (ENOLCK, EINVAL, EOPNOTSUPP, ENOSYS: NFS mounted with
+  // -o nolock is node-local, Lustre without -o flock) the result is
+  // kNotSupported and callers fall back (docs/crash-semantics.md);
+  // kNotSupported is also the default for files that are not POSIX files.
+  // REQUIRES: the lock is destroyed before the file is closed.
+  virtual Result<std::unique_ptr<FileLock>> lock(std::int64_t timeout_ms);
 };
 
 // A file open for reading from the start.
@@ -58,13 +87,6 @@ class SequentialFile {
   // Moves the read position `n` bytes forward (sync reads a metric file from
   // the offset it last sent). This default reads and discards.
   virtual Status skip(std::uint64_t n);
-};
-
-// An advisory lock on a file, released when the object is destroyed or the
-// process dies (Linux open file description locks, fcntl F_OFD_SETLK).
-class FileLock {
- public:
-  virtual ~FileLock() = default;
 };
 
 enum class FileType { kRegular, kDirectory, kSymlink, kOther, kMissing };
@@ -122,8 +144,14 @@ class Env {
   // kAlreadyExists if the file exists (O_EXCL).
   virtual Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path,
                                                                   bool exclusive = false) = 0;
-  // Opens `path` for appending (O_APPEND), creating it if needed.
+  // Opens `path` for appending (O_APPEND), creating it if needed. The file
+  // is opened for reading too where permissions allow (WritableFile::read_at).
   virtual Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& path) = 0;
+  // Opens an existing regular file for appending, never creating it: kNotFound
+  // if it is missing (a file another process removed stays removed), and no
+  // symlink is followed at the last component. For fsync at the end of a run
+  // and for repairing a metric file's tail.
+  virtual Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& path) = 0;
   virtual Result<std::unique_ptr<SequentialFile>> new_sequential_file(const std::string& path) = 0;
 
   // Reads a whole regular file. Fails with kInvalidArgument if it is larger
@@ -135,6 +163,11 @@ class Env {
 
   // Atomically replaces `to` with `from` (rename(2)).
   virtual Status rename(const std::string& from, const std::string& to) = 0;
+  // Atomically gives `from` the name `to` unless `to` exists: then
+  // kAlreadyExists and nothing changes (renameat2 RENAME_NOREPLACE; where the
+  // file system lacks it, link(2) then unlink(2), which is atomic on NFS too).
+  // For files only. Two writers creating one metric file both keep their lines.
+  virtual Status rename_no_replace(const std::string& from, const std::string& to) = 0;
   // Creates one directory. kAlreadyExists if it exists (mkdir is atomic,
   // even on NFS, which get-or-create relies on).
   virtual Status create_dir(const std::string& path) = 0;
@@ -163,13 +196,11 @@ class Env {
   // `to` exists, so a complete file appears under `to` exactly once even when
   // several processes or nodes race. The default is kNotSupported.
   virtual Status link(const std::string& from, const std::string& to);
-  // Takes an exclusive advisory lock on `path` (created if missing, never
-  // following a symlink). With `wait`, blocks until it is free; without,
-  // fails at once with kFailedPrecondition while another process or another
-  // FileLock of this one holds it. kNotSupported where the file system has
-  // no such locks (ENOLCK, ENOSYS, EOPNOTSUPP, EINVAL: NFS mounted nolock,
-  // Lustre without -o flock), so callers can fall back. The default is
-  // kNotSupported.
+  // Opens `path` (created if missing, never following a symlink) and takes
+  // the same FileLock as WritableFile::lock; the lock keeps the file open.
+  // With `wait`, blocks until it is free; without, fails at once with
+  // kFailedPrecondition while another process or another FileLock of this
+  // one holds it. The default is kNotSupported.
   virtual Result<std::unique_ptr<FileLock>> lock_file(const std::string& path, bool wait);
 };
 
@@ -185,6 +216,9 @@ class EnvWrapper : public Env {
   Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& p) override {
     return target_->new_appendable_file(p);
   }
+  Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& p) override {
+    return target_->reopen_appendable_file(p);
+  }
   Result<std::unique_ptr<SequentialFile>> new_sequential_file(const std::string& p) override {
     return target_->new_sequential_file(p);
   }
@@ -192,6 +226,9 @@ class EnvWrapper : public Env {
     return target_->read_file(p, max, no_follow);
   }
   Status rename(const std::string& f, const std::string& t) override { return target_->rename(f, t); }
+  Status rename_no_replace(const std::string& f, const std::string& t) override {
+    return target_->rename_no_replace(f, t);
+  }
   Status create_dir(const std::string& p) override { return target_->create_dir(p); }
   Status create_dirs(const std::string& p) override { return target_->create_dirs(p); }
   Status remove_file(const std::string& p) override { return target_->remove_file(p); }

@@ -4,9 +4,11 @@
 //     older_than (runs without deleted_time always qualify);
 //   * experiments in .trash/ whose last_update_time is older than
 //     older_than, with all their runs.
-// Only folders inside the tree are removed (without following symlinks);
-// artifacts stored elsewhere (s3://, a path outside the tree) are reported,
-// never touched. Each folder is first renamed into <root>/.mlruns-gc.trash/
+// Only folders inside the tree are removed (without following symlinks), and
+// a run's own artifact folder <location>/<run_id>/artifacts when its
+// experiment was created with that artifact location outside the tree (as
+// mlflow gc deletes a run's artifacts); other artifacts stored elsewhere
+// (s3://, a path another tree's run holds) are reported, never touched. Each folder is first renamed into <root>/.mlruns-gc.trash/
 // (ignored by every reader, spec §1.2) and deleted there, so a failure
 // half-way never leaves a half-deleted run in sight; the next gc finishes
 // what such a failure left in that folder.
@@ -55,6 +57,9 @@ struct GcItem {
   std::string path;  // the folder removed
   std::optional<std::int64_t> deleted_time;  // run: deleted_time; experiment: last_update_time
   bool removed = false;  // gone from the tree; false in dry-run mode or if it could not be moved
+  // A run's own artifact folder under its experiment's artifact location
+  // outside the tree (<location>/<run_id>/artifacts), removed with the run.
+  std::string external_artifacts;
 };
 
 struct GcReport {

@@ -21,6 +21,8 @@ enum class NameRules {
   kMlflow,    // MLflow >= 2.16 on Linux: also ':' and non-ASCII UTF-8 letters
 };
 
+// Lengths are in characters (Unicode code points), as MLflow counts them
+// with Python's len(): a key of 88 CJK characters (264 bytes) is fine.
 inline constexpr std::size_t kMaxKeyLength = 250;          // spec §6.2
 inline constexpr std::size_t kMaxParamValueLength = 6000;  // spec §6.2 (>= 2.8)
 inline constexpr std::size_t kMaxTagValueLength = 8000;    // spec §6.2 (>= 2.17)
@@ -33,6 +35,11 @@ inline constexpr std::size_t kMaxArtifactPathLength = 4096;
 Status validate_key(std::string_view what, std::string_view key,
                     NameRules rules = NameRules::kPortable);
 bool is_valid_key(std::string_view key, NameRules rules = NameRules::kPortable);
+// What MLflow's readers check when they load a key from a tree: the name
+// rules of validate_key, without the length limit, which only its writers
+// apply (spec §6, §6.2). The reader and fsck use this: a 251-character tag
+// key written by another client is read by MLflow 2.x and 3.x.
+Status validate_key_name(std::string_view what, std::string_view key, NameRules rules = NameRules::kMlflow);
 
 // Experiment id: ^[a-zA-Z0-9][\w-]{0,63}$ (ASCII), spec §6.4.
 Status validate_experiment_id(std::string_view id);

@@ -124,6 +124,14 @@ module mlruns
       integer(c_int) :: mlruns_set_model_alias
     end function
 
+    function mlruns_log_artifacts(run, local_dir, artifact_path, errptr) bind(c, name="mlruns_log_artifacts")
+      import :: c_ptr, c_char, c_int
+      type(c_ptr), value :: run
+      character(kind=c_char), dimension(*), intent(in) :: local_dir, artifact_path
+      type(c_ptr), value :: errptr
+      integer(c_int) :: mlruns_log_artifacts
+    end function
+
     function mlruns_run_flush(run, errptr) bind(c, name="mlruns_run_flush")
       import :: c_ptr, c_int
       type(c_ptr), value :: run

@@ -12,6 +12,11 @@
 //     alive on this host (runs on other hosts are judged by silence only).
 // A run whose process is alive on this host is never reaped.
 //
+// Before a run is ended, each of its metric files that ends in a partial line
+// (its writer was killed in the middle of an append) is cut back to its last
+// whole line, under the file's lock (see src/env/line_tail.h): the dead
+// writer never acknowledged that line, and MLflow refuses the run over it.
+//
 //   auto report = mlruns::reap("/scratch/mlruns", {.older_than_ms = 30 * 60 * 1000, .dry_run = true});
 //
 // Thread and process safety: safe while writers work; a run whose meta.yaml
@@ -49,6 +54,9 @@ struct ReapChange {
   std::string reason;  // "process 1234 on node17 is gone", "silent for 2h 3m"
   std::int64_t end_time = 0;  // last sign of life, ms
   bool applied = false;       // false in dry-run mode or on error
+  // Metric files whose partial last line (the killed writer's unfinished
+  // append, never acknowledged) was cut, so that they end in whole lines.
+  std::vector<std::string> partial_lines_cut;
 };
 
 struct ReapReport {

@@ -38,6 +38,12 @@ using StringMap = std::map<std::string, std::string>;
 class ActiveRun;
 class ModelRegistry;  // registry.h
 
+// What logging an artifact does to an artifact file that exists already.
+enum class Overwrite {
+  kRefuse,   // kAlreadyExists naming the file; nothing is copied (default)
+  kReplace,  // replaced, each file atomically (what MLflow does silently)
+};
+
 struct RunOptions {
   std::string experiment_id = "0";
   // Empty: a generated "adjective-noun-N" name, as MLflow makes them (spec §4.4).
@@ -52,6 +58,16 @@ struct RunOptions {
   // mlflow.user, mlflow.source.name/type, mlflow.source.git.commit and our
   // own mlruns.host, mlruns.pid, mlruns.slurm.* (spec §4.5).
   bool system_tags = true;
+  // Where mlflow.source.git.commit comes from: the HEAD commit of the git
+  // repository holding this folder. Empty: the folder of the program's
+  // executable (/proc/self/exe), MLflow's rule for the entry point (the
+  // repository of sys.argv[0]'s folder; no fallback to the working folder).
+  // The mlruns CLI passes its working folder.
+  std::string source_dir;
+  // The process that owns the run, recorded as mlruns.pid / mlruns.pid.start
+  // for `mlruns reap` (liveness.h): 0 is this process. A CLI passes its
+  // caller's pid; -1 records none (the run is judged by its silence alone).
+  int owner_pid = 0;
 };
 
 class Store {
@@ -95,9 +111,11 @@ class Store {
                         std::optional<std::int64_t> end_time = std::nullopt);
   Status delete_run(std::string_view run_id);
   Status restore_run(std::string_view run_id);
-  // Copies a file or directory into the run's artifacts/<artifact_path>/.
+  // As ActiveRun::log_artifact and log_artifacts, by run id.
   Status log_artifact(std::string_view run_id, const std::string& local_path,
-                      std::string_view artifact_path = {});
+                      std::string_view artifact_path = {}, Overwrite overwrite = Overwrite::kRefuse);
+  Status log_artifacts(std::string_view run_id, const std::string& local_dir,
+                       std::string_view artifact_path = {}, Overwrite overwrite = Overwrite::kRefuse);
   // ActiveRun::log_model for a run given by id (another process's run, a
   // CLI verb); the run must not be deleted.
   Result<LoggedModel> log_model(std::string_view run_id, const std::string& local_path,
@@ -140,25 +158,52 @@ class ActiveRun {
 
   // Params are immutable: the same value again is fine, another is kAlreadyExists.
   Status log_param(std::string_view key, std::string_view value);
-  Status log_param(std::string_view key, double value);        // written as Python's str(float)
-  Status log_param(std::string_view key, std::int64_t value);
-  Status log_param(std::string_view key, int value) { return log_param(key, static_cast<std::int64_t>(value)); }
+  Status log_param(std::string_view key, const char* value) { return log_param(key, std::string_view(value)); }
+  Status log_param(std::string_view key, const std::string& value) { return log_param(key, std::string_view(value)); }
+  // Numbers are written as Python's str() (types.h: python_str): true -> "True",
+  // 5u, 5LL, v.size() -> "5", 3e-4 -> "0.0003", 0.1f -> "0.1". Character
+  // types do not compile (a character or its code? say which).
+  template <PythonNumber T>
+  Status log_param(std::string_view key, T value) { return log_param(key, std::string_view(python_str(value))); }
+  template <CharType T>
+  Status log_param(std::string_view key, T value) = delete;
+  // Any number of params: written in MLflow-sized batches of 100, as MLflow's
+  // log_params does; every key and value is checked before the first is written.
   Status log_params(const StringMap& params);
 
   // Buffered: costs a few tens of nanoseconds; see FlushPolicy.
   Status log_metric(std::string_view key, double value, std::int64_t step = 0);
   Status log_metric(std::string_view key, double value, std::int64_t step, std::int64_t timestamp_ms);
+  // Any number of metrics (MLflow splits log_metrics into batches of 1000);
+  // every key is checked before the first point is buffered.
   Status log_metrics(const std::map<std::string, double>& metrics, std::int64_t step = 0);
 
   Status set_tag(std::string_view key, std::string_view value);
+  Status set_tag(std::string_view key, const char* value) { return set_tag(key, std::string_view(value)); }
+  Status set_tag(std::string_view key, const std::string& value) { return set_tag(key, std::string_view(value)); }
+  template <PythonNumber T>
+  Status set_tag(std::string_view key, T value) { return set_tag(key, std::string_view(python_str(value))); }
+  template <CharType T>
+  Status set_tag(std::string_view key, T value) = delete;
+  // Any number of tags, in batches of 100 as MLflow's set_tags; all checked first.
+  Status set_tags(const StringMap& tags);
   Status delete_tag(std::string_view key);
   // MLflow's log_batch, with its limits (spec §6.3).
   Status log_batch(const std::vector<Metric>& metrics, const StringMap& params = {},
                    const StringMap& tags = {});
 
-  // Copies a file or a directory into artifacts/<artifact_path>/.
-  Status log_artifact(const std::string& local_path, std::string_view artifact_path = {});
-  // Writes `text` to artifacts/<artifact_file>.
+  // MLflow's log_artifact (spec §8.2): a file goes to
+  // artifacts/<artifact_path>/<its name>; a directory keeps its name too:
+  // artifacts/<artifact_path>/<dir name>/... An artifact file that exists
+  // already is kAlreadyExists (naming it) unless Overwrite::kReplace; then
+  // nothing is copied at all. Each file is copied to a temp name, then renamed.
+  Status log_artifact(const std::string& local_path, std::string_view artifact_path = {},
+                      Overwrite overwrite = Overwrite::kRefuse);
+  // MLflow's log_artifacts: the *contents* of a directory go to
+  // artifacts/<artifact_path>/...; the same rules.
+  Status log_artifacts(const std::string& local_dir, std::string_view artifact_path = {},
+                       Overwrite overwrite = Overwrite::kRefuse);
+  // Writes `text` to artifacts/<artifact_file> (replacing it: MLflow's log_text).
   Status log_text(std::string_view text, std::string_view artifact_file);
   // Logs a model file or folder as an MLflow model (model.h, spec §8.3):
   // artifacts/<artifact_path>/ with an MLmodel file, and an entry in the

@@ -3,11 +3,13 @@
 // follow MLflow's entities (spec §3.1, §4.1, §5.1).
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace mlruns {
@@ -29,6 +31,48 @@ std::string_view to_string(LifecycleStage stage);  // "active", "deleted"
 // repr(float) (spec appendix A): 7.0, 0.30000000000000004, 1e-05, 1.5e+300,
 // nan, inf, -inf. Locale-free. Print values with it to show them as MLflow does.
 std::string python_repr(double value);
+
+// The same for a float (32 bits): the shortest text that reads back as the
+// same float, in Python's format, as Python's str() of a numpy float32
+// writes it: 0.1f -> "0.1" (not 0.10000000149011612), 1e-05, 100.0.
+std::string python_repr_float32(float value);
+
+// Character types: their values are ambiguous (a character or its code), so
+// the value overloads below refuse them at compile time. Pass
+// std::string(1, c) for the character or int(c) for the code.
+template <typename T>
+concept CharType = std::same_as<T, char> || std::same_as<T, wchar_t> || std::same_as<T, char8_t> ||
+                   std::same_as<T, char16_t> || std::same_as<T, char32_t>;
+// bool, every integer type (int8_t ... uint64_t, size_t, long long ...) and
+// every floating-point type.
+template <typename T>
+concept PythonNumber = std::is_arithmetic_v<T> && !CharType<T>;
+
+// Python's str() of a number, which is what MLflow writes for a param or tag
+// value (spec §5.2): bool -> "True"/"False"; an integer -> its decimal
+// digits; a float -> python_repr_float32; a double (or long double, as a
+// double) -> python_repr.
+template <PythonNumber T>
+std::string python_str(T value) {
+  if constexpr (std::same_as<T, bool>) {
+    return value ? "True" : "False";
+  } else if constexpr (std::same_as<T, float>) {
+    return python_repr_float32(value);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return python_repr(static_cast<double>(value));
+  } else {
+    return std::to_string(value);
+  }
+}
+
+// Python's float(text), as MLflow's reader and clients parse numbers: optional
+// surrounding whitespace and sign, decimal and exponent forms with "_"
+// between digits, "nan", "inf", "infinity" in any case. Out of range is what
+// Python gives: 1e400 -> inf, 1e-400 -> 0.0. nullopt for what Python refuses.
+std::optional<double> parse_python_float(std::string_view text);
+// Python's int(text) in the int64 range: optional surrounding whitespace and
+// sign, decimal digits with "_" between them. nullopt otherwise.
+std::optional<std::int64_t> parse_python_int(std::string_view text);
 
 // Which experiments or runs a listing covers (MLflow's ViewType).
 enum class ViewType { kActiveOnly, kDeletedOnly, kAll };

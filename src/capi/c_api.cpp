@@ -346,6 +346,14 @@ int mlruns_log_artifact(mlruns_run_t* run, const char* local_path, const char* a
   });
 }
 
+int mlruns_log_artifacts(mlruns_run_t* run, const char* local_dir, const char* artifact_path, char** errptr) {
+  const char* fn = "mlruns_log_artifacts";
+  if (run && !local_dir) return null_argument(fn, "local_dir", errptr, run->print);
+  return with_run(run, fn, errptr, [&](mlruns::ActiveRun& r) {
+    return r.log_artifacts(std::string(local_dir), or_empty(artifact_path));
+  });
+}
+
 int mlruns_log_text(mlruns_run_t* run, const char* text, const char* artifact_file, char** errptr) {
   const char* fn = "mlruns_log_text";
   if (run && !text) return null_argument(fn, "text", errptr, run->print);

@@ -29,6 +29,29 @@ std::string join(std::string_view a, std::string_view b) {
   return out;
 }
 
+Result<FileType> file_slot(Env& env, const std::string& root, std::string_view rel, std::string_view what) {
+  std::string at = root;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t slash = rel.find('/', start);
+    bool last = slash == std::string_view::npos;
+    at = join(at, rel.substr(start, last ? std::string_view::npos : slash - start));
+    auto info = env.stat(at, /*follow_symlinks=*/false);
+    if (!info) return fail(info.error());
+    if (info->type == FileType::kMissing) return FileType::kMissing;  // nothing below it either
+    if (!last && info->type != FileType::kDirectory)
+      return fail(Status::already_exists(std::string(what), "'" + at + "' is a file, not a folder"));
+    if (last) {
+      if (info->type == FileType::kDirectory)
+        return fail(Status::already_exists(std::string(what), "'" + at + "' is a folder, not a file"));
+      if (info->type != FileType::kRegular)
+        return fail(Status::already_exists(std::string(what), "'" + at + "' is not a regular file"));
+      return FileType::kRegular;
+    }
+    start = slash + 1;
+  }
+}
+
 Status write_new_file(Env& env, const std::string& path, std::string_view data, bool sync) {
   auto file = env.new_writable_file(path, /*exclusive=*/true);
   if (!file) return file.error();
@@ -51,7 +74,7 @@ Status write_file_atomic(Env& env, const std::string& path, std::string_view dat
     Status c = (*file)->close();
     if (s.is_ok()) s = c;
   }
-  if (s.is_ok()) s = env.rename(tmp, path);
+  if (s.is_ok()) s = options.no_replace ? env.rename_no_replace(tmp, path) : env.rename(tmp, path);
   if (!s.is_ok()) {
     (void)env.remove_file(tmp);
     return s;

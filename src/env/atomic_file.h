@@ -24,6 +24,7 @@ std::string unique_temp_name(std::string_view suffix = {});
 struct AtomicWriteOptions {
   bool sync = false;      // fsync the file before the rename and its folder after
   std::string temp_dir;   // empty: the target's own folder
+  bool no_replace = false;  // kAlreadyExists (nothing written) if the target exists
 };
 
 // REQUIRES: the target's folder exists; temp_dir is on the same file system.
@@ -33,6 +34,13 @@ Status write_file_atomic(Env& env, const std::string& path, std::string_view dat
 // Writes a new file in place (O_EXCL), for folders no reader can see yet
 // (a staging folder that is renamed into the tree when complete).
 Status write_new_file(Env& env, const std::string& path, std::string_view data, bool sync);
+
+// Whether a regular file `rel` ('/'-separated names) can live under folder
+// `root`: kMissing (nothing there yet) or kRegular (a file is there). When a
+// folder on the way is a file, or the name itself is a folder or anything but
+// a file, kAlreadyExists naming the path and `what` (e.g. "param 'a'"): key
+// "a" next to "a/b" (spec §2.4), an artifact file where a folder is.
+Result<FileType> file_slot(Env& env, const std::string& root, std::string_view rel, std::string_view what);
 
 // The folder part of a path ("/a/b/c" -> "/a/b").
 std::string parent_dir(std::string_view path);

@@ -10,6 +10,7 @@
 // a link or FIFO swapped into a live tree makes the call fail, never follow.
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -186,9 +187,11 @@ class PosixBeneathEnv final : public Env {
   }
 
   Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& path) override {
-    auto fd = open_file(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC);
-    if (!fd) return fail(fd.error());
-    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, *fd));
+    return open_append(path, O_CREAT);
+  }
+
+  Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& path) override {
+    return open_append(path, 0);
   }
 
   Result<std::unique_ptr<SequentialFile>> new_sequential_file(const std::string& path) override {
@@ -216,6 +219,22 @@ class PosixBeneathEnv final : public Env {
     return Status::ok();
   }
 
+  Status rename_no_replace(const std::string& from, const std::string& to) override {
+    auto a = locate(from);
+    if (!a) return a.error();
+    auto b = locate(to);
+    if (!b) return b.error();
+    if (::renameat2(a->dir.fd, a->leaf.c_str(), b->dir.fd, b->leaf.c_str(), RENAME_NOREPLACE) == 0)
+      return Status::ok();
+    int err = errno;
+    if (err != EINVAL && err != ENOSYS && err != EOPNOTSUPP) return errno_status(from + " -> " + to, err);
+    // No RENAME_NOREPLACE here (NFS, older kernels): link(2) is atomic and never replaces.
+    if (retry_eintr([&] { return ::linkat(a->dir.fd, a->leaf.c_str(), b->dir.fd, b->leaf.c_str(), 0); }) < 0)
+      return errno_status(from + " -> " + to, errno);
+    (void)::unlinkat(a->dir.fd, a->leaf.c_str(), 0);
+    return Status::ok();
+  }
+
   Status link(const std::string& from, const std::string& to) override {
     auto a = locate(from);
     if (!a) return a.error();
@@ -230,7 +249,7 @@ class PosixBeneathEnv final : public Env {
   Result<std::unique_ptr<FileLock>> lock_file(const std::string& path, bool wait) override {
     auto fd = open_file(path, O_RDWR | O_CREAT | O_CLOEXEC);
     if (!fd) return fail(fd.error());
-    return lock_fd(*fd, path, wait);
+    return lock_fd(*fd, path, wait ? -1 : 0, /*owns=*/true);
   }
 
   Status create_dir(const std::string& path) override {
@@ -454,6 +473,17 @@ class PosixBeneathEnv final : public Env {
     }
     // O_NONBLOCK stays: it has no effect on a regular file.
     return fd;
+  }
+
+  // O_APPEND, read-write so that the tail can be checked (read_at); where
+  // only writing is permitted, write-only. As the plain Env's open_append.
+  Result<std::unique_ptr<WritableFile>> open_append(const std::string& path, int extra) {
+    int base = O_APPEND | O_CLOEXEC | extra;
+    auto fd = open_file(path, O_RDWR | base);
+    bool readable = static_cast<bool>(fd);
+    if (!fd && fd.error().os_error() == EACCES) fd = open_file(path, O_WRONLY | base);
+    if (!fd) return fail(fd.error());
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, *fd, readable));
   }
 
   // A directory, opened readable, never through a link.

@@ -2,6 +2,7 @@
 // file API. Every call retries EINTR (Slurm and MPI deliver signals freely).
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -12,6 +13,8 @@
 #include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
+#include <thread>
 
 #include <boost/filesystem.hpp>
 
@@ -24,6 +27,25 @@ namespace {
 using namespace detail;
 
 class PosixEnv final : public Env {
+  // O_APPEND, read-write so that the tail can be checked (read_at); where
+  // only writing is permitted, write-only.
+  Result<std::unique_ptr<WritableFile>> open_append(const std::string& path, int extra) {
+    int base = O_APPEND | O_CLOEXEC | extra;
+    int fd = retry_eintr([&] { return ::open(path.c_str(), O_RDWR | base, 0644); });
+    bool readable = fd >= 0;
+    if (fd < 0 && errno == EACCES) fd = retry_eintr([&] { return ::open(path.c_str(), O_WRONLY | base, 0644); });
+    if (fd < 0) return fail(errno_status(path, errno));
+    if (extra & O_NONBLOCK) {
+      struct stat st;
+      if (::fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return fail(Status::invalid_argument(path, "not a regular file"));
+      }
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    }
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, readable));
+  }
+
  public:
   Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path,
                                                           bool exclusive) override {
@@ -34,10 +56,14 @@ class PosixEnv final : public Env {
   }
 
   Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& path) override {
-    int fd = retry_eintr(
-        [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644); });
-    if (fd < 0) return fail(errno_status(path, errno));
-    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+    return open_append(path, O_CREAT);
+  }
+
+  Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& path) override {
+    // O_NONBLOCK and the fstat in open_append: a FIFO planted under the name is refused, not waited on.
+    auto f = open_append(path, O_NOFOLLOW | O_NONBLOCK);
+    if (!f && f.error().os_error() == ELOOP) return fail(Status::invalid_argument(path, "is a symbolic link"));
+    return f;
   }
 
   Result<std::unique_ptr<SequentialFile>> new_sequential_file(const std::string& path) override {
@@ -61,6 +87,16 @@ class PosixEnv final : public Env {
 
   Status rename(const std::string& from, const std::string& to) override {
     if (::rename(from.c_str(), to.c_str()) < 0) return errno_status(from + " -> " + to, errno);
+    return Status::ok();
+  }
+
+  Status rename_no_replace(const std::string& from, const std::string& to) override {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return Status::ok();
+    int err = errno;
+    if (err != EINVAL && err != ENOSYS && err != EOPNOTSUPP) return errno_status(from + " -> " + to, err);
+    // No RENAME_NOREPLACE here (NFS, older kernels): link(2) is atomic and never replaces.
+    if (::link(from.c_str(), to.c_str()) < 0) return errno_status(from + " -> " + to, errno);
+    (void)::unlink(from.c_str());
     return Status::ok();
   }
 
@@ -135,7 +171,7 @@ class PosixEnv final : public Env {
   Result<std::unique_ptr<FileLock>> lock_file(const std::string& path, bool wait) override {
     int fd = retry_eintr([&] { return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644); });
     if (fd < 0) return fail(errno_status(path, errno));
-    return lock_fd(fd, path, wait);
+    return lock_fd(fd, path, wait ? -1 : 0, /*owns=*/true);
   }
 
   Status touch(const std::string& path) override {
@@ -156,6 +192,14 @@ class PosixEnv final : public Env {
 };
 
 }  // namespace
+
+// Defaults for files that are not POSIX files (test wrappers, other Envs).
+Result<std::string_view> WritableFile::read_at(std::uint64_t, std::size_t, char*) {
+  return fail(Status::not_supported("WritableFile::read_at", "not implemented by this file"));
+}
+Result<std::unique_ptr<FileLock>> WritableFile::lock(std::int64_t) {
+  return fail(Status::not_supported("WritableFile::lock", "not implemented by this file"));
+}
 
 namespace detail {
 

@@ -7,8 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,9 +43,76 @@ inline FileType type_of(mode_t mode) {
   return FileType::kOther;
 }
 
+// An exclusive open-file-description lock on the whole file (fcntl
+// F_OFD_SETLK, l_len 0: however far it grows). It belongs to the open file
+// description, not to the process, so two descriptors of one process exclude
+// each other too, and the kernel drops it when the holder dies (SIGKILL
+// included); NFS passes it to the server's lock manager. An owning lock
+// closes `fd` when destroyed (Env::lock_file); a borrowing one unlocks it
+// (WritableFile::lock; it must not outlive the file).
+class PosixFileLock final : public FileLock {
+ public:
+  PosixFileLock(int fd, bool owns) : fd_(fd), owns_(owns) {}
+  ~PosixFileLock() override {
+    if (owns_) {
+      ::close(fd_);  // closing the description releases the lock
+      return;
+    }
+    struct flock fl {};
+    fl.l_type = F_UNLCK;
+    fl.l_whence = SEEK_SET;
+    (void)retry_eintr([&] { return ::fcntl(fd_, F_OFD_SETLK, &fl); });
+  }
+
+ private:
+  int fd_;
+  bool owns_;
+};
+
+// The one way both POSIX Envs lock (env.h: WritableFile::lock and
+// Env::lock_file). `timeout_ms` < 0 blocks (F_OFD_SETLKW) until the lock is
+// free; otherwise polls (1 ms doubling to 50 ms) up to the deadline, so that
+// a holder stopped with SIGSTOP cannot hang a flush. Busy after the wait:
+// kFailedPrecondition; a file system without locks (ENOLCK, EINVAL,
+// EOPNOTSUPP, ENOSYS): kNotSupported. With `owns`, `fd` belongs to the lock
+// from then on (closed here on failure).
+inline Result<std::unique_ptr<FileLock>> lock_fd(int fd, const std::string& path, std::int64_t timeout_ms,
+                                                 bool owns) {
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 0;
+  fl.l_len = 0;
+  fl.l_pid = 0;  // required by F_OFD_*
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(timeout_ms, 0));
+  std::chrono::microseconds pause(1000);
+  for (;;) {
+    int r = retry_eintr([&] { return ::fcntl(fd, timeout_ms < 0 ? F_OFD_SETLKW : F_OFD_SETLK, &fl); });
+    if (r == 0) return std::unique_ptr<FileLock>(new PosixFileLock(fd, owns));
+    int err = errno;
+    Status s;
+    if (err == ENOLCK || err == EINVAL || err == EOPNOTSUPP || err == ENOSYS)
+      s = Status::not_supported(path, std::string("no file locks here: ") + std::strerror(err));
+    else if (err != EAGAIN && err != EACCES)
+      s = errno_status(path, err);
+    else if (std::chrono::steady_clock::now() >= deadline)
+      s = Status::failed_precondition(path, timeout_ms > 0 ? "locked by another writer for " +
+                                                                 std::to_string(timeout_ms) + " ms"
+                                                           : std::string("locked by another process"));
+    if (!s.is_ok()) {
+      if (owns) ::close(fd);
+      return fail(s);
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(50000));
+  }
+}
+
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  // `readable`: opened O_RDWR, so read_at works (appendable files).
+  PosixWritableFile(std::string path, int fd, bool readable = false)
+      : path_(std::move(path)), fd_(fd), readable_(readable) {}
   ~PosixWritableFile() override { (void)close(); }
 
   Status append(std::string_view data) override {
@@ -72,6 +142,19 @@ class PosixWritableFile final : public WritableFile {
     return Status::ok();
   }
 
+  Result<std::string_view> read_at(std::uint64_t offset, std::size_t n, char* scratch) override {
+    if (fd_ < 0) return fail(Status::failed_precondition(path_, "file is closed"));
+    if (!readable_) return fail(Status::not_supported(path_, "opened write-only"));
+    ssize_t r = retry_eintr([&] { return ::pread(fd_, scratch, n, static_cast<off_t>(offset)); });
+    if (r < 0) return fail(errno_status(path_, errno));
+    return std::string_view(scratch, static_cast<std::size_t>(r));
+  }
+
+  Result<std::unique_ptr<FileLock>> lock(std::int64_t timeout_ms) override {
+    if (fd_ < 0) return fail(Status::failed_precondition(path_, "file is closed"));
+    return lock_fd(fd_, path_, timeout_ms, /*owns=*/false);
+  }
+
   Status close() override {
     if (fd_ < 0) return Status::ok();
     int fd = fd_;
@@ -84,6 +167,7 @@ class PosixWritableFile final : public WritableFile {
  private:
   std::string path_;
   int fd_;
+  bool readable_;
 };
 
 class PosixSequentialFile final : public SequentialFile {
@@ -106,35 +190,6 @@ class PosixSequentialFile final : public SequentialFile {
   std::string path_;
   int fd_;
 };
-
-class PosixFileLock final : public FileLock {
- public:
-  explicit PosixFileLock(int fd) : fd_(fd) {}
-  ~PosixFileLock() override { ::close(fd_); }  // closing the description releases the lock
-
- private:
-  int fd_;
-};
-
-// An exclusive OFD lock (fcntl F_OFD_SETLK[W]) on an open descriptor, which
-// the FileLock owns from then on (closed here on failure).
-inline Result<std::unique_ptr<FileLock>> lock_fd(int fd, const std::string& path, bool wait) {
-  struct flock fl {};
-  fl.l_type = F_WRLCK;
-  fl.l_whence = SEEK_SET;
-  int r = retry_eintr([&] { return ::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl); });
-  if (r < 0) {
-    int err = errno;
-    ::close(fd);
-    if (err == EAGAIN || err == EACCES) return fail(Status::failed_precondition(path, "locked by another process"));
-    if (err == ENOLCK || err == ENOSYS || err == EOPNOTSUPP || err == EINVAL)
-      return fail(Status::not_supported(path, "the file system has no file locks (NFS mounted nolock, Lustre "
-                                              "without -o flock): " + std::string(std::strerror(err))));
-    return fail(errno_status(path, err));
-  }
-  return std::unique_ptr<FileLock>(new PosixFileLock(fd));
-}
-
 
 inline FileInfo info_of(const struct stat& st) {
   FileInfo info;

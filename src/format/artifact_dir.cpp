@@ -17,6 +17,26 @@ Status wrong_shape(std::string_view uri, std::string_view run_id) {
 
 }  // namespace
 
+std::optional<std::string> run_artifacts_owner(std::string_view path, std::string_view run_id) {
+  constexpr std::string_view kArtifacts = "/artifacts";
+  if (run_id.empty() || path.empty()) return std::nullopt;
+  if (path.size() <= kArtifacts.size() || path.substr(path.size() - kArtifacts.size()) != kArtifacts)
+    return std::nullopt;
+  std::string_view owner = path.substr(0, path.size() - kArtifacts.size());
+  std::size_t slash = owner.rfind('/');
+  if (slash == std::string_view::npos || owner.substr(slash + 1) != run_id) return std::nullopt;
+  if (slash == 0) return std::nullopt;  // /<run_id>/artifacts: no location folder
+  // Normalized: no empty, "." or ".." component (but a leading "./").
+  for (std::size_t i = path.front() == '/' ? 1 : path.substr(0, 2) == "./" ? 2 : 0; i <= path.size();) {
+    std::size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view part = path.substr(i, j - i);
+    if (part.empty() || part == "." || part == "..") return std::nullopt;
+    i = j + 1;
+  }
+  return std::string(owner);
+}
+
 Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::string_view artifact_uri,
                                      std::string_view run_id, bool create) {
   auto p = file_uri_to_path(artifact_uri);
@@ -26,10 +46,7 @@ Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::
   std::string path = *p;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   const std::string suffix = "/" + std::string(run_id) + "/artifacts";
-  bool shaped = path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-                path.find("/../") == std::string::npos && path.find("/./") == std::string::npos &&
-                path.find("//") == std::string::npos && path.compare(0, 3, "../") != 0;
-  if (!shaped) return fail(wrong_shape(artifact_uri, run_id));
+  if (!run_artifacts_owner(path, run_id)) return fail(wrong_shape(artifact_uri, run_id));
   std::string root(tree_root);
   if (path.compare(0, root.size() + 1, root + "/") == 0) return ArtifactDir{path, false};
 
@@ -37,6 +54,11 @@ Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::
   std::string location = path.substr(0, path.size() - suffix.size());
   if (location.empty()) location = "/";
   Env& user = *env.unconfined();
+  if (create) {
+    // MLflow makes the location on demand (os.makedirs): it is the user's path, links allowed.
+    Status made = user.create_dirs(location);
+    if (!made.is_ok()) return fail(made.with_context("artifact location of run " + std::string(run_id)));
+  }
   auto real = user.real_path(location);
   if (!real) return fail(real.error().with_context("artifact location of run " + std::string(run_id)));
   std::string run_root = join(*real, run_id);
@@ -56,7 +78,7 @@ Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::
                                                       "followed: outside the tree mlruns uses only the run's own "
                                                       "artifact folder (docs/hpc.md)"));
   if (Status s = env.add_root(run_root); !s.is_ok()) return fail(s);
-  return ArtifactDir{join(run_root, "artifacts"), true};
+  return ArtifactDir{join(run_root, "artifacts"), true, run_root};
 }
 
 }  // namespace mlruns::detail

@@ -10,6 +10,7 @@
 //   below it is ever followed. Anything else outside the tree is refused.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,9 +19,18 @@
 
 namespace mlruns::detail {
 
+// The shape rule, in one function for every verb (writer, reader, gc,
+// fsck): if `path` (absolute or relative; no empty, "." or ".." component
+// but a leading "./")
+// is <location>/<run_id>/artifacts for this `run_id`, with a non-empty
+// <location>, returns <location>/<run_id>, the run's own folder there; else
+// nullopt.
+std::optional<std::string> run_artifacts_owner(std::string_view path, std::string_view run_id);
+
 struct ArtifactDir {
   std::string path;      // the run's artifacts folder, as the Env takes it
   bool outside = false;  // not below the tree root
+  std::string run_root;  // outside: <location>/<run_id>, resolved (a root of the confined Env)
 };
 
 // The artifacts folder of run `run_id` (a validated id) according to its
@@ -28,8 +38,9 @@ struct ArtifactDir {
 // kNotSupported for a URI that is not a local path (s3://, mlflow-artifacts:);
 // kFailedPrecondition for a local path not of the shape above (the message
 // names the URI and the rule); kNotFound if <location> does not exist.
-// With `create`, a missing <location>/<run_id> folder is created (one mkdir,
-// below a real <location>); without, it must exist.
+// With `create`, a missing <location> is created with its parents (the
+// user's path, as MLflow's os.makedirs) and <location>/<run_id> with one
+// mkdir below it; without, they must exist.
 Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::string_view artifact_uri,
                                      std::string_view run_id, bool create);
 

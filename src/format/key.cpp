@@ -1,5 +1,7 @@
 #include "mlruns/key.h"
 
+#include <algorithm>
+#include <iterator>
 #include <string>
 
 #include "util/printable.h"
@@ -8,14 +10,20 @@ namespace mlruns {
 namespace {
 
 std::string quoted(std::string_view what, std::string_view value) {
-  // Show the value printable and cut very long ones.
-  constexpr std::size_t kShown = 80;
-  std::string out(what);
-  out += " '";
-  out += detail::escape_control(value.substr(0, kShown));
-  if (value.size() > kShown) out += "...";
-  out += "'";
-  return out;
+  // Show the value printable, very long ones cut (never inside a UTF-8 sequence).
+  return std::string(what) + " '" + detail::printable_prefix(value, 80) + "'";
+}
+
+// Non-ASCII code points Python's \w matches (tools/scripts/gen_python_word_ranges.py).
+constexpr char32_t kPythonWord[][2] = {
+#include "format/python_word_ranges.inc"
+};
+
+bool is_python_word(char32_t cp) {
+  const auto* end = std::end(kPythonWord);
+  const auto* it = std::upper_bound(std::begin(kPythonWord), end, cp,
+                                    [](char32_t v, const char32_t(&r)[2]) { return v < r[0]; });
+  return it != std::begin(kPythonWord) && cp <= (it - 1)[0][1];
 }
 
 bool is_ascii_word(char c) {
@@ -74,10 +82,15 @@ bool is_valid_utf8(std::string_view s) {
 }
 
 Status validate_key(std::string_view what, std::string_view key, NameRules rules) {
+  MLRUNS_RETURN_IF_ERROR(validate_key_name(what, key, rules));
+  if (std::size_t n = detail::utf8_length(key); n > kMaxKeyLength)
+    return Status::invalid_argument(quoted(what, key), std::to_string(n) + " characters, longer than " +
+                                                           std::to_string(kMaxKeyLength) + " (spec §6.2)");
+  return Status::ok();
+}
+
+Status validate_key_name(std::string_view what, std::string_view key, NameRules rules) {
   if (key.empty()) return Status::invalid_argument(quoted(what, key), "must not be empty (spec §6.1)");
-  if (key.size() > kMaxKeyLength)
-    return Status::invalid_argument(quoted(what, key),
-                                    "longer than 250 characters (spec §6.2)");
   for (unsigned char c : key) {
     bool ok = is_ascii_word(static_cast<char>(c)) || c == '.' || c == '/' || c == '-' || c == ' ';
     if (ok) continue;
@@ -97,6 +110,23 @@ Status validate_key(std::string_view what, std::string_view key, NameRules rules
         "only letters, digits, '_', '-', '.', ' ' and '/' are allowed (spec §6.1)");
   }
   if (!is_valid_utf8(key)) return Status::invalid_argument(quoted(what, key), "is not valid UTF-8");
+  // Non-ASCII: only what Python's \w matches (letters and numbers, str.isalnum()),
+  // as MLflow's ^[/\w.\- :]*$ (spec §6.1); "a€b" is refused by MLflow's readers too.
+  for (std::size_t i = 0; i < key.size();) {
+    unsigned char c = static_cast<unsigned char>(key[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    char32_t cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+    for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(key[i + k]) & 0x3F);
+    if (!is_python_word(cp))
+      return Status::invalid_argument(quoted(what, key), "'" + std::string(key.substr(i, n)) +
+                                                             "' is not a letter or digit for MLflow (Python's \\w, "
+                                                             "spec §6.1)");
+    i += n;
+  }
   // Path rule: the key must equal its POSIX normal form (spec §6.1).
   if (key.front() == '/') return Status::invalid_argument(quoted(what, key), "must not start with '/' (spec §6.1)");
   if (key.substr(0, 2) == "..")

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "format/yaml_emit.h"
+#include "util/printable.h"
 
 namespace mlruns::detail {
 namespace {
@@ -41,7 +42,7 @@ Result<MetaDoc> MetaDoc::parse(std::string_view text) {
       continue;
     }
     auto key = entry_key(line);
-    if (!key) return fail(Status::corruption("meta.yaml", "line '" + std::string(line.substr(0, 40)) +
+    if (!key) return fail(Status::corruption("meta.yaml", "line '" + printable_prefix(line, 40) +
                                                               "' is not a 'key: value' entry"));
     if (doc.has(*key)) return fail(Status::corruption("meta.yaml", "key '" + *key + "' appears twice"));
     doc.entries_.push_back({*key, std::string(line)});

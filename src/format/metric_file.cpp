@@ -1,8 +1,11 @@
 #include "format/metric_file.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include <fast_float/fast_float.h>
 
@@ -29,9 +32,29 @@ bool ascii_iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// PEP 515, which Python's int() and float() follow: a "_" may stand between
+// two digits. Returns `s` without them (in `buf` if any), or nullopt.
+std::optional<std::string_view> without_digit_underscores(std::string_view s, std::string& buf) {
+  if (s.find('_') == std::string_view::npos) return s;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  buf.clear();
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '_') {
+      buf += s[i];
+      continue;
+    }
+    if (i == 0 || i + 1 == s.size() || !digit(s[i - 1]) || !digit(s[i + 1])) return std::nullopt;
+  }
+  return std::string_view(buf);
+}
+
 }  // namespace
 
-bool parse_int_field(std::string_view s, std::int64_t& out) {
+bool parse_int_field(std::string_view text, std::int64_t& out) {
+  std::string buf;
+  auto clean = without_digit_underscores(text, buf);
+  if (!clean) return false;
+  std::string_view s = *clean;
   if (s.empty()) return false;
   const char* first = s.data();
   const char* last = s.data() + s.size();
@@ -43,7 +66,11 @@ bool parse_int_field(std::string_view s, std::int64_t& out) {
   return ec == std::errc() && p == last;
 }
 
-bool parse_float_field(std::string_view s, double& out) {
+bool parse_float_field(std::string_view text, double& out) {
+  std::string buf;
+  auto clean = without_digit_underscores(text, buf);
+  if (!clean) return false;
+  std::string_view s = *clean;
   if (s.empty()) return false;
   bool negative = false;
   std::string_view body = s;
@@ -159,6 +186,19 @@ std::vector<Metric> metric_history_points(std::string_view key, std::string_view
     out.push_back(to_metric(key, p));
   });
   return out;
+}
+
+MetricRow sql_metric_row(std::int64_t timestamp, double value, std::int64_t step) {
+  MetricRow row{timestamp, step, value, false};
+  if (std::isnan(value)) {
+    row.value = 0;
+    row.is_nan = true;
+  } else if (std::isinf(value)) {
+    row.value = value > 0 ? std::numeric_limits<double>::max() : -std::numeric_limits<double>::max();
+  } else if (value == 0) {
+    row.value = 0;  // -0.0 == 0.0 in SQLite
+  }
+  return row;
 }
 
 LineStream::LineStream(SequentialFile& file, std::size_t max_line, std::size_t chunk)

@@ -60,6 +60,22 @@ inline bool is_later_point(const ParsedPoint& candidate, const ParsedPoint& curr
   return candidate.value > current.value;
 }
 
+// A point as a row of MLflow's SQL store, whose metrics table is unique on
+// (key, timestamp, step, run, value, is_nan): NaN is stored as 0 with
+// is_nan, +-inf as +-max float (sqlalchemy_store.py sanitize_metric_value),
+// and SQLite compares -0.0 equal to 0.0. `mlflow migrate-filestore`
+// (MLflow >= 3.10) aborts the whole migration, committing nothing, on two
+// lines of one file with the same row (verified with MLflow 3.11: equal
+// lines, two NaNs, inf next to 1.7976931348623157e+308, 0.0 next to -0.0).
+struct MetricRow {
+  std::int64_t timestamp = 0;
+  std::int64_t step = 0;
+  double value = 0;  // as stored: finite, never -0.0
+  bool is_nan = false;
+  friend bool operator==(const MetricRow&, const MetricRow&) = default;
+};
+MetricRow sql_metric_row(std::int64_t timestamp, double value, std::int64_t step);
+
 // What went wrong in a file; lines are 1-based.
 struct MetricFileProblems {
   std::size_t bad_lines = 0;

@@ -6,7 +6,10 @@
 
 namespace mlruns::detail {
 
-std::size_t format_py_float(double v, char* buf) {
+namespace {
+
+template <typename F>
+std::size_t format_py(F v, char* buf) {
   if (std::isnan(v)) {
     std::memcpy(buf, "nan", 3);
     return 3;
@@ -74,6 +77,15 @@ std::size_t format_py_float(double v, char* buf) {
     out = std::to_chars(out, buf + kMaxPyFloatChars, a).ptr;
   }
   return static_cast<std::size_t>(out - buf);
+}
+
+}  // namespace
+
+std::size_t format_py_float(double v, char* buf) { return format_py(v, buf); }
+
+std::string py_float32(float v) {
+  char buf[kMaxPyFloatChars];
+  return std::string(buf, format_py(v, buf));
 }
 
 std::string py_float(double v) {

@@ -93,7 +93,7 @@ Result<std::string> resolve_tracking_root(std::string_view uri, Env* env) {
   }
   if (path.empty()) return fail(Status::invalid_argument(source + " '" + given + "'", "empty path"));
   if (path.front() != '/') {
-    auto cwd = env->real_path(".");
+    auto cwd = env->unconfined()->real_path(".");  // the user's own folder, not below a tree
     if (!cwd) return fail(cwd.error().with_context("resolving the current directory"));
     path = join(*cwd, path);
   }

@@ -1,5 +1,6 @@
 #include "mlruns/types.h"
 
+#include "format/metric_file.h"
 #include "format/py_format.h"
 
 namespace mlruns {
@@ -55,6 +56,30 @@ std::optional<ModelStage> parse_model_stage(std::string_view name) {
   for (ModelStage s : {ModelStage::kNone, ModelStage::kStaging, ModelStage::kProduction, ModelStage::kArchived})
     if (n == lower(to_string(s))) return s;
   return std::nullopt;
+}
+
+std::string python_repr_float32(float value) { return detail::py_float32(value); }
+
+namespace {
+// Python's str.strip(): ASCII whitespace.
+std::string_view strip(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+}  // namespace
+
+std::optional<double> parse_python_float(std::string_view text) {
+  double v = 0;
+  if (!detail::parse_float_field(strip(text), v)) return std::nullopt;
+  return v;
+}
+
+std::optional<std::int64_t> parse_python_int(std::string_view text) {
+  std::int64_t v = 0;
+  if (!detail::parse_int_field(strip(text), v)) return std::nullopt;
+  return v;
 }
 
 }  // namespace mlruns

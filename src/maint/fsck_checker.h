@@ -110,6 +110,8 @@ class FsckChecker {
   void walk(const std::string& base, const std::string& dir, int depth,
             const std::function<void(const std::string&, const std::string&, FileType)>& fn);
   void check_metric_lines(const std::string& path, const std::string& key, const std::string& run_dir, bool running);
+  Repair rewrite_metric_file(const std::string& path, const std::string& run_dir);
+  bool dead_writers_tail(const std::string& path);
 
   Env& env_;
   const FsckOptions& opt_;

@@ -4,12 +4,16 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
 #include <set>
 
+#include "env/atomic_file.h"
+#include "format/artifact_dir.h"
 #include "format/file_uri.h"
 #include "format/layout.h"
 #include "format/meta_parse.h"
 #include "maint/maint_common.h"
+#include "maint/relocate_uri.h"
 #include "write/name_claim.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
@@ -30,6 +34,49 @@ struct RunFound {
   std::optional<std::int64_t> deleted_time;
   std::string artifact_uri;
 };
+
+// The run's own artifact folder under its experiment's artifact location,
+// <location>/<run_id>/artifacts (format/artifact_dir.h: the shape rule; it
+// also makes <location>/<run_id> a root of the confined Env), if `r`'s
+// artifact_uri names one with nothing but artifacts/ in <location>/<run_id>
+// (a run folder of another tree, which a copied tree's URIs still name, has a
+// meta.yaml there); else nullopt and `why`.
+std::optional<detail::ArtifactDir> external_artifacts_of(Env& env, const std::string& root, const RunFound& r,
+                                                         const std::string& path, std::string& why) {
+  if (!detail::run_artifacts_owner(path, r.id)) {
+    why = "not <location>/" + r.id + "/artifacts";
+    return std::nullopt;
+  }
+  std::string exp_dir = r.experiment_in_trash ? join(join(root, ".trash"), r.experiment_id) : join(root, r.experiment_id);
+  std::optional<std::string> location;
+  if (auto text = detail::read_small(env, join(exp_dir, "meta.yaml")))
+    if (auto exp = detail::parse_experiment_meta(*text, r.experiment_in_trash))
+      location = detail::file_uri_to_path(exp->artifact_location);
+  if (!location || detail::strip_trailing_slashes(*location) != detail::parent_dir(*detail::run_artifacts_owner(path, r.id))) {
+    why = "not under its experiment's artifact_location";
+    return std::nullopt;
+  }
+  auto dir = detail::run_artifact_dir(env, root, r.artifact_uri, r.id, /*create=*/false);
+  if (!dir) {
+    why = dir.error().to_string();
+    return std::nullopt;
+  }
+  if (!dir->outside) {
+    why = "inside the tree";
+    return std::nullopt;
+  }
+  auto entries = env.list_dir(dir->run_root);
+  if (!entries) {
+    why = entries.error().to_string();
+    return std::nullopt;
+  }
+  for (const DirEntry& e : *entries)
+    if (e.name != "artifacts" || e.type != FileType::kDirectory) {
+      why = "'" + join(dir->run_root, e.name) + "' is there too (another tree's run?)";
+      return std::nullopt;
+    }
+  return std::move(*dir);
+}
 
 bool old_enough(std::optional<std::int64_t> t, const GcOptions& opt, std::int64_t now) {
   if (!opt.older_than_ms) return true;
@@ -191,7 +238,7 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
     } else if (opt.older_than_ms && (!updated || now - *updated < *opt.older_than_ms)) {
       continue;
     }
-    exp_items.push_back({GcItem::Kind::kExperiment, e.id, e.id, e.dir, updated, false});
+    exp_items.push_back({GcItem::Kind::kExperiment, e.id, e.id, e.dir, updated, false, {}});
   }
   // Registered model versions keep the runs and experiments they load from.
   std::vector<std::pair<std::string, std::string>> registered;
@@ -230,23 +277,43 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
         std::find(run_pick.begin(), run_pick.end(), &r) == run_pick.end())
       run_pick.push_back(&r);
 
-  std::erase_if(run_pick, [&](const RunFound* r) { return keep("run " + r->id, r->dir); });
+  std::erase_if(run_pick, [&](const RunFound* r) {
+    auto artifacts = detail::file_uri_to_path(r->artifact_uri);  // under the experiment's location, maybe
+    return keep("run " + r->id, r->dir) || (artifacts && keep("run " + r->id, *artifacts));
+  });
+  std::map<std::string, std::string> external_roots;  // artifacts folder -> <location>/<run_id>
   for (const RunFound* r : run_pick) {
-    GcItem item{GcItem::Kind::kRun, r->id, r->experiment_id, r->dir, r->deleted_time, false};
-    // Artifacts stored outside the run folder are not ours to delete.
+    GcItem item{GcItem::Kind::kRun, r->id, r->experiment_id, r->dir, r->deleted_time, false, {}};
+    // Artifacts outside the run folder: the run's own folder under its
+    // experiment's artifact location is removed with it, as mlflow gc does;
+    // anything else (s3://, another tree's run a moved tree's URI still names)
+    // is left in place and reported.
     if (!r->artifact_uri.empty()) {
       auto p = detail::file_uri_to_path(r->artifact_uri);
-      bool inside = p && (*p == join(r->dir, "artifacts") ||
-                          // a moved tree: the URI names the old place of this very run
-                          (p->size() > r->id.size() + 10 &&
-                           p->compare(p->size() - (r->id.size() + 10), std::string::npos, r->id + "/artifacts") == 0));
-      if (!inside)
+      if (p && *p != join(r->dir, "artifacts")) {
+        std::string why;
+        if (auto dir = external_artifacts_of(env, root, *r, *p, why)) {
+          item.external_artifacts = dir->path;
+          external_roots[dir->path] = dir->run_root;
+        } else {
+          report.notes.push_back("run " + r->id + ": artifacts at '" + r->artifact_uri + "' left in place: " + why);
+        }
+      } else if (!p) {
         report.notes.push_back("run " + r->id + ": artifacts at '" + r->artifact_uri +
-                               "' are outside the tree and were left in place");
+                               "' are not on this machine and were left in place");
+      }
     }
     if (!opt.dry_run) {
       Status s = remover.remove(r->dir, r->experiment_id + "-" + r->id, item.removed);
       if (!s) report.errors.push_back(s);
+      if (s && !item.external_artifacts.empty()) {
+        // Only <location>/<run_id>/artifacts (format/artifact_dir.h), by
+        // descriptors below that root, then <location>/<run_id> if nothing
+        // else is in it (rmdir: an empty real folder only).
+        Status a = env.remove_tree(item.external_artifacts);
+        if (a) (void)env.unconfined()->remove_dir(external_roots[item.external_artifacts]);
+        else report.errors.push_back(a);
+      }
     }
     report.items.push_back(std::move(item));
   }

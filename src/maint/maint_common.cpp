@@ -154,6 +154,25 @@ std::vector<std::string> run_dir_names(Env& env, const std::string& experiment_d
   return out;
 }
 
+namespace {
+void collect_files(Env& env, const std::string& dir, int depth, std::vector<std::string>& out) {
+  if (depth > 64) return;
+  auto entries = env.list_dir(dir);
+  if (!entries) return;
+  for (const DirEntry& e : *entries) {
+    if (e.type == FileType::kRegular) out.push_back(join(dir, e.name));
+    else if (e.type == FileType::kDirectory) collect_files(env, join(dir, e.name), depth + 1, out);
+  }
+}
+}  // namespace
+
+std::vector<std::string> metric_files(Env& env, const std::string& metrics_dir) {
+  std::vector<std::string> out;
+  collect_files(env, metrics_dir, 0, out);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Result<std::string> read_small(Env& env, const std::string& path, std::uint64_t max) {
   return env.read_file(path, max, true);
 }

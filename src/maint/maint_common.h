@@ -100,6 +100,10 @@ std::vector<ExperimentDir> experiment_dirs(Env& env, const std::string& root);
 // (spec §1.2) and whose name is a valid run id.
 std::vector<std::string> run_dir_names(Env& env, const std::string& experiment_dir);
 
+// Regular files below a run's metrics/ folder (keys with '/' are sub-folders),
+// without following symlinks, at most 64 folders deep.
+std::vector<std::string> metric_files(Env& env, const std::string& metrics_dir);
+
 // Reads a small file without following a final symlink; the error names the path.
 Result<std::string> read_small(Env& env, const std::string& path, std::uint64_t max = 1 << 20);
 

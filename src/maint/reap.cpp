@@ -1,6 +1,7 @@
 // reap (reap.h): ends orphaned RUNNING runs as KILLED.
 #include "mlruns/reap.h"
 
+#include "env/line_tail.h"
 #include "format/layout.h"
 #include "format/meta_parse.h"
 #include "maint/maint_common.h"
@@ -70,7 +71,22 @@ Result<ReapReport> reap(std::string_view tracking_uri, const ReapOptions& opt) {
       }
       // The run cannot have ended before it started (clock skew between nodes).
       std::int64_t end_time = std::max(*life, info->start_time);
-      ReapChange change{info->run_id, e.id, meta, reason, end_time, false};
+      ReapChange change{info->run_id, e.id, meta, reason, end_time, false, {}};
+      if (!opt.dry_run) {
+        // Its writer is dead: a partial last line is an unfinished append, never acknowledged.
+        bool failed = false;
+        for (const std::string& path : detail::metric_files(env, join(dir, "metrics"))) {
+          auto cut = detail::repair_line_file(env, path);
+          if (!cut) {
+            if (cut.error().code() == Code::kNotFound) continue;
+            report.errors.push_back(cut.error());
+            failed = true;
+            continue;
+          }
+          if (!cut->cut.empty()) change.partial_lines_cut.push_back(path);
+        }
+        if (failed) continue;  // not ended while a metric file still ends in a partial line
+      }
       auto done = detail::apply_meta_edit(env, meta, *text,
                                           {{"status", detail::MetaValue::integer(static_cast<int>(RunStatus::kKilled))},
                                            {"end_time", detail::MetaValue::integer(end_time)}},

@@ -145,7 +145,7 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
   // Hidden temporary sibling: same file system as the target, so the final
   // rename is atomic.
   // (The basename is cut so the temporary name stays below NAME_MAX.)
-  std::string stem = basename.substr(0, 120);
+  std::string stem(detail::utf8_prefix(basename, 120));
   std::string tmp = join(dest_dir, "." + stem + ".mlruns-download-" + detail::random_hex(12));
   auto cleanup = [&] { (void)dest_env->remove_tree(tmp); };
   DownloadResult result;

@@ -22,6 +22,8 @@
 
 #include <fast_float/fast_float.h>
 
+#include "util/printable.h"
+
 namespace mlruns {
 namespace detail {
 namespace {
@@ -165,8 +167,7 @@ class Parser {
       e = at + utf8_length(static_cast<unsigned char>(c));
     }
     std::string_view tok = src_.substr(at, std::min(e, src_.size()) - at);
-    if (tok.size() > 40) return "'" + std::string(tok.substr(0, 37)) + "...'";
-    return "'" + std::string(tok) + "'";
+    return "'" + printable_prefix(tok, 40) + "'";
   }
 
   // Reads a quoted string starting at pos_; a doubled quote or a backslash

@@ -20,7 +20,7 @@ Result<std::string> rank_metric_key(std::string_view metric) {
   }
   if (key.size() >= 2 && (key.front() == '`' || key.front() == '"') && key.back() == key.front())
     key = key.substr(1, key.size() - 2);
-  Status s = validate_key("rank metric", key, NameRules::kMlflow);
+  Status s = validate_key_name("rank metric", key, NameRules::kMlflow);
   if (!s.is_ok()) return fail(s);
   return std::string(key);
 }

@@ -57,7 +57,7 @@ void walk_keys(const ReaderContext& ctx, const std::string& dir, const std::stri
       continue;
     }
     // Readers re-validate keys (spec §6.1); MLflow fails the whole run here.
-    if (Status s = validate_key(what, key, NameRules::kMlflow); !s) {
+    if (Status s = validate_key_name(what, key, NameRules::kMlflow); !s) {
       ctx.warn(path, s.message() + "; " + what + " ignored");
       continue;
     }
@@ -155,7 +155,7 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
 
 Status ReaderContext::visit_history(const std::string& run_dir, std::string_view key,
                                    const std::function<void(const Metric&)>& on_point) const {
-  if (Status s = validate_key("metric key", key, NameRules::kMlflow); !s) return s;
+  if (Status s = validate_key_name("metric key", key, NameRules::kMlflow); !s) return s;
   std::string metrics = join(run_dir, "metrics");
   FileType t = lstat_type(metrics);
   if (t == FileType::kMissing) return Status::ok();
@@ -388,7 +388,7 @@ Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, c
       });
     } else if (t == FileType::kDirectory) {
       for (const std::string& key : fields.metrics) {
-        if (run.metrics.count(key) || !is_valid_key(key, NameRules::kMlflow)) continue;
+        if (run.metrics.count(key) || !validate_key_name("metric key", key, NameRules::kMlflow)) continue;
         if (!safe_below(metrics, key)) continue;
         Metric m;
         if (read_latest(*this, key, join(metrics, key), true, m)) run.metrics.emplace(key, std::move(m));

@@ -13,6 +13,7 @@
 
 #include "mlruns/search.h"
 #include "read/filter_parser.h"
+#include "util/printable.h"
 
 namespace mlruns {
 
@@ -271,9 +272,7 @@ std::string make_page_token(std::size_t offset) {
 Result<std::size_t> parse_page_token(std::string_view token) {
   if (token.empty()) return 0;
   auto bad = [&](std::string_view why) {
-    std::string shown(token.substr(0, 60));
-    if (token.size() > 60) shown += "...";
-    return fail(Status::invalid_argument("page token '" + shown + "'",
+    return fail(Status::invalid_argument("page token '" + detail::printable_prefix(token, 60) + "'",
                                          std::string(why) + " (pass the next_page_token of a previous search)"));
   };
   auto decoded = base64_decode(token);

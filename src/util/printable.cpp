@@ -33,6 +33,37 @@ std::uint64_t seed() {
 
 std::string escape_control(std::string_view s) { return terminal_safe(s, /*keep_newlines=*/false); }
 
+namespace {
+bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+}  // namespace
+
+std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  std::size_t end = max_bytes;
+  // Back up to the start of the sequence that the cut falls into.
+  while (end > 0 && is_continuation(static_cast<unsigned char>(s[end]))) --end;
+  return s.substr(0, end);
+}
+
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s)
+    if (!is_continuation(c)) ++n;
+  return n;
+}
+
+std::string printable_prefix(std::string_view s, std::size_t max_chars) {
+  std::size_t chars = 0, i = 0;
+  for (; i < s.size(); ++i) {
+    if (is_continuation(static_cast<unsigned char>(s[i]))) continue;
+    if (chars == max_chars) break;
+    ++chars;
+  }
+  std::string out = escape_control(s.substr(0, i));
+  if (i < s.size()) out += "...";
+  return out;
+}
+
 std::string random_hex(int digits) {
   thread_local std::mt19937_64 rng{seed()};
   std::string out;

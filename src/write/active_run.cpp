@@ -2,6 +2,7 @@
 // artifacts, end) and ActiveRun::State, which holds it. Starting and resuming
 // a run are in run_start.cpp, the registry of live runs in run_registry.cpp.
 #include <exception>
+#include <set>
 
 #include "env/atomic_file.h"
 #include "format/file_uri.h"
@@ -40,7 +41,7 @@ Status ActiveRun::State::metric_locked(std::string_view key, double value, std::
   if (ts < 0)
     return Status::invalid_argument("metric '" + std::string(key) + "' timestamp " + std::to_string(ts),
                                     "must be >= 0 (ms since the epoch, spec §6.4)");
-  auto series = metrics.series(key, store->options.names);
+  auto series = metrics.series(*store->env, key, store->options.names);
   if (!series) return series.error();
   const FlushPolicy& policy = store->options.flush;
   if (metrics.pending_points() == 0) oldest_pending_ms = steady_ms();
@@ -61,35 +62,55 @@ Status ActiveRun::State::flush_locked() {
 
 Status ActiveRun::State::batch_locked(const std::vector<Metric>& ms, const StringMap& params, const StringMap& tags) {
   MLRUNS_RETURN_IF_ERROR(check_writable());
-  // MLflow's limits (spec §6.3); everything is validated before anything is written.
+  // MLflow's limits (spec §6.3).
   if (ms.size() > 1000 || params.size() > 100 || tags.size() > 100 || ms.size() + params.size() + tags.size() > 1000)
     return Status::invalid_argument(
         "log_batch of " + std::to_string(ms.size()) + " metrics, " + std::to_string(params.size()) + " params, " +
             std::to_string(tags.size()) + " tags",
-        "limits are 1000 metrics, 100 params, 100 tags, 1000 in total (spec §6.3)");
+        "limits are 1000 metrics, 100 params, 100 tags, 1000 in total (spec §6.3); log_params, log_metrics "
+        "and set_tags take any number");
+  return checked_write_locked(ms, params, tags);
+}
+
+Status ActiveRun::State::many_locked(const StringMap& values, bool are_tags) {
+  MLRUNS_RETURN_IF_ERROR(check_writable());
+  // MLflow's log_params and set_tags split a large map into batches of 100
+  // (its log_batch limit); here every key and value is checked first, so a
+  // refused call writes nothing, and a file store has no batch to respect.
+  return are_tags ? checked_write_locked({}, {}, values) : checked_write_locked({}, values, {});
+}
+
+// Everything that could refuse the call is checked before anything is
+// written: names, values, the keys against each other and against what the
+// run's folders hold, params against their logged values, the run's
+// lifecycle on disk. Then params, metrics, tags (MLflow's order).
+Status ActiveRun::State::checked_write_locked(const std::vector<Metric>& ms, const StringMap& params,
+                                              const StringMap& tags) {
   Store::Impl& im = *store;
   for (const Metric& m : ms) {
-    MLRUNS_RETURN_IF_ERROR(validate_key("metric key", m.key, im.options.names));
+    MLRUNS_RETURN_IF_ERROR(metrics.check_key(*im.env, m.key, im.options.names));
     if (m.timestamp < 0)
       return Status::invalid_argument("metric '" + m.key + "' timestamp " + std::to_string(m.timestamp),
                                       "must be >= 0 (spec §6.4)");
   }
+  std::set<std::string_view> keys;  // this call's metric keys against each other: a vs a/b (spec §2.4)
+  for (const Metric& m : ms) keys.insert(m.key);
+  for (std::string_view k : keys)
+    for (std::size_t slash = k.find('/'); slash != std::string_view::npos; slash = k.find('/', slash + 1))
+      if (keys.count(k.substr(0, slash)))
+        return Status::invalid_argument("metric key '" + std::string(k) + "'",
+                                        "conflicts with metric key '" + std::string(k.substr(0, slash)) +
+                                            "' of the same call: a key cannot also be a folder of keys (spec §2.4)");
   StringMap p2 = params, t2 = tags;
-  for (auto& [k, v] : p2) {
-    MLRUNS_RETURN_IF_ERROR(validate_key("param key", k, im.options.names));
-    MLRUNS_RETURN_IF_ERROR(im.check_value("param", k, v, kMaxParamValueLength));
-  }
-  for (auto& [k, v] : t2) {
-    MLRUNS_RETURN_IF_ERROR(validate_key("tag key", k, im.options.names));
-    MLRUNS_RETURN_IF_ERROR(im.check_value("tag", k, v, kMaxTagValueLength));
-  }
-  // MLflow's order: params, metrics, tags.
+  for (auto& [k, v] : p2) MLRUNS_RETURN_IF_ERROR(im.check_param(dir, k, v, &this->params));
+  for (auto& [k, v] : t2) MLRUNS_RETURN_IF_ERROR(im.check_tag(dir, k, v));
+  if (!ms.empty() || !p2.empty() || !t2.empty()) MLRUNS_RETURN_IF_ERROR(im.check_run_active(dir, info.run_id));
   for (auto& [k, v] : p2) {
     MLRUNS_RETURN_IF_ERROR(im.write_param(dir, k, v, &this->params));
     if (im.options.durability == Durability::kOnClose) unsynced_files.push_back(join(join(dir, "params"), k));
   }
   for (const Metric& m : ms) {
-    auto series = metrics.series(m.key, im.options.names);
+    auto series = metrics.series(*im.env, m.key, im.options.names);
     if (!series) return series.error();
     if (metrics.pending_points() == 0) oldest_pending_ms = steady_ms();
     metrics.add(*series, MetricPoint{m.timestamp, m.value, m.step});
@@ -115,7 +136,8 @@ Status ActiveRun::State::end_locked(RunStatus status, std::optional<std::int64_t
     std::sort(unsynced_files.begin(), unsynced_files.end());
     unsynced_files.erase(std::unique(unsynced_files.begin(), unsynced_files.end()), unsynced_files.end());
     for (const std::string& path : unsynced_files) {
-      auto f = im.env->new_appendable_file(path);
+      // Never created here: a tag deleted since it was written stays deleted.
+      auto f = im.env->reopen_appendable_file(path);
       if (f) (void)(*f)->sync();
     }
     unsynced_files.clear();
@@ -153,6 +175,7 @@ void end_on_scope_exit(const std::shared_ptr<ActiveRun::State>& state, int uncau
   try {
     {
       std::lock_guard<std::mutex> lock(state->mu);
+      state->released = true;
       if (state->ended) return;
       s = state->end_locked(status, std::nullopt);
     }
@@ -195,23 +218,16 @@ Status no_run() { return Status::failed_precondition("ActiveRun", "default-const
   return state_->store->finish(s_)
 
 Status ActiveRun::log_param(std::string_view key, std::string_view value) {
-  MLRUNS_RUN_CALL(st.check_writable().is_ok()
-                      ? [&] {
-                          Status w = st.store->write_param(st.dir, key, std::string(value), &st.params);
-                          if (w.is_ok() && st.store->options.durability == Durability::kOnClose)
-                            st.unsynced_files.push_back(join(join(st.dir, "params"), key));
-                          return w;
-                        }()
-                      : st.check_writable());
-}
-
-Status ActiveRun::log_param(std::string_view key, double value) { return log_param(key, py_float(value)); }
-Status ActiveRun::log_param(std::string_view key, std::int64_t value) {
-  return log_param(key, std::string_view(std::to_string(value)));
+  MLRUNS_RUN_CALL(st.check_writable().is_ok() ? st.checked_write_locked({}, {{std::string(key), std::string(value)}}, {})
+                                              : st.check_writable());
 }
 
 Status ActiveRun::log_params(const StringMap& params) {
-  MLRUNS_RUN_CALL(st.batch_locked({}, params, {}));
+  MLRUNS_RUN_CALL(st.many_locked(params, /*tags=*/false));
+}
+
+Status ActiveRun::set_tags(const StringMap& tags) {
+  MLRUNS_RUN_CALL(st.many_locked(tags, /*tags=*/true));
 }
 
 Status ActiveRun::log_metric(std::string_view key, double value, std::int64_t step) {
@@ -227,20 +243,17 @@ Status ActiveRun::log_metrics(const std::map<std::string, double>& metrics, std:
   if (!state_) return no_run();
   std::int64_t now = state_->store->env->now_ms();
   MLRUNS_RUN_CALL([&] {
+    // Every key first (a bad one buffers nothing), then the points.
+    MLRUNS_RETURN_IF_ERROR(st.check_writable());
+    for (const auto& [k, v] : metrics) MLRUNS_RETURN_IF_ERROR(st.metrics.check_key(*st.store->env, k, st.store->options.names));
     for (const auto& [k, v] : metrics) MLRUNS_RETURN_IF_ERROR(st.metric_locked(k, v, step, now));
     return Status::ok();
   }());
 }
 
 Status ActiveRun::set_tag(std::string_view key, std::string_view value) {
-  MLRUNS_RUN_CALL(st.check_writable().is_ok()
-                      ? [&] {
-                          Status w = st.store->write_tag(st.dir, &st.info, key, std::string(value));
-                          if (w.is_ok() && st.store->options.durability == Durability::kOnClose)
-                            st.unsynced_files.push_back(join(join(st.dir, "tags"), key));
-                          return w;
-                        }()
-                      : st.check_writable());
+  MLRUNS_RUN_CALL(st.check_writable().is_ok() ? st.checked_write_locked({}, {}, {{std::string(key), std::string(value)}})
+                                              : st.check_writable());
 }
 
 Status ActiveRun::delete_tag(std::string_view key) {
@@ -257,13 +270,23 @@ Result<ArtifactTarget> artifact_target(const ActiveRun::State& st) {
 }
 }  // namespace
 
-Status ActiveRun::log_artifact(const std::string& local_path, std::string_view artifact_path) {
-  MLRUNS_RUN_CALL([&] {
-    MLRUNS_RETURN_IF_ERROR(st.check_writable());
-    auto t = artifact_target(st);
-    if (!t) return t.error();
-    return copy_artifact(*st.store->env, *t, local_path, artifact_path);
-  }());
+namespace {
+// REQUIRES: st.mu held.
+Status copy_locked(const ActiveRun::State& st, const std::string& local_path, std::string_view artifact_path,
+                   CopyWhat what, Overwrite overwrite) {
+  MLRUNS_RETURN_IF_ERROR(st.check_writable());
+  auto t = artifact_target(st);
+  if (!t) return t.error();
+  return copy_artifact(*st.store->env, *t, local_path, artifact_path, what, overwrite == Overwrite::kReplace);
+}
+}  // namespace
+
+Status ActiveRun::log_artifact(const std::string& local_path, std::string_view artifact_path, Overwrite overwrite) {
+  MLRUNS_RUN_CALL(copy_locked(st, local_path, artifact_path, CopyWhat::kItself, overwrite));
+}
+
+Status ActiveRun::log_artifacts(const std::string& local_dir, std::string_view artifact_path, Overwrite overwrite) {
+  MLRUNS_RUN_CALL(copy_locked(st, local_dir, artifact_path, CopyWhat::kContents, overwrite));
 }
 
 Status ActiveRun::log_text(std::string_view text, std::string_view artifact_file) {

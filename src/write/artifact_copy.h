@@ -17,13 +17,21 @@ struct ArtifactTarget {
   bool sync = false;           // fsync each file before its rename
 };
 
-// MLflow's log_artifact/log_artifacts: a file goes to
-// <root>/<artifact_path>/<basename>; a directory's contents go under
-// <root>/<artifact_path>/ (recursively). Symlinks to files are copied as
-// files; symlinks to directories are skipped (no loops, never leaves the
-// source tree). Names are validated before anything is written.
+// What a copy puts where (spec §8.2). MLflow's log_artifact: a file goes to
+// <root>/<artifact_path>/<basename>, a directory to
+// <root>/<artifact_path>/<dir name>/... (MlflowClient.log_artifact calls
+// log_artifacts with the directory's name appended). log_artifacts
+// (kContents): a directory's contents go to <root>/<artifact_path>/...
+enum class CopyWhat { kItself, kContents };
+
+// Copies recursively. Symlinks to files are copied as files; symlinks to
+// directories are skipped (no loops, never leaves the source tree). Every
+// name is validated and every destination checked before anything is written:
+// an artifact file that exists already is kAlreadyExists naming it (unless
+// `replace`), a destination whose folder is a file is kAlreadyExists too, so a
+// refused call writes nothing.
 Status copy_artifact(Env& env, const ArtifactTarget& target, const std::string& local_path,
-                     std::string_view artifact_path);
+                     std::string_view artifact_path, CopyWhat what, bool replace);
 
 // Writes `data` to <root>/<artifact_file> atomically (log_text, log_dict).
 Status write_artifact(Env& env, const ArtifactTarget& target, std::string_view artifact_file,

@@ -2,8 +2,12 @@
 
 #include <charconv>
 
+#include <algorithm>
+
 #include "env/atomic_file.h"
+#include "env/line_tail.h"
 #include "format/layout.h"
+#include "format/metric_file.h"
 #include "format/py_format.h"
 
 namespace mlruns::detail {
@@ -23,22 +27,31 @@ void append_metric_line(std::string& out, const MetricPoint& p) {
   out.append(buf, format_metric_line(buf, p));
 }
 
-Result<MetricBuffer::Series*> MetricBuffer::series(std::string_view key, NameRules rules) {
+Status MetricBuffer::check_key(Env& env, std::string_view key, NameRules rules) {
+  if (index_.count(key)) return Status::ok();
+  if (Status v = validate_key("metric key", key, rules); !v.is_ok()) return v;
+  for (const auto& s : series_) {
+    std::string_view a = s->key, b = key;
+    if (a.size() > b.size()) std::swap(a, b);
+    if (b.size() > a.size() && b.substr(0, a.size()) == a && b[a.size()] == '/')
+      return Status::already_exists(
+          "metric key '" + std::string(key) + "'",
+          "conflicts with metric key '" + s->key + "', logged before: a key cannot also be a folder of keys (spec §2.4)");
+  }
+  // And with what the run's metrics/ holds (another process, an earlier run of this one).
+  auto slot = file_slot(env, dir_, key, "metric key '" + std::string(key) + "'");
+  if (!slot) return slot.error();
+  return Status::ok();
+}
+
+Result<MetricBuffer::Series*> MetricBuffer::series(Env& env, std::string_view key, NameRules rules) {
   if (last_ && last_->key == key) return last_;
   auto it = index_.find(key);
   if (it != index_.end()) {
     last_ = it->second;
     return last_;
   }
-  if (Status v = validate_key("metric key", key, rules); !v.is_ok()) return fail(v);
-  for (const auto& s : series_) {
-    std::string_view a = s->key, b = key;
-    if (a.size() > b.size()) std::swap(a, b);
-    if (b.size() > a.size() && b.substr(0, a.size()) == a && b[a.size()] == '/')
-      return fail(Status::invalid_argument(
-          "metric key '" + std::string(key) + "'",
-          "conflicts with metric key '" + s->key + "': a key cannot also be a folder of keys (spec §2.4)"));
-  }
+  if (Status c = check_key(env, key, rules); !c.is_ok()) return fail(c);
   auto s = std::make_unique<Series>();
   s->key = std::string(key);
   s->path = join(dir_, key);
@@ -49,63 +62,130 @@ Result<MetricBuffer::Series*> MetricBuffer::series(std::string_view key, NameRul
   return raw;
 }
 
-Status MetricBuffer::flush_series(Env& env, Series* s, bool sync) {
+namespace {
+
+bool same_row(const MetricPoint& a, const MetricPoint& b) {
+  return sql_metric_row(a.timestamp, a.value, a.step) == sql_metric_row(b.timestamp, b.value, b.step);
+}
+
+}  // namespace
+
+// Removes pending points identical to the point before them (the file's last
+// one for the first): MLflow's SQL store keeps one such row, and
+// migrate-filestore aborts on a file holding two.
+void MetricBuffer::drop_repeats(Series* s) {
+  std::size_t kept = 0;
+  const MetricPoint* prev = s->has_last ? &s->last : nullptr;
+  for (std::size_t i = 0; i < s->pending.size(); ++i) {
+    if (prev && same_row(*prev, s->pending[i])) continue;
+    s->pending[kept++] = s->pending[i];
+    prev = &s->pending[kept - 1];
+  }
+  pending_points_ -= s->pending.size() - kept;
+  s->pending.resize(kept);
+}
+
+// After an append whose undo failed: the file may hold a prefix of
+// `uncertain_bytes` at `uncertain_at`. The whole lines of it that landed are
+// not sent again (their points leave `pending`); a partial one is cut by the
+// tail check that follows. REQUIRES: the file's lock (or no locks exist).
+void MetricBuffer::drop_landed(Series* s, std::uint64_t size) {
+  s->uncertain = false;
+  std::size_t landed_lines = 0;
+  if (size > s->uncertain_at) {
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(size - s->uncertain_at, s->uncertain_bytes.size()));
+    std::string got(want, '\0');
+    std::size_t n = 0;
+    while (n < want) {
+      auto r = s->file->read_at(s->uncertain_at + n, want - n, got.data() + n);
+      if (!r || r->empty()) break;
+      n += r->size();
+    }
+    std::size_t same = 0;
+    while (same < n && got[same] == s->uncertain_bytes[same]) ++same;
+    for (std::size_t i = 0; i < same; ++i) landed_lines += s->uncertain_bytes[i] == '\n';
+  }
+  landed_lines = std::min(landed_lines, std::min(s->uncertain_points, s->pending.size()));
+  if (landed_lines > 0) {
+    s->last = s->pending[landed_lines - 1];
+    s->has_last = true;
+    s->pending.erase(s->pending.begin(), s->pending.begin() + static_cast<std::ptrdiff_t>(landed_lines));
+    pending_points_ -= landed_lines;
+  }
+  s->uncertain_bytes.clear();
+}
+
+// A new metric file appears whole, with its first lines (temp file in the
+// run folder, then a rename that never replaces): never empty, even after a
+// kill or a failed first append. MLflow fails a run whose metric file is
+// empty ("Metric is malformed. No data found."). kAlreadyExists when another
+// writer created it first: the caller appends instead.
+Status MetricBuffer::create_file(Env& env, Series* s, bool sync) {
+  drop_repeats(s);
   if (s->pending.empty()) return Status::ok();
-  if (!s->file) {
-    if (s->key.find('/') != std::string::npos) MLRUNS_RETURN_IF_ERROR(env.create_dirs(parent_dir(s->path)));
-    auto info = env.stat(s->path, false);
-    if (!info) return info.error();
-    if (info->type == FileType::kMissing) {
-      // A new metric file appears whole, with its first lines (temp file in
-      // the run folder, then rename): never empty, even after a kill or a
-      // failed first append. MLflow fails a run whose metric file is empty
-      // ("Metric is malformed. No data found.").
-      scratch_.clear();
-      for (const MetricPoint& p : s->pending) append_metric_line(scratch_, p);
-      AtomicWriteOptions o;
-      o.sync = sync;
-      o.temp_dir = parent_dir(dir_);
-      if (Status st = write_file_atomic(env, s->path, scratch_, o); !st.is_ok())
-        return st.with_context("metric '" + s->key + "'");
-      s->size = scratch_.size();
-      s->size_known = true;
-      pending_points_ -= s->pending.size();
-      s->pending.clear();
-      s->unsynced = !sync;
-      if (auto f = env.new_appendable_file(s->path)) s->file = std::move(*f);  // else reopened next time
-      return Status::ok();
-    }
-    auto f = env.new_appendable_file(s->path);
-    if (!f) return f.error();
-    auto size = (*f)->size();
-    if (!size) return size.error();
-    if (s->size_known && *size > s->size) {
-      // A torn tail from an earlier append whose undo failed: cut it now,
-      // before anything is appended after it.
-      if (Status t = (*f)->truncate(s->size); !t.is_ok())
-        return t.with_context("metric '" + s->key + "': cutting a torn last line");
-    } else {
-      s->size = *size;
-    }
-    s->file = std::move(*f);
-    s->size_known = true;
+  scratch_.clear();
+  for (const MetricPoint& p : s->pending) append_metric_line(scratch_, p);
+  AtomicWriteOptions o;
+  o.sync = sync;
+  o.temp_dir = parent_dir(dir_);
+  o.no_replace = true;
+  if (Status st = write_file_atomic(env, s->path, scratch_, o); !st.is_ok()) return st;
+  s->end = scratch_.size();
+  s->end_known = true;
+  s->last = s->pending.back();
+  s->has_last = true;
+  pending_points_ -= s->pending.size();
+  s->pending.clear();
+  s->unsynced = !sync;
+  if (auto f = env.reopen_appendable_file(s->path)) s->file = std::move(*f);  // else reopened next time
+  return Status::ok();
+}
+
+// One append of every pending line, the file's lock held (`locked`) or no
+// locks on this file system.
+Status MetricBuffer::append_locked(Env& env, Series* s, bool locked, bool sync) {
+  auto size = s->file->size();
+  if (!size) return size.error();
+  if (s->uncertain) drop_landed(s, *size);
+  if (!s->end_known || *size != s->end) {
+    // Someone else appended (or died appending) since our last append, or
+    // the file is new to us: never build on a partial line.
+    auto cut = cut_partial_line(env, s->path, *s->file, locked, *size);
+    if (!cut) return cut.error();
+    *size = cut->size;
+    ParsedPoint p;
+    const char* err = nullptr;
+    s->has_last = !cut->last_line.empty() && parse_metric_line(cut->last_line, p, err);
+    if (s->has_last) s->last = MetricPoint{p.timestamp, p.value, p.step};
+  }
+  drop_repeats(s);
+  if (s->pending.empty()) {
+    s->end = *size;
+    s->end_known = true;
+    return Status::ok();
   }
   // Formatted straight into one buffer: at most 20 + 1 + 24 + 1 + 20 + 1 bytes a line.
   scratch_.resize(s->pending.size() * 72);
   char* out = scratch_.data();
   for (const MetricPoint& p : s->pending) out = format_metric_line(out, p);
   scratch_.resize(static_cast<std::size_t>(out - scratch_.data()));
-  Status st = s->file->append(scratch_);
-  if (!st.is_ok()) {
-    // Undo a partial append so the file never ends in a torn line.
-    Status t = s->file->truncate(s->size);
-    if (!t.is_ok()) {
-      s->file.reset();  // reopen and cut back to s->size next time
+  if (Status st = s->file->append(scratch_); !st.is_ok()) {
+    // Undo a partial append so the file never ends in a torn line; we hold
+    // the lock, so nothing else was appended after it.
+    s->end_known = false;
+    if (Status t = s->file->truncate(*size); !t.is_ok()) {
+      s->uncertain = true;
+      s->uncertain_at = *size;
+      s->uncertain_bytes = scratch_;
+      s->uncertain_points = s->pending.size();
       return st.with_context("metric '" + s->key + "' (and truncating back failed: " + t.message() + ")");
     }
     return st.with_context("metric '" + s->key + "'");
   }
-  s->size += scratch_.size();
+  s->end = *size + scratch_.size();
+  s->end_known = true;
+  s->last = s->pending.back();
+  s->has_last = true;
   pending_points_ -= s->pending.size();
   s->pending.clear();
   s->unsynced = true;
@@ -114,6 +194,35 @@ Status MetricBuffer::flush_series(Env& env, Series* s, bool sync) {
     s->unsynced = false;
   }
   return Status::ok();
+}
+
+Status MetricBuffer::flush_series(Env& env, Series* s, bool sync) {
+  if (s->pending.empty()) return Status::ok();
+  if (!s->file) {
+    if (s->key.find('/') != std::string::npos) MLRUNS_RETURN_IF_ERROR(env.create_dirs(parent_dir(s->path)));
+    auto info = env.stat(s->path, false);
+    if (!info) return info.error();
+    if (info->type == FileType::kMissing) {
+      Status c = create_file(env, s, sync);
+      if (c.code() != Code::kAlreadyExists) return c.is_ok() ? c : c.with_context("metric '" + s->key + "'");
+      // Another writer created it meanwhile: append to theirs.
+    }
+    auto f = env.reopen_appendable_file(s->path);
+    if (!f) return f.error().with_context("metric '" + s->key + "'");
+    s->file = std::move(*f);
+    s->end_known = false;
+  }
+  Status st;
+  {
+    AppendLock lock(*s->file);
+    if (!lock.usable()) return lock.status().with_context("metric '" + s->key + "'");
+    st = append_locked(env, s, lock.held(), sync);
+  }
+  if (!st.is_ok() && s->uncertain) {
+    // The descriptor may be what failed: reopen it next time. The lock goes with it.
+    s->file.reset();
+  }
+  return st;
 }
 
 Status MetricBuffer::flush(Env& env, bool sync) {

@@ -1,9 +1,16 @@
 // Buffered metric points of one run, one series per key, and how they reach
-// metrics/<key> (spec §5.1, §11): each flush appends all pending lines of a
-// file with ONE append call on a descriptor kept open; if that append fails
-// or is short, the file is truncated back to its previous size, so no
-// partial or blank line remains, and the points stay pending for the next
-// flush. Not thread-safe: the owning run's mutex guards it.
+// metrics/<key> (spec §5.1, §11). A new file appears whole with its first
+// lines (temp file, then a rename that never replaces). Later flushes append
+// all pending lines of a file with ONE append call on a descriptor kept open,
+// while holding the file's lock (env/line_tail.h), after making sure the file
+// ends in '\n': a partial line a killed writer left is cut, never built on.
+// If the append fails or is short, the file is cut back to its size before
+// it and the points stay pending; if even that cut fails, the next flush
+// first finds out which of those lines did land, so no line is written
+// twice. A point identical to the previous one of its series (same row for
+// MLflow's SQL store, metric_file.h) is not written again: `mlflow
+// migrate-filestore` refuses files holding such twins.
+// Not thread-safe: the owning run's mutex guards it.
 #pragma once
 
 #include <cstdint>
@@ -36,17 +43,29 @@ class MetricBuffer {
     std::string key;
     std::string path;
     std::unique_ptr<WritableFile> file;
-    std::uint64_t size = 0;  // bytes in the file after our last good append
-    bool size_known = false;  // `size` was measured or written by us
+    std::uint64_t end = 0;    // the file's size right after our last append
+    bool end_known = false;   // `end` is valid: no tail check needed if the size still matches
+    bool has_last = false;    // `last` is the series' last point in the file
+    MetricPoint last{};
     std::vector<MetricPoint> pending;
     bool unsynced = false;
+    // A failed append whose undo failed: `uncertain_bytes` (the lines of the
+    // first `uncertain_points` pending points) may partly be in the file from
+    // offset `uncertain_at`. The next flush drops the points whose lines did land.
+    bool uncertain = false;
+    std::uint64_t uncertain_at = 0;
+    std::string uncertain_bytes;
+    std::size_t uncertain_points = 0;
   };
 
   explicit MetricBuffer(std::string metrics_dir) : dir_(std::move(metrics_dir)) {}
 
   // The series for `key`, validating the key (spec §6.1) the first time it
-  // is seen and refusing "a" next to "a/b" (spec §2.4). Cheap for known keys.
-  Result<Series*> series(std::string_view key, NameRules rules);
+  // is seen and refusing "a" next to "a/b" (spec §2.4), among this run's keys
+  // and on disk (kAlreadyExists). Cheap for known keys.
+  Result<Series*> series(Env& env, std::string_view key, NameRules rules);
+  // What series() would refuse, without adding the key.
+  Status check_key(Env& env, std::string_view key, NameRules rules);
 
   void add(Series* s, const MetricPoint& p) {
     s->pending.push_back(p);
@@ -73,6 +92,11 @@ class MetricBuffer {
     using is_transparent = void;
     bool operator()(std::string_view a, std::string_view b) const { return a == b; }
   };
+
+  Status create_file(Env& env, Series* s, bool sync);
+  Status append_locked(Env& env, Series* s, bool locked, bool sync);
+  void drop_landed(Series* s, std::uint64_t size);
+  void drop_repeats(Series* s);
 
   std::string dir_;
   std::vector<std::unique_ptr<Series>> series_;

@@ -1,8 +1,13 @@
 #include "write/process_hooks.h"
 
+#include <atomic>
+#include <cstdlib>
+#include <exception>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace mlruns::detail {
@@ -35,6 +40,38 @@ void remove_stop_hook(int id) {
   Registry& r = registry();
   std::lock_guard lock(r.mu);
   r.hooks.erase(id);
+}
+
+bool run_stop_hooks_bounded(const StopRequest& request, std::chrono::milliseconds timeout) {
+  try {
+    auto task = std::make_shared<std::packaged_task<void()>>([request] { run_stop_hooks(request); });
+    std::future<void> done = task->get_future();
+    std::thread([task] { (*task)(); }).detach();  // left behind on timeout: the process is dying
+    return done.wait_for(timeout) == std::future_status::ready;
+  } catch (...) {  // no thread could be made: do it here, unbounded
+    run_stop_hooks(request);
+    return true;
+  }
+}
+
+namespace {
+std::terminate_handler g_previous_terminate = nullptr;
+
+[[noreturn]] void on_terminate() {
+  static std::atomic<bool> busy{false};
+  if (!busy.exchange(true)) {
+    using namespace std::chrono;
+    auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    run_stop_hooks_bounded({StopAction::kEndFailed, 0, now}, std::chrono::seconds(10));
+  }
+  if (g_previous_terminate) g_previous_terminate();
+  std::abort();
+}
+}  // namespace
+
+void install_terminate_hook() {
+  static std::once_flag once;
+  std::call_once(once, [] { g_previous_terminate = std::set_terminate(on_terminate); });
 }
 
 int run_stop_hooks(const StopRequest& request) {

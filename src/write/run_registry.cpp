@@ -35,7 +35,7 @@ class Registry {
     if (thread_.joinable()) thread_.join();
     for (auto& s : live()) {
       std::lock_guard<std::mutex> lock(s->mu);
-      if (!s->valid || s->ended) continue;
+      if (!s->valid || s->ended || s->released) continue;
       Status st = s->end_locked(RunStatus::kFinished, std::nullopt);
       s->store->note(st, /*call_on_error=*/false);  // the callback's captures may be gone by now
     }
@@ -44,10 +44,12 @@ class Registry {
 
   void add(const std::shared_ptr<ActiveRun::State>& state, bool background) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (hook_id_ == 0)  // signals.cpp reaches the runs through this hook
+    if (hook_id_ == 0) {  // signals.cpp and std::terminate reach the runs through this hook
       hook_id_ = add_stop_hook([this](const StopRequest& r) {
         if (!dead().load()) stop(r);
       });
+      install_terminate_hook();
+    }
     runs_.erase(std::remove_if(runs_.begin(), runs_.end(), [](const auto& w) { return w.expired(); }), runs_.end());
     runs_.push_back(state);
     if (background) {
@@ -66,11 +68,11 @@ class Registry {
   void stop(const StopRequest& r) {
     for (auto& s : live()) {
       std::lock_guard<std::mutex> lock(s->mu);
-      if (!s->valid || s->ended) continue;
+      if (!s->valid || s->ended || s->released) continue;
       Store::Impl& im = *s->store;
       Status st;
-      if (r.action == StopAction::kEndKilled) {
-        st = s->end_locked(RunStatus::kKilled, r.time_ms);
+      if (r.action == StopAction::kEndKilled || r.action == StopAction::kEndFailed) {
+        st = s->end_locked(r.action == StopAction::kEndKilled ? RunStatus::kKilled : RunStatus::kFailed, r.time_ms);
         s->stopped_by_signal = s->ended;
       } else {
         st = s->flush_locked();
@@ -109,7 +111,7 @@ class Registry {
         std::int64_t now = steady_ms();
         for (auto& s : runs) {
           std::lock_guard<std::mutex> run_lock(s->mu);
-          if (!s->valid || s->ended) continue;
+          if (!s->valid || s->ended || s->released) continue;
           // Sign of life (liveness.h): meta.yaml's mtime, every `heartbeat`.
           auto beat = s->store->options.heartbeat.count();
           if (beat > 0 && now - s->last_beat_ms >= beat) {

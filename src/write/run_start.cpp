@@ -5,6 +5,7 @@
 #include "format/meta_write.h"
 #include "format/run_names.h"
 #include "mlruns/key.h"
+#include "util/printable.h"
 #include "write/store_impl.h"
 #include "write/system_tags.h"
 
@@ -26,7 +27,7 @@ std::shared_ptr<ActiveRun::State> Store::Impl::create_run(const RunOptions& ro, 
                                                  "is deleted; runs can only be started in active experiments"));
   // Tags: system tags, then the caller's, then the ones options imply.
   StringMap tags;
-  if (ro.system_tags) tags = system_tags(*env);
+  if (ro.system_tags) tags = system_tags(*env, ro.source_dir, ro.owner_pid);
   for (const auto& [k, v] : ro.tags) tags[k] = v;
   std::string name = ro.run_name;
   auto tag_name = ro.tags.find("mlflow.runName");
@@ -40,11 +41,9 @@ std::shared_ptr<ActiveRun::State> Store::Impl::create_run(const RunOptions& ro, 
   if (!is_valid_utf8(name) || name.size() > 4 * kMaxRunNameLength)
     return fail_with(Status::invalid_argument("run name '" + name + "'", "must be valid UTF-8"));
   {
-    std::size_t chars = 0;
-    for (unsigned char c : name)
-      if ((c & 0xC0) != 0x80) ++chars;
+    std::size_t chars = utf8_length(name);
     if (chars > kMaxRunNameLength)
-      return fail_with(Status::invalid_argument("run name '" + name.substr(0, 40) + "...'",
+      return fail_with(Status::invalid_argument("run name '" + printable_prefix(name, 40) + "'",
                                                 "longer than 250 characters (spec §6.2)"));
   }
   tags["mlflow.runName"] = name;

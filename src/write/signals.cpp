@@ -6,6 +6,7 @@
 #include "mlruns/signals.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -15,7 +16,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +35,12 @@ std::atomic<int> g_pipe_write{-1};
 std::atomic<pid_t> g_owner_pid{0};
 std::atomic<bool> g_stopping{false};
 std::atomic<int> g_last_signal{0};
+// SIGABRT: the aborting thread waits (in its handler) until the watcher has
+// ended the runs FAILED, because abort() kills the process as soon as the
+// handler returns. The watcher writes one byte here when done.
+std::atomic<int> g_abort_done_read{-1};
+std::atomic<int> g_abort_done_write{-1};
+std::atomic<long> g_abort_timeout_ms{10000};
 
 // Used by install/uninstall and the watcher only.
 std::mutex g_mu;
@@ -66,6 +72,19 @@ void pass_on_now(int sig, siginfo_t* info, void* context) {
   prev.sa_handler(sig);
 }
 
+// Writes the signal number to the watcher's pipe. Async-signal-safe. False
+// when there is no pipe (not installed).
+bool tell_watcher(int sig) {
+  unsigned char byte = static_cast<unsigned char>(sig);
+  int fd = g_pipe_write.load();
+  if (fd < 0) return false;
+  ssize_t n;
+  do {
+    n = ::write(fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  return true;
+}
+
 extern "C" void mlruns_signal_handler(int sig, siginfo_t* info, void* context) {
   int saved_errno = errno;
   if (sig <= 0 || sig >= kMaxSignal) return;
@@ -76,20 +95,29 @@ extern "C" void mlruns_signal_handler(int sig, siginfo_t* info, void* context) {
     return;
   }
   bool warning = sig == g_warning_signal.load();
+  if (sig == SIGABRT) {
+    // abort() or a failed assert: hand the work to the watcher and wait for
+    // it (bounded), then return; abort() then dies of SIGABRT as before.
+    static std::atomic<bool> once{false};
+    if (!once.exchange(true)) {
+      if (tell_watcher(sig)) {
+        struct pollfd p = {g_abort_done_read.load(), POLLIN, 0};
+        int left = static_cast<int>(g_abort_timeout_ms.load());
+        while (p.fd >= 0 && ::poll(&p, 1, left) < 0 && errno == EINTR) {
+        }
+      }
+    }
+    pass_on_now(sig, info, context);
+    errno = saved_errno;
+    return;
+  }
   if (!warning && g_stopping.exchange(true)) {
     // A second stop signal while we flush: the user insists, stop now.
     pass_on_now(sig, info, context);
     errno = saved_errno;
     return;
   }
-  unsigned char byte = static_cast<unsigned char>(sig);
-  int fd = g_pipe_write.load();
-  if (fd >= 0) {
-    ssize_t n;
-    do {
-      n = ::write(fd, &byte, 1);
-    } while (n < 0 && errno == EINTR);
-  }
+  tell_watcher(sig);
   // The warning does not stop us, so an earlier handler of it runs now.
   if (warning && is_function(g_previous[sig])) pass_on_now(sig, info, context);
   errno = saved_errno;
@@ -100,13 +128,8 @@ std::int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// Runs the hooks, giving them at most `timeout`; returns false on timeout.
 bool run_hooks_bounded(detail::StopRequest request, std::chrono::milliseconds timeout) {
-  auto task = std::make_shared<std::packaged_task<void()>>(
-      [request] { detail::run_stop_hooks(request); });
-  std::future<void> done = task->get_future();
-  std::thread([task] { (*task)(); }).detach();  // left behind on timeout: the process is dying
-  return done.wait_for(timeout) == std::future_status::ready;
+  return detail::run_stop_hooks_bounded(request, timeout);
 }
 
 void stop_and_pass_on(int sig, const SignalOptions& options) {
@@ -133,6 +156,13 @@ void watch(int read_fd, SignalOptions options) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0 || byte == 0) return;  // uninstall
     int sig = byte;
+    if (sig == SIGABRT) {
+      run_hooks_bounded({detail::StopAction::kEndFailed, sig, now_ms()}, options.timeout);
+      unsigned char done = 1;
+      int fd = g_abort_done_write.load();
+      if (fd >= 0) (void)!::write(fd, &done, 1);
+      continue;
+    }
     if (sig == options.warning_signal) {
       auto action = options.warning_action == WarningAction::kEndRunsKilled
                         ? detail::StopAction::kEndKilled
@@ -165,6 +195,10 @@ void uninstall_locked() {
   if (w >= 0) ::close(w);
   if (g_pipe_read >= 0) ::close(g_pipe_read);
   g_pipe_read = -1;
+  for (auto* fd : {&g_abort_done_read, &g_abort_done_write}) {
+    int f = fd->exchange(-1);
+    if (f >= 0) ::close(f);
+  }
   g_stopping.store(false);
 }
 
@@ -173,6 +207,7 @@ void uninstall_locked() {
 Status install_signal_handlers(const SignalOptions& options) {
   std::vector<int> all = options.stop_signals;
   if (options.warning_signal != 0) all.push_back(options.warning_signal);
+  if (options.end_runs_on_abort) all.push_back(SIGABRT);
   for (int sig : all) {
     if (sig <= 0 || sig >= kMaxSignal)
       return Status::invalid_argument("signal " + std::to_string(sig), "not a signal number");
@@ -192,6 +227,15 @@ Status install_signal_handlers(const SignalOptions& options) {
   ::fcntl(fds[1], F_SETFL, ::fcntl(fds[1], F_GETFL) | O_NONBLOCK);
   g_pipe_read = fds[0];
   g_pipe_write.store(fds[1]);
+  int done[2];
+  if (::pipe2(done, O_CLOEXEC) < 0) {
+    int err = errno;
+    uninstall_locked();
+    return Status::from_errno("signal pipe", err);
+  }
+  g_abort_done_read.store(done[0]);
+  g_abort_done_write.store(done[1]);
+  g_abort_timeout_ms.store(static_cast<long>(options.timeout.count()));
   g_owner_pid.store(::getpid());
   g_warning_signal.store(options.warning_signal);
   try {

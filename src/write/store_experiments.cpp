@@ -400,7 +400,7 @@ Status Store::delete_experiment_tag(std::string_view experiment_id, std::string_
   Impl& im = *impl_;
   auto run = [&]() -> Status {
     MLRUNS_RETURN_IF_ERROR(im.open_status);
-    MLRUNS_RETURN_IF_ERROR(validate_key("experiment tag key", key, NameRules::kMlflow));
+    MLRUNS_RETURN_IF_ERROR(validate_key_name("experiment tag key", key, NameRules::kMlflow));
     bool in_trash = false;
     auto e = im.load_experiment(experiment_id, false, &in_trash);
     if (!e) return e.error();

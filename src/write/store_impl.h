@@ -87,6 +87,15 @@ struct Store::Impl {
   // Params, tags: validation and atomic writes shared by ActiveRun and the
   // by-id Store calls. `known` caches values already written (may be null).
   Status check_value(std::string_view what, std::string_view key, std::string& value, std::size_t limit) const;
+  // What write_param / write_tag would refuse (kInvalidArgument, kAlreadyExists:
+  // another value logged, the key's path taken by a folder or a file), without
+  // writing; `value` may be cut to the limit (LongValues::kTruncate).
+  Status check_param(const std::string& run_dir, std::string_view key, std::string& value,
+                     const std::map<std::string, std::string, std::less<>>* known) const;
+  Status check_tag(const std::string& run_dir, std::string_view key, std::string& value) const;
+  // kFailedPrecondition if the run's meta.yaml says it was deleted (spec §7):
+  // by another process, while this one writes.
+  Status check_run_active(const std::string& run_dir, std::string_view run_id) const;
   Status write_param(const std::string& run_dir, std::string_view key, std::string value,
                      std::map<std::string, std::string, std::less<>>* known);
   Status write_tag(const std::string& run_dir, RunInfo* info, std::string_view key, std::string value);
@@ -114,6 +123,9 @@ struct ActiveRun::State {
   std::int64_t oldest_pending_ms = 0;        // steady clock, of the oldest buffered point
   std::int64_t last_beat_ms = 0;             // steady clock, last heartbeat touch of meta.yaml
   bool stopped_by_signal = false;            // ended KILLED by a signal: later calls are quiet no-ops
+  // The ActiveRun is gone (its end may have failed): the registry no longer
+  // touches the run, whose Env the caller may destroy now.
+  bool released = false;
 
   State() : metrics(std::string()) {}
   explicit State(std::string metrics_dir) : metrics(std::move(metrics_dir)) {}
@@ -122,6 +134,8 @@ struct ActiveRun::State {
   Status check_writable() const;
   Status metric_locked(std::string_view key, double value, std::int64_t step, std::int64_t timestamp);
   Status batch_locked(const std::vector<Metric>& metrics, const StringMap& params, const StringMap& tags);
+  Status many_locked(const StringMap& values, bool are_tags);  // log_params, set_tags: any number
+  Status checked_write_locked(const std::vector<Metric>& metrics, const StringMap& params, const StringMap& tags);
   Status flush_locked();
   Status end_locked(RunStatus status, std::optional<std::int64_t> end_time);
 };

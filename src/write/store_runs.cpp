@@ -12,6 +12,7 @@
 #include "format/meta_parse.h"
 #include "format/meta_write.h"
 #include "mlruns/key.h"
+#include "util/printable.h"
 #include "write/artifact_copy.h"
 #include "write/model_log.h"
 #include "write/store_impl.h"
@@ -33,13 +34,6 @@ std::string new_run_id() {
 }
 
 namespace {
-
-std::size_t utf8_length(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
 
 // Cuts to `limit` characters (code points).
 void utf8_truncate(std::string& s, std::size_t limit) {
@@ -99,26 +93,58 @@ Status Store::Impl::check_value(std::string_view what, std::string_view key, std
   return Status::ok();
 }
 
-Status Store::Impl::write_param(const std::string& run_dir, std::string_view key, std::string value,
-                                std::map<std::string, std::string, std::less<>>* known) {
+Status Store::Impl::check_param(const std::string& run_dir, std::string_view key, std::string& value,
+                                const std::map<std::string, std::string, std::less<>>* known) const {
   MLRUNS_RETURN_IF_ERROR(validate_key("param key", key, options.names));
   MLRUNS_RETURN_IF_ERROR(check_value("param", key, value, kMaxParamValueLength));
   auto immutable = [&](const std::string& old) {
     return Status::already_exists("param '" + std::string(key) + "'",
-                                  "already logged with value '" + old + "'; cannot change it to '" + value +
-                                      "' (params are immutable, spec §5.2)");
+                                  "already logged with value '" + printable_prefix(old, 200) + "'; cannot change it to '" +
+                                      printable_prefix(value, 200) + "' (params are immutable, spec §5.2)");
   };
   if (known) {
     auto it = known->find(key);
     if (it != known->end()) return it->second == value ? Status::ok() : immutable(it->second);
   }
-  std::string path = join(join(run_dir, "params"), key);
-  auto old = env->read_file(path, 1 << 20, true);
-  if (old) {
+  auto slot = file_slot(*env, join(run_dir, "params"), key, "param '" + std::string(key) + "'");
+  if (!slot) return slot.error();
+  if (*slot == FileType::kRegular) {
+    auto old = env->read_file(join(join(run_dir, "params"), key), 1 << 20, true);
+    if (!old) return old.error();
     if (*old != value) return immutable(*old);
-  } else if (old.error().code() != Code::kNotFound) {
-    return old.error();
-  } else {
+  }
+  return Status::ok();
+}
+
+Status Store::Impl::check_tag(const std::string& run_dir, std::string_view key, std::string& value) const {
+  MLRUNS_RETURN_IF_ERROR(validate_key("tag key", key, options.names));
+  MLRUNS_RETURN_IF_ERROR(check_value("tag", key, value, kMaxTagValueLength));
+  auto slot = file_slot(*env, join(run_dir, "tags"), key, "tag '" + std::string(key) + "'");
+  return slot ? Status::ok() : slot.error();
+}
+
+Status Store::Impl::check_run_active(const std::string& run_dir, std::string_view run_id) const {
+  auto text = env->read_file(join(run_dir, kMetaFile), 1 << 20, true);
+  if (!text) {
+    if (text.error().code() == Code::kNotFound)
+      return Status::failed_precondition("run " + std::string(run_id), "its folder is gone (removed by gc?)");
+    return text.error();
+  }
+  auto info = parse_run_meta(*text);
+  if (info && info->lifecycle_stage != LifecycleStage::kActive)
+    return Status::failed_precondition("run " + std::string(run_id),
+                                       "was deleted meanwhile; restore it to log to it (spec §7)");
+  return Status::ok();
+}
+
+Status Store::Impl::write_param(const std::string& run_dir, std::string_view key, std::string value,
+                                std::map<std::string, std::string, std::less<>>* known) {
+  MLRUNS_RETURN_IF_ERROR(check_param(run_dir, key, value, known));
+  if (known && known->count(key)) return Status::ok();
+  std::string path = join(join(run_dir, "params"), key);
+  auto info = env->stat(path, false);
+  if (!info) return info.error();
+  if (info->type == FileType::kMissing) {  // the same value again: nothing to write
     if (key.find('/') != std::string_view::npos) MLRUNS_RETURN_IF_ERROR(env->create_dirs(parent_dir(path)));
     AtomicWriteOptions o;
     o.sync = sync_each_flush();
@@ -130,8 +156,7 @@ Status Store::Impl::write_param(const std::string& run_dir, std::string_view key
 }
 
 Status Store::Impl::write_tag(const std::string& run_dir, RunInfo* info, std::string_view key, std::string value) {
-  MLRUNS_RETURN_IF_ERROR(validate_key("tag key", key, options.names));
-  MLRUNS_RETURN_IF_ERROR(check_value("tag", key, value, kMaxTagValueLength));
+  MLRUNS_RETURN_IF_ERROR(check_tag(run_dir, key, value));
   std::string path = join(join(run_dir, "tags"), key);
   if (key.find('/') != std::string_view::npos) MLRUNS_RETURN_IF_ERROR(env->create_dirs(parent_dir(path)));
   AtomicWriteOptions o;
@@ -147,7 +172,7 @@ Status Store::Impl::write_tag(const std::string& run_dir, RunInfo* info, std::st
 }
 
 Status Store::Impl::delete_tag(const std::string& run_dir, std::string_view key) {
-  MLRUNS_RETURN_IF_ERROR(validate_key("tag key", key, NameRules::kMlflow));
+  MLRUNS_RETURN_IF_ERROR(validate_key_name("tag key", key, NameRules::kMlflow));  // any key a tree holds
   Status s = env->remove_file(join(join(run_dir, "tags"), key));
   if (s.code() == Code::kNotFound)
     return Status::not_found("tag '" + std::string(key) + "'", "the run has no such tag");
@@ -223,17 +248,28 @@ Status Store::restore_run(std::string_view run_id) {
   return im.finish(run());
 }
 
-Status Store::log_artifact(std::string_view run_id, const std::string& local_path, std::string_view artifact_path) {
-  Impl& im = *impl_;
-  auto run = [&]() -> Status {
-    MLRUNS_RETURN_IF_ERROR(im.open_status);
-    auto ref = im.load_run(run_id);
-    if (!ref) return ref.error();
-    auto t = im.artifact_target(ref->info.artifact_uri, ref->info.run_id);
-    if (!t) return t.error();
-    return copy_artifact(*im.env, *t, local_path, artifact_path);
-  };
-  return im.finish(run());
+namespace {
+Status log_artifact_by_id(Store::Impl& im, std::string_view run_id, const std::string& local_path,
+                          std::string_view artifact_path, CopyWhat what, Overwrite overwrite) {
+  MLRUNS_RETURN_IF_ERROR(im.open_status);
+  auto ref = im.load_run(run_id);
+  if (!ref) return ref.error();
+  if (ref->info.lifecycle_stage != LifecycleStage::kActive)
+    return Status::failed_precondition("run " + std::string(run_id), "is deleted; restore it to log to it");
+  auto t = im.artifact_target(ref->info.artifact_uri, ref->info.run_id);
+  if (!t) return t.error();
+  return copy_artifact(*im.env, *t, local_path, artifact_path, what, overwrite == Overwrite::kReplace);
+}
+}  // namespace
+
+Status Store::log_artifact(std::string_view run_id, const std::string& local_path, std::string_view artifact_path,
+                           Overwrite overwrite) {
+  return impl_->finish(log_artifact_by_id(*impl_, run_id, local_path, artifact_path, CopyWhat::kItself, overwrite));
+}
+
+Status Store::log_artifacts(std::string_view run_id, const std::string& local_dir, std::string_view artifact_path,
+                            Overwrite overwrite) {
+  return impl_->finish(log_artifact_by_id(*impl_, run_id, local_dir, artifact_path, CopyWhat::kContents, overwrite));
 }
 
 Result<detail::ArtifactTarget> Store::Impl::artifact_target(const std::string& artifact_uri,

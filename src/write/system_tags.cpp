@@ -144,10 +144,11 @@ std::optional<std::string> git_head_commit(Env& env, const std::string& start_di
   return std::nullopt;
 }
 
-std::map<std::string, std::string> system_tags(Env& env) {
+std::map<std::string, std::string> system_tags(Env& env, const std::string& source_dir, int owner_pid) {
   // What cannot change while the process lives is computed once.
   static std::mutex mu;
   static std::map<std::string, std::string> fixed;
+  static std::optional<std::string> exe_commit;
   static bool done = false;
   std::map<std::string, std::string> tags;
   {
@@ -155,21 +156,31 @@ std::map<std::string, std::string> system_tags(Env& env) {
     if (!done) {
       fixed["mlflow.source.name"] = program_path(env);
       fixed["mlflow.source.type"] = "LOCAL";
-      // Like MLflow, the repository that holds the program; else the working directory's.
-      std::optional<std::string> commit;
-      if (auto exe = env.real_path("/proc/self/exe")) commit = git_head_commit(env, parent_dir(*exe));
-      if (!commit)
-        if (auto cwd = env.real_path(".")) commit = git_head_commit(env, *cwd);
-      if (commit) fixed["mlflow.source.git.commit"] = *commit;
+      // MLflow's rule (git_context.py, git_utils.get_git_commit): the repository
+      // holding the entry point's folder (sys.argv[0]), searching parent
+      // folders; no fallback to the working folder. For a program that is the
+      // executable's folder. (MLflow also drops the tag when that folder is
+      // git-ignored; a build folder usually is, so mlruns does not.)
+      // The executable and source_dir are the user's paths, outside the tree: unconfined.
+      if (auto exe = env.unconfined()->real_path("/proc/self/exe")) exe_commit = git_head_commit(*env.unconfined(), parent_dir(*exe));
       char host[256] = {0};
       if (::gethostname(host, sizeof host - 1) == 0 && host[0] && is_valid_utf8(host)) fixed["mlruns.host"] = host;
       done = true;
     }
     tags = fixed;
+    std::optional<std::string> commit = exe_commit;
+    if (!source_dir.empty()) {
+      auto dir = env.unconfined()->real_path(source_dir);
+      commit = dir ? git_head_commit(*env.unconfined(), *dir) : std::nullopt;
+    }
+    if (commit) tags["mlflow.source.git.commit"] = *commit;
   }
   // Per call, not cached: a child made by fork() is another process (liveness.h).
-  tags[kTagPid] = std::to_string(::getpid());
-  if (std::string start = process_start_token(); !start.empty()) tags[kTagPidStart] = start;
+  if (owner_pid >= 0) {
+    int pid = owner_pid == 0 ? static_cast<int>(::getpid()) : owner_pid;
+    tags[kTagPid] = std::to_string(pid);
+    if (std::string start = process_start_token(owner_pid); !start.empty()) tags[kTagPidStart] = start;
+  }
   tags["mlflow.user"] = current_user();
   auto add_env = [&](const char* var, const char* tag) {
     std::string v = env_var(var);

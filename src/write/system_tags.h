@@ -1,7 +1,9 @@
 // The tags MLflow's fluent API puts on a new run (spec §4.5) plus mlruns'
 // own tags saying where the run lives, so that dead runs can be found later:
 //   mlflow.user, mlflow.source.name, mlflow.source.type (LOCAL),
-//   mlflow.source.git.commit (read from .git, no process spawned),
+//   mlflow.source.git.commit (read from .git, no process spawned: the
+//   repository holding the executable's folder, MLflow's rule for the entry
+//   point, sys.argv[0]; or RunOptions::source_dir's),
 //   mlruns.host, mlruns.pid, mlruns.slurm.job_id / array_job_id /
 //   array_task_id, mlruns.mpi.rank.
 #pragma once
@@ -27,8 +29,10 @@ std::string program_path(Env& env);
 // HEAD, loose refs, packed-refs, commondir. nullopt outside a repository.
 std::optional<std::string> git_head_commit(Env& env, const std::string& start_dir);
 
-// All system tags for a new run. Program, git commit, host and pid are
-// computed once per process; user, Slurm and MPI variables on every call.
-std::map<std::string, std::string> system_tags(Env& env);
+// All system tags for a new run (RunOptions::source_dir and owner_pid say
+// where the git commit comes from and whose process the run is). Program,
+// host and the executable's git commit are computed once per process; user,
+// pid, Slurm and MPI variables on every call.
+std::map<std::string, std::string> system_tags(Env& env, const std::string& source_dir, int owner_pid);
 
 }  // namespace mlruns::detail

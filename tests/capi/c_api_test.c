@@ -156,6 +156,12 @@ int main(void) {
     fclose(f);
   }
   CHECK_RC(mlruns_log_artifact(child, local, "checkpoint_000010", &err), MLRUNS_OK);
+  /* Logged again: never overwritten silently (issue 9 item 5). */
+  CHECK_RC(mlruns_log_artifact(child, local, "checkpoint_000010", &err), MLRUNS_ALREADY_EXISTS);
+  CHECK(err && strstr(err, "policy.bin") != NULL);
+  /* log_artifacts copies a directory's contents: a file is refused. */
+  CHECK_RC(mlruns_log_artifacts(child, local, "all", &err), MLRUNS_INVALID_ARGUMENT);
+  CHECK_RC(mlruns_log_artifacts(child, NULL, "all", &err), MLRUNS_INVALID_ARGUMENT);
   CHECK_RC(mlruns_run_flush(child, &err), MLRUNS_OK);
   /* ---- a model, registered and aliased (model.h, registry.h; spec §8.3, §9.4) ---- */
   CHECK_RC(mlruns_log_model(child, local, "policy", "torchscript", NULL, &err), MLRUNS_OK);

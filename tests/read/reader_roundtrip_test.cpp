@@ -27,7 +27,7 @@ TEST_CASE("a tree written by the Store reads back through the Reader", "[reader]
       REQUIRE(run.log_metric("reward", 0.5, 2, 1700000000009));  // not the latest: lower step
       REQUIRE(run.log_metric("val/loss", NAN, 0, 1700000000000));
       write_file(tmp.path() / "ckpt" / "model.pt", "weights!");
-      REQUIRE(run.log_artifact((tmp.path() / "ckpt").string(), "checkpoint_000004"));
+      REQUIRE(run.log_artifacts((tmp.path() / "ckpt").string(), "checkpoint_000004"));
     }
     {
       ActiveRun gone = store.start_run({.experiment_id = exp, .run_name = "gone", .system_tags = false});

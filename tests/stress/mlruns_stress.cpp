@@ -16,6 +16,13 @@
 //   mlruns_stress register ROOT NAME SOURCE BARRIER_FD
 //       waits for the barrier, registers a version of model NAME from SOURCE
 //       (creating the model if needed), prints its version number
+//   mlruns_stress append ROOT RUN_ID WRITER ACK_FILE SEED KEY
+//       resumes RUN_ID and appends batches of 1 to 20 pages of lines to
+//       metrics/KEY until killed; after each flush appends "A WRITER N" to
+//       ACK_FILE: points 0..N of this writer are acknowledged (torn-line test)
+//   mlruns_stress terminate ROOT       the README's "C++ in ten lines" with its
+//       checkpoint folder missing: an mlruns::Error leaves main (std::terminate)
+//   mlruns_stress abort ROOT           logs with signal handlers installed, then abort()
 //   mlruns_stress exit-normally ROOT   returns from main with its run open
 //   mlruns_stress throw ROOT           leaves a run's scope by an exception
 //
@@ -219,10 +226,40 @@ int crash(const Args& a) {
       }
       if (i % 11 == 10) run.set_tag("mlflow.runName", "step-" + std::to_string(i));  // rewrites meta.yaml
       if (i % 13 == 12) run.set_tag("progress", std::to_string(i));
-      if (i % 17 == 16) run.log_artifact(src, "ckpt-" + std::to_string(i));
+      if (i % 17 == 16) run.log_artifacts(src, "ckpt-" + std::to_string(i));
     }
     run.end();
     ack(fd, "E " + run.id() + " " + std::to_string(steps));
+  }
+}
+
+// Point n of writer w: distinct timestamps and steps per writer, so every
+// line of the shared file is unique and the parent can tell whose it is.
+std::int64_t append_ts(int w, std::int64_t n) { return 1700000000000 + w * 100000000LL + n; }
+double append_value(int w, std::int64_t n) { return w + n * 1e-7; }
+
+int append_pages(const Args& a) {
+  std::string root = a.at(0), run_id = a.at(1);
+  int writer = std::stoi(a.at(2));
+  int fd = ::open(a.at(3).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return 2;
+  std::mt19937 rng(static_cast<unsigned>(std::stoul(a.at(4))));
+  auto store = mlruns::Store::open(
+      {.tracking_uri = root,
+       .durability = mlruns::Durability::kNone,
+       .flush = {.max_points = 1u << 30, .max_age = std::chrono::hours(1), .background_thread = false}});
+  mlruns::ActiveRun run = store.resume_run(run_id);
+  std::string key = a.at(5);
+  std::int64_t n = 0;
+  for (int flushes = 0;; ++flushes) {
+    // At most 16 appends, then wait for the kill: hundreds of kills, not gigabytes.
+    if (flushes == 16) std::this_thread::sleep_for(std::chrono::hours(1));
+    // A line is ~33 bytes: 1 to 20 pages of them in one append.
+    int pages = 1 + static_cast<int>(rng() % 20);
+    int lines = pages * 4096 / 33;
+    for (int i = 0; i < lines; ++i, ++n) run.log_metric(key, append_value(writer, n), n, append_ts(writer, n));
+    if (!run.flush().is_ok()) return 3;
+    ack(fd, "A " + std::to_string(writer) + " " + std::to_string(n - 1));
   }
 }
 
@@ -248,6 +285,32 @@ int signal_store(const Args& a) {
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   return 0;  // the run is ended at exit (FINISHED) unless a signal ended it
+}
+
+// The README's "C++ in ten lines", verbatim but for the tree, run where
+// checkpoint_000010 does not exist: log_artifact throws, nothing catches it.
+int readme_terminate(const Args& a) {
+  auto store = mlruns::Store::open({.tracking_uri = a.at(0)});
+  std::string exp = *store.get_or_create_experiment("ppo-cartpole");
+  mlruns::ActiveRun run = store.start_run({.experiment_id = exp, .run_name = "lr-3e-4"});
+  std::printf("%s\n", run.id().c_str());
+  std::fflush(stdout);
+  run.log_param("lr", 3e-4);
+  for (int it = 1; it <= 10; ++it) run.log_metric("episode_reward_mean", 50.0 * it, it);  // buffered
+  run.log_artifact("checkpoint_000010");  // throws: no such folder here
+  return 0;
+}
+
+int abort_run(const Args& a) {
+  if (!mlruns::install_signal_handlers().is_ok()) return 2;
+  auto store = mlruns::Store::open(
+      {.tracking_uri = a.at(0), .flush = {.max_age = std::chrono::hours(1), .background_thread = false}});
+  std::string exp = *store.get_or_create_experiment("exits");
+  mlruns::ActiveRun run = store.start_run({.experiment_id = exp});
+  std::printf("%s\n", run.id().c_str());
+  std::fflush(stdout);
+  for (int i = 0; i < 50; ++i) run.log_metric("loss", value_of(0, i, 0), i, 1700000000000 + i);
+  std::abort();  // as a failed assert() does
 }
 
 int exit_normally(const Args& a) {
@@ -285,15 +348,18 @@ int main(int argc, char** argv) {
   }
   std::string mode = argv[1];
   Args args(argv + 2, argv + argc);
+  if (mode == "terminate") return readme_terminate(args);  // outside any try: the exception leaves main
   try {
     if (mode == "signal-hook") return signal_hook(args);
     if (mode == "concurrent") return concurrent(args);
     if (mode == "crash") return crash(args);
     if (mode == "log-model") return log_model(args);
     if (mode == "register") return register_version(args);
+    if (mode == "append") return append_pages(args);
     if (mode == "signal-store") return signal_store(args);
     if (mode == "exit-normally") return exit_normally(args);
     if (mode == "throw") return throw_in_scope(args);
+    if (mode == "abort") return abort_run(args);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mlruns_stress %s: %s\n", mode.c_str(), e.what());
     return 1;

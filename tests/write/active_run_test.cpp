@@ -120,6 +120,23 @@ TEST_CASE("tags: set overwrites, delete removes, mlflow.runName renames the run 
   CHECK_THAT(read_file(dir / "meta.yaml"), Catch::Contains("run_name: second\n"));
 }
 
+TEST_CASE("a deleted tag or param file stays deleted when the run ends: the end's fsync never creates a file",
+          "[store]") {
+  // Durability::kOnClose fsyncs every param and tag file once at the end; it
+  // used to reopen them with O_CREAT, so a deleted tag came back empty.
+  TempDir t;
+  Store store = Store::open(opts(t));
+  ActiveRun run = store.start_run({.system_tags = false});
+  fs::path dir = t.path() / "mlruns/0" / run.id();
+  REQUIRE(run.set_tag("draft", "yes").is_ok());
+  REQUIRE(run.delete_tag("draft").is_ok());
+  REQUIRE(run.log_param("lr", "0.1").is_ok());
+  fs::remove(dir / "params/lr");  // removed by another process meanwhile
+  REQUIRE(run.end().is_ok());
+  CHECK_FALSE(fs::exists(dir / "tags/draft"));
+  CHECK_FALSE(fs::exists(dir / "params/lr"));
+}
+
 TEST_CASE("validation errors name the value and the rule before touching the disk (spec §6)", "[store]") {
   TempDir t;
   Store store = Store::open(opts(t));
@@ -335,7 +352,7 @@ TEST_CASE("nested runs carry mlflow.parentRunId and the description tag (spec §
   CHECK_THROWS_AS(store.start_run({.experiment_id = exp, .parent_run_id = "0123456789abcdef0123456789abcdef"}), Error);
 }
 
-TEST_CASE("artifacts: a file, a directory's contents and text land under artifacts/ (spec §8.2)", "[store]") {
+TEST_CASE("artifacts: a file, a directory under its name and text land under artifacts/ (spec §8.2)", "[store]") {
   TempDir t;
   write_file(t.path() / "src/checkpoint_000010/policy_state.pkl", "weights");
   write_file(t.path() / "src/checkpoint_000010/sub/rllib_checkpoint.json", "{}");
@@ -344,7 +361,7 @@ TEST_CASE("artifacts: a file, a directory's contents and text land under artifac
   ActiveRun run = store.start_run({.system_tags = false});
   fs::path art = t.path() / "mlruns/0" / run.id() / "artifacts";
   REQUIRE(run.log_artifact((t.path() / "src/params.json").string()).is_ok());
-  REQUIRE(run.log_artifact((t.path() / "src/checkpoint_000010").string(), "checkpoint_000010").is_ok());
+  REQUIRE(run.log_artifact((t.path() / "src/checkpoint_000010").string()).is_ok());  // keeps its name, as MLflow
   REQUIRE(run.log_artifact((t.path() / "src/params.json").string(), "configs/a").is_ok());
   REQUIRE(run.log_text("hello", "notes/readme.txt").is_ok());
   CHECK(read_file(art / "params.json") == "{\"lr\": 0.1}");

@@ -243,7 +243,7 @@ TEST_CASE("Artifact copies under every fault: nothing half-copied under its fina
     r.path_contains = f.short_write ? "" : ".artifact";
     env.add_rule(r);
     Status s;
-    CHECK_NOTHROW(s = run.log_artifact(src.str() + "/ckpt", "checkpoint_000010"));
+    CHECK_NOTHROW(s = run.log_artifacts(src.str() + "/ckpt", "checkpoint_000010"));
     REQUIRE_FALSE(s.is_ok());
     CHECK(s.os_error() == f.error);
     CHECK(s.message().find(run.id()) != std::string::npos);
@@ -252,7 +252,7 @@ TEST_CASE("Artifact copies under every fault: nothing half-copied under its fina
       if (e.is_regular_file()) CHECK(e.path().filename().string().find(".artifact") == std::string::npos);
     g_injected += env.injected();
     env.clear_rules();
-    REQUIRE(run.log_artifact(src.str() + "/ckpt", "checkpoint_000010").is_ok());
+    REQUIRE(run.log_artifacts(src.str() + "/ckpt", "checkpoint_000010").is_ok());
     CHECK(read_file(art + "/checkpoint_000010/model.bin") == big);
     CHECK(read_file(art + "/checkpoint_000010/sub/opt.bin") == big.substr(0, 1000));
     REQUIRE(run.end().is_ok());

@@ -143,7 +143,7 @@ void rebuild_and_compare(const std::string& version) {
         for (const Metric& m : read_metrics(rdir / "metrics"))
           REQUIRE(run.log_metric(m.key, m.value, m.step, m.timestamp).is_ok());
         if (fs::exists(rdir / "artifacts") && !fs::is_empty(rdir / "artifacts"))
-          REQUIRE(run.log_artifact((rdir / "artifacts").string()).is_ok());
+          REQUIRE(run.log_artifacts((rdir / "artifacts").string()).is_ok());
         if (!parent.empty()) run.set_tag("mlflow.parentRunId", parent);  // fixture id; mapped below
         std::string our_id = run.id();
         if (info->end_time) {

@@ -15,41 +15,67 @@ using mlruns::testing::TempDir;
 
 namespace {
 
+// Forwards every call to another WritableFile; a test file overrides only
+// what it observes or breaks (as EnvWrapper does for an Env).
+class ForwardingFile : public WritableFile {
+ public:
+  explicit ForwardingFile(std::unique_ptr<WritableFile> f) : f_(std::move(f)) {}
+  Status append(std::string_view d) override { return f_->append(d); }
+  Status truncate(std::uint64_t n) override { return f_->truncate(n); }
+  Result<std::uint64_t> size() override { return f_->size(); }
+  Status sync() override { return f_->sync(); }
+  Status close() override { return f_->close(); }
+  Result<std::string_view> read_at(std::uint64_t o, std::size_t n, char* b) override { return f_->read_at(o, n, b); }
+  Result<std::unique_ptr<FileLock>> lock(std::int64_t ms) override { return f_->lock(ms); }
+
+ protected:
+  std::unique_ptr<WritableFile> f_;
+};
+
+// An Env wrapping every appendable file it opens in `Wrapped` (a ForwardingFile
+// taking the Env and the file).
+template <typename Self, typename Wrapped>
+class AppendWrappingEnv : public EnvWrapper {
+ public:
+  AppendWrappingEnv() : EnvWrapper(Env::posix()) {}
+  Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& p) override {
+    return wrap(target()->new_appendable_file(p));
+  }
+  Result<std::unique_ptr<WritableFile>> reopen_appendable_file(const std::string& p) override {
+    return wrap(target()->reopen_appendable_file(p));
+  }
+
+ protected:
+  Result<std::unique_ptr<WritableFile>> wrap(Result<std::unique_ptr<WritableFile>> f) {
+    if (!f) return f;
+    return std::unique_ptr<WritableFile>(new Wrapped(static_cast<Self*>(this), std::move(*f)));
+  }
+};
+
 // Wraps Env::posix(): while `fail_appends` is set, an append to a metric
 // file writes only its first `partial_bytes` bytes and then fails (ENOSPC).
-class ShortWriteEnv : public EnvWrapper {
+class ShortWriteFile;
+class ShortWriteEnv : public AppendWrappingEnv<ShortWriteEnv, ShortWriteFile> {
  public:
-  ShortWriteEnv() : EnvWrapper(Env::posix()) {}
   std::atomic<bool> fail_appends{false};
   std::size_t partial_bytes = 7;
   std::atomic<int> appends{0};
+};
 
-  class File : public WritableFile {
-   public:
-    File(ShortWriteEnv* env, std::unique_ptr<WritableFile> f) : env_(env), f_(std::move(f)) {}
-    Status append(std::string_view data) override {
-      ++env_->appends;
-      if (env_->fail_appends) {
-        (void)f_->append(data.substr(0, std::min(env_->partial_bytes, data.size())));
-        return Status::from_errno("metric file", 28 /*ENOSPC*/);
-      }
-      return f_->append(data);
+class ShortWriteFile : public ForwardingFile {
+ public:
+  ShortWriteFile(ShortWriteEnv* env, std::unique_ptr<WritableFile> f) : ForwardingFile(std::move(f)), env_(env) {}
+  Status append(std::string_view data) override {
+    ++env_->appends;
+    if (env_->fail_appends) {
+      (void)f_->append(data.substr(0, std::min(env_->partial_bytes, data.size())));
+      return Status::from_errno("metric file", 28 /*ENOSPC*/);
     }
-    Status truncate(std::uint64_t size) override { return f_->truncate(size); }
-    Result<std::uint64_t> size() override { return f_->size(); }
-    Status sync() override { return f_->sync(); }
-    Status close() override { return f_->close(); }
-
-   private:
-    ShortWriteEnv* env_;
-    std::unique_ptr<WritableFile> f_;
-  };
-
-  Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& p) override {
-    auto f = target()->new_appendable_file(p);
-    if (!f) return f;
-    return std::unique_ptr<WritableFile>(new File(this, std::move(*f)));
+    return f_->append(data);
   }
+
+ private:
+  ShortWriteEnv* env_;
 };
 
 }  // namespace
@@ -155,40 +181,29 @@ TEST_CASE("append_metric_line writes the 3-field line (spec §5.1, §13.1)", "[m
 
 namespace {
 // Counts fsyncs of files and folders.
-class SyncCountingEnv : public EnvWrapper {
+class SyncCountingFile;
+class SyncCountingEnv : public AppendWrappingEnv<SyncCountingEnv, SyncCountingFile> {
  public:
-  SyncCountingEnv() : EnvWrapper(Env::posix()) {}
   std::atomic<int> file_syncs{0}, dir_syncs{0};
-  class File : public WritableFile {
-   public:
-    File(SyncCountingEnv* env, std::unique_ptr<WritableFile> f) : env_(env), f_(std::move(f)) {}
-    Status append(std::string_view d) override { return f_->append(d); }
-    Status truncate(std::uint64_t n) override { return f_->truncate(n); }
-    Result<std::uint64_t> size() override { return f_->size(); }
-    Status sync() override {
-      ++env_->file_syncs;
-      return f_->sync();
-    }
-    Status close() override { return f_->close(); }
-
-   private:
-    SyncCountingEnv* env_;
-    std::unique_ptr<WritableFile> f_;
-  };
-  Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& p) override {
-    auto f = target()->new_appendable_file(p);
-    if (!f) return f;
-    return std::unique_ptr<WritableFile>(new File(this, std::move(*f)));
-  }
   Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& p, bool excl) override {
-    auto f = target()->new_writable_file(p, excl);
-    if (!f) return f;
-    return std::unique_ptr<WritableFile>(new File(this, std::move(*f)));
+    return wrap(target()->new_writable_file(p, excl));
   }
   Status sync_dir(const std::string& p) override {
     ++dir_syncs;
     return target()->sync_dir(p);
   }
+};
+
+class SyncCountingFile : public ForwardingFile {
+ public:
+  SyncCountingFile(SyncCountingEnv* env, std::unique_ptr<WritableFile> f) : ForwardingFile(std::move(f)), env_(env) {}
+  Status sync() override {
+    ++env_->file_syncs;
+    return f_->sync();
+  }
+
+ private:
+  SyncCountingEnv* env_;
 };
 
 void run_three_flushes(const TempDir& t, SyncCountingEnv& env, Durability d, int* during, int* total) {

@@ -228,6 +228,34 @@ TEST_CASE("Leaving a run's scope by an exception ends it FAILED", "[signals][exi
   CHECK(c.points("loss") == 1);
 }
 
+TEST_CASE("An exception leaving main (std::terminate): buffered points written, the run ends FAILED, the process "
+          "dies of SIGABRT as before (issue 9 item 6)",
+          "[signals][exit]") {
+  // The README's "C++ in ten lines" where checkpoint_000010 does not exist.
+  StoreChild c("terminate");
+  int status = c.child.wait();
+  INFO(describe_status(status));
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGABRT);  // exit 134 in a shell, as without mlruns
+  mlruns::Run r = c.run();
+  CHECK(r.info.status == mlruns::RunStatus::kFailed);
+  CHECK(r.info.end_time.has_value());
+  CHECK(c.points("episode_reward_mean") == 10);
+  CHECK(r.params.at("lr") == "0.0003");
+}
+
+TEST_CASE("abort() with signal handlers installed: buffered points written, the run ends FAILED, death by SIGABRT",
+          "[signals][exit]") {
+  StoreChild c("abort");
+  int status = c.child.wait();
+  INFO(describe_status(status));
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGABRT);
+  mlruns::Run r = c.run();
+  CHECK(r.info.status == mlruns::RunStatus::kFailed);
+  CHECK(c.points("loss") == 50);
+}
+
 TEST_CASE("SIGKILL: flushed points survive, buffered ones are lost, the run stays RUNNING",
           "[signals][store]") {
   StoreChild c("signal-store");

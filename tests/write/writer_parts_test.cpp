@@ -120,7 +120,7 @@ TEST_CASE("system tags follow MLflow's fluent API plus mlruns' own (spec §4.5)"
   ::setenv("MLFLOW_TRACKING_USERNAME", "bob", 1);
   ::setenv("SLURM_ARRAY_TASK_ID", "7", 1);
   ::setenv("OMPI_COMM_WORLD_RANK", "3", 1);
-  auto tags = system_tags(*Env::posix());
+  auto tags = system_tags(*Env::posix(), "", 0);
   ::unsetenv("MLFLOW_TRACKING_USERNAME");
   ::unsetenv("SLURM_ARRAY_TASK_ID");
   ::unsetenv("OMPI_COMM_WORLD_RANK");
@@ -130,7 +130,10 @@ TEST_CASE("system tags follow MLflow's fluent API plus mlruns' own (spec §4.5)"
   CHECK(tags.at("mlruns.slurm.array_task_id") == "7");
   CHECK(tags.at("mlruns.mpi.rank") == "3");
   CHECK(tags.count("mlruns.host") == 1);
-  CHECK(system_tags(*Env::posix()).count("mlruns.slurm.array_task_id") == 0);
+  CHECK(system_tags(*Env::posix(), "", 0).count("mlruns.slurm.array_task_id") == 0);
+  // A CLI names its caller as the owner; -1 records none (judged by silence).
+  CHECK(system_tags(*Env::posix(), "", static_cast<int>(::getppid())).at("mlruns.pid") == std::to_string(::getppid()));
+  CHECK(system_tags(*Env::posix(), "", -1).count("mlruns.pid") == 0);
 }
 
 namespace {

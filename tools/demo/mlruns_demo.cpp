@@ -184,10 +184,10 @@ TrialOutcome run_trial(mlruns::ActiveRun& parent, const Trial& t, const fs::path
     if (it % kCheckpointEvery == 0) {
       // Checkpoints go to the job's scratch space first, as Ray writes them,
       // then into the run's artifacts.
-      // log_artifact copies a directory's contents under artifact_path, as
-      // MLflow's log_artifacts does: artifacts/checkpoint_000010/...
+      // log_artifact keeps a directory's name, as MLflow's log_artifact
+      // does: artifacts/checkpoint_000010/...
       const fs::path dir = write_checkpoint(trial_dir, t, it, rng);
-      run.log_artifact(dir.string(), dir.filename().string());
+      run.log_artifact(dir.string());
     }
   }
   run.end(mlruns::RunStatus::kFinished);

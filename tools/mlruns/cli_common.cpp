@@ -121,24 +121,20 @@ std::pair<std::string, std::string> split_key_value(std::string_view arg, std::s
   return {std::string(arg.substr(0, eq)), std::string(arg.substr(eq + 1))};
 }
 
+// The one number parser of the CLI: Python's float() and int(), as the
+// library reads metric files (1e400 is inf, " 5 " and "1_000" are fine).
 double parse_double(std::string_view text, std::string_view what) {
-  std::string_view t = text;
-  if (!t.empty() && t.front() == '+') t.remove_prefix(1);
-  double value = 0;
-  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
-  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size()) {
-    check(Status::invalid_argument(std::string(what) + " '" + std::string(text) + "'", "not a number"));
-  }
-  return value;
+  std::optional<double> v = parse_python_float(text);
+  if (!v) check(Status::invalid_argument(std::string(what) + " '" + std::string(text) + "'",
+                                        "not a number (Python's float() syntax: 0.5, -1e-5, nan, inf)"));
+  return *v;
 }
 
 std::int64_t parse_int64(std::string_view text, std::string_view what) {
-  std::int64_t value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-    check(Status::invalid_argument(std::string(what) + " '" + std::string(text) + "'", "not an integer"));
-  }
-  return value;
+  std::optional<std::int64_t> v = parse_python_int(text);
+  if (!v) check(Status::invalid_argument(std::string(what) + " '" + std::string(text) + "'",
+                                        "not an integer in the 64-bit range"));
+  return *v;
 }
 
 std::int64_t now_ms() {

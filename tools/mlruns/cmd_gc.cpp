@@ -25,7 +25,8 @@ int run_gc(const GcCliOptions& opt) {
   GcReport r = check(gc(globals().tracking_uri, o));
   for (const GcItem& i : r.items)
     std::cout << (opt.dry_run ? "would remove " : i.removed ? "removed " : "NOT removed ")
-              << (i.kind == GcItem::Kind::kRun ? "run " : "experiment ") << i.id << " (" << i.path << ")\n";
+              << (i.kind == GcItem::Kind::kRun ? "run " : "experiment ") << i.id << " (" << i.path
+              << (i.external_artifacts.empty() ? "" : ", and its artifacts " + i.external_artifacts) << ")\n";
   for (const std::string& n : r.notes) std::cerr << "mlruns: note: " << n << "\n";
   for (const Status& s : r.errors) std::cerr << "mlruns: " << s.to_string() << "\n";
   return r.errors.empty() ? kExitOk : exit_code_for(r.errors.front().code());

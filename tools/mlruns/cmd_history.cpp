@@ -27,7 +27,7 @@ struct HistoryOptions {
 // the files twice: once for the column widths, once to print.
 int run_history(const HistoryOptions& opt) {
   check(validate_run_id(opt.run_id));
-  for (const std::string& k : opt.keys) check(validate_key("metric key", k, NameRules::kMlflow));
+  for (const std::string& k : opt.keys) check(validate_key_name("metric key", k, NameRules::kMlflow));
   Reader reader = open_reader();
   const Run run = check(reader.run(opt.run_id));  // an unknown run is an error, not an empty history
   if (opt.plot) {

@@ -15,7 +15,7 @@ struct LogOptions {
   std::vector<std::string> params;
   std::vector<std::string> metrics;
   std::vector<std::string> tags;
-  std::optional<std::int64_t> timestamp;
+  std::optional<std::string> timestamp;
 };
 
 namespace {
@@ -37,7 +37,7 @@ int run_log(const LogOptions& opt) {
     check(Status::invalid_argument("log", "nothing to log: give --param, --metric or --tag"));
   }
   check(validate_run_id(opt.run_id));
-  const std::int64_t ts = opt.timestamp.value_or(now_ms());
+  const std::int64_t ts = opt.timestamp ? parse_int64(*opt.timestamp, "--timestamp") : now_ms();
   StringMap params, tags;
   for (const std::string& p : opt.params) add_unique(params, p, "--param");
   for (const std::string& t : opt.tags) add_unique(tags, t, "--tag");

@@ -1,5 +1,7 @@
-// `mlruns log-artifact RUN_ID PATH [--artifact-path P]`: copies a file or a
-// directory into the run's artifacts.
+// `mlruns log-artifact RUN_ID PATH [--artifact-path P] [--overwrite]` and
+// `mlruns log-artifacts RUN_ID DIR [--artifact-path P] [--overwrite]`: MLflow's
+// log_artifact (a file, or a directory under its own name) and log_artifacts
+// (a directory's contents) into a run's artifacts.
 #include <memory>
 
 #include <CLI/CLI.hpp>
@@ -13,25 +15,38 @@ struct LogArtifactOptions {
   std::string run_id;
   std::string path;
   std::string artifact_path;
+  bool overwrite = false;
 };
 
-int run_log_artifact(const LogArtifactOptions& opt) {
+int run_log_artifact(const LogArtifactOptions& opt, bool contents) {
   check(validate_run_id(opt.run_id));
   if (!opt.artifact_path.empty()) check(validate_artifact_path(opt.artifact_path));
   Store store = open_existing_store();
-  check(store.log_artifact(opt.run_id, opt.path, opt.artifact_path));
+  Overwrite ow = opt.overwrite ? Overwrite::kReplace : Overwrite::kRefuse;
+  check(contents ? store.log_artifacts(opt.run_id, opt.path, opt.artifact_path, ow)
+                 : store.log_artifact(opt.run_id, opt.path, opt.artifact_path, ow));
   return kExitOk;
 }
 
 void setup_log_artifact(CLI::App& app, Commands& commands) {
-  auto opt = std::make_shared<LogArtifactOptions>();
-  auto* sub = app.add_subcommand("log-artifact", "Copy a file or directory into a run's artifacts");
-  sub->add_option("RUN_ID", opt->run_id, "Run id")->required();
-  sub->add_option("PATH", opt->path, "Local file or directory")->required();
-  sub->add_option("--artifact-path", opt->artifact_path,
-                  "Folder under the run's artifacts to copy into (default: the root)");
-  add_tracking_uri(*sub);
-  commands.add(sub, [opt] { return run_log_artifact(*opt); });
+  for (bool contents : {false, true}) {
+    auto opt = std::make_shared<LogArtifactOptions>();
+    auto* sub = contents
+                    ? app.add_subcommand("log-artifacts",
+                                         "Copy a directory's contents into a run's artifacts (MLflow's log_artifacts)")
+                    : app.add_subcommand("log-artifact",
+                                         "Copy a file, or a directory under its own name, into a run's artifacts "
+                                         "(MLflow's log_artifact)");
+    sub->add_option("RUN_ID", opt->run_id, "Run id")->required();
+    sub->add_option(contents ? "DIR" : "PATH", opt->path, contents ? "Local directory" : "Local file or directory")
+        ->required();
+    sub->add_option("--artifact-path", opt->artifact_path,
+                    "Folder under the run's artifacts to copy into (default: the root)");
+    sub->add_flag("--overwrite", opt->overwrite,
+                  "Replace artifact files that exist (default: refuse with exit 5, naming the file, copying nothing)");
+    add_tracking_uri(*sub);
+    commands.add(sub, [opt, contents] { return run_log_artifact(*opt, contents); });
+  }
 }
 
 }  // namespace mlruns::cli

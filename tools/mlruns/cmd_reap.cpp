@@ -23,6 +23,9 @@ int run_reap(const ReapCliOptions& opt) {
     std::cout << (opt.dry_run ? "would end " : "ended ") << c.run_id << " (experiment " << c.experiment_id
               << ") KILLED, end_time " << c.end_time << " (" << format_time_ms(c.end_time) << " UTC): " << c.reason
               << "\n";
+  for (const ReapChange& c : r.changes)
+    for (const std::string& path : c.partial_lines_cut)
+      std::cout << "  cut the partial last line the killed writer left in " << path << "\n";
   for (const Status& s : r.errors) std::cerr << "mlruns: " << s.to_string() << "\n";
   std::cout << r.running << " running run(s): " << r.changes.size() << (opt.dry_run ? " to reap, " : " reaped, ")
             << r.alive << " alive\n";

@@ -1,6 +1,8 @@
 // `mlruns run start|end|delete|restore`: a run's life cycle from a shell
 // script. `run start` leaves the run RUNNING when the process exits, so that
 // later `mlruns log` calls (from any process) and `mlruns run end` finish it.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -9,6 +11,7 @@
 
 #include "commands.h"
 #include "exit_codes.h"
+#include "mlruns/liveness.h"
 
 namespace mlruns::cli {
 
@@ -20,7 +23,25 @@ struct RunStartOptions {
   std::string parent;
   std::vector<std::string> tags;
   std::string description;
+  std::optional<std::string> owner_pid;
 };
+
+// The process that owns a run started from the shell: not this short-lived
+// CLI process, but its caller (the job script, the Slurm step's shell), whose
+// life `mlruns reap` can check; --owner-pid names another. A caller that is
+// init (pid 1: the CLI was orphaned, or runs under a container's init) says
+// nothing about the run, which is then judged by its silence alone (-1).
+int run_owner(const RunStartOptions& opt) {
+  if (opt.owner_pid) {
+    std::int64_t pid = parse_int64(*opt.owner_pid, "--owner-pid");
+    if (pid < 1 || pid > 4194304) check(Status::invalid_argument("--owner-pid " + *opt.owner_pid, "not a process id"));
+    if (process_start_token(static_cast<int>(pid)).empty())
+      check(Status::not_found("--owner-pid " + *opt.owner_pid, "no such process on this host"));
+    return static_cast<int>(pid);
+  }
+  pid_t parent = ::getppid();
+  return parent > 1 ? static_cast<int>(parent) : -1;
+}
 
 int run_run_start(const RunStartOptions& opt) {
   RunOptions ro;
@@ -44,6 +65,10 @@ int run_run_start(const RunStartOptions& opt) {
   ro.run_name = opt.name;
   ro.parent_run_id = opt.parent;
   ro.description = opt.description;
+  ro.owner_pid = run_owner(opt);
+  // mlflow.source.git.commit: the repository of the folder the job runs in,
+  // not of wherever the mlruns binary lives.
+  ro.source_dir = ".";
   ActiveRun run = store.start_run(ro);
   if (!run.ok()) check(store.last_error().is_ok() ? Status::io_error("run start", "the run could not be created")
                                                   : store.last_error());
@@ -57,7 +82,7 @@ int run_run_start(const RunStartOptions& opt) {
 struct RunEndOptions {
   std::string run_id;
   std::string status = "FINISHED";
-  std::optional<std::int64_t> end_time;
+  std::optional<std::string> end_time;
 };
 
 int run_run_end(const RunEndOptions& opt) {
@@ -69,7 +94,9 @@ int run_run_end(const RunEndOptions& opt) {
   }
   check(validate_run_id(opt.run_id));
   Store store = open_existing_store();
-  check(store.set_terminated(opt.run_id, *status, opt.end_time));
+  std::optional<std::int64_t> end_time;
+  if (opt.end_time) end_time = parse_int64(*opt.end_time, "--end-time");
+  check(store.set_terminated(opt.run_id, *status, end_time));
   return kExitOk;
 }
 
@@ -106,6 +133,8 @@ void setup_run(CLI::App& app, Commands& commands) {
   start->add_option("--tag", start_opt->tags, "Run tag KEY=VALUE (repeatable)")
       ->allow_extra_args(false);
   start->add_option("--description", start_opt->description, "Run description (mlflow.note.content)");
+  start->add_option("--owner-pid", start_opt->owner_pid,
+                    "Process whose life the run follows for `mlruns reap` (default: the caller of this command)");
   add_tracking_uri(*start);
   commands.add(start, [start_opt] { return run_run_start(*start_opt); });
 

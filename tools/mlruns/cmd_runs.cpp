@@ -18,7 +18,7 @@ struct RunsOptions {
   std::vector<std::string> experiments;
   std::string filter;
   std::vector<std::string> order_by;
-  std::size_t max_results = 1000;
+  std::string max_results = "1000";
   std::string view = "active";
   std::string page_token;
   std::vector<std::string> columns;
@@ -118,7 +118,10 @@ int run_runs(const RunsOptions& opt) {
   q.experiment_ids = experiment_ids(reader, opt.experiments, opt.experiments.empty() ? q.view : ViewType::kAll);
   q.filter = opt.filter;
   q.order_by = opt.order_by;
-  q.max_results = opt.max_results;
+  std::int64_t max = parse_int64(opt.max_results, "--max");
+  if (max < 1 || max > 50000)
+    check(Status::invalid_argument("--max " + opt.max_results, "must be between 1 and 50000 (MLflow's limit)"));
+  q.max_results = static_cast<std::size_t>(max);
   q.page_token = opt.page_token;
   q.fields.inputs = opt.json;  // the table has no inputs column
   const SearchPage page = check(search_runs(reader, q));
@@ -157,8 +160,7 @@ void setup_runs(CLI::App& app, Commands& commands) {
   sub->add_option("--filter,-f", opt->filter, "MLflow filter, e.g. \"metrics.loss < 0.1 and params.lr = '0.001'\"");
   sub->add_option("--order-by,-o", opt->order_by, "Sort key, e.g. \"metrics.episode_reward_mean DESC\" (repeatable)")
       ->allow_extra_args(false);
-  sub->add_option("--max,--max-results", opt->max_results, "At most N runs (default 1000, at most 50000)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{50000}));
+  sub->add_option("--max,--max-results", opt->max_results, "At most N runs (default 1000, at most 50000)");
   sub->add_option("--view", opt->view, "Which runs: active, deleted or all")
       ->check(CLI::IsMember({"active", "deleted", "all"}));
   sub->add_option("--page-token", opt->page_token, "Continue after a previous page (printed on stderr, or in --json)");

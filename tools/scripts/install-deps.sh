@@ -6,7 +6,7 @@
 # Usage: install-deps.sh [--test]
 set -euo pipefail
 packages=(
-  g++ cmake make pkg-config git
+  g++ cmake make pkg-config git python3
   libyaml-cpp-dev libboost-filesystem-dev libboost-dev
   catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libfast-float-dev libexpected-dev
   # meta.yaml read as PyYAML (MLflow) reads it: libyaml, the parser under CSafeLoader

@@ -1,0 +1,269 @@
+// The CLI where users meet MLflow's behaviour (issue 9): numbers as Python
+// parses them (item 8), log-artifact / log-artifacts (item 5), experiments
+// with their own artifact location (item 3), reap and CLI-started runs (item
+// 4), the git commit of the working folder (item 7), refusals that write
+// nothing (item 10).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "mlruns/reader.h"
+#include "test_util.h"
+
+#ifdef MLRUNS_CLI_PATH
+
+#include "cli_test_util.h"
+
+using namespace mlruns::testing;
+
+namespace {
+
+struct Tree {
+  TempDir t;
+  std::string root = t.root();
+  std::string exp;
+  std::string run;
+  explicit Tree(const std::string& location = {}) {
+    std::vector<std::string> args = {"experiments", "create", "e", "--tracking-uri", root};
+    if (!location.empty()) {
+      args.push_back("--artifact-location");
+      args.push_back(location);
+    }
+    auto c = run_cli(args);
+    REQUIRE(c.code == 0);
+    exp = trim(c.out);
+    auto r = run_cli({"run", "start", "-e", "e", "--tracking-uri", root});
+    REQUIRE(r.code == 0);
+    run = trim(r.out);
+  }
+  CliResult cli(std::vector<std::string> args) {
+    args.push_back("--tracking-uri");
+    args.push_back(root);
+    return run_cli(args, {}, t.path());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("mlruns log --metric acc=1e400 logs inf, as Python's float('1e400') - one parser for every number",
+          "[cli][values]") {
+  Tree tr;
+  auto c = tr.cli({"log", tr.run, "--metric", "acc=1e400@1", "--metric", "tiny=1e-400", "--metric", "big=1_000.5",
+                   "--timestamp", "1_700_000_000_000"});
+  INFO(c.err);
+  REQUIRE(c.code == 0);
+  fs::path m = fs::path(tr.root) / tr.exp / tr.run / "metrics";
+  CHECK(read_file(m / "acc") == "1700000000000 inf 1\n");
+  CHECK(read_file(m / "tiny") == "1700000000000 0.0 0\n");
+  CHECK(read_file(m / "big") == "1700000000000 1000.5 0\n");
+  auto bad = tr.cli({"log", tr.run, "--metric", "acc=1e"});
+  CHECK(bad.code == 3);
+  CHECK_THAT(bad.err, Catch::Contains("not a number"));
+  CHECK(tr.cli({"runs", "--max", "0"}).code == 3);
+  CHECK(tr.cli({"runs", "--max", "1_000"}).code == 0);
+}
+
+TEST_CASE("log-artifact keeps a directory's name, log-artifacts copies its contents, an existing file is refused "
+          "with exit 5 (issue 9 item 5)",
+          "[cli][artifacts]") {
+  Tree tr;
+  write_file(tr.t.path() / "checkpoint_000010/policy.bin", "ten");
+  write_file(tr.t.path() / "checkpoint_000020/policy.bin", "twenty");
+  REQUIRE(tr.cli({"log-artifact", tr.run, "./checkpoint_000010"}).code == 0);
+  REQUIRE(tr.cli({"log-artifact", tr.run, "./checkpoint_000020"}).code == 0);
+  fs::path art = fs::path(tr.root) / tr.exp / tr.run / "artifacts";
+  CHECK(read_file(art / "checkpoint_000010/policy.bin") == "ten");
+  CHECK(read_file(art / "checkpoint_000020/policy.bin") == "twenty");
+  REQUIRE(tr.cli({"log-artifacts", tr.run, "./checkpoint_000020", "--artifact-path", "latest"}).code == 0);
+  CHECK(read_file(art / "latest/policy.bin") == "twenty");
+  auto before = tree_snapshot(tr.root);
+  write_file(tr.t.path() / "checkpoint_000010/policy.bin", "ten again");
+  auto again = tr.cli({"log-artifact", tr.run, "./checkpoint_000010"});
+  CHECK(again.code == 5);
+  CHECK_THAT(again.err, Catch::Contains("checkpoint_000010/policy.bin"));
+  CHECK(tree_snapshot(tr.root) == before);
+  REQUIRE(tr.cli({"log-artifact", tr.run, "./checkpoint_000010", "--overwrite"}).code == 0);
+  CHECK(read_file(art / "checkpoint_000010/policy.bin") == "ten again");
+  // docs/cli.md's first example: get-top-run finds checkpoint_000010.
+  REQUIRE(tr.cli({"log", tr.run, "--metric", "episode_reward_mean=100@1"}).code == 0);
+  REQUIRE(tr.cli({"run", "end", tr.run}).code == 0);
+  auto top = tr.cli({"get-top-run", "-e", "e", "--rank-metric", "metrics.episode_reward_mean", "--artifact-path",
+                     "checkpoint_000010", "--local-path", "./best"});
+  INFO(top.err);
+  REQUIRE(top.code == 0);
+  CHECK(read_file(tr.t.path() / "best/checkpoint_000010/policy.bin") == "ten again");
+}
+
+TEST_CASE("an experiment with its own artifact location takes artifacts - show, artifacts, get-top-run, fsck, "
+          "relocate and gc follow it (issue 9 item 3)",
+          "[cli][artifacts][location]") {
+  TempDir share;
+  for (const std::string& form : {std::string("abs"), std::string("file"), std::string("rel")}) {
+    INFO(form);
+    std::string dir = share.str() + "/" + form;
+    Tree tr;
+    // A relative location is taken from the working folder and stored absolute, as MLflow does.
+    std::string location = form == "abs" ? dir : form == "file" ? "file://" + dir : fs::relative(dir, tr.t.path()).string();
+    auto made = tr.cli({"experiments", "create", "shared", "--artifact-location", location});
+    REQUIRE(made.code == 0);
+    auto started = tr.cli({"run", "start", "-e", "shared"});
+    REQUIRE(started.code == 0);
+    std::string run = trim(started.out);
+    write_file(tr.t.path() / "file.txt", "hello");
+    auto logged = tr.cli({"log-artifact", run, "file.txt"});
+    INFO(logged.err);
+    REQUIRE(logged.code == 0);
+    std::string real_dir = dir;
+    CHECK(read_file(real_dir + "/" + run + "/artifacts/file.txt") == "hello");
+    auto listed = tr.cli({"artifacts", run});
+    CHECK(listed.code == 0);
+    CHECK_THAT(listed.out, Catch::Contains("file.txt"));
+    REQUIRE(tr.cli({"log", run, "--metric", "m=1"}).code == 0);
+    REQUIRE(tr.cli({"run", "end", run}).code == 0);
+    auto top = tr.cli({"get-top-run", "-e", "shared", "-m", "m", "-d", "./dl"});
+    INFO(top.err);
+    CHECK(top.code == 0);
+    CHECK(read_file(tr.t.path() / "dl/artifacts/file.txt") == "hello");
+    auto fsck = tr.cli({"fsck", "--json"});
+    CHECK_THAT(fsck.out, !Catch::Contains("artifact_uri_elsewhere"));
+    auto reloc = tr.cli({"relocate", "--dry-run"});
+    CHECK(reloc.code == 0);
+    CHECK_THAT(reloc.out, !Catch::Contains(run));
+    // gc removes the run's own folder there with the run, as mlflow gc does.
+    REQUIRE(tr.cli({"run", "delete", run}).code == 0);
+    auto gc = tr.cli({"gc"});
+    INFO(gc.out << gc.err);
+    CHECK(gc.code == 0);
+    CHECK_FALSE(fs::exists(real_dir + "/" + run));
+    CHECK(fs::exists(real_dir));
+  }
+}
+
+TEST_CASE("reap never ends a CLI-started run while the shell job that started it lives (issue 9 item 4)",
+          "[cli][reap]") {
+  TempDir t;
+  std::string root = t.root();
+  REQUIRE(run_cli({"experiments", "create", "jobs", "--tracking-uri", root}).code == 0);
+  // A job script: start a run, log, sleep (the job works), end it.
+  std::string script = "r=$(\"" + std::string(MLRUNS_CLI_PATH) + "\" run start -e jobs --tracking-uri " + root +
+                       ") && echo $r > " + t.str() + "/run-id && \"" + MLRUNS_CLI_PATH + "\" log $r --metric m=1" +
+                       " --tracking-uri " + root + " && sleep 3 && \"" + MLRUNS_CLI_PATH + "\" run end $r --tracking-uri " +
+                       root;
+  pid_t job = ::fork();
+  if (job == 0) {
+    ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::string id;
+  for (int i = 0; i < 200 && id.size() != 32; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    id = trim(read_file(t.path() / "run-id"));
+  }
+  REQUIRE(id.size() == 32);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto reap = run_cli({"reap", "--older-than", "0s", "--tracking-uri", root});
+  INFO(reap.out << reap.err);
+  CHECK(reap.code == 0);
+  CHECK_THAT(reap.out, !Catch::Contains("ended " + id));
+  auto reader = mlruns::Reader::open(root);
+  REQUIRE(reader.has_value());
+  auto r = reader->run(id);
+  REQUIRE(r.has_value());
+  CHECK(r->tags.at("mlruns.pid") == std::to_string(job));  // the job's shell, not the CLI
+  int status = 0;
+  ::waitpid(job, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(reader->run(id)->info.status == mlruns::RunStatus::kFinished);  // ended by the job, not by reap
+}
+
+TEST_CASE("run start --owner-pid names the owner - a dead owner's run is reaped", "[cli][reap]") {
+  TempDir t;
+  std::string root = t.root();
+  pid_t sleeper = ::fork();
+  if (sleeper == 0) {
+    ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  auto started = run_cli({"run", "start", "--owner-pid", std::to_string(sleeper), "--tracking-uri", root});
+  REQUIRE(started.code == 0);
+  std::string id = trim(started.out);
+  CHECK(run_cli({"reap", "--older-than", "0s", "--tracking-uri", root}).out.find("ended " + id) == std::string::npos);
+  ::kill(sleeper, SIGKILL);
+  ::waitpid(sleeper, nullptr, 0);
+  auto reap = run_cli({"reap", "--tracking-uri", root});
+  CHECK_THAT(reap.out, Catch::Contains("ended " + id));
+  CHECK(run_cli({"run", "start", "--owner-pid", "999999999", "--tracking-uri", root}).code == 3);
+}
+
+TEST_CASE("the CLI records the working folder's git commit, not the mlruns checkout's (issue 9 item 7)",
+          "[cli][git]") {
+  TempDir t;
+  std::string commit(40, 'c');
+  write_file(t.path() / "work/.git/HEAD", commit + "\n");  // a detached HEAD
+  fs::create_directories(t.path() / "work/src");
+  auto started = run_cli({"run", "start", "--tracking-uri", t.root()}, {}, t.path() / "work/src");
+  REQUIRE(started.code == 0);
+  auto reader = mlruns::Reader::open(t.root());
+  REQUIRE(reader.has_value());
+  CHECK(reader->run(trim(started.out))->tags.at("mlflow.source.git.commit") == commit);
+  // Outside any repository: no commit tag (the binary's own checkout does not count).
+  auto outside = run_cli({"run", "start", "--tracking-uri", t.root()}, {}, t.path());
+  REQUIRE(outside.code == 0);
+  CHECK(reader->run(trim(outside.out))->tags.count("mlflow.source.git.commit") == 0);
+}
+
+TEST_CASE("mlruns log refused for a conflict on disk writes nothing: exit 5 or 6, never 8 (issue 9 item 10)",
+          "[cli][refuse]") {
+  Tree tr;
+  REQUIRE(tr.cli({"log", tr.run, "--param", "lr=0.1", "--param", "a/b=1", "--metric", "m/n=1", "--tag", "x=1"}).code == 0);
+  auto before = tree_snapshot(tr.root);
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+  };
+  for (const Case& c : {Case{{"--param", "aa=1", "--param", "lr=0.2"}, 5},
+                        Case{{"--param", "a=1", "--metric", "ok=1"}, 5},
+                        Case{{"--metric", "m=1", "--param", "p=1"}, 5},
+                        Case{{"--tag", "x/y=1", "--param", "p=1"}, 5},
+                        Case{{"--metric", "k=1", "--metric", "k/l=2"}, 3}}) {
+    std::vector<std::string> args = {"log", tr.run};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto r = tr.cli(args);
+    INFO(c.args[1] << ": " << r.err);
+    CHECK(r.code == c.code);
+    CHECK(tree_snapshot(tr.root) == before);
+  }
+  REQUIRE(tr.cli({"run", "delete", tr.run}).code == 0);
+  before = tree_snapshot(tr.root);
+  CHECK(tr.cli({"log", tr.run, "--param", "late=1"}).code == 6);
+  write_file(tr.t.path() / "f.txt", "x");
+  CHECK(tr.cli({"log-artifact", tr.run, "f.txt"}).code == 6);
+  CHECK(tree_snapshot(tr.root) == before);
+}
+
+TEST_CASE("fsck --json on a key MLflow refuses whose name is long and non-ASCII: valid JSON and exit 7 (issue 9 item 2)",
+          "[cli][keys]") {
+  Tree tr;
+  std::string key;
+  // 93 bytes: a message that cut it at 80 bytes (as before) ended inside a character.
+  for (int i = 0; i < 10; ++i) key += "\xe6\x8d\x9f";
+  key += "\xe2\x82\xac";  // a euro sign: not a word character for MLflow
+  for (int i = 0; i < 20; ++i) key += "\xe5\xa4\xb1";
+  write_file(fs::path(tr.root) / tr.exp / tr.run / "metrics" / key, "1 1.0 0\n");
+  auto c = tr.cli({"fsck", "--json"});
+  INFO(c.err);
+  CHECK(c.code == 7);  // problems remain; not 1 (a JSON dump that threw)
+  nlohmann::json j = nlohmann::json::parse(c.out);
+  bool found = false;
+  for (const auto& f : j["findings"]) found |= f["check"] == "metric.invalid_name";
+  CHECK(found);
+}
+
+#endif
