@@ -40,6 +40,7 @@ const std::map<std::string, int> kModuleRank(kModules.begin(), kModules.end());
 const std::map<std::string, std::string> kPublicHeaderModule = {
     {"status.h", "util"},  {"env.h", "env"},         {"key.h", "format"},    {"types.h", "format"},
     {"options.h", "write"}, {"store.h", "write"},     {"signals.h", "write"}, {"liveness.h", "write"},
+    {"model.h", "write"},   {"registry.h", "write"},
     {"reader.h", "read"},  {"search.h", "read"},     {"rank.h", "read"},     {"download.h", "read"},
     {"fsck.h", "maint"},   {"gc.h", "maint"},        {"reap.h", "maint"},    {"relocate.h", "maint"},
     {"report.h", "report"}, {"sync.h", "sync"},   {"c.h", "capi"},       {"text.h", "util"},

@@ -166,6 +166,29 @@ int mlruns_log_artifacts(mlruns_run_t* run, const char* local_dir, const char* a
                          char** errptr);
 /* Writes `text` to artifacts/<artifact_file>. */
 int mlruns_log_text(mlruns_run_t* run, const char* text, const char* artifact_file, char** errptr);
+/* Logs a model (model.h, spec §8.3): copies a file or directory to
+ * artifacts/<artifact_path>/ with an MLmodel file as MLflow 2.x writes it,
+ * and adds it to the run's mlflow.log-model.history tag, so MLflow's UI
+ * shows a model that can be registered.
+ * artifact_path NULL or "": "model". flavor: "onnx", "torchscript" or the
+ * name of a generic flavor for any files ([a-z0-9_]; NULL or "": "mlruns");
+ * docs/models.md says what Python can load of each. signature NULL or "":
+ * none, else a model signature as JSON ({"inputs": [...], "outputs": [...]})
+ * or YAML. Fails with MLRUNS_ALREADY_EXISTS if artifact_path is taken. */
+int mlruns_log_model(mlruns_run_t* run, const char* local_path, const char* artifact_path,
+                     const char* flavor, const char* signature, char** errptr);
+/* Registers `source` as a new version of the registered model `name`
+ * (created if missing; registry.h): source is runs:/<run_id>/<path> (e.g.
+ * "runs:/" + mlruns_run_id(run) + "/model") or an absolute path in the tree.
+ * Version numbers are unique even when many processes register at once.
+ * With `alias` (NULL or "": none), the alias then points at the new
+ * version, replaced atomically. The number is written to *version unless
+ * version is NULL. */
+int mlruns_register_model(mlruns_store_t* store, const char* name, const char* source,
+                          const char* alias, int64_t* version, char** errptr);
+/* Points `alias` of registered model `name` at `version` (atomically). */
+int mlruns_set_model_alias(mlruns_store_t* store, const char* name, const char* alias,
+                           int64_t version, char** errptr);
 /* Writes the run's buffered points to their files. */
 int mlruns_run_flush(mlruns_run_t* run, char** errptr);
 /* Flushes and ends the run with `status` (MLRUNS_RUN_FINISHED, _FAILED or

@@ -39,4 +39,12 @@ Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view
                                           std::string_view artifact_path, const std::string& dest_dir,
                                           const DownloadOptions& options = {});
 
+// Copies a model's files (Reader::resolve_model_uri) into `dest_dir`, the
+// same way: <dest_dir>/<name of the model folder> (e.g. "model"; an MLflow
+// 3.x LoggedModel's folder is named after its model id), complete or not at
+// all. A concurrent alias move or re-registration never mixes two versions:
+// the location is resolved once, and a version's files never change.
+Result<DownloadResult> download_model(const Reader& reader, const Reader::ModelLocation& model,
+                                      const std::string& dest_dir, const DownloadOptions& options = {});
+
 }  // namespace mlruns

@@ -13,6 +13,11 @@
 // half-way never leaves a half-deleted run in sight; the next gc finishes
 // what such a failure left in that folder.
 //
+// Unlike mlflow gc, a deleted run (or trashed experiment) whose files a
+// registered model version (not deleted) is loaded from is kept, with a
+// note naming the version, unless collect_registered: removing it would
+// make models:/NAME/N fail. Delete those versions first, or collect anyway.
+//
 //   auto report = mlruns::gc("/scratch/mlruns", {.older_than_ms = 30LL * 86400000});
 //
 // Thread and process safety: do not run while someone restores the same runs.
@@ -39,6 +44,9 @@ struct GcOptions {
   // Only these runs (each must be deleted, else kFailedPrecondition).
   std::vector<std::string> run_ids{};
   bool dry_run = false;
+  // Also remove runs and experiments whose files registered model versions
+  // use (as mlflow gc does); those versions then fail to load.
+  bool collect_registered = false;
 };
 
 struct GcItem {
@@ -57,7 +65,7 @@ struct GcItem {
 struct GcReport {
   std::string root{};
   std::vector<GcItem> items{};
-  std::vector<std::string> notes{};  // e.g. artifacts outside the tree left in place
+  std::vector<std::string> notes{};  // e.g. artifacts outside the tree left in place, registered runs kept
   std::vector<Status> errors{};
 };
 

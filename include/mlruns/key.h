@@ -53,6 +53,23 @@ Status validate_experiment_name(std::string_view name);
 // UTF-8. The empty path means the artifact root.
 Status validate_artifact_path(std::string_view path);
 
+// ---- Model Registry names (spec §9.4) ----
+inline constexpr std::size_t kMaxRegisteredModelNameBytes = 255;  // a folder name (NAME_MAX)
+inline constexpr std::size_t kMaxModelAliasLength = 255;          // MLflow's limit
+inline constexpr std::size_t kMaxRegistryTagValueLength = 5000;   // MLflow 2.x's (3.x: 100,000)
+
+// A registered model name, which is also the name of its folder
+// <root>/models/<name>/: MLflow's rules (not empty, no '/', no '%' (3.x))
+// plus what a folder and a models:/ URI need: valid UTF-8, at most 255
+// bytes, no '\', no control characters, no leading '.', no leading or
+// trailing white space. Errors read "registered model name 'a/b': ...".
+Status validate_registered_model_name(std::string_view name);
+// A model alias (<root>/models/<name>/aliases/<alias>): MLflow's rule
+// ^[\w\-]*$ restricted to ASCII (letters, digits, '_', '-'), 1 to 255
+// characters, not "latest" in any case and not v<digits> (MLflow reserves
+// both: models:/NAME/latest, models:/NAME@v3).
+Status validate_model_alias(std::string_view alias);
+
 // True if `s` is well-formed UTF-8 (no overlongs, no surrogates).
 bool is_valid_utf8(std::string_view s);
 

@@ -93,6 +93,37 @@ module mlruns
       integer(c_int) :: mlruns_log_artifact
     end function
 
+    ! flavor: "onnx", "torchscript" or a generic flavor name; "" for the
+    ! defaults (artifact_path "model", flavor "mlruns", no signature).
+    function mlruns_log_model(run, local_path, artifact_path, flavor, signature, errptr) &
+        bind(c, name="mlruns_log_model")
+      import :: c_ptr, c_char, c_int
+      type(c_ptr), value :: run
+      character(kind=c_char), dimension(*), intent(in) :: local_path, artifact_path, flavor, signature
+      type(c_ptr), value :: errptr
+      integer(c_int) :: mlruns_log_model
+    end function
+
+    ! source: "runs:/<run id>/model"; alias "" for none; version receives the number.
+    function mlruns_register_model(store, name, source, alias, version, errptr) &
+        bind(c, name="mlruns_register_model")
+      import :: c_ptr, c_char, c_int, c_int64_t
+      type(c_ptr), value :: store
+      character(kind=c_char), dimension(*), intent(in) :: name, source, alias
+      integer(c_int64_t), intent(out) :: version
+      type(c_ptr), value :: errptr
+      integer(c_int) :: mlruns_register_model
+    end function
+
+    function mlruns_set_model_alias(store, name, alias, version, errptr) bind(c, name="mlruns_set_model_alias")
+      import :: c_ptr, c_char, c_int, c_int64_t
+      type(c_ptr), value :: store
+      character(kind=c_char), dimension(*), intent(in) :: name, alias
+      integer(c_int64_t), value :: version
+      type(c_ptr), value :: errptr
+      integer(c_int) :: mlruns_set_model_alias
+    end function
+
     function mlruns_log_artifacts(run, local_dir, artifact_path, errptr) bind(c, name="mlruns_log_artifacts")
       import :: c_ptr, c_char, c_int
       type(c_ptr), value :: run

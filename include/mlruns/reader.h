@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -117,6 +118,50 @@ class Reader {
   Result<std::vector<ArtifactEntry>> list_artifacts(std::string_view run_id,
                                                     std::string_view path = {},
                                                     bool recursive = false) const;
+
+  // ---- logged models and the Model Registry (spec §8.3, §9.4) ----
+
+  // The models a run logged: its mlflow.log-model.history entries, the
+  // newest per artifact_path (as MLflow's UI shows them), newest first, each
+  // only if artifacts/<artifact_path>/MLmodel exists (else a warning).
+  // MLflow 3.x LoggedModels (<exp>/models/) are not listed.
+  Result<std::vector<LoggedModel>> logged_models(std::string_view run_id) const;
+
+  // Registered models in MLflow's search order (name), each with its tags,
+  // aliases and latest_versions. A model whose meta.yaml is unreadable is
+  // skipped with a warning. No <root>/models folder: none.
+  Result<std::vector<RegisteredModel>> registered_models() const;
+  // kNotFound if there is no such model.
+  Result<RegisteredModel> registered_model(std::string_view name) const;
+  // A model's versions as MLflow's model-versions/search orders them
+  // (last_updated_timestamp DESC, then version DESC), with tags and aliases;
+  // deleted versions are left out, as MLflow leaves them out.
+  Result<std::vector<ModelVersion>> model_versions(std::string_view name) const;
+  // kNotFound for a missing or deleted version.
+  Result<ModelVersion> model_version(std::string_view name, std::int64_t version) const;
+
+  // Where a model URI's files are in this tree, as MLflow resolves it:
+  //   runs:/<run_id>/<path>   the run's artifact <path>
+  //   models:/<name>/<n>      version n
+  //   models:/<name>/<stage>  the newest version in a 2.x stage (any case)
+  //   models:/<name>/latest   the newest version
+  //   models:/<name>@<alias>  the version the alias points at
+  //   models:/<model_id>      an MLflow 3.x LoggedModel (m-<hex>)
+  // A version's files are its storage_location, else its source (MLflow's
+  // get_model_version_download_uri): a runs:/ or models:/ URI, or a local
+  // path that must lie in the tree, or in a run's artifacts by the shape
+  // rule of artifact_root() (so a moved tree still resolves). Anything else
+  // is refused: kNotSupported for remote URIs (s3://, mlflow-artifacts:),
+  // kFailedPrecondition for a local path outside the tree, kInvalidArgument
+  // for a malformed URI, kNotFound for a missing model, version, alias or file.
+  struct ModelLocation {
+    std::string uri;                      // as given
+    std::string path;                     // absolute path of the model folder (or file) in this tree
+    std::string run_id;                   // the run whose artifacts hold it, if known
+    std::string artifact_path;            // its path inside that run's artifacts
+    std::optional<ModelVersion> version;  // for a registry URI: the version resolved
+  };
+  Result<ModelLocation> resolve_model_uri(std::string_view uri) const;
 
   struct Impl;
 

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mlruns/model.h"
 #include "mlruns/options.h"
 #include "mlruns/status.h"
 #include "mlruns/types.h"
@@ -35,6 +36,7 @@ namespace mlruns {
 using StringMap = std::map<std::string, std::string>;
 
 class ActiveRun;
+class ModelRegistry;  // registry.h
 
 // What logging an artifact does to an artifact file that exists already.
 enum class Overwrite {
@@ -114,9 +116,16 @@ class Store {
                       std::string_view artifact_path = {}, Overwrite overwrite = Overwrite::kRefuse);
   Status log_artifacts(std::string_view run_id, const std::string& local_dir,
                        std::string_view artifact_path = {}, Overwrite overwrite = Overwrite::kRefuse);
+  // ActiveRun::log_model for a run given by id (another process's run, a
+  // CLI verb); the run must not be deleted.
+  Result<LoggedModel> log_model(std::string_view run_id, const std::string& local_path,
+                                const ModelOptions& options = {});
 
   // Writes every buffered point of every active run of this Store.
   Status flush();
+
+  // The tree's Model Registry (registry.h), with this Store's options.
+  ModelRegistry registry() const;
 
   // Failures seen in ErrorMode::kCount (also counted in kThrow).
   std::uint64_t failure_count() const;
@@ -128,6 +137,7 @@ class Store {
   explicit Store(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_{};
   friend class ActiveRun;
+  friend class ModelRegistry;
 };
 
 // A run being written. Move-only. Its destructor flushes and ends the run:
@@ -195,6 +205,12 @@ class ActiveRun {
                        Overwrite overwrite = Overwrite::kRefuse);
   // Writes `text` to artifacts/<artifact_file> (replacing it: MLflow's log_text).
   Status log_text(std::string_view text, std::string_view artifact_file);
+  // Logs a model file or folder as an MLflow model (model.h, spec §8.3):
+  // artifacts/<artifact_path>/ with an MLmodel file, and an entry in the
+  // run's mlflow.log-model.history tag. Errors: kInvalidArgument (bad
+  // options, signature or flavor; nothing written), kNotFound (no such
+  // file), kAlreadyExists (artifact_path taken, see overwrite).
+  Result<LoggedModel> log_model(const std::string& local_path, const ModelOptions& options = {});
 
   // A nested run in the same experiment with mlflow.parentRunId set.
   ActiveRun start_child(RunOptions options = {});

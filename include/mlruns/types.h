@@ -145,4 +145,60 @@ struct Run {
   std::vector<DatasetInput> dataset_inputs{};
 };
 
+// ---- Models (spec §8.3, §9.4) ----------------------------------------------
+
+// One model logged to a run: an entry of the run's mlflow.log-model.history
+// tag, describing artifacts/<artifact_path>/MLmodel (spec §8.3).
+struct LoggedModel {
+  std::string run_id;
+  std::string artifact_path;     // "model": runs:/<run_id>/<artifact_path>
+  std::string model_uuid;        // 32 hex digits
+  std::string utc_time_created;  // "2026-01-15 10:20:30.123000" (UTC)
+  std::vector<std::string> flavors;  // e.g. {"python_function", "onnx"}
+};
+
+// A model version's 2.x stage (MLflow's current_stage; deprecated in MLflow
+// 2.9 in favour of aliases, still read and written by 2.x and 3.x).
+enum class ModelStage { kNone, kStaging, kProduction, kArchived };
+// "None", "Staging", "Production", "Archived" (as meta.yaml stores them).
+std::string_view to_string(ModelStage stage);
+// Case-insensitive, as MLflow's get_canonical_stage: "production" -> kProduction.
+std::optional<ModelStage> parse_model_stage(std::string_view name);
+
+// <root>/models/<name>/version-<n>/ (spec §9.4), as MLflow's ModelVersion.
+struct ModelVersion {
+  std::string name;
+  std::int64_t version = 0;
+  std::int64_t creation_timestamp = 0;      // ms
+  std::int64_t last_updated_timestamp = 0;  // ms
+  ModelStage current_stage = ModelStage::kNone;
+  std::optional<std::string> description;   // null and "" differ, as in MLflow
+  // Where the model is, as registered: a file URI or path
+  // (<run artifact_uri>/<path> for a runs:/ registration), runs:/<run>/<path>
+  // or models:/... MLflow downloads storage_location when set, else source.
+  std::string source;
+  std::optional<std::string> storage_location;
+  std::optional<std::string> run_id;
+  std::optional<std::string> run_link;
+  std::string status = "READY";  // READY, PENDING_REGISTRATION, FAILED_REGISTRATION
+  std::optional<std::string> status_message;
+  std::optional<std::string> user_id;
+  std::optional<std::string> model_id;  // MLflow >= 3.0: the logged model (m-<hex>) it came from
+  std::map<std::string, std::string> tags;
+  std::vector<std::string> aliases;  // the registered model's aliases that point here, sorted
+};
+
+// <root>/models/<name>/ (spec §9.4), as MLflow's RegisteredModel.
+struct RegisteredModel {
+  std::string name;
+  std::int64_t creation_timestamp = 0;      // ms
+  std::int64_t last_updated_timestamp = 0;  // ms
+  std::optional<std::string> description;
+  std::map<std::string, std::string> tags;
+  std::map<std::string, std::int64_t> aliases;  // alias -> version
+  // The newest version in each stage (MLflow's latest_versions), newest
+  // first; deleted versions never appear. Filled by the Reader.
+  std::vector<ModelVersion> latest_versions;
+};
+
 }  // namespace mlruns

@@ -15,7 +15,9 @@
 #include <string_view>
 #include <utility>
 
+#include "mlruns/model.h"
 #include "mlruns/options.h"
+#include "mlruns/registry.h"
 #include "mlruns/status.h"
 #include "mlruns/store.h"
 #include "mlruns/types.h"
@@ -110,6 +112,18 @@ int with_run(mlruns_run_t* run, const char* function, char** errptr, Body&& body
     return report_status(body(run->run), errptr);
   } catch (...) {
     return report_exception(errptr, run->print);
+  }
+}
+
+// Runs `body` (returning a Status) on an open store's registry.
+template <typename Body>
+int with_registry(mlruns_store_t* store, const char* function, char** errptr, Body&& body) noexcept {
+  if (!store) return null_argument(function, "store", errptr, false);
+  try {
+    mlruns::ModelRegistry reg = store->store->registry();
+    return report_status(body(reg), errptr);
+  } catch (...) {
+    return report_exception(errptr, store->print);
   }
 }
 
@@ -342,6 +356,44 @@ int mlruns_log_text(mlruns_run_t* run, const char* text, const char* artifact_fi
   if (run && !text) return null_argument(fn, "text", errptr, run->print);
   if (run && !artifact_file) return null_argument(fn, "artifact_file", errptr, run->print);
   return with_run(run, fn, errptr, [&](mlruns::ActiveRun& r) { return r.log_text(text, artifact_file); });
+}
+
+int mlruns_log_model(mlruns_run_t* run, const char* local_path, const char* artifact_path, const char* flavor,
+                     const char* signature, char** errptr) {
+  const char* fn = "mlruns_log_model";
+  if (run && !local_path) return null_argument(fn, "local_path", errptr, run->print);
+  return with_run(run, fn, errptr, [&](mlruns::ActiveRun& r) {
+    mlruns::ModelOptions o;
+    if (artifact_path && *artifact_path) o.artifact_path = artifact_path;
+    if (flavor && *flavor) o.flavor = flavor;
+    o.signature = or_empty(signature);
+    auto m = r.log_model(std::string(local_path), o);
+    return m ? mlruns::Status::ok() : m.error();
+  });
+}
+
+int mlruns_register_model(mlruns_store_t* store, const char* name, const char* source, const char* alias,
+                          int64_t* version, char** errptr) {
+  const char* fn = "mlruns_register_model";
+  if (store && !name) return null_argument(fn, "name", errptr, store->print);
+  if (store && !source) return null_argument(fn, "source", errptr, store->print);
+  return with_registry(store, fn, errptr, [&](mlruns::ModelRegistry& reg) -> mlruns::Status {
+    auto v = reg.create_model_version(name, source);
+    if (!v) return v.error();
+    if (version) *version = v->version;
+    if (alias && *alias) return reg.set_registered_model_alias(name, alias, v->version);
+    return mlruns::Status::ok();
+  });
+}
+
+int mlruns_set_model_alias(mlruns_store_t* store, const char* name, const char* alias, int64_t version,
+                           char** errptr) {
+  const char* fn = "mlruns_set_model_alias";
+  if (store && !name) return null_argument(fn, "name", errptr, store->print);
+  if (store && !alias) return null_argument(fn, "alias", errptr, store->print);
+  return with_registry(store, fn, errptr, [&](mlruns::ModelRegistry& reg) {
+    return reg.set_registered_model_alias(name, alias, version);
+  });
 }
 
 int mlruns_run_flush(mlruns_run_t* run, char** errptr) {

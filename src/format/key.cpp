@@ -171,6 +171,49 @@ Status validate_experiment_name(std::string_view name) {
   return Status::ok();
 }
 
+Status validate_registered_model_name(std::string_view name) {
+  constexpr std::string_view kWhat = "registered model name";
+  if (name.empty()) return Status::invalid_argument("registered model name ''", "must not be empty (spec §9.4)");
+  if (!is_valid_utf8(name)) return Status::invalid_argument(quoted(kWhat, name), "is not valid UTF-8");
+  if (name.size() > kMaxRegisteredModelNameBytes)
+    return Status::invalid_argument(quoted(kWhat, name), "longer than 255 bytes (it is a folder name)");
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f)
+      return Status::invalid_argument(quoted(kWhat, name), "control characters are not allowed");
+    if (c == '/' || c == '\\')
+      return Status::invalid_argument(quoted(kWhat, name),
+                                      "must not contain a path separator ('/' or '\\'; MLflow's file store, spec §9.4)");
+    if (c == '%')
+      return Status::invalid_argument(quoted(kWhat, name), "must not contain '%' (MLflow >= 3.0 refuses it)");
+  }
+  if (name.front() == '.')
+    return Status::invalid_argument(quoted(kWhat, name), "must not start with '.' (hidden folders, '.' and '..')");
+  if (name.front() == ' ' || name.back() == ' ')
+    return Status::invalid_argument(quoted(kWhat, name),
+                                    "must not start or end with a space (models:/ URIs could not name it)");
+  return Status::ok();
+}
+
+Status validate_model_alias(std::string_view alias) {
+  constexpr std::string_view kWhat = "model alias";
+  if (alias.empty()) return Status::invalid_argument("model alias ''", "must not be empty");
+  if (alias.size() > kMaxModelAliasLength)
+    return Status::invalid_argument(quoted(kWhat, alias), "longer than 255 characters");
+  for (char c : alias)
+    if (!is_ascii_word(c) && c != '-')
+      return Status::invalid_argument(quoted(kWhat, alias),
+                                      "only letters, digits, '_' and '-' are allowed (MLflow's alias rule)");
+  std::string lower(alias);
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  if (lower == "latest")
+    return Status::invalid_argument(quoted(kWhat, alias), "'latest' is reserved (models:/NAME/latest)");
+  if (lower.size() > 1 && lower[0] == 'v' &&
+      lower.find_first_not_of("0123456789", 1) == std::string::npos)
+    return Status::invalid_argument(quoted(kWhat, alias), "v<digits> is reserved for versions (MLflow's rule)");
+  return Status::ok();
+}
+
 Status validate_artifact_path(std::string_view path) {
   if (path.empty()) return Status::ok();
   if (path.size() > kMaxArtifactPathLength)

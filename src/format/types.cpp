@@ -35,6 +35,29 @@ std::string_view to_string(LifecycleStage stage) {
 
 std::string python_repr(double value) { return detail::py_float(value); }
 
+std::string_view to_string(ModelStage stage) {
+  switch (stage) {
+    case ModelStage::kNone: return "None";
+    case ModelStage::kStaging: return "Staging";
+    case ModelStage::kProduction: return "Production";
+    case ModelStage::kArchived: return "Archived";
+  }
+  return "None";
+}
+
+std::optional<ModelStage> parse_model_stage(std::string_view name) {
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+  };
+  std::string n = lower(name);
+  for (ModelStage s : {ModelStage::kNone, ModelStage::kStaging, ModelStage::kProduction, ModelStage::kArchived})
+    if (n == lower(to_string(s))) return s;
+  return std::nullopt;
+}
+
 std::string python_repr_float32(float value) { return detail::py_float32(value); }
 
 namespace {

@@ -1,5 +1,6 @@
 #include "format/yaml_emit.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <vector>
@@ -8,15 +9,18 @@
 
 // A transcription of the decisions libyaml 0.2.5 makes in
 // yaml_emitter_analyze_scalar / select_scalar_style / write_*_scalar for a
-// value in a top-level block mapping (indent 2, best_width 80, unicode on),
-// with PyYAML's YAML 1.1 implicit resolvers deciding `plain_implicit`.
-// Verified against tests/fixtures/pyyaml_scalars.json.
+// scalar in a block mapping or an indentless list (best_width 80; the indent
+// is 2 per nesting level, plus 2 for a scalar's continuation lines; unicode
+// as the caller asks), with PyYAML's YAML 1.1 implicit resolvers deciding
+// `plain_implicit`. Verified against tests/fixtures/pyyaml_scalars.json and
+// pyyaml_documents.json (whole nested documents, libyaml and pure-Python
+// dumpers).
 
 namespace mlruns::detail {
 namespace {
 
 constexpr int kBestWidth = 80;
-constexpr int kIndent = 2;
+constexpr int kIndentStep = 2;
 
 // One UTF-8 character of the value.
 struct Ch {
@@ -48,6 +52,7 @@ bool is_printable(std::uint32_t c) {
   return c == 0x0A || (c >= 0x20 && c <= 0x7E) || (c >= 0xA0 && c <= 0xD7FF) ||
          (c >= 0xE000 && c <= 0xFFFD && c != 0xFEFF);
 }
+bool is_ascii(std::uint32_t c) { return c < 0x80; }
 
 struct Analysis {
   bool multiline = false;
@@ -55,7 +60,7 @@ struct Analysis {
   bool single_quoted_allowed = true;
 };
 
-Analysis analyze(const std::vector<Ch>& s) {
+Analysis analyze(const std::vector<Ch>& s, bool unicode) {
   Analysis a;
   if (s.empty()) return a;  // plain allowed, but '' resolves to null: quoted
   bool block_indicators = false, line_breaks = false, special = false;
@@ -88,7 +93,7 @@ Analysis analyze(const std::vector<Ch>& s) {
       if (c == ':' && followed_by_whitespace) block_indicators = true;
       if (c == '#' && preceded_by_whitespace) block_indicators = true;
     }
-    if (!is_printable(c)) special = true;
+    if (!is_printable(c) || (!unicode && !is_ascii(c))) special = true;
     if (is_break(c)) line_breaks = true;
     if (is_space(c)) {
       if (i == 0) leading_space = true;
@@ -120,6 +125,10 @@ Analysis analyze(const std::vector<Ch>& s) {
 // The output state libyaml keeps while writing one scalar.
 struct Writer {
   std::string& out;
+  int indent = kIndentStep;  // of continuation lines
+  bool unicode = true;       // false: non-ASCII is escaped (allow_unicode=False)
+  bool allow_breaks = true;  // false for mapping keys (simple keys stay on one line)
+  bool pure = false;         // PyYAML's pure-Python emitter (folds double quotes its own way)
   int column = 0;
   bool whitespace = false;
   bool indention = false;
@@ -145,8 +154,8 @@ struct Writer {
     }
   }
   void write_indent() {
-    if (!indention || column > kIndent || (column == kIndent && !whitespace)) put_break();
-    while (column < kIndent) put(' ');
+    if (!indention || column > indent || (column == indent && !whitespace)) put_break();
+    while (column < indent) put(' ');
     whitespace = true;
     indention = true;
   }
@@ -164,7 +173,7 @@ void write_plain(Writer& w, const std::vector<Ch>& s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const Ch& c = s[i];
     if (is_space(c.cp)) {
-      if (!spaces && w.column > kBestWidth && !(i + 1 < s.size() && is_space(s[i + 1].cp))) {
+      if (w.allow_breaks && !spaces && w.column > kBestWidth && !(i + 1 < s.size() && is_space(s[i + 1].cp))) {
         w.write_indent();
       } else {
         w.write(c);
@@ -192,7 +201,7 @@ void write_single(Writer& w, const std::vector<Ch>& s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const Ch& c = s[i];
     if (is_space(c.cp)) {
-      if (!spaces && w.column > kBestWidth && i != 0 && i + 1 != s.size() &&
+      if (w.allow_breaks && !spaces && w.column > kBestWidth && i != 0 && i + 1 != s.size() &&
           !(i + 1 < s.size() && is_space(s[i + 1].cp))) {
         w.write_indent();
       } else {
@@ -223,7 +232,7 @@ void write_double(Writer& w, const std::vector<Ch>& s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const Ch& c = s[i];
     std::uint32_t v = c.cp;
-    if (!is_printable(v) || v == 0xFEFF || is_break(v) || v == '"' || v == '\\') {
+    if (!is_printable(v) || (!w.unicode && !is_ascii(v)) || v == 0xFEFF || is_break(v) || v == '"' || v == '\\') {
       w.put('\\');
       switch (v) {
         case 0x00: w.put('0'); break;
@@ -258,7 +267,7 @@ void write_double(Writer& w, const std::vector<Ch>& s) {
       }
       spaces = false;
     } else if (is_space(v)) {
-      if (!spaces && w.column > kBestWidth && i != 0 && i + 1 != s.size()) {
+      if (w.allow_breaks && !spaces && w.column > kBestWidth && i != 0 && i + 1 != s.size()) {
         w.write_indent();
         if (i + 1 < s.size() && is_space(s[i + 1].cp)) w.put('\\');
       } else {
@@ -269,6 +278,81 @@ void write_double(Writer& w, const std::vector<Ch>& s) {
       w.write(c);
       spaces = false;
     }
+  }
+  w.indicator('"', false);
+}
+
+// PyYAML's pure-Python Emitter.write_double_quoted (yaml.safe_dump, as
+// Model.to_yaml writes MLmodel), which folds long double-quoted scalars
+// differently from libyaml: it breaks before a space or after an escape
+// once the line would pass 80 columns, ending the line with '\\'.
+void write_double_pure(Writer& w, const std::vector<Ch>& s) {
+  w.indicator('"', true);
+  auto escaped = [&](std::uint32_t v) {
+    if (v == '"' || v == '\\' || v == 0x85 || v == 0x2028 || v == 0x2029 || v == 0xFEFF) return true;
+    if (v >= 0x20 && v <= 0x7E) return false;
+    return !(w.unicode && ((v >= 0xA0 && v <= 0xD7FF) || (v >= 0xE000 && v <= 0xFFFD)));
+  };
+  auto put_text = [&](std::size_t from, std::size_t to) {
+    for (std::size_t k = from; k < to; ++k) w.out.append(s[k].bytes);
+    w.column += static_cast<int>(to - from);
+  };
+  auto put_ascii = [&](std::string_view t) {
+    w.out.append(t);
+    w.column += static_cast<int>(t.size());
+  };
+  const long long n = static_cast<long long>(s.size());
+  long long start = 0, end = 0;
+  while (end <= n) {
+    bool has = end < n;
+    std::uint32_t ch = has ? s[static_cast<std::size_t>(end)].cp : 0;
+    if (!has || escaped(ch)) {
+      if (start < end) {
+        put_text(static_cast<std::size_t>(start), static_cast<std::size_t>(end));
+        start = end;
+      }
+      if (has) {
+        static const char* kHex = "0123456789ABCDEF";
+        std::string e = "\\";
+        switch (ch) {
+          case 0x00: e += '0'; break;
+          case 0x07: e += 'a'; break;
+          case 0x08: e += 'b'; break;
+          case 0x09: e += 't'; break;
+          case 0x0A: e += 'n'; break;
+          case 0x0B: e += 'v'; break;
+          case 0x0C: e += 'f'; break;
+          case 0x0D: e += 'r'; break;
+          case 0x1B: e += 'e'; break;
+          case 0x22: e += '"'; break;
+          case 0x5C: e += '\\'; break;
+          case 0x85: e += 'N'; break;
+          case 0xA0: e += '_'; break;
+          case 0x2028: e += 'L'; break;
+          case 0x2029: e += 'P'; break;
+          default: {
+            int width = ch <= 0xFF ? 2 : ch <= 0xFFFF ? 4 : 8;
+            e += width == 2 ? 'x' : width == 4 ? 'u' : 'U';
+            for (int k = (width - 1) * 4; k >= 0; k -= 4) e += kHex[(ch >> k) & 0x0F];
+          }
+        }
+        put_ascii(e);
+        start = end + 1;
+      }
+    }
+    if (w.allow_breaks && end > 0 && end < n - 1 && ((has && ch == ' ') || start >= end) &&
+        w.column + (end - start) > kBestWidth) {
+      if (start < end) {
+        put_text(static_cast<std::size_t>(start), static_cast<std::size_t>(end));
+        start = end;
+      }
+      put_ascii("\\");
+      w.write_indent();
+      w.whitespace = false;
+      w.indention = false;
+      if (s[static_cast<std::size_t>(start)].cp == ' ') put_ascii("\\");
+    }
+    ++end;
   }
   w.indicator('"', false);
 }
@@ -496,20 +580,174 @@ std::optional<std::int64_t> yaml11_plain_int(std::string_view value) {
   return static_cast<std::int64_t>(acc);
 }
 
-void yaml_emit_str(std::string& out, std::string_view key, std::string_view value) {
-  Writer w{out};
-  begin_key(w, key);
+namespace {
+
+// Chooses PyYAML's style for a string scalar and writes it at the writer's
+// position (after "key:" or "-", or at the start of a key).
+void write_string(Writer& w, std::string_view value) {
   std::vector<Ch> s = decode(value);
-  Analysis a = analyze(s);
+  Analysis a = analyze(s, w.unicode);
   enum { kPlain, kSingle, kDouble } style = kPlain;
   if (!a.block_plain_allowed || yaml_plain_is_ambiguous(value)) style = kSingle;
   if (style == kSingle && !a.single_quoted_allowed) style = kDouble;
   switch (style) {
     case kPlain: write_plain(w, s); break;
     case kSingle: write_single(w, s); break;
-    case kDouble: write_double(w, s); break;
+    case kDouble:
+      if (w.pure) write_double_pure(w, s);
+      else write_double(w, s);
+      break;
   }
+}
+
+void write_token(Writer& w, std::string_view token) {
+  if (!w.whitespace) w.put(' ');
+  w.out.append(token);
+  w.column += static_cast<int>(token.size());
+  w.whitespace = false;
+  w.indention = false;
+}
+
+// A scalar value (not a collection) after "key:" or "-".
+void write_scalar(Writer& w, const YamlNode& v) {
+  switch (v.kind) {
+    case YamlNode::Kind::kNull: write_token(w, "null"); break;
+    case YamlNode::Kind::kBool: write_token(w, v.flag ? "true" : "false"); break;
+    case YamlNode::Kind::kInt: {
+      std::string n;
+      append_int(n, v.num);
+      write_token(w, n);
+      break;
+    }
+    case YamlNode::Kind::kStr: write_string(w, v.str); break;
+    default: break;
+  }
+}
+
+// "<indent spaces><key>:" as libyaml writes a simple key of a block mapping
+// at nesting `depth`.
+struct DumpStyle {
+  bool unicode = true;
+  bool pure = false;
+};
+
+Writer start_entry(std::string& out, int depth, std::string_view key, DumpStyle style) {
+  Writer w{out};
+  w.unicode = style.unicode;
+  w.pure = style.pure;
+  w.indent = depth * kIndentStep + kIndentStep;
+  w.out.append(static_cast<std::size_t>(depth * kIndentStep), ' ');
+  w.column = depth * kIndentStep;
+  w.whitespace = true;
+  w.indention = true;
+  w.allow_breaks = false;  // a simple key is written on one line
+  write_string(w, key);
+  w.allow_breaks = true;
+  w.indicator(':', false);
+  return w;
+}
+
+void dump_mapping(std::string& out, const YamlNode& map, int depth, DumpStyle style) {
+  std::vector<const std::pair<std::string, YamlNode>*> entries;
+  entries.reserve(map.entries.size());
+  for (const auto& e : map.entries) entries.push_back(&e);
+  // sort_keys=True: Python compares str by code point, which is UTF-8 byte order.
+  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* e : entries) {
+    const YamlNode& v = e->second;
+    Writer w = start_entry(out, depth, e->first, style);
+    if (v.kind == YamlNode::Kind::kMap && !v.entries.empty()) {
+      out += '\n';
+      dump_mapping(out, v, depth + 1, style);
+    } else if (v.kind == YamlNode::Kind::kList && !v.items.empty()) {
+      out += '\n';
+      for (const YamlNode& item : v.items) {
+        // An indentless sequence: "- " at the mapping's own indent.
+        Writer iw{out};
+        iw.unicode = style.unicode;
+        iw.pure = style.pure;
+        iw.indent = depth * kIndentStep + kIndentStep;
+        out.append(static_cast<std::size_t>(depth * kIndentStep), ' ');
+        iw.column = depth * kIndentStep;
+        iw.whitespace = true;
+        iw.indention = true;
+        iw.indicator('-', true);
+        iw.indention = true;  // '-' is an indentation indicator
+        write_scalar(iw, item);
+        out += '\n';
+      }
+    } else if (v.kind == YamlNode::Kind::kMap) {
+      write_token(w, "{}");
+      out += '\n';
+    } else if (v.kind == YamlNode::Kind::kList) {
+      write_token(w, "[]");
+      out += '\n';
+    } else {
+      write_scalar(w, v);
+      out += '\n';
+    }
+  }
+}
+
+}  // namespace
+
+void yaml_emit_str(std::string& out, std::string_view key, std::string_view value) {
+  Writer w{out};
+  begin_key(w, key);
+  write_string(w, value);
   out += '\n';
+}
+
+YamlNode YamlNode::string(std::string_view s) {
+  YamlNode n;
+  n.kind = Kind::kStr;
+  n.str = s;
+  return n;
+}
+YamlNode YamlNode::integer(std::int64_t v) {
+  YamlNode n;
+  n.kind = Kind::kInt;
+  n.num = v;
+  return n;
+}
+YamlNode YamlNode::boolean(bool v) {
+  YamlNode n;
+  n.kind = Kind::kBool;
+  n.flag = v;
+  return n;
+}
+YamlNode YamlNode::list() {
+  YamlNode n;
+  n.kind = Kind::kList;
+  return n;
+}
+YamlNode YamlNode::map() {
+  YamlNode n;
+  n.kind = Kind::kMap;
+  return n;
+}
+
+YamlNode& YamlNode::set(std::string_view key, YamlNode value) {
+  for (auto& [k, v] : entries)
+    if (k == key) return v = std::move(value);
+  entries.emplace_back(std::string(key), std::move(value));
+  return entries.back().second;
+}
+
+const YamlNode* YamlNode::find(std::string_view key) const {
+  for (const auto& [k, v] : entries)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+std::string yaml_dump(const YamlNode& mapping, PyYamlDumper dumper) {
+  std::string out;
+  if (mapping.entries.empty()) return "{}\n";
+  DumpStyle style;
+  style.unicode = dumper == PyYamlDumper::kWriteYaml;
+  style.pure = dumper == PyYamlDumper::kSafeDump;
+  dump_mapping(out, mapping, 0, style);
+  return out;
 }
 
 void yaml_emit_int(std::string& out, std::string_view key, std::int64_t value) {

@@ -68,6 +68,7 @@ void FsckChecker::run() {
   check_root();
   for (const ExperimentDir& e : experiment_dirs(env_, root_)) check_experiment(e);
   check_other_locations();
+  check_registry();
   for (const auto& [id, dirs] : run_ids_)
     if (dirs.size() > 1)
       add(dirs[1], "run.duplicate_id", "run id " + id + " also exists at " + dirs[0],

@@ -2,7 +2,7 @@
 // problem, each with the repair --repair may make. Its checks live per level
 // of the tree: fsck_root.cpp (the root, temp leftovers, locations outside the
 // tree), fsck_experiments.cpp, fsck_runs.cpp, fsck_keys.cpp (key folders and
-// metric lines); fsck_repair.cpp records findings and builds the repairs.
+// metric lines), fsck_models.cpp (MLmodel files, the registry); fsck_repair.cpp records findings and builds the repairs.
 //
 // Policy: fix in place when the fix cannot lose or invent user data;
 // otherwise, when the item makes MLflow fail for more than itself (a whole
@@ -100,6 +100,10 @@ class FsckChecker {
   void check_run_identity(const ExperimentDir& e, const std::string& id, const std::string& meta,
                           const std::string& rid, bool ids_differ, const std::optional<std::string>& exp_in_file,
                           const std::optional<std::string>& uri);
+
+  // ---- logged models and the Model Registry (fsck_models.cpp) ----
+  void check_run_models(const std::string& dir, const std::string& id);
+  void check_registry();
 
   // ---- key folders and metric lines (fsck_keys.cpp) ----
   void check_keys(const std::string& base, const std::string& kind_in, const std::string* run_dir);

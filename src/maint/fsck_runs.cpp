@@ -141,6 +141,7 @@ void FsckChecker::check_run(const ExperimentDir& e, const std::string& dir, cons
   if (running) check_keys(join(dir, "metrics"), "metric-running", &dir);
   check_keys(join(dir, "params"), "param", nullptr);
   check_keys(join(dir, "tags"), "tag", nullptr);
+  check_run_models(dir, id);
   check_temp_files(dir);  // last: a run quarantined above returned early, its temp files inside
 }
 

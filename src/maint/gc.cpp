@@ -17,6 +17,7 @@
 #include "write/name_claim.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
+#include "mlruns/reader.h"
 #include "util/printable.h"
 
 namespace mlruns {
@@ -155,6 +156,37 @@ class Remover {
 
 }  // namespace
 
+namespace {
+
+// Where each live registered model version's files are (Reader::
+// resolve_model_uri), with the version's models:/ URI.
+std::vector<std::pair<std::string, std::string>> registered_locations(Env& env, const std::string& root) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto reader = Reader::open(root, {.env = &env, .on_warning = {}, .threads = 1});
+  if (!reader) return out;
+  auto models = reader->registered_models();
+  if (!models) return out;
+  for (const RegisteredModel& m : *models) {
+    auto versions = reader->model_versions(m.name);
+    if (!versions) continue;
+    for (const ModelVersion& v : *versions) {
+      std::string uri = "models:/" + m.name + "/" + std::to_string(v.version);
+      if (auto loc = reader->resolve_model_uri(uri)) out.emplace_back(loc->path, uri);
+    }
+  }
+  return out;
+}
+
+// The first registered version whose files lie in `dir`, if any.
+std::optional<std::string> registered_in(const std::vector<std::pair<std::string, std::string>>& locations,
+                                         const std::string& dir) {
+  for (const auto& [path, uri] : locations)
+    if (path == dir || path.rfind(dir + "/", 0) == 0) return uri;
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
   auto tree = detail::open_tree(opt.env, tracking_uri);
   if (!tree) return fail(tree.error());
@@ -208,6 +240,17 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
     }
     exp_items.push_back({GcItem::Kind::kExperiment, e.id, e.id, e.dir, updated, false, {}});
   }
+  // Registered model versions keep the runs and experiments they load from.
+  std::vector<std::pair<std::string, std::string>> registered;
+  if (!opt.collect_registered) registered = registered_locations(env, root);
+  auto keep = [&](const std::string& what, const std::string& dir) {
+    auto uri = registered_in(registered, dir);
+    if (uri)
+      report.notes.push_back(what + " kept: " + *uri + " is loaded from it (delete that version first, or use "
+                             "--collect-registered)");
+    return uri.has_value();
+  };
+  std::erase_if(exp_items, [&](const GcItem& x) { return keep("experiment " + x.id, x.path); });
   std::set<std::string> collected_exps;
   for (const GcItem& x : exp_items) collected_exps.insert(x.id);
 
@@ -234,6 +277,10 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
         std::find(run_pick.begin(), run_pick.end(), &r) == run_pick.end())
       run_pick.push_back(&r);
 
+  std::erase_if(run_pick, [&](const RunFound* r) {
+    auto artifacts = detail::file_uri_to_path(r->artifact_uri);  // under the experiment's location, maybe
+    return keep("run " + r->id, r->dir) || (artifacts && keep("run " + r->id, *artifacts));
+  });
   std::map<std::string, std::string> external_roots;  // artifacts folder -> <location>/<run_id>
   for (const RunFound* r : run_pick) {
     GcItem item{GcItem::Kind::kRun, r->id, r->experiment_id, r->dir, r->deleted_time, false, {}};

@@ -103,11 +103,13 @@ class Copier {
 
 }  // namespace
 
-Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view run_id,
-                                          std::string_view artifact_path, const std::string& dest_dir,
-                                          const DownloadOptions& options) {
-  if (Status s = validate_artifact_path(artifact_path); !s) return fail(s);
-  if (dest_dir.empty()) return fail(Status::invalid_argument("download destination", "must not be empty"));
+namespace {
+
+// Copies `source` (a file or folder in the tree, reached through real
+// folders) to <dest_dir>/<basename>: a temporary sibling first, sizes
+// verified, then renamed into place.
+Result<DownloadResult> copy_out(const Reader& reader, const std::string& source, const std::string& basename,
+                                const std::string& shown, const std::string& dest_dir, const DownloadOptions& options) {
   Env& env = *reader.options().env;
   // The destination is the user's: a confined Env of its own keeps every
   // write below dest_dir (a link swapped in there is not followed either).
@@ -118,43 +120,12 @@ Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view
     dest_owned = Env::posix_beneath(dest_dir);
     dest_env = dest_owned.get();
   }
-  auto root = reader.artifact_root(run_id);
-  if (!root) return fail(root.error());
-
-  // The source, reached through real directories only.
-  std::string source = *root;
-  std::string shown = artifact_path.empty() ? "artifacts of run " + std::string(run_id)
-                                            : "artifact '" + std::string(artifact_path) + "'";
-  {
-    auto t = env.stat(source, false);
-    if (!t) return fail(t.error());
-    if (t->type != FileType::kDirectory)
-      return fail(Status::not_found(shown, "the run has no artifacts folder"));
-    std::string_view rest = artifact_path;
-    while (!rest.empty()) {
-      std::size_t slash = rest.find('/');
-      source = join(source, rest.substr(0, slash));
-      rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
-      auto info = env.stat(source, false);
-      if (!info) return fail(info.error());
-      if (info->type == FileType::kMissing) return fail(Status::not_found(shown, "no such file or folder"));
-      if (info->type == FileType::kSymlink)
-        return fail(Status::invalid_argument(shown, "is a symbolic link; not followed"));
-      if (!rest.empty() && info->type != FileType::kDirectory)
-        return fail(Status::not_found(shown, "no such file or folder"));
-    }
-  }
   auto src_info = env.stat(source, false);
   if (!src_info) return fail(src_info.error());
   bool is_dir = src_info->type == FileType::kDirectory;
   if (!is_dir && src_info->type != FileType::kRegular)
     return fail(Status::invalid_argument(shown, "not a regular file or folder"));
 
-  std::string basename = "artifacts";
-  if (!artifact_path.empty()) {
-    std::size_t slash = artifact_path.rfind('/');
-    basename = std::string(slash == std::string_view::npos ? artifact_path : artifact_path.substr(slash + 1));
-  }
   if (Status made = dest_env->create_dirs(dest_dir); !made) return fail(made);
   std::string target = join(dest_dir, basename);
   auto existing = dest_env->stat(target, false);
@@ -234,6 +205,64 @@ Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view
   (void)dest_env->sync_dir(dest_dir);
   result.local_path = target;
   return result;
+}
+
+}  // namespace
+
+Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view run_id,
+                                          std::string_view artifact_path, const std::string& dest_dir,
+                                          const DownloadOptions& options) {
+  if (Status s = validate_artifact_path(artifact_path); !s) return fail(s);
+  if (dest_dir.empty()) return fail(Status::invalid_argument("download destination", "must not be empty"));
+  Env& env = *reader.options().env;
+  auto root = reader.artifact_root(run_id);
+  if (!root) return fail(root.error());
+
+  // The source, reached through real directories only.
+  std::string source = *root;
+  std::string shown = artifact_path.empty() ? "artifacts of run " + std::string(run_id)
+                                            : "artifact '" + std::string(artifact_path) + "'";
+  {
+    auto t = env.stat(source, false);
+    if (!t) return fail(t.error());
+    if (t->type != FileType::kDirectory)
+      return fail(Status::not_found(shown, "the run has no artifacts folder"));
+    std::string_view rest = artifact_path;
+    while (!rest.empty()) {
+      std::size_t slash = rest.find('/');
+      source = join(source, rest.substr(0, slash));
+      rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+      auto info = env.stat(source, false);
+      if (!info) return fail(info.error());
+      if (info->type == FileType::kMissing) return fail(Status::not_found(shown, "no such file or folder"));
+      if (info->type == FileType::kSymlink)
+        return fail(Status::invalid_argument(shown, "is a symbolic link; not followed"));
+      if (!rest.empty() && info->type != FileType::kDirectory)
+        return fail(Status::not_found(shown, "no such file or folder"));
+    }
+  }
+  std::string basename = "artifacts";
+  if (!artifact_path.empty()) {
+    std::size_t slash = artifact_path.rfind('/');
+    basename = std::string(slash == std::string_view::npos ? artifact_path : artifact_path.substr(slash + 1));
+  }
+  return copy_out(reader, source, basename, shown, dest_dir, options);
+}
+
+Result<DownloadResult> download_model(const Reader& reader, const Reader::ModelLocation& model,
+                                      const std::string& dest_dir, const DownloadOptions& options) {
+  if (!model.run_id.empty()) return download_artifacts(reader, model.run_id, model.artifact_path, dest_dir, options);
+  if (dest_dir.empty()) return fail(Status::invalid_argument("download destination", "must not be empty"));
+  if (model.path.empty() || model.path.front() != '/')
+    return fail(Status::invalid_argument("model '" + model.uri + "'", "has no resolved location"));
+  // Named after its folder; an MLflow 3.x LoggedModel's "artifacts" folder after its model id.
+  std::string p = model.path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  std::string basename = p.substr(p.rfind('/') + 1);
+  std::string parent = p.substr(0, p.rfind('/'));
+  std::string grand = parent.substr(parent.rfind('/') + 1);
+  if (basename == "artifacts" && grand.rfind("m-", 0) == 0) basename = grand;
+  return copy_out(reader, p, basename, "model '" + model.uri + "'", dest_dir, options);
 }
 
 }  // namespace mlruns

@@ -93,8 +93,6 @@ std::string ReaderContext::detail_of(const Status& s, const std::string& path) {
 
 using detail::join;
 
-struct Reader::Impl : detail::ReaderContext {};
-
 Reader::Reader(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Reader> Reader::open(std::string_view tracking_uri, ReaderOptions options) {

@@ -90,3 +90,8 @@ void read_value_dir(const ReaderContext& ctx, const std::string& dir, const char
                     std::map<std::string, std::string>& out);
 
 }  // namespace mlruns::detail
+
+namespace mlruns {
+// What a Reader holds: the context every reading file shares.
+struct Reader::Impl : detail::ReaderContext {};
+}  // namespace mlruns

@@ -10,6 +10,7 @@
 #include "format/py_format.h"
 #include "mlruns/key.h"
 #include "write/artifact_copy.h"
+#include "write/model_log.h"
 #include "write/store_impl.h"
 
 namespace mlruns {
@@ -295,6 +296,20 @@ Status ActiveRun::log_text(std::string_view text, std::string_view artifact_file
     if (!t) return t.error();
     return write_artifact(*st.store->env, *t, artifact_file, text);
   }());
+}
+
+Result<LoggedModel> ActiveRun::log_model(const std::string& local_path, const ModelOptions& options) {
+  if (!state_) return fail(no_run());
+  Result<LoggedModel> r = [&]() -> Result<LoggedModel> {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    State& st = *state_;
+    // After a stopping signal later calls are quiet: no count, no throw.
+    if (st.stopped_by_signal) return fail(Status::failed_precondition("run " + st.info.run_id, "stopped by a signal"));
+    if (Status w = st.check_writable(); !w) return fail(w);
+    return log_model_to_run(*st.store, st.dir, st.info, local_path, options);
+  }();
+  if (!r && state_->stopped_by_signal) return r;
+  return state_->store->finish(std::move(r));
 }
 
 ActiveRun ActiveRun::start_child(RunOptions options) {

@@ -14,6 +14,7 @@
 #include "mlruns/key.h"
 #include "util/printable.h"
 #include "write/artifact_copy.h"
+#include "write/model_log.h"
 #include "write/store_impl.h"
 
 namespace mlruns {
@@ -278,6 +279,24 @@ Result<detail::ArtifactTarget> Store::Impl::artifact_target(const std::string& a
   // Temp copies go next to artifacts/ (the run folder, or <location>/<run_id>
   // outside the tree): same file system, never inside artifacts/.
   return ArtifactTarget{dir->path, parent_dir(dir->path), options.durability != Durability::kNone};
+}
+
+}  // namespace mlruns
+
+namespace mlruns {
+
+Result<LoggedModel> Store::log_model(std::string_view run_id, const std::string& local_path,
+                                     const ModelOptions& options) {
+  Impl& im = *impl_;
+  auto run = [&]() -> Result<LoggedModel> {
+    if (!im.open_status) return fail(im.open_status);
+    auto ref = im.load_run(run_id);
+    if (!ref) return fail(ref.error());
+    if (ref->info.lifecycle_stage != LifecycleStage::kActive)
+      return fail(Status::failed_precondition("run " + std::string(run_id), "is deleted; restore it to log to it"));
+    return detail::log_model_to_run(im, ref->dir, ref->info, local_path, options);
+  };
+  return im.finish(run());
 }
 
 }  // namespace mlruns

@@ -163,6 +163,29 @@ int main(void) {
   CHECK_RC(mlruns_log_artifacts(child, local, "all", &err), MLRUNS_INVALID_ARGUMENT);
   CHECK_RC(mlruns_log_artifacts(child, NULL, "all", &err), MLRUNS_INVALID_ARGUMENT);
   CHECK_RC(mlruns_run_flush(child, &err), MLRUNS_OK);
+  /* ---- a model, registered and aliased (model.h, registry.h; spec §8.3, §9.4) ---- */
+  CHECK_RC(mlruns_log_model(child, local, "policy", "torchscript", NULL, &err), MLRUNS_OK);
+  CHECK_RC(mlruns_log_model(child, local, "policy", "torchscript", NULL, &err), MLRUNS_ALREADY_EXISTS);
+  CHECK_RC(mlruns_log_model(child, local, "bad", "sklearn", NULL, &err), MLRUNS_INVALID_ARGUMENT);
+  CHECK_RC(mlruns_log_model(child, NULL, "x", NULL, NULL, &err), MLRUNS_INVALID_ARGUMENT);
+  char source[128];
+  snprintf(source, sizeof source, "runs:/%s/policy", mlruns_run_id(child));
+  int64_t version = 0;
+  CHECK_RC(mlruns_register_model(store, "ppo-policy", source, "champion", &version, &err), MLRUNS_OK);
+  CHECK(version == 1);
+  CHECK_RC(mlruns_register_model(store, "ppo-policy", source, NULL, &version, &err), MLRUNS_OK);
+  CHECK(version == 2);
+  CHECK_RC(mlruns_register_model(store, "a/b", source, NULL, NULL, &err), MLRUNS_INVALID_ARGUMENT);
+  CHECK_RC(mlruns_set_model_alias(store, "ppo-policy", "champion", 7, &err), MLRUNS_NOT_FOUND);
+  CHECK_RC(mlruns_set_model_alias(NULL, "ppo-policy", "champion", 1, &err), MLRUNS_INVALID_ARGUMENT);
+  snprintf(path, sizeof path, "%s/models/ppo-policy/aliases/champion", root);
+  char* champion = slurp(path);
+  CHECK(champion && strcmp(champion, "1") == 0);
+  free(champion);
+  CHECK_RC(mlruns_set_model_alias(store, "ppo-policy", "champion", 2, &err), MLRUNS_OK);
+  champion = slurp(path);
+  CHECK(champion && strcmp(champion, "2") == 0);
+  free(champion);
 
   char run_dir[1024];
   snprintf(run_dir, sizeof run_dir, "%s/%s/%s", root, exp_id, mlruns_run_id(child));
@@ -185,6 +208,13 @@ int main(void) {
   struct stat st;
   CHECK(stat(path, &st) == 0 && st.st_size == 4);
   snprintf(path, sizeof path, "%s/artifacts/notes/info.json", run_dir);
+  CHECK(access(path, F_OK) == 0);
+  snprintf(path, sizeof path, "%s/artifacts/policy/MLmodel", run_dir);
+  char* mlmodel = slurp(path);
+  CHECK(mlmodel && strstr(mlmodel, "  pytorch:\n") != NULL);
+  CHECK(mlmodel && strstr(mlmodel, "model_data: policy.bin\n") != NULL);
+  free(mlmodel);
+  snprintf(path, sizeof path, "%s/tags/mlflow.log-model.history", run_dir);
   CHECK(access(path, F_OK) == 0);
 
   /* ---- end: status and end_time; a bad status is refused ---- */

@@ -7,9 +7,10 @@ program c_api_fortran_test
   character(len=MLRUNS_ID_BUFSIZE) :: exp_buf
   character(len=:), allocatable :: exp_id, run_id
   character(len=1024) :: root
-  integer(c_int64_t) :: step
+  integer(c_int64_t) :: step, version
   integer(c_int) :: rc
   logical :: exists
+  integer :: unit
   integer :: failures = 0
 
   call get_command_argument(1, root)
@@ -42,6 +43,18 @@ program c_api_fortran_test
   call expect(rc, MLRUNS_INVALID_ARGUMENT)
   if (index(mlruns_last_error_f(), '../bad') == 0) failures = failures + 1
 
+  ! A model file, logged with a generic flavor, registered and aliased.
+  open(newunit=unit, file=trim(root)//'/weights.bin', access='stream', status='replace')
+  write(unit) 1.0_c_double
+  close(unit)
+  call expect(mlruns_log_model(child, trim(root)//'/weights.bin'//c_null_char, 'model'//c_null_char, &
+                               'solver_weights'//c_null_char, c_null_char, c_null_ptr), MLRUNS_OK)
+  call expect(mlruns_register_model(store, 'solver'//c_null_char, 'runs:/'//run_id//'/model'//c_null_char, &
+                                    'champion'//c_null_char, version, c_null_ptr), MLRUNS_OK)
+  if (version /= 1) failures = failures + 1
+  call expect(mlruns_set_model_alias(store, 'solver'//c_null_char, 'champion'//c_null_char, 1_c_int64_t, &
+                                     c_null_ptr), MLRUNS_OK)
+
   call expect(mlruns_end_run(child, MLRUNS_RUN_FINISHED, c_null_ptr), MLRUNS_OK)
   call expect(mlruns_run_close(child), MLRUNS_OK)
   call expect(mlruns_run_close(parent), MLRUNS_OK)
@@ -53,6 +66,10 @@ program c_api_fortran_test
     failures = failures + 1
   end if
   inquire(file=trim(root)//'/'//exp_id//'/'//run_id//'/params/lr', exist=exists)
+  if (.not. exists) failures = failures + 1
+  inquire(file=trim(root)//'/'//exp_id//'/'//run_id//'/artifacts/model/MLmodel', exist=exists)
+  if (.not. exists) failures = failures + 1
+  inquire(file=trim(root)//'/models/solver/aliases/champion', exist=exists)
   if (.not. exists) failures = failures + 1
 
   if (failures > 0) then

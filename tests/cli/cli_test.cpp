@@ -32,7 +32,7 @@ TEST_CASE("cli: --help lists the verbs and the exit codes", "[cli]") {
   const CliResult r = run_cli({"--help"});
   CHECK(r.code == 0);
   for (const char* verb : {"experiments", "run", "log", "log-artifact", "runs", "show", "history", "artifacts",
-                           "get-top-run"}) {
+                           "get-top-run", "log-model", "models", "download"}) {
     CHECK(r.out.find(verb) != std::string::npos);
   }
   CHECK(r.out.find("Exit codes:") != std::string::npos);
@@ -58,6 +58,17 @@ TEST_CASE("cli: every verb has --help naming its options and --tracking-uri", "[
       {{"history"}, "KEY"},
       {{"artifacts"}, "--recursive"},
       {{"get-top-run"}, "--rank-metric"},
+      {{"get-top-run"}, "--register"},
+      {{"log-model"}, "--flavor"},
+      {{"models", "list"}, "--json"},
+      {{"models", "show"}, "NAME"},
+      {{"models", "versions"}, "--json"},
+      {{"models", "register"}, "--alias"},
+      {{"models", "set-alias"}, "VERSION"},
+      {{"models", "delete-alias"}, "ALIAS"},
+      {{"models", "transition"}, "--archive-existing"},
+      {{"download"}, "--local-path"},
+      {{"gc"}, "--collect-registered"},
   };
   for (const auto& [args, option] : verbs) {
     std::vector<std::string> a = args;

@@ -61,3 +61,29 @@ TEST_CASE("experiment names (spec §3.4)", "[key]") {
   CHECK_FALSE(validate_experiment_name("it's").is_ok());
   CHECK_FALSE(validate_experiment_name(std::string(501, 'x')).is_ok());
 }
+
+TEST_CASE("registered model names follow MLflow's file store and fit a folder name (spec §9.4)", "[key]") {
+  for (const char* ok : {"reg-model", "PPO champion", "unicod\xC3\xA9 \xC3\xBC", "a:b", "a@b", "x.y", "v1"})
+    CHECK(validate_registered_model_name(ok).is_ok());
+  for (std::string bad : {std::string(""), std::string("a/b"), std::string("a\\b"), std::string("50%"),
+                          std::string("."), std::string(".."), std::string(".hidden"), std::string(" a"),
+                          std::string("a "), std::string("a\nb"), std::string("a\x01"), std::string("\xFF"),
+                          std::string(256, 'x')}) {
+    INFO(bad);
+    Status s = validate_registered_model_name(bad);
+    CHECK(s.code() == Code::kInvalidArgument);
+    CHECK(s.message().find("registered model name") != std::string::npos);
+  }
+  CHECK(validate_registered_model_name(std::string(255, 'x')).is_ok());
+}
+
+TEST_CASE("model aliases follow MLflow's rule, latest and v<n> are reserved", "[key]") {
+  for (const char* ok : {"champion", "challenger-2", "best_of_sweep", "v", "vX", "V1a", "LATEST_run"})
+    CHECK(validate_model_alias(ok).is_ok());
+  for (std::string bad : {std::string(""), std::string("latest"), std::string("Latest"), std::string("v1"),
+                          std::string("V42"), std::string("a b"), std::string("a/b"), std::string("a.b"),
+                          std::string("caf\xC3\xA9"), std::string(256, 'a')}) {
+    INFO(bad);
+    CHECK(validate_model_alias(bad).code() == Code::kInvalidArgument);
+  }
+}

@@ -60,3 +60,71 @@ TEST_CASE("yaml_emit writes ints, null and the empty list as MLflow does (spec �
   yaml_emit_int(out, "source_type", 4);
   CHECK(out == "start_time: 1736942400028\nend_time: null\ntags: []\nsource_type: 4\n");
 }
+
+namespace {
+
+YamlNode node_from_json(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::string: return YamlNode::string(j.get<std::string>());
+    case nlohmann::json::value_t::boolean: return YamlNode::boolean(j.get<bool>());
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned: return YamlNode::integer(j.get<std::int64_t>());
+    case nlohmann::json::value_t::array: {
+      YamlNode l = YamlNode::list();
+      for (const auto& item : j) l.items.push_back(node_from_json(item));
+      return l;
+    }
+    case nlohmann::json::value_t::object: {
+      YamlNode m = YamlNode::map();
+      for (const auto& [k, v] : j.items()) m.set(k, node_from_json(v));
+      return m;
+    }
+    default: return YamlNode::null();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("yaml_dump writes nested documents as PyYAML does, for MLmodel and registry files (spec §8.3, §9.4)",
+          "[yaml_emit]") {
+  std::ifstream in(std::string(MLRUNS_FIXTURES_DIR) + "/pyyaml_documents.json");
+  REQUIRE(in);
+  nlohmann::json j = nlohmann::json::parse(in);
+  const auto& cases = j.at("cases");
+  REQUIRE(cases.size() >= 600);
+  std::size_t failures = 0, ascii_only = 0;
+  for (const auto& c : cases) {
+    bool unicode = c.at("allow_unicode").get<bool>();
+    if (!unicode) ++ascii_only;
+    std::string expected = c.at("yaml");
+    std::string got = yaml_dump(node_from_json(c.at("document")), unicode ? PyYamlDumper::kWriteYaml : PyYamlDumper::kSafeDump);
+    if (got != expected && ++failures <= 5) {
+      INFO("document: " << c.at("document").dump() << "\nallow_unicode: " << unicode);
+      CHECK(got == expected);
+    }
+  }
+  CHECK(ascii_only >= 300);  // both dumpers are covered
+  CHECK(failures == 0);
+}
+
+TEST_CASE("yaml_dump: nesting, indentless lists, empty collections and escapes (spec §8.3)", "[yaml_emit]") {
+  YamlNode doc = YamlNode::map();
+  YamlNode onnx = YamlNode::map();
+  onnx.set("data", YamlNode::string("model.onnx"));
+  YamlNode providers = YamlNode::list();
+  providers.items.push_back(YamlNode::string("CPUExecutionProvider"));
+  onnx.set("providers", providers);
+  onnx.set("code", YamlNode::null());
+  YamlNode flavors = YamlNode::map();
+  flavors.set("onnx", onnx);
+  doc.set("flavors", flavors);
+  doc.set("aliases", YamlNode::map());
+  doc.set("tags", YamlNode::list());
+  doc.set("name", YamlNode::string("caf\xC3\xA9"));
+  doc.set("version", YamlNode::integer(3));
+  CHECK(yaml_dump(doc, PyYamlDumper::kWriteYaml) ==
+        "aliases: {}\nflavors:\n  onnx:\n    code: null\n    data: model.onnx\n    providers:\n"
+        "    - CPUExecutionProvider\nname: caf\xC3\xA9\ntags: []\nversion: 3\n");
+  // yaml.safe_dump (allow_unicode=False, as Model.to_yaml): escaped in double quotes.
+  CHECK(yaml_dump(doc, PyYamlDumper::kSafeDump).find("name: \"caf\\xE9\"\n") != std::string::npos);
+}

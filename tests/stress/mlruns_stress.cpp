@@ -10,6 +10,12 @@
 //       until killed; appends to ACK_FILE what is durable (see crash_test.cpp)
 //   mlruns_stress signal-store ROOT [--warning SIG] [--end-on-warning]
 //       a training loop with signal handlers installed; prints the run id
+//   mlruns_stress log-model ROOT RUN_ID INDEX FILE BARRIER_FD
+//       waits for the barrier, logs FILE as model "model-INDEX" of RUN_ID
+//       (Store::log_model), prints its model_uuid
+//   mlruns_stress register ROOT NAME SOURCE BARRIER_FD
+//       waits for the barrier, registers a version of model NAME from SOURCE
+//       (creating the model if needed), prints its version number
 //   mlruns_stress append ROOT RUN_ID WRITER ACK_FILE SEED KEY
 //       resumes RUN_ID and appends batches of 1 to 20 pages of lines to
 //       metrics/KEY until killed; after each flush appends "A WRITER N" to
@@ -38,6 +44,7 @@
 
 #include <random>
 
+#include "mlruns/registry.h"
 #include "mlruns/signals.h"
 #include "mlruns/store.h"
 #include "write/process_hooks.h"
@@ -139,6 +146,29 @@ int concurrent(const Args& a) {
   run.log_text("rank " + r + "\n", "out/rank.txt");
   run.end();
   std::printf("%s %s\n", exp.c_str(), run.id().c_str());
+  return 0;
+}
+
+void wait_barrier(int fd) {
+  char c;
+  while (::read(fd, &c, 1) != 0) {
+  }  // EOF: the parent closed its end, everybody goes
+  ::close(fd);
+}
+
+int log_model(const Args& a) {
+  wait_barrier(std::stoi(a.at(4)));
+  auto store = mlruns::Store::open({.tracking_uri = a.at(0)});
+  auto m = store.log_model(a.at(1), a.at(3), {.artifact_path = "model-" + a.at(2), .flavor = "onnx"});
+  std::printf("%s\n", m->model_uuid.c_str());
+  return 0;
+}
+
+int register_version(const Args& a) {
+  wait_barrier(std::stoi(a.at(3)));
+  auto store = mlruns::Store::open({.tracking_uri = a.at(0)});
+  auto v = store.registry().create_model_version(a.at(1), a.at(2));
+  std::printf("%lld\n", static_cast<long long>(v->version));
   return 0;
 }
 
@@ -323,6 +353,8 @@ int main(int argc, char** argv) {
     if (mode == "signal-hook") return signal_hook(args);
     if (mode == "concurrent") return concurrent(args);
     if (mode == "crash") return crash(args);
+    if (mode == "log-model") return log_model(args);
+    if (mode == "register") return register_version(args);
     if (mode == "append") return append_pages(args);
     if (mode == "signal-store") return signal_store(args);
     if (mode == "exit-normally") return exit_normally(args);

@@ -18,6 +18,7 @@ struct GcCliOptions {
   std::vector<std::string> experiment_ids, run_ids;
   bool all = false;
   bool dry_run = false;
+  bool collect_registered = false;
 };
 
 int run_gc(const GcCliOptions& opt) {
@@ -26,7 +27,8 @@ int run_gc(const GcCliOptions& opt) {
     throw UsageError("gc removes deleted runs for good, so it needs --older-than D (e.g. 30d), --all, --run-ids or "
                      "--experiment-ids; --dry-run lists what would go");
   }
-  GcOptions o{.experiment_ids = opt.experiment_ids, .run_ids = opt.run_ids, .dry_run = opt.dry_run};
+  GcOptions o{.experiment_ids = opt.experiment_ids, .run_ids = opt.run_ids, .dry_run = opt.dry_run,
+                .collect_registered = opt.collect_registered};
   if (!opt.older_than.empty()) o.older_than_ms = parse_duration_ms(opt.older_than, "--older-than");
   GcReport r = check(gc(globals().tracking_uri, o));
   for (const GcItem& i : r.items)
@@ -48,6 +50,8 @@ void setup_gc(CLI::App& app, Commands& commands) {
   comma_list(sub->add_option("--experiment-ids", opt->experiment_ids, "Remove these deleted experiments (comma-separated)"));
   comma_list(sub->add_option("--run-ids", opt->run_ids, "Remove these deleted runs (comma-separated)"));
   sub->add_flag("--dry-run", opt->dry_run, "List what would be removed, remove nothing");
+  sub->add_flag("--collect-registered", opt->collect_registered,
+                "Also remove runs whose files registered model versions use (kept by default, unlike mlflow gc)");
   add_tracking_uri(*sub);
   commands.add(sub, [opt] { return run_gc(*opt); });
 }

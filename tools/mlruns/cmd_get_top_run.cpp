@@ -10,6 +10,7 @@
 #include "exit_codes.h"
 #include "mlruns/download.h"
 #include "mlruns/rank.h"
+#include "models_cli.h"
 #include "rest_json.h"
 
 namespace mlruns::cli {
@@ -27,6 +28,8 @@ struct GetTopRunOptions {
   bool overwrite = false;
   bool no_download = false;
   bool json = false;
+  std::string register_name;
+  std::vector<std::string> aliases;
 };
 
 int run_get_top_run(const GetTopRunOptions& opt) {
@@ -67,29 +70,31 @@ int run_get_top_run(const GetTopRunOptions& opt) {
   // Why this run: on stderr, so that stdout stays the path for scripts.
   for (const std::string& line : explain_ranking(q, ranking, experiment_names)) std::cerr << line << '\n';
 
+  // Registration first: its model (the --artifact-path, or the run's only
+  // logged model) is checked before anything is written or downloaded. The
+  // version folder is complete before the aliases move (registry.h), so a
+  // concurrent `download models:/NAME@ALIAS` sees the old version or the new.
+  std::optional<ModelVersion> registered;
+  if (!opt.register_name.empty()) {
+    const std::string path = model_path_of_run(reader, info.run_id, opt.artifact_path, "--artifact-path");
+    Store store = open_existing_store();
+    Registration r;
+    r.name = opt.register_name;
+    r.source = "runs:/" + info.run_id + "/" + path;
+    r.aliases = opt.aliases;
+    registered = register_version(store, reader, r);
+    std::cerr << "  registered " << r.source << " as " << registered->name << " version " << registered->version;
+    for (const std::string& a : opt.aliases) std::cerr << ", @" << a;
+    std::cerr << '\n';
+  }
+
   DownloadResult downloaded;
   if (!opt.no_download) {
-    Progress progress([](std::uint64_t done, std::uint64_t total) {
-      const int pct = total > 0 ? static_cast<int>(done * 100 / total) : 100;
-      return "downloading " + format_bytes(done) + " / " + format_bytes(total) + " (" + std::to_string(pct) + "%)";
-    });
-    DownloadOptions dopt;
-    dopt.overwrite = opt.overwrite;
-    dopt.on_progress = [&progress](std::uint64_t done, std::uint64_t total) { progress(done, total); };
-    Result<DownloadResult> r = download_artifacts(reader, info.run_id, opt.artifact_path, opt.local_path, dopt);
-    progress.finish();
-    if (!r && r.error().code() == Code::kAlreadyExists) {
-      // "<target>: exists; pass overwrite to replace it" (download.h) as one sentence with the option's name.
-      const std::string& m = r.error().message();
-      const std::size_t cut = m.find(": exists; pass overwrite");
-      if (cut != std::string::npos) {
-        check(Status::already_exists(m.substr(0, cut) +
-                                     " is already there (an earlier download?); add --overwrite to replace it"));
-      }
-    }
-    downloaded = check(std::move(r));
-    std::cerr << "  downloaded " << downloaded.files << " file(s), " << format_bytes(downloaded.bytes) << " to "
-              << downloaded.local_path << '\n';
+    downloaded = download_with_progress(
+        [&](const DownloadOptions& o) {
+          return download_artifacts(reader, info.run_id, opt.artifact_path, opt.local_path, o);
+        },
+        opt.overwrite);
   }
 
   if (opt.json) {
@@ -109,6 +114,7 @@ int run_get_top_run(const GetTopRunOptions& opt) {
                            {"files", downloaded.files},
                            {"bytes", downloaded.bytes}};
     }
+    if (registered) j["registered_model_version"] = model_version_json(*registered);
     machine_out() << dump(j);
   } else {
     machine_out() << (opt.no_download ? info.run_id : downloaded.local_path) << '\n';
@@ -138,9 +144,19 @@ void setup_get_top_run(CLI::App& app, Commands& commands) {
                   "Only this artifact sub-path, e.g. checkpoint_000010 (default: all artifacts)");
   sub->add_flag("--overwrite", opt->overwrite, "Replace an existing download (atomically)");
   sub->add_flag("--no-download", opt->no_download, "Only pick and explain; print the run id");
-  sub->add_flag("--json", opt->json, "JSON: {\"run\": runs/get shape, \"rank\": {...}, \"download\": {...}}");
+  sub->add_option("--register", opt->register_name,
+                  "Register the best run's model (--artifact-path, or its only logged model) as a new version of NAME");
+  sub->add_option("--alias", opt->aliases, "With --register: point this alias (e.g. champion) at the new version (repeatable)")
+      ->allow_extra_args(false);
+  sub->add_flag("--json", opt->json,
+                "JSON: {\"run\": runs/get shape, \"rank\": {...}, \"download\": {...}, "
+                "\"registered_model_version\": model-versions/get shape}");
   add_tracking_uri(*sub);
-  commands.add(sub, [opt] { return run_get_top_run(*opt); });
+  commands.add(sub, [opt] {
+    if (!opt->aliases.empty() && opt->register_name.empty())
+      check(Status::invalid_argument("--alias", "needs --register NAME"));
+    return run_get_top_run(*opt);
+  });
 }
 
 }  // namespace mlruns::cli

@@ -12,6 +12,10 @@ void setup_experiments(CLI::App& app, Commands& commands);  // list + create/del
 void setup_run(CLI::App& app, Commands& commands);          // start/end/delete/restore
 void setup_log(CLI::App& app, Commands& commands);
 void setup_log_artifact(CLI::App& app, Commands& commands);
+// Models (issue 12): log-model, the registry, downloads by URI.
+void setup_log_model(CLI::App& app, Commands& commands);
+void setup_models(CLI::App& app, Commands& commands);
+void setup_download(CLI::App& app, Commands& commands);
 // Read verbs (issue 3 item 5).
 void setup_runs(CLI::App& app, Commands& commands);
 void setup_show(CLI::App& app, Commands& commands);

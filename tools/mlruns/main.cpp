@@ -40,11 +40,14 @@ int main(int argc, char** argv) {
   setup_run(app, commands);
   setup_log(app, commands);
   setup_log_artifact(app, commands);
+  setup_log_model(app, commands);
   setup_runs(app, commands);
   setup_show(app, commands);
   setup_history(app, commands);
   setup_artifacts(app, commands);
   setup_get_top_run(app, commands);
+  setup_models(app, commands);
+  setup_download(app, commands);
   setup_report(app, commands);
   setup_plot(app, commands);
   setup_fsck(app, commands);

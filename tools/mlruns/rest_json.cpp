@@ -13,6 +13,18 @@ Json key_values(const std::map<std::string, std::string>& kv) {
   return arr;
 }
 
+// {"<key>": [each item as JSON]}, or {} when there are none (protobuf JSON
+// leaves empty repeated fields out).
+template <typename T, typename F>
+Json list_response(const char* key, const std::vector<T>& items, F to_json) {
+  Json j = Json::object();
+  if (items.empty()) return j;
+  Json arr = Json::array();
+  for (const T& item : items) arr.push_back(to_json(item));
+  j[key] = std::move(arr);
+  return j;
+}
+
 }  // namespace
 
 Json metric_value_json(double value) {
@@ -147,6 +159,73 @@ Json artifacts_list_json(std::string_view root_uri, const std::vector<ArtifactEn
     }
     j["files"] = std::move(arr);
   }
+  return j;
+}
+
+Json model_version_json(const ModelVersion& v) {
+  Json j;
+  j["name"] = v.name;
+  j["version"] = std::to_string(v.version);
+  j["creation_timestamp"] = v.creation_timestamp;
+  j["last_updated_timestamp"] = v.last_updated_timestamp;
+  if (v.user_id) j["user_id"] = *v.user_id;
+  j["current_stage"] = std::string(to_string(v.current_stage));
+  if (v.description) j["description"] = *v.description;
+  j["source"] = v.source;
+  if (v.run_id) j["run_id"] = *v.run_id;
+  j["status"] = v.status;
+  if (v.status_message) j["status_message"] = *v.status_message;
+  if (!v.tags.empty()) j["tags"] = key_values(v.tags);
+  if (v.run_link) j["run_link"] = *v.run_link;
+  if (!v.aliases.empty()) j["aliases"] = v.aliases;
+  return j;
+}
+
+Json registered_model_json(const RegisteredModel& m) {
+  Json j;
+  j["name"] = m.name;
+  j["creation_timestamp"] = m.creation_timestamp;
+  j["last_updated_timestamp"] = m.last_updated_timestamp;
+  if (m.description) j["description"] = *m.description;
+  if (!m.latest_versions.empty()) {
+    Json arr = Json::array();
+    for (const ModelVersion& v : m.latest_versions) arr.push_back(model_version_json(v));
+    j["latest_versions"] = std::move(arr);
+  }
+  if (!m.tags.empty()) j["tags"] = key_values(m.tags);
+  if (!m.aliases.empty()) {
+    Json arr = Json::array();
+    for (const auto& [alias, version] : m.aliases)
+      arr.push_back(Json{{"alias", alias}, {"version", std::to_string(version)}});
+    j["aliases"] = std::move(arr);
+  }
+  return j;
+}
+
+Json registered_models_search_json(const std::vector<RegisteredModel>& models) {
+  return list_response("registered_models", models, registered_model_json);
+}
+
+Json registered_models_get_json(const RegisteredModel& model) {
+  return Json{{"registered_model", registered_model_json(model)}};
+}
+
+Json model_versions_search_json(const std::vector<ModelVersion>& versions) {
+  return list_response("model_versions", versions, model_version_json);
+}
+
+Json model_version_get_json(const ModelVersion& version) {
+  return Json{{"model_version", model_version_json(version)}};
+}
+
+Json logged_model_json(const LoggedModel& m) {
+  Json j;
+  j["artifact_path"] = m.artifact_path;
+  j["flavors"] = m.flavors;
+  j["model_uri"] = "runs:/" + m.run_id + "/" + m.artifact_path;
+  j["model_uuid"] = m.model_uuid;
+  j["run_id"] = m.run_id;
+  j["utc_time_created"] = m.utc_time_created;
   return j;
 }
 

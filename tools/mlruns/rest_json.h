@@ -39,6 +39,21 @@ Json runs_get_json(const Run& run);  // {"run": {...}}
 Json metric_history_json(const std::vector<Metric>& points, std::string_view run_id);  // {"metrics": [...]}
 Json artifacts_list_json(std::string_view root_uri, const std::vector<ArtifactEntry>& files);
 
+// The Model Registry, as model_registry.proto's ModelVersion and
+// RegisteredModel reach JSON through MLflow's server
+// (tests/fixtures/mlflow-*-models/rest/): version numbers and alias targets
+// are strings, unset optional strings and empty lists are left out,
+// model_id and storage_location are not sent (MLflow's to_proto omits them).
+Json model_version_json(const ModelVersion& version);
+Json registered_model_json(const RegisteredModel& model);
+Json registered_models_search_json(const std::vector<RegisteredModel>& models);  // {"registered_models": [...]}
+Json registered_models_get_json(const RegisteredModel& model);                   // {"registered_model": {...}}
+Json model_versions_search_json(const std::vector<ModelVersion>& versions);      // {"model_versions": [...]}
+Json model_version_get_json(const ModelVersion& version);                        // {"model_version": {...}}
+// A logged model as mlflow.models.get_model_info names its fields
+// (artifact_path, flavors, model_uri, model_uuid, run_id, utc_time_created).
+Json logged_model_json(const LoggedModel& model);
+
 // `mlruns sync --json` (not an MLflow shape; docs/cli.md#mlruns-sync): the
 // counts of SyncResult, then "runs": [{run_id, server_run_id, experiment,
 // state, points_sent, params_sent, tags_sent, artifacts_sent, bytes_sent,

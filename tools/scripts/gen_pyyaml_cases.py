@@ -4,6 +4,7 @@ CSafeDumper, as MLflow calls it, spec §2.1) writes for tricky string values.
 
 Run with Debian's /usr/bin/python3 (python3-yaml, built with libyaml):
     /usr/bin/python3 tools/scripts/gen_pyyaml_cases.py > tests/fixtures/pyyaml_scalars.json
+    /usr/bin/python3 tools/scripts/gen_pyyaml_cases.py --documents > tests/fixtures/pyyaml_documents.json
 The C++ test (tests/format/yaml_emit_test.cpp) compares mlruns' emitter with every case.
 
 "cases" also drive the reader: PyYAML's CSafeLoader (MLflow's reader) loads each "yaml"
@@ -12,6 +13,10 @@ They include every BMP character PyYAML's emitter escapes (non-printable ones, a
 U+0085, U+00A0, U+2028, U+2029 as backslash-N, -_, -L, -P). "loads" are documents other writers
 may produce (every escape, folding, duplicate keys, YAML 1.1 ints), with what
 CSafeLoader makes of them.
+With --documents: whole nested documents (mappings, lists, ints, bools, None,
+tricky strings as keys and values) as MLflow dumps them: MLmodel with
+yaml.safe_dump (pure-Python SafeDumper, allow_unicode=False) and the Model
+Registry's meta.yaml with CSafeDumper and allow_unicode=True (spec §8.3, §9.4).
 """
 import json
 import random
@@ -73,6 +78,55 @@ def random_cases(rng):
     return out
 
 
+def random_document(rng, values, depth=0):
+    doc = {}
+    for _ in range(rng.randint(0 if depth else 1, 5)):
+        key = rng.choice(values)
+        # PyYAML writes empty keys (pure-Python dumper), keys of 128 characters
+        # or more and keys with line breaks as "? key"; MLflow's keys never are
+        # (mlruns refuses such metadata keys).
+        if not key:
+            key = "k"
+        if len(key.encode("utf-8")) > 100 or any(c in key for c in "\r\n\x85\u2028\u2029"):
+            key = key[:20].replace("\n", " ").replace("\r", " ").replace("\x85", " ")
+            key = key.replace("\u2028", " ").replace("\u2029", " ")
+        kind = rng.choice(["str", "str", "str", "int", "none", "bool", "list", "emptylist", "map", "emptymap"])
+        if kind == "str":
+            doc[key] = rng.choice(values)
+        elif kind == "int":
+            doc[key] = rng.choice([0, 1, -5, 435, 1795977096190, 2**62])
+        elif kind == "none":
+            doc[key] = None
+        elif kind == "bool":
+            doc[key] = rng.choice([True, False])
+        elif kind == "list":
+            doc[key] = [rng.choice(values + [None, 7, True]) for _ in range(rng.randint(1, 4))]
+        elif kind == "emptylist":
+            doc[key] = []
+        elif kind == "emptymap":
+            doc[key] = {}
+        else:
+            doc[key] = random_document(rng, values, depth + 1) if depth < 3 else rng.choice(values)
+    return doc
+
+
+def documents():
+    rng = random.Random(20261129)
+    values = FIXED + long_cases(rng) + random_cases(rng)[:300]
+    cases = []
+    for i in range(600):
+        doc = random_document(rng, values)
+        if i % 2 == 0:
+            out = yaml.safe_dump(doc, default_flow_style=False)  # MLmodel: Model.to_yaml
+            cases.append({"allow_unicode": False, "dumper": "SafeDumper", "document": doc, "yaml": out})
+        else:
+            out = yaml.dump(doc, Dumper=yaml.CSafeDumper, default_flow_style=False, allow_unicode=True,
+                            sort_keys=True)  # registry meta.yaml: write_yaml
+            cases.append({"allow_unicode": True, "dumper": "CSafeDumper", "document": doc, "yaml": out})
+    json.dump({"generator": "tools/scripts/gen_pyyaml_cases.py --documents",
+               "pyyaml": yaml.__version__,
+               "cases": cases}, sys.stdout, ensure_ascii=True, indent=0)
+    sys.stdout.write("\n")
 def escaped_chars():
     """Every BMP code point PyYAML's emitter does not write raw (emitter.py's printable
     test, surrogates excepted: they cannot be UTF-8), plus the four with short escapes."""
@@ -123,6 +177,9 @@ def load_cases():
 
 
 def main():
+    if sys.argv[1:] == ["--documents"]:
+        documents()
+        return
     rng = random.Random(20250115)
     values = FIXED + long_cases(rng) + random_cases(rng) + escaped_chars()
     seen = set()

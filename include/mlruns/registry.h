@@ -1,0 +1,96 @@
+// Writing the Model Registry of a tree (<root>/models/, spec §9.4) as MLflow
+// 2.x's file store does, so that MLflow 2.x and 3.x (client, server, UI)
+// read it: registered models with tags, descriptions and aliases; versions
+// with a source, run, description, tags and a 2.x stage. Reading it back is
+// the Reader's (reader.h); downloading models:/NAME@ALIAS is download.h's.
+//
+//   mlruns::ModelRegistry reg = store.registry();
+//   mlruns::ModelVersion v = *reg.create_model_version("ppo-policy", "runs:/" + run_id + "/model");
+//   reg.set_registered_model_alias("ppo-policy", "champion", v.version);
+//
+// Safe when many processes and nodes write one registry (NFS, Lustre):
+// * a version is built complete in the tree's staging folder and renamed to
+//   version-<n>; rename(2) onto an existing folder fails atomically, so a
+//   number is never given twice (MLflow's own file store can): the loser
+//   takes the next number;
+// * a registered model is created the same way, so one name is one model;
+// * changes to a model's files (meta.yaml, aliases, stages) are made under a
+//   lock in its folder (.mlruns-lock-registry, Env::lock_file; where the
+//   file system has no locks, last writer wins as in MLflow), and every file is
+//   replaced atomically (temp file + rename in its own folder), so an alias
+//   moves from one complete version to another and a reader never sees a
+//   half-written file.
+// Errors follow StoreOptions::errors, as every Store call.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mlruns/status.h"
+#include "mlruns/store.h"
+#include "mlruns/types.h"
+
+namespace mlruns {
+
+struct ModelVersionOptions {
+  // The run that produced the model; for a runs:/ source, taken from it.
+  std::string run_id;
+  std::optional<std::string> description;
+  std::map<std::string, std::string> tags;
+  std::optional<std::string> run_link;
+  // Create the registered model if it does not exist (as mlflow.register_model).
+  bool create_registered_model = true;
+};
+
+class ModelRegistry {
+ public:
+  // kAlreadyExists if the name is taken. Name rules: validate_registered_model_name (key.h).
+  Result<RegisteredModel> create_registered_model(std::string_view name, const StringMap& tags = {},
+                                                  std::optional<std::string> description = std::nullopt);
+  Status update_registered_model(std::string_view name, std::optional<std::string> description);
+  // Moves the model, its versions, tags and aliases to `new_name` (complete
+  // before it appears); versions keep their numbers and sources.
+  Status rename_registered_model(std::string_view name, std::string_view new_name);
+  // Removes the model and every version from the registry (not the runs'
+  // artifacts their sources name).
+  Status delete_registered_model(std::string_view name);
+  Status set_registered_model_tag(std::string_view name, std::string_view key, std::string_view value);
+  Status delete_registered_model_tag(std::string_view name, std::string_view key);
+
+  // A new version of `name` from `source`:
+  // * "runs:/<run_id>/<path>": the run's artifact, which must exist; stored
+  //   as <run artifact_uri>/<path> with its run_id, as mlflow.register_model
+  //   stores it (the UI matches a run's models by that URI);
+  // * a file: URI or absolute path inside this tree (stored as given).
+  // Returns the version with its number: 1 + the highest number ever given
+  // (deleted versions keep theirs).
+  Result<ModelVersion> create_model_version(std::string_view name, std::string_view source,
+                                            const ModelVersionOptions& options = {});
+  Status update_model_version(std::string_view name, std::int64_t version, std::optional<std::string> description);
+  // MLflow 2.x stages. With archive_existing_versions (only for Staging and
+  // Production), other versions in that stage become Archived.
+  Result<ModelVersion> transition_model_version_stage(std::string_view name, std::int64_t version, ModelStage stage,
+                                                      bool archive_existing_versions = false);
+  // Marks the version deleted (MLflow keeps the folder, current_stage
+  // Deleted_Internal, so its number is never reused) and drops its aliases.
+  Status delete_model_version(std::string_view name, std::int64_t version);
+  Status set_model_version_tag(std::string_view name, std::int64_t version, std::string_view key,
+                               std::string_view value);
+  Status delete_model_version_tag(std::string_view name, std::int64_t version, std::string_view key);
+
+  // Points `alias` at `version` (replacing where it pointed), atomically.
+  // Alias rules: validate_model_alias (key.h).
+  Status set_registered_model_alias(std::string_view name, std::string_view alias, std::int64_t version);
+  Status delete_registered_model_alias(std::string_view name, std::string_view alias);
+
+ private:
+  friend class Store;
+  explicit ModelRegistry(std::shared_ptr<Store::Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Store::Impl> impl_;
+};
+
+}  // namespace mlruns

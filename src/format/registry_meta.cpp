@@ -1,0 +1,165 @@
+#include "format/registry_meta.h"
+
+#include <charconv>
+
+#include "format/yaml_emit.h"
+#include "format/yaml_load.h"
+
+namespace mlruns::detail {
+namespace {
+
+std::optional<std::int64_t> parse_positive(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
+  return v;
+}
+
+YamlNode optional_str(const std::optional<std::string>& s) {
+  return s ? YamlNode::string(*s) : YamlNode::null();
+}
+
+// The top level of a registry meta.yaml: key -> scalar text or null.
+struct Fields {
+  YAML::Node node;
+  std::optional<std::string> str(const char* key) const {
+    const YAML::Node v = node[key];
+    if (!v || v.IsNull() || !v.IsScalar()) return std::nullopt;
+    return v.Scalar();
+  }
+  std::optional<std::int64_t> num(const char* key) const {
+    auto s = str(key);
+    if (!s) return std::nullopt;
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+    if (ec != std::errc() || p != s->data() + s->size()) return std::nullopt;
+    return v;
+  }
+};
+
+Result<Fields> load(std::string_view text) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return fail(Status::corruption("meta.yaml", "file is empty"));
+  auto node = load_yaml_guarded(text, "meta.yaml");
+  if (!node) return fail(node.error());
+  if (!node->IsMap()) return fail(Status::corruption("meta.yaml", "not a YAML mapping"));
+  return Fields{*node};
+}
+
+void note(std::vector<std::string>* problems, std::string text) {
+  if (problems) problems->push_back(std::move(text));
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_version_folder(std::string_view name) {
+  if (name.substr(0, kVersionFolderPrefix.size()) != kVersionFolderPrefix) return std::nullopt;
+  std::string_view digits = name.substr(kVersionFolderPrefix.size());
+  if (digits.empty() || digits.front() == '0' || digits.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  return parse_positive(digits);
+}
+
+std::string version_folder(std::int64_t version) {
+  return std::string(kVersionFolderPrefix) + std::to_string(version);
+}
+
+std::string render_registered_model_meta(const RegisteredModel& m) {
+  YamlNode doc = YamlNode::map();
+  YamlNode aliases = YamlNode::map();
+  for (const auto& [alias, version] : m.aliases) aliases.set(alias, YamlNode::string(std::to_string(version)));
+  doc.set("aliases", std::move(aliases));
+  doc.set("creation_timestamp", YamlNode::integer(m.creation_timestamp));
+  doc.set("description", optional_str(m.description));
+  doc.set("last_updated_timestamp", YamlNode::integer(m.last_updated_timestamp));
+  doc.set("name", YamlNode::string(m.name));
+  return yaml_dump(doc, PyYamlDumper::kWriteYaml);
+}
+
+std::string render_model_version_meta(const ModelVersion& v, bool deleted) {
+  YamlNode doc = YamlNode::map();
+  YamlNode aliases = YamlNode::list();
+  for (const std::string& a : v.aliases) aliases.items.push_back(YamlNode::string(a));
+  doc.set("aliases", std::move(aliases));
+  doc.set("creation_timestamp", YamlNode::integer(v.creation_timestamp));
+  doc.set("current_stage", YamlNode::string(deleted ? kDeletedStage : to_string(v.current_stage)));
+  doc.set("description", optional_str(v.description));
+  doc.set("last_updated_timestamp", YamlNode::integer(v.last_updated_timestamp));
+  doc.set("name", YamlNode::string(v.name));
+  doc.set("run_id", optional_str(v.run_id));
+  doc.set("run_link", optional_str(v.run_link));
+  doc.set("source", YamlNode::string(v.source));
+  doc.set("status", YamlNode::string(v.status));
+  doc.set("status_message", optional_str(v.status_message));
+  doc.set("storage_location", optional_str(v.storage_location));
+  doc.set("user_id", optional_str(v.user_id));
+  doc.set("version", YamlNode::integer(v.version));
+  return yaml_dump(doc, PyYamlDumper::kWriteYaml);
+}
+
+Result<RegisteredModel> parse_registered_model_meta(std::string_view text, std::vector<std::string>* problems) {
+  auto f = load(text);
+  if (!f) return fail(f.error());
+  RegisteredModel m;
+  try {
+    auto name = f->str("name");
+    if (!name || name->empty()) return fail(Status::corruption("meta.yaml", "no name"));
+    m.name = *name;
+    if (auto t = f->num("creation_timestamp")) m.creation_timestamp = *t;
+    else note(problems, "no valid creation_timestamp");
+    if (auto t = f->num("last_updated_timestamp")) m.last_updated_timestamp = *t;
+    else m.last_updated_timestamp = m.creation_timestamp;
+    m.description = f->str("description");
+  } catch (const std::exception& e) {
+    return fail(Status::corruption("meta.yaml", e.what()));
+  }
+  return m;
+}
+
+Result<VersionMeta> parse_model_version_meta(std::string_view text, std::vector<std::string>* problems) {
+  auto f = load(text);
+  if (!f) return fail(f.error());
+  VersionMeta out;
+  ModelVersion& v = out.version;
+  try {
+    auto name = f->str("name");
+    if (!name || name->empty()) return fail(Status::corruption("meta.yaml", "no name"));
+    v.name = *name;
+    auto version = f->str("version");
+    auto number = version ? parse_positive(*version) : std::nullopt;
+    if (!number) return fail(Status::corruption("meta.yaml", "no valid version number"));
+    v.version = *number;
+    if (auto t = f->num("creation_timestamp")) v.creation_timestamp = *t;
+    else note(problems, "no valid creation_timestamp");
+    if (auto t = f->num("last_updated_timestamp")) v.last_updated_timestamp = *t;
+    else v.last_updated_timestamp = v.creation_timestamp;
+    std::string stage = f->str("current_stage").value_or("None");
+    if (stage == kDeletedStage) {
+      out.deleted = true;
+    } else if (auto s = parse_model_stage(stage)) {
+      v.current_stage = *s;
+    } else {
+      note(problems, "unknown current_stage '" + stage + "', read as None");
+    }
+    v.description = f->str("description");
+    v.source = f->str("source").value_or("");
+    v.storage_location = f->str("storage_location");
+    v.run_id = f->str("run_id");
+    if (v.run_id && v.run_id->empty()) v.run_id.reset();
+    v.run_link = f->str("run_link");
+    v.status = f->str("status").value_or("READY");
+    v.status_message = f->str("status_message");
+    v.user_id = f->str("user_id");
+    v.model_id = f->str("model_id");
+  } catch (const std::exception& e) {
+    return fail(Status::corruption("meta.yaml", e.what()));
+  }
+  return out;
+}
+
+std::optional<std::int64_t> parse_alias_file(std::string_view text) { return parse_positive(text); }
+
+}  // namespace mlruns::detail

@@ -1,0 +1,119 @@
+// fsck's checks of logged models and the Model Registry (spec §8.3, §9.4):
+// an MLmodel or history entry naming another run (a run folder copied under
+// a new id), registry versions whose files are gone, aliases that point at
+// no version.
+#include <set>
+#include <string>
+
+#include "env/atomic_file.h"
+#include "format/mlmodel.h"
+#include "maint/fsck_checker.h"
+#include "mlruns/key.h"
+#include "mlruns/reader.h"
+
+namespace mlruns::detail {
+
+namespace {
+
+// `text` with every `"run_id": "<from>"` of the history tag's JSON made `to`.
+std::string retarget_history(std::string text, const std::string& from, const std::string& to) {
+  const std::string old_field = "\"run_id\": \"" + from + "\"", new_field = "\"run_id\": \"" + to + "\"";
+  for (std::size_t at = text.find(old_field); at != std::string::npos; at = text.find(old_field, at + new_field.size()))
+    text.replace(at, old_field.size(), new_field);
+  return text;
+}
+
+}  // namespace
+
+void FsckChecker::check_run_models(const std::string& dir, const std::string& id) {
+  std::string artifacts = join(dir, "artifacts");
+  // The models the history names, and any MLmodel directly below artifacts/.
+  std::set<std::string> paths;
+  std::string tag = join(join(dir, "tags"), kLogModelHistoryTag);
+  auto history_text = read_small(env_, tag, 64ull << 20);
+  if (history_text) {
+    if (auto entries = parse_history(*history_text)) {
+      std::set<std::string> others;
+      for (const LoggedModel& m : *entries) {
+        if (validate_artifact_path(m.artifact_path)) paths.insert(m.artifact_path);
+        if (!m.run_id.empty() && m.run_id != id) others.insert(m.run_id);
+      }
+      for (const std::string& other : others)
+        add(tag, "model.history_other_run",
+            "mlflow.log-model.history names run " + other + ", not this run " + id + " (a copied run folder?)",
+            "the UI's model links and registrations from this run point at run " + other, FsckSeverity::kWarning,
+            [this, tag, other, id]() -> Result<std::string> {
+              auto text = read_small(env_, tag, 64ull << 20);
+              if (!text) return fail(text.error());
+              MLRUNS_TRY(write_file_atomic(env_, tag, retarget_history(*text, other, id),
+                                           {.sync = true, .temp_dir = parent_dir(parent_dir(tag))}));
+              return "run_id " + other + " -> " + id + " in the history entries";
+            });
+    }
+  }
+  if (auto entries = env_.list_dir(artifacts)) {
+    for (const DirEntry& e : *entries)
+      if (e.type == FileType::kDirectory && !is_litter_name(e.name)) paths.insert(e.name);
+  }
+  for (const std::string& p : paths) {
+    std::string file = join(join(artifacts, p), kMlModelFile);
+    auto info = env_.stat(file, false);
+    if (!info || info->type != FileType::kRegular) continue;
+    auto text = read_small(env_, file);
+    if (!text) continue;
+    auto m = parse_mlmodel(*text);
+    if (!m || m->run_id.empty() || m->run_id == id) continue;
+    const std::string other = m->run_id;
+    add(file, "model.run_id_other_run", "MLmodel's run_id is " + other + ", not this run " + id + " (a copied run folder?)",
+        "mlflow.models.get_model_info and the model's run link name run " + other, FsckSeverity::kWarning,
+        [this, file, other, id]() -> Result<std::string> {
+          auto now = read_small(env_, file);
+          if (!now) return fail(now.error());
+          std::string t = *now;
+          const std::string old_line = "\nrun_id: " + other + "\n";
+          std::size_t at = ("\n" + t).find(old_line);
+          if (at == std::string::npos) return fail(Status::failed_precondition(file, "no 'run_id: " + other + "' line"));
+          t.replace(at, old_line.size() - 1, "run_id: " + id + "\n");
+          MLRUNS_TRY(write_file_atomic(env_, file, t, {.sync = true, .temp_dir = {}}));
+          return "run_id: " + id;
+        });
+  }
+}
+
+void FsckChecker::check_registry() {
+  auto reader = Reader::open(root_, {.env = &env_, .on_warning = {}, .threads = 1});
+  if (!reader) return;
+  auto models = reader->registered_models();
+  if (!models) return;
+  for (const RegisteredModel& m : *models) {
+    std::string mdir = join(join(root_, "models"), m.name);
+    auto versions = reader->model_versions(m.name);
+    if (!versions) continue;
+    std::set<std::int64_t> live;
+    for (const ModelVersion& v : *versions) {
+      live.insert(v.version);
+      const std::string uri = "models:/" + m.name + "/" + std::to_string(v.version);
+      auto loc = reader->resolve_model_uri(uri);
+      if (loc) continue;
+      // Outside the tree: check_other_locations' (relocate's) finding; remote: not ours to check.
+      Code c = loc.error().code();
+      if (c == Code::kFailedPrecondition || c == Code::kNotSupported) continue;
+      add(join(mdir, "version-" + std::to_string(v.version)), "registry.source_missing",
+          uri + " (source '" + v.source + "') cannot be found: " + loc.error().message(),
+          "every version: loading or downloading " + uri + " fails", FsckSeverity::kWarning,
+          Fix::left_alone("the model's files are gone (run deleted and collected, or moved): restore them, or "
+                          "delete the version (MLflow's UI or client); mlruns never deletes registry entries"));
+    }
+    for (const auto& [alias, version] : m.aliases) {
+      if (live.count(version)) continue;
+      add(join(join(mdir, "aliases"), alias), "registry.alias_dangling",
+          "alias '" + alias + "' of '" + m.name + "' points at version " + std::to_string(version) +
+              ", which does not exist or is deleted",
+          "every version: models:/" + m.name + "@" + alias + " fails", FsckSeverity::kWarning,
+          Fix::left_alone("point it at a version: mlruns models set-alias '" + m.name + "' " + alias +
+                          " VERSION, or remove it: mlruns models delete-alias '" + m.name + "' " + alias));
+    }
+  }
+}
+
+}  // namespace mlruns::detail

@@ -1,0 +1,330 @@
+// log_model (model.h, spec §8.3): the model folder is built in a staging
+// folder beside the run's artifacts (the copied files, then MLmodel), renamed
+// into artifacts/<artifact_path> whole, and then recorded in the run's
+// mlflow.log-model.history tag under the run's lock (Env::lock_file).
+#include "write/model_log.h"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "env/atomic_file.h"
+#include "format/layout.h"
+#include "format/mlmodel.h"
+#include "mlruns/key.h"
+#include "write/artifact_copy.h"
+
+namespace mlruns::detail {
+namespace {
+
+// The MLflow release whose MLmodel and file-store format mlruns writes (spec
+// §13.1: byte for byte like MLflow 2.22). No MLflow reader checks this key;
+// it is a PEP 440 version so that tools comparing versions can parse it.
+constexpr const char* kMlflowFormatVersion = "2.22.0";
+// Kept (empty) after use: an open-file-description lock lives on the file
+// while any process holds it open, so the file is never removed.
+constexpr const char* kLockName = ".mlruns-lock-log-model-history";
+constexpr int kUnlockedAttempts = 8;
+constexpr std::size_t kMaxFlavorName = 64;
+constexpr std::size_t kMaxMetadataKeyBytes = 100;  // yaml_dump writes keys up to 100 bytes
+
+enum class FlavorKind { kOnnx, kTorchScript, kGeneric };
+
+// MLflow's built-in flavors (mlflow/<flavor>/__init__.py FLAVOR_NAME): their
+// loaders would try to read a generic model's files as their own.
+constexpr std::string_view kMlflowFlavors[] = {
+    "python_function", "pyfunc", "sklearn", "pytorch", "tensorflow", "keras", "xgboost", "lightgbm",
+    "catboost", "spark", "mleap", "h2o", "statsmodels", "prophet", "pmdarima", "diviner", "fastai",
+    "gluon", "paddle", "spacy", "transformers", "sentence_transformers", "langchain", "llama_index",
+    "openai", "johnsnowlabs", "shap", "promptflow", "dspy", "onnx", "pyspark", "crate", "mlflow"};
+
+Result<FlavorKind> flavor_kind(std::string_view flavor) {
+  if (flavor == "onnx") return FlavorKind::kOnnx;
+  if (flavor == "torchscript") return FlavorKind::kTorchScript;
+  std::string shown = "model flavor '" + std::string(flavor) + "'";
+  if (flavor.empty() || flavor.size() > kMaxFlavorName)
+    return fail(Status::invalid_argument(shown, "must have 1 to 64 characters"));
+  for (char c : flavor)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+      return fail(Status::invalid_argument(shown, "only lower-case letters, digits and '_' are allowed"));
+  if (flavor == "pytorch")
+    return fail(Status::invalid_argument(shown, "use 'torchscript': mlruns logs TorchScript files for the pytorch flavor"));
+  for (std::string_view f : kMlflowFlavors)
+    if (flavor == f)
+      return fail(Status::invalid_argument(
+          shown, "is one of MLflow's own flavors, whose loader would not understand these files; use onnx, "
+                 "torchscript or a name of your own"));
+  return FlavorKind::kGeneric;
+}
+
+std::string basename_of(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  std::size_t slash = path.find_last_of('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+bool has_suffix(std::string_view s, std::string_view suffix) {
+  return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The model file inside a folder: options.data, or the only top-level file
+// with the flavor's extension.
+Result<std::string> find_data_in_dir(Env& env, const std::string& dir, FlavorKind kind, const std::string& data) {
+  if (!data.empty()) {
+    auto info = env.stat(join(dir, data), /*follow_symlinks=*/true);
+    if (!info) return fail(info.error());
+    if (info->type != FileType::kRegular)
+      return fail(Status::not_found("model data '" + data + "'", "no such file in " + dir));
+    return data;
+  }
+  if (kind == FlavorKind::kGeneric) return std::string();
+  auto entries = env.list_dir(dir);
+  if (!entries) return fail(entries.error());
+  std::vector<std::string> found;
+  for (const DirEntry& e : *entries) {
+    bool match = kind == FlavorKind::kOnnx ? has_suffix(e.name, ".onnx")
+                                           : has_suffix(e.name, ".pt") || has_suffix(e.name, ".pth") ||
+                                                 has_suffix(e.name, ".ts");
+    if (!match) continue;
+    auto info = env.stat(join(dir, e.name), true);
+    if (info && info->type == FileType::kRegular) found.push_back(e.name);
+  }
+  const char* what = kind == FlavorKind::kOnnx ? "*.onnx" : "*.pt, *.pth or *.ts";
+  if (found.size() == 1) return found.front();
+  if (found.empty())
+    return fail(Status::invalid_argument("model folder '" + dir + "'",
+                                         std::string("has no top-level ") + what + " file; name it with data"));
+  std::sort(found.begin(), found.end());
+  std::string list;
+  for (const auto& f : found) list += (list.empty() ? "" : ", ") + f;
+  return fail(Status::invalid_argument("model folder '" + dir + "'",
+                                       std::string("has several ") + what + " files (" + list +
+                                           "); choose one with data"));
+}
+
+OrderedJson build_flavors(FlavorKind kind, const std::string& flavor, const std::string& data,
+                          const ModelOptions& o) {
+  OrderedJson f = OrderedJson::object();
+  switch (kind) {
+    case FlavorKind::kOnnx: {
+      // As mlflow.onnx.save_model: pyfunc.add_to_model, then the onnx flavor.
+      f["python_function"] = {{"loader_module", "mlflow.onnx"}, {"data", data}};
+      OrderedJson onnx = OrderedJson::object();
+      if (!o.framework_version.empty()) onnx["onnx_version"] = o.framework_version;
+      onnx["data"] = data;
+      OrderedJson providers = OrderedJson::array();
+      if (o.onnx_providers.empty()) {
+        providers = {"CUDAExecutionProvider", "CPUExecutionProvider"};  // mlflow.onnx's default
+      } else {
+        for (const auto& p : o.onnx_providers) providers.push_back(p);
+      }
+      onnx["providers"] = providers;
+      onnx["onnx_session_options"] = nullptr;
+      onnx["code"] = nullptr;
+      f["onnx"] = std::move(onnx);
+      break;
+    }
+    case FlavorKind::kTorchScript:
+      // As mlflow.pytorch.save_model: the pytorch flavor, then pyfunc; model_data
+      // names the TorchScript file itself (mlflow.pytorch._load_model torch.load()s it).
+      f["pytorch"] = {{"model_data", data},
+                      {"pytorch_version", o.framework_version.empty() ? "unknown" : o.framework_version},
+                      {"code", nullptr}};
+      f["python_function"] = {{"loader_module", "mlflow.pytorch"}, {"data", data}};
+      break;
+    case FlavorKind::kGeneric: {
+      OrderedJson g = OrderedJson::object();
+      if (!data.empty()) g["data"] = data;
+      g["mlruns_version"] = MLRUNS_VERSION_STRING;
+      f[flavor] = std::move(g);
+      break;
+    }
+  }
+  return f;
+}
+
+Status check_metadata(const std::map<std::string, std::string>& metadata) {
+  for (const auto& [k, v] : metadata) {
+    std::string shown = "model metadata key '" + k.substr(0, 80) + "'";
+    if (k.empty() || k.size() > kMaxMetadataKeyBytes)
+      return Status::invalid_argument(shown, "must have 1 to 100 bytes");
+    if (!is_valid_utf8(k) || !is_valid_utf8(v)) return Status::invalid_argument(shown, "key and value must be UTF-8");
+    for (unsigned char c : k)
+      if (c < 0x20 || c == 0x7f) return Status::invalid_argument(shown, "control characters are not allowed");
+  }
+  return Status::ok();
+}
+
+Result<std::uint64_t> tree_size(Env& env, const std::string& dir, int depth = 0) {
+  if (depth > 128) return fail(Status::invalid_argument(dir, "folders nested too deep"));
+  auto entries = env.list_dir(dir);
+  if (!entries) return fail(entries.error());
+  std::uint64_t total = 0;
+  for (const DirEntry& e : *entries) {
+    std::string p = join(dir, e.name);
+    if (e.type == FileType::kDirectory) {
+      auto sub = tree_size(env, p, depth + 1);
+      if (!sub) return fail(sub.error());
+      total += *sub;
+    } else if (e.type == FileType::kRegular) {
+      auto info = env.stat(p, false);
+      if (!info) return fail(info.error());
+      total += info->size;
+    }
+  }
+  return total;
+}
+
+// Appends the entry to tags/mlflow.log-model.history under the run's lock.
+// Where the file system has no locks (kNotSupported: NFS mounted nolock,
+// Lustre without -o flock), the append is checked by reading the tag back
+// and redone if a concurrent writer replaced it without our entry.
+Status record_in_history(Store::Impl& im, const std::string& run_dir, const OrderedJson& entry) {
+  auto lock = im.env->lock_file(join(run_dir, kLockName), /*wait=*/true);
+  if (!lock && lock.error().code() != Code::kNotSupported) return lock.error();
+  std::string tags = join(run_dir, "tags");
+  std::string path = join(tags, kLogModelHistoryTag);
+  std::string mark = "\"model_uuid\": \"" + entry.at("model_uuid").get<std::string>() + "\"";
+  for (int attempt = 0; attempt < (lock ? 1 : kUnlockedAttempts); ++attempt) {
+    auto old = im.env->read_file(path, 64ull << 20, /*no_follow=*/true);
+    if (!old && old.error().code() != Code::kNotFound) return old.error();
+    auto value = append_history(old ? *old : std::string(), entry);
+    if (!value) return value.error().with_context(path);
+    MLRUNS_RETURN_IF_ERROR(im.env->create_dirs(tags));
+    AtomicWriteOptions o;
+    o.sync = im.sync_meta();
+    o.temp_dir = run_dir;  // never inside tags/ (spec §11)
+    MLRUNS_RETURN_IF_ERROR(write_file_atomic(*im.env, path, *value, o));
+    if (lock) return Status::ok();
+    auto now = im.env->read_file(path, 64ull << 20, /*no_follow=*/true);
+    if (now && now->find(mark) != std::string::npos) return Status::ok();
+  }
+  return Status::io_error(path, "the model's entry was overwritten by concurrent writers " +
+                                    std::to_string(kUnlockedAttempts) + " times (the file system has no locks)");
+}
+
+}  // namespace
+
+Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir, const RunInfo& info,
+                                     const std::string& local_path, const ModelOptions& o) {
+  Env& env = *im.env;
+  Env& src_env = *env.unconfined();  // the user's own path, outside the tree (links are theirs)
+  // ---- everything is checked before anything is written ----
+  std::string artifact_path = o.artifact_path;
+  while (artifact_path.size() > 1 && artifact_path.back() == '/') artifact_path.pop_back();
+  if (artifact_path.empty())
+    return fail(Status::invalid_argument("model artifact_path ''", "must name a folder under the run's artifacts"));
+  if (Status s = validate_artifact_path(artifact_path); !s) return fail(s);
+  auto kind = flavor_kind(o.flavor);
+  if (!kind) return fail(kind.error());
+  if (Status s = check_metadata(o.metadata); !s) return fail(s);
+  if (!o.data.empty())
+    if (Status s = validate_artifact_path(o.data); !s) return fail(s.with_context("model data"));
+  std::optional<OrderedJson> signature;
+  if (!o.signature.empty()) {
+    auto sig = parse_signature(o.signature);
+    if (!sig) return fail(sig.error());
+    signature = std::move(*sig);
+  }
+  if (local_path.empty()) return fail(Status::invalid_argument("model path ''", "must name a file or folder"));
+  auto src = src_env.stat(local_path, /*follow_symlinks=*/true);
+  if (!src) return fail(src.error());
+  std::string data;
+  if (src->type == FileType::kRegular) {
+    data = basename_of(local_path);
+    if (!o.data.empty() && o.data != data)
+      return fail(Status::invalid_argument("model data '" + o.data + "'",
+                                           "a single file is logged under its own name '" + data + "'"));
+    if (data == kMlModelFile)
+      return fail(Status::invalid_argument("model file '" + local_path + "'", "must not be named MLmodel"));
+  } else if (src->type == FileType::kDirectory) {
+    auto mlmodel = src_env.stat(join(local_path, kMlModelFile), false);
+    if (mlmodel && mlmodel->type != FileType::kMissing)
+      return fail(Status::invalid_argument("model folder '" + local_path + "'",
+                                           "already holds an MLmodel file; log it with log_artifact instead"));
+    auto found = find_data_in_dir(src_env, local_path, *kind, o.data);
+    if (!found) return fail(found.error());
+    data = *found;
+  } else {
+    return fail(Status::not_found("model path '" + local_path + "'", "no such file or folder"));
+  }
+  auto where = im.artifact_target(info.artifact_uri, info.run_id);  // the shape rule of docs/hpc.md
+  if (!where) return fail(where.error());
+  const std::string target = join(where->artifacts_root, artifact_path);
+  {
+    auto existing = env.stat(target, false);
+    if (!existing) return fail(existing.error());
+    if (existing->type != FileType::kMissing && !o.overwrite)
+      return fail(Status::already_exists("artifact path '" + artifact_path + "' of run " + info.run_id,
+                                         "already exists; choose another artifact_path or pass overwrite"));
+  }
+
+  // ---- the model folder, built aside ----
+  const bool sync = where->sync;
+  const std::string work_dir = where->temp_dir;  // beside artifacts/: same file system, out of sight
+  const std::string staging = join(work_dir, unique_temp_name(".model"));
+  if (Status s = env.create_dir(staging); !s) return fail(s);
+  auto cleanup = [&] { (void)env.remove_tree(staging); };
+  ArtifactTarget t{staging, work_dir, sync};
+  // A file under its own name, a folder's contents (it becomes the model folder).
+  const CopyWhat what = src->type == FileType::kDirectory ? CopyWhat::kContents : CopyWhat::kItself;
+  if (Status s = copy_artifact(env, t, local_path, "", what, /*replace=*/false); !s) {
+    cleanup();
+    return fail(s);
+  }
+  auto size = tree_size(env, staging);
+  if (!size) {
+    cleanup();
+    return fail(size.error());
+  }
+  MlModel m;
+  m.artifact_path = artifact_path;
+  m.run_id = info.run_id;
+  m.model_uuid = new_run_id();  // uuid4().hex, as Model() makes it
+  m.utc_time_created = utc_time_string(env.now_ms());
+  m.mlflow_version = kMlflowFormatVersion;
+  m.flavors = build_flavors(*kind, o.flavor, data, o);
+  if (*size > 0) m.model_size_bytes = *size;  // MLflow leaves out a zero size
+  m.signature = std::move(signature);
+  for (const auto& [k, v] : o.metadata) m.metadata.emplace_back(k, v);
+  Status s = write_new_file(env, join(staging, kMlModelFile), render_mlmodel(m), sync);
+  if (s && sync) s = env.sync_dir(staging);
+  if (s) s = env.create_dirs(parent_dir(target));
+  if (!s) {
+    cleanup();
+    return fail(s);
+  }
+
+  // ---- published whole ----
+  s = env.rename(staging, target);
+  if (!s && o.overwrite && (s.code() == Code::kAlreadyExists || s.os_error() == ENOTEMPTY || s.os_error() == EEXIST ||
+                            s.os_error() == ENOTDIR || s.os_error() == EISDIR)) {
+    std::string aside = join(work_dir, unique_temp_name(".old-model"));
+    s = env.rename(target, aside);
+    if (s) {
+      s = env.rename(staging, target);
+      if (!s) (void)env.rename(aside, target);
+      else (void)env.remove_tree(aside);
+    }
+  }
+  if (!s) {
+    cleanup();
+    if (s.code() == Code::kAlreadyExists || s.os_error() == ENOTEMPTY || s.os_error() == EEXIST)
+      return fail(Status::already_exists("artifact path '" + artifact_path + "' of run " + info.run_id,
+                                         "appeared while the model was being logged"));
+    return fail(s);
+  }
+  if (sync) (void)env.sync_dir(parent_dir(target));
+
+  if (Status h = record_in_history(im, run_dir, history_entry(m)); !h)
+    return fail(h.with_context("model files are in place at " + target + ", but the run's " +
+                               std::string(kLogModelHistoryTag) + " tag was not updated"));
+  LoggedModel out;
+  out.run_id = m.run_id;
+  out.artifact_path = m.artifact_path;
+  out.model_uuid = m.model_uuid;
+  out.utc_time_created = m.utc_time_created;
+  for (const auto& [name, fields] : m.flavors.items()) out.flavors.push_back(name);
+  return out;
+}
+
+}  // namespace mlruns::detail

@@ -1,0 +1,121 @@
+// fsck and gc on logged models and the Model Registry (spec §8.3, §9.4), on
+// a copy of the tree MLflow 2.10 wrote (tests/fixtures/mlflow-2.10-models).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "maint_test_util.h"
+#include "mlruns/fsck.h"
+#include "mlruns/gc.h"
+#include "mlruns/reader.h"
+
+using namespace maint_test;
+
+namespace {
+const char* kExp = "500967655176842725";
+const char* kRun = "7a44bb81d7234bdf80814a4a53f7993e";
+const char* kCopy = "0123456789abcdef0123456789abcdef";
+
+std::vector<const mlruns::FsckFinding*> findings(const mlruns::FsckReport& r, const std::string& check) {
+  std::vector<const mlruns::FsckFinding*> out;
+  for (const auto& f : r.findings)
+    if (f.check == check) out.push_back(&f);
+  return out;
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+}
+}  // namespace
+
+TEST_CASE("fsck: a run folder copied under a new id has MLmodel and history naming the old run, and --repair retargets them",
+          "[fsck][models_maint]") {
+  TempTree t("mlflow-2.10-models");
+  const fs::path exp = t.root / kExp;
+  fs::copy(exp / kRun, exp / kCopy, fs::copy_options::recursive);
+  std::string meta = slurp(exp / kCopy / "meta.yaml");
+  replace_all(meta, kRun, kCopy);  // run_id, run_uuid, artifact_uri: a proper copy but for the models
+  spit(exp / kCopy / "meta.yaml", meta);
+
+  auto r = mlruns::fsck(t.root.string());
+  REQUIRE(r);
+  auto mlmodels = findings(*r, "model.run_id_other_run");
+  REQUIRE(mlmodels.size() == 2);  // model/ and model2/ of the copy; none for the original
+  for (const auto* f : mlmodels) {
+    CHECK(f->path.find(kCopy) != std::string::npos);
+    CHECK(f->problem.find(kRun) != std::string::npos);
+  }
+  REQUIRE(findings(*r, "model.history_other_run").size() == 1);
+
+  auto fixed = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(fixed);
+  for (const auto* f : findings(*fixed, "model.run_id_other_run")) CHECK(f->outcome == mlruns::FsckAction::kRepaired);
+  const std::string mlmodel = slurp(exp / kCopy / "artifacts/model/MLmodel");
+  CHECK(mlmodel.find(std::string("\nrun_id: ") + kCopy + "\n") != std::string::npos);
+  // Every other byte as MLflow wrote it.
+  std::string original = slurp(exp / kRun / "artifacts/model/MLmodel");
+  replace_all(original, std::string("run_id: ") + kRun, std::string("run_id: ") + kCopy);
+  CHECK(mlmodel == original);
+  const std::string history = slurp(exp / kCopy / "tags/mlflow.log-model.history");
+  CHECK(history.find(kRun) == std::string::npos);
+  CHECK(slurp(exp / kRun / "tags/mlflow.log-model.history").find(kCopy) == std::string::npos);
+  auto reader = mlruns::Reader::open(t.root.string());
+  REQUIRE(reader);
+  auto logged = reader->logged_models(kCopy);
+  REQUIRE(logged);
+  CHECK(logged->size() == 2);
+  for (const auto& m : *logged) CHECK(m.run_id == kCopy);
+
+  auto again = mlruns::fsck(t.root.string());
+  REQUIRE(again);
+  CHECK(findings(*again, "model.run_id_other_run").empty());
+  CHECK(findings(*again, "model.history_other_run").empty());
+}
+
+TEST_CASE("fsck: registry versions whose files are gone and aliases to no version are reported, left alone",
+          "[fsck][models_maint]") {
+  TempTree t("mlflow-2.10-models");
+  auto clean = mlruns::fsck(t.root.string());
+  REQUIRE(clean);
+  CHECK(findings(*clean, "registry.source_missing").empty());  // the moved tree's sources resolve
+  CHECK(findings(*clean, "registry.alias_dangling").empty());
+
+  fs::remove_all(t.root / kExp / kRun / "artifacts/model2");   // version 2's files
+  spit(t.root / "models/reg-model/aliases/ghost", "3");         // version 3 is deleted
+  auto r = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(r);
+  auto missing = findings(*r, "registry.source_missing");
+  REQUIRE(missing.size() == 1);
+  CHECK(missing[0]->problem.find("models:/reg-model/2") != std::string::npos);
+  CHECK(missing[0]->outcome == mlruns::FsckAction::kNone);
+  CHECK_FALSE(missing[0]->hint.empty());
+  auto dangling = findings(*r, "registry.alias_dangling");
+  REQUIRE(dangling.size() == 1);
+  CHECK(dangling[0]->problem.find("'ghost'") != std::string::npos);
+  CHECK(dangling[0]->hint.find("mlruns models set-alias") != std::string::npos);
+  CHECK(fs::exists(t.root / "models/reg-model/aliases/ghost"));  // left alone
+}
+
+TEST_CASE("gc keeps a deleted run whose model is registered, unless collect_registered", "[gc][models_maint]") {
+  TempTree t("mlflow-2.10-models");
+  const fs::path run = t.root / kExp / kRun;
+  std::string m = slurp(run / "meta.yaml");
+  auto p = m.find("lifecycle_stage: active");
+  REQUIRE(p != std::string::npos);
+  m.replace(p, 23, "lifecycle_stage: deleted");
+  spit(run / "meta.yaml", m);
+
+  auto kept = mlruns::gc(t.root.string());
+  REQUIRE(kept);
+  CHECK(kept->items.empty());
+  CHECK(fs::exists(run));
+  REQUIRE(kept->notes.size() == 1);
+  CHECK(kept->notes[0].find("run " + std::string(kRun) + " kept") != std::string::npos);
+  CHECK(kept->notes[0].find("models:/reg-model/") != std::string::npos);
+
+  auto collected = mlruns::gc(t.root.string(), {.collect_registered = true});
+  REQUIRE(collected);
+  REQUIRE(collected->items.size() == 1);
+  CHECK(collected->items[0].removed);
+  CHECK_FALSE(fs::exists(run));
+}

@@ -1,0 +1,278 @@
+// log_model: the MLmodel file and the mlflow.log-model.history tag as MLflow
+// 2.x writes them, the flavors MLflow's loaders read (spec §8.3;
+// mlflow/models/model.py, mlflow/onnx/__init__.py, mlflow/pytorch/__init__.py),
+// atomic publication and validation before anything is written.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include <yaml-cpp/yaml.h>
+
+#include "mlruns/env.h"
+#include "mlruns/store.h"
+#include "store_test_util.h"
+#include "test_util.h"
+
+using namespace mlruns;
+using namespace mlruns::testing;
+
+namespace {
+
+// A fixed wall clock, so that utc_time_created is known.
+struct ClockEnv : EnvWrapper {
+  ClockEnv() : EnvWrapper(Env::posix()) {}
+  std::int64_t now = 1795977079408;  // 2026-11-29 18:31:19.408 UTC
+  std::int64_t now_ms() override { return now; }
+};
+
+fs::path run_dir(const TempDir& t, const ActiveRun& run) { return t.path() / "mlruns" / run.experiment_id() / run.id(); }
+
+}  // namespace
+
+TEST_CASE("log_model writes an ONNX model MLflow's loaders read: MLmodel bytes as MLflow 2.x (spec §8.3)",
+          "[model_log]") {
+  TempDir t;
+  ClockEnv env;
+  StoreOptions o = opts(t);
+  o.env = &env;
+  Store store = Store::open(o);
+  ActiveRun run = store.start_run({.run_name = "trainer"});
+  write_file(t.path() / "export/policy.onnx", std::string(1000, 'x'));
+  auto m = run.log_model((t.path() / "export/policy.onnx").string(),
+                         {.artifact_path = "model", .flavor = "onnx", .framework_version = "1.12.0",
+                          .metadata = {{"epoch", "3"}}});
+  REQUIRE(m);
+  CHECK(m->artifact_path == "model");
+  CHECK(m->run_id == run.id());
+  CHECK(m->utc_time_created == "2026-11-29 18:31:19.408000");
+  CHECK(m->flavors == std::vector<std::string>{"python_function", "onnx"});
+  fs::path model = run_dir(t, run) / "artifacts/model";
+  CHECK(read_file(model / "policy.onnx") == std::string(1000, 'x'));
+  // mlflow.onnx.save_model's flavors (pyfunc first), MLflow 2.22's keys, PyYAML's bytes.
+  CHECK(read_file(model / "MLmodel") ==
+        "artifact_path: model\n"
+        "flavors:\n"
+        "  onnx:\n"
+        "    code: null\n"
+        "    data: policy.onnx\n"
+        "    onnx_session_options: null\n"
+        "    onnx_version: 1.12.0\n"
+        "    providers:\n"
+        "    - CUDAExecutionProvider\n"
+        "    - CPUExecutionProvider\n"
+        "  python_function:\n"
+        "    data: policy.onnx\n"
+        "    loader_module: mlflow.onnx\n"
+        "metadata:\n"
+        "  epoch: '3'\n"
+        "mlflow_version: 2.22.0\n"
+        "model_size_bytes: 1000\n"
+        "model_uuid: " + m->model_uuid + "\n"
+        "run_id: " + run.id() + "\n"
+        "utc_time_created: '2026-11-29 18:31:19.408000'\n");
+  // The history tag: Model.get_tags_dict() in json.dumps form (spec §8.3).
+  CHECK(read_file(run_dir(t, run) / "tags/mlflow.log-model.history") ==
+        "[{\"run_id\": \"" + run.id() + "\", \"artifact_path\": \"model\", \"utc_time_created\": "
+        "\"2026-11-29 18:31:19.408000\", \"model_uuid\": \"" + m->model_uuid + "\", \"flavors\": "
+        "{\"python_function\": {\"loader_module\": \"mlflow.onnx\", \"data\": \"policy.onnx\"}, \"onnx\": "
+        "{\"onnx_version\": \"1.12.0\", \"data\": \"policy.onnx\", \"providers\": [\"CUDAExecutionProvider\", "
+        "\"CPUExecutionProvider\"], \"onnx_session_options\": null, \"code\": null}}}]");
+  // Nothing left beside the artifacts: no staging folder, no lock.
+  for (const auto& e : fs::directory_iterator(run_dir(t, run)))
+    CHECK(e.path().filename().string().rfind(".mlruns-tmp-", 0) != 0);
+}
+
+TEST_CASE("each log_model appends one history entry, a taken path is refused or replaced (spec §8.3)", "[model_log]") {
+  TempDir t;
+  StoreOptions o = opts(t);
+  o.errors = ErrorMode::kCount;
+  Store store = Store::open(o);
+  ActiveRun run = store.start_run();
+  write_file(t.path() / "w.bin", "weights");
+  for (int epoch = 1; epoch <= 3; ++epoch) {
+    auto m = run.log_model((t.path() / "w.bin").string(),
+                           {.artifact_path = "checkpoints/epoch-" + std::to_string(epoch), .flavor = "solver"});
+    REQUIRE(m);
+  }
+  fs::path tag_file = run_dir(t, run) / "tags/mlflow.log-model.history";
+  std::string tag = read_file(tag_file);
+  auto list = nlohmann::json::parse(tag);
+  REQUIRE(list.size() == 3);
+  CHECK(list[2]["artifact_path"] == "checkpoints/epoch-3");
+  CHECK(list[0]["flavors"]["solver"]["data"] == "w.bin");
+  CHECK(list[0]["flavors"]["solver"]["mlruns_version"].is_string());
+  CHECK(tag.find("}, {") != std::string::npos);  // json.dumps separators
+  // The same path again: refused, nothing changed.
+  write_file(t.path() / "w2.bin", "new weights");
+  auto again = run.log_model((t.path() / "w2.bin").string(), {.artifact_path = "checkpoints/epoch-3", .flavor = "solver"});
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code() == Code::kAlreadyExists);
+  CHECK(read_file(tag_file) == tag);
+  CHECK(fs::exists(run_dir(t, run) / "artifacts/checkpoints/epoch-3/w.bin"));
+  // With overwrite: replaced whole, and recorded (MLflow records every log_model).
+  auto replaced = run.log_model((t.path() / "w2.bin").string(),
+                                {.artifact_path = "checkpoints/epoch-3", .flavor = "solver", .overwrite = true});
+  REQUIRE(replaced);
+  CHECK_FALSE(fs::exists(run_dir(t, run) / "artifacts/checkpoints/epoch-3/w.bin"));
+  CHECK(read_file(run_dir(t, run) / "artifacts/checkpoints/epoch-3/w2.bin") == "new weights");
+  CHECK(nlohmann::json::parse(read_file(tag_file)).size() == 4);
+}
+
+TEST_CASE("torchscript: the pytorch flavor mlflow.pytorch.load_model reads (spec §8.3)", "[model_log]") {
+  TempDir t;
+  Store store = Store::open(opts(t));
+  ActiveRun run = store.start_run();
+  write_file(t.path() / "out/policy.pt", "PK-torchscript");
+  auto m = run.log_model((t.path() / "out").string(), {.flavor = "torchscript", .framework_version = "1.13.1"});
+  REQUIRE(m);
+  CHECK(m->flavors == std::vector<std::string>{"pytorch", "python_function"});
+  YAML::Node mlmodel = YAML::LoadFile((run_dir(t, run) / "artifacts/model/MLmodel").string());
+  // mlflow.pytorch.load_model reads model_data and requires pytorch_version.
+  CHECK(mlmodel["flavors"]["pytorch"]["model_data"].as<std::string>() == "policy.pt");
+  CHECK(mlmodel["flavors"]["pytorch"]["pytorch_version"].as<std::string>() == "1.13.1");
+  CHECK(mlmodel["flavors"]["python_function"]["loader_module"].as<std::string>() == "mlflow.pytorch");
+  CHECK(mlmodel["flavors"]["python_function"]["data"].as<std::string>() == "policy.pt");
+  CHECK(fs::exists(run_dir(t, run) / "artifacts/model/policy.pt"));
+  // Without a version: "unknown" (mlflow.pytorch only warns about a mismatch).
+  auto m2 = run.log_model((t.path() / "out/policy.pt").string(), {.artifact_path = "m2", .flavor = "torchscript"});
+  REQUIRE(m2);
+  YAML::Node m2yaml = YAML::LoadFile((run_dir(t, run) / "artifacts/m2/MLmodel").string());
+  CHECK(m2yaml["flavors"]["pytorch"]["pytorch_version"].as<std::string>() == "unknown");
+}
+
+TEST_CASE("a generic model folder keeps its files, signature and data are written (spec §8.3)", "[model_log]") {
+  TempDir t;
+  Store store = Store::open(opts(t));
+  ActiveRun run = store.start_run();
+  write_file(t.path() / "engine/model.plan", std::string(300, 'e'));
+  write_file(t.path() / "engine/config/calib.json", "{}");
+  auto m = run.log_model((t.path() / "engine").string(),
+                         {.artifact_path = "trt", .flavor = "tensorrt", .data = "model.plan",
+                          .signature = R"({"inputs": [{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3]}}]})"});
+  REQUIRE(m);
+  fs::path model = run_dir(t, run) / "artifacts/trt";
+  CHECK(read_file(model / "config/calib.json") == "{}");
+  YAML::Node y = YAML::LoadFile((model / "MLmodel").string());
+  CHECK(y["flavors"]["tensorrt"]["data"].as<std::string>() == "model.plan");
+  CHECK(y["model_size_bytes"].as<int>() == 302);
+  CHECK(y["signature"]["inputs"].as<std::string>() ==
+        R"([{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3]}}])");
+  CHECK(y["signature"]["outputs"].IsNull());
+  CHECK(y["signature"]["params"].IsNull());
+  CHECK_FALSE(y["flavors"]["python_function"]);  // no MLflow loader for these files
+}
+
+TEST_CASE("log_model refuses bad options before writing anything, with the rule in the message", "[model_log]") {
+  TempDir t;
+  StoreOptions o = opts(t);
+  o.errors = ErrorMode::kCount;
+  Store store = Store::open(o);
+  ActiveRun run = store.start_run();
+  write_file(t.path() / "a.onnx", "a");
+  write_file(t.path() / "two/a.onnx", "a");
+  write_file(t.path() / "two/b.onnx", "b");
+  write_file(t.path() / "withmlmodel/MLmodel", "x");
+  write_file(t.path() / "none/readme.txt", "x");
+  std::string file = (t.path() / "a.onnx").string();
+  struct Case {
+    std::string path;
+    ModelOptions options;
+    Code code;
+    std::string words;
+  };
+  std::vector<Case> cases = {
+      {file, {.flavor = "sklearn"}, Code::kInvalidArgument, "MLflow's own flavors"},
+      {file, {.flavor = "pytorch"}, Code::kInvalidArgument, "torchscript"},
+      {file, {.flavor = "My-Flavor"}, Code::kInvalidArgument, "lower-case"},
+      {file, {.artifact_path = "../x", .flavor = "onnx"}, Code::kInvalidArgument, "artifact path"},
+      {file, {.artifact_path = "", .flavor = "onnx"}, Code::kInvalidArgument, "artifact_path"},
+      {file, {.flavor = "onnx", .signature = R"({"inputs": []})"}, Code::kInvalidArgument, "signature"},
+      {file, {.flavor = "onnx", .metadata = {{"a\nb", "x"}}}, Code::kInvalidArgument, "control"},
+      {file, {.flavor = "onnx", .data = "other.onnx"}, Code::kInvalidArgument, "own name"},
+      {(t.path() / "two").string(), {.flavor = "onnx"}, Code::kInvalidArgument, "a.onnx, b.onnx"},
+      {(t.path() / "none").string(), {.flavor = "onnx"}, Code::kInvalidArgument, "no top-level"},
+      {(t.path() / "withmlmodel").string(), {.flavor = "mine"}, Code::kInvalidArgument, "MLmodel"},
+      {(t.path() / "missing").string(), {.flavor = "onnx"}, Code::kNotFound, ""},
+  };
+  for (const Case& c : cases) {
+    INFO(c.path << " " << c.options.flavor << " " << c.options.artifact_path);
+    auto r = run.log_model(c.path, c.options);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == c.code);
+    CHECK(r.error().message().find(c.words) != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(run_dir(t, run) / "tags/mlflow.log-model.history"));
+  CHECK(fs::is_empty(run_dir(t, run) / "artifacts"));
+  for (const auto& e : fs::directory_iterator(run_dir(t, run)))
+    CHECK(e.path().filename().string().rfind(".mlruns-tmp-", 0) != 0);
+  CHECK(store.failure_count() == cases.size());
+}
+
+TEST_CASE("Store::log_model logs to a run by id, not to a deleted one", "[model_log]") {
+  TempDir t;
+  StoreOptions o = opts(t);
+  o.errors = ErrorMode::kCount;
+  Store store = Store::open(o);
+  std::string id;
+  {
+    ActiveRun run = store.start_run();
+    id = run.id();
+    run.detach();
+  }
+  write_file(t.path() / "m.onnx", "m");
+  auto m = store.log_model(id, (t.path() / "m.onnx").string(), {.flavor = "onnx"});
+  REQUIRE(m);
+  CHECK(fs::exists(t.path() / "mlruns/0" / id / "artifacts/model/MLmodel"));
+  REQUIRE(store.delete_run(id));
+  auto r = store.log_model(id, (t.path() / "m.onnx").string(), {.artifact_path = "m2", .flavor = "onnx"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Code::kFailedPrecondition);
+}
+
+#ifdef MLRUNS_STRESS_PATH
+#include "resil_util.h"
+
+TEST_CASE("32 processes log models to one run at once: the history lists all 32 (spec §8.3)",
+          "[model_log][concurrency][processes]") {
+  using namespace mlruns::test;
+  constexpr int kProcs = 32;
+  TempDir t;
+  Store store = Store::open(opts(t));
+  std::string id;
+  {
+    ActiveRun run = store.start_run();
+    id = run.id();
+    run.detach();
+  }
+  write_file(t.path() / "m.onnx", std::string(4096, 'm'));
+  int barrier[2];
+  REQUIRE(::pipe(barrier) == 0);
+  ::fcntl(barrier[1], F_SETFD, FD_CLOEXEC);
+  std::vector<Child> children;
+  for (int i = 0; i < kProcs; ++i)
+    children.push_back(spawn_piped({MLRUNS_STRESS_PATH, "log-model", t.root(), id, std::to_string(i),
+                                    (t.path() / "m.onnx").string(), std::to_string(barrier[0])}));
+  ::close(barrier[0]);
+  ::close(barrier[1]);  // all start now
+  std::set<std::string> uuids;
+  for (auto& c : children) {
+    std::string line = c.read_line(120000);
+    int status = c.wait();
+    INFO(describe_status(status) << " '" << line << "'");
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    uuids.insert(line);
+  }
+  REQUIRE(uuids.size() == kProcs);
+  auto list = nlohmann::json::parse(read_file(t.path() / "mlruns/0" / id / "tags/mlflow.log-model.history"));
+  REQUIRE(list.size() == kProcs);
+  std::set<std::string> recorded, paths;
+  for (const auto& e : list) {
+    recorded.insert(e["model_uuid"].get<std::string>());
+    paths.insert(e["artifact_path"].get<std::string>());
+  }
+  CHECK(recorded == uuids);
+  CHECK(paths.size() == kProcs);
+  CHECK(fs::file_size(t.path() / "mlruns/0" / id / ".mlruns-lock-log-model-history") == 0);  // the lock, kept
+}
+#endif
