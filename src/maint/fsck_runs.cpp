@@ -209,9 +209,11 @@ std::optional<std::int64_t> FsckChecker::earliest_point(const std::string& metri
   std::optional<std::int64_t> first;
   walk(metrics, metrics, 0, [&](const std::string& path, const std::string&, FileType type) {
     if (type != FileType::kRegular) return;
-    auto text = read_small(env_, path, 1ull << 30);
-    if (!text) return;
-    for_each_metric_point(*text, [&](const ParsedPoint& p) {
+    // Streamed: memory does not grow with the file (it was read whole, up to 1 GiB).
+    auto file = env_.new_sequential_file(path);
+    if (!file) return;
+    LineStream lines(**file);
+    (void)for_each_metric_point(lines, [&](const ParsedPoint& p) {
       if (!first || p.timestamp < *first) first = p.timestamp;
     });
   });
