@@ -49,7 +49,8 @@ struct ReaderOptions {
   // this is cut to it, never inside a UTF-8 sequence, with a warning, so a
   // 50 MB value costs 1 MiB of memory and output. MLflow accepts at most
   // 6,000 characters for a param value and 8,000 for a tag value (spec §6.3),
-  // so only values written past MLflow are ever cut.
+  // so only values written past MLflow are ever cut. A value file above
+  // max_file_bytes is not read at all (warning).
   std::uint64_t max_value_bytes = 1ull << 20;
 };
 

@@ -31,7 +31,7 @@
 namespace mlruns {
 namespace detail {
 
-std::string quoted(std::string_view s) { return "'" + escape_control(s) + "'"; }
+std::string quoted(std::string_view s) { return "'" + printable_prefix(s, 200) + "'"; }
 
 const char* type_name(FileType t) {
   switch (t) {
@@ -64,8 +64,10 @@ Result<std::string> ReaderContext::read_value(const std::string& path, const cha
   const std::uint64_t limit = std::min(options.max_value_bytes, options.max_file_bytes);
   auto whole = read_file(path, limit);
   if (whole || whole.error().code() != Code::kInvalidArgument ||
-      whole.error().message().find("exceeds the limit") == std::string::npos)
-    return whole;
+      whole.error().message().find("exceeds the limit") == std::string::npos || limit == options.max_file_bytes)
+    return whole;  // a file above max_file_bytes is not read at all
+  if (auto info = env->stat(path, false); info && info->size > options.max_file_bytes)
+    return read_file(path, options.max_file_bytes);  // its "exceeds the limit" error
   // Far above MLflow's limits: only the first `limit` bytes are read.
   auto file = env->new_sequential_file(path);
   if (!file) return fail(file.error());

@@ -87,7 +87,8 @@ struct ReaderContext {
                                                        bool recursive) const;
 };
 
-// For warnings: 's' with control characters escaped, in quotes.
+// For warnings: 's' with control characters escaped, in quotes, at most 200
+// characters of it (a value from a tree may be megabytes long).
 std::string quoted(std::string_view s);
 // For warnings: "a file", "a folder", "a symbolic link", "missing", "a special file".
 const char* type_name(FileType t);
