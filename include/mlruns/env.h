@@ -107,7 +107,7 @@ struct FileInfo {
 };
 
 struct DirEntry {
-  std::string name;
+  std::string name{};
   FileType type = FileType::kOther;  // as lstat sees it: a symlink is kSymlink
 };
 
@@ -263,7 +263,7 @@ class EnvWrapper : public Env {
   }
 
  private:
-  Env* target_;
+  Env* target_{};
 };
 
 }  // namespace mlruns
