@@ -478,6 +478,7 @@ class FaultEnv : public EnvWrapper {
       if (auto s = env_->check(kRead, path_); !s.is_ok()) return fail(s);
       return base_->read(n, scratch);
     }
+    Result<std::uint64_t> skip_hole() override { return base_->skip_hole(); }
 
    private:
     FaultEnv* env_;

@@ -87,6 +87,14 @@ class SequentialFile {
   // Moves the read position `n` bytes forward (sync reads a metric file from
   // the offset it last sent). This default reads and discards.
   virtual Status skip(std::uint64_t n);
+  // If the read position is inside a hole of a sparse file, moves it to the
+  // hole's end (the next data, or the end of the file: lseek SEEK_DATA) and
+  // returns how many bytes it passed over. A hole reads as NULs, which no
+  // MLflow file holds, so readers count it as bad data without reading it:
+  // a 4 GB file that is one hole costs one call, not 4 GB of reads.
+  // 0 when the position is not in a hole, and where the file system or the
+  // Env cannot tell (this default).
+  virtual Result<std::uint64_t> skip_hole();
 };
 
 enum class FileType { kRegular, kDirectory, kSymlink, kOther, kMissing };
@@ -155,8 +163,11 @@ class Env {
   virtual Result<std::unique_ptr<SequentialFile>> new_sequential_file(const std::string& path) = 0;
 
   // Reads a whole regular file. Fails with kInvalidArgument if it is larger
-  // than `max_bytes`, so a hostile tree cannot exhaust memory. Does not follow
-  // a symlink when `no_follow` (O_NOFOLLOW on the last component).
+  // than `max_bytes`, so a hostile tree cannot exhaust memory, and (POSIX
+  // Envs) if a file above 1 MiB has a hole (a sparse file: NULs that no
+  // MLflow file holds; the message says "sparse file"), so its apparent size
+  // is never read. Does not follow a symlink when `no_follow` (O_NOFOLLOW on
+  // the last component).
   virtual Result<std::string> read_file(const std::string& path,
                                         std::uint64_t max_bytes = 64ull << 20,
                                         bool no_follow = false) = 0;

@@ -43,8 +43,16 @@ struct ReaderOptions {
   std::function<void(const Warning&)> on_warning{};
   // Worker threads for listing runs; 0 means the number of cores.
   unsigned threads = 0;
-  // Files larger than this are not read (warning instead).
+  // Files larger than this are not read (warning instead). meta.yaml files
+  // are read up to 4 MiB at most (a dataset's is at most ~1 MiB in MLflow).
   std::uint64_t max_file_bytes = 256ull << 20;
+  // A param or tag value (or a run name from tags/mlflow.runName) longer than
+  // this is cut to it, never inside a UTF-8 sequence, with a warning, so a
+  // 50 MB value costs 1 MiB of memory and output. MLflow accepts at most
+  // 6,000 characters for a param value and 8,000 for a tag value (spec §6.3),
+  // so only values written past MLflow are ever cut. A value file above
+  // max_file_bytes is not read at all (warning).
+  std::uint64_t max_value_bytes = 1ull << 20;
 };
 
 // Which parts of each run to load: a search reads only what it needs.

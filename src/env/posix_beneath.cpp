@@ -104,27 +104,40 @@ int open_component(int dir, const char* name) {
   return -1;
 }
 
-// The folder `rel` (components joined by '/', no "." or "..") below `root_fd`
-// without following any link; -1 with errno on failure.
-int open_dir_beneath(int root_fd, const std::string& rel) {
+constexpr int kNoOpenat2 = -2;
+
+// `rel` (components joined by '/', no "." or "..") below `root_fd` in one
+// openat2 that follows no link at any component, the last included: the
+// descriptor, -1 with errno on failure, or kNoOpenat2 where the kernel has
+// no openat2 (kernel < 5.6, or a seccomp filter) or MLRUNS_NO_OPENAT2 is set.
+int openat2_beneath(int root_fd, const std::string& rel, int flags, mode_t mode) {
 #if defined(SYS_openat2) && defined(MLRUNS_HAVE_OPENAT2_H)
   if (openat2_wanted()) {
     struct open_how how {};
-    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+    how.mode = (flags & O_CREAT) ? mode : 0;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
     for (int attempt = 0; attempt < 16; ++attempt) {
-      long fd = ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how);
+      long fd = ::syscall(SYS_openat2, root_fd, rel.empty() ? "." : rel.c_str(), &how, sizeof how);
       if (fd >= 0) return static_cast<int>(fd);
       if (errno == EINTR || errno == EAGAIN) continue;  // EAGAIN: a rename raced the lookup
       if (errno == ENOSYS || errno == E2BIG || errno == EPERM) {
-        // No openat2 (kernel < 5.6, or a seccomp filter): the walk below.
         g_openat2.store(false, std::memory_order_relaxed);
-        break;
+        return kNoOpenat2;
       }
       return -1;
     }
+    return -1;  // errno: EAGAIN, renames kept racing
   }
 #endif
+  (void)root_fd, (void)rel, (void)flags, (void)mode;
+  return kNoOpenat2;
+}
+
+// The folder `rel` (components joined by '/', no "." or "..") below `root_fd`
+// without following any link; -1 with errno on failure.
+int open_dir_beneath(int root_fd, const std::string& rel) {
+  if (int fd = openat2_beneath(root_fd, rel, O_PATH | O_DIRECTORY, 0); fd != kNoOpenat2) return fd;
   int cur = root_fd;
   std::size_t pos = 0;
   std::string name;
@@ -453,18 +466,45 @@ class PosixBeneathEnv final : public Env {
     return At{Fd(fd, true), c.back()};
   }
 
+  // `path` itself in one openat2 beneath its root (no link at any component,
+  // the last included): one system call where locate() and an openat on the
+  // parent took three (open the parent, open the file, close the parent),
+  // with the same guarantee. kNoOpenat2 where the kernel has none.
+  // Failures other than kNoOpenat2 come back as a Status (resolve_status;
+  // ELOOP: a link; ENXIO: a FIFO opened for writing).
+  Result<int> open_whole(const std::string& path, int flags) {
+    auto parts = split(path);
+    if (!parts) return fail(parts.error());
+    auto rfd = root_fd(parts->root);
+    if (!rfd) return fail(rfd.error());
+    std::string rel;
+    for (const std::string& c : parts->components) {
+      if (!rel.empty()) rel += '/';
+      rel += c;
+    }
+    int fd = openat2_beneath(*rfd, rel, flags, 0644);
+    if (fd != -1) return fd;
+    if (errno == ENXIO) return fail(Status::invalid_argument(path, "not a regular file (a FIFO); refused"));
+    return fail(resolve_status(path, errno));
+  }
+
   // A regular file: O_NOFOLLOW on the last component, O_NONBLOCK so that a
   // FIFO never blocks the open, then fstat: anything but a regular file is
   // refused (and a write-opened one is never written).
   Result<int> open_file(const std::string& path, int flags, bool check_regular = true) {
-    auto at = locate(path);
-    if (!at) return fail(at.error());
-    int fd = retry_eintr(
-        [&] { return ::openat(at->dir.fd, at->leaf.c_str(), flags | O_NOFOLLOW | O_NONBLOCK, 0644); });
+    auto whole = open_whole(path, flags | O_NOFOLLOW | O_NONBLOCK);
+    if (!whole) return fail(whole.error());
+    int fd = *whole;
+    if (fd == kNoOpenat2) {
+      auto at = locate(path);
+      if (!at) return fail(at.error());
+      fd = retry_eintr(
+          [&] { return ::openat(at->dir.fd, at->leaf.c_str(), flags | O_NOFOLLOW | O_NONBLOCK, 0644); });
+    }
     if (fd < 0) {
       if (errno == ELOOP) return fail(link_refused(path));
       if (errno == ENXIO) return fail(Status::invalid_argument(path, "not a regular file (a FIFO); refused"));
-      return fail(errno_status(path, errno));
+      return fail(resolve_status(path, errno));
     }
     struct stat st;
     if (check_regular && (::fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
@@ -488,6 +528,8 @@ class PosixBeneathEnv final : public Env {
 
   // A directory, opened readable, never through a link.
   Result<int> open_dir(const std::string& path, int flags) {
+    auto whole = open_whole(path, flags | O_DIRECTORY | O_NOFOLLOW);
+    if (!whole || *whole >= 0) return whole;
     auto at = locate(path);
     if (!at) return fail(at.error());
     int fd = retry_eintr([&] {

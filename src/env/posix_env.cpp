@@ -219,6 +219,18 @@ Result<std::string> read_whole_fd(int fd, const std::string& path, std::uint64_t
     return fail(Status::invalid_argument(
         path, "file of " + std::to_string(st.st_size) + " bytes exceeds the limit of " + std::to_string(max_bytes)));
   }
+  // A hole (sparse file) would be read as NULs, as many as its apparent
+  // size: refuse it instead, for one lseek. Smaller files cost their size at
+  // most, so they are read as they are (no extra call per file when ranking).
+  if (st.st_size > kHoleCheckBytes) {
+    off_t hole = ::lseek(fd, 0, SEEK_HOLE);
+    if (hole >= 0 && hole < st.st_size) {
+      ::close(fd);
+      return fail(Status::invalid_argument(
+          path, "sparse file: a hole (NULs, which no MLflow file holds) at byte " + std::to_string(hole) + " of " +
+                    std::to_string(st.st_size) + "; not read"));
+    }
+  }
   std::string out;
   out.resize(static_cast<std::size_t>(st.st_size));
   std::size_t got = 0;
@@ -291,6 +303,28 @@ Status SequentialFile::skip(std::uint64_t n) {
     n -= r->size();
   }
   return Status::ok();
+}
+
+Result<std::uint64_t> SequentialFile::skip_hole() { return std::uint64_t{0}; }
+
+Result<std::uint64_t> PosixSequentialFile::skip_hole() {
+  // Only the offset moves; no data is read. A file system without SEEK_DATA
+  // (EINVAL) reports no holes, and its files are read as they are.
+  off_t data = ::lseek(fd_, pos_, SEEK_DATA);
+  if (data < 0) {
+    if (errno != ENXIO) return std::uint64_t{0};
+    // No data after pos_: a hole up to the end of the file, or pos_ is the end.
+    off_t end = ::lseek(fd_, 0, SEEK_END);
+    if (end < 0) return fail(errno_status(path_, errno));
+    if (end <= pos_) {  // at the end (or the file shrank): stay where reads left off
+      if (end < pos_ && ::lseek(fd_, pos_, SEEK_SET) < 0) return fail(errno_status(path_, errno));
+      return std::uint64_t{0};
+    }
+    data = end;
+  }
+  const auto skipped = static_cast<std::uint64_t>(data - pos_);
+  pos_ = data;
+  return skipped;
 }
 
 Status Env::link(const std::string&, const std::string& to) {

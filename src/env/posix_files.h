@@ -178,18 +178,28 @@ class PosixSequentialFile final : public SequentialFile {
   Result<std::string_view> read(std::size_t n, char* scratch) override {
     ssize_t r = retry_eintr([&] { return ::read(fd_, scratch, n); });
     if (r < 0) return fail(errno_status(path_, errno));
+    pos_ += r;
     return std::string_view(scratch, static_cast<std::size_t>(r));
   }
 
   Status skip(std::uint64_t n) override {
-    if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) < 0) return errno_status(path_, errno);
+    off_t at = ::lseek(fd_, static_cast<off_t>(n), SEEK_CUR);
+    if (at < 0) return errno_status(path_, errno);
+    pos_ = at;
     return Status::ok();
   }
+
+  // lseek(SEEK_DATA) from the read position (posix_env.cpp).
+  Result<std::uint64_t> skip_hole() override;
 
  private:
   std::string path_;
   int fd_;
+  off_t pos_ = 0;  // the read position, kept here to save an lseek per call
 };
+
+// Whole-file reads of files above this size check for holes (read_whole_fd).
+constexpr off_t kHoleCheckBytes = 1 << 20;
 
 inline FileInfo info_of(const struct stat& st) {
   FileInfo info;

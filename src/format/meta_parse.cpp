@@ -13,21 +13,18 @@ namespace mlruns::detail {
 namespace {
 
 // meta.yaml files are a few hundred bytes; anything much bigger, or deeply
-// nested, is not one, and yaml-cpp recurses per nesting level.
+// nested, is not one.
 constexpr std::size_t kMaxMetaBytes = 1 << 20;
-constexpr int kMaxBrackets = 256;
+// Nesting deeper than this is not MLflow's (its files are flat mappings, an
+// input's tags one level down). Counted on libyaml's events, so brackets
+// inside quoted strings (a dataset's JSON schema) do not count.
+constexpr int kMaxNesting = 64;
 
-// The top level of a meta.yaml reduced to what the readers below look at:
-// each key's value is a scalar string, null, or something else (a list or a
-// mapping, such as the legacy `tags: []`). Both parsers produce this, so
-// their results can only differ if they read a scalar differently.
-struct FlatValue {
-  enum class Kind { kString, kNull, kCollection };
-  Kind kind = Kind::kNull;
-  std::string text;
-  bool plain = false;  // a plain (unquoted) scalar: PyYAML's resolver types it
-};
-using FlatMeta = std::vector<std::pair<std::string, FlatValue>>;
+// The top level of a meta.yaml reduced to what the readers look at
+// (YamlValue, meta_parse.h). Both parsers produce this, so their results can
+// only differ if they read a scalar differently.
+using FlatValue = YamlValue;
+using FlatMeta = YamlMap;
 
 // The last value of a key given twice, as PyYAML's constructor (and so
 // MLflow) reads it: construct_mapping assigns each pair in order. yaml-cpp's
@@ -44,7 +41,7 @@ const FlatValue* find(const FlatMeta& m, std::string_view key) {
 // sorted, values plain, single-quoted or null (spec §2.1). Reading those lines
 // directly is ~50x faster than yaml-cpp. Anything this parser is not sure of
 // (double quotes, folded or nested lines, comments, CR, odd characters)
-// returns nullopt, and the caller falls back to yaml-cpp.
+// returns nullopt, and the caller falls back to libyaml.
 
 bool is_key_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9'); }
 
@@ -79,7 +76,7 @@ std::optional<FlatMeta> parse_fast(std::string_view text) {
     while (k < line.size() && is_key_char(line[k])) ++k;
     if (k == 0 || k >= line.size() || line[k] != ':') return std::nullopt;
     std::string key(line.substr(0, k));
-    if (find(out, key)) return std::nullopt;  // duplicate: let yaml-cpp decide
+    if (find(out, key)) return std::nullopt;  // duplicate: let libyaml decide
     std::string_view v = line.substr(k + 1);
     // U+0085, U+2028 and U+2029 are line breaks to YAML 1.1: PyYAML writes
     // them raw inside quotes and folds them on reading. libyaml decides.
@@ -94,6 +91,7 @@ std::optional<FlatMeta> parse_fast(std::string_view text) {
       v.remove_prefix(1);
       if (v == "[]" || v == "{}") {
         value.kind = FlatValue::Kind::kCollection;
+        value.mapping = v == "{}";
       } else if (!v.empty() && v.front() == '\'') {
         if (v.size() < 2 || v.back() != '\'') return std::nullopt;
         std::string_view body = v.substr(1, v.size() - 2);
@@ -130,16 +128,18 @@ std::optional<FlatMeta> parse_fast(std::string_view text) {
 // \N \_ \L \P (U+0085, U+00A0, U+2028, U+2029), which yaml-cpp decodes to
 // wrong bytes, and the folding of long and multi-line scalars, where yaml-cpp
 // added spaces around U+2028 (issue 15 item 4; tests/format/pyyaml_load_test.cpp
-// compares every case of a table PyYAML made). yaml-cpp stays the project's
-// YAML library where it reads correctly (fsck's typing check, inputs and
-// datasets). libyaml's parser keeps explicit stacks, so no input recurses.
+// compares every case of a table PyYAML made). Every YAML file MLflow writes
+// is read here: experiment, run, input and dataset meta.yaml, and fsck's
+// and relocate's reads of their fields (load_yaml_map). yaml-cpp stays the
+// project's YAML library only where it compares a file with itself:
+// meta_edit.cpp's check that an edit changed nothing but the keys it meant
+// to reads the file before and after with the same parser, so a scalar it
+// misreads is misread the same on both sides. libyaml's parser keeps
+// explicit stacks, so no input recurses.
 
-Result<FlatMeta> parse_yaml(std::string_view text) {
-  if (text.size() > kMaxMetaBytes) return fail(Status::corruption("meta.yaml", "file is larger than 1 MiB"));
-  int brackets = 0;
-  for (char c : text)
-    if (c == '[' || c == '{') ++brackets;
-  if (brackets > kMaxBrackets) return fail(Status::corruption("meta.yaml", "too deeply nested"));
+Result<FlatMeta> parse_yaml(std::string_view text, std::size_t max_bytes) {
+  if (text.size() > max_bytes)
+    return fail(Status::corruption("meta.yaml", "file is larger than " + std::to_string(max_bytes >> 20) + " MiB"));
   struct Parser {
     yaml_parser_t p;
     Parser() { yaml_parser_initialize(&p); }
@@ -160,6 +160,9 @@ Result<FlatMeta> parse_yaml(std::string_view text) {
   bool root_seen = false, want_key = true, skip_value = false;
   std::string key;
   std::string collection_anchor;
+  FlatValue collection;      // the collection value being read (depth > 1)
+  bool want_inner_key = true, pair_bad = false;
+  std::string inner_key;
   for (;;) {
     Event ev;
     if (!yaml_parser_parse(&parser.p, &ev.e)) {
@@ -182,14 +185,43 @@ Result<FlatMeta> parse_yaml(std::string_view text) {
       depth = 1;
       continue;
     }
-    if (depth > 1) {  // inside a collection value: only its end matters
-      if (e.type == YAML_MAPPING_START_EVENT || e.type == YAML_SEQUENCE_START_EVENT) ++depth;
+    if (depth > 1) {  // inside a collection value: its scalar pairs if a mapping, then its end
+      // A key or value that is not a string (a collection, an alias, a
+      // null) drops its pair and clears pairs_ok.
+      auto drop_pair = [&] {
+        collection.pairs_ok = false;
+        pair_bad = want_inner_key;
+        want_inner_key = !want_inner_key;
+      };
+      if (depth == 2 && collection.mapping && e.type == YAML_SCALAR_EVENT) {
+        std::string t(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+        const bool null = e.data.scalar.plain_implicit && e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                          !e.data.scalar.tag && (t.empty() || is_plain_null(t));
+        if (null) {
+          drop_pair();
+        } else if (want_inner_key) {
+          inner_key = std::move(t);
+          want_inner_key = false;
+        } else {
+          if (!pair_bad) collection.pairs.emplace_back(inner_key, std::move(t));
+          pair_bad = false;
+          want_inner_key = true;
+        }
+        continue;
+      }
+      if (depth == 2 && collection.mapping && e.type == YAML_ALIAS_EVENT) {
+        drop_pair();
+        continue;
+      }
+      if (e.type == YAML_MAPPING_START_EVENT || e.type == YAML_SEQUENCE_START_EVENT) {
+        if (depth == 2 && collection.mapping) drop_pair();
+        if (++depth > kMaxNesting) return fail(Status::corruption("meta.yaml", "too deeply nested"));
+      }
       if (e.type == YAML_MAPPING_END_EVENT || e.type == YAML_SEQUENCE_END_EVENT) {
         if (--depth == 1) {
           if (!skip_value) {
-            FlatValue v{FlatValue::Kind::kCollection, {}, false};
-            if (!collection_anchor.empty()) anchors[collection_anchor] = v;
-            out.emplace_back(key, v);
+            if (!collection_anchor.empty()) anchors[collection_anchor] = collection;
+            out.emplace_back(key, std::move(collection));
           }
           want_key = true;
         }
@@ -245,6 +277,11 @@ Result<FlatMeta> parse_yaml(std::string_view text) {
       const yaml_char_t* anchor =
           e.type == YAML_MAPPING_START_EVENT ? e.data.mapping_start.anchor : e.data.sequence_start.anchor;
       collection_anchor = anchor ? reinterpret_cast<const char*>(anchor) : "";
+      collection = FlatValue{};
+      collection.kind = FlatValue::Kind::kCollection;
+      collection.mapping = e.type == YAML_MAPPING_START_EVENT;
+      want_inner_key = true;
+      pair_bad = false;
       depth = 2;
     }
   }
@@ -252,13 +289,15 @@ Result<FlatMeta> parse_yaml(std::string_view text) {
   return out;
 }
 
-Result<FlatMeta> load_flat(std::string_view text, MetaParser parser) {
+Result<FlatMeta> load_flat(std::string_view text, MetaParser parser, std::size_t max_bytes = kMaxMetaBytes) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
     return fail(Status::corruption("meta.yaml", "file is empty"));
+  if (text.size() > max_bytes)
+    return fail(Status::corruption("meta.yaml", "file is larger than " + std::to_string(max_bytes >> 20) + " MiB"));
   if (parser == MetaParser::kAuto) {
     if (auto fast = parse_fast(text)) return std::move(*fast);
   }
-  return parse_yaml(text);
+  return parse_yaml(text, max_bytes);
 }
 
 // ---- interpretation, shared by both paths ----------------------------------
@@ -297,6 +336,12 @@ void note(std::vector<std::string>* problems, std::string what) {
 }  // namespace
 
 bool meta_fast_path_applies(std::string_view text) { return parse_fast(text).has_value(); }
+
+Result<YamlMap> load_yaml_map(std::string_view text, std::size_t max_bytes, MetaParser parser) {
+  return load_flat(text, parser, max_bytes);
+}
+
+const YamlValue* yaml_find(const YamlMap& m, std::string_view key) { return find(m, key); }
 
 Result<Experiment> parse_experiment_meta(std::string_view text, bool in_trash,
                                          std::vector<std::string>* problems, MetaParser parser) {

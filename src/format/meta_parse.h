@@ -23,6 +23,32 @@ enum class MetaParser { kAuto, kYamlOnly };
 // True if kAuto reads `text` without libyaml (for tests and benchmarks).
 bool meta_fast_path_applies(std::string_view text);
 
+// The top level of a YAML mapping as PyYAML's CSafeLoader reads it: each
+// key's value is a string, a null, or a collection. A collection that is a
+// mapping of scalars (an input's `tags:`) keeps its pairs in file order;
+// deeper nesting is skipped. Every YAML file MLflow writes is read through
+// this (meta.yaml of experiments, runs, inputs and datasets; fsck's checks).
+struct YamlValue {
+  enum class Kind { kString, kNull, kCollection };
+  Kind kind = Kind::kNull;
+  std::string text;
+  bool plain = false;  // a plain (unquoted) scalar: PyYAML's resolver types it
+  // kCollection: true for a mapping; `pairs` its scalar pairs in file order
+  // (a repeated key: the last wins, as in PyYAML), `pairs_ok` false if some
+  // key or value was not a scalar.
+  bool mapping = false;
+  bool pairs_ok = true;
+  std::vector<std::pair<std::string, std::string>> pairs;
+};
+using YamlMap = std::vector<std::pair<std::string, YamlValue>>;
+
+// `text` as a YamlMap (kCorruption: empty, larger than `max_bytes`, invalid
+// YAML, more than one document, not a mapping, a collection as a key).
+Result<YamlMap> load_yaml_map(std::string_view text, std::size_t max_bytes = 1 << 20,
+                              MetaParser parser = MetaParser::kAuto);
+// The value of `key` (the last one if given twice, as PyYAML); null if absent.
+const YamlValue* yaml_find(const YamlMap& m, std::string_view key);
+
 // Parses <exp>/meta.yaml. `in_trash` gives the stage when the file has none
 // (MLflow <= 2.2 went by location). Hard errors (kCorruption): empty file,
 // invalid YAML, not a mapping, missing name. Softer problems (a missing

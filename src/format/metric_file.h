@@ -137,6 +137,7 @@ class LineStream {
     std::string_view text;    // without '\n'; valid until the next call
     bool complete = true;     // false: the file's last line, without '\n'
     std::uint64_t cut_bytes = 0;
+    std::uint64_t hole_bytes = 0;  // of cut_bytes, those in holes of a sparse file (never read)
   };
   // The next line; false at the end of the file.
   Result<bool> next(Line& line);
@@ -168,7 +169,8 @@ Result<MetricFileProblems> for_each_metric_point(LineStream& lines, OnPoint&& on
       break;
     }
     ParsedPoint p;
-    const char* error = "line longer than any metric line (a sparse hole or garbage)";
+    const char* error = line.hole_bytes ? "a hole of a sparse file (NULs; skipped, not read)"
+                                        : "line longer than any metric line (garbage)";
     if (line.cut_bytes == 0 && parse_metric_line(line.text, p, error)) {
       on_point(p);
     } else if (problems.bad_lines++ == 0) {

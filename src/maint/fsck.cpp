@@ -8,7 +8,6 @@
 #include <optional>
 #include <string>
 
-#include <yaml-cpp/yaml.h>
 
 #include "format/yaml_emit.h"
 #include "maint/fsck_checker.h"
@@ -50,18 +49,23 @@ std::size_t FsckReport::repaired() const {
 
 namespace detail {
 
-std::optional<YAML::Node> FsckChecker::load_map(const std::string& text) {
-  try {
-    YAML::Node n = YAML::Load(text);
-    if (n.IsMap()) return n;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
+// Read as PyYAML's CSafeLoader reads it (libyaml, meta_parse.h), as the
+// Reader reads it: fsck judges the values MLflow will see (issue 15 item 4).
+std::optional<YamlMap> FsckChecker::load_map(const std::string& text) {
+  auto m = load_yaml_map(text);
+  if (!m) return std::nullopt;
+  return std::move(*m);
 }
 
-bool FsckChecker::plain_ambiguous(const YAML::Node& map, const char* key) {
-  YAML::Node n = map[key];
-  return n && n.IsScalar() && n.Tag() == "?" && !n.Scalar().empty() && yaml_plain_is_ambiguous(n.Scalar());
+std::optional<std::string> FsckChecker::string_of(const YamlMap& map, const char* key) {
+  const YamlValue* v = yaml_find(map, key);
+  if (!v || v->kind != YamlValue::Kind::kString) return std::nullopt;
+  return v->text;
+}
+
+bool FsckChecker::plain_ambiguous(const YamlMap& map, const char* key) {
+  const YamlValue* v = yaml_find(map, key);
+  return v && v->kind == YamlValue::Kind::kString && v->plain && !v->text.empty() && yaml_plain_is_ambiguous(v->text);
 }
 
 void FsckChecker::run() {

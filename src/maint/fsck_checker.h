@@ -22,14 +22,15 @@
 #include <utility>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
 
 #include "format/layout.h"
 #include "format/meta_edit.h"
+#include "format/meta_parse.h"
 #include "maint/maint_common.h"
 #include "mlruns/env.h"
 #include "mlruns/fsck.h"
 #include "mlruns/types.h"
+#include "util/printable.h"
 
 namespace mlruns::detail {
 
@@ -66,9 +67,13 @@ class FsckChecker {
       "every MLflow version: the run, and search_runs over its experiment, fail";
 
   // meta.yaml as a YAML mapping; nullopt for anything else.
-  static std::optional<YAML::Node> load_map(const std::string& text);
+  static std::optional<YamlMap> load_map(const std::string& text);
+  // The string under `key`; nullopt if missing, null or a collection.
+  static std::optional<std::string> string_of(const YamlMap& map, const char* key);
+  // A value from the tree as a finding quotes it: 200 characters at most.
+  static std::string shown(std::string_view value) { return printable_prefix(value, 200); }
   // True if map[key] is a plain scalar that PyYAML reads back as a non-string.
-  static bool plain_ambiguous(const YAML::Node& map, const char* key);
+  static bool plain_ambiguous(const YamlMap& map, const char* key);
 
   // ---- findings and repairs (fsck_repair.cpp) ----
   void add(std::string path, std::string check, std::string problem, std::string breaks, FsckSeverity sev, Fix fix);
@@ -89,7 +94,7 @@ class FsckChecker {
   void check_experiment(const ExperimentDir& e);
   void check_delete_cut_short(const ExperimentDir& e, const std::string& meta);
   void check_experiment_file(const ExperimentDir& e, const std::string& meta);
-  void check_experiment_meta(const ExperimentDir& e, const std::string& meta, const YAML::Node& map,
+  void check_experiment_meta(const ExperimentDir& e, const std::string& meta, const YamlMap& map,
                              const Experiment& x);
 
   // ---- runs (fsck_runs.cpp) ----

@@ -57,7 +57,7 @@ void FsckChecker::check_delete_cut_short(const ExperimentDir& e, const std::stri
 // meta.yaml of experiment `e`: readable, and then each of its keys.
 void FsckChecker::check_experiment_file(const ExperimentDir& e, const std::string& meta) {
   auto text = read_small(env_, meta);
-  std::optional<YAML::Node> map = text ? load_map(*text) : std::nullopt;
+  std::optional<YamlMap> map = text ? load_map(*text) : std::nullopt;
   std::optional<Experiment> parsed;
   if (text && map) {
     auto p = parse_experiment_meta(*text, e.in_trash);
@@ -81,7 +81,7 @@ void FsckChecker::check_experiment_file(const ExperimentDir& e, const std::strin
   }
 }
 
-void FsckChecker::check_experiment_meta(const ExperimentDir& e, const std::string& meta, const YAML::Node& map,
+void FsckChecker::check_experiment_meta(const ExperimentDir& e, const std::string& meta, const YamlMap& map,
                                         const Experiment& x) {
   if (x.experiment_id != e.id) {
     // The folder name is what every reader looks up, so it wins (a copied
@@ -97,18 +97,18 @@ void FsckChecker::check_experiment_meta(const ExperimentDir& e, const std::strin
         "MLflow >= 2.0 ignores the experiment; 1.30 search_experiments crashes (spec §3.2)", FsckSeverity::kError,
         edit(meta, edits, what));
   }
-  if (!map["artifact_location"])
+  if (!yaml_find(map, "artifact_location"))
     add(meta, "experiment.missing_artifact_location", "no artifact_location", "every version: TypeError (spec §3.2)",
         FsckSeverity::kError,
         edit(meta, {{"artifact_location", MetaValue::str(path_to_file_uri(join(root_, e.id)))}},
              "added artifact_location"));
-  auto stage = map["lifecycle_stage"];
+  auto stage = string_of(map, "lifecycle_stage");
   std::string want = e.in_trash ? "deleted" : "active";
-  if (!stage || !stage.IsScalar() || (stage.Scalar() != "active" && stage.Scalar() != "deleted")) {
+  if (!stage || (*stage != "active" && *stage != "deleted")) {
     add(meta, "experiment.bad_lifecycle_stage", "lifecycle_stage missing or invalid",
         "MLflow >= 2.3: search_experiments fails for the whole store (spec §3.2, §14.18)", FsckSeverity::kError,
         edit(meta, {{"lifecycle_stage", MetaValue::str(want)}}, "set lifecycle_stage: " + want + " (from the location)"));
-  } else if (e.in_trash && stage.Scalar() == "active") {
+  } else if (e.in_trash && *stage == "active") {
     add(meta, "experiment.trashed_but_active",
         "in .trash/ but the file says active (deleted by MLflow 1.30-2.2)",
         "MLflow >= 2.3 shows it and its runs as active; mlflow gc skips it (spec §7, §14.10)", FsckSeverity::kError,
@@ -146,11 +146,13 @@ void FsckChecker::check_experiment_meta(const ExperimentDir& e, const std::strin
         FsckSeverity::kWarning, edit(meta, edits, "added the missing time(s) from the other time or the file's mtime"));
   }
   for (const char* key : {"name", "artifact_location"})
-    if (plain_ambiguous(map, key))
+    if (plain_ambiguous(map, key)) {
+      const std::string value = *string_of(map, key);
       add(meta, "experiment.yaml_typing",
-          std::string(key) + " '" + map[key].Scalar() + "' is unquoted and reads back as a non-string",
+          std::string(key) + " '" + shown(value) + "' is unquoted and reads back as a non-string",
           "every version: PyYAML loads it as a bool/number/date/null (spec §2.1, §14.4)", FsckSeverity::kError,
-          edit(meta, {{key, MetaValue::str(map[key].Scalar())}}, std::string("quoted ") + key));
+          edit(meta, {{key, MetaValue::str(value)}}, std::string("quoted ") + key));
+    }
   std::string why;
   RelocateTarget t{root_, {}};
   if (auto next = relocated_uri(x.artifact_location, e.id, t, why))

@@ -120,7 +120,8 @@ Result<MetricScan> scan_metric_file(Env& env, const std::string& path, Keep&& on
       break;
     }
     ParsedPoint p;
-    const char* err = "longer than any metric line (a sparse hole or garbage)";
+    const char* err = l.hole_bytes ? "a hole of a sparse file (NULs; skipped, not read)"
+                                   : "longer than any metric line (garbage)";
     if (l.cut_bytes == 0 && line.find_first_not_of(" \t\r") == std::string_view::npos) {
       ++scan.blank;
       on_drop(line, 0);

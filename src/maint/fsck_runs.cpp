@@ -25,7 +25,7 @@ void FsckChecker::check_run(const ExperimentDir& e, const std::string& dir, cons
   ++r_.runs;
   run_ids_[id].push_back(dir);
   auto text = read_small(env_, meta);
-  std::optional<YAML::Node> map = text ? load_map(*text) : std::nullopt;
+  std::optional<YamlMap> map = text ? load_map(*text) : std::nullopt;
   if (!map) {
     bool empty = text && text->find_first_not_of(" \t\r\n") == std::string::npos;
     add(meta, empty ? "run.empty_meta" : "run.unreadable_meta",
@@ -34,12 +34,8 @@ void FsckChecker::check_run(const ExperimentDir& e, const std::string& dir, cons
         quarantine(dir, "unreadable run meta.yaml"));
     return;
   }
-  const YAML::Node& m = *map;
-  auto str = [&](const char* k) -> std::optional<std::string> {
-    if (m[k] && m[k].IsScalar() && !(m[k].Tag() == "?" && (m[k].Scalar() == "~" || m[k].Scalar() == "null")))
-      return m[k].Scalar();
-    return std::nullopt;
-  };
+  const YamlMap& m = *map;
+  auto str = [&](const char* k) { return string_of(m, k); };
   auto run_id = str("run_id"), run_uuid = str("run_uuid");
   if (!run_id && !run_uuid) {
     add(meta, "run.missing_run_id", "neither run_id nor run_uuid", std::string(kBreaksRunSearch) + " (spec §4.3)",
@@ -68,14 +64,14 @@ void FsckChecker::check_run(const ExperimentDir& e, const std::string& dir, cons
                      str("artifact_uri"));
   // status: an int 1..5; MLflow's names are mapped back.
   std::optional<RunStatus> status = RunStatus::kRunning;
-  if (m["status"] && !m["status"].IsNull()) {
+  if (const YamlValue* st = yaml_find(m, "status"); st && st->kind != YamlValue::Kind::kNull) {
     std::int64_t v = 0;
-    std::string s = m["status"].IsScalar() ? m["status"].Scalar() : "";
+    std::string s = st->kind == YamlValue::Kind::kString ? st->text : "";
     if (parse_int_field(s, v)) {
       status = run_status_from_int(v);
     } else if (auto named = parse_run_status(s)) {
       status = named;
-      add(meta, "run.status_string", "status '" + s + "' is a name, not an integer",
+      add(meta, "run.status_string", "status '" + shown(s) + "' is a name, not an integer",
           std::string(kBreaksRunSearch) + " (spec §4.1)", FsckSeverity::kError,
           edit(meta, {{"status", MetaValue::integer(static_cast<int>(*named))}},
                "set status: " + std::to_string(static_cast<int>(*named))));
@@ -83,12 +79,12 @@ void FsckChecker::check_run(const ExperimentDir& e, const std::string& dir, cons
       status.reset();
     }
     if (!status) {
-      add(meta, "run.bad_status", "status '" + s + "' is not 1..5", std::string(kBreaksRunSearch) + " (spec §4.1)",
+      add(meta, "run.bad_status", "status '" + shown(s) + "' is not 1..5", std::string(kBreaksRunSearch) + " (spec §4.1)",
           FsckSeverity::kError, quarantine(dir, "run with an unknown status"));
       return;
     }
   }
-  if (!m["end_time"]) {
+  if (!yaml_find(m, "end_time")) {
     std::optional<std::int64_t> end;
     if (*status != RunStatus::kRunning)
       if (auto life = last_sign_of_life(env_, dir)) end = std::max(*life, start);
@@ -102,19 +98,21 @@ void FsckChecker::check_run(const ExperimentDir& e, const std::string& dir, cons
     add(meta, "run.missing_user_id", "user_id missing or null", std::string(kBreaksRunSearch) + " (spec §4.1, §14.18)",
         FsckSeverity::kError, edit(meta, {{"user_id", MetaValue::str(user)}}, "added user_id: " + user));
   }
-  if (m["lifecycle_stage"] && !m["lifecycle_stage"].IsNull()) {
-    std::string st = m["lifecycle_stage"].IsScalar() ? m["lifecycle_stage"].Scalar() : "";
+  if (const YamlValue* ls = yaml_find(m, "lifecycle_stage"); ls && ls->kind != YamlValue::Kind::kNull) {
+    std::string st = ls->kind == YamlValue::Kind::kString ? ls->text : "";
     if (st != "active" && st != "deleted")
-      add(meta, "run.bad_lifecycle_stage", "lifecycle_stage '" + st + "' is invalid",
+      add(meta, "run.bad_lifecycle_stage", "lifecycle_stage '" + shown(st) + "' is invalid",
           std::string(kBreaksRunSearch) + " ('Invalid lifecycle stage', spec §4.1)", FsckSeverity::kError,
           edit(meta, {{"lifecycle_stage", MetaValue::str(e.in_trash ? "deleted" : "active")}},
                "set lifecycle_stage from the location"));
   }
   for (const char* key : {"run_id", "run_uuid", "run_name", "user_id", "artifact_uri"})
-    if (plain_ambiguous(m, key))
-      add(meta, "run.yaml_typing", std::string(key) + " '" + m[key].Scalar() + "' is unquoted and reads back as a non-string",
+    if (plain_ambiguous(m, key)) {
+      const std::string value = *str(key);
+      add(meta, "run.yaml_typing", std::string(key) + " '" + shown(value) + "' is unquoted and reads back as a non-string",
           "every version: PyYAML loads it as a bool/number/date/null (spec §2.1, §14.4)", FsckSeverity::kError,
-          edit(meta, {{key, MetaValue::str(m[key].Scalar())}}, std::string("quoted ") + key));
+          edit(meta, {{key, MetaValue::str(value)}}, std::string("quoted ") + key));
+    }
   if (auto uri = str("artifact_uri")) {
     std::string why;
     RelocateTarget t{root_, {}};
@@ -210,9 +208,11 @@ std::optional<std::int64_t> FsckChecker::earliest_point(const std::string& metri
   std::optional<std::int64_t> first;
   walk(metrics, metrics, 0, [&](const std::string& path, const std::string&, FileType type) {
     if (type != FileType::kRegular) return;
-    auto text = read_small(env_, path, 1ull << 30);
-    if (!text) return;
-    for_each_metric_point(*text, [&](const ParsedPoint& p) {
+    // Streamed: memory does not grow with the file (it was read whole, up to 1 GiB).
+    auto file = env_.new_sequential_file(path);
+    if (!file) return;
+    LineStream lines(**file);
+    (void)for_each_metric_point(lines, [&](const ParsedPoint& p) {
       if (!first || p.timestamp < *first) first = p.timestamp;
     });
   });

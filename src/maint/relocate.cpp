@@ -5,7 +5,6 @@
 #include <map>
 #include <optional>
 
-#include <yaml-cpp/yaml.h>
 
 #include "env/atomic_file.h"
 #include "format/file_uri.h"
@@ -154,14 +153,14 @@ class Relocator {
   RelocateReport& report_;
 };
 
+// As PyYAML's CSafeLoader reads it (libyaml, meta_parse.h), as MLflow reads
+// the URI: escapes, folding, and the last of a repeated key.
 std::optional<std::string> Relocator::read_scalar(const std::string& text, const std::string& key) {
-  try {
-    YAML::Node n = YAML::Load(text);
-    if (!n.IsMap() || !n[key] || !n[key].IsScalar()) return std::nullopt;
-    return n[key].Scalar();
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  auto map = detail::load_yaml_map(text, 4u << 20);
+  if (!map) return std::nullopt;
+  const detail::YamlValue* v = detail::yaml_find(*map, key);
+  if (!v || v->kind != detail::YamlValue::Kind::kString) return std::nullopt;
+  return v->text;
 }
 
 // The entries of `dir`, sorted by name, if it is a real directory: a

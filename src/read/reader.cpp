@@ -15,6 +15,7 @@
 #include "mlruns/reader.h"
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -30,7 +31,7 @@
 namespace mlruns {
 namespace detail {
 
-std::string quoted(std::string_view s) { return "'" + escape_control(s) + "'"; }
+std::string quoted(std::string_view s) { return "'" + printable_prefix(s, 200) + "'"; }
 
 const char* type_name(FileType t) {
   switch (t) {
@@ -55,8 +56,38 @@ FileType ReaderContext::lstat_type(const std::string& path) const {
   return info->type;
 }
 
-Result<std::string> ReaderContext::read_file(const std::string& path) const {
-  return env->read_file(path, options.max_file_bytes, /*no_follow=*/true);
+Result<std::string> ReaderContext::read_file(const std::string& path, std::uint64_t max) const {
+  return env->read_file(path, std::min(max, options.max_file_bytes), /*no_follow=*/true);
+}
+
+Result<std::string> ReaderContext::read_value(const std::string& path, const char* what) const {
+  const std::uint64_t limit = std::min(options.max_value_bytes, options.max_file_bytes);
+  auto whole = read_file(path, limit);
+  if (whole || whole.error().code() != Code::kInvalidArgument ||
+      whole.error().message().find("exceeds the limit") == std::string::npos || limit == options.max_file_bytes)
+    return whole;  // a file above max_file_bytes is not read at all
+  if (auto info = env->stat(path, false); info && info->size > options.max_file_bytes)
+    return read_file(path, options.max_file_bytes);  // its "exceeds the limit" error
+  // Far above MLflow's limits: only the first `limit` bytes are read.
+  auto file = env->new_sequential_file(path);
+  if (!file) return fail(file.error());
+  std::string out(static_cast<std::size_t>(limit) + 1, '\0');  // one byte more: is the cut inside a character?
+  std::size_t got = 0;
+  while (got < out.size()) {
+    auto hole = (*file)->skip_hole();
+    if (!hole) return fail(hole.error());
+    if (*hole > 0) return fail(Status::invalid_argument(path, "sparse file: a hole (NULs, which no MLflow file holds); not read"));
+    auto r = (*file)->read(out.size() - got, out.data() + got);
+    if (!r) return fail(r.error());
+    if (r->empty()) break;
+    if (r->data() != out.data() + got) std::memmove(out.data() + got, r->data(), r->size());
+    got += r->size();
+  }
+  out.resize(utf8_prefix(std::string_view(out.data(), got), static_cast<std::size_t>(limit)).size());
+  warn(path, std::string(what) + " value longer than " + std::to_string(limit) +
+                 " bytes (MLflow allows 6,000 characters for a param, 8,000 for a tag); only its first " +
+                 std::to_string(out.size()) + " bytes are read");
+  return out;
 }
 
 // kDirectory if every folder on the way from `base` (a real directory) to

@@ -43,8 +43,15 @@ struct ReaderContext {
   void warn(std::string path, std::string message) const;
   // lstat type; kOther if the call fails.
   FileType lstat_type(const std::string& path) const;
-  // A whole file, no_follow, at most options.max_file_bytes.
-  Result<std::string> read_file(const std::string& path) const;
+  // meta.yaml files above this are not read (run and experiment meta.yaml
+  // files are refused by their parser above 1 MiB, a dataset's above 4 MiB).
+  static constexpr std::uint64_t kMaxMetaBytes = 4u << 20;
+  // A whole file, no_follow, at most min(max, options.max_file_bytes).
+  Result<std::string> read_file(const std::string& path, std::uint64_t max = kMaxMetaBytes) const;
+  // A param or tag value: the whole file, or its first options.max_value_bytes
+  // (cut at a UTF-8 boundary, with a warning naming `what`). A sparse file is
+  // an error (a hole is NULs), never read.
+  Result<std::string> read_value(const std::string& path, const char* what) const;
   // read_file, retried while empty as MLflow does.
   Result<std::string> read_meta(const std::string& path) const;
   // True if every folder between `base` and base/rel is a real directory.
@@ -80,7 +87,8 @@ struct ReaderContext {
                                                        bool recursive) const;
 };
 
-// For warnings: 's' with control characters escaped, in quotes.
+// For warnings: 's' with control characters escaped, in quotes, at most 200
+// characters of it (a value from a tree may be megabytes long).
 std::string quoted(std::string_view s);
 // For warnings: "a file", "a folder", "a symbolic link", "missing", "a special file".
 const char* type_name(FileType t);

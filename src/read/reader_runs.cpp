@@ -76,7 +76,7 @@ void read_value_dir(const ReaderContext& ctx, const std::string& dir, const char
     return;
   }
   walk_keys(ctx, dir, "", 0, what, [&](const std::string& key, const std::string& path) {
-    auto text = ctx.read_file(path);
+    auto text = ctx.read_value(path, what);
     if (!text) {
       ctx.warn(path, "cannot read " + std::string(what) + ": " + ReaderContext::detail_of(text.error(), path));
       return;
@@ -131,8 +131,10 @@ bool read_latest_streamed(const ReaderContext& ctx, const std::string& key, cons
 bool read_latest(const ReaderContext& ctx, const std::string& key, const std::string& path, bool missing_ok,
                  Metric& out) {
   auto text = ctx.env->read_file(path, std::min(kWholeMetricBytes, ctx.options.max_file_bytes), /*no_follow=*/true);
+  // Too big to read whole, or sparse (a hole is passed over, not read): streamed.
   if (!text && text.error().code() == Code::kInvalidArgument &&
-      text.error().message().find("exceeds the limit") != std::string::npos)
+      (text.error().message().find("exceeds the limit") != std::string::npos ||
+       text.error().message().find("sparse file") != std::string::npos))
     return read_latest_streamed(ctx, key, path, out);
   if (!text) {
     if (missing_ok && text.error().code() == Code::kNotFound) return false;
@@ -371,7 +373,7 @@ Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, c
     } else {
       std::string tags = join(dir, "tags");
       if (lstat_type(tags) == FileType::kDirectory) {
-        auto name = read_file(join(tags, "mlflow.runName"));
+        auto name = read_value(join(tags, "mlflow.runName"), "tag");
         if (name) run.info.run_name = std::move(*name);
       }
     }

@@ -162,6 +162,33 @@ TEST_CASE("fsck survives an unquoted name of 30,000 digits (issue 15 item 4: std
   CHECK(slurp(meta).find("name: '" + std::string(30000, '7') + "'\n") != std::string::npos);
 }
 
+TEST_CASE("fsck reads meta.yaml as PyYAML's CSafeLoader (MLflow) does: the last of a repeated key, values quoted shortened",
+          "[fsck][pyyaml]") {
+  TempTree t;
+  const fs::path exp = t.root / "763558276457519285";
+  const fs::path meta = first_run(exp) / "meta.yaml";
+  // MLflow reads status 9 (the last): not 1..5, the run breaks search. yaml-cpp took the first.
+  std::string m = slurp(meta);
+  const std::size_t pos = m.find("\nstatus: ");
+  REQUIRE(pos != std::string::npos);
+  m.insert(m.find('\n', pos + 1) + 1, "status: 9\n");
+  spit(meta, m);
+  // Another run's name of 30,000 digits: a finding quotes 200 characters of it.
+  const fs::path other = t.root / "0" / first_run(t.root / "0").filename() / "meta.yaml";
+  std::string o = slurp(other);
+  const std::size_t name = o.find("\nrun_name: ");
+  REQUIRE(name != std::string::npos);
+  o.replace(name + 11, o.find('\n', name + 1) - name - 11, std::string(30000, '7'));
+  spit(other, o);
+  auto r = mlruns::fsck(t.root.string(), {});
+  REQUIRE(r);
+  INFO(describe(*r));
+  CHECK(has(*r, "run.bad_status"));  // main: none (status 3, FINISHED, read first)
+  const auto& typing = find(*r, "run.yaml_typing");
+  CHECK(typing.problem.size() < 400);  // main: the 30,000 digits
+  CHECK(typing.problem.find(std::string(200, '7') + "...") != std::string::npos);
+}
+
 TEST_CASE("fsck never follows a symlink out of the tree", "[fsck]") {
   TempTree t;
   auto outside = t.dir / "outside";
