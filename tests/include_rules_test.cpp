@@ -5,7 +5,8 @@
 // public headers); report uses neither write nor maint; sync uses none of
 // write, maint and report.
 // Internal includes are root-relative to src/ ("format/layout.h"). The
-// programs in tools/ see only the public headers and their own files.
+// programs in tools/ and the Python binding (python/src/) see only the public
+// headers and their own files.
 // A new module folder or public header must be added to the tables below.
 #include <catch2/catch.hpp>
 
@@ -110,8 +111,9 @@ struct Checker {
     });
   }
 
-  // A program of tools/: public headers and files of tools/ itself.
-  void check_tool_file(const fs::path& file) {
+  // A program of tools/ or the Python binding in python/src/: public headers
+  // and files of its own folder tree (`own`) only.
+  void check_tool_file(const fs::path& file, const std::string& own = "tools") {
     for_each_include(file, [&](int line, const std::string& text, bool quoted, const std::string& target) {
       if (target.starts_with("mlruns/")) {
         public_module(file, line, text, target.substr(7));
@@ -119,9 +121,9 @@ struct Checker {
       }
       if (!quoted) return;
       fs::path local = (file.parent_path() / target).lexically_normal();
-      auto rel = local.lexically_relative(root / "tools");
+      auto rel = local.lexically_relative(root / own);
       if (!fs::exists(local) || rel.empty() || *rel.begin() == "..")
-        broken(file, line, text, "tools/ uses only the public headers <mlruns/...> and its own files");
+        broken(file, line, text, own + "/ uses only the public headers <mlruns/...> and its own files");
     });
   }
 };
@@ -156,6 +158,10 @@ TEST_CASE("every #include follows the module layering of docs/design.md", "[layo
   }
   for (const auto& e : fs::recursive_directory_iterator(c.root / "tools"))
     if (e.is_regular_file() && is_source(e.path())) c.check_tool_file(e.path());
+  std::size_t binding_files = c.files;
+  for (const auto& e : fs::recursive_directory_iterator(c.root / "python" / "src"))
+    if (e.is_regular_file() && is_source(e.path())) c.check_tool_file(e.path(), "python/src");
+  CHECK(c.files > binding_files);  // the binding was looked at
   // Guards against a vacuous pass (a wrong MLRUNS_SOURCE_DIR).
   CHECK(c.files > 100);
   CHECK(c.includes > 500);

@@ -17,13 +17,13 @@ namespace mlruns {
 struct DownloadOptions {
   bool overwrite = false;  // replace an existing target (atomically)
   // Progress: bytes copied so far and in total.
-  std::function<void(std::uint64_t done, std::uint64_t total)> on_progress;
+  std::function<void(std::uint64_t done, std::uint64_t total)> on_progress{};
 };
 
 struct DownloadResult {
   // What was created: <dest_dir>/<basename of artifact_path>, or
   // <dest_dir>/artifacts when artifact_path is empty (all artifacts).
-  std::string local_path;
+  std::string local_path{};
   std::uint64_t files = 0;
   std::uint64_t bytes = 0;
 };

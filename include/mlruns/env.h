@@ -99,7 +99,7 @@ struct FileInfo {
 };
 
 struct DirEntry {
-  std::string name;
+  std::string name{};
   FileType type = FileType::kOther;  // as lstat sees it: a symlink is kSymlink
 };
 
@@ -252,7 +252,7 @@ class EnvWrapper : public Env {
   }
 
  private:
-  Env* target_;
+  Env* target_{};
 };
 
 }  // namespace mlruns

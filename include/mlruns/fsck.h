@@ -51,15 +51,15 @@ enum class FsckAction {
 };
 
 struct FsckFinding {
-  std::string path;     // absolute path of the file or folder concerned
-  std::string check;    // stable id, e.g. "run.missing_run_uuid"
-  std::string problem;  // what is wrong, e.g. "no run_uuid key"
-  std::string breaks;   // which MLflow versions it breaks, e.g. "MLflow <= 2.22: ... (spec §4.3)"
+  std::string path{};     // absolute path of the file or folder concerned
+  std::string check{};    // stable id, e.g. "run.missing_run_uuid"
+  std::string problem{};  // what is wrong, e.g. "no run_uuid key"
+  std::string breaks{};   // which MLflow versions it breaks, e.g. "MLflow <= 2.22: ... (spec §4.3)"
   FsckSeverity severity = FsckSeverity::kError;
   bool repairable = false;  // --repair can fix it (in place or by quarantine)
   FsckAction outcome = FsckAction::kNone;
-  std::string action;  // what --repair did, e.g. "added run_uuid: <id>"
-  std::string hint;    // for what --repair leaves alone: why, and what the user can do
+  std::string action{};  // what --repair did, e.g. "added run_uuid: <id>"
+  std::string hint{};    // for what --repair leaves alone: why, and what the user can do
 };
 
 struct FsckOptions {
@@ -70,16 +70,16 @@ struct FsckOptions {
   // may belong to a write in progress.
   std::int64_t temp_grace_ms = 3600 * 1000;
   // Called for each finding as soon as it is final (after its repair).
-  std::function<void(const FsckFinding&)> on_finding;
+  std::function<void(const FsckFinding&)> on_finding{};
 };
 
 struct FsckReport {
-  std::string root;
-  std::vector<FsckFinding> findings;
+  std::string root{};
+  std::vector<FsckFinding> findings{};
   std::size_t experiments = 0;   // experiment folders checked (root and .trash)
   std::size_t runs = 0;          // run folders checked
   std::size_t metric_files = 0;  // metric files checked
-  std::string quarantine;        // the quarantine folder, if something was moved there
+  std::string quarantine{};        // the quarantine folder, if something was moved there
 
   // Errors and warnings not repaired (outcome kNone or kFailed); notices
   // do not count.

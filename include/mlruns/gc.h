@@ -33,32 +33,32 @@ class Env;
 struct GcOptions {
   Env* env = nullptr;  // null: Env::posix_beneath(root), confined to the tree (env.h)
   // Only items deleted at least this long ago; nullopt: everything deleted.
-  std::optional<std::int64_t> older_than_ms;
+  std::optional<std::int64_t> older_than_ms{};
   // Only these experiments (each must be in .trash/, else kFailedPrecondition).
-  std::vector<std::string> experiment_ids;
+  std::vector<std::string> experiment_ids{};
   // Only these runs (each must be deleted, else kFailedPrecondition).
-  std::vector<std::string> run_ids;
+  std::vector<std::string> run_ids{};
   bool dry_run = false;
 };
 
 struct GcItem {
   enum class Kind { kRun, kExperiment };
   Kind kind = Kind::kRun;
-  std::string id;
-  std::string experiment_id;
-  std::string path;  // the folder removed
-  std::optional<std::int64_t> deleted_time;  // run: deleted_time; experiment: last_update_time
+  std::string id{};
+  std::string experiment_id{};
+  std::string path{};  // the folder removed
+  std::optional<std::int64_t> deleted_time{};  // run: deleted_time; experiment: last_update_time
   bool removed = false;  // gone from the tree; false in dry-run mode or if it could not be moved
   // A run's own artifact folder under its experiment's artifact location
   // outside the tree (<location>/<run_id>/artifacts), removed with the run.
-  std::string external_artifacts;
+  std::string external_artifacts{};
 };
 
 struct GcReport {
-  std::string root;
-  std::vector<GcItem> items;
-  std::vector<std::string> notes;  // e.g. artifacts outside the tree left in place
-  std::vector<Status> errors;
+  std::string root{};
+  std::vector<GcItem> items{};
+  std::vector<std::string> notes{};  // e.g. artifacts outside the tree left in place
+  std::vector<Status> errors{};
 };
 
 // With explicit experiment_ids or run_ids that are not deleted, nothing is

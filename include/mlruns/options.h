@@ -22,7 +22,9 @@ enum class ErrorMode {
   // A failed call throws mlruns::Error. For scripts and short jobs.
   kThrow,
   // No call throws or aborts. A failed call returns its Status, bumps
-  // Store::failure_count() and is passed to StoreOptions::on_error. Buffered
+  // Store::failure_count() and is passed to StoreOptions::on_error; without
+  // an on_error of your own, failures are printed by summarize_errors():
+  // the first in full, then counts per kind, never a line per call. Buffered
   // points that could not be written stay buffered and are retried on the
   // next flush, so a full disk that is cleared loses nothing. For
   // simulations that must outlive any logging trouble.
@@ -69,13 +71,13 @@ struct FlushPolicy {
 
 struct StoreOptions {
   // A path or file: URI. Empty: MLFLOW_TRACKING_URI, then ./mlruns (spec §12.1).
-  std::string tracking_uri;
+  std::string tracking_uri{};
   // The file-system seam; null means Env::posix_beneath(root), confined to
   // the tree (env.h). A given Env is used as it is.
   Env* env = nullptr;
   ErrorMode errors = ErrorMode::kThrow;
   Durability durability = Durability::kOnClose;
-  FlushPolicy flush;
+  FlushPolicy flush{};
   NameRules names = NameRules::kPortable;
   LongValues long_values = LongValues::kReject;
   // Sign of life of running runs (liveness.h): with the background thread,
@@ -86,7 +88,18 @@ struct StoreOptions {
   // Called once per failure in either mode (before throwing in kThrow).
   // Must not call back into the Store. May run on mlruns' background flush
   // thread; not called for failures while ending runs at process exit.
-  std::function<void(const Status&)> on_error;
+  // Empty in ErrorMode::kCount: summarize_errors() (pass a function that
+  // does nothing to print nothing).
+  std::function<void(const Status&)> on_error{};
 };
+
+// An on_error that reports failures on stderr without flooding it: the first
+// failure in full ("mlruns: not supported: ... (further failures are counted
+// and summarized)"), then, when `interval` has passed since the last report
+// and when the Store closes (the last copy of the function goes), one line
+// with the number of failures since, and one per kind (Code) with its count
+// and latest message. A loop of 100,000 failing calls prints 1 line, then a
+// summary every `interval`, then 2-3 lines at the end. Thread-safe.
+std::function<void(const Status&)> summarize_errors(std::chrono::seconds interval = std::chrono::seconds(60));
 
 }  // namespace mlruns

@@ -21,24 +21,24 @@ enum class RankBy {
 };
 
 struct RankQuery {
-  std::vector<std::string> experiment_ids;
-  std::string metric;  // "episode_reward_mean" or "metrics.episode_reward_mean"
+  std::vector<std::string> experiment_ids{};
+  std::string metric{};  // "episode_reward_mean" or "metrics.episode_reward_mean"
   bool ascending = false;  // false: higher is better
   RankBy by = RankBy::kLatest;
   std::int64_t step = 0;  // for kAtStep
-  std::string filter;     // MLflow filter string, applied first
+  std::string filter{};     // MLflow filter string, applied first
   bool finished_only = true;  // only FINISHED runs compete
   ViewType view = ViewType::kActiveOnly;
 };
 
 struct RankedRun {
-  Run run;
+  Run run{};
   double value = 0;        // the value ranked on
   std::int64_t step = 0;   // the step it was logged at
 };
 
 struct Ranking {
-  std::vector<RankedRun> runs;   // best first; runs without a value (or NaN) are left out
+  std::vector<RankedRun> runs{};   // best first; runs without a value (or NaN) are left out
   std::size_t considered = 0;    // runs that passed view, status and filter
   std::size_t without_value = 0; // of those, runs with no usable value
 };

@@ -29,8 +29,8 @@ namespace mlruns {
 class Env;
 
 struct Warning {
-  std::string path;     // the file or folder concerned
-  std::string message;  // what is wrong with it and what was done
+  std::string path{};     // the file or folder concerned
+  std::string message{};  // what is wrong with it and what was done
 };
 
 struct ReaderOptions {
@@ -39,7 +39,7 @@ struct ReaderOptions {
   Env* env = nullptr;
   // Called for every damaged or skipped part; may be called from worker
   // threads, but never concurrently.
-  std::function<void(const Warning&)> on_warning;
+  std::function<void(const Warning&)> on_warning{};
   // Worker threads for listing runs; 0 means the number of cores.
   unsigned threads = 0;
   // Files larger than this are not read (warning instead).
@@ -51,7 +51,7 @@ struct RunFields {
   bool params = true;
   bool tags = true;
   bool all_metrics = true;           // every metric file's latest value
-  std::vector<std::string> metrics;  // else only these keys (latest values)
+  std::vector<std::string> metrics{};  // else only these keys (latest values)
   // Run::dataset_inputs: reads <run>/inputs/ and the experiment's datasets/.
   bool inputs = true;
 
@@ -60,7 +60,7 @@ struct RunFields {
 };
 
 struct ArtifactEntry {
-  std::string path;  // relative to the run's artifact root, '/'-separated
+  std::string path{};  // relative to the run's artifact root, '/'-separated
   bool is_dir = false;
   std::uint64_t size = 0;  // bytes, for files
 };
@@ -122,7 +122,7 @@ class Reader {
 
  private:
   explicit Reader(std::shared_ptr<const Impl> impl);
-  std::shared_ptr<const Impl> impl_;
+  std::shared_ptr<const Impl> impl_{};
 };
 
 }  // namespace mlruns

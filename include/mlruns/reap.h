@@ -44,27 +44,27 @@ struct ReapOptions {
   bool dry_run = false;
   // Judges a run's writer from its tags; null: process_state (liveness.h).
   // Tests replace it.
-  std::function<ProcessState(const std::map<std::string, std::string>& run_tags)> probe;
+  std::function<ProcessState(const std::map<std::string, std::string>& run_tags)> probe{};
 };
 
 struct ReapChange {
-  std::string run_id;
-  std::string experiment_id;
-  std::string path;    // the run's meta.yaml
-  std::string reason;  // "process 1234 on node17 is gone", "silent for 2h 3m"
+  std::string run_id{};
+  std::string experiment_id{};
+  std::string path{};    // the run's meta.yaml
+  std::string reason{};  // "process 1234 on node17 is gone", "silent for 2h 3m"
   std::int64_t end_time = 0;  // last sign of life, ms
   bool applied = false;       // false in dry-run mode or on error
   // Metric files whose partial last line (the killed writer's unfinished
   // append, never acknowledged) was cut, so that they end in whole lines.
-  std::vector<std::string> partial_lines_cut;
+  std::vector<std::string> partial_lines_cut{};
 };
 
 struct ReapReport {
-  std::string root;
-  std::vector<ReapChange> changes;
+  std::string root{};
+  std::vector<ReapChange> changes{};
   std::size_t running = 0;  // runs found RUNNING
   std::size_t alive = 0;    // of those, left alone
-  std::vector<Status> errors;
+  std::vector<Status> errors{};
 };
 
 Result<ReapReport> reap(std::string_view tracking_uri, const ReapOptions& options = {});

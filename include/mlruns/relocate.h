@@ -47,30 +47,30 @@ struct RelocateOptions {
   Env* env = nullptr;  // null: Env::posix_beneath(root), confined to the tree (env.h)
   bool dry_run = false;
   // Old location (path or file: URI) of the tree; only URIs under it change.
-  std::string from_prefix;
+  std::string from_prefix{};
   // New location to write; empty: the tree's own real path.
-  std::string to_root;
+  std::string to_root{};
 };
 
 struct RelocateChange {
-  std::string path;  // the meta.yaml (or a trace's tag file)
+  std::string path{};  // the meta.yaml (or a trace's tag file)
   // "artifact_location", "artifact_uri", "source", "storage_location" or
   // (trace tag file) "mlflow.artifactLocation"
-  std::string key;
-  std::string old_value;
-  std::string new_value;
+  std::string key{};
+  std::string old_value{};
+  std::string new_value{};
   bool applied = false;  // false in dry-run mode
 };
 
 struct RelocateReport {
-  std::string root;
-  std::vector<RelocateChange> changes;
+  std::string root{};
+  std::vector<RelocateChange> changes{};
   std::size_t files_checked = 0;
   // meta.yaml files left alone, with the reason (unreadable, remote URI, ...).
-  std::vector<std::string> skipped;
+  std::vector<std::string> skipped{};
   // Errors while writing. The file named holds its old or its complete new
   // content (new only if the folder fsync after the rename failed).
-  std::vector<Status> errors;
+  std::vector<Status> errors{};
 };
 
 Result<RelocateReport> relocate(std::string_view tracking_uri, const RelocateOptions& options = {});

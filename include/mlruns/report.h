@@ -61,30 +61,30 @@ inline constexpr std::size_t kDefaultCharts = 6;
 inline constexpr std::size_t kReportTextMax = 160;
 
 struct ReportOptions {
-  std::vector<std::string> experiment_ids;  // at least one
-  std::string filter;                       // MLflow filter (docs/search.md); empty: every run
+  std::vector<std::string> experiment_ids{};  // at least one
+  std::string filter{};                       // MLflow filter (docs/search.md); empty: every run
   // MLflow order_by keys, e.g. "metrics.loss ASC". The first one, if it names
   // a metric, is the ranking metric: the best run (get-top-run's choice among
   // FINISHED runs by its latest value) is highlighted, has its card, and the
   // params are plotted against it. Without one: newest runs first, no best run.
-  std::vector<std::string> order_by;
+  std::vector<std::string> order_by{};
   // Metrics to chart, in order (keys, "metrics." optional); empty: the ranking
   // metric, then others in name order, kDefaultCharts in all. A key that no
   // run has is kNotFound.
-  std::vector<std::string> metrics;
+  std::vector<std::string> metrics{};
   std::size_t max_runs = 1000;  // 1..kMaxSearchResults (search.h)
   ViewType view = ViewType::kActiveOnly;
   XAxis x_axis = XAxis::kStep;
   bool log_y = false;  // charts open on a log scale (the page can switch)
   std::size_t points_per_line = kDefaultPointsPerLine;  // >= kMinPointsPerLine
   std::size_t points_per_page = kDefaultPointsPerPage;  // >= kMinPointsPerLine
-  std::string title;  // empty: "mlruns report: <experiment names>"
+  std::string title{};  // empty: "mlruns report: <experiment names>"
   // When the report was made (ms since the epoch), shown in its header;
   // nullopt: now. Fixed values make the output reproducible.
-  std::optional<std::int64_t> generated_at_ms;
+  std::optional<std::int64_t> generated_at_ms{};
   // Called as the runs' histories are read: (runs done, runs in all). Called
   // from the reading threads, never concurrently; may be empty.
-  std::function<void(std::size_t done, std::size_t total)> on_progress;
+  std::function<void(std::size_t done, std::size_t total)> on_progress{};
 };
 
 struct ReportSummary {
@@ -93,7 +93,7 @@ struct ReportSummary {
   std::size_t charts = 0;         // metric charts
   std::size_t points_read = 0;    // history points read
   std::size_t points_drawn = 0;   // points on the page (both scales)
-  std::optional<std::string> best_run_id;
+  std::optional<std::string> best_run_id{};
 };
 
 // Writes the report as one HTML document to `out`. Errors: kInvalidArgument
@@ -111,16 +111,16 @@ struct ChartPoint {
 };
 
 struct ChartSeries {
-  std::string label;               // from the tree; escaped by every renderer
-  std::vector<ChartPoint> points;  // in x order
+  std::string label{};               // from the tree; escaped by every renderer
+  std::vector<ChartPoint> points{};  // in x order
   bool highlight = false;          // drawn on top, thicker
 };
 
 struct Chart {
-  std::string title;
-  std::string x_label;  // "step", "time (s)"
-  std::string y_label;
-  std::vector<ChartSeries> series;
+  std::string title{};
+  std::string x_label{};  // "step", "time (s)"
+  std::string y_label{};
+  std::vector<ChartSeries> series{};
   bool log_y = false;  // non-positive values are not drawn on a log scale
 };
 

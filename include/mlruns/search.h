@@ -21,20 +21,20 @@
 namespace mlruns {
 
 struct SearchQuery {
-  std::vector<std::string> experiment_ids;
-  std::string filter;                 // MLflow filter string; empty matches all
-  std::vector<std::string> order_by;  // e.g. "metrics.loss ASC", "attributes.start_time DESC"
+  std::vector<std::string> experiment_ids{};
+  std::string filter{};                 // MLflow filter string; empty matches all
+  std::vector<std::string> order_by{};  // e.g. "metrics.loss ASC", "attributes.start_time DESC"
   ViewType view = ViewType::kActiveOnly;
   std::size_t max_results = 1000;     // at most 50000, as MLflow
-  std::string page_token;             // from a previous SearchPage
+  std::string page_token{};             // from a previous SearchPage
   // Which run parts to return in full; what the filter and order need is
   // always loaded for evaluation.
   RunFields fields = RunFields::everything();
 };
 
 struct SearchPage {
-  std::vector<Run> runs;
-  std::string next_page_token;  // empty on the last page
+  std::vector<Run> runs{};
+  std::string next_page_token{};  // empty on the last page
 };
 
 // MLflow's limit on max_results (spec §10.2).
@@ -57,11 +57,11 @@ Result<std::size_t> parse_page_token(std::string_view token);
 // Parsed form of a filter, for callers that evaluate it themselves.
 struct Clause {
   enum class Entity { kMetric, kParam, kTag, kAttribute, kDataset };
-  Entity entity;
-  std::string key;         // attribute names canonical: "start_time", "run_name" ...
-  std::string op;          // "=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN"
-  std::string value;       // string or number text
-  std::vector<std::string> values;  // for IN / NOT IN
+  Entity entity{};
+  std::string key{};         // attribute names canonical: "start_time", "run_name" ...
+  std::string op{};          // "=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN"
+  std::string value{};       // string or number text
+  std::vector<std::string> values{};  // for IN / NOT IN
   double number = 0;       // for numeric comparisons
 };
 Result<std::vector<Clause>> parse_filter(std::string_view filter);
@@ -70,8 +70,8 @@ Result<std::vector<Clause>> parse_filter(std::string_view filter);
 bool matches(const Run& run, const std::vector<Clause>& clauses);
 
 struct OrderKey {
-  Clause::Entity entity;
-  std::string key;
+  Clause::Entity entity{};
+  std::string key{};
   bool ascending = true;
 };
 Result<OrderKey> parse_order_by(std::string_view order_by);

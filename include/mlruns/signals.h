@@ -67,7 +67,7 @@ struct SignalOptions {
   std::chrono::milliseconds timeout{10000};
   // Called by the watcher thread (not in signal context) after the runs were
   // flushed or ended, with the signal number. Must not block for long.
-  std::function<void(int)> on_signal;
+  std::function<void(int)> on_signal{};
   // SIGABRT (abort(), a failed assert): buffered points are written and the
   // runs end FAILED, at most `timeout`, then the process dies of SIGABRT as
   // before (the handler waits for the watcher, since abort() does not return).

@@ -82,7 +82,7 @@ class Status {
 
   Code code_ = Code::kOk;
   int errno_ = 0;
-  std::string message_;
+  std::string message_{};
 };
 
 // A value or the Status that explains why there is none.
@@ -99,7 +99,7 @@ class Error : public std::runtime_error {
   const Status& status() const { return status_; }
 
  private:
-  Status status_;
+  Status status_{};
 };
 
 }  // namespace mlruns

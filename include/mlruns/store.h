@@ -45,14 +45,14 @@ enum class Overwrite {
 struct RunOptions {
   std::string experiment_id = "0";
   // Empty: a generated "adjective-noun-N" name, as MLflow makes them (spec §4.4).
-  std::string run_name;
+  std::string run_name{};
   // Sets the mlflow.parentRunId tag (nested runs).
-  std::string parent_run_id;
-  StringMap tags;
+  std::string parent_run_id{};
+  StringMap tags{};
   // Run description, the mlflow.note.content tag.
-  std::string description;
+  std::string description{};
   // ms since epoch; default now.
-  std::optional<std::int64_t> start_time;
+  std::optional<std::int64_t> start_time{};
   // mlflow.user, mlflow.source.name/type, mlflow.source.git.commit and our
   // own mlruns.host, mlruns.pid, mlruns.slurm.* (spec §4.5).
   bool system_tags = true;
@@ -61,7 +61,7 @@ struct RunOptions {
   // executable (/proc/self/exe), MLflow's rule for the entry point (the
   // repository of sys.argv[0]'s folder; no fallback to the working folder).
   // The mlruns CLI passes its working folder.
-  std::string source_dir;
+  std::string source_dir{};
   // The process that owns the run, recorded as mlruns.pid / mlruns.pid.start
   // for `mlruns reap` (liveness.h): 0 is this process. A CLI passes its
   // caller's pid; -1 records none (the run is judged by its silence alone).
@@ -126,7 +126,7 @@ class Store {
 
  private:
   explicit Store(std::shared_ptr<Impl> impl);
-  std::shared_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_{};
   friend class ActiveRun;
 };
 
@@ -213,7 +213,7 @@ class ActiveRun {
  private:
   friend class Store;
   explicit ActiveRun(std::shared_ptr<State> state);
-  std::shared_ptr<State> state_;
+  std::shared_ptr<State> state_{};
   int uncaught_at_start_ = 0;
 };
 

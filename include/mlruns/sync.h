@@ -51,15 +51,15 @@ namespace mlruns {
 // How to reach the server. from_environment() reads the variables MLflow's
 // own clients read (mlflow/environment_variables.py), with MLflow's defaults.
 struct ServerOptions {
-  std::string url;  // http(s)://host[:port][/prefix]; userinfo in it is used as Basic auth and never printed
+  std::string url{};  // http(s)://host[:port][/prefix]; userinfo in it is used as Basic auth and never printed
   // Basic auth (MLFLOW_TRACKING_USERNAME/PASSWORD) wins over the bearer token
   // (MLFLOW_TRACKING_TOKEN), as in mlflow/utils/rest_utils.py.
-  std::string username;
-  std::string password;
-  std::string token;
+  std::string username{};
+  std::string password{};
+  std::string token{};
   bool insecure_tls = false;       // MLFLOW_TRACKING_INSECURE_TLS ("true"/"1")
-  std::string server_cert_path;    // MLFLOW_TRACKING_SERVER_CERT_PATH: CA bundle to verify the server
-  std::string client_cert_path;    // MLFLOW_TRACKING_CLIENT_CERT_PATH: client certificate (PEM, key included)
+  std::string server_cert_path{};    // MLFLOW_TRACKING_SERVER_CERT_PATH: CA bundle to verify the server
+  std::string client_cert_path{};    // MLFLOW_TRACKING_CLIENT_CERT_PATH: client certificate (PEM, key included)
   int max_retries = 7;             // MLFLOW_HTTP_REQUEST_MAX_RETRIES
   double backoff_factor = 2;       // MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: sleep factor * 2^(n-1) s, at most 120 s
   double backoff_jitter = 1.0;     // MLFLOW_HTTP_REQUEST_BACKOFF_JITTER: plus up to this many s at random
@@ -93,26 +93,26 @@ std::string_view to_string(RunSyncState state);  // "created", "updated", ...
 
 // A param whose local value differs from the server's: never overwritten.
 struct SyncConflict {
-  std::string key;
-  std::string local_value;
-  std::string server_value;
+  std::string key{};
+  std::string local_value{};
+  std::string server_value{};
 };
 
 struct RunSyncReport {
-  std::string run_id;          // local
-  std::string server_run_id;   // empty if none
-  std::string experiment_name;
+  std::string run_id{};          // local
+  std::string server_run_id{};   // empty if none
+  std::string experiment_name{};
   RunSyncState state = RunSyncState::kUnchanged;
   std::uint64_t points_sent = 0, params_sent = 0, tags_sent = 0, artifacts_sent = 0, bytes_sent = 0;
-  std::vector<SyncConflict> conflicts;
+  std::vector<SyncConflict> conflicts{};
   // Things not synced and why ("artifacts not synced: ...", "key 'a:b' skipped: ..."), and the
   // error of a failed run. Text from the tree or the server is escaped (no control bytes).
-  std::vector<std::string> notes;
+  std::vector<std::string> notes{};
 };
 
 struct SyncResult {
-  std::string tree_id;
-  std::string server_version;  // as /version answered; empty if unknown
+  std::string tree_id{};
+  std::string server_version{};  // as /version answered; empty if unknown
   std::uint64_t runs_created = 0, runs_updated = 0, runs_unchanged = 0, runs_skipped = 0, runs_failed = 0;
   std::uint64_t conflicts = 0;
   std::uint64_t points_sent = 0, params_sent = 0, tags_sent = 0, artifacts_sent = 0;
@@ -120,18 +120,18 @@ struct SyncResult {
   std::uint64_t write_requests = 0;   // requests that change the server
   std::uint64_t read_requests = 0;
   bool interrupted = false;           // `stop` was set before everything was done
-  std::vector<RunSyncReport> runs;    // every run looked at, in sync order
+  std::vector<RunSyncReport> runs{};    // every run looked at, in sync order
   // Errors that are not a run's (an experiment deleted on the server, ...).
-  std::vector<std::string> errors;
+  std::vector<std::string> errors{};
 
   // True when nothing failed, conflicted or was left undone.
   bool complete() const { return runs_failed == 0 && conflicts == 0 && errors.empty() && !interrupted; }
 };
 
 struct SyncOptions {
-  ServerOptions server;
-  std::vector<std::string> experiments;  // names or ids; empty: every active experiment
-  std::vector<std::string> run_ids;      // only these runs (and their parents); empty: all
+  ServerOptions server{};
+  std::vector<std::string> experiments{};  // names or ids; empty: every active experiment
+  std::vector<std::string> run_ids{};      // only these runs (and their parents); empty: all
   bool include_deleted = false;          // sync deleted runs (and runs of deleted experiments), deleted there too
   bool dry_run = false;                  // compare with the record and report; send nothing, write nothing
   bool rebuild_record = false;           // ignore the record and rebuild it from the server
@@ -139,9 +139,9 @@ struct SyncOptions {
   // Set (e.g. by a signal handler's thread) to stop after the current batch.
   const std::atomic<bool>* stop = nullptr;
   // Called now and then from worker threads, never concurrently.
-  std::function<void(const SyncProgress&)> on_progress;
+  std::function<void(const SyncProgress&)> on_progress{};
   // Called when a run is done, in completion order, never concurrently.
-  std::function<void(const RunSyncReport&)> on_run;
+  std::function<void(const RunSyncReport&)> on_run{};
 };
 
 // One pass: everything of the tree that the server lacks is sent. Returns an

@@ -78,38 +78,38 @@ std::optional<std::int64_t> parse_python_int(std::string_view text);
 enum class ViewType { kActiveOnly, kDeletedOnly, kAll };
 
 struct Experiment {
-  std::string experiment_id;
-  std::string name;
-  std::string artifact_location;
+  std::string experiment_id{};
+  std::string name{};
+  std::string artifact_location{};
   LifecycleStage lifecycle_stage = LifecycleStage::kActive;
-  std::optional<std::int64_t> creation_time;     // ms; missing in very old trees
-  std::optional<std::int64_t> last_update_time;  // ms
-  std::map<std::string, std::string> tags;
+  std::optional<std::int64_t> creation_time{};     // ms; missing in very old trees
+  std::optional<std::int64_t> last_update_time{};  // ms
+  std::map<std::string, std::string> tags{};
 };
 
 struct RunInfo {
-  std::string run_id;
-  std::string run_name;
-  std::string experiment_id;
-  std::string user_id;
+  std::string run_id{};
+  std::string run_name{};
+  std::string experiment_id{};
+  std::string user_id{};
   RunStatus status = RunStatus::kRunning;
   std::int64_t start_time = 0;              // ms
-  std::optional<std::int64_t> end_time;     // ms; null while running
-  std::optional<std::int64_t> deleted_time; // ms; only while deleted
-  std::string artifact_uri;
+  std::optional<std::int64_t> end_time{};     // ms; null while running
+  std::optional<std::int64_t> deleted_time{}; // ms; only while deleted
+  std::string artifact_uri{};
   LifecycleStage lifecycle_stage = LifecycleStage::kActive;
 };
 
 // One logged point of a metric.
 struct Metric {
-  std::string key;
+  std::string key{};
   double value = 0;
   std::int64_t timestamp = 0;  // ms
   std::int64_t step = 0;
   // Set only when read from a 5-field line (MLflow >= 3.0 logs a dataset
   // with the point, spec §5.1); MLflow's REST API returns them too.
-  std::string dataset_name;
-  std::string dataset_digest;
+  std::string dataset_name{};
+  std::string dataset_digest{};
 };
 
 // A dataset as mlflow.log_input records it, once per experiment in
@@ -117,32 +117,32 @@ struct Metric {
 // Dataset entity: source, schema and profile are JSON strings; schema and
 // profile are absent where MLflow wrote null.
 struct Dataset {
-  std::string name;
-  std::string digest;
-  std::string source_type;  // "local", "http", "code", ...
-  std::string source;
-  std::optional<std::string> schema;
-  std::optional<std::string> profile;
+  std::string name{};
+  std::string digest{};
+  std::string source_type{};  // "local", "http", "code", ...
+  std::string source{};
+  std::optional<std::string> schema{};
+  std::optional<std::string> profile{};
 };
 
 // One dataset input of a run (<run>/inputs/<id>/meta.yaml, spec §9.1), as
 // MLflow's DatasetInput: the dataset and the input's tags, such as
 // mlflow.data.context ("training", "eval", ...).
 struct DatasetInput {
-  Dataset dataset;
-  std::map<std::string, std::string> tags;
+  Dataset dataset{};
+  std::map<std::string, std::string> tags{};
 };
 
 // A run as search and ranking see it. Which maps are filled depends on what
 // the caller asked the reader to load (reader.h: RunFields).
 struct Run {
-  RunInfo info;
-  std::map<std::string, std::string> params;
-  std::map<std::string, std::string> tags;
-  std::map<std::string, Metric> metrics;  // latest value per key (spec §5.1)
+  RunInfo info{};
+  std::map<std::string, std::string> params{};
+  std::map<std::string, std::string> tags{};
+  std::map<std::string, Metric> metrics{};  // latest value per key (spec §5.1)
   // MLflow's run.inputs.dataset_inputs, ordered by input folder name. Model
   // inputs (MLflow >= 3.0) are not datasets and are not listed here.
-  std::vector<DatasetInput> dataset_inputs;
+  std::vector<DatasetInput> dataset_inputs{};
 };
 
 }  // namespace mlruns

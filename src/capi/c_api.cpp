@@ -126,11 +126,8 @@ mlruns_store_t* open_store(const char* tracking_uri, mlruns::StoreOptions option
   try {
     options.tracking_uri = tracking_uri ? tracking_uri : "";
     options.errors = mlruns::ErrorMode::kCount;
-    if (print) {
-      options.on_error = [](const mlruns::Status& s) {
-        std::fprintf(stderr, "mlruns: %s\n", s.to_string().c_str());
-      };
-    }
+    // Print mode: the first failure in full, then counts per kind (options.h).
+    options.on_error = print ? mlruns::summarize_errors() : [](const mlruns::Status&) {};
     auto handle = std::make_unique<mlruns_store_t>();
     handle->print = print;
     handle->store = std::make_shared<mlruns::Store>(mlruns::Store::open(std::move(options)));

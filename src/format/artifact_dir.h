@@ -28,9 +28,9 @@ namespace mlruns::detail {
 std::optional<std::string> run_artifacts_owner(std::string_view path, std::string_view run_id);
 
 struct ArtifactDir {
-  std::string path;      // the run's artifacts folder, as the Env takes it
+  std::string path{};    // the run's artifacts folder, as the Env takes it
   bool outside = false;  // not below the tree root
-  std::string run_root;  // outside: <location>/<run_id>, resolved (a root of the confined Env)
+  std::string run_root{};  // outside: <location>/<run_id>, resolved (a root of the confined Env)
 };
 
 // The artifacts folder of run `run_id` (a validated id) according to its

@@ -29,6 +29,41 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// What a tracking URI that is not a folder names, and what to do instead
+// (issue 10 item 9). mlruns reads and writes MLflow's file store only.
+std::string not_a_folder(const std::string& scheme) {
+  constexpr const char* kFolder = "mlruns reads and writes MLflow's file store, a folder: give its path or a file: URI";
+  const std::string s = scheme.substr(0, scheme.find('+'));  // postgresql+psycopg2
+  if (s == "sqlite")
+    return "'sqlite:' is a database store; " + std::string(kFolder) +
+           ". To get the runs into SQLite, log to a folder, then run `mlflow migrate-filestore --source DIR "
+           "--target sqlite:///mlflow.db` (MLflow >= 3.10), or push it to a server with `mlruns sync --to URL`";
+  if (s == "postgresql" || s == "postgres" || s == "mysql" || s == "mssql" || s == "oracle")
+    return "'" + scheme + ":' is a database store; " + kFolder +
+           ". To get the runs into that database, log to a folder, then push it to a tracking server that uses it "
+           "with `mlruns sync --to URL` (docs/sync.md)";
+  if (s == "http" || s == "https" || s == "databricks" || s == "databricks-uc" || s == "uc")
+    return "'" + scheme + ":' names a tracking server; " + kFolder +
+           ". Log to a folder, then push it to the server with `mlruns sync --to URL` (docs/sync.md)";
+  if (s == "s3" || s == "gs" || s == "wasbs" || s == "abfss" || s == "hdfs" || s == "viewfs" || s == "oss" ||
+      s == "ftp" || s == "sftp" || s == "dbfs" || s == "mlflow-artifacts" || s == "runs" || s == "models")
+    return "'" + scheme + ":' is an artifact location, not a tracking URI; " + kFolder +
+           ". Keep the tree on a shared file system, or push it to a tracking server with `mlruns sync --to URL`";
+  return "scheme '" + scheme + ":' is not a folder; " + kFolder + " (spec §12.1)";
+}
+
+// The URI as it may be printed: a password in it (postgresql://u:pw@host/db,
+// https://token@host) never reaches a message.
+std::string redact_userinfo(const std::string& uri) {
+  const std::size_t start = uri.find("://");
+  if (start == std::string::npos) return uri;
+  const std::size_t host = start + 3;
+  const std::size_t end = uri.find_first_of("/?#", host);
+  const std::size_t at = uri.rfind('@', end == std::string::npos ? std::string::npos : end);
+  if (at == std::string::npos || at < host) return uri;
+  return uri.substr(0, host) + "***" + uri.substr(at);
+}
+
 }  // namespace
 
 std::string normalize_absolute_path(std::string_view path) {
@@ -74,8 +109,10 @@ Result<std::string> resolve_tracking_root(std::string_view uri, Env* env) {
   if (given == "databricks") scheme = "databricks";  // MLflow's bare "databricks" means the workspace
   if (scheme.empty()) {
     path = given;
-  } else if (scheme == "file") {
-    std::string_view rest = std::string_view(given).substr(5);
+  } else if (scheme == "file" || scheme == "mlruns") {
+    // mlruns: is the scheme the Python package registers with MLflow for this
+    // same tree (python/mlruns/mlflow_plugin.py); it names a path as file: does.
+    std::string_view rest = std::string_view(given).substr(scheme.size() + 1);
     if (!rest.empty() && rest.front() != '/') {
       path = std::string(rest);  // file:relative/path
     } else {
@@ -86,10 +123,7 @@ Result<std::string> resolve_tracking_root(std::string_view uri, Env* env) {
       path = *p;
     }
   } else {
-    return fail(Status::not_supported(
-        source + " '" + given + "'",
-        "scheme '" + scheme + ":' names a tracking server; mlruns writes local trees only "
-        "(give a path or a file: URI, spec §12.1)"));
+    return fail(Status::not_supported(source + " '" + redact_userinfo(given) + "'", not_a_folder(scheme)));
   }
   if (path.empty()) return fail(Status::invalid_argument(source + " '" + given + "'", "empty path"));
   if (path.front() != '/') {

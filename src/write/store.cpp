@@ -131,6 +131,8 @@ Store::Store(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store Store::open(StoreOptions options) {
   auto impl = std::make_shared<Impl>();
   impl->options = std::move(options);
+  if (impl->options.errors == ErrorMode::kCount && !impl->options.on_error)
+    impl->options.on_error = summarize_errors();  // failures are never silent, nor one line per call
   impl->env = impl->options.env ? impl->options.env : Env::posix();
   auto root = resolve_tracking_root(impl->options.tracking_uri, impl->env);
   if (!root) {

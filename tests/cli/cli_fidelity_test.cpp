@@ -137,7 +137,7 @@ TEST_CASE("an experiment with its own artifact location takes artifacts - show, 
     CHECK_THAT(reloc.out, !Catch::Contains(run));
     // gc removes the run's own folder there with the run, as mlflow gc does.
     REQUIRE(tr.cli({"run", "delete", run}).code == 0);
-    auto gc = tr.cli({"gc"});
+    auto gc = tr.cli({"gc", "--all"});
     INFO(gc.out << gc.err);
     CHECK(gc.code == 0);
     CHECK_FALSE(fs::exists(real_dir + "/" + run));

@@ -72,7 +72,7 @@ TEST_CASE("cli: every verb has --help naming its options and --tracking-uri", "[
 
 TEST_CASE("cli: a bad command line exits 2 with the error on stderr", "[cli]") {
   for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{}, {"no-such-verb"}, {"runs", "--no-such-option"}, {"log"},
+       std::vector<std::vector<std::string>>{{"no-such-verb"}, {"runs", "--no-such-option"}, {"log"},
                                              {"run"}, {"run", "end", "abc", "--status", "DONE"}}) {
     const CliResult r = run_cli(args);
     INFO(r.err);

@@ -277,7 +277,7 @@ TEST_CASE("sentinel: no CLI verb touches anything outside a hostile tree or hang
           {"gc", "--dry-run"},
           {"gc", "--run-ids", h.b},
           {"gc", "--older-than", "0s"},
-          {"gc"},
+          {"gc", "--all"},
       };
       std::map<std::string, std::string> env = {{"MLFLOW_TRACKING_URI", uri}};
       if (walk) env["MLRUNS_NO_OPENAT2"] = "1";

@@ -10,10 +10,16 @@ Fenced blocks are found by their info string:
                                lines start with "$ " is a transcript: only those lines (and
                                their "\\" continuations) run; the others are output.
   ```cpp / ```c++ / ```c       compiled with `c++ -std=c++20` / `cc` and
-                               `pkg-config --cflags --libs --static mlruns`; linked and run in
-                               its temporary folder when it defines main(), else compiled only.
+                               `pkg-config --cflags --libs mlruns` (the shared library, found
+                               through LD_LIBRARY_PATH); linked and run in its temporary folder
+                               when it defines main(), else compiled only.
   ```fortran                   compiled with gfortran together with include/mlruns/mlruns.f90
                                and run, when gfortran is installed (else counted as skipped).
+  ```python                    run as a script by --python (default: the Python the package was
+                               built for, MLRUNS_BUILD_PYTHON) with the installed `mlruns` package
+                               (cmake --install's lib/python3/dist-packages) on PYTHONPATH, in
+                               the same fresh folder and environment as shell blocks; skipped
+                               (and counted) where the build installed no Python package.
 
 Other blocks (output, ```cmake, ```yaml, plain ```) are not run. A block that cannot run in CI,
 or needs context, carries a directive: an HTML comment right before its fence (blank lines and
@@ -22,6 +28,8 @@ other directives may sit in between), invisible on a rendered page:
   <!-- ci: skip REASON -->           not run; the reason is required and printed
   <!-- ci: compile-only REASON -->   C/C++/Fortran: built, not run (reason required)
   <!-- ci: needs PROGRAM... -->      skipped (and counted) where one of these is not on PATH
+  <!-- ci: needs-python MODULE... --> python: skipped (and counted) where --python cannot import
+                                     one of these (e.g. mlflow, which Debian does not package)
   <!-- ci: exit N -->                the block (or program) must exit with status N, not 0
                                      (a death by signal S counts as 128 + S, as in the shell)
   <!-- ci: setup
@@ -57,6 +65,7 @@ LANGS = {
     "cpp": "cpp", "c++": "cpp",
     "c": "c",
     "fortran": "fortran", "f90": "fortran",
+    "python": "python", "py": "python",
 }
 FENCE = re.compile(r"^(\s{0,3})(```+|~~~+)\s*([\w+-]*)")
 DIRECTIVE = re.compile(r"^\s*<!--\s*ci:\s*(.*?)\s*(-->)?\s*$")
@@ -78,6 +87,7 @@ class Block:
     compile_only: str = ""
     exit_code: int = 0
     needs: list = dataclasses.field(default_factory=list)
+    needs_python: list = dataclasses.field(default_factory=list)
     setup: str = ""
     setup_line: int = 0
     after: str = ""
@@ -107,6 +117,11 @@ def parse_directive(text, line, pending):
         if not tools:
             raise DirectiveError(f"line {line}: 'ci: needs' names no program")
         pending["needs"] = tools
+    elif word == "needs-python":
+        modules = rest.split()
+        if not modules:
+            raise DirectiveError(f"line {line}: 'ci: needs-python' names no module")
+        pending["needs_python"] = modules
     elif word == "exit":
         try:
             pending["exit_code"] = int(rest.strip())
@@ -121,7 +136,7 @@ def parse_directive(text, line, pending):
         pending[word + "_line"] = line + 1 if newline else line
     else:
         raise DirectiveError(f"line {line}: unknown directive 'ci: {word}' "
-                             "(skip, compile-only, needs, exit, setup, after, template)")
+                             "(skip, compile-only, needs, needs-python, exit, setup, after, template)")
 
 
 def parse_markdown(path, rel):
@@ -306,6 +321,26 @@ def run_block(block, ctx):
         return failed(f"{block.where}: {err}") if err else Outcome(block, "ran", "", time.monotonic() - t0)
 
     # Compiled languages.
+    if block.lang == "python":
+        if not ctx.python:
+            return Outcome(block, "skipped", "no Python package installed (configure with -DMLRUNS_BUILD_PYTHON=ON)")
+        missing = [m for m in block.needs_python if not python_can_import(ctx, m)]
+        if missing:
+            return Outcome(block, "skipped", f"Python module {', '.join(missing)} not importable (ci: needs-python)")
+        err = run_hook(block, "setup", work, env)
+        if err:
+            return failed(f"{block.where}: {err}")
+        with open(os.path.join(work, "example.py"), "w") as f:
+            f.write("\n".join(block.lines) + "\n")
+        rc, out = run([ctx.python, "example.py"], work, env)
+        if rc != block.exit_code:
+            lines = [int(n) for n in re.findall(r'File "example.py", line (\d+)', out)]
+            loc = f"{block.rel}:{block.line + lines[-1]}" if lines else block.where
+            return failed(f"{loc}: python block exited {rc}, expected {block.exit_code}:\n{tail(out)}")
+        err = run_hook(block, "after", work, env)
+        if err:
+            return failed(f"{block.where}: {err}")
+        return Outcome(block, "ran", "", time.monotonic() - t0)
     if block.lang == "fortran":
         if not ctx.gfortran:
             return Outcome(block, "skipped", "gfortran is not installed")
@@ -325,7 +360,7 @@ def run_block(block, ctx):
         compiler = ctx.cxx if block.lang == "cpp" else ctx.cc
         std = "-std=c++20" if block.lang == "cpp" else "-std=c11"
         if has_main:
-            cmd = f"{compiler} {std} -O0 example.{ext} -o example $(pkg-config --cflags --libs --static mlruns)"
+            cmd = f"{compiler} {std} -O0 example.{ext} -o example $(pkg-config --cflags --libs mlruns)"
         else:
             cmd = f"{compiler} {std} -O0 -c example.{ext} $(pkg-config --cflags mlruns)"
         if block.lang == "c":
@@ -356,6 +391,17 @@ class Context:
     cxx: str
     cc: str
     gfortran: str
+    python: str = ""
+
+
+_importable = {}
+
+
+def python_can_import(ctx, module):
+    if module not in _importable:
+        rc, _ = run([ctx.python, "-c", f"import {module}"], None, ctx.env)
+        _importable[module] = rc == 0
+    return _importable[module]
 
 
 def install(build, prefix):
@@ -370,6 +416,7 @@ def main():
     ap.add_argument("--build", help="build folder to install from (cmake --install); "
                                     "needed unless --prefix names an installed mlruns")
     ap.add_argument("--prefix", help="an installed mlruns (bin/mlruns, lib/pkgconfig/mlruns.pc)")
+    ap.add_argument("--python", help="interpreter for ```python blocks (the one the package was built for)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--keep", action="store_true", help="keep the temporary folders")
     ap.add_argument("--list", action="store_true", help="only list the blocks and their directives")
@@ -410,11 +457,20 @@ def main():
                if not k.startswith("MLFLOW_") and k not in ("CDPATH", "BASH_ENV", "ENV")}
         env["PATH"] = os.path.join(prefix, "bin") + os.pathsep + env.get("PATH", "")
         env["PKG_CONFIG_PATH"] = pc[0]
+        # pkg-config links the shared libmlruns.so.0 (docs/guide.md): found there when run.
+        env["LD_LIBRARY_PATH"] = os.path.dirname(pc[0]) + (os.pathsep + env["LD_LIBRARY_PATH"]
+                                                            if env.get("LD_LIBRARY_PATH") else "")
         env["LC_ALL"] = "C.UTF-8"
         ccache = shutil.which("ccache")
         cxx = os.environ.get("CXX", "c++")
         cc = os.environ.get("CC", "cc")
-        ctx = Context(tmp=tmp, env=env,
+        # The Python package, where the build installs one (MLRUNS_BUILD_PYTHON).
+        site = [d for d, _, fs in os.walk(prefix) if "__init__.py" in fs and os.path.basename(d) == "mlruns"]
+        python = ""
+        if site and args.python:
+            env["PYTHONPATH"] = os.path.dirname(site[0])
+            python = args.python
+        ctx = Context(tmp=tmp, env=env, python=python,
                       cxx=f"{ccache} {cxx}" if ccache else cxx,
                       cc=f"{ccache} {cc}" if ccache else cc,
                       gfortran=shutil.which("gfortran") or "")

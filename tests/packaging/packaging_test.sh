@@ -44,13 +44,54 @@ grep -rq '^0.001$' "$tmp/tree-cmake"/*/*/params/lr || fail "param lr not written
 grep -q '<!DOCTYPE html>' "$tmp/report.html" || fail "the report consumer wrote no page"
 [ "$("$tmp/cmake-build/app_sync" "$tmp/tree-cmake")" = "2 http://127.0.0.1:9" ] || fail "CMake consumer of mlruns::sync run"
 
-# ---- pkg-config ----
+# ---- static and shared libraries (issue 10 item 12) ----
+for lib in libmlruns libmlruns_report libmlruns_sync; do
+  [ -n "$(find "$prefix" -name "$lib.a")" ] || fail "$lib.a not installed"
+  so="$(find "$prefix" -name "$lib.so.0.*" | head -1)"
+  [ -n "$so" ] || fail "$lib.so.0.* not installed"
+  readelf -d "$so" | grep -q "(SONAME).*\[$lib\.so\.0\]" || fail "$so has no SONAME $lib.so.0"
+  [ -L "$(dirname "$so")/$lib.so" ] || fail "$lib.so (the link for -l) not installed"
+done
+[ "$("$tmp/cmake-build/app_shared" "$tmp/tree-shared")" != "" ] || fail "CMake consumer of mlruns::mlruns_shared run"
+readelf -d "$tmp/cmake-build/app_shared" | grep -q "NEEDED.*libmlruns.so.0" || fail "app_shared does not use libmlruns.so.0"
+check_run "$tmp/tree-shared" 1
+
+# ---- pkg-config (issue 10 item 13): without --static, the shared library ----
 export PKG_CONFIG_PATH="$pcdir"
-flags="$(pkg-config --cflags --libs --static mlruns)" || fail "pkg-config mlruns"
+shared_libdir="$(dirname "$(find "$prefix" -name 'libmlruns.so' | head -1)")"
+flags="$(pkg-config --cflags --libs mlruns)" || fail "pkg-config mlruns"
 # shellcheck disable=SC2086
 c++ "$src/tests/packaging/consumer/app.cpp" -o "$tmp/app-pc" $flags 2>"$tmp/pc.log" \
   || { cat "$tmp/pc.log"; fail "pkg-config consumer build (flags: $flags)"; }
-"$tmp/app-pc" "$tmp/tree-pc" || fail "pkg-config consumer run"
+LD_LIBRARY_PATH="$shared_libdir" "$tmp/app-pc" "$tmp/tree-pc" || fail "pkg-config consumer run"
 check_run "$tmp/tree-pc" 1
+flags="$(pkg-config --cflags --libs mlruns-report)" || fail "pkg-config mlruns-report"
+# shellcheck disable=SC2086
+c++ "$src/tests/packaging/consumer/app_report.cpp" -o "$tmp/app-pc-report" $flags 2>"$tmp/pc.log" \
+  || { cat "$tmp/pc.log"; fail "pkg-config mlruns-report consumer build (flags: $flags)"; }
+LD_LIBRARY_PATH="$shared_libdir" "$tmp/app-pc-report" "$tmp/tree-pc" "$tmp/report-pc.html" >/dev/null \
+  || fail "pkg-config mlruns-report consumer run"
+flags="$(pkg-config --cflags --libs mlruns-sync)" || fail "pkg-config mlruns-sync"
+# shellcheck disable=SC2086
+c++ "$src/tests/packaging/consumer/app_sync.cpp" -o "$tmp/app-pc-sync" $flags 2>"$tmp/pc.log" \
+  || { cat "$tmp/pc.log"; fail "pkg-config mlruns-sync consumer build (flags: $flags)"; }
+# With --static: libmlruns.a and what it needs.
+# (libmlruns.a named by its path: with libmlruns.so beside it, -lmlruns would pick the shared one.)
+flags="$(pkg-config --cflags --libs --static mlruns)" || fail "pkg-config --static mlruns"
+flags="${flags//-lmlruns /$shared_libdir/libmlruns.a }"
+# shellcheck disable=SC2086
+c++ "$src/tests/packaging/consumer/app.cpp" -o "$tmp/app-pc-static" $flags 2>"$tmp/pc.log" || { cat "$tmp/pc.log"; fail "pkg-config --static consumer build (flags: $flags)"; }
+readelf -d "$tmp/app-pc-static" | grep -q "NEEDED.*libmlruns" && fail "the --static consumer needs libmlruns.so"
+"$tmp/app-pc-static" "$tmp/tree-pc" || fail "pkg-config --static consumer run"
+check_run "$tmp/tree-pc" 2
 
-echo "packaging_test: OK (installed to a temporary prefix; CMake C++, C, report and sync consumers and a pkg-config consumer built and ran)"
+# ---- -Wall -Wextra consumers: no warning from the designated-initialiser style (item 16) ----
+# shellcheck disable=SC2046
+c++ -Wall -Wextra -Werror -fsyntax-only "$src/tests/packaging/consumer/app_wextra.cpp" \
+  $(pkg-config --cflags mlruns) 2>"$tmp/wextra.log" || { cat "$tmp/wextra.log"; fail "-Wall -Wextra consumer warns"; }
+
+# ---- a fresh configure builds Release (optimised, no debug info) by default (item 12) ----
+"$cmake" -S "$src" -B "$tmp/fresh" -DMLRUNS_BUILD_TESTS=OFF >"$tmp/fresh.log" 2>&1 || { cat "$tmp/fresh.log"; fail "fresh configure"; }
+grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$tmp/fresh/CMakeCache.txt" || fail "a fresh configure is not Release"
+
+echo "packaging_test: OK (installed to a temporary prefix; static and shared libraries with SONAMEs; CMake C++, C, shared, report and sync consumers, pkg-config consumers with and without --static, a -Wextra consumer)"

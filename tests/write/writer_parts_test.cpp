@@ -33,9 +33,34 @@ TEST_CASE("resolve_tracking_root: paths, file: URIs, and refused schemes (spec ย
     auto r = resolve_tracking_root(uri);
     REQUIRE_FALSE(r);
     CHECK(r.error().code() == Code::kNotSupported);
-    CHECK_THAT(r.error().message(), Catch::Contains(uri) && Catch::Contains("local trees only"));
+    CHECK_THAT(r.error().message(), Catch::Contains(uri) && Catch::Contains("MLflow's file store, a folder"));
   }
   CHECK_FALSE(resolve_tracking_root("file://otherhost/data"));
+  // mlruns: is the Python plugin's scheme (python/mlruns/mlflow_plugin.py): MLFLOW_TRACKING_URI
+  // set for Python jobs serves C++ jobs and the CLI the same tree.
+  CHECK(*resolve_tracking_root("mlruns:///data/my%20dir/mlruns") == "/data/my dir/mlruns");
+  CHECK(*resolve_tracking_root("mlruns:/data/mlruns") == "/data/mlruns");
+  CHECK(*resolve_tracking_root("mlruns:rel") == cwd + "/rel");
+  CHECK_FALSE(resolve_tracking_root("mlruns://otherhost/data"));
+}
+
+TEST_CASE("a tracking URI that is not a folder says what mlruns writes and what to use instead (issue 10 item 9)",
+          "[tracking_uri]") {
+  auto message = [](const char* uri) { return resolve_tracking_root(uri).error().message(); };
+  // SQLite: MLflow >= 3.10 migrates a file store into it (mlflow/store/tracking/file_store migration CLI).
+  CHECK_THAT(message("sqlite:///mlflow.db"),
+             Catch::Contains("database store") && Catch::Contains("mlflow migrate-filestore"));
+  for (const char* db : {"postgresql://db/mlflow", "postgresql+psycopg2://db/m", "mysql://db/m"}) {
+    CHECK_THAT(message(db), Catch::Contains("database store") && Catch::Contains("mlruns sync --to URL"));
+  }
+  CHECK_THAT(message("http://host:5000"), Catch::Contains("tracking server") && Catch::Contains("mlruns sync --to"));
+  CHECK_THAT(message("s3://bucket/mlruns"), Catch::Contains("artifact location, not a tracking URI"));
+  // Credentials in the URI are never printed.
+  const std::string m = message("postgresql://alice:s3cret@db.example/mlflow");
+  CHECK(m.find("s3cret") == std::string::npos);
+  CHECK(m.find("alice") == std::string::npos);
+  CHECK_THAT(m, Catch::Contains("postgresql://***@db.example/mlflow"));
+  CHECK(message("https://tok3n@host/x").find("tok3n") == std::string::npos);
 }
 
 TEST_CASE("the default tracking root is MLFLOW_TRACKING_URI, then ./mlruns (spec ยง12.1)", "[tracking_uri]") {

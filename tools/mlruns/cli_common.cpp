@@ -1,6 +1,7 @@
 // Shared plumbing of the mlruns CLI (see cli_common.h).
 #include "cli_common.h"
 #include "mlruns/text.h"
+#include "status_line.h"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -25,6 +26,19 @@ Globals& globals() {
 void add_tracking_uri(CLI::App& app) {
   app.add_option("--tracking-uri", globals().tracking_uri,
                  "mlruns tree: a path or file: URI (default: MLFLOW_TRACKING_URI, then ./mlruns)");
+}
+
+CLI::Option* comma_list(CLI::Option* option) {
+  return option->delimiter(',')
+      ->allow_extra_args(false)
+      ->transform(CLI::Validator(
+          [](std::string& item) {
+            const auto first = item.find_first_not_of(" \t");
+            const auto last = item.find_last_not_of(" \t");
+            item = first == std::string::npos ? std::string() : item.substr(first, last - first + 1);
+            return std::string();
+          },
+          "", "trim"));
 }
 
 int Commands::run_parsed() const {
@@ -60,6 +74,7 @@ Store open_store() {
   StoreOptions options;
   options.tracking_uri = globals().tracking_uri;
   options.errors = ErrorMode::kCount;
+  options.on_error = [](const Status&) {};  // main prints the one error of the call
   // One short-lived call per process: no background flusher needed.
   options.flush.background_thread = false;
   Store store = Store::open(std::move(options));
@@ -74,6 +89,7 @@ Store open_existing_store() {
   StoreOptions options;
   options.tracking_uri = reader.root();
   options.errors = ErrorMode::kCount;
+  options.on_error = [](const Status&) {};  // main prints the one error of the call
   options.flush.background_thread = false;
   Store store = Store::open(std::move(options));
   check(store.status());
@@ -84,15 +100,23 @@ Experiment find_experiment(const Reader& reader, std::string_view name_or_id) {
   return check(reader.find_experiment(name_or_id));
 }
 
-std::vector<std::string> experiment_ids(const Reader& reader, const std::vector<std::string>& names_or_ids,
-                                        ViewType view) {
-  std::vector<std::string> ids;
+RunScope run_scope(const Reader& reader, const std::vector<std::string>& names_or_ids, std::string_view view) {
+  RunScope scope;
+  scope.view = parse_view(view);
   if (names_or_ids.empty()) {
-    for (const Experiment& e : check(reader.experiments(view))) ids.push_back(e.experiment_id);
-    return ids;
+    for (const Experiment& e : check(reader.experiments(ViewType::kAll))) scope.experiment_ids.push_back(e.experiment_id);
+    scope.names = "every experiment";
+    return scope;
   }
-  for (const std::string& n : names_or_ids) ids.push_back(find_experiment(reader, n).experiment_id);
-  return ids;
+  for (const std::string& n : names_or_ids) {
+    const Experiment e = find_experiment(reader, n);
+    if (std::find(scope.experiment_ids.begin(), scope.experiment_ids.end(), e.experiment_id) !=
+        scope.experiment_ids.end())
+      continue;  // -e named twice (by name and by id): searched once
+    scope.experiment_ids.push_back(e.experiment_id);
+    scope.names += (scope.names.empty() ? "" : ", ") + e.name;
+  }
+  return scope;
 }
 
 // Looks an experiment up by id, else by name, deleted ones included.
@@ -142,15 +166,31 @@ std::int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+std::int64_t check_epoch_ms(std::int64_t ms, std::string_view what) {
+  if (ms >= 1'000'000'000 && ms < 10'000'000'000) {
+    check(Status::invalid_argument(std::string(what) + " '" + std::to_string(ms) + "'",
+                                   "looks like seconds since the epoch; give milliseconds, e.g. " +
+                                       std::to_string(ms) + "000"));
+  }
+  return ms;
+}
+
 std::string py_float(double value) { return python_repr(value); }
 
 std::string format_time_ms(std::int64_t ms) {
   const std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
-  if (gmtime_r(&secs, &tm) == nullptr) return std::to_string(ms);
-  char buf[32];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return std::string(buf, n);
+  const bool local = globals().local_time;
+  if ((local ? localtime_r(&secs, &tm) : gmtime_r(&secs, &tm)) == nullptr) return std::to_string(ms);
+  char buf[48];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  if (!local) return std::string(buf, n) + 'Z';
+  // %z gives +0100; RFC 3339 writes +01:00.
+  char zone[16];
+  const std::size_t z = std::strftime(zone, sizeof zone, "%z", &tm);
+  std::string out(buf, n);
+  if (z == 5) out += std::string(zone, 3) + ':' + std::string(zone + 3, 2);
+  return out;
 }
 
 std::string format_bytes(std::uint64_t bytes) {
@@ -192,61 +232,70 @@ std::string fit_cell(std::string_view text, std::size_t width) {
   return fit_width(terminal_safe(text), width);
 }
 
-// Standard output or error with every byte a verb prints for a person passed
-// through terminal_safe (newlines kept). Bytes are held until a line ends,
-// the stream is flushed, or 4 KiB gathered; a UTF-8 sequence is never split.
-class TerminalSafeBuf final : public std::streambuf {
+// Standard output or error, for a person (`escape`: every byte passes
+// through terminal_safe, newlines kept) or for a program (bytes as they
+// are), never mixed with the progress line (status_line.h) on a terminal.
+// Escaped bytes are held until a line ends, the stream is flushed, or 4 KiB
+// gathered; a UTF-8 sequence is never split.
+class OutputBuf final : public std::streambuf {
  public:
-  explicit TerminalSafeBuf(std::streambuf* dest) : dest_(dest) {}
+  OutputBuf(std::streambuf* dest, int fd, bool escape) : dest_(dest), tty_(isatty(fd) != 0), escape_(escape) {}
 
  protected:
   int overflow(int c) override {
     if (c == traits_type::eof()) return traits_type::not_eof(c);
-    pending_ += static_cast<char>(c);
-    if (c == '\n' || pending_.size() >= 4096) emit(false);
+    const char ch = static_cast<char>(c);
+    xsputn(&ch, 1);
     return c;
   }
   std::streamsize xsputn(const char* s, std::streamsize n) override {
-    pending_.append(s, static_cast<std::size_t>(n));
-    if (std::string_view(s, static_cast<std::size_t>(n)).find('\n') != std::string_view::npos ||
-        pending_.size() >= 4096)
-      emit(false);
+    const std::string_view bytes(s, static_cast<std::size_t>(n));
+    if (!escape_) {
+      write(bytes);
+      return n;
+    }
+    pending_.append(bytes);
+    if (bytes.find('\n') != std::string_view::npos || pending_.size() >= 4096) emit();
     return n;
   }
   int sync() override {
-    emit(false);
+    emit();
     return dest_->pubsync();
   }
 
  private:
+  void write(std::string_view bytes) {
+    auto put = [&] { dest_->sputn(bytes.data(), static_cast<std::streamsize>(bytes.size())); };
+    if (!tty_ || bytes.empty()) return put();
+    StatusLine::hidden_while(put, bytes.back() == '\n');
+  }
   // Writes what is complete; an unfinished UTF-8 sequence at the end waits.
-  void emit(bool all) {
+  void emit() {
     std::size_t cut = pending_.size();
-    if (!all) {
-      // The last lead byte among the final 4: if its sequence is not complete yet, hold it back.
-      for (std::size_t back = 1; back <= 4 && back <= pending_.size(); ++back) {
-        const auto c = static_cast<unsigned char>(pending_[pending_.size() - back]);
-        if ((c & 0xC0) == 0x80) continue;  // a continuation byte
-        const std::size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-        if (back < need) cut = pending_.size() - back;
-        break;
-      }
+    // The last lead byte among the final 4: if its sequence is not complete yet, hold it back.
+    for (std::size_t back = 1; back <= 4 && back <= pending_.size(); ++back) {
+      const auto c = static_cast<unsigned char>(pending_[pending_.size() - back]);
+      if ((c & 0xC0) == 0x80) continue;  // a continuation byte
+      const std::size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+      if (back < need) cut = pending_.size() - back;
+      break;
     }
-    const std::string out = terminal_safe(std::string_view(pending_).substr(0, cut), /*keep_newlines=*/true);
-    dest_->sputn(out.data(), static_cast<std::streamsize>(out.size()));
+    write(terminal_safe(std::string_view(pending_).substr(0, cut), /*keep_newlines=*/true));
     pending_.erase(0, cut);
   }
   std::streambuf* dest_;
+  bool tty_;
+  bool escape_;
   std::string pending_;
 };
 
 struct Streams {
   std::streambuf* out = std::cout.rdbuf();
   std::streambuf* err = std::cerr.rdbuf();
-  std::ostream machine{out};
-  std::ostream raw_err{err};
-  TerminalSafeBuf safe_out{out};
-  TerminalSafeBuf safe_err{err};
+  OutputBuf pass_out{out, STDOUT_FILENO, false};
+  std::ostream machine{&pass_out};
+  OutputBuf safe_out{out, STDOUT_FILENO, true};
+  OutputBuf safe_err{err, STDERR_FILENO, true};
 };
 
 Streams& streams() {
@@ -267,51 +316,61 @@ std::ostream& machine_out() {
   return streams().machine;
 }
 
-std::ostream& raw_err() {
-  std::cerr.flush();
-  return streams().raw_err;
-}
-
-TableLayout layout_table(std::vector<std::size_t> natural, std::size_t width) {
+TableLayout layout_table(std::vector<std::size_t> natural, std::size_t width, const std::vector<std::size_t>& header,
+                         const std::vector<bool>& pinned) {
   constexpr std::size_t kMaxNatural = 40;  // on a terminal, a long tag never takes a whole line
   constexpr std::size_t kMinShrunk = 10;
+  auto header_width = [&](std::size_t c) { return c < header.size() ? header[c] : 0; };
+  auto is_pinned = [&](std::size_t c) { return c < pinned.size() && pinned[c]; };
   TableLayout l;
   l.widths = std::move(natural);
   const std::size_t ncols = l.widths.size();
+  l.show.assign(ncols, true);
   l.shown = ncols;
-  if (width > 0) {
-    // Columns come in order of importance: keep the leftmost ones whole and
-    // leave out those on the right that do not fit, rather than cutting
-    // every column down to an unreadable stub. The first column (the id a
-    // user copies) is never cut.
-    std::vector<std::size_t>& w = l.widths;
-    std::size_t used = 0;
-    l.shown = 0;
-    for (std::size_t c = 0; c < ncols; ++c) {
-      if (c > 0) w[c] = std::min(w[c], kMaxNatural);
-      const std::size_t gap = c == 0 ? 0 : TableLayout::kGap;
-      if (c == 0 || used + gap + w[c] <= width) {
-        used += gap + w[c];
-        ++l.shown;
-        continue;
-      }
-      // The first column that does not fit whole is shown cut, if enough is left.
-      if (used + gap + std::min(w[c], kMinShrunk) <= width) {
-        w[c] = width - used - gap;
-        ++l.shown;
-      }
-      break;
+  if (width == 0 || ncols == 0) return l;
+  // Columns come in order of importance: keep the leftmost ones whole and
+  // leave out those on the right that do not fit, rather than cutting every
+  // column down to an unreadable stub. The first column (the id a user
+  // copies) is never cut; pinned columns (what the user sorted or filtered
+  // on) get their room next. A header is never cut (`metrics.episode_rew…`
+  // could be any of several metrics): a column is at least as wide as its
+  // header, or left out.
+  std::vector<std::size_t>& w = l.widths;
+  for (std::size_t c = 1; c < ncols; ++c) w[c] = std::max(std::min(w[c], kMaxNatural), header_width(c));
+  l.show.assign(ncols, false);
+  l.show[0] = true;
+  std::size_t used = w[0];
+  for (std::size_t c = 1; c < ncols; ++c) {
+    if (is_pinned(c) && used + TableLayout::kGap + w[c] <= width) {
+      used += TableLayout::kGap + w[c];
+      l.show[c] = true;
     }
   }
+  for (std::size_t c = 1; c < ncols; ++c) {
+    if (l.show[c] || is_pinned(c)) continue;
+    if (used + TableLayout::kGap + w[c] <= width) {
+      used += TableLayout::kGap + w[c];
+      l.show[c] = true;
+      continue;
+    }
+    // The first column that does not fit whole is shown cut, if enough is left.
+    if (used + TableLayout::kGap + std::max(std::min(w[c], kMinShrunk), header_width(c)) <= width) {
+      w[c] = width - used - TableLayout::kGap;
+      l.show[c] = true;
+    }
+    break;
+  }
+  l.shown = static_cast<std::size_t>(std::count(l.show.begin(), l.show.end(), true));
   return l;
 }
 
 void print_table_row(std::ostream& out, const TableLayout& l, const std::vector<std::string>& row) {
   std::string line;
-  for (std::size_t c = 0; c < l.shown; ++c) {
+  for (std::size_t c = 0; c < l.widths.size(); ++c) {
+    if (!l.show[c]) continue;
     const std::string cell = fit_cell(c < row.size() ? row[c] : std::string(), l.widths[c]);
     line += cell;
-    if (c + 1 < l.shown) line.append(l.widths[c] - display_width(cell) + TableLayout::kGap, ' ');
+    line.append(l.widths[c] - display_width(cell) + TableLayout::kGap, ' ');
   }
   while (!line.empty() && line.back() == ' ') line.pop_back();
   out << line << '\n';
@@ -320,14 +379,14 @@ void print_table_row(std::ostream& out, const TableLayout& l, const std::vector<
 std::size_t print_table(std::ostream& out, const Table& table, std::size_t width) {
   const std::size_t ncols = table.header.size();
   if (ncols == 0) return 0;
-  std::vector<std::size_t> w(ncols, 0);
+  std::vector<std::size_t> w(ncols, 0), header(ncols, 0);
   for (std::size_t c = 0; c < ncols; ++c) {
-    w[c] = display_width(table.header[c]);
+    w[c] = header[c] = display_width(table.header[c]);
     for (const auto& row : table.rows) {
       if (c < row.size()) w[c] = std::max(w[c], display_width(row[c]));
     }
   }
-  const TableLayout l = layout_table(std::move(w), width);
+  const TableLayout l = layout_table(std::move(w), width, header, table.pinned);
   print_table_row(out, l, table.header);
   for (const auto& row : table.rows) print_table_row(out, l, row);
   return ncols - l.shown;
@@ -359,29 +418,18 @@ void print_csv(std::ostream& out, const Table& table) {
   for (const auto& row : table.rows) print_csv_row(out, row);
 }
 
-namespace {
+Progress::Progress(std::function<std::string(std::uint64_t, std::uint64_t)> text) : text_(std::move(text)) {}
 
-std::int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
-Progress::Progress(std::function<std::string(std::uint64_t, std::uint64_t)> text)
-    : text_(std::move(text)), start_ms_(steady_ms()), tty_(isatty(STDERR_FILENO) != 0) {}
+Progress::~Progress() { finish(); }
 
 void Progress::operator()(std::uint64_t done, std::uint64_t total) {
-  const std::int64_t now = steady_ms();
-  if (now - start_ms_ < 1000 || now - last_ms_ < 500) return;
-  last_ms_ = now;
-  shown_ = true;
-  // '\r' redraws the line: raw_err(), past the terminal filter (the text is ours).
-  raw_err() << (tty_ ? "\r" : "") << "mlruns: " << terminal_safe(text_(done, total)) << (tty_ ? "" : "\n") << std::flush;
+  // Called per chunk or per run: the text is made at most ten times a second.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_ < std::chrono::milliseconds(100) && done != total) return;
+  last_ = now;
+  StatusLine::set_text(text_(done, total));
 }
 
-void Progress::finish() const {
-  if (shown_ && tty_) raw_err() << '\n';
-}
+void Progress::finish() { StatusLine::set_text({}); }
 
 }  // namespace mlruns::cli

@@ -3,9 +3,11 @@
 // CSV, Python-style numbers). JSON shapes live in rest_json.h.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +20,7 @@
 
 namespace CLI {
 class App;
+class Option;
 }
 
 namespace mlruns::cli {
@@ -27,11 +30,17 @@ namespace mlruns::cli {
 struct Globals {
   std::string tracking_uri;  // empty: MLFLOW_TRACKING_URI, then ./mlruns (resolved by the library)
   bool quiet = false;        // no warnings about damaged parts of the tree
+  bool local_time = false;   // --local-time: times in the local zone with its offset, not UTC
 };
 Globals& globals();
 
 // Adds --tracking-uri (bound to globals()) to a verb.
 void add_tracking_uri(CLI::App& app);
+
+// A comma-separated list option (--columns, --run-ids ...): split at ',',
+// spaces around each item dropped ("run_id, run_name"), one argument per
+// occurrence.
+CLI::Option* comma_list(CLI::Option* option);
 
 // Verb registry: main runs the function of the deepest subcommand parsed.
 class Commands {
@@ -42,6 +51,13 @@ class Commands {
 
  private:
   std::vector<std::pair<CLI::App*, std::function<int()>>> entries_;
+};
+
+// A command line that parsed but does not make sense (gc without a choice of
+// what to remove): main prints "mlruns: <what>" and exits 2 (kExitUsage),
+// as for errors CLI11 finds.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 // Throws mlruns::Error for a failed Status; main turns it into a message and an exit code.
@@ -61,8 +77,21 @@ Store open_existing_store();
 
 // "NAME_OR_ID" -> experiment (an id wins over a name), through the Reader.
 Experiment find_experiment(const Reader& reader, std::string_view name_or_id);
-std::vector<std::string> experiment_ids(const Reader& reader, const std::vector<std::string>& names_or_ids,
-                                        ViewType view);
+
+// Which runs a read verb (runs, report, get-top-run) works on, one rule for
+// all (issue 10 item 5): the experiments named with -e (any number, active
+// or deleted), or none named: every experiment of the tree, active and
+// deleted. --view then picks runs by their own lifecycle_stage, as MLflow's
+// search_runs does for the ids it is given; deleting an experiment marks its
+// runs deleted (MLflow's delete_experiment), so `--view active` shows none of
+// them. So `runs` gives the union of `runs -e X` over every X, whatever the
+// view, filter and --max.
+struct RunScope {
+  std::vector<std::string> experiment_ids;
+  std::string names;  // "rl-sweep, sentiment" for messages; "every experiment" when none named
+  ViewType view = ViewType::kActiveOnly;
+};
+RunScope run_scope(const Reader& reader, const std::vector<std::string>& names_or_ids, std::string_view view);
 
 // The same through the Store, for write verbs (deleted experiments included).
 std::string resolve_experiment_id(const Store& store, std::string_view name_or_id);
@@ -77,11 +106,17 @@ double parse_double(std::string_view text, std::string_view what);
 std::int64_t parse_int64(std::string_view text, std::string_view what);
 
 std::int64_t now_ms();
+// A time given in ms since the epoch (--timestamp, --end-time); a value of
+// 10 digits is seconds by mistake (2001-2286 in seconds, January 1970 in ms)
+// and is refused with the value in ms as a hint (exit 3). Returns `ms`.
+std::int64_t check_epoch_ms(std::int64_t ms, std::string_view what);
 
 // Python's repr(float): 7.0, 0.30000000000000004, 1.5e+300, 1e-05, nan, inf, -inf
 // (mlruns::python_repr, the writer's own, so the CLI prints what the files hold).
 std::string py_float(double value);
-// ms since epoch -> "2024-01-01 00:20:00" (UTC).
+// ms since epoch -> a time that says its zone (RFC 3339 with a space):
+// "2024-01-01 00:20:00Z" (UTC, the default), or with --local-time the local
+// zone (TZ) and its offset, "2024-01-01 01:20:00+01:00".
 std::string format_time_ms(std::int64_t ms);
 // 1536 -> "1.5 KiB"
 std::string format_bytes(std::uint64_t bytes);
@@ -90,45 +125,52 @@ std::string format_bytes(std::uint64_t bytes);
 struct Table {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
+  // Columns kept on a narrow terminal before any other but the first (the
+  // metric of --order-by); may be shorter than header.
+  std::vector<bool> pinned;
 };
 // Columns of the terminal on stdout: $COLUMNS, else TIOCGWINSZ, else 0 (not
 // a terminal: no limit, so a pipe gets the whole table).
 std::size_t terminal_width();
 // Prints aligned columns; cells are escaped by terminal_safe. With
-// width > 0 (a terminal), cells are cut at 40 columns with "…", the leftmost
-// columns that fit are shown and the rest left out; returns how many were
-// left out. With width 0 nothing is cut.
+// width > 0 (a terminal), cells are cut at 40 columns with "…" (headers
+// never), the leftmost columns that fit are shown and the rest left out;
+// returns how many were left out. With width 0 nothing is cut.
 std::size_t print_table(std::ostream& out, const Table& table, std::size_t width);
 // The same, one row at a time, for output too large to hold (history):
 // the natural width of each column (display_width of its widest cell,
-// header included) in, the widths and the number of columns shown out.
+// header included) and of its header in, the widths and which columns are
+// shown out. `pinned` as Table::pinned.
 struct TableLayout {
   static constexpr std::size_t kGap = 2;
   std::vector<std::size_t> widths;
+  std::vector<bool> show;
   std::size_t shown = 0;
 };
-TableLayout layout_table(std::vector<std::size_t> natural, std::size_t width);
+TableLayout layout_table(std::vector<std::size_t> natural, std::size_t width, const std::vector<std::size_t>& header,
+                         const std::vector<bool>& pinned = {});
 void print_table_row(std::ostream& out, const TableLayout& layout, const std::vector<std::string>& row);
 void print_csv_row(std::ostream& out, const std::vector<std::string>& row);
 // RFC 4180 quoting (lines end in LF, as pandas writes): a field with , " CR LF or outer spaces is quoted, quotes doubled.
 std::string csv_field(std::string_view field);
 void print_csv(std::ostream& out, const Table& table);
 
-// Progress of a long operation on stderr ("mlruns: <text>"), shown once it
-// has taken more than a second and then at most twice a second: redrawn in
-// place on a terminal, one line per update otherwise. Call finish() at the end.
+// How far a long operation is, on the CLI's one progress line
+// (status_line.h: on stderr when it is a terminal, after a second, never on
+// a pipe or with --json): `text(done, total)` replaces the verb's generic
+// "working" until finish() or the end of the Progress. Thread-safe.
 class Progress {
  public:
   explicit Progress(std::function<std::string(std::uint64_t done, std::uint64_t total)> text);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
   void operator()(std::uint64_t done, std::uint64_t total);
-  void finish() const;
+  void finish();
 
  private:
   std::function<std::string(std::uint64_t, std::uint64_t)> text_;
-  std::int64_t start_ms_;
-  std::int64_t last_ms_ = 0;
-  bool tty_;
-  bool shown_ = false;
+  std::chrono::steady_clock::time_point last_{};
 };
 
 // Terminal cells of text as print_table shows it (terminal_safe, then
@@ -141,10 +183,9 @@ std::size_t display_width(std::string_view text);
 // (mlruns/text.h), whatever the tree holds. Output for programs, which
 // escapes per its own format (JSON, CSV) or is a value a script captures (an
 // id, the downloaded path) or escapes tree text itself (write_terminal_chart:
-// its own colours, labels through escape_control), goes to machine_out();
-// progress lines that use '\r' go to raw_err().
+// its own colours, labels through escape_control), goes to machine_out().
+// Progress goes through Progress (status_line.h draws it).
 void install_terminal_filter();
 std::ostream& machine_out();
-std::ostream& raw_err();
 
 }  // namespace mlruns::cli

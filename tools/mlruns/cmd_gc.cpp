@@ -1,4 +1,6 @@
-// `mlruns gc [--older-than 30d] [--experiment-ids ..] [--run-ids ..] [--dry-run]` (gc.h).
+// `mlruns gc --older-than 30d|--all|--run-ids ..|--experiment-ids .. [--dry-run]` (gc.h).
+// Removal is for good, so gc removes nothing unless told what: an age, --all,
+// or the ids (issue 10 item 6); --dry-run alone lists what --all would remove.
 #include <iostream>
 #include <memory>
 
@@ -14,10 +16,16 @@ namespace mlruns::cli {
 struct GcCliOptions {
   std::string older_than;
   std::vector<std::string> experiment_ids, run_ids;
+  bool all = false;
   bool dry_run = false;
 };
 
 int run_gc(const GcCliOptions& opt) {
+  const bool chosen = opt.all || !opt.older_than.empty() || !opt.experiment_ids.empty() || !opt.run_ids.empty();
+  if (!chosen && !opt.dry_run) {
+    throw UsageError("gc removes deleted runs for good, so it needs --older-than D (e.g. 30d), --all, --run-ids or "
+                     "--experiment-ids; --dry-run lists what would go");
+  }
   GcOptions o{.experiment_ids = opt.experiment_ids, .run_ids = opt.run_ids, .dry_run = opt.dry_run};
   if (!opt.older_than.empty()) o.older_than_ms = parse_duration_ms(opt.older_than, "--older-than");
   GcReport r = check(gc(globals().tracking_uri, o));
@@ -32,10 +40,13 @@ int run_gc(const GcCliOptions& opt) {
 
 void setup_gc(CLI::App& app, Commands& commands) {
   auto opt = std::make_shared<GcCliOptions>();
-  auto* sub = app.add_subcommand("gc", "Permanently remove deleted runs and trashed experiments (like mlflow gc)");
-  sub->add_option("--older-than", opt->older_than, "Only items deleted at least this long ago: #d#h#m#s, e.g. 30d");
-  sub->add_option("--experiment-ids", opt->experiment_ids, "Only these deleted experiments")->delimiter(',');
-  sub->add_option("--run-ids", opt->run_ids, "Only these deleted runs")->delimiter(',');
+  auto* sub = app.add_subcommand("gc", "Permanently remove deleted runs and trashed experiments (like mlflow gc); "
+                                       "needs --older-than, --all or ids, and --dry-run shows what would go");
+  auto* older = sub->add_option("--older-than", opt->older_than,
+                                "Remove items deleted at least this long ago: #d#h#m#s, e.g. 30d");
+  sub->add_flag("--all", opt->all, "Remove every deleted run and trashed experiment, whatever its age")->excludes(older);
+  comma_list(sub->add_option("--experiment-ids", opt->experiment_ids, "Remove these deleted experiments (comma-separated)"));
+  comma_list(sub->add_option("--run-ids", opt->run_ids, "Remove these deleted runs (comma-separated)"));
   sub->add_flag("--dry-run", opt->dry_run, "List what would be removed, remove nothing");
   add_tracking_uri(*sub);
   commands.add(sub, [opt] { return run_gc(*opt); });

@@ -35,7 +35,6 @@ int run_get_top_run(const GetTopRunOptions& opt) {
   q.ascending = opt.ascending;
   q.filter = opt.filter;
   q.finished_only = !opt.include_unfinished;
-  q.view = parse_view(opt.view);
   if (opt.rank_by == "latest") {
     q.by = RankBy::kLatest;
   } else if (opt.rank_by == "best") {
@@ -49,13 +48,10 @@ int run_get_top_run(const GetTopRunOptions& opt) {
   if (!opt.artifact_path.empty()) check(validate_artifact_path(opt.artifact_path));
 
   Reader reader = open_reader();
-  std::string experiment_names;
-  for (const std::string& e : opt.experiments) {
-    const Experiment exp = find_experiment(reader, e);
-    q.experiment_ids.push_back(exp.experiment_id);
-    if (!experiment_names.empty()) experiment_names += ", ";
-    experiment_names += exp.name;
-  }
+  RunScope scope = run_scope(reader, opt.experiments, opt.view);
+  q.experiment_ids = std::move(scope.experiment_ids);
+  q.view = scope.view;
+  const std::string& experiment_names = scope.names;
   const Ranking ranking = check(rank_runs(reader, q));
   const std::string metric_name =
       opt.rank_metric.rfind("metrics.", 0) == 0 ? opt.rank_metric : "metrics." + opt.rank_metric;
@@ -83,7 +79,13 @@ int run_get_top_run(const GetTopRunOptions& opt) {
     Result<DownloadResult> r = download_artifacts(reader, info.run_id, opt.artifact_path, opt.local_path, dopt);
     progress.finish();
     if (!r && r.error().code() == Code::kAlreadyExists) {
-      check(r.error().with_context("download (use --overwrite to replace it)"));
+      // "<target>: exists; pass overwrite to replace it" (download.h) as one sentence with the option's name.
+      const std::string& m = r.error().message();
+      const std::size_t cut = m.find(": exists; pass overwrite");
+      if (cut != std::string::npos) {
+        check(Status::already_exists(m.substr(0, cut) +
+                                     " is already there (an earlier download?); add --overwrite to replace it"));
+      }
     }
     downloaded = check(std::move(r));
     std::cerr << "  downloaded " << downloaded.files << " file(s), " << format_bytes(downloaded.bytes) << " to "

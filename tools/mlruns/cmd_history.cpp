@@ -83,11 +83,12 @@ int run_history(const HistoryOptions& opt) {
   }
   std::vector<std::size_t> natural;
   for (const std::string& h : header) natural.push_back(display_width(h));
+  const std::vector<std::size_t> header_widths = natural;
   each_point([&](const Metric& m) {
     const std::vector<std::string> row = row_of(m);
     for (std::size_t c = 0; c < row.size(); ++c) natural[c] = std::max(natural[c], display_width(row[c]));
   });
-  const TableLayout layout = layout_table(std::move(natural), terminal_width());
+  const TableLayout layout = layout_table(std::move(natural), terminal_width(), header_widths);
   print_table_row(std::cout, layout, header);
   each_point([&](const Metric& m) { print_table_row(std::cout, layout, row_of(m)); });
   return kExitOk;

@@ -37,7 +37,8 @@ int run_log(const LogOptions& opt) {
     check(Status::invalid_argument("log", "nothing to log: give --param, --metric or --tag"));
   }
   check(validate_run_id(opt.run_id));
-  const std::int64_t ts = opt.timestamp ? parse_int64(*opt.timestamp, "--timestamp") : now_ms();
+  const std::int64_t ts =
+      opt.timestamp ? check_epoch_ms(parse_int64(*opt.timestamp, "--timestamp"), "--timestamp") : now_ms();
   StringMap params, tags;
   for (const std::string& p : opt.params) add_unique(params, p, "--param");
   for (const std::string& t : opt.tags) add_unique(tags, t, "--tag");
@@ -71,7 +72,7 @@ void setup_log(CLI::App& app, Commands& commands) {
       ->allow_extra_args(false);
   sub->add_option("--tag,-t", opt->tags, "Tag KEY=VALUE (repeatable)")
       ->allow_extra_args(false);
-  sub->add_option("--timestamp", opt->timestamp, "Metric timestamp in ms since the epoch (default: now)");
+  sub->add_option("--timestamp", opt->timestamp, "Metric timestamp in ms since the epoch, 13 digits (default: now)");
   add_tracking_uri(*sub);
   commands.add(sub, [opt] { return run_log(*opt); });
 }

@@ -21,7 +21,7 @@ int run_reap(const ReapCliOptions& opt) {
   ReapReport r = check(reap(globals().tracking_uri, o));
   for (const ReapChange& c : r.changes)
     std::cout << (opt.dry_run ? "would end " : "ended ") << c.run_id << " (experiment " << c.experiment_id
-              << ") KILLED, end_time " << c.end_time << " (" << format_time_ms(c.end_time) << " UTC): " << c.reason
+              << ") KILLED, end_time " << c.end_time << " (" << format_time_ms(c.end_time) << "): " << c.reason
               << "\n";
   for (const ReapChange& c : r.changes)
     for (const std::string& path : c.partial_lines_cut)

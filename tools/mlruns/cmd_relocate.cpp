@@ -1,5 +1,6 @@
 // `mlruns relocate [--dry-run] [--from OLD]`: point artifact URIs at the tree's current place (relocate.h).
 #include <iostream>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -21,8 +22,31 @@ int run_relocate(const RelocateCliOptions& opt) {
   for (const RelocateChange& c : r.changes)
     std::cout << (opt.dry_run ? "would change " : "changed ") << c.path << ": " << c.key << ": " << c.old_value
               << " -> " << c.new_value << "\n";
-  if (!globals().quiet)
-    for (const std::string& s : r.skipped) std::cerr << "mlruns: skipped " << s << "\n";
+  // Files left alone, grouped by reason: a reason shared by many files (a
+  // --from that matches nothing) is said once, with the count.
+  std::map<std::string, std::vector<std::string>> by_reason;
+  std::vector<std::string> reasons;  // in order of first appearance
+  for (const std::string& s : r.skipped) {
+    const std::size_t at = s.rfind(" left as is: ");
+    const std::string reason = at == std::string::npos ? std::string() : s.substr(at + 13);
+    if (by_reason[reason].empty()) reasons.push_back(reason);
+    by_reason[reason].push_back(s);
+  }
+  constexpr std::size_t kListed = 3;
+  const bool none_matched = !opt.from.empty() && r.changes.empty() && r.files_checked > 0;
+  if (none_matched) {
+    std::cerr << "mlruns: no URI is under --from '" << opt.from << "': " << r.files_checked
+              << " file(s) checked, nothing to change\n";
+  }
+  if (!globals().quiet) {
+    for (const std::string& reason : reasons) {
+      if (none_matched && reason.find("not under") != std::string::npos) continue;  // said above
+      const std::vector<std::string>& files = by_reason[reason];
+      const bool grouped = !reason.empty() && files.size() > kListed;
+      for (std::size_t i = 0; i < files.size() && (!grouped || i < 1); ++i) std::cerr << "mlruns: skipped " << files[i] << "\n";
+      if (grouped) std::cerr << "mlruns: skipped " << files.size() - 1 << " more file(s) for the same reason: " << reason << "\n";
+    }
+  }
   for (const Status& s : r.errors) std::cerr << "mlruns: " << s.to_string() << "\n";
   // A registry version changes two keys in one file.
   std::set<std::string> files;

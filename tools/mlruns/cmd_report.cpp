@@ -43,8 +43,9 @@ XAxis parse_x_axis(const std::string& x) { return x == "time" ? XAxis::kRelative
 int run_report(const ReportCliOptions& opt) {
   Reader reader = open_reader();
   ReportOptions ro;
-  ro.view = parse_view(opt.view);
-  ro.experiment_ids = experiment_ids(reader, opt.experiments, ro.view);
+  RunScope scope = run_scope(reader, opt.experiments, opt.view);
+  ro.view = scope.view;
+  ro.experiment_ids = std::move(scope.experiment_ids);
   if (ro.experiment_ids.empty()) check(Status::not_found("report", "the tree has no experiment"));
   ro.filter = opt.filter;
   ro.order_by = opt.order_by;

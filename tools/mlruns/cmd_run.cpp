@@ -93,9 +93,9 @@ int run_run_end(const RunEndOptions& opt) {
     check(Status::invalid_argument("--status '" + opt.status + "'", "must be FINISHED, FAILED or KILLED"));
   }
   check(validate_run_id(opt.run_id));
-  Store store = open_existing_store();
   std::optional<std::int64_t> end_time;
-  if (opt.end_time) end_time = parse_int64(*opt.end_time, "--end-time");
+  if (opt.end_time) end_time = check_epoch_ms(parse_int64(*opt.end_time, "--end-time"), "--end-time");
+  Store store = open_existing_store();
   check(store.set_terminated(opt.run_id, *status, end_time));
   return kExitOk;
 }
@@ -143,12 +143,12 @@ void setup_run(CLI::App& app, Commands& commands) {
   end->add_option("RUN_ID", end_opt->run_id, "Run id")->required();
   end->add_option("--status", end_opt->status, "FINISHED (default), FAILED or KILLED")
       ->check(CLI::IsMember({"FINISHED", "FAILED", "KILLED"}, CLI::ignore_case));
-  end->add_option("--end-time", end_opt->end_time, "End time in ms since the epoch (default: now)");
+  end->add_option("--end-time", end_opt->end_time, "End time in ms since the epoch, 13 digits (default: now)");
   add_tracking_uri(*end);
   commands.add(end, [end_opt] { return run_run_end(*end_opt); });
 
   auto del_opt = std::make_shared<RunIdOptions>();
-  auto* del = group->add_subcommand("delete", "Mark a run deleted (restorable; `mlflow gc` removes it)");
+  auto* del = group->add_subcommand("delete", "Mark a run deleted (restorable until `mlruns gc` removes it for good)");
   del->add_option("RUN_ID", del_opt->run_id, "Run id")->required();
   add_tracking_uri(*del);
   commands.add(del, [del_opt] { return run_run_delete(*del_opt); });

@@ -2,6 +2,7 @@
 // terminal, CSV, or MLflow's runs/search JSON.
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -74,10 +75,30 @@ std::string cell(const Run& run, const std::string& column, bool raw_times) {
   return {};
 }
 
+// The metrics the user asked about, named in --order-by and --filter, as
+// columns ("metrics.loss"), in that order.
+std::vector<std::string> asked_metrics(const RunsOptions& opt) {
+  std::vector<std::string> cols;
+  auto add = [&](const std::string& key) {
+    const std::string col = "metrics." + key;
+    if (std::find(cols.begin(), cols.end(), col) == cols.end()) cols.push_back(col);
+  };
+  for (const std::string& o : opt.order_by) {
+    if (auto key = parse_order_by(o); key && key->entity == Clause::Entity::kMetric) add(key->key);
+  }
+  if (auto clauses = parse_filter(opt.filter)) {
+    for (const Clause& c : *clauses) {
+      if (c.entity == Clause::Entity::kMetric) add(c.key);
+    }
+  }
+  return cols;
+}
+
 // Default columns. CSV mirrors mlflow.search_runs()'s DataFrame (every
-// metric, param and tag); the table shows what fits on a screen: the
-// identity of each run, then the metrics named in --order-by, the other
-// metrics, then params.
+// metric, param and tag); the table shows what fits on a screen: the run's
+// id and name, then the metrics named in --order-by and --filter (what the
+// user asked about; pinned, so never left out for lack of width), status
+// and start time, the other metrics, then params.
 std::vector<std::string> default_columns(const std::vector<Run>& runs, const RunsOptions& opt) {
   std::set<std::string> metrics, params, tags;
   for (const Run& r : runs) {
@@ -93,29 +114,50 @@ std::vector<std::string> default_columns(const std::vector<Run>& runs, const Run
     for (const auto& k : tags) cols.push_back("tags." + k);
     return cols;
   }
-  cols = {"run_id", "run_name", "status", "start_time"};
-  std::set<std::string> used;
-  for (const std::string& o : opt.order_by) {
-    if (auto key = parse_order_by(o); key && key->entity == Clause::Entity::kMetric && used.insert(key->key).second) {
-      cols.push_back("metrics." + key->key);
-    }
-  }
+  const std::vector<std::string> asked = asked_metrics(opt);
+  cols = {"run_id", "run_name"};
+  cols.insert(cols.end(), asked.begin(), asked.end());
+  cols.insert(cols.end(), {"status", "start_time"});
   for (const auto& k : metrics) {
-    if (used.insert(k).second) cols.push_back("metrics." + k);
+    if (std::find(asked.begin(), asked.end(), "metrics." + k) == asked.end()) cols.push_back("metrics." + k);
   }
   for (const auto& k : params) cols.push_back("params." + k);
   return cols;
+}
+
+// Table headers: `metrics.`, `params.` and `tags.` are dropped where no
+// other column would read the same (`episode_reward_mean`, but
+// `metrics.lr` and `params.lr` when both are shown); --columns and --csv
+// take and give the full names.
+std::vector<std::string> table_headers(const std::vector<std::string>& columns) {
+  static const std::vector<std::string> kAttributes = {"run_id",     "run_name", "experiment_id",
+                                                       "user_id",    "status",   "start_time",
+                                                       "end_time",   "artifact_uri", "lifecycle_stage"};
+  auto bare = [](const std::string& c) -> std::optional<std::string> {
+    for (std::string_view prefix : {"metrics.", "params.", "tags."}) {
+      if (c.rfind(prefix, 0) == 0) return unquote(std::string_view(c).substr(prefix.size()));
+    }
+    return std::nullopt;
+  };
+  std::map<std::string, int> uses;
+  for (const std::string& c : columns) ++uses[bare(c).value_or(c)];
+  for (const std::string& a : kAttributes) ++uses[a];
+  std::vector<std::string> headers;
+  for (const std::string& c : columns) {
+    const auto b = bare(c);
+    headers.push_back(b && !b->empty() && uses[*b] == 1 ? *b : c);
+  }
+  return headers;
 }
 
 }  // namespace
 
 int run_runs(const RunsOptions& opt) {
   Reader reader = open_reader();
+  RunScope scope = run_scope(reader, opt.experiments, opt.view);
   SearchQuery q;
-  q.view = parse_view(opt.view);
-  // Without --experiment: every experiment of the view (deleted runs of
-  // deleted experiments are shown with --view deleted|all).
-  q.experiment_ids = experiment_ids(reader, opt.experiments, opt.experiments.empty() ? q.view : ViewType::kAll);
+  q.view = scope.view;
+  q.experiment_ids = std::move(scope.experiment_ids);
   q.filter = opt.filter;
   q.order_by = opt.order_by;
   std::int64_t max = parse_int64(opt.max_results, "--max");
@@ -130,12 +172,19 @@ int run_runs(const RunsOptions& opt) {
     machine_out() << dump(runs_search_json(page.runs, page.next_page_token));
     return kExitOk;
   }
+  std::vector<std::string> columns;
+  for (const std::string& c : opt.columns)
+    if (!c.empty()) columns.push_back(c);  // "run_id,run_name," or ", status"
+  if (columns.empty()) columns = default_columns(page.runs, opt);
   Table table;
-  table.header = opt.columns.empty() ? default_columns(page.runs, opt) : opt.columns;
+  table.header = opt.csv ? columns : table_headers(columns);
+  const std::vector<std::string> asked = asked_metrics(opt);
+  for (const std::string& c : columns)
+    table.pinned.push_back(std::find(asked.begin(), asked.end(), c) != asked.end());
   for (const Run& r : page.runs) {
     std::vector<std::string> row;
-    row.reserve(table.header.size());
-    for (const std::string& c : table.header) row.push_back(cell(r, c, opt.csv));
+    row.reserve(columns.size());
+    for (const std::string& c : columns) row.push_back(cell(r, c, opt.csv));
     table.rows.push_back(std::move(row));
   }
   if (opt.csv) {
@@ -164,10 +213,9 @@ void setup_runs(CLI::App& app, Commands& commands) {
   sub->add_option("--view", opt->view, "Which runs: active, deleted or all")
       ->check(CLI::IsMember({"active", "deleted", "all"}));
   sub->add_option("--page-token", opt->page_token, "Continue after a previous page (printed on stderr, or in --json)");
-  sub->add_option("--columns,-c", opt->columns,
-                  "Columns, comma-separated: run_id, run_name, status, start_time, ..., metrics.K, params.K, tags.K")
-      ->delimiter(',')
-      ->allow_extra_args(false);
+  comma_list(sub->add_option(
+      "--columns,-c", opt->columns,
+      "Columns, comma-separated (spaces allowed): run_id, run_name, status, start_time, ..., metrics.K, params.K, tags.K"));
   auto* json = sub->add_flag("--json", opt->json, "MLflow REST runs/search JSON");
   auto* csv = sub->add_flag("--csv", opt->csv, "CSV with every metric, param and tag (times in ms)");
   json->excludes(csv);

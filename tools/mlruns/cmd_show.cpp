@@ -31,8 +31,8 @@ int run_show(const ShowOptions& opt) {
                {"status", std::string(to_string(i.status))},
                {"lifecycle_stage", std::string(to_string(i.lifecycle_stage))},
                {"user_id", i.user_id},
-               {"start_time", format_time_ms(i.start_time) + " UTC (" + std::to_string(i.start_time) + ")"},
-               {"end_time", i.end_time ? format_time_ms(*i.end_time) + " UTC (" + std::to_string(*i.end_time) + ")"
+               {"start_time", format_time_ms(i.start_time) + " (" + std::to_string(i.start_time) + ")"},
+               {"end_time", i.end_time ? format_time_ms(*i.end_time) + " (" + std::to_string(*i.end_time) + ")"
                                        : std::string("-")},
                {"artifact_uri", i.artifact_uri}};
   print_table(std::cout, info, 0);

@@ -80,14 +80,12 @@ std::string format_count(std::uint64_t n) {
   return s;
 }
 
-// Progress on stderr when it is a terminal: runs, points, bytes, rate, ETA.
-// Text from the tree or the server goes to std::cout/std::cerr, whose
-// terminal filter (cli_common.h) escapes it; JSON goes to machine_out().
+// Progress on the CLI's progress line (status_line.h): runs, points, bytes,
+// rate, ETA. Text from the tree or the server goes to std::cout/std::cerr,
+// whose terminal filter (cli_common.h) escapes it; JSON goes to machine_out().
 class SyncProgressLine {
  public:
-  explicit SyncProgressLine(bool enabled) : enabled_(enabled) {}
   void operator()(const SyncProgress& p) {
-    if (!enabled_) return;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     const double rate = secs > 0 ? static_cast<double>(p.bytes_done) / secs : 0;
     std::string eta = "-";
@@ -95,19 +93,16 @@ class SyncProgressLine {
       auto left = static_cast<long>(static_cast<double>(p.bytes_total - p.bytes_done) / rate);
       eta = std::to_string(left / 60) + "m" + std::to_string(left % 60) + "s";
     }
-    raw_err() << "\r\033[Kmlruns: sync: " << p.runs_done << "/" << p.runs_total << " runs, " << format_count(p.points_sent)
-              << " points, " << format_bytes(p.bytes_done) << " of " << format_bytes(p.bytes_total) << ", "
-              << format_bytes(static_cast<std::uint64_t>(rate)) << "/s, ETA " << eta << std::flush;
-    shown_ = true;
+    text_ = "sync: " + std::to_string(p.runs_done) + "/" + std::to_string(p.runs_total) + " runs, " +
+            format_count(p.points_sent) + " points, " + format_bytes(p.bytes_done) + " of " +
+            format_bytes(p.bytes_total) + ", " + format_bytes(static_cast<std::uint64_t>(rate)) + "/s, ETA " + eta;
+    progress_(p.runs_done, p.runs_total);
   }
-  void finish() {
-    if (shown_) raw_err() << "\r\033[K" << std::flush;
-    shown_ = false;
-  }
+  void finish() { progress_.finish(); }
 
  private:
-  bool enabled_;
-  bool shown_ = false;
+  std::string text_;
+  Progress progress_{[this](std::uint64_t, std::uint64_t) { return text_; }};
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
@@ -162,7 +157,7 @@ int run_sync(const SyncCliOptions& opt) {
   const std::string server = redact_url(opt.to);
   Reader reader = open_reader();
   install_stop_handlers();
-  SyncProgressLine progress(isatty(STDERR_FILENO) != 0 && !opt.json && !globals().quiet);
+  SyncProgressLine progress;
   so.on_progress = [&progress](const SyncProgress& p) { progress(p); };
   int rc = kExitOk;
   for (bool first = true;; first = false) {

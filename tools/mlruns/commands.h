@@ -32,5 +32,7 @@ void setup_gc(CLI::App& app, Commands& commands);
 void setup_reap(CLI::App& app, Commands& commands);
 // Pushing a tree to a tracking server (issue 11).
 void setup_sync(CLI::App& app, Commands& commands);
+// The man page and shell completions from the same tree (hidden `__generate`).
+void setup_generate(CLI::App& app, Commands& commands);
 
 }  // namespace mlruns::cli

@@ -2,7 +2,9 @@
 //
 // main only wires the verbs (one cmd_<verb>.cpp each), parses, runs the verb
 // that was given and turns every failure into one line on stderr and the
-// exit code documented in exit_codes.h.
+// exit code documented in exit_codes.h: command-line errors through
+// report_usage_error (usage.h), errors of a verb here. A verb added later
+// gets both without code of its own.
 #include <exception>
 #include <iostream>
 
@@ -11,6 +13,9 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "exit_codes.h"
+#include "mlruns/c.h"
+#include "status_line.h"
+#include "usage.h"
 
 int main(int argc, char** argv) {
   using namespace mlruns::cli;
@@ -24,6 +29,11 @@ int main(int argc, char** argv) {
   app.fallthrough();
   add_tracking_uri(app);
   app.add_flag("-q,--quiet", globals().quiet, "Do not print warnings about damaged parts of the tree");
+  app.add_flag("--local-time", globals().local_time,
+               "Show times in the local zone with its offset (2024-01-01 01:20:00+01:00) instead of UTC (...Z)");
+  // The C API's version string (mlruns_version), so both always agree.
+  const std::string version = std::string("mlruns ") + mlruns_version();
+  app.set_version_flag("--version", version, "Print the version and exit");
 
   Commands commands;
   setup_experiments(app, commands);
@@ -42,14 +52,27 @@ int main(int argc, char** argv) {
   setup_gc(app, commands);
   setup_reap(app, commands);
   setup_sync(app, commands);
+  commands.add(app.add_subcommand("version", "Print the version"), [version] {
+    machine_out() << version << '\n';
+    return kExitOk;
+  });
+  setup_generate(app, commands);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);  // prints help on stdout, or the error on stderr
-    return rc == 0 ? kExitOk : kExitUsage;
+    return report_usage_error(app, e, argc, argv);
   }
 
+  // Every verb shows that it is working, on a terminal (status_line.h),
+  // unless its output is for a program (--json) or --quiet is given.
+  StatusLineGuard status_line;
+  {
+    const CLI::App& verb = parsed_verb(app);
+    const CLI::Option* json = verb.get_option_no_throw("--json");
+    StatusLine::start(command_path(verb).substr(app.get_name().size() + 1),
+                      (json == nullptr || json->count() == 0) && !globals().quiet);
+  }
   try {
     const int rc = commands.run_parsed();
     std::cout.flush();
@@ -58,6 +81,10 @@ int main(int argc, char** argv) {
       return kExitIOError;
     }
     return rc < 0 ? kExitUsage : rc;
+  } catch (const UsageError& e) {
+    std::cout.flush();
+    std::cerr << "mlruns: " << e.what() << '\n';
+    return kExitUsage;
   } catch (const mlruns::Error& e) {
     std::cout.flush();
     std::cerr << "mlruns: " << e.status().to_string() << '\n';

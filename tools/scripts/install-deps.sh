@@ -15,6 +15,8 @@ packages=(
   libcairo2-dev fonts-dejavu-core libutf8proc-dev nettle-dev libgumbo-dev
   # mlruns sync: HTTP client; its tests' stand-in MLflow server
   libcurl4-openssl-dev libcpp-httplib-dev
+  # the Python package (python/): pybind11, built by pip in a venv of Debian's python3, tested with pytest
+  python3-dev pybind11-dev python3-pybind11 python3-setuptools python3-venv python3-pytest
 )
 case "${1:-}" in
   --test) packages+=(chromium) ;;
@@ -25,10 +27,32 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# apt-get "$@", waiting while another apt or dpkg (unattended-upgrades, a
+# second shell) holds the package manager's locks: up to
+# MLRUNS_APT_LOCK_TIMEOUT seconds (default 300) instead of failing at once.
+# DPkg::Lock::Timeout covers dpkg's lock; apt-get update's lists lock is
+# not covered by it, so a refusal for a lock is retried every 2 s.
+apt_get() {
+  local timeout=${MLRUNS_APT_LOCK_TIMEOUT:-300} out rc said=""
+  local deadline=$((SECONDS + timeout))
+  while :; do
+    rc=0
+    out=$($sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$timeout" "$@" 2>&1) || rc=$?
+    ((rc == 0)) && return 0
+    if grep -qE "Could not get lock|Unable to lock|Unable to acquire" <<<"$out" && ((SECONDS < deadline)); then
+      [ -n "$said" ] || echo "install-deps: another package manager holds the lock; waiting (up to ${timeout}s)" >&2
+      said=1
+      sleep 2
+      continue
+    fi
+    printf '%s\n' "$out" >&2
+    return "$rc"
+  done
+}
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "install-deps: installing ${missing[*]}" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_get update -qq
+  apt_get install -y -qq --no-install-recommends "${missing[@]}"
 fi

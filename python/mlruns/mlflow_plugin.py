@@ -1,0 +1,604 @@
+"""MLflow tracking store for ``mlruns:`` URIs: MLflow's own Python code writes through mlruns.
+
+MLflow finds this class through the entry point group ``mlflow.tracking_store``
+(``mlruns = mlruns.mlflow_plugin:MlrunsStore``, installed with the package), so
+unchanged code writes the same ``mlruns/`` tree as MLflow's file store, through
+the C++ engine::
+
+    MLFLOW_TRACKING_URI=mlruns:///scratch/me/mlruns python train.py
+    mlflow server --backend-store-uri mlruns:///scratch/me/mlruns
+
+``mlruns:///abs/path`` and ``mlruns:rel/path`` name a tree as ``file:`` URIs do.
+Runs get ``file://`` artifact URIs, exactly as MLflow's FileStore writes them, so
+MLflow's LocalArtifactRepository stores artifacts (log_artifact, log_figure, ...).
+
+Behaviour and error codes are those of MLflow's FileStore
+(mlflow/store/tracking/file_store.py): MLflow's own validators run first, so bad
+input raises the same MlflowException (INVALID_PARAMETER_VALUE,
+RESOURCE_DOES_NOT_EXIST, RESOURCE_ALREADY_EXISTS, ...). Differences, on purpose:
+a refused log_batch writes nothing (FileStore may leave part of it); files are
+replaced atomically; experiment ids are made race-free across processes.
+What mlruns does not write (traces, logged models, assessments, scorers, evaluation
+datasets, prompts) raises MlflowException with error code NOT_IMPLEMENTED and a
+message naming the call.
+
+Options through environment variables (read when the store is created):
+  MLRUNS_DURABILITY   "none" (default, as MLflow's FileStore: no fsync),
+                      "on_close" or "every_flush" (see mlruns.Store).
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+
+from mlflow.entities import (
+    Dataset as MlflowDataset,
+    DatasetInput as MlflowDatasetInput,
+    Experiment as MlflowExperiment,
+    ExperimentTag,
+    InputTag,
+    LifecycleStage,
+    Metric as MlflowMetric,
+    Param,
+    Run as MlflowRun,
+    RunData,
+    RunInfo as MlflowRunInfo,
+    RunInputs,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from mlflow.entities.dataset_summary import _DatasetSummary
+from mlflow.exceptions import MlflowException
+from mlflow.protos import databricks_pb2
+from mlflow.store.entities.paged_list import PagedList
+from mlflow.store.tracking import SEARCH_MAX_RESULTS_DEFAULT, SEARCH_MAX_RESULTS_THRESHOLD
+from mlflow.store.tracking.abstract_store import AbstractStore
+from mlflow.utils import validation as _v
+from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
+
+import mlruns
+from mlruns import _mlruns
+
+try:  # MLflow >= 2.21: runs have outputs (logged models)
+    from mlflow.entities import RunOutputs
+except ImportError:  # pragma: no cover - older MLflow
+    RunOutputs = None
+
+try:  # only its version-specific rules are borrowed, never its storage (see get_experiment_by_name)
+    from mlflow.store.tracking.file_store import FileStore as _FileStore
+except ImportError:  # pragma: no cover - an MLflow without a file store
+    _FileStore = None
+
+_RUN_INPUTS_TAKES_MODELS = "model_inputs" in inspect.signature(RunInputs.__init__).parameters
+_DEFAULT_EXPERIMENT_ID = "0"
+_RUN_NAME_TAG = "mlflow.runName"
+
+
+def _validator(name):
+    """One of MLflow's validators (mlflow/utils/validation.py), or a no-op where this MLflow has none."""
+    return getattr(_v, name, lambda *args, **kwargs: None)
+
+
+_validate_run_id = _validator("_validate_run_id")
+_validate_experiment_name = _validator("_validate_experiment_name")
+_validate_metric = _validator("_validate_metric")
+_validate_param = _validator("_validate_param")
+_validate_tag_name = _validator("_validate_tag_name")
+_validate_metric_name = _validator("_validate_metric_name")
+_validate_batch_log_data = getattr(_v, "_validate_batch_log_data", None)
+_validate_batch_log_limits = _validator("_validate_batch_log_limits")
+_validate_param_keys_unique = _validator("_validate_param_keys_unique")
+_validate_experiment_artifact_location_length = _validator("_validate_experiment_artifact_location_length")
+
+
+def _tree_uri(store_uri: str) -> str:
+    """The tree of an ``mlruns:`` URI, as the C++ library takes it (a path or file: URI)."""
+    if store_uri.startswith("mlruns:"):
+        return "file:" + store_uri[len("mlruns:"):]
+    return store_uri
+
+
+def _open_tree(store_uri) -> _mlruns.Store:
+    """The tree of a store URI, opened (created if missing) for writing by run id: nothing is
+    buffered; MLflow's own validators run first, so MLflow's name rules; no heartbeat thread."""
+    return _mlruns.Store(_tree_uri(store_uri or "mlruns:mlruns"), "raise",
+                         os.environ.get("MLRUNS_DURABILITY", "none"), 16384, 2.0, False, "reject", "mlflow", 0.0)
+
+
+# mlruns error codes -> MLflow's (databricks_pb2), as FileStore raises them.
+_CODES = {
+    "invalid argument": databricks_pb2.INVALID_PARAMETER_VALUE,
+    "not found": databricks_pb2.RESOURCE_DOES_NOT_EXIST,
+    "already exists": databricks_pb2.RESOURCE_ALREADY_EXISTS,
+    "failed precondition": databricks_pb2.INVALID_STATE,
+    "corruption": databricks_pb2.INVALID_STATE,
+    "io error": databricks_pb2.INTERNAL_ERROR,
+    "not supported": databricks_pb2.NOT_IMPLEMENTED,
+}
+
+
+def _mlflow_errors(method):
+    """Turns mlruns errors raised by `method` into MlflowException with MLflow's code."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except mlruns.MlrunsError as e:
+            raise MlflowException(str(e), error_code=_CODES.get(e.code, databricks_pb2.INTERNAL_ERROR)) from e
+
+    return wrapper
+
+
+def _view_name(view_type) -> str:
+    if view_type is None:
+        return "ACTIVE_ONLY"
+    return {ViewType.ACTIVE_ONLY: "ACTIVE_ONLY", ViewType.DELETED_ONLY: "DELETED_ONLY",
+            ViewType.ALL: "ALL"}.get(view_type) or _raise_invalid(f"Invalid view type '{view_type}'")
+
+
+def _raise_invalid(message):
+    raise MlflowException(message, databricks_pb2.INVALID_PARAMETER_VALUE)
+
+
+def _status_name(status) -> str:
+    return status if isinstance(status, str) else RunStatus.to_string(status)
+
+
+# ---- mlruns values -> MLflow entities -----------------------------------------
+
+def _experiment(e: _mlruns.Experiment) -> MlflowExperiment:
+    return MlflowExperiment(e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage,
+                            tags=[ExperimentTag(k, v) for k, v in e.tags.items()],
+                            creation_time=e.creation_time, last_update_time=e.last_update_time)
+
+
+def _run_info(i: _mlruns.RunInfo) -> MlflowRunInfo:
+    # Positional: the first argument is run_uuid in MLflow 2.x and run_id in 3.x.
+    return MlflowRunInfo(i.run_id, i.experiment_id, i.user_id, i.status, i.start_time, i.end_time,
+                         i.lifecycle_stage, i.artifact_uri, run_name=i.run_name)
+
+
+def _metric(m: _mlruns.Metric) -> MlflowMetric:
+    return MlflowMetric(m.key, m.value, m.timestamp, m.step)
+
+
+def _run(r: _mlruns.Run) -> MlflowRun:
+    data = RunData(metrics=[_metric(m) for m in r.metrics.values()],
+                   params=[Param(k, v) for k, v in r.params.items()],
+                   tags=[RunTag(k, v) for k, v in r.tags.items()])
+    datasets = [
+        MlflowDatasetInput(
+            MlflowDataset(d.dataset.name, d.dataset.digest, d.dataset.source_type, d.dataset.source,
+                          d.dataset.schema, d.dataset.profile),
+            [InputTag(k, v) for k, v in d.tags.items()])
+        for d in r.dataset_inputs
+    ]
+    if not datasets:
+        inputs = _NO_INPUTS  # shared: entities are not changed after they are made
+    else:
+        inputs = RunInputs(datasets, []) if _RUN_INPUTS_TAKES_MODELS else RunInputs(datasets)
+    if _NO_OUTPUTS is not None:
+        return MlflowRun(_run_info(r.info), data, inputs, _NO_OUTPUTS)
+    return MlflowRun(_run_info(r.info), data, inputs)
+
+
+_NO_INPUTS = RunInputs([], []) if _RUN_INPUTS_TAKES_MODELS else RunInputs([])
+_NO_OUTPUTS = RunOutputs([]) if RunOutputs is not None else None
+
+
+class MlrunsStore(AbstractStore):
+    """MLflow's tracking store API over an mlruns tree (see the module docstring).
+
+    store_uri: ``mlruns:///path`` (or a path / ``file:`` URI); artifact_uri: MLflow's
+    default artifact root, used as FileStore uses it (None: the tree itself).
+    """
+
+    #: The experiment every tree has, and the names of the layout (format spec §1), under the
+    #: names MLflow's FileStore gives them.
+    DEFAULT_EXPERIMENT_ID = _DEFAULT_EXPERIMENT_ID
+    TRASH_FOLDER_NAME = ".trash"
+    ARTIFACTS_FOLDER_NAME = "artifacts"
+    METRICS_FOLDER_NAME = "metrics"
+    PARAMS_FOLDER_NAME = "params"
+    TAGS_FOLDER_NAME = "tags"
+    DATASETS_FOLDER_NAME = "datasets"
+    INPUTS_FOLDER_NAME = "inputs"
+    META_DATA_FILE_NAME = "meta.yaml"
+
+    def __init__(self, store_uri=None, artifact_uri=None):
+        super().__init__()
+        self.store_uri = store_uri or "mlruns:mlruns"
+        self._store = _open_tree(self.store_uri)
+        self.root_directory = self._store.root
+        self.artifact_root_uri = artifact_uri or ("file://" + self.root_directory)
+        self._reader = _mlruns.Reader(self.root_directory, 0)
+
+    # ---- experiments ----------------------------------------------------------
+
+    def _experiments(self, view: str) -> list:
+        return [_experiment(e) for e in self._reader.experiments(view)]
+
+    @_mlflow_errors
+    def search_experiments(self, view_type=ViewType.ACTIVE_ONLY, max_results=SEARCH_MAX_RESULTS_DEFAULT,
+                           filter_string=None, order_by=None, page_token=None):
+        if not isinstance(max_results, int) or max_results < 1:
+            _raise_invalid(f"Invalid value {max_results} for parameter 'max_results' supplied. "
+                           "It must be a positive integer")
+        if max_results > SEARCH_MAX_RESULTS_THRESHOLD:
+            _raise_invalid(f"Invalid value {max_results} for parameter 'max_results' supplied. "
+                           f"It must be at most {SEARCH_MAX_RESULTS_THRESHOLD}")
+        experiments = self._experiments(_view_name(view_type))
+        filtered = SearchExperimentsUtils.filter(experiments, filter_string)
+        ordered = SearchExperimentsUtils.sort(filtered, order_by or ["creation_time DESC", "experiment_id ASC"])
+        page, token = SearchUtils.paginate(ordered, page_token, max_results)
+        return PagedList(page, token)
+
+    @_mlflow_errors
+    def get_experiment_by_name(self, experiment_name):
+        if _FileStore is not None:
+            # The installed MLflow's own rule, over this store's search_experiments: 2.x
+            # looks among active experiments only, 3.x among all.
+            return _FileStore.get_experiment_by_name(self, experiment_name)
+        for e in self._reader.experiments("ALL"):
+            if e.name == experiment_name:
+                return _experiment(e)
+        return None
+
+    def _check_name_is_free(self, name):
+        existing = self.get_experiment_by_name(name)
+        if existing is None:
+            return
+        if existing.lifecycle_stage == LifecycleStage.DELETED:
+            raise MlflowException(
+                f"Experiment {name!r} already exists in deleted state. You can restore the experiment, or "
+                "permanently delete the experiment from the .trash folder (under tracking server's root "
+                "folder) in order to use this experiment name again.", databricks_pb2.RESOURCE_ALREADY_EXISTS)
+        raise MlflowException(f"Experiment '{name}' already exists.", databricks_pb2.RESOURCE_ALREADY_EXISTS)
+
+    @_mlflow_errors
+    def create_experiment(self, name, artifact_location=None, tags=None):
+        _validate_experiment_name(name)
+        if artifact_location:
+            _validate_experiment_artifact_location_length(artifact_location)
+        self._check_name_is_free(name)
+        for tag in tags or []:
+            _validate_tag_name(tag.key)
+        tag_map = {t.key: "" if t.value is None else str(t.value) for t in tags or []}
+        return self._store.create_experiment(name, tag_map, artifact_location or "")
+
+    @_mlflow_errors
+    def get_experiment(self, experiment_id):
+        experiment_id = _DEFAULT_EXPERIMENT_ID if experiment_id is None else str(experiment_id)
+        try:
+            return _experiment(self._reader.experiment(experiment_id))
+        except mlruns.NotFoundError:
+            raise MlflowException(f"Experiment '{experiment_id}' does not exist.",
+                                  databricks_pb2.RESOURCE_DOES_NOT_EXIST) from None
+
+    @_mlflow_errors
+    def delete_experiment(self, experiment_id):
+        if str(experiment_id) == _DEFAULT_EXPERIMENT_ID:
+            raise MlflowException(f"Cannot delete the default experiment '{_DEFAULT_EXPERIMENT_ID}'. "
+                                  "This is an internally reserved experiment.")
+        experiment = self.get_experiment(experiment_id)
+        if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise MlflowException(f"Could not find experiment with ID {experiment_id}",
+                                  databricks_pb2.RESOURCE_DOES_NOT_EXIST)
+        self._store.delete_experiment(str(experiment_id))
+
+    @_mlflow_errors
+    def restore_experiment(self, experiment_id):
+        experiment = self.get_experiment(experiment_id)
+        if experiment.lifecycle_stage != LifecycleStage.DELETED:
+            raise MlflowException(f"Cannot restore experiment with ID {experiment_id}. It is not in deleted state.",
+                                  databricks_pb2.INVALID_PARAMETER_VALUE)
+        self._check_name_is_free_of_active(experiment.name, experiment_id)
+        self._store.restore_experiment(str(experiment_id))
+
+    def _check_name_is_free_of_active(self, name, experiment_id):
+        for e in self._reader.experiments("ACTIVE_ONLY"):
+            if e.name == name and e.experiment_id != str(experiment_id):
+                raise MlflowException(f"Cannot restore experiment with ID {experiment_id}. An experiment with "
+                                      f"name {name} already exists.", databricks_pb2.RESOURCE_ALREADY_EXISTS)
+
+    @_mlflow_errors
+    def rename_experiment(self, experiment_id, new_name):
+        _validate_experiment_name(new_name)
+        experiment = self.get_experiment(experiment_id)
+        self._check_name_is_free(new_name)
+        if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise Exception("Cannot rename experiment in non-active lifecycle stage. "
+                            f"Current stage: {experiment.lifecycle_stage}")
+        self._store.rename_experiment(str(experiment_id), new_name)
+
+    @_mlflow_errors
+    def set_experiment_tag(self, experiment_id, tag):
+        _validate_tag_name(tag.key)
+        experiment = self.get_experiment(experiment_id)
+        if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise MlflowException(f"The experiment {experiment.experiment_id} must be in the 'active' "
+                                  "lifecycle_stage to set tags", error_code=databricks_pb2.INVALID_PARAMETER_VALUE)
+        self._store.set_experiment_tag(str(experiment_id), tag.key, "" if tag.value is None else str(tag.value))
+
+    @_mlflow_errors
+    def delete_experiment_tag(self, experiment_id, key):
+        experiment = self.get_experiment(experiment_id)
+        if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise MlflowException(f"The experiment {experiment.experiment_id} must be in the 'active' "
+                                  "lifecycle_stage to delete tags", error_code=databricks_pb2.INVALID_PARAMETER_VALUE)
+        if key not in experiment.tags:
+            raise MlflowException(f"No tag with name: {key} in experiment with id {experiment_id}",
+                                  error_code=databricks_pb2.RESOURCE_DOES_NOT_EXIST)
+        self._store.delete_experiment_tag(str(experiment_id), key)
+
+    # ---- runs -----------------------------------------------------------------
+
+    def _run_or_raise(self, run_id) -> _mlruns.Run:
+        try:
+            return self._reader.run(run_id)
+        except mlruns.NotFoundError:
+            raise MlflowException(f"Run '{run_id}' not found", databricks_pb2.RESOURCE_DOES_NOT_EXIST) from None
+        except mlruns.CorruptionError:
+            raise MlflowException(f"Run '{run_id}' metadata is in invalid state.",
+                                  databricks_pb2.INVALID_STATE) from None
+
+    def _active_run_info(self, run_id) -> _mlruns.RunInfo:
+        info = self._run_or_raise(run_id).info
+        if info.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise MlflowException(f"The run {run_id} must be in 'active' lifecycle_stage.",
+                                  error_code=databricks_pb2.INVALID_PARAMETER_VALUE)
+        return info
+
+    @_mlflow_errors
+    def create_run(self, experiment_id, user_id, start_time, tags, run_name):
+        experiment = self.get_experiment(experiment_id)
+        if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise MlflowException(f"Could not create run under non-active experiment with ID "
+                                  f"{experiment.experiment_id}.", databricks_pb2.INVALID_STATE)
+        tag_map = {}
+        for tag in tags or []:
+            _validate_tag_name(tag.key)
+            tag_map[tag.key] = "" if tag.value is None else str(tag.value)
+        name_tag = tag_map.get(_RUN_NAME_TAG)
+        if run_name and name_tag and run_name != name_tag:
+            raise MlflowException(
+                "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values "
+                f"(run_name='{run_name}', mlflow.runName='{name_tag}').", databricks_pb2.INVALID_PARAMETER_VALUE)
+        run = self._store.start_run(experiment.experiment_id, run_name or "", "", tag_map, "",
+                                    None if start_time is None else int(start_time), False, "")
+        run_id = run.run_id
+        run.detach()  # RUNNING until MLflow ends it (update_run_info)
+        return self.get_run(run_id)
+
+    @_mlflow_errors
+    def get_run(self, run_id):
+        _validate_run_id(run_id)
+        return _run(self._run_or_raise(run_id))
+
+    @_mlflow_errors
+    def update_run_info(self, run_id, run_status, end_time, run_name):
+        _validate_run_id(run_id)
+        info = self._active_run_info(run_id)
+        if run_name:
+            self._store.log_batch(run_id, [], {}, {_RUN_NAME_TAG: run_name})
+        # None keeps the stored value, as FileStore's RunInfo._copy_with_overrides does.
+        status = info.status if run_status is None else _status_name(run_status)
+        new_end = info.end_time if end_time is None else int(end_time)
+        if status != info.status or new_end != info.end_time:
+            if new_end is not None:
+                self._store.set_terminated(run_id, status, new_end)
+            elif status == "RUNNING":
+                self._store.resume_run(run_id).detach()  # RUNNING, end_time kept (spec §7)
+            else:
+                self._store.set_terminated(run_id, status, None)  # end_time now
+        return _run_info(self._run_or_raise(run_id).info)
+
+    @_mlflow_errors
+    def delete_run(self, run_id):
+        self._run_or_raise(run_id)
+        self._store.delete_run(run_id)
+
+    @_mlflow_errors
+    def restore_run(self, run_id):
+        self._run_or_raise(run_id)
+        self._store.restore_run(run_id)
+
+    # ---- logging --------------------------------------------------------------
+
+    def _write(self, run_id, points, params, tags):
+        """One by-id write; mlruns' refusals as FileStore words them."""
+        try:
+            self._store.log_batch(run_id, points, params, tags)
+        except mlruns.NotFoundError:
+            self._run_or_raise(run_id)  # the run is missing: FileStore's error
+            raise
+        except mlruns.FailedPreconditionError:
+            raise MlflowException(f"The run {run_id} must be in 'active' lifecycle_stage.",
+                                  error_code=databricks_pb2.INVALID_PARAMETER_VALUE) from None
+        except mlruns.AlreadyExistsError as e:  # a param changed: FileStore says INVALID_PARAMETER_VALUE
+            raise MlflowException(f"Changing param values is not allowed. {e}",
+                                  databricks_pb2.INVALID_PARAMETER_VALUE) from None
+
+    @staticmethod
+    def _point(metric):
+        return (metric.key, float(metric.value), int(metric.timestamp), int(metric.step or 0))
+
+    @_mlflow_errors
+    def log_metric(self, run_id, metric):
+        _validate_run_id(run_id)
+        _validate_metric(metric.key, metric.value, metric.timestamp, metric.step)
+        self._write(run_id, [self._point(metric)], {}, {})
+
+    @_mlflow_errors
+    def log_param(self, run_id, param):
+        _validate_run_id(run_id)
+        param = _validate_param(param.key, param.value) or param
+        self._write(run_id, [], {param.key: "" if param.value is None else str(param.value)}, {})
+
+    @_mlflow_errors
+    def set_tag(self, run_id, tag):
+        _validate_run_id(run_id)
+        _validate_tag_name(tag.key)
+        self._write(run_id, [], {}, {tag.key: "" if tag.value is None else str(tag.value)})
+
+    @_mlflow_errors
+    def delete_tag(self, run_id, key):
+        _validate_run_id(run_id)
+        run = self._run_or_raise(run_id)
+        if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise MlflowException(f"The run {run_id} must be in 'active' lifecycle_stage.",
+                                  error_code=databricks_pb2.INVALID_PARAMETER_VALUE)
+        if key not in run.tags:
+            raise MlflowException(f"No tag with name: {key} in run with id {run_id}",
+                                  error_code=databricks_pb2.RESOURCE_DOES_NOT_EXIST)
+        # No writer call removes a tag by run id without taking the run over: the file
+        # goes here, its key checked by mlruns' rules first (it becomes a path).
+        _mlruns.validate_key("tag key", key, True)
+        experiment_dir = os.path.join(self.root_directory, run.info.experiment_id)
+        if not os.path.isdir(os.path.join(experiment_dir, run_id)):
+            experiment_dir = os.path.join(self.root_directory, ".trash", run.info.experiment_id)
+        os.remove(os.path.join(experiment_dir, run_id, "tags", key))
+
+    @_mlflow_errors
+    def log_batch(self, run_id, metrics, params, tags):
+        _validate_run_id(run_id)
+        if _validate_batch_log_data is not None:
+            validated = _validate_batch_log_data(metrics, params, tags)
+            if validated is not None:
+                metrics, params, tags = validated
+        _validate_batch_log_limits(metrics, params, tags)
+        _validate_param_keys_unique(params)
+        self._write(run_id, [self._point(m) for m in metrics],
+                    {p.key: "" if p.value is None else str(p.value) for p in params},
+                    {t.key: "" if t.value is None else str(t.value) for t in tags})
+
+    @_mlflow_errors
+    def get_metric_history(self, run_id, metric_key, max_results=None, page_token=None):
+        _validate_run_id(run_id)
+        _validate_metric_name(metric_key)
+        self._run_or_raise(run_id)
+        points = [_metric(m) for m in self._reader.metric_history(run_id, metric_key)]
+        if max_results is None:
+            offset = SearchUtils.parse_start_offset_from_page_token(page_token)
+            return PagedList(points[offset:], None)
+        page, token = SearchUtils.paginate(points, page_token, max_results)
+        return PagedList(page, token)
+
+    # ---- search ---------------------------------------------------------------
+
+    @_mlflow_errors
+    def _search_runs(self, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token):
+        if max_results > SEARCH_MAX_RESULTS_THRESHOLD:
+            raise MlflowException(
+                "Invalid value for request parameter max_results. It must be at most "
+                f"{SEARCH_MAX_RESULTS_THRESHOLD}, but got value {max_results}", databricks_pb2.INVALID_PARAMETER_VALUE)
+        runs, token = _mlruns.search_runs(self._reader, [str(i) for i in experiment_ids], filter_string or "",
+                                          list(order_by or []), _view_name(run_view_type), max_results,
+                                          page_token or "")
+        # bytes, as MLflow's SearchUtils.create_page_token makes them for its own stores
+        return [_run(r) for r in runs], token.encode() if token else None
+
+    # ---- datasets (the UI's dataset filter) ----------------------------------
+
+    @_mlflow_errors
+    def _search_datasets(self, experiment_ids):
+        """Distinct (experiment, dataset name, digest, context) of the experiments' runs, at
+        most 1000, as FileStore's _search_datasets lists them for the UI."""
+        summaries = []
+        seen = set()
+        for run in self._reader.runs([str(i) for i in experiment_ids], "ACTIVE_ONLY"):
+            for d in run.dataset_inputs:
+                key = (run.info.experiment_id, d.dataset.name, d.dataset.digest, d.tags.get("mlflow.data.context"))
+                if key not in seen:
+                    seen.add(key)
+                    summaries.append(_DatasetSummary(*key))
+                    if len(summaries) == 1000:
+                        return summaries
+        return summaries
+
+    # ---- inputs ---------------------------------------------------------------
+
+    def log_inputs(self, run_id, datasets=None, models=None):
+        """Dataset inputs (mlflow.log_input): written by MLflow's own FileStore code over the
+        same tree (mlruns reads inputs/ and datasets/ but has no writer for them yet), so the
+        bytes are MLflow's. On MLflow >= 3.10 that needs MLFLOW_ALLOW_FILE_STORE=true."""
+        if not datasets and not models:
+            return
+        self._run_or_raise(run_id)
+        if models is None:
+            return self._mlflow_file_store().log_inputs(run_id, datasets)
+        return self._mlflow_file_store().log_inputs(run_id, datasets, models)
+
+    def _mlflow_file_store(self):
+        if getattr(self, "_file_store", None) is None:
+            if _FileStore is None:
+                raise MlflowException("log_inputs needs MLflow's FileStore, which this MLflow does not have",
+                                      databricks_pb2.NOT_IMPLEMENTED)
+            try:
+                self._file_store = _FileStore(self.root_directory, self.artifact_root_uri)
+            except MlflowException as e:
+                raise MlflowException(
+                    "log_inputs on an mlruns: URI writes through MLflow's FileStore, which this MLflow "
+                    f"refuses: {e.message}", databricks_pb2.NOT_IMPLEMENTED) from e
+        return self._file_store
+
+
+def registry_store(store_uri=None, tracking_uri=None):
+    """MLflow's model registry for ``mlruns:`` URIs (entry point group
+    ``mlflow.model_registry_store``): MLflow's own file-store registry
+    (mlflow/store/model_registry/file_store.py) over the same tree, so that the default
+    registry URI (the tracking URI) and the server's registry pages work. mlruns writes no
+    registry itself; on MLflow >= 3.10 this needs MLFLOW_ALLOW_FILE_STORE=true."""
+    from mlflow.store.model_registry.file_store import FileStore as RegistryFileStore
+
+    return RegistryFileStore(_open_tree(store_uri).root)
+
+
+# Listings of what mlruns never writes: empty, not an error, since MLflow lists
+# them in passing (3.x's list_artifacts searches logged models of the run first).
+def _search_logged_models(self, *args, **kwargs):
+    """mlruns writes no logged models: an empty page."""
+    return PagedList([], None)
+
+
+def _search_traces(self, *args, **kwargs):
+    """mlruns writes no traces: no trace and no next page (the UI's traces tab shows none)."""
+    return [], None
+
+
+def _not_implemented(name):
+    def method(self, *args, **kwargs):
+        raise MlflowException(
+            f"{name} is not supported by the mlruns: tracking store: mlruns writes experiments, runs, "
+            "params, metrics, tags and artifacts; traces, logged models, assessments, scorers and "
+            "evaluation datasets need a database tracking URI (sqlite:, postgresql:)",
+            databricks_pb2.NOT_IMPLEMENTED)
+
+    method.__name__ = name
+    method.__doc__ = f"Not supported by mlruns: raises MlflowException(NOT_IMPLEMENTED)."
+    return method
+
+
+def _fill_not_implemented():
+    """Every AbstractStore method that this MLflow leaves unimplemented (its body raises
+    NotImplementedError) raises MLflow's NOT_IMPLEMENTED error with a message instead."""
+    if hasattr(AbstractStore, "search_logged_models"):
+        MlrunsStore.search_logged_models = _search_logged_models
+    if hasattr(AbstractStore, "search_traces"):
+        MlrunsStore.search_traces = _search_traces
+    for name, member in vars(AbstractStore).items():
+        if name.startswith("__") or name in vars(MlrunsStore) or not inspect.isfunction(member):
+            continue
+        try:
+            source = inspect.getsource(member)
+        except (OSError, TypeError):
+            continue
+        if "raise NotImplementedError" in source or getattr(member, "__isabstractmethod__", False):
+            setattr(MlrunsStore, name, _not_implemented(name))
+    MlrunsStore.__abstractmethods__ = frozenset()
+
+
+_fill_not_implemented()

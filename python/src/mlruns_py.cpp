@@ -1,0 +1,454 @@
+// mlruns._mlruns: the Python binding of the public C++ API (include/mlruns/).
+// Thin by design: names, defaults and errors are the C++ ones; the Pythonic
+// layer (context managers, value conversion, plain result objects) lives in
+// mlruns/__init__.py. Every call that touches the file system releases the
+// GIL (py::gil_scoped_release), so other Python threads run meanwhile.
+// Failures become mlruns.MlrunsError subclasses (one per mlruns::Code) with
+// .code set to the code's name ("invalid argument", "not found", ...).
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "mlruns/download.h"
+#include "mlruns/key.h"
+#include "mlruns/rank.h"
+#include "mlruns/reader.h"
+#include "mlruns/search.h"
+#include "mlruns/status.h"
+#include "mlruns/store.h"
+#include "mlruns/types.h"
+
+namespace py = pybind11;
+using mlruns::Status;
+
+namespace {
+
+using Release = py::call_guard<py::gil_scoped_release>;
+
+// The Python exception class of each code, created in PYBIND11_MODULE.
+std::map<mlruns::Code, py::object>& exception_classes() {
+  static auto* classes = new std::map<mlruns::Code, py::object>();  // never destroyed: outlives the interpreter
+  return *classes;
+}
+
+// Throws mlruns::Error for a failed Status; the registered translator turns
+// it into the Python class of its code (with the GIL held again).
+void check(const Status& s) {
+  if (!s.is_ok()) throw mlruns::Error(s);
+}
+
+template <typename T>
+T unwrap(mlruns::Result<T> r) {
+  if (!r) throw mlruns::Error(r.error());
+  return std::move(*r);
+}
+
+mlruns::RunStatus run_status(const std::string& name) {
+  auto s = mlruns::parse_run_status(name);
+  if (!s)
+    throw mlruns::Error(Status::invalid_argument(
+        "run status '" + name + "'", "must be one of RUNNING, SCHEDULED, FINISHED, FAILED, KILLED (MLflow's RunStatus)"));
+  return *s;
+}
+
+mlruns::ViewType view_type(const std::string& name) {
+  if (name == "ACTIVE_ONLY") return mlruns::ViewType::kActiveOnly;
+  if (name == "DELETED_ONLY") return mlruns::ViewType::kDeletedOnly;
+  if (name == "ALL") return mlruns::ViewType::kAll;
+  throw mlruns::Error(Status::invalid_argument("view_type '" + name + "'",
+                                               "must be ACTIVE_ONLY, DELETED_ONLY or ALL (MLflow's ViewType)"));
+}
+
+// (key, value, timestamp_ms, step) tuples, as the Python layer builds them.
+using MetricTuple = std::tuple<std::string, double, std::int64_t, std::int64_t>;
+
+std::vector<mlruns::Metric> to_metrics(const std::vector<MetricTuple>& points) {
+  std::vector<mlruns::Metric> out;
+  out.reserve(points.size());
+  for (const auto& [key, value, ts, step] : points) {
+    mlruns::Metric m;
+    m.key = key;
+    m.value = value;
+    m.timestamp = ts;
+    m.step = step;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+mlruns::StoreOptions store_options(const std::string& tracking_uri, const std::string& errors,
+                                   const std::string& durability, std::size_t flush_max_points,
+                                   double flush_max_age_s, bool write_through, const std::string& long_values,
+                                   const std::string& name_rules, double heartbeat_s) {
+  mlruns::StoreOptions o;
+  o.tracking_uri = tracking_uri;
+  if (errors == "raise") o.errors = mlruns::ErrorMode::kThrow;
+  else if (errors == "count") o.errors = mlruns::ErrorMode::kCount;
+  else throw mlruns::Error(Status::invalid_argument("errors '" + errors + "'", "must be 'raise' or 'count'"));
+  if (durability == "none") o.durability = mlruns::Durability::kNone;
+  else if (durability == "on_close") o.durability = mlruns::Durability::kOnClose;
+  else if (durability == "every_flush") o.durability = mlruns::Durability::kEveryFlush;
+  else
+    throw mlruns::Error(Status::invalid_argument("durability '" + durability + "'",
+                                                 "must be 'none', 'on_close' or 'every_flush'"));
+  if (long_values == "reject") o.long_values = mlruns::LongValues::kReject;
+  else if (long_values == "truncate") o.long_values = mlruns::LongValues::kTruncate;
+  else throw mlruns::Error(Status::invalid_argument("long_values '" + long_values + "'", "must be 'reject' or 'truncate'"));
+  if (name_rules == "portable") o.names = mlruns::NameRules::kPortable;
+  else if (name_rules == "mlflow") o.names = mlruns::NameRules::kMlflow;
+  else throw mlruns::Error(Status::invalid_argument("name_rules '" + name_rules + "'", "must be 'portable' or 'mlflow'"));
+  if (flush_max_points == 0)
+    throw mlruns::Error(Status::invalid_argument("flush_max_points 0", "must be at least 1"));
+  if (!(flush_max_age_s >= 0) || !(heartbeat_s >= 0))
+    throw mlruns::Error(Status::invalid_argument("flush_max_age / heartbeat", "must be >= 0 seconds"));
+  o.flush.max_points = flush_max_points;
+  o.flush.max_age = std::chrono::milliseconds(static_cast<std::int64_t>(flush_max_age_s * 1000));
+  o.flush.write_through = write_through;
+  o.heartbeat = std::chrono::milliseconds(static_cast<std::int64_t>(heartbeat_s * 1000));
+  return o;
+}
+
+mlruns::Overwrite overwrite_mode(bool overwrite) {
+  return overwrite ? mlruns::Overwrite::kReplace : mlruns::Overwrite::kRefuse;
+}
+
+mlruns::RunOptions run_options(const std::string& experiment_id, const std::string& run_name,
+                               const std::string& parent_run_id, const mlruns::StringMap& tags,
+                               const std::string& description, std::optional<std::int64_t> start_time,
+                               bool system_tags, const std::string& source_dir) {
+  mlruns::RunOptions ro;
+  ro.experiment_id = experiment_id;
+  ro.run_name = run_name;
+  ro.parent_run_id = parent_run_id;
+  ro.tags = tags;
+  ro.description = description;
+  ro.start_time = start_time;
+  ro.system_tags = system_tags;
+  ro.source_dir = source_dir;
+  return ro;
+}
+
+// The value of a facade call: it threw already in ErrorMode::kThrow; in
+// kCount a failure is None (and counted by the Store).
+template <typename T>
+std::optional<T> maybe(mlruns::Result<T> r) {
+  if (r) return std::move(*r);
+  return std::nullopt;
+}
+
+// A run as ranking returns it: the run, the value ranked on and its step.
+using RankedTuple = std::tuple<mlruns::Run, double, std::int64_t>;
+
+}  // namespace
+
+PYBIND11_MODULE(_mlruns, m) {
+  m.doc() = "Binding of the mlruns C++ library; use the `mlruns` package, not this module.";
+
+  // ---- exceptions ----------------------------------------------------------
+  py::object base = py::reinterpret_steal<py::object>(PyErr_NewExceptionWithDoc(
+      "mlruns.MlrunsError",
+      "Base of every mlruns error. `.code` names the failure class: 'invalid argument', 'not found', "
+      "'already exists', 'failed precondition', 'corruption', 'io error', 'not supported'.",
+      PyExc_RuntimeError, nullptr));
+  m.attr("MlrunsError") = base;
+  auto add_exception = [&](mlruns::Code code, const char* name, PyObject* extra_base, const char* doc) {
+    py::tuple bases = extra_base ? py::make_tuple(base, py::handle(extra_base)) : py::make_tuple(base);
+    std::string qualified = std::string("mlruns.") + name;
+    py::object cls = py::reinterpret_steal<py::object>(
+        PyErr_NewExceptionWithDoc(qualified.c_str(), doc, bases.ptr(), nullptr));
+    cls.attr("code") = std::string(mlruns::code_name(code));
+    m.attr(name) = cls;
+    exception_classes()[code] = cls;
+  };
+  add_exception(mlruns::Code::kInvalidArgument, "InvalidArgumentError", PyExc_ValueError,
+                "A name, value or option breaks a rule; the message names the value and the rule.");
+  add_exception(mlruns::Code::kNotFound, "NotFoundError", PyExc_LookupError, "No such experiment, run, key or file.");
+  add_exception(mlruns::Code::kAlreadyExists, "AlreadyExistsError", nullptr,
+                "The name is taken, or a param was logged again with another value.");
+  add_exception(mlruns::Code::kFailedPrecondition, "FailedPreconditionError", nullptr,
+                "The object is in the wrong state, e.g. logging to a deleted run.");
+  add_exception(mlruns::Code::kCorruption, "CorruptionError", nullptr, "The tree holds something unreadable.");
+  add_exception(mlruns::Code::kIOError, "StorageError", PyExc_OSError,
+                "The operating system refused a file operation (the message has errno's text).");
+  add_exception(mlruns::Code::kNotSupported, "NotSupportedError", nullptr,
+                "Not supported, e.g. an http:// tracking URI.");
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const mlruns::Error& e) {
+      const Status& s = e.status();
+      auto it = exception_classes().find(s.code());
+      py::object cls = it != exception_classes().end() ? it->second : py::module_::import("mlruns._mlruns").attr("MlrunsError");
+      py::object exc = cls(s.message());
+      exc.attr("code") = std::string(mlruns::code_name(s.code()));
+      PyErr_SetObject(cls.ptr(), exc.ptr());
+    }
+  });
+
+  // ---- values ----------------------------------------------------------------
+  m.def("python_repr", &mlruns::python_repr, py::arg("value"),
+        "Python's repr(float) of a value, as MLflow writes metric values (spec appendix A).");
+  m.def("make_page_token", &mlruns::make_page_token, py::arg("offset"),
+        "MLflow's search page token: base64 of {\"offset\": N}.");
+  m.def("parse_page_token", [](const std::string& t) { return unwrap(mlruns::parse_page_token(t)); },
+        py::arg("token"), "The offset in a page token; InvalidArgumentError if malformed.");
+  m.def("validate_key", [](const std::string& what, const std::string& key, bool mlflow_rules) {
+        check(mlruns::validate_key(what, key, mlflow_rules ? mlruns::NameRules::kMlflow : mlruns::NameRules::kPortable));
+      }, py::arg("what"), py::arg("key"), py::arg("mlflow_rules") = false);
+
+  py::class_<mlruns::Metric>(m, "Metric")
+      .def_readonly("key", &mlruns::Metric::key)
+      .def_readonly("value", &mlruns::Metric::value)
+      .def_readonly("timestamp", &mlruns::Metric::timestamp)
+      .def_readonly("step", &mlruns::Metric::step)
+      .def_readonly("dataset_name", &mlruns::Metric::dataset_name)
+      .def_readonly("dataset_digest", &mlruns::Metric::dataset_digest);
+
+  py::class_<mlruns::Experiment>(m, "Experiment")
+      .def_readonly("experiment_id", &mlruns::Experiment::experiment_id)
+      .def_readonly("name", &mlruns::Experiment::name)
+      .def_readonly("artifact_location", &mlruns::Experiment::artifact_location)
+      .def_property_readonly("lifecycle_stage",
+                             [](const mlruns::Experiment& e) { return std::string(mlruns::to_string(e.lifecycle_stage)); })
+      .def_readonly("creation_time", &mlruns::Experiment::creation_time)
+      .def_readonly("last_update_time", &mlruns::Experiment::last_update_time)
+      .def_readonly("tags", &mlruns::Experiment::tags);
+
+  py::class_<mlruns::RunInfo>(m, "RunInfo")
+      .def_readonly("run_id", &mlruns::RunInfo::run_id)
+      .def_readonly("run_name", &mlruns::RunInfo::run_name)
+      .def_readonly("experiment_id", &mlruns::RunInfo::experiment_id)
+      .def_readonly("user_id", &mlruns::RunInfo::user_id)
+      .def_property_readonly("status", [](const mlruns::RunInfo& i) { return std::string(mlruns::to_string(i.status)); })
+      .def_readonly("start_time", &mlruns::RunInfo::start_time)
+      .def_readonly("end_time", &mlruns::RunInfo::end_time)
+      .def_readonly("deleted_time", &mlruns::RunInfo::deleted_time)
+      .def_readonly("artifact_uri", &mlruns::RunInfo::artifact_uri)
+      .def_property_readonly("lifecycle_stage",
+                             [](const mlruns::RunInfo& i) { return std::string(mlruns::to_string(i.lifecycle_stage)); });
+
+  py::class_<mlruns::Dataset>(m, "Dataset")
+      .def_readonly("name", &mlruns::Dataset::name)
+      .def_readonly("digest", &mlruns::Dataset::digest)
+      .def_readonly("source_type", &mlruns::Dataset::source_type)
+      .def_readonly("source", &mlruns::Dataset::source)
+      .def_readonly("schema", &mlruns::Dataset::schema)
+      .def_readonly("profile", &mlruns::Dataset::profile);
+
+  py::class_<mlruns::DatasetInput>(m, "DatasetInput")
+      .def_readonly("dataset", &mlruns::DatasetInput::dataset)
+      .def_readonly("tags", &mlruns::DatasetInput::tags);
+
+  py::class_<mlruns::Run>(m, "Run")
+      .def_readonly("info", &mlruns::Run::info)
+      .def_readonly("params", &mlruns::Run::params)
+      .def_readonly("tags", &mlruns::Run::tags)
+      .def_readonly("metrics", &mlruns::Run::metrics)
+      .def_readonly("dataset_inputs", &mlruns::Run::dataset_inputs);
+
+  py::class_<mlruns::ArtifactEntry>(m, "ArtifactEntry")
+      .def_readonly("path", &mlruns::ArtifactEntry::path)
+      .def_readonly("is_dir", &mlruns::ArtifactEntry::is_dir)
+      .def_readonly("size", &mlruns::ArtifactEntry::size);
+
+  // ---- writing ---------------------------------------------------------------
+  py::class_<mlruns::ActiveRun>(m, "ActiveRun")
+      .def_property_readonly("ok", &mlruns::ActiveRun::ok)
+      .def_property_readonly("run_id", &mlruns::ActiveRun::id)
+      .def_property_readonly("experiment_id", &mlruns::ActiveRun::experiment_id)
+      .def_property_readonly("run_name", &mlruns::ActiveRun::name)
+      .def_property_readonly("artifact_uri", &mlruns::ActiveRun::artifact_uri)
+      .def("log_param", [](mlruns::ActiveRun& r, const std::string& k, const std::string& v) {
+        return (r.log_param(k, std::string_view(v))).is_ok();
+      }, Release())
+      .def("log_params", [](mlruns::ActiveRun& r, const mlruns::StringMap& p) { return (r.log_params(p)).is_ok(); }, Release())
+      .def("log_metric", [](mlruns::ActiveRun& r, const std::string& k, double v, std::int64_t step,
+                            std::optional<std::int64_t> ts) {
+        return (ts ? r.log_metric(k, v, step, *ts) : r.log_metric(k, v, step)).is_ok();
+      }, Release(), py::arg("key"), py::arg("value"), py::arg("step") = 0, py::arg("timestamp") = py::none())
+      .def("log_metrics", [](mlruns::ActiveRun& r, const std::map<std::string, double>& ms, std::int64_t step) {
+        return (r.log_metrics(ms, step)).is_ok();
+      }, Release())
+      .def("set_tag", [](mlruns::ActiveRun& r, const std::string& k, const std::string& v) {
+        return (r.set_tag(k, std::string_view(v))).is_ok();
+      }, Release())
+      .def("delete_tag", [](mlruns::ActiveRun& r, const std::string& k) { return (r.delete_tag(k)).is_ok(); }, Release())
+      .def("log_batch", [](mlruns::ActiveRun& r, const std::vector<MetricTuple>& ms, const mlruns::StringMap& p,
+                           const mlruns::StringMap& t) { return (r.log_batch(to_metrics(ms), p, t)).is_ok(); }, Release())
+      .def("log_artifact", [](mlruns::ActiveRun& r, const std::string& local, const std::string& ap, bool overwrite) {
+        return r.log_artifact(local, ap, overwrite_mode(overwrite)).is_ok();
+      }, Release())
+      .def("log_artifacts", [](mlruns::ActiveRun& r, const std::string& local, const std::string& ap, bool overwrite) {
+        return r.log_artifacts(local, ap, overwrite_mode(overwrite)).is_ok();
+      }, Release())
+      .def("log_text", [](mlruns::ActiveRun& r, const std::string& text, const std::string& file) {
+        return (r.log_text(text, file)).is_ok();
+      }, Release())
+      .def("start_child", [](mlruns::ActiveRun& r, const std::string& run_name, const mlruns::StringMap& tags,
+                             const std::string& description, std::optional<std::int64_t> start_time, bool system_tags,
+                             const std::string& source_dir) {
+        mlruns::RunOptions ro =
+            run_options(r.experiment_id(), run_name, {}, tags, description, start_time, system_tags, source_dir);
+        mlruns::ActiveRun child = r.start_child(ro);
+        return child;  // in ErrorMode::kCount possibly not ok(): its calls fail and count
+      }, Release())
+      .def("flush", [](mlruns::ActiveRun& r) { return (r.flush()).is_ok(); }, Release())
+      .def("end", [](mlruns::ActiveRun& r, const std::string& status) { return (r.end(run_status(status))).is_ok(); }, Release())
+      .def("detach", [](mlruns::ActiveRun& r) { return (r.detach()).is_ok(); }, Release());
+
+  py::class_<mlruns::Store>(m, "Store")
+      .def(py::init([](const std::string& tracking_uri, const std::string& errors, const std::string& durability,
+                       std::size_t flush_max_points, double flush_max_age_s, bool write_through,
+                       const std::string& long_values, const std::string& name_rules, double heartbeat_s) {
+             mlruns::StoreOptions o = store_options(tracking_uri, errors, durability, flush_max_points, flush_max_age_s,
+                                                    write_through, long_values, name_rules, heartbeat_s);
+             py::gil_scoped_release release;
+             return mlruns::Store::open(std::move(o));
+           }),
+           py::arg("tracking_uri"), py::arg("errors"), py::arg("durability"), py::arg("flush_max_points"),
+           py::arg("flush_max_age"), py::arg("write_through"), py::arg("long_values"), py::arg("name_rules"),
+           py::arg("heartbeat"))
+      .def_property_readonly("ok", &mlruns::Store::ok)
+      .def_property_readonly("root", &mlruns::Store::root)
+      .def_property_readonly("failure_count", &mlruns::Store::failure_count)
+      .def_property_readonly("last_error", [](const mlruns::Store& s) -> std::optional<std::pair<std::string, std::string>> {
+        Status e = s.last_error();
+        if (e.is_ok()) return std::nullopt;
+        return std::make_pair(std::string(mlruns::code_name(e.code())), e.message());
+      })
+      .def("create_experiment", [](mlruns::Store& s, const std::string& name, const mlruns::StringMap& tags,
+                                   const std::string& loc) { return maybe(s.create_experiment(name, tags, loc)); }, Release())
+      .def("get_or_create_experiment", [](mlruns::Store& s, const std::string& name) {
+        return maybe(s.get_or_create_experiment(name));
+      }, Release())
+      .def("get_experiment", [](mlruns::Store& s, const std::string& id) { return maybe(s.get_experiment(id)); }, Release())
+      .def("get_experiment_by_name", [](mlruns::Store& s, const std::string& name) {
+        return maybe(s.get_experiment_by_name(name));
+      }, Release())
+      .def("rename_experiment", [](mlruns::Store& s, const std::string& id, const std::string& name) {
+        return (s.rename_experiment(id, name)).is_ok();
+      }, Release())
+      .def("set_experiment_tag", [](mlruns::Store& s, const std::string& id, const std::string& k, const std::string& v) {
+        return (s.set_experiment_tag(id, k, v)).is_ok();
+      }, Release())
+      .def("delete_experiment_tag", [](mlruns::Store& s, const std::string& id, const std::string& k) {
+        return (s.delete_experiment_tag(id, k)).is_ok();
+      }, Release())
+      .def("delete_experiment", [](mlruns::Store& s, const std::string& id) { return (s.delete_experiment(id)).is_ok(); }, Release())
+      .def("restore_experiment", [](mlruns::Store& s, const std::string& id) { return (s.restore_experiment(id)).is_ok(); }, Release())
+      .def("start_run", [](mlruns::Store& s, const std::string& experiment_id, const std::string& run_name,
+                           const std::string& parent_run_id, const mlruns::StringMap& tags, const std::string& description,
+                           std::optional<std::int64_t> start_time, bool system_tags, const std::string& source_dir) {
+        mlruns::ActiveRun run = s.start_run(
+            run_options(experiment_id, run_name, parent_run_id, tags, description, start_time, system_tags, source_dir));
+        return run;  // start_run threw in ErrorMode::kThrow; in kCount a failed run is not ok()
+      }, Release())
+      .def("resume_run", [](mlruns::Store& s, const std::string& run_id) {
+        mlruns::ActiveRun run = s.resume_run(run_id);
+        return run;
+      }, Release())
+      .def("log_batch", [](mlruns::Store& s, const std::string& run_id, const std::vector<MetricTuple>& ms,
+                           const mlruns::StringMap& p, const mlruns::StringMap& t) {
+        return (s.log_batch(run_id, to_metrics(ms), p, t)).is_ok();
+      }, Release())
+      .def("set_terminated", [](mlruns::Store& s, const std::string& run_id, const std::string& status,
+                                std::optional<std::int64_t> end_time) {
+        return (s.set_terminated(run_id, run_status(status), end_time)).is_ok();
+      }, Release())
+      .def("delete_run", [](mlruns::Store& s, const std::string& id) { return (s.delete_run(id)).is_ok(); }, Release())
+      .def("restore_run", [](mlruns::Store& s, const std::string& id) { return (s.restore_run(id)).is_ok(); }, Release())
+      .def("log_artifact", [](mlruns::Store& s, const std::string& run_id, const std::string& local,
+                              const std::string& ap, bool overwrite) {
+        return s.log_artifact(run_id, local, ap, overwrite_mode(overwrite)).is_ok();
+      }, Release())
+      .def("log_artifacts", [](mlruns::Store& s, const std::string& run_id, const std::string& local,
+                               const std::string& ap, bool overwrite) {
+        return s.log_artifacts(run_id, local, ap, overwrite_mode(overwrite)).is_ok();
+      }, Release())
+      .def("flush", [](mlruns::Store& s) { return (s.flush()).is_ok(); }, Release());
+
+  // ---- reading ---------------------------------------------------------------
+  py::class_<mlruns::Reader>(m, "Reader")
+      .def(py::init([](const std::string& tracking_uri, unsigned threads) {
+             mlruns::ReaderOptions o;
+             o.threads = threads;
+             py::gil_scoped_release release;
+             return unwrap(mlruns::Reader::open(tracking_uri, std::move(o)));
+           }),
+           py::arg("tracking_uri"), py::arg("threads"))
+      .def_property_readonly("root", &mlruns::Reader::root)
+      .def("experiments", [](const mlruns::Reader& r, const std::string& view) {
+        return unwrap(r.experiments(view_type(view)));
+      }, Release())
+      .def("experiment", [](const mlruns::Reader& r, const std::string& id) { return unwrap(r.experiment(id)); }, Release())
+      .def("experiment_by_name", [](const mlruns::Reader& r, const std::string& n) {
+        return unwrap(r.experiment_by_name(n));
+      }, Release())
+      .def("find_experiment", [](const mlruns::Reader& r, const std::string& n) { return unwrap(r.find_experiment(n)); },
+           Release())
+      .def("runs", [](const mlruns::Reader& r, const std::vector<std::string>& ids, const std::string& view) {
+        return unwrap(r.runs(ids, view_type(view)));
+      }, Release())
+      .def("run", [](const mlruns::Reader& r, const std::string& id) { return unwrap(r.run(id)); }, Release())
+      .def("metric_history", [](const mlruns::Reader& r, const std::string& id, const std::string& key) {
+        return unwrap(r.metric_history(id, key));
+      }, Release())
+      .def("artifact_root", [](const mlruns::Reader& r, const std::string& id) { return unwrap(r.artifact_root(id)); },
+           Release())
+      .def("list_artifacts", [](const mlruns::Reader& r, const std::string& id, const std::string& path, bool recursive) {
+        return unwrap(r.list_artifacts(id, path, recursive));
+      }, Release());
+
+  m.def("search_runs", [](const mlruns::Reader& r, const std::vector<std::string>& ids, const std::string& filter,
+                          const std::vector<std::string>& order_by, const std::string& view, std::size_t max_results,
+                          const std::string& page_token) {
+    mlruns::SearchQuery q;
+    q.experiment_ids = ids;
+    q.filter = filter;
+    q.order_by = order_by;
+    q.view = view_type(view);
+    q.max_results = max_results;
+    q.page_token = page_token;
+    mlruns::SearchPage page = unwrap(mlruns::search_runs(r, q));
+    return std::make_pair(std::move(page.runs), std::move(page.next_page_token));
+  }, Release());
+
+  m.def("rank_runs", [](const mlruns::Reader& r, const std::vector<std::string>& ids, const std::string& metric,
+                        bool ascending, const std::string& by, std::int64_t step, const std::string& filter,
+                        bool finished_only, const std::string& view, const std::string& experiment_names) {
+    mlruns::RankQuery q;
+    q.experiment_ids = ids;
+    q.metric = metric;
+    q.ascending = ascending;
+    if (by == "latest") q.by = mlruns::RankBy::kLatest;
+    else if (by == "best") q.by = mlruns::RankBy::kBest;
+    else if (by == "step") q.by = mlruns::RankBy::kAtStep;
+    else throw mlruns::Error(Status::invalid_argument("rank_by '" + by + "'", "must be 'latest', 'best' or 'step'"));
+    q.step = step;
+    q.filter = filter;
+    q.finished_only = finished_only;
+    q.view = view_type(view);
+    mlruns::Ranking ranking = unwrap(mlruns::rank_runs(r, q));
+    std::vector<std::string> why = mlruns::explain_ranking(q, ranking, experiment_names);
+    std::vector<RankedTuple> runs;
+    runs.reserve(ranking.runs.size());
+    for (auto& rr : ranking.runs) runs.emplace_back(std::move(rr.run), rr.value, rr.step);
+    return std::make_tuple(std::move(runs), ranking.considered, ranking.without_value, std::move(why));
+  }, Release());
+
+  m.def("download_artifacts", [](const mlruns::Reader& r, const std::string& run_id, const std::string& path,
+                                 const std::string& dest, bool overwrite) {
+    mlruns::DownloadOptions o;
+    o.overwrite = overwrite;
+    mlruns::DownloadResult d = unwrap(mlruns::download_artifacts(r, run_id, path, dest, o));
+    return std::make_tuple(d.local_path, d.files, d.bytes);
+  }, Release());
+}

@@ -1,0 +1,349 @@
+"""The plugin against MLflow's own FileStore, call by call (runs only where MLflow is importable).
+
+Each scenario runs twice through MLflow's public API: once with an ``mlruns:`` URI (our
+store, found through the entry point) and once with a ``file:`` URI (MLflow's FileStore,
+mlflow/store/tracking/file_store.py, the reference). Return values, exceptions (type and
+error code) and the trees' bytes must be the same, up to ids and times.
+"""
+import math
+import os
+import re
+import time
+import warnings
+
+import pytest
+
+mlflow = pytest.importorskip("mlflow", reason="MLflow is not importable here: the plugin's comparison with "
+                                                "MLflow's FileStore is skipped (CI has no MLflow; run locally)")
+from mlflow import MlflowClient  # noqa: E402
+from mlflow.entities import Metric, Param, RunTag, ViewType  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
+
+import mlruns.mlflow_plugin  # noqa: E402
+
+os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow >= 3.10 refuses file: otherwise
+warnings.filterwarnings("ignore", category=FutureWarning)
+
+MLFLOW_MAJOR = int(mlflow.__version__.split(".")[0])
+RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")
+EXP_ID = re.compile(r"\b[0-9]{18,19}\b")
+TIME = re.compile(r"\b1[0-9]{12}\b")
+
+
+class Ids:
+    """Replaces run and experiment ids by their order of appearance, and times by T."""
+
+    def __init__(self, root):
+        self.root = str(root)
+        self.seen = {}
+
+    def seed(self):
+        """Names ids by what they name (experiment and run names are unique in the
+        scenarios), so that both trees' files pair up whatever their random ids."""
+        for dirpath, _dirs, names in os.walk(self.root):
+            if "meta.yaml" not in names:
+                continue
+            meta = open(os.path.join(dirpath, "meta.yaml")).read()
+            folder = os.path.basename(dirpath)
+            run = re.search(r"(?m)^run_name: (.*)$", meta)
+            exp = re.search(r"(?m)^name: (.*)$", meta)
+            if run:
+                self.seen[folder] = f"<run {run.group(1)}>"
+            elif exp:
+                self.seen[folder] = f"<experiment {exp.group(1)}>"
+        return self
+
+    def text(self, s):
+        s = s.replace(self.root, "<root>")
+        def name(m):
+            return self.seen.setdefault(m.group(0), f"<id{len(self.seen)}>")
+        s = RUN_ID.sub(name, s)
+        s = EXP_ID.sub(name, s)
+        return TIME.sub("T", s)
+
+    def value(self, v):
+        if isinstance(v, str):
+            return self.text(v)
+        if isinstance(v, bool) or v is None:
+            return v
+        if isinstance(v, int):
+            return "T" if v > 10**12 else v
+        if isinstance(v, float):
+            return "nan" if math.isnan(v) else v
+        if isinstance(v, dict):
+            return {self.value(k): self.value(x) for k, x in sorted(v.items(), key=lambda kv: str(kv[0]))}
+        if isinstance(v, (list, tuple)):
+            return [self.value(x) for x in v]
+        if hasattr(v, "to_dictionary"):
+            return self.value(v.to_dictionary())
+        if hasattr(v, "__iter__") and hasattr(v, "_properties"):
+            return self.value(dict(v))
+        if isinstance(v, BaseException):
+            return ("raises", type(v).__name__, getattr(v, "error_code", None))
+        return self.value(repr(v))
+
+
+def outcome(call):
+    try:
+        return call()
+    except MlflowException as e:
+        return e
+    except Exception as e:  # MLflow raises plain exceptions in places too; compared by type
+        return e
+
+
+def run_both(tmp_path, scenario):
+    """(our results, FileStore's results, our root, FileStore's root)."""
+    results = {}
+    for scheme in ("mlruns", "file"):
+        root = tmp_path / scheme
+        uri = f"{scheme}://{root}"
+        client = MlflowClient(tracking_uri=uri)
+        if scheme == "mlruns":
+            assert isinstance(client._tracking_client.store, mlruns.mlflow_plugin.MlrunsStore)
+        mlflow.set_tracking_uri(uri)
+        try:
+            results[scheme] = scenario(client)
+        finally:
+            while mlflow.active_run():
+                mlflow.end_run()
+            mlflow.set_tracking_uri(None)
+    return results["mlruns"], results["file"], tmp_path / "mlruns", tmp_path / "file"
+
+
+def tree_files(root, ids):
+    """Every file of a tree: path and bytes with ids and times normalized (the run's
+    system tags hold paths that differ and are left out)."""
+    files = {}
+    for dirpath, _dirs, names in os.walk(root):
+        for n in names:
+            path = os.path.join(dirpath, n)
+            if os.path.relpath(path, root).startswith(".mlruns-"):
+                continue  # mlruns' own bookkeeping (names claimed across processes), not MLflow's layout
+            rel = ids.text(os.path.relpath(path, root))
+            with open(path, "rb") as f:
+                data = f.read().decode("utf-8", "replace")
+            if n == "meta.yaml":
+                # mlruns writes run_uuid as MLflow up to 2.x does, for readers down to 1.30 (spec
+                # §13.1); MLflow 3.x left it out. Compared without it.
+                data = re.sub(r"(?m)^run_uuid: .*\n", "", data)
+                # MLflow 3.11 adds these two experiment fields; mlruns writes the canonical
+                # 2.x layout every version reads (spec §13.1). Compared without them.
+                data = re.sub(r"(?m)^(trace_location: null|workspace: default)\n", "", data)
+            files[rel] = ids.text(data)
+    return files
+
+
+def compare(tmp_path, scenario, trees=True):
+    ours, theirs, our_root, their_root = run_both(tmp_path, scenario)
+    ids_a, ids_b = Ids(our_root).seed(), Ids(their_root).seed()
+    assert ids_a.value(ours) == ids_b.value(theirs)
+    if trees:
+        a, b = tree_files(our_root, ids_a), tree_files(their_root, ids_b)
+        assert sorted(set(a) - set(b)) == [] and sorted(set(b) - set(a)) == []
+        for path in a:
+            assert a[path] == b[path], path
+    return ours
+
+
+def test_experiments(tmp_path):
+    def scenario(c):
+        out = []
+        c.get_experiment("0")  # the Default experiment exists
+        time.sleep(0.01)
+        e1 = c.create_experiment("alpha", tags={"team": "rl"})
+        time.sleep(0.01)  # distinct creation times: the default order is creation_time DESC
+        e2 = c.create_experiment("beta")
+        out.append(outcome(lambda: c.create_experiment("alpha")))
+        out.append(c.get_experiment(e1))
+        out.append(c.get_experiment_by_name("beta").experiment_id == e2)
+        out.append(c.get_experiment_by_name("nope"))
+        out.append(outcome(lambda: c.get_experiment("12345")))
+        c.rename_experiment(e2, "gamma")
+        out.append(outcome(lambda: c.rename_experiment(e1, "gamma")))
+        c.set_experiment_tag(e1, "k", 3)
+        if hasattr(c, "delete_experiment_tag"):  # MLflow >= 2.11
+            out.append(outcome(lambda: c.delete_experiment_tag(e1, "missing")))
+            c.delete_experiment_tag(e1, "team")
+        c.delete_experiment(e2)
+        out.append(outcome(lambda: c.delete_experiment(e2)))
+        out.append(outcome(lambda: c.delete_experiment("0")))
+        if MLFLOW_MAJOR >= 3:
+            # MLflow 2.x's FileStore takes the name of a deleted experiment again (two
+            # experiments, one name); mlruns refuses it as 3.x does (test below).
+            out.append(outcome(lambda: c.create_experiment("gamma")))
+        out.append([e.name for e in c.search_experiments(view_type=ViewType.ALL)])
+        out.append([e.name for e in c.search_experiments(filter_string="name LIKE 'a%'")])
+        page = c.search_experiments(max_results=1, order_by=["name ASC"])
+        out.append(([e.name for e in page], page.token is not None))
+        out.append([e.name for e in c.search_experiments(max_results=1, order_by=["name ASC"],
+                                                          page_token=page.token)])
+        out.append(outcome(lambda: c.search_experiments(max_results=0)))
+        c.restore_experiment(e2)
+        out.append(c.get_experiment(e2).lifecycle_stage)
+        return out
+
+    compare(tmp_path, scenario, trees=False)  # experiment meta.yaml times differ; runs' trees are below
+
+
+def test_runs_params_metrics_tags(tmp_path):
+    def scenario(c):
+        out = []
+        exp = c.create_experiment("runs")
+        run = c.create_run(exp, run_name="r1", tags={"mlflow.user": "alice", "k": "v"}, start_time=1700000000000)
+        rid = run.info.run_id
+        out.append(run)
+        c.log_param(rid, "int", 1)
+        c.log_param(rid, "float", 0.1)
+        c.log_param(rid, "bool", True)
+        c.log_param(rid, "text", "hello world")
+        out.append(outcome(lambda: c.log_param(rid, "int", 2)))
+        out.append(outcome(lambda: c.log_param(rid, "bad/../key", 1)))
+        for step in range(5):
+            c.log_metric(rid, "loss", 1.0 / (step + 1), step=step, timestamp=1700000000000 + step)
+        c.log_metric(rid, "acc", 7, timestamp=1700000000100)
+        c.log_metric(rid, "weird", float("nan"), timestamp=1700000000100)
+        c.log_metric(rid, "big", float("inf"), timestamp=1700000000100, step=2)
+        out.append(outcome(lambda: c.log_metric(rid, "bool", True)))
+        out.append(outcome(lambda: c.log_metric(rid, "str", "x")))
+        c.log_batch(rid, metrics=[Metric("b", 0.5, 1700000000200, 3)], params=[Param("bp", "1")],
+                    tags=[RunTag("bt", "x")])
+        out.append(outcome(lambda: c.log_batch(rid, params=[Param("p", "1"), Param("p", "2")])))
+        # distinct points: mlruns does not write a point identical to the one before it in its
+        # series (src/write/metric_buffer.h: MLflow's migrate-filestore refuses such twins)
+        out.append(outcome(lambda: c.log_batch(rid, metrics=[Metric("m", float(i), 1, i) for i in range(1001)])))
+        c.set_tag(rid, "mlflow.runName", "renamed")
+        c.set_tag(rid, "gone", "x")
+        c.delete_tag(rid, "gone")
+        out.append(outcome(lambda: c.delete_tag(rid, "gone")))
+        out.append([(m.value, m.step) for m in c.get_metric_history(rid, "loss")])
+        out.append(c.get_metric_history(rid, "never"))
+        c.set_terminated(rid, "FAILED", end_time=1700000001000)
+        out.append(c.get_run(rid))
+        out.append(outcome(lambda: c.get_run("0123456789abcdef0123456789abcdef")))
+        out.append(outcome(lambda: c.log_metric("0123456789abcdef0123456789abcdef", "x", 1.0)))
+        c.delete_run(rid)
+        out.append(outcome(lambda: c.log_param(rid, "late", 1)))
+        out.append(c.get_run(rid).info.lifecycle_stage)
+        c.restore_run(rid)
+        out.append(c.get_run(rid).info.lifecycle_stage)
+        return out
+
+    compare(tmp_path, scenario)
+
+
+def test_search_runs(tmp_path):
+    def scenario(c):
+        exp = c.create_experiment("search")
+        for i in range(7):
+            r = c.create_run(exp, run_name=f"t{i}", start_time=1700000000000 + i)
+            c.log_param(r.info.run_id, "lr", 10.0 ** -i)
+            c.log_metric(r.info.run_id, "reward", float(i % 4), step=1, timestamp=1700000000000)
+            if i % 3:
+                c.set_terminated(r.info.run_id, "FINISHED", end_time=1700000000500)
+        out = []
+        for kwargs in [
+            {},
+            {"filter_string": "metrics.reward >= 2"},
+            {"filter_string": "params.lr = '0.01' or attributes.status = 'FINISHED'".replace(" or ", " and ")},
+            {"order_by": ["metrics.reward DESC"]},
+            {"order_by": ["params.lr ASC", "attributes.run_name DESC"]},
+            {"filter_string": "tags.mlflow.runName LIKE 't%'", "max_results": 3},
+            {"run_view_type": ViewType.ALL, "filter_string": "attribute.run_name IN ('t1', 't2')"},
+        ]:
+            page = outcome(lambda: c.search_runs([exp], **kwargs))
+            out.append(([r.info.run_name for r in page], page.token) if isinstance(page, list) else page)
+        page = c.search_runs([exp], max_results=4, order_by=["metrics.reward ASC"])
+        rest = c.search_runs([exp], max_results=4, order_by=["metrics.reward ASC"], page_token=page.token)
+        out.append(([r.info.run_name for r in page], [r.info.run_name for r in rest], rest.token))
+        out.append(outcome(lambda: c.search_runs([exp], filter_string="metrics.reward >>> 1")))
+        out.append(outcome(lambda: c.search_runs([exp], max_results=50001)))
+        return out
+
+    compare(tmp_path, scenario)
+
+
+def test_fluent_workflow_with_artifacts(tmp_path):
+    """What training scripts do: set_experiment, nested start_run, log_params/log_metrics per step,
+    tags, log_text and log_artifact (artifacts go through MLflow's LocalArtifactRepository)."""
+    src = tmp_path / "model.txt"
+    src.write_text("weights")
+
+    def scenario(c):
+        mlflow.set_experiment("fluent")
+        with mlflow.start_run(run_name="parent") as parent:
+            mlflow.log_params({"lr": 3e-4, "layers": 4, "flag": False})
+            with mlflow.start_run(run_name="child", nested=True):
+                for epoch in range(3):
+                    mlflow.log_metrics({"loss": 1.0 / (epoch + 1), "acc": epoch * 0.25}, step=epoch)
+                mlflow.set_tags({"stage": "train", "mlflow.note.content": "a note"})
+                mlflow.log_text("hello", "notes/readme.txt")
+                mlflow.log_artifact(str(src), "ckpt")
+        exp = mlflow.get_experiment_by_name("fluent").experiment_id
+        runs = c.search_runs([exp], order_by=["attributes.run_name ASC"])
+        out = []
+        for r in runs:
+            tags = {k: v for k, v in r.data.tags.items() if not k.startswith("mlflow.source")}
+            out.append((r.info.run_name, r.info.status, r.data.params, r.data.metrics, tags))
+            out.append([(a.path, a.is_dir, a.file_size) for a in c.list_artifacts(r.info.run_id)])
+        out.append(c.get_parent_run(runs[0].info.run_id).info.run_name if hasattr(c, "get_parent_run") else None)
+        return out
+
+    ours = compare(tmp_path, scenario, trees=False)
+    assert ours[0][0] == "child" and ours[0][1] == "FINISHED"
+
+
+def test_the_name_of_a_deleted_experiment_stays_taken(tmp_path):
+    """As MLflow 3.x's FileStore (file_store.py: _validate_experiment_does_not_exist over all
+    experiments), whatever the MLflow: a name names one experiment."""
+    c = MlflowClient(tracking_uri=f"mlruns://{tmp_path / 't'}")
+    c.delete_experiment(c.create_experiment("gone"))
+    with pytest.raises(MlflowException) as info:
+        c.create_experiment("gone")
+    assert info.value.error_code == "RESOURCE_ALREADY_EXISTS" and "gone" in str(info.value)
+
+
+def test_unsupported_calls_raise_not_implemented(tmp_path):
+    store = mlruns.mlflow_plugin.MlrunsStore(f"mlruns://{tmp_path / 't'}")
+    for name in ("start_trace", "create_logged_model", "get_logged_model"):
+        if hasattr(store, name):
+            with pytest.raises(MlflowException) as info:
+                getattr(store, name)("x")
+            assert info.value.error_code == "NOT_IMPLEMENTED" and name in str(info.value)
+    if hasattr(store, "search_logged_models"):
+        assert list(store.search_logged_models(experiment_ids=["0"])) == []
+
+
+def test_dataset_inputs_and_the_registry(tmp_path):
+    """mlflow.log_input and the model registry work on mlruns: URIs (both written by MLflow's
+    own file-store code over the tree), and the UI's dataset filter lists the dataset."""
+    pd = pytest.importorskip("pandas", reason="pandas is not installed: mlflow.data needs it")
+    uri = f"mlruns://{tmp_path / 't'}"
+    mlflow.set_tracking_uri(uri)
+    try:
+        mlflow.set_experiment("inputs")
+        dataset = mlflow.data.from_pandas(pd.DataFrame({"x": [1, 2]}), name="toy")
+        with mlflow.start_run() as run:
+            mlflow.log_input(dataset, context="training")
+        store = MlflowClient(uri)._tracking_client.store
+        got = store.get_run(run.info.run_id).inputs.dataset_inputs
+        assert [(d.dataset.name, d.tags[0].value) for d in got] == [("toy", "training")]
+        summaries = store._search_datasets([run.info.experiment_id])
+        assert [(s.name, s.context) for s in summaries] == [("toy", "training")]
+        client = MlflowClient(uri)
+        client.create_registered_model("reg")
+        assert [m.name for m in client.search_registered_models()] == ["reg"]
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+def test_update_run_info_keeps_what_it_is_not_given(tmp_path):
+    """The server's runs/update passes None for status or end_time it did not get
+    (mlflow/server/handlers.py _update_run); FileStore keeps the stored values."""
+    store = mlruns.mlflow_plugin.MlrunsStore(f"mlruns://{tmp_path / 't'}")
+    run = store.create_run("0", "u", 1700000000000, [], "r")
+    info = store.update_run_info(run.info.run_id, None, None, "renamed")
+    assert (info.status, info.end_time, info.run_name) == ("RUNNING", None, "renamed")
+    info = store.update_run_info(run.info.run_id, "FINISHED", 1700000000500, None)
+    assert (info.status, info.end_time, info.run_name) == ("FINISHED", 1700000000500, "renamed")
+    assert store.get_run(run.info.run_id).data.tags["mlflow.runName"] == "renamed"

@@ -1,0 +1,228 @@
+// The mlruns CLI as a new user meets it (issue 10): the first screen, the
+// version, errors with suggestions, exit codes, tables, which runs a read
+// verb selects, gc's safety, progress on a terminal.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli_test_util.h"
+#include "mlruns/c.h"
+
+#ifdef MLRUNS_CLI_PATH
+
+using namespace mlruns::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The verbs `mlruns --help` lists.
+std::vector<std::string> listed_verbs() {
+  const CliResult help = run_cli({"--help"});
+  std::vector<std::string> verbs;
+  bool in = false;
+  for (const std::string& l : lines(help.out)) {
+    if (l.rfind("Subcommands:", 0) == 0) {
+      in = true;
+      continue;
+    }
+    if (!in) continue;
+    if (l.empty() || l[0] != ' ') break;
+    verbs.push_back(l.substr(2, l.find(' ', 2) - 2));
+  }
+  return verbs;
+}
+
+// One line on stderr, nothing on stdout, exit 2.
+void check_one_line_usage_error(const CliResult& r) {
+  INFO(r.err);
+  CHECK(r.code == 2);
+  CHECK(r.out.empty());
+  CHECK(lines(r.err).size() == 1);
+  CHECK(r.err.rfind("mlruns: ", 0) == 0);
+}
+
+}  // namespace
+
+// ---- item 1: the first screen and the version ----------------------------------
+
+TEST_CASE("cli: mlruns alone prints the help with every verb, exit 2", "[cli][usage]") {
+  const CliResult r = run_cli({});
+  CHECK(r.code == 2);
+  CHECK(r.out.find("Subcommands:") != std::string::npos);
+  CHECK(r.out.find("Exit codes:") != std::string::npos);
+  CHECK(r.err.empty());
+  CHECK(listed_verbs().size() >= 17);
+}
+
+TEST_CASE("cli: --version and the version verb print the C API's version", "[cli][usage]") {
+  const std::string expected = std::string("mlruns ") + mlruns_version() + "\n";
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--version"}, {"version"}}) {
+    const CliResult r = run_cli(args);
+    CHECK(r.code == 0);
+    CHECK(r.out == expected);
+    CHECK(r.err.empty());
+  }
+}
+
+// ---- item 2: unknown verbs and options ------------------------------------------
+
+TEST_CASE("cli: a misspelled verb or option: one line naming it, a suggestion, exit 2", "[cli][usage]") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"rn", "start"}, "mlruns: unknown verb 'rn'; did you mean 'run'?\n"},
+      {{"run", "strat"}, "mlruns: unknown verb 'strat' for 'mlruns run'; did you mean 'start'?\n"},
+      {{"experiments", "craete", "x"}, "mlruns: unknown verb 'craete' for 'mlruns experiments'; did you mean 'create'?\n"},
+      {{"log", "abc", "--metirc", "loss=1"}, "mlruns: unknown option '--metirc' for 'mlruns log'; did you mean '--metric'?\n"},
+      {{"runs", "--ordr-by=metrics.x"}, "mlruns: unknown option '--ordr-by' for 'mlruns runs'; did you mean '--order-by'?\n"},
+      {{"get-top-run", "-e", "x", "-m", "y", "--overwirte"},
+       "mlruns: unknown option '--overwirte' for 'mlruns get-top-run'; did you mean '--overwrite'?\n"},
+      {{"--qiuet", "runs"}, "mlruns: unknown option '--qiuet'; did you mean '--quiet'?\n"},
+      {{"frobnicate"}, "mlruns: unknown verb 'frobnicate'; see 'mlruns --help'\n"},
+      {{"show", "abc", "extra"}, "mlruns: unexpected argument 'extra' for 'mlruns show'; see 'mlruns show --help'\n"},
+      {{"run"}, "mlruns: 'mlruns run' needs a verb: start, end, delete, restore; see 'mlruns run --help'\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    const CliResult r = run_cli(args);
+    check_one_line_usage_error(r);
+    CHECK(r.err == message);
+  }
+  // Other command-line errors: the same one-line form, naming the verb.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"log"}, {"runs", "--view", "bogus"}, {"runs", "--json", "--csv"}, {"run", "end", "abc", "--status", "DONE"}}) {
+    const CliResult r = run_cli(args);
+    check_one_line_usage_error(r);
+    CHECK(r.err.find("see 'mlruns " + args[0]) != std::string::npos);
+  }
+}
+
+TEST_CASE("cli: every verb, including those added later, reports an unknown option in one line", "[cli][usage]") {
+  for (const std::string& verb : listed_verbs()) {
+    const CliResult r = run_cli({verb, "--no-such-flagg"});
+    INFO(verb);
+    check_one_line_usage_error(r);
+    CHECK(r.err.find("unknown option '--no-such-flagg' for 'mlruns " + verb + "'") != std::string::npos);
+  }
+}
+
+// ---- item 3: exit codes ---------------------------------------------------------
+
+TEST_CASE("cli: a malformed run id is exit 3 (invalid) in every verb that takes one, a missing one 4",
+          "[cli][usage]") {
+  TempDir dir;
+  const std::string root = (dir.path() / "mlruns").string();
+  REQUIRE(run_cli({"experiments", "create", "e", "--tracking-uri", root}).code == 0);
+  write_file(dir.path() / "f.txt", "x");
+  const std::map<std::string, std::string> env = {{"MLFLOW_TRACKING_URI", root}};
+  for (const std::string id : {"bad/id", "..", "a b", "_x"}) {
+    const std::vector<std::vector<std::string>> verbs = {
+        {"show", id},
+        {"history", id, "loss"},
+        {"artifacts", id},
+        {"log", id, "--param", "a=1"},
+        {"log-artifact", id, (dir.path() / "f.txt").string()},
+        {"run", "end", id},
+        {"run", "delete", id},
+        {"run", "restore", id},
+        {"run", "start", "--parent", id},
+        {"plot", id, "-m", "loss", "-o", (dir.path() / "p.svg").string()},
+        {"gc", "--run-ids", id},
+    };
+    for (const auto& args : verbs) {
+      const CliResult r = run_cli(args, env);
+      INFO(args[0] << " " << args[1] << ": " << r.err);
+      CHECK(r.code == 3);
+      CHECK(r.err.find("run id") != std::string::npos);
+    }
+  }
+  // Well-formed but absent: not found.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"show", "0123456789abcdef0123456789abcdef"}, {"log", "0123456789abcdef0123456789abcdef", "-p", "a=1"}}) {
+    CHECK(run_cli(args, env).code == 4);
+  }
+}
+
+// ---- item 10: seconds for milliseconds, help text ---------------------------------
+
+TEST_CASE("cli: a 10-digit --timestamp or --end-time (seconds) is refused with the value in ms", "[cli][usage]") {
+  TempDir dir;
+  const std::string root = (dir.path() / "mlruns").string();
+  const std::map<std::string, std::string> env = {{"MLFLOW_TRACKING_URI", root}};
+  const std::string run = trim(run_cli({"run", "start"}, env).out);
+  REQUIRE(run.size() == 32);
+  const CliResult r = run_cli({"log", run, "--metric", "loss=1", "--timestamp", "1700000000"}, env);
+  CHECK(r.code == 3);
+  CHECK_THAT(r.err, Catch::Contains("looks like seconds") && Catch::Contains("1700000000000"));
+  CHECK(run_cli({"run", "end", run, "--end-time", "1700000000"}, env).code == 3);
+  // Nothing was written by the refused call; milliseconds pass.
+  CHECK_FALSE(fs::exists(fs::path(root) / "0" / run / "metrics" / "loss"));
+  CHECK(run_cli({"log", run, "--metric", "loss=1", "--timestamp", "1700000000000"}, env).code == 0);
+  CHECK(run_cli({"run", "end", run, "--end-time", "1700000000001"}, env).code == 0);
+  const CliResult help = run_cli({"run", "delete", "--help"});
+  CHECK(help.out.find("mlruns gc") != std::string::npos);
+  CHECK(help.out.find("mlflow gc") == std::string::npos);
+}
+
+// ---- item 18: completion and the man page, from the same help text -------------------
+
+namespace {
+
+// COMPREPLY of the generated bash completion for the words of `line`, the
+// last one being completed ("mlruns run st").
+std::string bash_complete(const std::string& line) {
+  const fs::path script = fs::path(MLRUNS_CLI_PATH).parent_path() / "mlruns.bash";
+  REQUIRE(fs::exists(script));
+  TempDir dir;
+  const fs::path out = dir.path() / "out";
+  const std::string cmd = "bash -c 'source \"" + script.string() + "\"; COMP_WORDS=(" + line +
+                          "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _mlruns; echo \"${COMPREPLY[*]}\"' > " +
+                          out.string() + " 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  return trim(read_file(out));
+}
+
+}  // namespace
+
+TEST_CASE("cli: bash completion suggests verbs and options of each level", "[cli][completion]") {
+  CHECK(bash_complete("mlruns ru") == "run runs");
+  CHECK(bash_complete("mlruns run st") == "start");
+  CHECK(bash_complete("mlruns experiments cr") == "create");
+  CHECK(bash_complete("mlruns log abc --me") == "--metric");
+  CHECK(bash_complete("mlruns runs --order") == "--order-by");
+  CHECK(bash_complete("mlruns --tra") == "--tracking-uri");
+  CHECK(bash_complete("mlruns gc --al") == "--all");
+  // The hidden generator verb is not offered.
+  CHECK(bash_complete("mlruns __") == "");
+  // Every verb --help lists is offered.
+  const std::string all = " " + bash_complete("mlruns \"\"") + " ";
+  for (const std::string& verb : listed_verbs()) CHECK(all.find(" " + verb + " ") != std::string::npos);
+}
+
+TEST_CASE("cli: zsh completion and the man page list every verb, and the man page renders cleanly", "[cli][completion]") {
+  const fs::path dir = fs::path(MLRUNS_CLI_PATH).parent_path();
+  const std::string zsh = read_file(dir / "_mlruns");
+  const std::string man = read_file(dir / "mlruns.1");
+  CHECK(zsh.rfind("#compdef mlruns", 0) == 0);
+  CHECK(man.find(".SH EXIT STATUS") != std::string::npos);
+  CHECK(man.find("\\-\\-metric") != std::string::npos);
+  for (const std::string& verb : listed_verbs()) {
+    INFO(verb);
+    CHECK(zsh.find("'" + verb + "')") != std::string::npos);
+    std::string in_roff;  // '-' is written \- in troff
+    for (char c : verb) in_roff += c == '-' ? std::string("\\-") : std::string(1, c);
+    CHECK(man.find(".SS \"mlruns " + in_roff) != std::string::npos);
+  }
+  CHECK(man.find(".SS \"mlruns run start\"") != std::string::npos);
+  // groff renders it without a warning (when installed).
+  if (std::system("command -v groff >/dev/null 2>&1") == 0) {
+    TempDir t;
+    const std::string cmd = "groff -man -Tutf8 -ww \"" + (dir / "mlruns.1").string() + "\" > /dev/null 2> " +
+                            (t.path() / "err").string();
+    CHECK(std::system(cmd.c_str()) == 0);
+    CHECK(read_file(t.path() / "err").empty());
+  }
+}
+
+#endif  // MLRUNS_CLI_PATH

@@ -1,0 +1,169 @@
+// Command-line errors of the mlruns CLI (see usage.h).
+#include "usage.h"
+
+#include <algorithm>
+#include <iostream>
+#include <limits>
+
+#include <CLI/CLI.hpp>
+
+#include "exit_codes.h"
+
+namespace mlruns::cli {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  // Optimal string alignment: Levenshtein plus the swap of two neighbours
+  // ("strat" -> "start" is one edit). Rows of (|b|+1), three kept.
+  const std::size_t n = b.size();
+  std::vector<std::size_t> prev2(n + 1), prev(n + 1), cur(n + 1);
+  for (std::size_t j = 0; j <= n; ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= n; ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+    }
+    std::swap(prev2, prev);
+    std::swap(prev, cur);
+  }
+  return prev[n];
+}
+
+std::string suggest(std::string_view word, const std::vector<std::string>& candidates) {
+  // Dashes do not count toward the length that sets the tolerance.
+  std::string_view bare = word;
+  while (!bare.empty() && bare.front() == '-') bare.remove_prefix(1);
+  const std::size_t limit = bare.size() <= 4 ? 1 : bare.size() <= 8 ? 2 : 3;
+  std::string best;
+  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+  for (const std::string& c : candidates) {
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  if (best_distance <= limit) return best;
+  // A unique candidate that starts with the word (at least 3 characters of it).
+  if (bare.size() < 3) return {};
+  std::string prefixed;
+  for (const std::string& c : candidates) {
+    if (c.size() > word.size() && c.compare(0, word.size(), word) == 0) {
+      if (!prefixed.empty()) return {};
+      prefixed = c;
+    }
+  }
+  return prefixed;
+}
+
+std::string command_path(const CLI::App& app) {
+  std::string path = app.get_name();
+  for (const CLI::App* p = app.get_parent(); p != nullptr; p = p->get_parent()) path = p->get_name() + " " + path;
+  return path;
+}
+
+const CLI::App& parsed_verb(const CLI::App& app) {
+  const CLI::App* leaf = &app;
+  for (;;) {
+    const std::vector<CLI::App*> subs = leaf->get_subcommands();
+    if (subs.empty()) return *leaf;
+    leaf = subs.front();
+  }
+}
+
+std::vector<const CLI::App*> visible_verbs(const CLI::App& app) {
+  return app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); });
+}
+
+std::vector<std::string> option_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* a = &app; a != nullptr; a = a->get_parent()) {
+    for (const CLI::Option* o : a->get_options()) {
+      if (!o->nonpositional()) continue;
+      for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
+      for (const std::string& s : o->get_snames()) names.push_back("-" + s);
+    }
+  }
+  return names;
+}
+
+namespace {
+
+std::vector<std::string> verb_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* s : visible_verbs(app)) names.push_back(s->get_name());
+  return names;
+}
+
+// The command whose arguments argv[index] is among: the root, then each
+// parsed verb named before it.
+const CLI::App* context_of(const CLI::App& root, const char* const* argv, int index) {
+  const CLI::App* current = &root;
+  for (int j = 1; j < index; ++j) {
+    for (const CLI::App* s : current->get_subcommands()) {
+      if (s->get_name() == argv[j]) {
+        current = s;
+        break;
+      }
+    }
+  }
+  return current;
+}
+
+std::string see_help(const CLI::App& app) { return "see '" + command_path(app) + " --help'"; }
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+}  // namespace
+
+int report_usage_error(CLI::App& app, const CLI::ParseError& e, int argc, const char* const* argv) {
+  if (dynamic_cast<const CLI::Success*>(&e) != nullptr) return app.exit(e);  // --help, --version: stdout, 0
+  if (argc <= 1) {
+    std::cout << app.help();  // `mlruns` alone: the first screen is the help
+    return kExitUsage;
+  }
+
+  // The first word no level took: a misspelled verb or option, or one too many.
+  const std::vector<std::string> left = app.remaining(/*recurse=*/true);
+  int first = -1;
+  for (int i = 1; i < argc && first < 0; ++i) {
+    if (std::find(left.begin(), left.end(), argv[i]) != left.end()) first = i;
+  }
+  std::string message;
+  if (first >= 0) {
+    const CLI::App& at = *context_of(app, argv, first);
+    const std::string word = argv[first];
+    const std::string where = at.get_parent() == nullptr ? "" : " for '" + command_path(at) + "'";
+    if (word.size() > 1 && word[0] == '-') {
+      const std::string name = word.substr(0, word.find('='));
+      const std::string near = suggest(name, option_names(at));
+      message = "unknown option '" + name + "'" + where +
+                (near.empty() ? "; " + see_help(at) : "; did you mean '" + near + "'?");
+    } else if (!visible_verbs(at).empty()) {
+      const std::string near = suggest(word, verb_names(at));
+      message = "unknown verb '" + word + "'" + where +
+                (near.empty() ? "; " + see_help(at) : "; did you mean '" + near + "'?");
+    } else {
+      message = "unexpected argument '" + word + "'" + where + "; " + see_help(at);
+    }
+  } else {
+    const CLI::App& leaf = parsed_verb(app);
+    const std::string what = e.what();
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && what.rfind("A subcommand", 0) == 0) {
+      message = "'" + command_path(leaf) + "' needs a verb: " + join(verb_names(leaf)) + "; " + see_help(leaf);
+    } else {
+      message = (leaf.get_parent() == nullptr ? "" : command_path(leaf).substr(app.get_name().size() + 1) + ": ") +
+                what + "; " + see_help(leaf);
+    }
+  }
+  std::cout.flush();
+  std::cerr << app.get_name() << ": " << message << '\n';
+  return kExitUsage;
+}
+
+}  // namespace mlruns::cli
