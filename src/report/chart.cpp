@@ -9,6 +9,10 @@ namespace mlruns::detail {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kMaxDouble = std::numeric_limits<double>::max();
+// The decades whose power of ten is a normal double (DBL_MIN_10_EXP, DBL_MAX_10_EXP).
+constexpr double kMinDecade = std::numeric_limits<double>::min_exponent10;
+constexpr double kMaxDecade = std::numeric_limits<double>::max_exponent10;
 
 // 1, 2 or 5 x 10^k, at least `raw`.
 double nice_step(double raw) {
@@ -68,7 +72,7 @@ std::vector<double> Scale::ticks(int target) const {
   const double first = std::ceil(lo / step - 1e-9) * step;
   for (int i = 0; i < 50; ++i) {
     double t = first + i * step;
-    if (t > hi + step * 1e-9) break;
+    if (!std::isfinite(t) || t - hi > step * 1e-9) break;  // (hi + a bit overflows near the largest double)
     if (std::fabs(t) < step * 1e-9) t = 0;
     out.push_back(t);
   }
@@ -95,22 +99,33 @@ Scale make_scale(double min, double max, bool log, bool nice, bool integer) {
     return s;
   }
   if (log) {
-    s.lo = std::pow(10.0, std::floor(std::log10(min)));
-    s.hi = std::pow(10.0, std::ceil(std::log10(max)));
-    if (!(s.hi > s.lo)) s.hi = s.lo * 10;
-    if (!std::isfinite(s.hi)) s.hi = max;
-    if (!(s.lo > 0)) s.lo = min;
+    // Whole decades, found in log space: 10^e is a normal double for e in
+    // [-307, 308]; past those ends the data's own extreme is the end.
+    double a = std::floor(std::log10(min)), b = std::ceil(std::log10(max));
+    if (b <= a) {  // every value the same power of ten: a decade above it, or below at the top
+      if (a + 1 <= kMaxDecade) b = a + 1;
+      else a = b - 1;
+    }
+    s.lo = a >= kMinDecade ? std::pow(10.0, a) : min;
+    s.hi = b <= kMaxDecade ? std::pow(10.0, b) : max;
+    if (!(s.hi > s.lo)) {  // one value at a clamped end
+      if (s.lo <= kMaxDouble / 10) s.hi = s.lo * 10;
+      else s.lo = s.hi / 10;
+    }
     return s;
   }
   if (min == max) {
-    const double pad = s.integer || min == 0 ? 1 : std::fabs(min) * 0.1;
-    min -= pad;
-    max += pad;
+    // Room around one value, never past the largest double, and some even
+    // for a subnormal (where a tenth of it rounds to 0).
+    double pad = s.integer || min == 0 ? 1 : std::fabs(min) * 0.1;
+    if (!(pad > 0)) pad = std::fabs(min);
+    min = std::max(min - pad, -kMaxDouble);
+    max = std::min(max + pad, kMaxDouble);
   }
   s.lo = min;
   s.hi = max;
   if (!nice) return s;
-  const double span = max - min;
+  const double span = max - min;  // may be inf: then the data's ends stay
   double step = nice_step(span / 5);
   if (s.integer && step > 0 && step < 1) step = 1;
   if (step > 0 && std::isfinite(step)) {
@@ -122,6 +137,23 @@ Scale make_scale(double min, double max, bool log, bool nice, bool integer) {
     }
   }
   return s;
+}
+
+double Scale::middle() const {
+  if (log) return std::pow(10.0, std::log10(lo) / 2 + std::log10(hi) / 2);
+  return lo / 2 + hi / 2;  // (lo + hi) / 2 overflows near the largest double
+}
+
+std::string not_drawn_note(std::span<const ChartPoint> points, bool log, bool unicode) {
+  std::size_t non_finite = 0, non_positive = 0;
+  for (const ChartPoint& p : points) {
+    if (!std::isfinite(p.y)) ++non_finite;
+    else if (log && p.y <= 0) ++non_positive;
+  }
+  std::string out;
+  if (non_finite) out += std::to_string(non_finite) + " NaN/inf";
+  if (non_positive) out += (out.empty() ? "" : ", ") + std::to_string(non_positive) + (unicode ? " \u2264 0" : " <= 0") + " on the log scale";
+  return out.empty() ? out : "not drawn: " + out;
 }
 
 std::string tick_label(double v) {
@@ -330,7 +362,9 @@ std::size_t write_svg_plot(Html& html, const PlotSpec& spec) {
       html.raw("<g class=\"legend\"><line stroke-width=\"3\"").attr("stroke", l.color).attr_num("x1", f.left)
           .attr_num("x2", f.left + 18).attr_num("y1", y + 6).attr_num("y2", y + 6).raw("/>");
       html.raw("<text fill=\"#111827\" dominant-baseline=\"middle\"").attr_num("x", f.left + 24).attr_num("y", y + 6)
-          .raw(">").clipped(l.title, 100).raw("</text></g>");
+          .raw(">").clipped(l.title, 100);
+      if (std::string note = not_drawn_note(l.points, spec.log_y); !note.empty()) html.text(" (" + note + ")");
+      html.raw("</text></g>");
       y += kLegendRow;
     }
   }

@@ -26,12 +26,23 @@ struct Scale {
   // About `target` round values inside [lo, hi]: 1, 2, 5 x 10^k steps; on a
   // log scale the powers of ten (with 2 and 5 between them over few decades).
   std::vector<double> ticks(int target) const;
+  // The value halfway up the axis (geometric mean on a log scale), computed
+  // without overflow.
+  double middle() const;
 };
 
 // The scale of the drawable values in [min, max] (as found in the data; no
 // data: min > max), widened to round tick values; a single value gets room
-// around it.
+// around it. The ends are always finite (lo < hi; for log, 0 < lo), for any
+// finite min and max: a log scale is found in log space (whole decades, or the
+// data's own extreme beyond the normal doubles), a linear one never widens
+// past the largest double.
 Scale make_scale(double min, double max, bool log, bool nice = true, bool integer = false);
+
+// What a line's points leave out, e.g. "not drawn: 1 NaN/inf, 2 \u2264 0 on
+// the log scale" ("<= 0" when not unicode); empty when every point can be
+// drawn. (Counts the line's points: after downsampling, if any.)
+std::string not_drawn_note(std::span<const ChartPoint> points, bool log, bool unicode = true);
 
 // Range of the drawable values of some points (for the given axis kind).
 struct Extent {

@@ -134,7 +134,9 @@ Status write_chart_png(const Chart& chart, const std::string& path, int width, i
     cairo_line_to(cr, f.left + 18, y + 6);
     cairo_stroke(cr);
     set_hex(cr, "#111827");
-    show(cr, f.left + 24, y + 10, std::string(l.title), 0);
+    std::string text(l.title);
+    if (std::string note = detail::not_drawn_note(l.points, spec.log_y); !note.empty()) text += " (" + note + ")";
+    show(cr, f.left + 24, y + 10, text, 0);
     y += 18;
   }
 

@@ -91,7 +91,7 @@ void write_terminal_chart(std::ostream& out, const Chart& chart, const TerminalC
   double x_div = 1;
   detail::plot_scales(spec, xs, ys, x_div);
 
-  std::string top = detail::tick_label(ys.hi), mid = detail::tick_label(ys.log ? std::sqrt(ys.lo * ys.hi) : (ys.lo + ys.hi) / 2),
+  std::string top = detail::tick_label(ys.hi), mid = detail::tick_label(ys.middle()),
               bottom = detail::tick_label(ys.lo);
   const int label_w = static_cast<int>(std::max({top.size(), mid.size(), bottom.size()}));
   const int cols = width - label_w - 2;  // labels, a space, the axis line
@@ -184,14 +184,11 @@ void write_terminal_chart(std::ostream& out, const Chart& chart, const TerminalC
   // legend
   for (std::size_t si = 0; si < chart.series.size(); ++si) {
     const ChartSeries& s = chart.series[si];
-    std::size_t finite = 0;
-    for (const ChartPoint& p : s.points) finite += std::isfinite(p.y);
     std::string mark = braille ? "\xe2\xa3\xbf" : std::string(1, kAsciiMarks[si % sizeof kAsciiMarks]);
     if (options.color) mark = std::string(kAnsi[si % 6]) + mark + "\x1b[0m";
-    const std::string note = finite < s.points.size()
-                                 ? " (" + std::to_string(s.points.size() - finite) + " non-finite points not drawn)"
-                                 : "";
-    out << "  " << mark << ' ' << fit(s.label, width - 4 - static_cast<int>(note.size())) << note << '\n';
+    std::string note = detail::not_drawn_note(s.points, chart.log_y, options.unicode);
+    if (!note.empty()) note = " (" + note + ")";
+    out << "  " << mark << ' ' << fit(s.label, width - 4 - display_width(note)) << note << '\n';
   }
 }
 

@@ -281,7 +281,7 @@ Result<ReportModel> gather_report(const Reader& reader, const ReportOptions& opt
     m.charts[c].lines.resize(n);
   }
   struct Counts {
-    std::size_t read = 0, kept = 0, non_finite = 0;
+    std::size_t read = 0, drawn = 0, non_finite = 0;
     bool positive = false;
   };
   std::vector<Counts> counts(n * chart_keys.size());
@@ -299,7 +299,7 @@ Result<ReportModel> gather_report(const Reader& reader, const ReportOptions& opt
       }
       std::vector<ChartPoint> kept = downsample_points(history_points(std::move(*history), options.x_axis),
                                                        m.muted[i] ? m.line_budget_other : m.line_budget_top);
-      k.kept = kept.size();
+      for (const ChartPoint& p : kept) k.drawn += std::isfinite(p.y);  // a kept NaN/inf only breaks the line
       m.charts[c].lines[i] = std::move(kept);
     }
   };
@@ -319,7 +319,7 @@ Result<ReportModel> gather_report(const Reader& reader, const ReportOptions& opt
       const Counts& k = counts[i * chart_keys.size() + c];
       chart.runs_with += m.runs[i].metrics.count(chart.key);
       chart.points_read += k.read;
-      chart.points_kept += k.kept;
+      chart.points_drawn += k.drawn;
       chart.non_finite += k.non_finite;
       chart.any_positive = chart.any_positive || k.positive;
     }

@@ -21,8 +21,8 @@ struct ChartData {
   std::vector<std::vector<ChartPoint>> lines;  // per run (index into ReportModel::runs); empty: no history
   std::size_t runs_with = 0;                   // runs that have the metric
   std::size_t points_read = 0;
-  std::size_t points_kept = 0;
-  std::size_t non_finite = 0;  // NaN/inf points (never drawn)
+  std::size_t points_drawn = 0;  // kept after downsampling and finite: drawn on the linear chart
+  std::size_t non_finite = 0;    // NaN/inf points read (never drawn)
   bool any_positive = false;   // a log scale can show something
 };
 

@@ -256,7 +256,7 @@ std::size_t write_charts(Html& h, const ReportModel& m) {
     }
     h.raw("<figcaption><h3>").clipped(chart.key, 120).raw("</h3><span class=\"note\">")
         .integer(static_cast<std::int64_t>(chart.runs_with)).raw(chart.runs_with == 1 ? Markup(" run · ") : Markup(" runs · "))
-        .integer(static_cast<std::int64_t>(chart.points_kept)).raw(" of ").integer(static_cast<std::int64_t>(chart.points_read))
+        .integer(static_cast<std::int64_t>(chart.points_drawn)).raw(" of ").integer(static_cast<std::int64_t>(chart.points_read))
         .raw(" points drawn");
     if (chart.non_finite) h.raw(" · ").integer(static_cast<std::int64_t>(chart.non_finite)).raw(" NaN/inf not drawn");
     h.raw("</span>");

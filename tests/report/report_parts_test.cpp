@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "html_dom.h"
+#include "report_test_util.h"
 #include "mlruns/report.h"
 #include "report/chart.h"
 #include "report/html.h"
@@ -16,10 +17,33 @@
 using namespace mlruns;
 using namespace mlruns::detail;
 using mlruns::testing::Dom;
+using mlruns::testing::path_points;
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kMax = std::numeric_limits<double>::max();
+constexpr double kSub = std::numeric_limits<double>::denorm_min();
+
+// Data a chart's axis arithmetic can overflow or underflow on: huge ranges,
+// one point, all-equal values, subnormals, the largest doubles, signs mixed.
+struct Extreme {
+  const char* name;
+  std::vector<ChartPoint> points;
+};
+std::vector<Extreme> extreme_data() {
+  return {{"1e308 and -1e308", {{1, 1e308}, {2, -1e308}}},
+          {"one point 1e308", {{1, 1e308}}},
+          {"the largest double, twice", {{1, kMax}, {2, kMax}}},
+          {"-max and max", {{0, -kMax}, {5, kMax}}},
+          {"all equal", {{0, 5}, {1, 5}, {2, 5}}},
+          {"one subnormal", {{3, kSub}}},
+          {"subnormals", {{0, kSub}, {1, 2 * kSub}, {2, 1e-310}}},
+          {"subnormal to max", {{0, kSub}, {1, kMax}}},
+          {"10^-323 alone", {{0, 1e-323}}},
+          {"zero and negatives", {{0, 0}, {1, -2}, {2, -2}}},
+          {"one negative", {{0, -1e-320}}}};
+}
 }  // namespace
 
 TEST_CASE("escape_html: markup characters, controls, bidi overrides, separators, bad UTF-8", "[report]") {
@@ -158,7 +182,7 @@ TEST_CASE("terminal chart: braille or ASCII, sized to the width, labels escaped"
     CHECK(text.find('\x07') == std::string::npos);
     CHECK(text.find("run\\e[2J") != std::string::npos);  // ESC as \e: mlruns::terminal_safe (text.h)
     CHECK(text.find("reward\\x07") != std::string::npos);
-    CHECK(text.find("1 non-finite points not drawn") != std::string::npos);
+    CHECK(text.find("(not drawn: 1 NaN/inf)") != std::string::npos);
     std::istringstream lines(text);
     std::string line;
     int rows = 0;
@@ -188,4 +212,100 @@ TEST_CASE("terminal chart: braille or ASCII, sized to the width, labels escaped"
   std::ostringstream one;
   write_terminal_chart(one, c, {.width = 60, .height = 10, .unicode = true, .color = false});
   CHECK(one.str().find("\xe2\xa0") != std::string::npos);
+}
+
+TEST_CASE("scales of extreme values: finite ends, every value on the axis, in log space", "[report]") {
+  for (const Extreme& e : extreme_data()) {
+    for (bool log : {false, true}) {
+      Extent ext;
+      for (const ChartPoint& p : e.points) ext.add(p.y, log);
+      INFO(e.name << (log ? " (log)" : ""));
+      const Scale s = make_scale(ext.min, ext.max, log);
+      CHECK(std::isfinite(s.lo));
+      CHECK(std::isfinite(s.hi));
+      CHECK(s.lo < s.hi);
+      if (log) CHECK(s.lo > 0);
+      CHECK(std::isfinite(s.middle()));
+      CHECK(s.middle() >= s.lo);
+      CHECK(s.middle() <= s.hi);
+      for (double t : s.ticks(5)) CHECK(std::isfinite(t));
+      for (const ChartPoint& p : e.points) {
+        if (log && p.y <= 0) continue;
+        const double u = s.unit(p.y);
+        INFO("value " << p.y << " at " << u);
+        CHECK(u >= 0);
+        CHECK(u <= 1);
+      }
+    }
+  }
+  // 1e308 alone on a log scale: the decade below it, not one past the largest double
+  const Scale top = make_scale(1e308, 1e308, true);
+  CHECK(top.lo == 1e307);
+  CHECK(top.hi == 1e308);
+}
+
+TEST_CASE("SVG and terminal charts of extreme values: no inf on an axis, every drawable point drawn, the rest named",
+          "[report]") {
+  for (const Extreme& e : extreme_data()) {
+    for (bool log : {false, true}) {
+      Chart c;
+      c.title = e.name;
+      c.x_label = "step";
+      c.y_label = "n";
+      c.log_y = log;
+      c.series.push_back({"n", e.points, false});
+      std::size_t drawable = 0, non_positive = 0;
+      for (const ChartPoint& p : e.points) {
+        if (log && p.y <= 0) ++non_positive;
+        else ++drawable;
+      }
+      INFO(e.name << (log ? " (log)" : ""));
+      const std::string svg = chart_svg(c);
+      INFO(svg);
+      Dom dom("<!DOCTYPE html><html><body>" + svg + "</body></html>");
+      auto plots = dom.by_class("g", "plot");
+      REQUIRE(plots.size() == 1);
+      for (const char* a : {"data-x0", "data-x1", "data-y0", "data-y1"}) {
+        const std::string v = Dom::attr_or(plots[0], a);
+        INFO(a << " = " << v);
+        CHECK(std::isfinite(std::strtod(v.c_str(), nullptr)));  // (std::stod throws on a subnormal)
+      }
+      for (const GumboNode* t : dom.by_tag("text")) {
+        const std::string label = Dom::text(t);
+        CHECK(label.find("inf") == std::string::npos);
+        CHECK(label.find("nan") == std::string::npos);
+      }
+      auto paths = dom.by_tag("path");
+      REQUIRE(paths.size() == 1);
+      const std::string d = Dom::attr_or(paths[0], "d");
+      CHECK(d.find_first_not_of("M0123456789. -") == std::string::npos);
+      // all-equal values at other steps are other points; a lone point is drawn twice, counted once
+      CHECK(path_points(d).size() == drawable);
+      const std::string legend = Dom::text(dom.by_class("g", "legend").at(0));
+      if (non_positive) CHECK(legend.find("not drawn: " + std::to_string(non_positive) + " \u2264 0 on the log scale") != std::string::npos);
+      else CHECK(legend.find("not drawn") == std::string::npos);
+
+      for (bool unicode : {true, false}) {
+        std::ostringstream out;
+        write_terminal_chart(out, c, {.width = 50, .height = 8, .unicode = unicode, .color = false});
+        const std::string text = out.str();
+        INFO(text);
+        CHECK(text.find("inf") == std::string::npos);
+        CHECK(text.find("nan") == std::string::npos);
+        // the plot rows (after the title): some mark when anything can be drawn
+        std::istringstream lines(text);
+        std::string line;
+        std::getline(lines, line);  // title
+        std::size_t marks = 0;
+        for (int r = 0; r < 8 && std::getline(lines, line); ++r) {
+          const std::size_t axis = line.find(unicode ? "\xe2\x94\xa4" : "|");
+          REQUIRE(axis != std::string::npos);
+          for (char ch : line.substr(axis + (unicode ? 3 : 1))) marks += ch != ' ';
+        }
+        CHECK((marks > 0) == (drawable > 0));
+        const std::string note = "not drawn: " + std::to_string(non_positive) + (unicode ? " \u2264 0" : " <= 0") + " on the log scale";
+        CHECK((text.find(note) != std::string::npos) == (non_positive > 0));
+      }
+    }
+  }
 }

@@ -134,6 +134,34 @@ ChartCheck check_charts(const Dom& dom, const Reader& reader, XAxis x_axis = XAx
   return out;
 }
 
+// Each chart's caption counts what its linear chart draws: "D of R points
+// drawn" with D the points of the lin chart's paths and R the points of the
+// histories read, and the NaN/inf count the histories' non-finite points.
+void check_captions(const Dom& dom, const Reader& reader) {
+  for (const GumboNode* fig : dom.by_class("figure", "chart")) {
+    const std::string key = Dom::attr_or(fig, "data-metric");
+    const std::string caption = Dom::text(dom.by_tag("figcaption", fig).at(0));
+    INFO("chart " << key << ": " << caption);
+    std::size_t drawn = 0, read = 0, non_finite = 0;
+    for (const GumboNode* svg : dom.by_tag("svg", fig)) {
+      if (!Dom::has_class(svg, "lin")) continue;
+      for (const GumboNode* path : dom.by_tag("path", dom.by_class("g", "plot", svg).at(0))) {
+        drawn += path_points(Dom::attr_or(path, "d")).size();
+        auto history = reader.metric_history(Dom::attr_or(path, "data-run"), key);
+        REQUIRE(history);
+        read += history->size();
+        for (const Metric& m : *history) non_finite += !std::isfinite(m.value);
+      }
+    }
+    std::smatch match;
+    REQUIRE(std::regex_search(caption, match, std::regex("([0-9]+) of ([0-9]+) points drawn")));
+    CHECK(std::stoul(match[1]) == drawn);
+    CHECK(std::stoul(match[2]) == read);
+    if (non_finite > 0) CHECK(caption.find(" · " + std::to_string(non_finite) + " NaN/inf not drawn") != std::string::npos);
+    else CHECK(caption.find("NaN/inf") == std::string::npos);
+  }
+}
+
 // The 3.8 fixture's rl-sweep, ranked by episode_reward_mean.
 ReportOptions rl_sweep_options() {
   ReportOptions o;
@@ -336,7 +364,46 @@ TEST_CASE("report: hostile names and values render as text, bounded, and never b
   // non-finite values: text in the table, gaps in the charts
   CHECK(check_table(dom, *reader) == 4);
   check_charts(dom, *reader);
+  check_captions(dom, *reader);
   CHECK(html.find("data-v=\"nan\"") != std::string::npos);
+}
+
+TEST_CASE("report: a chart's caption counts the points drawn, not those kept with NaN/inf", "[report]") {
+  // A sweep whose loss has a NaN, +inf and -inf among 56 points, and a long
+  // history with non-finite points in many buckets (downsampled: the kept
+  // NaN/inf break the line and are not drawn either).
+  TempDir tmp;
+  const fs::path root = tmp.path() / "mlruns";
+  write_file(root / "1" / "meta.yaml", exp_meta("1", "sweep"));
+  auto add_run = [&](const std::string& id, const std::string& lines) {
+    write_file(root / "1" / id / "meta.yaml", run_meta("1", id, "", root.string()));
+    write_file(root / "1" / id / "metrics" / "loss", lines);
+  };
+  std::string short_history, long_history;
+  for (int s = 0; s < 56; ++s) {
+    const char* v = s == 10 ? "nan" : s == 20 ? "inf" : s == 30 ? "-inf" : nullptr;
+    short_history += std::to_string(1000 + s) + " " + (v ? v : python_repr(1.0 / (s + 1))) + " " + std::to_string(s) + "\n";
+  }
+  for (int s = 0; s < 20000; ++s)
+    long_history += std::to_string(1000 + s) + " " + (s % 97 == 0 ? "nan" : python_repr(std::sin(s * 0.01))) + " " +
+                    std::to_string(s) + "\n";
+  add_run("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", short_history);
+  auto reader = Reader::open(root.string());
+  REQUIRE(reader);
+  ReportOptions o;
+  o.experiment_ids = {"1"};
+  {
+    Dom dom(render_report(*reader, o));
+    auto captions = dom.by_tag("figcaption");
+    REQUIRE(captions.size() == 1);
+    CHECK(Dom::text(captions[0]).find("53 of 56 points drawn · 3 NaN/inf not drawn") != std::string::npos);
+    check_captions(dom, *reader);
+  }
+  add_run("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2", long_history);
+  auto reader2 = Reader::open(root.string());
+  REQUIRE(reader2);
+  Dom dom(render_report(*reader2, o));
+  check_captions(dom, *reader2);
 }
 
 TEST_CASE("report: bad options are refused with the value and the rule", "[report]") {
