@@ -667,6 +667,8 @@ class Store:
         return False
 
     def __repr__(self) -> str:
+        if "_store" not in self.__dict__:  # __init__ refused its tracking URI
+            return "<mlruns.Store (not opened)>"
         return f"<mlruns.Store root={self.root!r}>"
 
 

@@ -105,7 +105,7 @@ def test_store_level_errors(store, tree):
         store.create_experiment("taken")
     with pytest.raises(mlruns.NotFoundError):
         store.log_batch("0123456789abcdef0123456789abcdef", [("m", 1.0)])
-    with pytest.raises(mlruns.NotSupportedError, match="local trees only"):
+    with pytest.raises(mlruns.NotSupportedError, match="names a tracking server"):
         mlruns.Store("http://localhost:5000")
     with pytest.raises(mlruns.InvalidArgumentError, match="errors 'loud'"):
         mlruns.Store(tree, errors="loud")
