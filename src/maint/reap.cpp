@@ -15,7 +15,7 @@ using detail::join;
 
 std::map<std::string, std::string> liveness_tags(Env& env, const std::string& run_dir) {
   std::map<std::string, std::string> tags;
-  for (const char* key : {kTagHost, kTagPid, kTagPidStart}) {
+  for (const char* key : {kTagHost, kTagPid, kTagPidStart, kTagOwnerChain}) {
     if (auto v = detail::read_small(env, join(join(run_dir, "tags"), key), 4096)) tags[key] = *v;
   }
   return tags;

@@ -27,7 +27,7 @@ std::shared_ptr<ActiveRun::State> Store::Impl::create_run(const RunOptions& ro, 
                                                  "is deleted; runs can only be started in active experiments"));
   // Tags: system tags, then the caller's, then the ones options imply.
   StringMap tags;
-  if (ro.system_tags) tags = system_tags(*env, ro.source_dir, ro.owner_pid);
+  if (ro.system_tags) tags = system_tags(*env, ro.source_dir, ro.owner_pid, ro.owner_chain);
   for (const auto& [k, v] : ro.tags) tags[k] = v;
   std::string name = ro.run_name;
   auto tag_name = ro.tags.find("mlflow.runName");

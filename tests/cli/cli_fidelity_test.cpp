@@ -9,7 +9,9 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <iterator>
 #include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -181,6 +183,51 @@ TEST_CASE("reap never ends a CLI-started run while the shell job that started it
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(reader->run(id)->info.status == mlruns::RunStatus::kFinished);  // ended by the job, not by reap
+}
+
+TEST_CASE("reap never ends a run whose shell job lives, however bash or a wrapper ran run start: redirections, "
+          "timeout, a pipe with --owner-pid $$ - and ends them all once the job is gone",
+          "[cli][reap]") {
+  TempDir t;
+  std::string root = t.root();
+  REQUIRE(run_cli({"experiments", "create", "rp", "--tracking-uri", root}).code == 0);
+  // Each pattern runs run start from a short-lived intermediate process (a
+  // forked subshell for the redirection, timeout) that dies at once.
+  const std::string m = "\"" + std::string(MLRUNS_CLI_PATH) + "\"";
+  write_file(t.path() / "job.sh",
+             "export MLFLOW_TRACKING_URI='" + root + "'\n"
+             "a=$(" + m + " run start -e rp 2>/dev/null)\n"
+             "b=$(" + m + " run start -e rp 2>>err.log)\n"
+             "c=$(" + m + " run start -e rp 2>&1)\n"
+             "d=$(timeout 60 " + m + " run start -e rp)\n"
+             "e=$(" + m + " run start -e rp)\n"
+             + m + " run start -e rp --owner-pid $$ | cat > f.id\n"
+             "echo $a $b $c $d $e $(cat f.id) > ids.tmp && mv ids.tmp ids\n"
+             "sleep 60\n");
+  pid_t job = ::fork();
+  if (job == 0) {  // as `setsid ./job.sh &`
+    ::setsid();
+    if (::chdir(t.str().c_str()) != 0) ::_exit(126);
+    ::execl("/bin/bash", "bash", "./job.sh", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::vector<std::string> ids;
+  for (int i = 0; i < 400 && ids.size() != 6; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    std::istringstream words(fs::exists(t.path() / "ids") ? read_file(t.path() / "ids") : "");
+    ids.assign(std::istream_iterator<std::string>(words), std::istream_iterator<std::string>());
+  }
+  REQUIRE(ids.size() == 6);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the intermediates are gone by now
+  auto reap = run_cli({"reap", "--older-than", "0s", "--tracking-uri", root});
+  INFO(reap.out << reap.err);
+  CHECK(reap.code == 0);
+  for (const std::string& id : ids) CHECK_THAT(reap.out, !Catch::Contains("ended " + id));
+  ::kill(-job, SIGKILL);  // the whole job (its session's process group)
+  ::waitpid(job, nullptr, 0);
+  auto after = run_cli({"reap", "--tracking-uri", root});
+  INFO(after.out << after.err);
+  for (const std::string& id : ids) CHECK_THAT(after.out, Catch::Contains("ended " + id));
 }
 
 TEST_CASE("run start --owner-pid names the owner - a dead owner's run is reaped", "[cli][reap]") {
