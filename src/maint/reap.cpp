@@ -83,7 +83,7 @@ Result<ReapReport> reap(std::string_view tracking_uri, const ReapOptions& opt) {
             failed = true;
             continue;
           }
-          if (!cut->cut.empty()) change.partial_lines_cut.push_back(path);
+          if (!cut->cut.empty() || cut->removed) change.partial_lines_cut.push_back(path);
         }
         if (failed) continue;  // not ended while a metric file still ends in a partial line
       }
