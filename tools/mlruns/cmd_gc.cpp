@@ -33,6 +33,11 @@ int run_gc(const GcCliOptions& opt) {
 void setup_gc(CLI::App& app, Commands& commands) {
   auto opt = std::make_shared<GcCliOptions>();
   auto* sub = app.add_subcommand("gc", "Permanently remove deleted runs and trashed experiments (like mlflow gc)");
+  sub->footer(
+      "Outside the tree gc removes only a deleted run's own <location>/<run_id>/artifacts, where <location> is its\n"
+      "experiment's artifact_location and <location>/<run_id> is a real folder holding nothing else, as mlflow gc\n"
+      "deletes a deleted run's artifacts; no link below <location>/<run_id> is followed. Any other artifact folder\n"
+      "outside the tree is listed as a note and never touched (docs/hpc.md, gc).");
   sub->add_option("--older-than", opt->older_than, "Only items deleted at least this long ago: #d#h#m#s, e.g. 30d");
   sub->add_option("--experiment-ids", opt->experiment_ids, "Only these deleted experiments")->delimiter(',');
   sub->add_option("--run-ids", opt->run_ids, "Only these deleted runs")->delimiter(',');
