@@ -147,6 +147,64 @@ TEST_CASE("an experiment with its own artifact location takes artifacts - show, 
   }
 }
 
+TEST_CASE("relocate --from OLD --to NEW maps a prefix: a copied project folder with the tree and custom artifact "
+          "locations; --from without --to that points into missing tree folders is refused and changes nothing; "
+          "fsck and artifacts report a missing outside location",
+          "[cli][relocate][location]") {
+  TempDir t;
+  const fs::path art = t.path() / "art", art2 = t.path() / "art2";
+  const std::string root = (art / "mlruns").string(), root2 = (art2 / "mlruns").string();
+  auto cli = [](std::vector<std::string> args, const std::string& tree) {
+    args.push_back("--tracking-uri");
+    args.push_back(tree);
+    return run_cli(args);
+  };
+  REQUIRE(cli({"experiments", "create", "shared", "--artifact-location", (art / "share" / "uri").string()}, root).code == 0);
+  auto started = cli({"run", "start", "-e", "shared"}, root);
+  REQUIRE(started.code == 0);
+  const std::string shared_run = trim(started.out);
+  auto started0 = cli({"run", "start", "-e", "0"}, root);
+  REQUIRE(started0.code == 0);
+  const std::string run0 = trim(started0.out);
+  write_file(t.path() / "file.txt", "hello");
+  REQUIRE(cli({"log-artifact", shared_run, (t.path() / "file.txt").string()}, root).code == 0);
+  REQUIRE(cli({"log-artifact", run0, (t.path() / "file.txt").string()}, root).code == 0);
+  fs::copy(art, art2, fs::copy_options::recursive);
+  fs::remove_all(art);
+
+  // Before relocating: fsck names the missing outside location, artifacts warns (and lists nothing, as MLflow).
+  auto fsck = cli({"fsck", "--json"}, root2);
+  INFO(fsck.out << fsck.err);
+  CHECK_THAT(fsck.out + fsck.err, Catch::Contains("artifact_location_missing"));
+  auto listed = cli({"artifacts", shared_run}, root2);
+  CHECK(listed.code == 0);
+  CHECK_THAT(listed.err, Catch::Contains("does not exist"));
+
+  // --from the project folder without --to would map into <tree>/mlruns/0 and <tree>/share: refused, nothing changed.
+  auto before = tree_snapshot(root2);
+  auto wrong = cli({"relocate", "--from", art.string()}, root2);
+  INFO(wrong.out << wrong.err);
+  CHECK(wrong.code == 6);
+  CHECK_THAT(wrong.err, Catch::Contains("--to"));
+  CHECK(tree_snapshot(root2) == before);
+
+  auto right = cli({"relocate", "--from", art.string(), "--to", art2.string()}, root2);
+  INFO(right.out << right.err);
+  REQUIRE(right.code == 0);
+  auto reader = mlruns::Reader::open(root2);
+  REQUIRE(reader.has_value());
+  CHECK_THAT(reader->run(shared_run)->info.artifact_uri, Catch::Contains((art2 / "share" / "uri" / shared_run).string()));
+  CHECK_THAT(reader->run(run0)->info.artifact_uri, Catch::Contains(root2 + "/0/" + run0 + "/artifacts"));
+  auto now = cli({"artifacts", shared_run}, root2);
+  CHECK(now.code == 0);
+  CHECK_THAT(now.out, Catch::Contains("file.txt"));
+  CHECK_THAT(cli({"fsck", "--json"}, root2).out, !Catch::Contains("artifact_location_missing"));
+  // A prefix no URI is under: a note, nothing changed.
+  auto none = cli({"relocate", "--from", "/no/such/prefix"}, root2);
+  CHECK(none.code == 0);
+  CHECK_THAT(none.err, Catch::Contains("no artifact URI"));
+}
+
 TEST_CASE("reap never ends a CLI-started run while the shell job that started it lives (issue 9 item 4)",
           "[cli][reap]") {
   TempDir t;
