@@ -13,6 +13,7 @@
 #include "format/meta_write.h"
 #include "format/tracking_uri.h"
 #include "mlruns/key.h"
+#include "util/printable.h"
 #include "write/name_claim.h"
 #include "write/store_impl.h"
 
@@ -379,7 +380,7 @@ Status Store::set_experiment_tag(std::string_view experiment_id, std::string_vie
     MLRUNS_RETURN_IF_ERROR(im.open_status);
     MLRUNS_RETURN_IF_ERROR(validate_key("experiment tag key", key, im.options.names));
     if (!is_valid_utf8(value))
-      return Status::invalid_argument("experiment tag value for '" + std::string(key) + "'", "not valid UTF-8");
+      return Status::invalid_argument("experiment tag value for '" + printable_prefix(key, 80) + "'", "not valid UTF-8");
     bool in_trash = false;
     auto e = im.load_experiment(experiment_id, false, &in_trash);
     if (!e) return e.error();

@@ -76,7 +76,7 @@ Status Store::Impl::write_run_meta(const std::string& run_dir, const RunInfo& in
 Status Store::Impl::check_value(std::string_view what, std::string_view key, std::string& value,
                                 std::size_t limit) const {
   if (!is_valid_utf8(value))
-    return Status::invalid_argument(std::string(what) + " value for '" + std::string(key) + "'",
+    return Status::invalid_argument(std::string(what) + " value for '" + printable_prefix(key, 80) + "'",
                                     "not valid UTF-8 (MLflow reads these files as UTF-8, spec §2.2)");
   std::size_t n = utf8_length(value);
   if (n > limit) {
@@ -84,7 +84,7 @@ Status Store::Impl::check_value(std::string_view what, std::string_view key, std
       utf8_truncate(value, limit);
     } else {
       return Status::invalid_argument(
-          std::string(what) + " value for '" + std::string(key) + "'",
+          std::string(what) + " value for '" + printable_prefix(key, 80) + "' ('" + printable_prefix(value, 40) + "')",
           std::to_string(n) + " characters, longer than the limit of " + std::to_string(limit) +
               " (spec §6.2; LongValues::kTruncate cuts it instead)");
     }

@@ -205,6 +205,32 @@ TEST_CASE("relocate --from OLD --to NEW maps a prefix: a copied project folder w
   CHECK_THAT(none.err, Catch::Contains("no artifact URI"));
 }
 
+TEST_CASE("a run name that is too long is refused for its length (spec §6.2), never as bad UTF-8, and the message "
+          "shows it shortened",
+          "[cli][limits]") {
+  TempDir t;
+  std::string root = t.root();
+  auto start = [&](const std::string& name) { return run_cli({"run", "start", "--name", name, "--tracking-uri", root}); };
+  for (const std::string& name : {std::string(2000, 'L'), std::string(251, 'L'), [] {
+         std::string s;
+         for (int i = 0; i < 251; ++i) s += "\xc3\xa9";  // 251 x U+00E9: 502 bytes
+         return s;
+       }()}) {
+    auto r = start(name);
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK_THAT(r.err, Catch::Contains("characters, longer than 250"));
+    CHECK_THAT(r.err, !Catch::Contains("UTF-8"));
+    CHECK(r.err.size() < 400);  // shortened, not the whole name
+  }
+  std::string cjk;
+  for (int i = 0; i < 250; ++i) cjk += "\xe5\xad\x97";  // 250 x U+5B57: 750 bytes, within the limit
+  CHECK(start(cjk).code == 0);
+  auto bad = start("ab\xff");
+  CHECK(bad.code == 3);
+  CHECK_THAT(bad.err, Catch::Contains("valid UTF-8"));
+}
+
 TEST_CASE("reap never ends a CLI-started run while the shell job that started it lives (issue 9 item 4)",
           "[cli][reap]") {
   TempDir t;
