@@ -231,6 +231,36 @@ TEST_CASE("a run name that is too long is refused for its length (spec §6.2), n
   CHECK_THAT(bad.err, Catch::Contains("valid UTF-8"));
 }
 
+TEST_CASE("log-artifact of a folder that holds the tree says so - it would copy the tree into itself - and writes "
+          "nothing",
+          "[cli][artifacts]") {
+  TempDir t;
+  const fs::path proj = t.path() / "proj";
+  const std::string root = (proj / "mlruns").string();
+  auto started = run_cli({"run", "start", "--tracking-uri", root});
+  REQUIRE(started.code == 0);
+  const std::string run = trim(started.out);
+  write_file(proj / "data" / "x.txt", "x");
+  const auto before = tree_snapshot(root);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"log-artifact", run, ".", "--artifact-path", "dot"},
+        std::vector<std::string>{"log-artifacts", run, "."}, std::vector<std::string>{"log-artifact", run, proj.string()},
+        std::vector<std::string>{"log-artifact", run, "mlruns"}}) {
+    std::vector<std::string> a = args;
+    a.push_back("--tracking-uri");
+    a.push_back(root);
+    auto r = run_cli(a, {}, proj);
+    INFO(args[0] << " " << args[2] << ": " << r.err);
+    CHECK(r.code == 3);
+    CHECK_THAT(r.err, Catch::Contains("would copy the tree into itself"));
+    CHECK_THAT(r.err, !Catch::Contains("outside the tree"));
+    CHECK(tree_snapshot(root) == before);
+  }
+  auto sub = run_cli({"log-artifact", run, "data", "--tracking-uri", root}, {}, proj);
+  INFO(sub.err);
+  CHECK(sub.code == 0);
+}
+
 TEST_CASE("reap never ends a CLI-started run while the shell job that started it lives (issue 9 item 4)",
           "[cli][reap]") {
   TempDir t;
