@@ -54,7 +54,7 @@ std::shared_ptr<ActiveRun::State> Store::Impl::create_run(const RunOptions& ro, 
   }
   if (!ro.description.empty()) tags["mlflow.note.content"] = ro.description;
   for (auto& [k, v] : tags) {
-    if (Status s = validate_key("tag key", k, options.names); !s.is_ok()) return fail_with(s);
+    if (Status s = validate_tag_key("tag key", k, options.names); !s.is_ok()) return fail_with(s);
     if (Status s = check_value("tag", k, v, kMaxTagValueLength); !s.is_ok()) return fail_with(s);
   }
   if (ro.start_time && *ro.start_time < 0)

@@ -116,7 +116,7 @@ Status Store::Impl::check_param(const std::string& run_dir, std::string_view key
 }
 
 Status Store::Impl::check_tag(const std::string& run_dir, std::string_view key, std::string& value) const {
-  MLRUNS_RETURN_IF_ERROR(validate_key("tag key", key, options.names));
+  MLRUNS_RETURN_IF_ERROR(validate_tag_key("tag key", key, options.names));
   MLRUNS_RETURN_IF_ERROR(check_value("tag", key, value, kMaxTagValueLength));
   auto slot = file_slot(*env, join(run_dir, "tags"), key, "tag '" + std::string(key) + "'");
   return slot ? Status::ok() : slot.error();

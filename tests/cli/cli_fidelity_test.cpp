@@ -261,6 +261,21 @@ TEST_CASE("log-artifact of a folder that holds the tree says so - it would copy 
   CHECK(sub.code == 0);
 }
 
+TEST_CASE("the CLI takes a 251-character tag key as MLflow 3.8 and 2.10 set_tag do (FileStore.set_tag validates "
+          "no length), and refuses a 251-character param or metric key as they do (validation.py, 250)",
+          "[cli][limits]") {
+  Tree tr;
+  const std::string key(251, 't');
+  auto tag = tr.cli({"log", tr.run, "--tag", key + "=v"});
+  INFO(tag.err);
+  CHECK(tag.code == 0);
+  CHECK(read_file(fs::path(tr.root) / tr.exp / tr.run / "tags" / key) == "v");
+  auto exp_tag = tr.cli({"run", "start", "-e", "e", "--tag", key + "=w"});
+  CHECK(exp_tag.code == 0);
+  CHECK(tr.cli({"log", tr.run, "--param", std::string(251, 'p') + "=1"}).code == 3);
+  CHECK(tr.cli({"log", tr.run, "--metric", std::string(251, 'm') + "=1"}).code == 3);
+}
+
 TEST_CASE("reap never ends a CLI-started run while the shell job that started it lives (issue 9 item 4)",
           "[cli][reap]") {
   TempDir t;
