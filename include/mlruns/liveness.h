@@ -6,6 +6,9 @@
 //   mlruns.pid.start     "<boot id>:<start time in clock ticks>" of that
 //                        process, so a pid recycled by another process (or a
 //                        reboot) is not mistaken for the writer
+//   mlruns.owner.chain   for a run started from a shell (`mlruns run start`):
+//                        the caller and its ancestors up to the session
+//                        leader, each with its start time (owner_chain)
 //   mlruns.slurm.*       Slurm job / array ids, when set
 // and while it runs, the Store's background thread gives a sign of life: it
 // sets the modification time of the run's meta.yaml to now every
