@@ -155,31 +155,31 @@ TEST_CASE("gc removes outside the tree only a deleted run's <location>/<run_id>/
     auto p = m.find("artifact_uri: ");
     REQUIRE(p != std::string::npos);
     m.replace(p, m.find('\n', p) - p, "artifact_uri: " + uri);
-    spit(meta, m);
+    mlruns::testing::write_file(meta, m);
   };
   // The one conforming shape: removed with its run, as mlflow gc does.
   std::string good = start();
-  spit(share / good / "artifacts" / "model.bin", "m");
+  mlruns::testing::write_file(share / good / "artifacts" / "model.bin", "m");
   // Another shape: an artifact_uri that is not <location>/<run_id>/artifacts.
   std::string other_shape = start();
-  spit(elsewhere / "data" / "keep.txt", "k");
+  mlruns::testing::write_file(elsewhere / "data" / "keep.txt", "k");
   set_uri(other_shape, (elsewhere / "data").string());
   // The right shape, but not under the experiment's artifact_location.
   std::string other_location = start();
-  spit(elsewhere / other_location / "artifacts" / "keep.txt", "k");
+  mlruns::testing::write_file(elsewhere / other_location / "artifacts" / "keep.txt", "k");
   set_uri(other_location, (elsewhere / other_location / "artifacts").string());
   // <location>/<run_id> is a link out, and <location>/<run_id>/artifacts is a link out.
   std::string linked_run = start();
-  spit(elsewhere / "target1" / "artifacts" / "keep.txt", "k");
+  mlruns::testing::write_file(elsewhere / "target1" / "artifacts" / "keep.txt", "k");
   fs::create_directory_symlink(elsewhere / "target1", share / linked_run);
   std::string linked_artifacts = start();
-  spit(elsewhere / "target2" / "keep.txt", "k");
+  mlruns::testing::write_file(elsewhere / "target2" / "keep.txt", "k");
   fs::create_directories(share / linked_artifacts);
   fs::create_directory_symlink(elsewhere / "target2", share / linked_artifacts / "artifacts");
   // Something else besides artifacts/ in <location>/<run_id> (another tree's run folder).
   std::string crowded = start();
-  spit(share / crowded / "artifacts" / "keep.txt", "k");
-  spit(share / crowded / "meta.yaml", "k");
+  mlruns::testing::write_file(share / crowded / "artifacts" / "keep.txt", "k");
+  mlruns::testing::write_file(share / crowded / "meta.yaml", "k");
   for (const std::string& id : {good, other_shape, other_location, linked_run, linked_artifacts, crowded})
     REQUIRE(store.delete_run(id).is_ok());
   const auto before = tree_snapshot(elsewhere);
