@@ -254,7 +254,7 @@ void FsckChecker::check_metric_lines(const std::string& path, const std::string&
   MetricScan m = *scanned;
   if (m.partial && running && !dead_writers_tail(path)) m.partial = false;  // a write in progress, not damage
   const char* kRunning = "the run is RUNNING: stop its writer, or end it with mlruns reap, then repair";
-  if (!m.partial && m.blank + m.bad + m.five + m.good == 0) {
+  if (before->size == 0) {
     // MLflow (file_store.py _get_metric_from_file, 2.10 to 3.11) raises
     // "Metric '<key>' is malformed. No data found." for a metric file without
     // a line: get_run and search_runs fail for the run. (An empty param or
