@@ -160,7 +160,9 @@ void FsckChecker::check_experiment_meta(const ExperimentDir& e, const std::strin
         "artifact_location '" + x.artifact_location + "' does not point into this tree (moved or rsynced)",
         "every version: artifacts are not found, mlflow ui shows none (spec §8.2, §14.12)", FsckSeverity::kWarning,
         edit(meta, {{"artifact_location", MetaValue::str(*next)}}, "set artifact_location: " + *next));
-  else if (auto missing = missing_artifact_location(env_, root_, x.artifact_location)) {
+  else if (auto missing = missing_artifact_location(env_, root_, x.artifact_location);
+           missing && missing->substr(missing->rfind('/') + 1) != e.id &&
+           missing->substr(missing->rfind('/') + 1) != x.experiment_id) {  // MLflow's own shape: *_elsewhere
     // MLflow makes <location>/<run_id>/artifacts on demand, so a missing run
     // folder there is normal; <location> itself missing while the experiment
     // has runs is what a move of the tree's project folder leaves.

@@ -166,6 +166,11 @@ class Relocator {
     std::string first = path->substr(root.size() + 1, path->find('/', root.size() + 1) - root.size() - 1);
     auto info = env_.stat(join(root, first), false);
     if (info && info->type == FileType::kDirectory) return next;
+    // A name MLflow puts at a tree's root (a numeric experiment id, models,
+    // .trash) is a plausible mapping even where that folder is absent.
+    if (first == "models" || first == ".trash" ||
+        (!first.empty() && first.find_first_not_of("0123456789") == std::string::npos))
+      return next;
     report_.errors.push_back(Status::failed_precondition(
         where + " '" + std::string(value) + "'",
         "--from " + t_.from_prefix + " maps it to '" + *path + "' inside the tree, where '" + first +

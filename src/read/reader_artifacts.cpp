@@ -43,8 +43,11 @@ Result<std::string> ReaderContext::artifact_root_of(const std::string& run_dir, 
       // <location> missing usually means the tree's project folder moved.
       std::string path = *p;
       while (path.size() > 1 && path.back() == '/') path.pop_back();
+      // A moved tree's URIs (<old root>/<exp>/<run>/artifacts) fall back silently.
+      const std::string exp_id = parent_dir(run_dir).substr(parent_dir(run_dir).rfind('/') + 1);
       if (auto owner = run_artifacts_owner(path, run_id))
-        if (auto missing = missing_artifact_location(*env, layout.root, parent_dir(*owner)))
+        if (auto missing = missing_artifact_location(*env, layout.root, parent_dir(*owner));
+            missing && missing->substr(missing->rfind('/') + 1) != exp_id)
           warn(join(run_dir, kMetaFile), "artifact_uri " + quoted(uri) + ": its location '" + *missing +
                                              "' does not exist (moved? mlruns relocate --from OLD --to NEW); "
                                              "using the artifacts folder inside the tree");
