@@ -35,6 +35,13 @@ inline constexpr std::size_t kMaxArtifactPathLength = 4096;
 Status validate_key(std::string_view what, std::string_view key,
                     NameRules rules = NameRules::kPortable);
 bool is_valid_key(std::string_view key, NameRules rules = NameRules::kPortable);
+// A run or experiment tag key: the name rules of validate_key and no length
+// limit in characters, as MLflow's set_tag and set_experiment_tag (file
+// store, 2.10 and 3.8: FileStore.set_tag and set_experiment_tag call only
+// _validate_tag_name; only log_batch applies the 250 of _validate_tag). Each
+// '/'-separated part becomes a file or folder name: at most 255 bytes
+// (NAME_MAX), else the key could not be written at all.
+Status validate_tag_key(std::string_view what, std::string_view key, NameRules rules = NameRules::kPortable);
 // What MLflow's readers check when they load a key from a tree: the name
 // rules of validate_key, without the length limit, which only its writers
 // apply (spec §6, §6.2). The reader and fsck use this: a 251-character tag

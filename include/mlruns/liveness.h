@@ -6,6 +6,9 @@
 //   mlruns.pid.start     "<boot id>:<start time in clock ticks>" of that
 //                        process, so a pid recycled by another process (or a
 //                        reboot) is not mistaken for the writer
+//   mlruns.owner.chain   for a run started from a shell (`mlruns run start`):
+//                        the caller and its ancestors up to the session
+//                        leader, each with its start time (owner_chain)
 //   mlruns.slurm.*       Slurm job / array ids, when set
 // and while it runs, the Store's background thread gives a sign of life: it
 // sets the modification time of the run's meta.yaml to now every
@@ -30,6 +33,12 @@ class Env;
 inline constexpr const char* kTagHost = "mlruns.host";
 inline constexpr const char* kTagPid = "mlruns.pid";
 inline constexpr const char* kTagPidStart = "mlruns.pid.start";
+// The owners of a run started from a shell (`mlruns run start`): the CLI's
+// ancestors, nearest first, "<boot id> <role><pid>@<start ticks> ...", role
+// 'o' (a job process: the run is owned while one lives) or 'w' (the session
+// leader with a controlling terminal, i.e. an interactive login shell: while
+// only it lives the run is judged by its silence). See owner_chain.
+inline constexpr const char* kTagOwnerChain = "mlruns.owner.chain";
 
 // This host's name (gethostname), empty if unknown.
 std::string current_host();
@@ -38,6 +47,18 @@ std::string current_host();
 // read from /proc; empty where /proc is missing or the process is gone.
 std::string process_start_token(int pid = 0);
 
+// The owner chain of a run started by a short-lived process whose caller is
+// `pid` (the value of kTagOwnerChain): `pid` and its ancestors up to and
+// including the session leader, never pid 1, at most 16. Why a chain: the
+// caller of `mlruns run start` is often itself short-lived - bash runs
+// `$(cmd 2>/dev/null)` from a forked subshell, `timeout`, `nice` or `env`
+// wrap the command - so no single ancestor is surely the job. Every ancestor
+// below the session leader is a job process ('o'); the session leader is one
+// too unless it has a controlling terminal and is not `pid` itself (an
+// interactive shell outlives the jobs it starts: 'w'). Empty where /proc
+// cannot be read or `pid` is 1.
+std::string owner_chain(int pid);
+
 enum class ProcessState {
   kAlive,    // on this host, the pid exists and (if recorded) its start token matches
   kGone,     // on this host, and no such process, or the pid was reused
@@ -45,7 +66,10 @@ enum class ProcessState {
 };
 
 // Judges the writer of a run from its tags (mlruns.host, mlruns.pid,
-// mlruns.pid.start).
+// mlruns.pid.start, mlruns.owner.chain). With an owner chain: kAlive while
+// any 'o' process of it lives (same pid and start time), kUnknown while only
+// a 'w' one lives (reap then goes by silence), kGone when none lives or the
+// node rebooted. Without one: mlruns.pid and mlruns.pid.start.
 ProcessState process_state(const std::map<std::string, std::string>& run_tags);
 
 // The run's last sign of life, in ms since the epoch: the newest

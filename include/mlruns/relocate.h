@@ -46,9 +46,14 @@ class Env;
 struct RelocateOptions {
   Env* env = nullptr;  // null: Env::posix_beneath(root), confined to the tree (env.h)
   bool dry_run = false;
-  // Old location (path or file: URI) of the tree; only URIs under it change.
+  // A prefix mapping from_prefix -> to_root (paths or file: URIs): every
+  // local URI under from_prefix gets to_root in its place. Empty to_root: the
+  // tree's own real path, right only when from_prefix is the tree's old
+  // location; a mapping that would point a URI into a folder of the tree that
+  // does not exist (from_prefix is a folder above the old tree, say) is an
+  // error in `errors` and, without dry_run, nothing is changed. A from_prefix
+  // no URI is under gives a note.
   std::string from_prefix{};
-  // New location to write; empty: the tree's own real path.
   std::string to_root{};
 };
 
@@ -68,6 +73,7 @@ struct RelocateReport {
   std::size_t files_checked = 0;
   // meta.yaml files left alone, with the reason (unreadable, remote URI, ...).
   std::vector<std::string> skipped{};
+  std::vector<std::string> notes{};  // e.g. --from matched no URI
   // Errors while writing. The file named holds its old or its complete new
   // content (new only if the folder fsync after the rename failed).
   std::vector<Status> errors{};

@@ -68,6 +68,11 @@ struct RunOptions {
   // for `mlruns reap` (liveness.h): 0 is this process. A CLI passes its
   // caller's pid; -1 records none (the run is judged by its silence alone).
   int owner_pid = 0;
+  // With owner_pid > 0: also record owner_pid's ancestors up to its session
+  // leader as mlruns.owner.chain (owner_chain in liveness.h), the rule for a
+  // CLI whose caller may itself be short-lived (a subshell, `timeout`). The
+  // mlruns CLI sets it for its default owner, not for --owner-pid.
+  bool owner_chain = false;
 };
 
 class Store {

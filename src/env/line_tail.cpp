@@ -63,7 +63,7 @@ Result<TailCut> cut_partial_line(Env& env, const std::string& path, WritableFile
     if (!tail) return fail(tail.error());
     TailCut out;
     out.last_line = std::move(tail->last_line);
-    if (tail->partial.empty()) {
+    if (tail->partial.empty() && size > 0) {
       out.size = size;
       return out;
     }
@@ -89,6 +89,18 @@ Result<TailCut> cut_partial_line(Env& env, const std::string& path, WritableFile
       return fail(t.with_context("cutting a partial last line (a killed writer's)"));
     out.size = tail->whole_end;
     out.cut = std::move(tail->partial);
+    if (tail->whole_end == 0) {
+      // Never leave an empty metric file (MLflow: "No data found"): remove it.
+      // Truncated first, so a writer holding the old file sees it empty.
+      // Only if the path still names an empty file: another writer may have
+      // created a whole one there since this one was removed.
+      auto now = env.stat(path, false);
+      if (now && now->type == FileType::kRegular && now->size == 0) {
+        if (Status r = env.remove_file(path); !r.is_ok() && r.code() != Code::kNotFound)
+          return fail(r.with_context("removing a metric file with no whole line"));
+      }
+      out.removed = true;
+    }
     return out;
   }
 }

@@ -66,22 +66,28 @@ struct LineTail {
 Result<LineTail> read_line_tail(WritableFile& file, const std::string& path, std::uint64_t size);
 
 struct TailCut {
-  std::uint64_t size = 0;   // the file's size afterwards (ends in '\n' or is 0)
+  std::uint64_t size = 0;   // the file's size afterwards (ends in '\n'; 0 when removed)
   std::string last_line;    // its last whole line, if known
   std::string cut;          // the partial line that was removed ("" if none)
+  bool removed = false;     // no whole line remained: the file was removed
 };
 
-// Makes `file` (open for appending, `size` bytes) end in '\n' or be empty by
-// cutting a partial last line. REQUIRES: `locked` is true and the caller
-// holds the file's AppendLock, or the file system has no locks (then see the
-// age rule above: this call waits up to kDeadFragmentAgeMs, polling, for a
-// live writer to finish its line).
+// Makes `file` (open for appending, `size` bytes) end in '\n' by cutting a
+// partial last line. A file that would be left empty (a fragment only), or
+// is empty, is removed instead: truncated to 0, then unlinked, under the
+// lock. An empty metric file breaks MLflow (file_store.py
+// _get_metric_from_file: "Metric '<key>' is malformed. No data found.",
+// spec §5.1), and a writer that still has the old file open finds it empty
+// under the lock and creates the file anew, whole (metric_buffer.cpp).
+// REQUIRES: `locked` is true and the caller holds the file's AppendLock, or
+// the file system has no locks (then see the age rule above: this call waits
+// up to kDeadFragmentAgeMs, polling, for a live writer to finish its line).
 Result<TailCut> cut_partial_line(Env& env, const std::string& path, WritableFile& file, bool locked,
                                  std::uint64_t size);
 
 // The same for a file by path, for tools that repair a tree (reap, fsck):
-// opens it without creating it, takes its lock, cuts a partial last line.
-// kNotFound if it is missing.
+// opens it without creating it, takes its lock, cuts a partial last line
+// (or removes a file with no whole line, as above). kNotFound if it is missing.
 Result<TailCut> repair_line_file(Env& env, const std::string& path);
 
 }  // namespace mlruns::detail

@@ -81,4 +81,17 @@ Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::
   return ArtifactDir{join(run_root, "artifacts"), true, run_root};
 }
 
+std::optional<std::string> missing_artifact_location(Env& env, std::string_view tree_root,
+                                                     std::string_view location_uri) {
+  auto p = file_uri_to_path(location_uri);
+  if (!p || p->empty() || p->front() != '/') return std::nullopt;
+  std::string path = *p;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  std::string root(tree_root);
+  if (path == root || path.compare(0, root.size() + 1, root + "/") == 0) return std::nullopt;
+  auto info = env.unconfined()->stat(path, /*follow_symlinks=*/true);
+  if (!info || info->type != FileType::kMissing) return std::nullopt;
+  return path;
+}
+
 }  // namespace mlruns::detail

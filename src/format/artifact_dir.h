@@ -44,4 +44,13 @@ struct ArtifactDir {
 Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::string_view artifact_uri,
                                      std::string_view run_id, bool create);
 
+// An artifact location outside the tree that does not exist: `location_uri`
+// (an experiment's artifact_location, a path or file: URI) names a local
+// absolute folder outside `tree_root` that is missing (stat, following the
+// user's links); else nullopt. MLflow creates <location>/<run_id>/artifacts
+// lazily, but <location> missing for an experiment with runs usually means
+// the folder moved (with the tree: `mlruns relocate --from OLD --to NEW`).
+std::optional<std::string> missing_artifact_location(Env& env, std::string_view tree_root,
+                                                     std::string_view location_uri);
+
 }  // namespace mlruns::detail

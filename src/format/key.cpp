@@ -146,6 +146,18 @@ Status validate_key_name(std::string_view what, std::string_view key, NameRules 
   return Status::ok();
 }
 
+Status validate_tag_key(std::string_view what, std::string_view key, NameRules rules) {
+  MLRUNS_RETURN_IF_ERROR(validate_key_name(what, key, rules));
+  for (std::size_t start = 0; start < key.size();) {
+    std::size_t end = std::min(key.find('/', start), key.size());
+    if (end - start > 255)
+      return Status::invalid_argument(quoted(what, key), "a '/'-separated part is " + std::to_string(end - start) +
+                                                             " bytes, longer than a file name may be (255, NAME_MAX)");
+    start = end + 1;
+  }
+  return Status::ok();
+}
+
 bool is_valid_key(std::string_view key, NameRules rules) {
   return validate_key("key", key, rules).is_ok();
 }

@@ -3,9 +3,11 @@
 #include <map>
 #include <string>
 
+#include "format/artifact_dir.h"
 #include "format/file_uri.h"
 #include "format/meta_parse.h"
 #include "maint/fsck_checker.h"
+#include "maint/maint_common.h"
 #include "maint/relocate_uri.h"
 
 namespace mlruns::detail {
@@ -160,6 +162,21 @@ void FsckChecker::check_experiment_meta(const ExperimentDir& e, const std::strin
         "artifact_location '" + x.artifact_location + "' does not point into this tree (moved or rsynced)",
         "every version: artifacts are not found, mlflow ui shows none (spec §8.2, §14.12)", FsckSeverity::kWarning,
         edit(meta, {{"artifact_location", MetaValue::str(*next)}}, "set artifact_location: " + *next));
+  else if (auto missing = missing_artifact_location(env_, root_, x.artifact_location);
+           missing && missing->substr(missing->rfind('/') + 1) != e.id &&
+           missing->substr(missing->rfind('/') + 1) != x.experiment_id) {  // MLflow's own shape: *_elsewhere
+    // MLflow makes <location>/<run_id>/artifacts on demand, so a missing run
+    // folder there is normal; <location> itself missing while the experiment
+    // has runs is what a move of the tree's project folder leaves.
+    std::size_t runs = run_dir_names(env_, e.dir).size();
+    if (runs > 0)
+      add(meta, "experiment.artifact_location_missing",
+          "artifact_location '" + x.artifact_location + "' is outside the tree and does not exist (" +
+              std::to_string(runs) + " run(s))",
+          "every version: the runs' artifacts are not found, MLflow lists none (spec §8.1, §8.2); if the folder "
+          "moved with the tree, run mlruns relocate --from OLD --to NEW",
+          FsckSeverity::kWarning, Fix(nullptr));
+  }
 }
 
 }  // namespace mlruns::detail

@@ -254,12 +254,28 @@ void FsckChecker::check_metric_lines(const std::string& path, const std::string&
   if (!scanned) return;
   MetricScan m = *scanned;
   if (m.partial && running && !dead_writers_tail(path)) m.partial = false;  // a write in progress, not damage
+  const char* kRunning = "the run is RUNNING: stop its writer, or end it with mlruns reap, then repair";
+  if (before->size == 0) {
+    // MLflow (file_store.py _get_metric_from_file, 2.10 to 3.11) raises
+    // "Metric '<key>' is malformed. No data found." for a metric file without
+    // a line: get_run and search_runs fail for the run. (An empty param or
+    // tag file is a valid empty value: _get_param_from_file reads "".)
+    Fix fix = running ? Fix::left_alone(kRunning) : Fix([this, path]() -> Result<std::string> {
+      auto cut = repair_line_file(env_, path);
+      if (!cut) return fail(cut.error());
+      return std::string(cut->removed ? "removed the empty file" : "no longer empty; left alone");
+    });
+    add(path, "metric.empty", "metric '" + key + "': the file is empty",
+        std::string(kBreaksRunSearch) + ": MLflow fails the run with \"Metric '" + key +
+            "' is malformed. No data found.\" (file_store.py _get_metric_from_file; spec §5.1)",
+        FsckSeverity::kError, std::move(fix));
+    return;
+  }
   bool malformed = m.blank || m.bad || m.five;
   bool hopeless = malformed && m.good == 0 && m.five == 0;  // not one valid line: quarantined whole
   // One rewrite fixes every kind of damage in the file; never while the run
   // may have a writer (an append to the replaced file would be lost).
   bool rewrite = !running && !hopeless && (malformed || m.repeats);
-  const char* kRunning = "the run is RUNNING: stop its writer, or end it with mlruns reap, then repair";
   if (m.partial && !hopeless) {
     Fix fix = nullptr;
     if (rewrite) {
@@ -270,10 +286,13 @@ void FsckChecker::check_metric_lines(const std::string& path, const std::string&
       fix = [this, path]() -> Result<std::string> {
         auto cut = repair_line_file(env_, path);
         if (!cut) return fail(cut.error());
-        if (cut->cut.empty()) return std::string("nothing left to cut");
+        if (cut->cut.empty()) return std::string(cut->removed ? "removed the empty file" : "nothing left to cut");
         auto saved = q_.save(path, ".partial-line", cut->cut + "\n", "partial last line cut by fsck --repair");
         if (!saved) return fail(saved.error());
-        return "cut the partial last line (never acknowledged by its writer); saved in " + *saved;
+        return std::string(cut->removed ? "removed the file, which held no whole line (an empty metric file "
+                                          "breaks MLflow)"
+                                        : "cut the partial last line (never acknowledged by its writer)") +
+               "; the partial line is saved in " + *saved;
       };
     }
     add(path, "metric.partial_last_line",

@@ -15,7 +15,7 @@ using detail::join;
 
 std::map<std::string, std::string> liveness_tags(Env& env, const std::string& run_dir) {
   std::map<std::string, std::string> tags;
-  for (const char* key : {kTagHost, kTagPid, kTagPidStart}) {
+  for (const char* key : {kTagHost, kTagPid, kTagPidStart, kTagOwnerChain}) {
     if (auto v = detail::read_small(env, join(join(run_dir, "tags"), key), 4096)) tags[key] = *v;
   }
   return tags;
@@ -83,7 +83,7 @@ Result<ReapReport> reap(std::string_view tracking_uri, const ReapOptions& opt) {
             failed = true;
             continue;
           }
-          if (!cut->cut.empty()) change.partial_lines_cut.push_back(path);
+          if (!cut->cut.empty() || cut->removed) change.partial_lines_cut.push_back(path);
         }
         if (failed) continue;  // not ended while a metric file still ends in a partial line
       }

@@ -54,7 +54,7 @@ class Relocator {
         }
         tail = std::move(*found);
       }
-      auto next = relocated_uri(*current, tail, t_, why);
+      auto next = map_uri(meta + ": " + key, *current, tail, why);
       if (!next) {
         if (!why.empty()) report_.skipped.push_back(meta + ": " + key + " '" + *current + "' left as is: " + why);
         continue;
@@ -85,7 +85,7 @@ class Relocator {
     if (!text) return;
     ++report_.files_checked;
     std::string why;
-    auto next = relocated_uri(*text, e.id + "/traces/" + trace_id + "/artifacts", t_, why);
+    auto next = map_uri(path, *text, e.id + "/traces/" + trace_id + "/artifacts", why);
     if (!next) {
       if (!why.empty()) report_.skipped.push_back(path + ": '" + *text + "' left as is: " + why);
       return;
@@ -130,7 +130,7 @@ class Relocator {
     }
     if (current.empty()) { report_.skipped.push_back(meta + ": no " + key); return; }
     std::string why;
-    auto next = relocated_uri(current, tail, t_, why);
+    auto next = map_uri(meta + ": " + key, current, tail, why);
     if (!next) {
       if (why != "") report_.skipped.push_back(meta + ": " + key + " '" + current + "' left as is: " + why);
       return;
@@ -145,8 +145,42 @@ class Relocator {
     report_.changes.push_back(std::move(change));
   }
 
+  // Whether --from matched any URI (changed, or already right).
+  bool matched() const { return matched_; }
+
  private:
+  // relocated_uri, and with --from a check of the mapping: a new path inside
+  // the tree must lead into one of its folders (an experiment, .trash,
+  // models): `--from` a folder above the tree without `--to` maps
+  // <old>/mlruns/0 to <tree>/mlruns/0 and <old>/share/x to <tree>/share/x,
+  // places that do not exist. Such a mapping is an error, never applied.
+  std::optional<std::string> map_uri(const std::string& where, std::string_view value, const std::string& tail,
+                                     std::string& why) {
+    auto next = relocated_uri(value, tail, t_, why);
+    if (next || why.empty()) matched_ = true;
+    if (!next || t_.from_prefix.empty()) return next;
+    auto path = next->rfind("file:", 0) == 0 ? detail::file_uri_to_path(*next) : std::optional<std::string>(*next);
+    const std::string& root = report_.root;
+    if (!path || path->size() <= root.size() || path->compare(0, root.size() + 1, root + "/") != 0) return next;
+    std::string first = path->substr(root.size() + 1, path->find('/', root.size() + 1) - root.size() - 1);
+    auto info = env_.stat(join(root, first), false);
+    if (info && info->type == FileType::kDirectory) return next;
+    // A name MLflow puts at a tree's root (a numeric experiment id, models,
+    // .trash) is a plausible mapping even where that folder is absent.
+    if (first == "models" || first == ".trash" ||
+        (!first.empty() && first.find_first_not_of("0123456789") == std::string::npos))
+      return next;
+    report_.errors.push_back(Status::failed_precondition(
+        where + " '" + std::string(value) + "'",
+        "--from " + t_.from_prefix + " maps it to '" + *path + "' inside the tree, where '" + first +
+            "' does not exist: --from must be the tree's old location, or give --to NEW for the folder that "
+            "replaced " + t_.from_prefix + "; nothing was changed"));
+    why.clear();
+    return std::nullopt;
+  }
+
   static std::optional<std::string> read_scalar(const std::string& text, const std::string& key);
+  bool matched_ = false;
   Env& env_;
   const RelocateOptions& opt_;
   RelocateTarget t_;
@@ -197,6 +231,14 @@ Result<RelocateReport> relocate(std::string_view tracking_uri, const RelocateOpt
       return fail(Status::invalid_argument("--from '" + options.from_prefix + "'", "must be an absolute path or file: URI"));
     t.from_prefix = strip_trailing_slashes(*p);
   }
+  if (!options.dry_run && !t.from_prefix.empty()) {
+    // A wrong mapping changes nothing: look first.
+    RelocateOptions look = options;
+    look.dry_run = true;
+    auto seen = relocate(tracking_uri, look);
+    if (!seen) return seen;
+    if (!seen->errors.empty()) return seen;
+  }
   RelocateReport report;
   report.root = *root;
   Relocator r(env, options, t, report);
@@ -225,6 +267,8 @@ Result<RelocateReport> relocate(std::string_view tracking_uri, const RelocateOpt
       r.registry_version(join(join(model_dir, v.name), "meta.yaml"));
     }
   }
+  if (!t.from_prefix.empty() && !r.matched())
+    report.notes.push_back("no artifact URI of this tree is under --from " + t.from_prefix + "; nothing to change");
   return report;
 }
 

@@ -2,6 +2,7 @@
 // are, and what lies below them, without following a symbolic link.
 #include <algorithm>
 
+#include "env/atomic_file.h"
 #include "format/artifact_dir.h"
 #include "format/file_uri.h"
 #include "format/layout.h"
@@ -37,6 +38,19 @@ Result<std::string> ReaderContext::artifact_root_of(const std::string& run_dir, 
                                          " is not on this machine; using the artifacts folder inside the tree");
     } else if (dir.error().code() != Code::kNotFound) {
       warn(join(run_dir, kMetaFile), detail_of(dir.error(), "") + "; using the artifacts folder inside the tree");
+    } else if (auto p = file_uri_to_path(uri)) {
+      // <location>/<run_id> missing is normal (MLflow makes it on demand);
+      // <location> missing usually means the tree's project folder moved.
+      std::string path = *p;
+      while (path.size() > 1 && path.back() == '/') path.pop_back();
+      // A moved tree's URIs (<old root>/<exp>/<run>/artifacts) fall back silently.
+      const std::string exp_id = parent_dir(run_dir).substr(parent_dir(run_dir).rfind('/') + 1);
+      if (auto owner = run_artifacts_owner(path, run_id))
+        if (auto missing = missing_artifact_location(*env, layout.root, parent_dir(*owner));
+            missing && missing->substr(missing->rfind('/') + 1) != exp_id)
+          warn(join(run_dir, kMetaFile), "artifact_uri " + quoted(uri) + ": its location '" + *missing +
+                                             "' does not exist (moved? mlruns relocate --from OLD --to NEW); "
+                                             "using the artifacts folder inside the tree");
     }
   }
   FileType t = lstat_type(in_tree);

@@ -83,7 +83,7 @@ class RunSync {
 
   // A key the server will take; otherwise a note says why it is left out.
   bool key_ok(std::string_view what, const std::string& key) {
-    if (key.size() > kMaxKeyLength) {
+    if (detail::utf8_length(key) > kMaxKeyLength) {  // Python len(): characters
       note(std::string(what) + " key " + q(key) + " skipped: longer than " + std::to_string(kMaxKeyLength) +
            " characters (mlflow/utils/validation.py)");
       return false;
@@ -344,7 +344,7 @@ Status RunSync::send_params_and_tags() {
       continue;
     }
     if (!key_ok("param", k)) continue;
-    if (v.size() > kMaxParamValue) {
+    if (detail::utf8_length(v) > kMaxParamValue) {
       note("param " + q(k) + " skipped: value longer than " + std::to_string(kMaxParamValue) + " characters");
       continue;
     }
@@ -369,7 +369,7 @@ Status RunSync::send_params_and_tags() {
       continue;
     }
     if (!key_ok("tag", k)) continue;
-    if (v.size() > sh_.max_tag_value()) {
+    if (detail::utf8_length(v) > sh_.max_tag_value()) {
       note("tag " + q(k) + " skipped: value longer than " + std::to_string(sh_.max_tag_value()) +
            " characters, the server's limit");
       continue;

@@ -6,6 +6,7 @@
 #include "format/file_uri.h"
 #include "format/layout.h"
 #include "mlruns/key.h"
+#include "util/printable.h"
 
 namespace mlruns::detail {
 namespace {
@@ -84,6 +85,21 @@ Status check_destination(Env& env, const std::string& root, const std::string& r
   return Status::ok();
 }
 
+// The real path of `path` (absolute, as the Env takes it), resolving its
+// deepest existing ancestor: the artifacts folder may not exist yet.
+std::string real_existing(Env& env, const std::string& path) {
+  std::string rest;
+  std::string at = path;
+  for (int i = 0; i < 64 && !at.empty(); ++i) {
+    if (auto real = env.unconfined()->real_path(at)) return rest.empty() ? *real : join(*real, rest);
+    std::size_t slash = at.find_last_of('/');
+    if (slash == std::string::npos || at == "/") break;
+    rest = rest.empty() ? at.substr(slash + 1) : join(at.substr(slash + 1), rest);
+    at = slash == 0 ? "/" : at.substr(0, slash);
+  }
+  return path;
+}
+
 }  // namespace
 
 Status copy_artifact(Env& env, const ArtifactTarget& t, const std::string& local_path,
@@ -99,13 +115,24 @@ Status copy_artifact(Env& env, const ArtifactTarget& t, const std::string& local
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
   std::vector<Planned> plan;
   if (info->type == FileType::kDirectory) {
+    // The source is the user's path, outside the tree: resolved unconfined.
+    auto src_real = env.unconfined()->real_path(local_path);
+    if (!src_real) return src_real.error();
+    // A folder that holds the run's artifact folder (the tree inside the
+    // project folder being logged, say `log-artifact RUN .`) would be copied
+    // into itself.
+    for (const std::string& dest : {t.artifacts_root, t.temp_dir}) {
+      std::string d = real_existing(env, dest);
+      if (d == *src_real || d.rfind(*src_real + "/", 0) == 0 || *src_real == "/")
+        return Status::invalid_argument(
+            "artifact source '" + printable_prefix(local_path, 200) + "' ('" + printable_prefix(*src_real, 200) + "')",
+            "contains the run's own folder '" + printable_prefix(d, 200) +
+                "' (the tree is inside it): logging it would copy the tree into itself; log a subfolder, "
+                "or keep the tree outside the folder you log");
+    }
     if (what == CopyWhat::kItself) {
       // MLflow: the directory's own name, os.path.basename(os.path.normpath(path)).
-      if (base == "." || base == "..") {
-        auto real = env.real_path(local_path);
-        if (!real) return real.error();
-        base = real->substr(real->find_last_of('/') + 1);
-      }
+      if (base == "." || base == "..") base = src_real->substr(src_real->find_last_of('/') + 1);
       if (Status v = validate_artifact_path(base); !v.is_ok() || base.empty())
         return Status::invalid_argument("artifact folder name '" + base + "'", "not a valid artifact name");
       prefix = prefix.empty() ? base : join(prefix, base);

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <charconv>
+#include <optional>
 #include <string_view>
 
 #include "format/layout.h"
@@ -21,9 +23,10 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
-// Field 22 of /proc/<pid>/stat (starttime, clock ticks after boot). The
-// command name (field 2) may hold spaces and ')', so count from the last ')'.
-std::string start_ticks(const std::string& stat) {
+// Field `want` (>= 3) of /proc/<pid>/stat: 4 ppid, 6 session, 7 tty_nr,
+// 22 starttime (clock ticks after boot). The command name (field 2) may hold
+// spaces and ')', so count from the last ')'.
+std::string stat_field(const std::string& stat, int want) {
   std::size_t close = stat.rfind(')');
   if (close == std::string::npos) return {};
   std::string_view rest(stat);
@@ -36,11 +39,37 @@ std::string start_ticks(const std::string& stat) {
     while (j < rest.size() && rest[j] != ' ') ++j;
     if (j > i) {
       ++field;
-      if (field == 22) return std::string(rest.substr(i, j - i));
+      if (field == want) return std::string(rest.substr(i, j - i));
     }
     i = j;
   }
   return {};
+}
+
+std::string start_ticks(const std::string& stat) { return stat_field(stat, 22); }
+
+std::string boot_id() {
+  auto boot = Env::posix()->read_file("/proc/sys/kernel/random/boot_id", 1 << 10);
+  return boot ? trim(*boot) : std::string();
+}
+
+std::optional<std::string> read_stat(int pid) {
+  auto stat = Env::posix()->read_file("/proc/" + std::to_string(pid) + "/stat", 1 << 16);
+  if (!stat) return std::nullopt;
+  return *stat;
+}
+
+int to_int(std::string_view s) {
+  int v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && end == s.data() + s.size() ? v : -1;
+}
+
+// Alive: the pid exists and started at `ticks`.
+bool alive_since(int pid, std::string_view ticks) {
+  if (pid <= 0) return false;
+  auto stat = read_stat(pid);
+  return stat && start_ticks(*stat) == ticks;
 }
 
 void newest_mtime(Env& env, const std::string& dir, int depth, std::int64_t& newest) {
@@ -72,8 +101,24 @@ std::string process_start_token(int pid) {
   if (!stat) return {};
   std::string ticks = start_ticks(*stat);
   if (ticks.empty()) return {};
-  auto boot = env.read_file("/proc/sys/kernel/random/boot_id", 1 << 10);
-  return (boot ? trim(*boot) : std::string()) + ":" + ticks;
+  return boot_id() + ":" + ticks;
+}
+
+std::string owner_chain(int pid) {
+  std::string chain;
+  for (int depth = 0; pid > 1 && depth < 16; ++depth) {
+    auto stat = read_stat(pid);
+    if (!stat) break;
+    const std::string ticks = start_ticks(*stat);
+    const int parent = to_int(stat_field(*stat, 4));
+    const bool leader = to_int(stat_field(*stat, 6)) == pid;
+    const bool terminal = stat_field(*stat, 7) != "0";
+    if (ticks.empty()) break;
+    chain += (leader && terminal && depth > 0 ? " w" : " o") + std::to_string(pid) + "@" + ticks;
+    if (leader) break;
+    pid = parent;
+  }
+  return chain.empty() ? chain : boot_id() + chain;
 }
 
 ProcessState process_state(const std::map<std::string, std::string>& tags) {
@@ -81,6 +126,26 @@ ProcessState process_state(const std::map<std::string, std::string>& tags) {
   auto pid_tag = tags.find(kTagPid);
   if (host == tags.end() || pid_tag == tags.end()) return ProcessState::kUnknown;
   if (host->second != current_host()) return ProcessState::kUnknown;
+  if (auto chain = tags.find(kTagOwnerChain); chain != tags.end() && !chain->second.empty()) {
+    std::string_view rest = chain->second;
+    std::size_t space = rest.find(' ');
+    if (space != std::string_view::npos && rest.substr(0, space) == boot_id()) {
+      bool owner = false, watched = false, parsed = false;
+      for (rest.remove_prefix(space + 1); !rest.empty();) {
+        std::size_t end = std::min(rest.find(' '), rest.size());
+        std::string_view item = rest.substr(0, end);
+        rest.remove_prefix(std::min(end + 1, rest.size()));
+        std::size_t at = item.find('@');
+        if (item.size() < 4 || (item[0] != 'o' && item[0] != 'w') || at == std::string_view::npos) continue;
+        parsed = true;
+        if (!alive_since(to_int(item.substr(1, at - 1)), item.substr(at + 1))) continue;
+        (item[0] == 'o' ? owner : watched) = true;
+      }
+      if (parsed) return owner ? ProcessState::kAlive : watched ? ProcessState::kUnknown : ProcessState::kGone;
+    } else if (space != std::string_view::npos) {
+      return ProcessState::kGone;  // recorded before the node's last boot
+    }
+  }
   int pid = 0;
   const std::string& p = pid_tag->second;
   auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), pid);

@@ -152,6 +152,11 @@ Status MetricBuffer::append_locked(Env& env, Series* s, bool locked, bool sync) 
     // the file is new to us: never build on a partial line.
     auto cut = cut_partial_line(env, s->path, *s->file, locked, *size);
     if (!cut) return cut.error();
+    if (cut->removed) {  // never append to an empty file: create it anew (flush_series)
+      s->stale = true;
+      s->end_known = false;
+      return Status::ok();
+    }
     *size = cut->size;
     ParsedPoint p;
     const char* err = nullptr;
@@ -198,6 +203,16 @@ Status MetricBuffer::append_locked(Env& env, Series* s, bool locked, bool sync) 
 
 Status MetricBuffer::flush_series(Env& env, Series* s, bool sync) {
   if (s->pending.empty()) return Status::ok();
+  for (int attempt = 0;; ++attempt) {
+    Status st = flush_series_once(env, s, sync);
+    if (!st.is_ok() || !s->stale) return st;
+    s->stale = false;
+    s->file.reset();  // its file was removed: the next round creates it whole
+    if (attempt == 2) return Status::io_error(s->path, "removed again and again while appending");
+  }
+}
+
+Status MetricBuffer::flush_series_once(Env& env, Series* s, bool sync) {
   if (!s->file) {
     if (s->key.find('/') != std::string::npos) MLRUNS_RETURN_IF_ERROR(env.create_dirs(parent_dir(s->path)));
     auto info = env.stat(s->path, false);

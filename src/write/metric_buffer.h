@@ -49,6 +49,10 @@ class MetricBuffer {
     MetricPoint last{};
     std::vector<MetricPoint> pending;
     bool unsynced = false;
+    // The open file had no whole line under the lock and is removed (reap,
+    // fsck --repair or this writer cut a fragment-only file): reopen, creating
+    // the file anew, whole.
+    bool stale = false;
     // A failed append whose undo failed: `uncertain_bytes` (the lines of the
     // first `uncertain_points` pending points) may partly be in the file from
     // offset `uncertain_at`. The next flush drops the points whose lines did land.
@@ -79,6 +83,7 @@ class MetricBuffer {
   Status flush(Env& env, bool sync);
   // Writes one series now (write-through mode).
   Status flush_series(Env& env, Series* s, bool sync);
+  Status flush_series_once(Env& env, Series* s, bool sync);
   // fsyncs every file written since its last sync.
   Status sync_all();
   void close_all();

@@ -27,25 +27,25 @@ std::shared_ptr<ActiveRun::State> Store::Impl::create_run(const RunOptions& ro, 
                                                  "is deleted; runs can only be started in active experiments"));
   // Tags: system tags, then the caller's, then the ones options imply.
   StringMap tags;
-  if (ro.system_tags) tags = system_tags(*env, ro.source_dir, ro.owner_pid);
+  if (ro.system_tags) tags = system_tags(*env, ro.source_dir, ro.owner_pid, ro.owner_chain);
   for (const auto& [k, v] : ro.tags) tags[k] = v;
   std::string name = ro.run_name;
   auto tag_name = ro.tags.find("mlflow.runName");
   if (tag_name != ro.tags.end()) {
     if (!name.empty() && name != tag_name->second)
       return fail_with(Status::invalid_argument(
-          "run name '" + name + "'", "differs from the mlflow.runName tag '" + tag_name->second + "' (spec §4.4)"));
+          "run name '" + printable_prefix(name, 80) + "'",
+          "differs from the mlflow.runName tag '" + printable_prefix(tag_name->second, 80) + "' (spec §4.4)"));
     name = tag_name->second;
   }
   if (name.empty()) name = generate_run_name();
-  if (!is_valid_utf8(name) || name.size() > 4 * kMaxRunNameLength)
-    return fail_with(Status::invalid_argument("run name '" + name + "'", "must be valid UTF-8"));
-  {
-    std::size_t chars = utf8_length(name);
-    if (chars > kMaxRunNameLength)
-      return fail_with(Status::invalid_argument("run name '" + printable_prefix(name, 40) + "'",
-                                                "longer than 250 characters (spec §6.2)"));
-  }
+  // Each rule names itself; the value is shown shortened (printable_prefix).
+  if (!is_valid_utf8(name))
+    return fail_with(Status::invalid_argument("run name '" + printable_prefix(name, 80) + "'", "must be valid UTF-8"));
+  if (std::size_t chars = utf8_length(name); chars > kMaxRunNameLength)
+    return fail_with(Status::invalid_argument("run name '" + printable_prefix(name, 80) + "'",
+                                              std::to_string(chars) + " characters, longer than " +
+                                                  std::to_string(kMaxRunNameLength) + " (spec §6.2)"));
   tags["mlflow.runName"] = name;
   if (!ro.parent_run_id.empty()) {
     auto parent = load_run(ro.parent_run_id);
@@ -54,7 +54,7 @@ std::shared_ptr<ActiveRun::State> Store::Impl::create_run(const RunOptions& ro, 
   }
   if (!ro.description.empty()) tags["mlflow.note.content"] = ro.description;
   for (auto& [k, v] : tags) {
-    if (Status s = validate_key("tag key", k, options.names); !s.is_ok()) return fail_with(s);
+    if (Status s = validate_tag_key("tag key", k, options.names); !s.is_ok()) return fail_with(s);
     if (Status s = check_value("tag", k, v, kMaxTagValueLength); !s.is_ok()) return fail_with(s);
   }
   if (ro.start_time && *ro.start_time < 0)

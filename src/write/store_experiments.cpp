@@ -13,6 +13,7 @@
 #include "format/meta_write.h"
 #include "format/tracking_uri.h"
 #include "mlruns/key.h"
+#include "util/printable.h"
 #include "write/name_claim.h"
 #include "write/store_impl.h"
 
@@ -206,7 +207,7 @@ Result<std::string> Store::create_experiment(std::string_view name, const String
     if (!im.open_status.is_ok()) return fail(im.open_status);
     if (Status v = validate_experiment_name(name); !v.is_ok()) return fail(v);
     for (const auto& [k, v] : tags)
-      if (Status s = validate_key("experiment tag key", k, im.options.names); !s.is_ok()) return fail(s);
+      if (Status s = validate_tag_key("experiment tag key", k, im.options.names); !s.is_ok()) return fail(s);
     std::string location;
     if (!artifact_location.empty()) {
       if (artifact_location.size() > 2048 || !is_valid_utf8(artifact_location))
@@ -377,9 +378,9 @@ Status Store::set_experiment_tag(std::string_view experiment_id, std::string_vie
   Impl& im = *impl_;
   auto run = [&]() -> Status {
     MLRUNS_RETURN_IF_ERROR(im.open_status);
-    MLRUNS_RETURN_IF_ERROR(validate_key("experiment tag key", key, im.options.names));
+    MLRUNS_RETURN_IF_ERROR(validate_tag_key("experiment tag key", key, im.options.names));
     if (!is_valid_utf8(value))
-      return Status::invalid_argument("experiment tag value for '" + std::string(key) + "'", "not valid UTF-8");
+      return Status::invalid_argument("experiment tag value for '" + printable_prefix(key, 80) + "'", "not valid UTF-8");
     bool in_trash = false;
     auto e = im.load_experiment(experiment_id, false, &in_trash);
     if (!e) return e.error();

@@ -77,7 +77,7 @@ Status Store::Impl::write_run_meta(const std::string& run_dir, const RunInfo& in
 Status Store::Impl::check_value(std::string_view what, std::string_view key, std::string& value,
                                 std::size_t limit) const {
   if (!is_valid_utf8(value))
-    return Status::invalid_argument(std::string(what) + " value for '" + std::string(key) + "'",
+    return Status::invalid_argument(std::string(what) + " value for '" + printable_prefix(key, 80) + "'",
                                     "not valid UTF-8 (MLflow reads these files as UTF-8, spec §2.2)");
   std::size_t n = utf8_length(value);
   if (n > limit) {
@@ -85,7 +85,7 @@ Status Store::Impl::check_value(std::string_view what, std::string_view key, std
       utf8_truncate(value, limit);
     } else {
       return Status::invalid_argument(
-          std::string(what) + " value for '" + std::string(key) + "'",
+          std::string(what) + " value for '" + printable_prefix(key, 80) + "' ('" + printable_prefix(value, 40) + "')",
           std::to_string(n) + " characters, longer than the limit of " + std::to_string(limit) +
               " (spec §6.2; LongValues::kTruncate cuts it instead)");
     }
@@ -117,7 +117,7 @@ Status Store::Impl::check_param(const std::string& run_dir, std::string_view key
 }
 
 Status Store::Impl::check_tag(const std::string& run_dir, std::string_view key, std::string& value) const {
-  MLRUNS_RETURN_IF_ERROR(validate_key("tag key", key, options.names));
+  MLRUNS_RETURN_IF_ERROR(validate_tag_key("tag key", key, options.names));
   MLRUNS_RETURN_IF_ERROR(check_value("tag", key, value, kMaxTagValueLength));
   auto slot = file_slot(*env, join(run_dir, "tags"), key, "tag '" + std::string(key) + "'");
   return slot ? Status::ok() : slot.error();

@@ -144,7 +144,7 @@ std::optional<std::string> git_head_commit(Env& env, const std::string& start_di
   return std::nullopt;
 }
 
-std::map<std::string, std::string> system_tags(Env& env, const std::string& source_dir, int owner_pid) {
+std::map<std::string, std::string> system_tags(Env& env, const std::string& source_dir, int owner_pid, bool chain) {
   // What cannot change while the process lives is computed once.
   static std::mutex mu;
   static std::map<std::string, std::string> fixed;
@@ -180,6 +180,8 @@ std::map<std::string, std::string> system_tags(Env& env, const std::string& sour
     int pid = owner_pid == 0 ? static_cast<int>(::getpid()) : owner_pid;
     tags[kTagPid] = std::to_string(pid);
     if (std::string start = process_start_token(owner_pid); !start.empty()) tags[kTagPidStart] = start;
+    if (std::string owners = chain && owner_pid > 0 ? owner_chain(owner_pid) : ""; !owners.empty())
+      tags[kTagOwnerChain] = owners;
   }
   tags["mlflow.user"] = current_user();
   auto add_env = [&](const char* var, const char* tag) {

@@ -33,6 +33,7 @@ std::optional<std::string> git_head_commit(Env& env, const std::string& start_di
 // where the git commit comes from and whose process the run is). Program,
 // host and the executable's git commit are computed once per process; user,
 // pid, Slurm and MPI variables on every call.
-std::map<std::string, std::string> system_tags(Env& env, const std::string& source_dir, int owner_pid);
+std::map<std::string, std::string> system_tags(Env& env, const std::string& source_dir, int owner_pid,
+                                               bool chain = false);
 
 }  // namespace mlruns::detail

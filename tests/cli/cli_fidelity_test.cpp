@@ -9,7 +9,9 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <iterator>
 #include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -145,6 +147,135 @@ TEST_CASE("an experiment with its own artifact location takes artifacts - show, 
   }
 }
 
+TEST_CASE("relocate --from OLD --to NEW maps a prefix: a copied project folder with the tree and custom artifact "
+          "locations, --from without --to that points into missing tree folders is refused and changes nothing, "
+          "fsck and artifacts report a missing outside location",
+          "[cli][relocate][location]") {
+  TempDir t;
+  const fs::path art = t.path() / "art", art2 = t.path() / "art2";
+  const std::string root = (art / "mlruns").string(), root2 = (art2 / "mlruns").string();
+  auto cli = [](std::vector<std::string> args, const std::string& tree) {
+    args.push_back("--tracking-uri");
+    args.push_back(tree);
+    return run_cli(args);
+  };
+  REQUIRE(cli({"experiments", "create", "shared", "--artifact-location", (art / "share" / "uri").string()}, root).code == 0);
+  auto started = cli({"run", "start", "-e", "shared"}, root);
+  REQUIRE(started.code == 0);
+  const std::string shared_run = trim(started.out);
+  auto started0 = cli({"run", "start", "-e", "0"}, root);
+  REQUIRE(started0.code == 0);
+  const std::string run0 = trim(started0.out);
+  write_file(t.path() / "file.txt", "hello");
+  REQUIRE(cli({"log-artifact", shared_run, (t.path() / "file.txt").string()}, root).code == 0);
+  REQUIRE(cli({"log-artifact", run0, (t.path() / "file.txt").string()}, root).code == 0);
+  fs::copy(art, art2, fs::copy_options::recursive);
+  fs::remove_all(art);
+
+  // Before relocating: fsck names the missing outside location, artifacts warns (and lists nothing, as MLflow).
+  auto fsck = cli({"fsck", "--json"}, root2);
+  INFO(fsck.out << fsck.err);
+  CHECK_THAT(fsck.out + fsck.err, Catch::Contains("artifact_location_missing"));
+  auto listed = cli({"artifacts", shared_run}, root2);
+  CHECK(listed.code == 0);
+  CHECK_THAT(listed.err, Catch::Contains("does not exist"));
+
+  // --from the project folder without --to would map into <tree>/mlruns/0 and <tree>/share: refused, nothing changed.
+  auto before = tree_snapshot(root2);
+  auto wrong = cli({"relocate", "--from", art.string()}, root2);
+  INFO(wrong.out << wrong.err);
+  CHECK(wrong.code == 6);
+  CHECK_THAT(wrong.err, Catch::Contains("--to"));
+  CHECK(tree_snapshot(root2) == before);
+
+  auto right = cli({"relocate", "--from", art.string(), "--to", art2.string()}, root2);
+  INFO(right.out << right.err);
+  REQUIRE(right.code == 0);
+  auto reader = mlruns::Reader::open(root2);
+  REQUIRE(reader.has_value());
+  CHECK_THAT(reader->run(shared_run)->info.artifact_uri, Catch::Contains((art2 / "share" / "uri" / shared_run).string()));
+  CHECK_THAT(reader->run(run0)->info.artifact_uri, Catch::Contains(root2 + "/0/" + run0 + "/artifacts"));
+  auto now = cli({"artifacts", shared_run}, root2);
+  CHECK(now.code == 0);
+  CHECK_THAT(now.out, Catch::Contains("file.txt"));
+  CHECK_THAT(cli({"fsck", "--json"}, root2).out, !Catch::Contains("artifact_location_missing"));
+  // A prefix no URI is under: a note, nothing changed.
+  auto none = cli({"relocate", "--from", "/no/such/prefix"}, root2);
+  CHECK(none.code == 0);
+  CHECK_THAT(none.err, Catch::Contains("no artifact URI"));
+}
+
+TEST_CASE("a run name that is too long is refused for its length (spec §6.2), never as bad UTF-8, and the message "
+          "shows it shortened",
+          "[cli][limits]") {
+  TempDir t;
+  std::string root = t.root();
+  auto start = [&](const std::string& name) { return run_cli({"run", "start", "--name", name, "--tracking-uri", root}); };
+  for (const std::string& name : {std::string(2000, 'L'), std::string(251, 'L'), [] {
+         std::string s;
+         for (int i = 0; i < 251; ++i) s += "\xc3\xa9";  // 251 x U+00E9: 502 bytes
+         return s;
+       }()}) {
+    auto r = start(name);
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK_THAT(r.err, Catch::Contains("characters, longer than 250"));
+    CHECK_THAT(r.err, !Catch::Contains("UTF-8"));
+    CHECK(r.err.size() < 400);  // shortened, not the whole name
+  }
+  std::string cjk;
+  for (int i = 0; i < 250; ++i) cjk += "\xe5\xad\x97";  // 250 x U+5B57: 750 bytes, within the limit
+  CHECK(start(cjk).code == 0);
+  auto bad = start("ab\xff");
+  CHECK(bad.code == 3);
+  CHECK_THAT(bad.err, Catch::Contains("valid UTF-8"));
+}
+
+TEST_CASE("log-artifact of a folder that holds the tree says so - it would copy the tree into itself - and writes "
+          "nothing",
+          "[cli][artifacts]") {
+  TempDir t;
+  const fs::path proj = t.path() / "proj";
+  const std::string root = (proj / "mlruns").string();
+  auto started = run_cli({"run", "start", "--tracking-uri", root});
+  REQUIRE(started.code == 0);
+  const std::string run = trim(started.out);
+  write_file(proj / "data" / "x.txt", "x");
+  const auto before = tree_snapshot(root);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"log-artifact", run, ".", "--artifact-path", "dot"},
+        std::vector<std::string>{"log-artifacts", run, "."}, std::vector<std::string>{"log-artifact", run, proj.string()},
+        std::vector<std::string>{"log-artifact", run, "mlruns"}}) {
+    std::vector<std::string> a = args;
+    a.push_back("--tracking-uri");
+    a.push_back(root);
+    auto r = run_cli(a, {}, proj);
+    INFO(args[0] << " " << args[2] << ": " << r.err);
+    CHECK(r.code == 3);
+    CHECK_THAT(r.err, Catch::Contains("would copy the tree into itself"));
+    CHECK_THAT(r.err, !Catch::Contains("outside the tree"));
+    CHECK(tree_snapshot(root) == before);
+  }
+  auto sub = run_cli({"log-artifact", run, "data", "--tracking-uri", root}, {}, proj);
+  INFO(sub.err);
+  CHECK(sub.code == 0);
+}
+
+TEST_CASE("the CLI takes a 251-character tag key as MLflow 3.8 and 2.10 set_tag do (FileStore.set_tag validates "
+          "no length), and refuses a 251-character param or metric key as they do (validation.py, 250)",
+          "[cli][limits]") {
+  Tree tr;
+  const std::string key(251, 't');
+  auto tag = tr.cli({"log", tr.run, "--tag", key + "=v"});
+  INFO(tag.err);
+  CHECK(tag.code == 0);
+  CHECK(read_file(fs::path(tr.root) / tr.exp / tr.run / "tags" / key) == "v");
+  auto exp_tag = tr.cli({"run", "start", "-e", "e", "--tag", key + "=w"});
+  CHECK(exp_tag.code == 0);
+  CHECK(tr.cli({"log", tr.run, "--param", std::string(251, 'p') + "=1"}).code == 3);
+  CHECK(tr.cli({"log", tr.run, "--metric", std::string(251, 'm') + "=1"}).code == 3);
+}
+
 TEST_CASE("reap never ends a CLI-started run while the shell job that started it lives (issue 9 item 4)",
           "[cli][reap]") {
   TempDir t;
@@ -181,6 +312,51 @@ TEST_CASE("reap never ends a CLI-started run while the shell job that started it
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(reader->run(id)->info.status == mlruns::RunStatus::kFinished);  // ended by the job, not by reap
+}
+
+TEST_CASE("reap never ends a run whose shell job lives, however bash or a wrapper ran run start: redirections, "
+          "timeout, a pipe with --owner-pid $$ - and ends them all once the job is gone",
+          "[cli][reap]") {
+  TempDir t;
+  std::string root = t.root();
+  REQUIRE(run_cli({"experiments", "create", "rp", "--tracking-uri", root}).code == 0);
+  // Each pattern runs run start from a short-lived intermediate process (a
+  // forked subshell for the redirection, timeout) that dies at once.
+  const std::string m = "\"" + std::string(MLRUNS_CLI_PATH) + "\"";
+  write_file(t.path() / "job.sh",
+             "export MLFLOW_TRACKING_URI='" + root + "'\n"
+             "a=$(" + m + " run start -e rp 2>/dev/null)\n"
+             "b=$(" + m + " run start -e rp 2>>err.log)\n"
+             "c=$(" + m + " run start -e rp 2>&1)\n"
+             "d=$(timeout 60 " + m + " run start -e rp)\n"
+             "e=$(" + m + " run start -e rp)\n"
+             + m + " run start -e rp --owner-pid $$ | cat > f.id\n"
+             "echo $a $b $c $d $e $(cat f.id) > ids.tmp && mv ids.tmp ids\n"
+             "sleep 60\n");
+  pid_t job = ::fork();
+  if (job == 0) {  // as `setsid ./job.sh &`
+    ::setsid();
+    if (::chdir(t.str().c_str()) != 0) ::_exit(126);
+    ::execl("/bin/bash", "bash", "./job.sh", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::vector<std::string> ids;
+  for (int i = 0; i < 400 && ids.size() != 6; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    std::istringstream words(fs::exists(t.path() / "ids") ? read_file(t.path() / "ids") : "");
+    ids.assign(std::istream_iterator<std::string>(words), std::istream_iterator<std::string>());
+  }
+  REQUIRE(ids.size() == 6);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the intermediates are gone by now
+  auto reap = run_cli({"reap", "--older-than", "0s", "--tracking-uri", root});
+  INFO(reap.out << reap.err);
+  CHECK(reap.code == 0);
+  for (const std::string& id : ids) CHECK_THAT(reap.out, !Catch::Contains("ended " + id));
+  ::kill(-job, SIGKILL);  // the whole job (its session's process group)
+  ::waitpid(job, nullptr, 0);
+  auto after = run_cli({"reap", "--tracking-uri", root});
+  INFO(after.out << after.err);
+  for (const std::string& id : ids) CHECK_THAT(after.out, Catch::Contains("ended " + id));
 }
 
 TEST_CASE("run start --owner-pid names the owner - a dead owner's run is reaped", "[cli][reap]") {

@@ -294,7 +294,7 @@ TEST_CASE("cli: relocate --from that matches nothing says so once, with counts",
   CHECK(r.code == 0);
   INFO(r.err);
   CHECK(lines(r.err).size() == 1);
-  CHECK(r.err == "mlruns: no URI is under --from '/no/such/old/place': 7 file(s) checked, nothing to change\n");
+  CHECK(r.err == "mlruns: no artifact URI is under --from '/no/such/old/place': 7 file(s) checked, nothing to change\n");
   CHECK(r.out == "0 file(s) changed of 7 checked\n");
 }
 

@@ -87,3 +87,18 @@ TEST_CASE("model aliases follow MLflow's rule, latest and v<n> are reserved", "[
     CHECK(validate_model_alias(bad).code() == Code::kInvalidArgument);
   }
 }
+
+TEST_CASE("a tag key has MLflow's set_tag limits: no length limit in characters (FileStore.set_tag and "
+          "set_experiment_tag call only _validate_tag_name, MLflow 2.10 and 3.8 mlflow/store/tracking/file_store.py), "
+          "a part longer than a file name is refused, param and metric keys keep 250 (validation.py "
+          "MAX_ENTITY_KEY_LENGTH, _validate_param, _validate_metric)",
+          "[key]") {
+  CHECK(validate_tag_key("tag key", std::string(251, 't')).is_ok());
+  CHECK(validate_tag_key("tag key", std::string(255, 't') + "/" + std::string(255, 'u')).is_ok());
+  Status too_long = validate_tag_key("tag key", std::string(256, 't'));
+  CHECK(too_long.code() == Code::kInvalidArgument);
+  CHECK_THAT(too_long.message(), Catch::Contains("NAME_MAX"));
+  CHECK_FALSE(validate_tag_key("tag key", "a//b").is_ok());  // the name rules still hold
+  CHECK_FALSE(validate_key("param key", std::string(251, 'p')).is_ok());
+  CHECK_FALSE(validate_key("metric key", std::string(251, 'm')).is_ok());
+}

@@ -6,6 +6,7 @@
 #include "mlruns/fsck.h"
 #include "mlruns/gc.h"
 #include "mlruns/reader.h"
+#include "mlruns/store.h"
 
 using namespace maint_test;
 
@@ -128,4 +129,69 @@ TEST_CASE("gc removes a deleted run holding folders nested deeper than PATH_MAX 
   CHECK(r->errors.empty());  // main: "File name too long", forever after
   CHECK_FALSE(fs::exists(run));
   CHECK_FALSE(fs::exists(t.root / ".mlruns-gc.trash"));
+}
+
+TEST_CASE("gc removes outside the tree only a deleted run's <location>/<run_id>/artifacts of its experiment's "
+          "artifact_location, never anything of another shape and never through a link below <location>/<run_id> "
+          "(docs/hpc.md, format/artifact_dir.h)",
+          "[gc][artifacts]") {
+  mlruns::testing::TempDir dir;
+  using mlruns::testing::tree_snapshot;
+  const fs::path root = dir.path() / "mlruns";
+  const fs::path share = dir.path() / "share";  // the experiment's own artifact location
+  const fs::path elsewhere = dir.path() / "elsewhere";
+  mlruns::Store store = mlruns::Store::open({.tracking_uri = root.string(), .flush = {.background_thread = false}});
+  auto exp = store.create_experiment("shared", {}, share.string());
+  REQUIRE(exp);
+  auto start = [&] {
+    mlruns::ActiveRun run = store.start_run({.experiment_id = *exp, .system_tags = false});
+    std::string id = run.id();
+    REQUIRE(run.end().is_ok());
+    return id;
+  };
+  auto set_uri = [&](const std::string& id, const std::string& uri) {
+    fs::path meta = root / *exp / id / "meta.yaml";
+    std::string m = slurp(meta);
+    auto p = m.find("artifact_uri: ");
+    REQUIRE(p != std::string::npos);
+    m.replace(p, m.find('\n', p) - p, "artifact_uri: " + uri);
+    mlruns::testing::write_file(meta, m);
+  };
+  // The one conforming shape: removed with its run, as mlflow gc does.
+  std::string good = start();
+  mlruns::testing::write_file(share / good / "artifacts" / "model.bin", "m");
+  // Another shape: an artifact_uri that is not <location>/<run_id>/artifacts.
+  std::string other_shape = start();
+  mlruns::testing::write_file(elsewhere / "data" / "keep.txt", "k");
+  set_uri(other_shape, (elsewhere / "data").string());
+  // The right shape, but not under the experiment's artifact_location.
+  std::string other_location = start();
+  mlruns::testing::write_file(elsewhere / other_location / "artifacts" / "keep.txt", "k");
+  set_uri(other_location, (elsewhere / other_location / "artifacts").string());
+  // <location>/<run_id> is a link out, and <location>/<run_id>/artifacts is a link out.
+  std::string linked_run = start();
+  mlruns::testing::write_file(elsewhere / "target1" / "artifacts" / "keep.txt", "k");
+  fs::create_directory_symlink(elsewhere / "target1", share / linked_run);
+  std::string linked_artifacts = start();
+  mlruns::testing::write_file(elsewhere / "target2" / "keep.txt", "k");
+  fs::create_directories(share / linked_artifacts);
+  fs::create_directory_symlink(elsewhere / "target2", share / linked_artifacts / "artifacts");
+  // Something else besides artifacts/ in <location>/<run_id> (another tree's run folder).
+  std::string crowded = start();
+  mlruns::testing::write_file(share / crowded / "artifacts" / "keep.txt", "k");
+  mlruns::testing::write_file(share / crowded / "meta.yaml", "k");
+  for (const std::string& id : {good, other_shape, other_location, linked_run, linked_artifacts, crowded})
+    REQUIRE(store.delete_run(id).is_ok());
+  const auto before = tree_snapshot(elsewhere);
+  auto r = mlruns::gc(root.string());
+  REQUIRE(r);
+  CHECK_FALSE(fs::exists(share / good));
+  CHECK(fs::exists(share));
+  CHECK(tree_snapshot(elsewhere) == before);
+  CHECK(slurp(share / crowded / "artifacts" / "keep.txt") == "k");
+  CHECK(fs::is_symlink(share / linked_run));
+  CHECK(fs::is_symlink(share / linked_artifacts / "artifacts"));
+  for (const std::string& id : {other_shape, other_location, linked_run, linked_artifacts, crowded})
+    CHECK_FALSE(fs::exists(root / *exp / id));  // the runs themselves are gone
+  CHECK(r->notes.size() >= 4);
 }

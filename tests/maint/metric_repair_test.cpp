@@ -58,6 +58,63 @@ TEST_CASE("reap cuts the partial line a killed writer left before ending its run
   CHECK(reader->run(tree.id)->info.status == mlruns::RunStatus::kKilled);
 }
 
+TEST_CASE("a cut that would leave a metric file empty removes it - reap and fsck --repair never leave an empty "
+          "metric file, which MLflow fails on (file_store.py _get_metric_from_file: \"No data found\")",
+          "[reap][fsck][torn]") {
+  SECTION("reap, the dead writer's only line a fragment") {
+    Tree tree("17959", /*finished=*/false);
+    auto r = mlruns::reap(tree.root, {.older_than_ms = 0, .probe = [](const auto&) { return mlruns::ProcessState::kGone; }});
+    REQUIRE(r);
+    CHECK(r->errors.empty());
+    CHECK_FALSE(fs::exists(tree.metric));
+  }
+  SECTION("fsck --repair, a fragment only in a finished run") {
+    Tree tree("17959", /*finished=*/true);
+    auto repaired = mlruns::fsck(tree.root, {.repair = true, .temp_grace_ms = 0});
+    REQUIRE(repaired);
+    const auto* f = finding(*repaired, "metric.partial_last_line", tree.metric);
+    REQUIRE(f);
+    CHECK(f->outcome == mlruns::FsckAction::kRepaired);
+    CHECK_FALSE(fs::exists(tree.metric));
+  }
+  SECTION("reap, an empty file left by another writer") {
+    Tree tree("", /*finished=*/false);
+    auto r = mlruns::reap(tree.root, {.older_than_ms = 0, .probe = [](const auto&) { return mlruns::ProcessState::kGone; }});
+    REQUIRE(r);
+    CHECK_FALSE(fs::exists(tree.metric));
+  }
+  SECTION("fsck reports an empty metric file as breaking MLflow, --repair removes it") {
+    Tree tree("", /*finished=*/true);
+    auto r = mlruns::fsck(tree.root, {.temp_grace_ms = 0});
+    REQUIRE(r);
+    const auto* f = finding(*r, "metric.empty", tree.metric);
+    REQUIRE(f);
+    CHECK(f->severity == mlruns::FsckSeverity::kError);
+    CHECK_THAT(f->breaks, Catch::Contains("No data found"));
+    auto repaired = mlruns::fsck(tree.root, {.repair = true, .temp_grace_ms = 0});
+    REQUIRE(repaired);
+    f = finding(*repaired, "metric.empty", tree.metric);
+    REQUIRE(f);
+    CHECK(f->outcome == mlruns::FsckAction::kRepaired);
+    CHECK_FALSE(fs::exists(tree.metric));
+  }
+}
+
+TEST_CASE("an empty param or tag file is a valid empty value for MLflow (file_store.py _get_param_from_file, "
+          "_get_tag_from_file read \"\"): fsck reports nothing",
+          "[fsck]") {
+  Tree tree("1 1.0 0\n", /*finished=*/true);
+  fs::path run = tree.metric.parent_path().parent_path();
+  spit(run / "params" / "empty", "");
+  spit(run / "tags" / "empty", "");
+  auto r = mlruns::fsck(tree.root, {.temp_grace_ms = 0});
+  REQUIRE(r);
+  for (const auto& f : r->findings) {
+    CHECK(f.path != (run / "params" / "empty").string());
+    CHECK(f.path != (run / "tags" / "empty").string());
+  }
+}
+
 TEST_CASE("reap --dry-run cuts nothing", "[reap][torn]") {
   Tree tree("1 1.0 0\n2 2.", false);
   auto r = mlruns::reap(tree.root, {.older_than_ms = 0, .dry_run = true,

@@ -235,11 +235,17 @@ TEST_CASE("relocate rewrites registry source and storage_location and trace arti
 
 TEST_CASE("relocate --from rewrites registry locations under the old prefix only", "[relocate]") {
   RegistryTree rt;
-  std::string real = fs::canonical(rt.t.root).string();
-  auto r = mlruns::relocate(rt.t.root.string(), {.from_prefix = "/data/elsewhere"});
+  // Without --to, /data/elsewhere/model would map to <tree>/model, a folder the tree does not
+  // have: refused, nothing changed (the prefix is not the tree's old location).
+  auto before = snapshot(rt.t.root);
+  auto refused = mlruns::relocate(rt.t.root.string(), {.from_prefix = "/data/elsewhere"});
+  REQUIRE(refused);
+  CHECK_FALSE(refused->errors.empty());
+  CHECK(snapshot(rt.t.root) == before);
+  auto r = mlruns::relocate(rt.t.root.string(), {.from_prefix = "/data/elsewhere", .to_root = "/data/moved"});
   REQUIRE(r);
   REQUIRE(r->changes.size() == 2);  // version-4's source and storage_location
-  CHECK(value_of(slurp(rt.reg / "version-4" / "meta.yaml"), "source") == real + "/model");
+  CHECK(value_of(slurp(rt.reg / "version-4" / "meta.yaml"), "source") == "/data/moved/model");
   CHECK(value_of(slurp(rt.reg / "version-3" / "meta.yaml"), "source") == "s3://bucket/reg/model");
   auto all = mlruns::relocate(rt.t.root.string(), {.from_prefix = "file://" + kOld});
   REQUIRE(all);

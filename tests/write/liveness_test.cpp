@@ -51,6 +51,35 @@ TEST_CASE("process_state: alive, gone, recycled pid, other host", "[liveness]") 
   }
 }
 
+TEST_CASE("process_state with an owner chain: alive while a job process lives, by silence while only an "
+          "interactive session leader lives, gone when none lives or after a reboot",
+          "[liveness]") {
+  const std::string self = process_start_token();
+  const std::string boot = self.substr(0, self.rfind(':'));
+  const std::string ticks = self.substr(self.rfind(':') + 1);
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  const std::string dead = process_start_token(child);
+  wait_child(child);
+  REQUIRE_FALSE(dead.empty());
+  const std::string dead_item = std::to_string(child) + "@" + dead.substr(dead.rfind(':') + 1);
+  const std::string self_item = std::to_string(::getpid()) + "@" + ticks;
+  std::map<std::string, std::string> tags = {{kTagHost, current_host()}, {kTagPid, std::to_string(child)}};
+  auto judge = [&](const std::string& chain) {
+    tags[kTagOwnerChain] = chain;
+    return process_state(tags);
+  };
+  CHECK(judge(boot + " o" + dead_item + " o" + self_item) == ProcessState::kAlive);
+  CHECK(judge(boot + " o" + dead_item + " w" + self_item) == ProcessState::kUnknown);
+  CHECK(judge(boot + " o" + dead_item) == ProcessState::kGone);
+  CHECK(judge("another-boot o" + self_item) == ProcessState::kGone);
+  // Recorded for this process by owner_chain: this process is a job process ('o').
+  const std::string mine = owner_chain(::getpid());
+  CHECK(mine.rfind(boot + " o" + self_item, 0) == 0);
+  CHECK(judge(mine) == ProcessState::kAlive);
+  CHECK(owner_chain(1).empty());
+}
+
 TEST_CASE("last_sign_of_life is the newest mtime of meta.yaml and metric files", "[liveness]") {
   TempDir dir;
   std::string run = dir.str() + "/run";

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -89,6 +90,33 @@ TEST_CASE("a file holding only a partial line is cut to nothing, then appended t
   Store store = Store::open(options(root));
   REQUIRE(store.log_batch(id, {{.key = "loss", .value = 1.0, .timestamp = 5, .step = 0}}, {}, {}).is_ok());
   CHECK(read_file(root + "/0/" + id + "/metrics/loss") == "5 1.0 0\n");
+}
+
+TEST_CASE("a writer whose open metric file was removed under the lock (a fragment-only file cut by reap or "
+          "fsck --repair) creates the file anew, whole - never appends to the removed file",
+          "[metrics][torn]") {
+  TempDir dir;
+  std::string root = dir.str() + "/mlruns";
+  std::string id = dead_run(root, "1 1.0 0\n");
+  std::string file = root + "/0/" + id + "/metrics/loss";
+  Store store = Store::open(options(root));
+  ActiveRun run = store.resume_run(id);
+  REQUIRE(run.log_metric("loss", 2.0, 1, 2).is_ok());
+  REQUIRE(run.flush().is_ok());  // the writer now holds the file open
+  {
+    std::FILE* f = std::fopen(file.c_str(), "r+");  // in place: the same file, now a fragment only
+    REQUIRE(f);
+    REQUIRE(::ftruncate(::fileno(f), 0) == 0);
+    std::fputs("17959", f);
+    std::fclose(f);
+  }
+  auto cut = detail::repair_line_file(*Env::posix(), file);
+  REQUIRE(cut);
+  CHECK(cut->removed);
+  CHECK_FALSE(fs::exists(file));
+  REQUIRE(run.log_metric("loss", 3.0, 2, 3).is_ok());
+  REQUIRE(run.flush().is_ok());
+  CHECK(read_file(file) == "3 3.0 2\n");
 }
 
 TEST_CASE("a point identical to the previous one of its series is written once (migrate-filestore refuses twins)",

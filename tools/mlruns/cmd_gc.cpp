@@ -44,6 +44,11 @@ void setup_gc(CLI::App& app, Commands& commands) {
   auto opt = std::make_shared<GcCliOptions>();
   auto* sub = app.add_subcommand("gc", "Permanently remove deleted runs and trashed experiments (like mlflow gc); "
                                        "needs --older-than, --all or ids, and --dry-run shows what would go");
+  sub->footer(
+      "Outside the tree gc removes only a deleted run's own <location>/<run_id>/artifacts, where <location> is its\n"
+      "experiment's artifact_location and <location>/<run_id> is a real folder holding nothing else, as mlflow gc\n"
+      "deletes a deleted run's artifacts; no link below <location>/<run_id> is followed. Any other artifact folder\n"
+      "outside the tree is listed as a note and never touched (docs/hpc.md, gc).");
   auto* older = sub->add_option("--older-than", opt->older_than,
                                 "Remove items deleted at least this long ago: #d#h#m#s, e.g. 30d");
   sub->add_flag("--all", opt->all, "Remove every deleted run and trashed experiment, whatever its age")->excludes(older);

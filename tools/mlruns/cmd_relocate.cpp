@@ -15,10 +15,11 @@ namespace mlruns::cli {
 struct RelocateCliOptions {
   bool dry_run = false;
   std::string from;
+  std::string to;
 };
 
 int run_relocate(const RelocateCliOptions& opt) {
-  RelocateReport r = check(relocate(globals().tracking_uri, {.dry_run = opt.dry_run, .from_prefix = opt.from}));
+  RelocateReport r = check(relocate(globals().tracking_uri, {.dry_run = opt.dry_run, .from_prefix = opt.from, .to_root = opt.to}));
   for (const RelocateChange& c : r.changes)
     std::cout << (opt.dry_run ? "would change " : "changed ") << c.path << ": " << c.key << ": " << c.old_value
               << " -> " << c.new_value << "\n";
@@ -33,9 +34,9 @@ int run_relocate(const RelocateCliOptions& opt) {
     by_reason[reason].push_back(s);
   }
   constexpr std::size_t kListed = 3;
-  const bool none_matched = !opt.from.empty() && r.changes.empty() && r.files_checked > 0;
+  const bool none_matched = !opt.from.empty() && r.changes.empty() && r.errors.empty() && r.files_checked > 0;
   if (none_matched) {
-    std::cerr << "mlruns: no URI is under --from '" << opt.from << "': " << r.files_checked
+    std::cerr << "mlruns: no artifact URI is under --from '" << opt.from << "': " << r.files_checked
               << " file(s) checked, nothing to change\n";
   }
   if (!globals().quiet) {
@@ -47,6 +48,8 @@ int run_relocate(const RelocateCliOptions& opt) {
       if (grouped) std::cerr << "mlruns: skipped " << files.size() - 1 << " more file(s) for the same reason: " << reason << "\n";
     }
   }
+  if (!none_matched)  // else said above
+    for (const std::string& n : r.notes) std::cerr << "mlruns: note: " << n << "\n";
   for (const Status& s : r.errors) std::cerr << "mlruns: " << s.to_string() << "\n";
   // A registry version changes two keys in one file.
   std::set<std::string> files;
@@ -61,7 +64,13 @@ void setup_relocate(CLI::App& app, Commands& commands) {
   auto* sub = app.add_subcommand("relocate", "Rewrite artifact URIs after the tree was moved or rsynced: experiments' artifact_location, "
                                  "runs' artifact_uri, logged models, registry source/storage_location, trace artifact locations");
   sub->add_flag("--dry-run", opt->dry_run, "List what would change, change nothing");
-  sub->add_option("--from", opt->from, "Old location of the tree (path or file: URI); only URIs under it change");
+  sub->add_option("--from", opt->from,
+                  "Old prefix (path or file: URI): only local URIs under it change, the prefix replaced by --to");
+  sub->add_option("--to", opt->to,
+                  "New prefix for --from (default: the tree's current location; right only when --from is the "
+                  "tree's old location, e.g. --from /old/project --to /new/project for a project folder holding "
+                  "the tree and custom artifact locations)")
+      ->needs("--from");
   add_tracking_uri(*sub);
   commands.add(sub, [opt] { return run_relocate(*opt); });
 }

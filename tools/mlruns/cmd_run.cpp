@@ -27,9 +27,12 @@ struct RunStartOptions {
 };
 
 // The process that owns a run started from the shell: not this short-lived
-// CLI process, but its caller (the job script, the Slurm step's shell), whose
-// life `mlruns reap` can check; --owner-pid names another. A caller that is
-// init (pid 1: the CLI was orphaned, or runs under a container's init) says
+// CLI process, but its caller (the job script, the Slurm step's shell) and,
+// because that caller may itself be short-lived (bash runs `$(cmd 2>err)`
+// from a forked subshell; `timeout`, `env`, `nice` wrap commands), the
+// caller's ancestors up to the session leader (RunOptions::owner_chain,
+// liveness.h). --owner-pid names exactly one owner. A caller that is init
+// (pid 1: the CLI was orphaned, or runs under a container's init) says
 // nothing about the run, which is then judged by its silence alone (-1).
 int run_owner(const RunStartOptions& opt) {
   if (opt.owner_pid) {
@@ -66,6 +69,7 @@ int run_run_start(const RunStartOptions& opt) {
   ro.parent_run_id = opt.parent;
   ro.description = opt.description;
   ro.owner_pid = run_owner(opt);
+  ro.owner_chain = !opt.owner_pid;  // the caller may be a subshell or `timeout`: its ancestors too
   // mlflow.source.git.commit: the repository of the folder the job runs in,
   // not of wherever the mlruns binary lives.
   ro.source_dir = ".";
@@ -134,7 +138,8 @@ void setup_run(CLI::App& app, Commands& commands) {
       ->allow_extra_args(false);
   start->add_option("--description", start_opt->description, "Run description (mlflow.note.content)");
   start->add_option("--owner-pid", start_opt->owner_pid,
-                    "Process whose life the run follows for `mlruns reap` (default: the caller of this command)");
+                    "The one process whose life the run follows for `mlruns reap` (default: the caller of "
+                    "this command and its ancestors up to the session leader, docs/hpc.md)");
   add_tracking_uri(*start);
   commands.add(start, [start_opt] { return run_run_start(*start_opt); });
 
