@@ -45,7 +45,8 @@ TEST_CASE("metric_keys lists what runs() loads, without the files' values, sorte
   REQUIRE(keys);
   CHECK(*keys == std::vector<std::string>{"acc", "loss", "val/acc"});
   std::vector<std::string> loaded;
-  for (const auto& [k, m] : t.runs()[0].metrics) loaded.push_back(k);
+  const std::vector<Run> runs = t.runs();
+  for (const auto& [k, m] : runs[0].metrics) loaded.push_back(k);
   CHECK(loaded == *keys);
   CHECK(t.warnings.has("metrics/.DS_Store", "stray"));
   CHECK(t.warnings.has("metrics/link", "symbolic link"));
