@@ -146,18 +146,23 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
   return true;
 }
 
+// <run_dir>/metrics if it is a real folder; empty if there is none, or if it
+// is something else (a link, a file: warned about, never followed).
+std::string metrics_folder(const ReaderContext& ctx, const std::string& run_dir) {
+  std::string metrics = join(run_dir, "metrics");
+  FileType t = ctx.lstat_type(metrics);
+  if (t == FileType::kDirectory) return metrics;
+  if (t != FileType::kMissing) ctx.warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
+  return {};
+}
+
 }  // namespace
 
 Status ReaderContext::visit_history(const std::string& run_dir, std::string_view key,
                                    const std::function<void(const Metric&)>& on_point) const {
   if (Status s = validate_key_name("metric key", key, NameRules::kMlflow); !s) return s;
-  std::string metrics = join(run_dir, "metrics");
-  FileType t = lstat_type(metrics);
-  if (t == FileType::kMissing) return Status::ok();
-  if (t != FileType::kDirectory) {
-    warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
-    return Status::ok();
-  }
+  const std::string metrics = metrics_folder(*this, run_dir);
+  if (metrics.empty()) return Status::ok();
   FileType on_way = path_below(metrics, key);
   if (on_way == FileType::kMissing) return Status::ok();
   if (on_way != FileType::kDirectory)
@@ -195,13 +200,9 @@ Result<std::vector<Metric>> ReaderContext::history(const std::string& run_dir, s
 
 std::vector<std::string> ReaderContext::metric_keys(const std::string& run_dir) const {
   std::vector<std::string> keys;
-  std::string metrics = join(run_dir, "metrics");
-  FileType t = lstat_type(metrics);
-  if (t == FileType::kDirectory) {
+  const std::string metrics = metrics_folder(*this, run_dir);
+  if (!metrics.empty())
     walk_keys(*this, metrics, "", 0, "metric", [&](const std::string& key, const std::string&) { keys.push_back(key); });
-  } else if (t != FileType::kMissing) {
-    warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
-  }
   std::sort(keys.begin(), keys.end());
   return keys;
 }
@@ -210,13 +211,8 @@ Status ReaderContext::visit_histories(const std::string& run_dir, std::span<cons
                                       const std::function<void(std::size_t, const Metric&)>& on_point) const {
   for (const std::string& key : keys)
     if (Status s = validate_key_name("metric key", key, NameRules::kMlflow); !s) return s;
-  std::string metrics = join(run_dir, "metrics");
-  FileType t = lstat_type(metrics);
-  if (t == FileType::kMissing) return Status::ok();
-  if (t != FileType::kDirectory) {
-    warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
-    return Status::ok();
-  }
+  const std::string metrics = metrics_folder(*this, run_dir);
+  if (metrics.empty()) return Status::ok();
   Metric m;
   for (std::size_t k = 0; k < keys.size(); ++k) {
     const std::string& key = keys[k];
