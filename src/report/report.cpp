@@ -296,7 +296,7 @@ void read_metrics(const Reader& reader, ReportModel& m, const std::vector<std::v
   std::size_t runs_done = 0;
   parallel_for(n, threads, [&](std::size_t i) {
     read_run(i);
-    if (options.on_progress) {
+    if (options.on_progress && latest) {  // a second pass (charts only) is not reported again
       std::lock_guard<std::mutex> lock(progress_mu);
       options.on_progress(++runs_done, n);
     }
