@@ -408,10 +408,11 @@ class MlrunsStore(AbstractStore):
 
     # ---- logging --------------------------------------------------------------
 
-    def _write(self, run_id, points, params, tags):
-        """One by-id write; mlruns' refusals as FileStore words them."""
+    def _write(self, run_id, metrics, params, tags):
+        """One by-id write of MLflow Metric objects (read in C++: float(value), int(timestamp),
+        int(step or 0)), params and tags; mlruns' refusals as FileStore words them."""
         try:
-            self._store.log_batch(run_id, points, params, tags)
+            self._store.log_batch_objects(run_id, metrics, params, tags)
         except mlruns.NotFoundError:
             self._run_or_raise(run_id)  # the run is missing: FileStore's error
             raise
@@ -422,15 +423,11 @@ class MlrunsStore(AbstractStore):
             raise MlflowException(f"Changing param values is not allowed. {e}",
                                   databricks_pb2.INVALID_PARAMETER_VALUE) from None
 
-    @staticmethod
-    def _point(metric):
-        return (metric.key, float(metric.value), int(metric.timestamp), int(metric.step or 0))
-
     @_mlflow_errors
     def log_metric(self, run_id, metric):
         _validate_run_id(run_id)
         _validate_metric(metric.key, metric.value, metric.timestamp, metric.step)
-        self._write(run_id, [self._point(metric)], {}, {})
+        self._write(run_id, [metric], {}, {})
 
     @_mlflow_errors
     def log_param(self, run_id, param):
@@ -471,7 +468,7 @@ class MlrunsStore(AbstractStore):
                 metrics, params, tags = validated
         _validate_batch_log_limits(metrics, params, tags)
         _validate_param_keys_unique(params)
-        self._write(run_id, [self._point(m) for m in metrics],
+        self._write(run_id, metrics if isinstance(metrics, (list, tuple)) else list(metrics),
                     {p.key: "" if p.value is None else str(p.value) for p in params},
                     {t.key: "" if t.value is None else str(t.value) for t in tags})
 

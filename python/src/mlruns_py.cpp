@@ -84,6 +84,35 @@ std::vector<mlruns::Metric> to_metrics(const std::vector<MetricTuple>& points) {
   return out;
 }
 
+// Metric points from a sequence of objects with .key, .value, .timestamp and .step
+// (MLflow's Metric entities, or mlruns.Metric), read with the GIL held: value as
+// float(value), timestamp as int(timestamp), step as int(step or 0), the conversions
+// the plugin made in Python before (no tuple per point).
+std::vector<mlruns::Metric> metrics_of_objects(const py::sequence& objects) {
+  const py::str kKey("key"), kValue("value"), kTimestamp("timestamp"), kStep("step");
+  std::vector<mlruns::Metric> out;
+  const std::size_t n = py::len(objects);
+  out.reserve(n);
+  auto as_int = [](const py::object& o) -> std::int64_t {
+    if (PyLong_CheckExact(o.ptr())) return o.cast<std::int64_t>();
+    return py::int_(o).cast<std::int64_t>();  // int(x), as Python's int() takes it
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    py::object m = objects[i];
+    mlruns::Metric metric;
+    metric.key = m.attr(kKey).cast<std::string>();
+    py::object value = m.attr(kValue);
+    metric.value = PyFloat_CheckExact(value.ptr()) ? PyFloat_AS_DOUBLE(value.ptr()) : py::float_(value).cast<double>();
+    metric.timestamp = as_int(m.attr(kTimestamp));
+    py::object step = m.attr(kStep);
+    int truthy = PyObject_IsTrue(step.ptr());
+    if (truthy < 0) throw py::error_already_set();
+    metric.step = truthy ? as_int(step) : 0;
+    out.push_back(std::move(metric));
+  }
+  return out;
+}
+
 mlruns::StoreOptions store_options(const std::string& tracking_uri, const std::string& errors,
                                    const std::string& durability, std::size_t flush_max_points,
                                    double flush_max_age_s, bool write_through, const std::string& long_values,
@@ -359,6 +388,13 @@ PYBIND11_MODULE(_mlruns, m) {
                            const mlruns::StringMap& p, const mlruns::StringMap& t) {
         return (s.log_batch(run_id, to_metrics(ms), p, t)).is_ok();
       }, Release())
+      .def("log_batch_objects", [](mlruns::Store& s, const std::string& run_id, const py::sequence& metrics,
+                                   const mlruns::StringMap& p, const mlruns::StringMap& t) {
+        std::vector<mlruns::Metric> ms = metrics_of_objects(metrics);
+        py::gil_scoped_release release;
+        return (s.log_batch(run_id, ms, p, t)).is_ok();
+      }, py::arg("run_id"), py::arg("metrics"), py::arg("params"), py::arg("tags"),
+         "log_batch with metrics given as objects with .key, .value, .timestamp, .step (MLflow's Metric).")
       .def("set_terminated", [](mlruns::Store& s, const std::string& run_id, const std::string& status,
                                 std::optional<std::int64_t> end_time) {
         return (s.set_terminated(run_id, run_status(status), end_time)).is_ok();

@@ -347,3 +347,26 @@ def test_update_run_info_keeps_what_it_is_not_given(tmp_path):
     info = store.update_run_info(run.info.run_id, "FINISHED", 1700000000500, None)
     assert (info.status, info.end_time, info.run_name) == ("FINISHED", 1700000000500, "renamed")
     assert store.get_run(run.info.run_id).data.tags["mlflow.runName"] == "renamed"
+
+
+def test_log_batch_takes_numbers_as_file_store_does(tmp_path):
+    """The plugin hands MLflow's Metric objects to C++ as they are (float(value),
+    int(timestamp), int(step or 0) are taken there): numpy scalars, negative steps and bad
+    values behave as in FileStore. (An int value is left out: MLflow 2.x's FileStore writes
+    it as "3", 3.x and mlruns as "3.0", spec §5.1.)"""
+    np = pytest.importorskip("numpy")
+
+    def scenario(c):
+        exp = c.create_experiment("numbers")
+        rid = c.create_run(exp, run_name="n").info.run_id
+        out = []
+        c.log_batch(rid, metrics=[Metric("np", np.float64(0.25), 1700000000001, 1),
+                                  Metric("np32", np.float32(0.1), np.int64(1700000000002), np.int64(2)),
+                                  Metric("neg", -1e-300, 1700000000004, -5)])
+        out.append(outcome(lambda: c.log_batch(rid, metrics=[Metric("bad", "x", 1700000000005, 0)])))
+        out.append(outcome(lambda: c.log_batch(rid, metrics=[Metric("flag", True, 1700000000006, 0)])))
+        c.log_metric(rid, "one", np.float64(2.5), step=np.int64(3), timestamp=1700000000007)
+        out.append(c.get_run(rid))
+        return out
+
+    compare(tmp_path, scenario)
