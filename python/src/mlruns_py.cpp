@@ -173,6 +173,20 @@ std::optional<T> maybe(mlruns::Result<T> r) {
   return std::nullopt;
 }
 
+// The query of search_runs' arguments (view as ViewType's name).
+mlruns::SearchQuery search_query(const std::vector<std::string>& ids, const std::string& filter,
+                                 const std::vector<std::string>& order_by, const std::string& view,
+                                 std::size_t max_results, const std::string& page_token) {
+  mlruns::SearchQuery q;
+  q.experiment_ids = ids;
+  q.filter = filter;
+  q.order_by = order_by;
+  q.view = view_type(view);
+  q.max_results = max_results;
+  q.page_token = page_token;
+  return q;
+}
+
 // ---- MLflow entities built here (the plugin's search_runs) ----------------------
 //
 // The plugin gives, for MLflow's Metric, RunInfo, RunData and Run, the class and
@@ -516,14 +530,8 @@ PYBIND11_MODULE(_mlruns, m) {
   m.def("search_runs", [](const mlruns::Reader& r, const std::vector<std::string>& ids, const std::string& filter,
                           const std::vector<std::string>& order_by, const std::string& view, std::size_t max_results,
                           const std::string& page_token) {
-    mlruns::SearchQuery q;
-    q.experiment_ids = ids;
-    q.filter = filter;
-    q.order_by = order_by;
-    q.view = view_type(view);
-    q.max_results = max_results;
-    q.page_token = page_token;
-    mlruns::SearchPage page = unwrap(mlruns::search_runs(r, q));
+    mlruns::SearchPage page =
+        unwrap(mlruns::search_runs(r, search_query(ids, filter, order_by, view, max_results, page_token)));
     return std::make_pair(std::move(page.runs), std::move(page.next_page_token));
   }, Release());
 
@@ -570,13 +578,7 @@ PYBIND11_MODULE(_mlruns, m) {
                                  const std::string& filter, const std::vector<std::string>& order_by,
                                  const std::string& view, std::size_t max_results, const std::string& page_token,
                                  const MlflowEntities& e) {
-    mlruns::SearchQuery q;
-    q.experiment_ids = ids;
-    q.filter = filter;
-    q.order_by = order_by;
-    q.view = view_type(view);
-    q.max_results = max_results;
-    q.page_token = page_token;
+    mlruns::SearchQuery q = search_query(ids, filter, order_by, view, max_results, page_token);
     mlruns::SearchPage page;
     {
       py::gil_scoped_release release;

@@ -48,6 +48,7 @@ StoreOptions options(const std::string& root, Env* env = nullptr) {
   StoreOptions o;
   o.tracking_uri = root;
   o.env = env;
+  o.errors = ErrorMode::kCount;  // refusals come back as a Status
   o.flush.background_thread = false;
   return o;
 }
@@ -59,6 +60,14 @@ std::string detached_run(const std::string& root) {
   std::string id = run.id();
   REQUIRE(run.detach().is_ok());
   return id;
+}
+
+// The metrics/ folder of a new detached run (made), and the run's id in `id`.
+std::string metrics_folder(const std::string& root, std::string& id) {
+  id = detached_run(root);
+  std::string metrics = root + "/0/" + id + "/metrics";
+  fs::create_directories(metrics);
+  return metrics;
 }
 
 std::vector<Metric> points(int keys, std::int64_t step) {
@@ -116,12 +125,10 @@ TEST_CASE("log_batch by run id writes the bytes an ActiveRun writes, creating an
 TEST_CASE("log_batch by run id refuses a metric file that is a symbolic link, and writes nothing of the batch",
           "[store][by-id][security]") {
   TempDir dir;
-  std::string root = dir.root();
-  std::string id = detached_run(root);
+  std::string root = dir.root(), id;
+  std::string metrics = metrics_folder(root, id);
   std::string outside = dir.str() + "/outside";
   write_file(outside, "1 1.0 0\n");
-  std::string metrics = root + "/0/" + id + "/metrics";
-  fs::create_directories(metrics);
   fs::create_symlink(outside, metrics + "/loss");
   Store store = Store::open(options(root));
   Status s = store.log_batch(id, {{"fine", 1.0, 5, 0, {}, {}}, {"loss", 2.0, 5, 1, {}, {}}}, {}, {});
@@ -134,10 +141,8 @@ TEST_CASE("log_batch by run id refuses a metric file that is a symbolic link, an
 
 TEST_CASE("log_batch by run id refuses a metric file that is a FIFO, without blocking", "[store][by-id][security]") {
   TempDir dir;
-  std::string root = dir.root();
-  std::string id = detached_run(root);
-  std::string metrics = root + "/0/" + id + "/metrics";
-  fs::create_directories(metrics);
+  std::string root = dir.root(), id;
+  std::string metrics = metrics_folder(root, id);
   REQUIRE(::mkfifo((metrics + "/loss").c_str(), 0644) == 0);
   Store store = Store::open(options(root));
   auto t0 = std::chrono::steady_clock::now();
