@@ -448,6 +448,7 @@ PYBIND11_MODULE(_mlruns, m) {
                                  const std::string& dest, bool overwrite) {
     mlruns::DownloadOptions o;
     o.overwrite = overwrite;
+    o.overwrite_hint = "pass overwrite=True to replace it";
     mlruns::DownloadResult d = unwrap(mlruns::download_artifacts(r, run_id, path, dest, o));
     return std::make_tuple(d.local_path, d.files, d.bytes);
   }, Release());

@@ -213,7 +213,9 @@ def test_artifacts_and_download(store, tree, tmp_path):
         [("checkpoint_000010/model.pt", 800)]
     local = reader.download_artifacts(run.run_id, "checkpoint_000010", tmp_path / "best")
     assert open(os.path.join(local, "model.pt"), "rb").read() == b"\x00weights" * 100
-    with pytest.raises(mlruns.AlreadyExistsError):
+    # The message names Python's way to ask for a replacement (DownloadOptions::overwrite_hint).
+    with pytest.raises(mlruns.AlreadyExistsError, match=r"is already there \(an earlier download\?\); "
+                                                          r"pass overwrite=True to replace it"):
         reader.download_artifacts(run.run_id, "checkpoint_000010", tmp_path / "best")
 
 

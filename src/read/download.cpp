@@ -131,7 +131,7 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
   auto existing = dest_env->stat(target, false);
   if (!existing) return fail(existing.error());
   if (existing->type != FileType::kMissing && !options.overwrite)
-    return fail(Status::already_exists(target, "exists; pass overwrite to replace it"));
+    return fail(Status::already_exists(target + " is already there (an earlier download?); " + options.overwrite_hint));
 
   Copier copier(env, *dest_env, reader.options(), options);
   std::vector<Item> items;
@@ -182,7 +182,8 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
     s = dest_env->rename(tmp, target);
   } else if (!options.overwrite) {
     cleanup();
-    return fail(Status::already_exists(target, "appeared while downloading; left untouched"));
+    return fail(Status::already_exists(target + " appeared while downloading and was left untouched; " +
+                                       options.overwrite_hint));
   } else if (!is_dir && existing->type == FileType::kRegular) {
     s = dest_env->rename(tmp, target);  // atomic replacement of a file
   } else {

@@ -127,6 +127,16 @@ TEST_CASE("download refuses an existing target unless told to overwrite, then re
   auto refused = download_artifacts(*reader, kBestRun, "checkpoint_000010", dest.string());
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code() == Code::kAlreadyExists);
+  // One sentence a caller shows as is, ending in the caller's own way to ask for overwrite.
+  CHECK(refused.error().message() == (dest / "checkpoint_000010").string() +
+                                         " is already there (an earlier download?); set DownloadOptions::overwrite to "
+                                         "replace it");
+  DownloadOptions hinted;
+  hinted.overwrite_hint = "add --overwrite to replace it";
+  auto refused_cli = download_artifacts(*reader, kBestRun, "checkpoint_000010", dest.string(), hinted);
+  REQUIRE_FALSE(refused_cli);
+  CHECK(refused_cli.error().message() ==
+        (dest / "checkpoint_000010").string() + " is already there (an earlier download?); add --overwrite to replace it");
   CHECK(read_file(dest / "checkpoint_000010" / "old.txt") == "old");
 
   DownloadOptions opts;
