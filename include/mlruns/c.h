@@ -108,6 +108,11 @@ void mlruns_options_set_write_through(mlruns_options_t* options, int write_throu
  * instead of refused. */
 void mlruns_options_set_truncate_long_values(mlruns_options_t* options, int truncate);
 
+/* Where new experiments keep their artifacts: <artifact_root>/<experiment id>
+ * (StoreOptions::artifact_root, as `mlflow server --default-artifact-root`);
+ * NULL or "": the tree itself. The string is copied. */
+void mlruns_options_set_artifact_root(mlruns_options_t* options, const char* artifact_root);
+
 /* ---- store ---- */
 
 /* Opens (creating if needed) the tree at `tracking_uri`: a path or file: URI;

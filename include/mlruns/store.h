@@ -91,6 +91,12 @@ class Store {
 
   // ---- experiments (spec §3, §7) ----
   // New experiment with an 18-digit id; kAlreadyExists if the name is taken.
+  // artifact_location: where its runs' artifacts go; empty gives
+  // <StoreOptions::artifact_root>/<id>. A relative path or relative file: URI
+  // is taken against the current directory (<cwd>/<path>, file://<cwd>/<path>),
+  // as MLflow's FileStore does (resolve_uri_if_local, mlflow/utils/uri.py);
+  // other values are written as given. kInvalidArgument beyond 2048 bytes
+  // or for bad UTF-8.
   Result<std::string> create_experiment(std::string_view name, const StringMap& tags = {},
                                         std::string_view artifact_location = {});
   // The id of the experiment with this name, created if needed. Exactly one

@@ -100,11 +100,13 @@ def _tree_uri(store_uri: str) -> str:
     return store_uri
 
 
-def _open_tree(store_uri) -> _mlruns.Store:
+def _open_tree(store_uri, artifact_uri=None) -> _mlruns.Store:
     """The tree of a store URI, opened (created if missing) for writing by run id: nothing is
-    buffered; MLflow's own validators run first, so MLflow's name rules; no heartbeat thread."""
+    buffered; MLflow's own validators run first, so MLflow's name rules; no heartbeat thread.
+    artifact_uri: MLflow's default artifact root (StoreOptions::artifact_root)."""
     return _mlruns.Store(_tree_uri(store_uri or "mlruns:mlruns"), "raise",
-                         os.environ.get("MLRUNS_DURABILITY", "none"), 16384, 2.0, False, "reject", "mlflow", 0.0)
+                         os.environ.get("MLRUNS_DURABILITY", "none"), 16384, 2.0, False, "reject", "mlflow", 0.0,
+                         artifact_uri or "")
 
 
 # mlruns error codes -> MLflow's (databricks_pb2), as FileStore raises them.
@@ -211,7 +213,8 @@ class MlrunsStore(AbstractStore):
     def __init__(self, store_uri=None, artifact_uri=None):
         super().__init__()
         self.store_uri = store_uri or "mlruns:mlruns"
-        self._store = _open_tree(self.store_uri)
+        # New experiments get <artifact_uri>/<id>, as FileStore(root, artifact_root_uri).
+        self._store = _open_tree(self.store_uri, artifact_uri)
         self.root_directory = self._store.root
         self.artifact_root_uri = artifact_uri or ("file://" + self.root_directory)
         self._reader = _mlruns.Reader(self.root_directory, 0)

@@ -307,15 +307,17 @@ PYBIND11_MODULE(_mlruns, m) {
   py::class_<mlruns::Store>(m, "Store")
       .def(py::init([](const std::string& tracking_uri, const std::string& errors, const std::string& durability,
                        std::size_t flush_max_points, double flush_max_age_s, bool write_through,
-                       const std::string& long_values, const std::string& name_rules, double heartbeat_s) {
+                       const std::string& long_values, const std::string& name_rules, double heartbeat_s,
+                       const std::string& artifact_root) {
              mlruns::StoreOptions o = store_options(tracking_uri, errors, durability, flush_max_points, flush_max_age_s,
                                                     write_through, long_values, name_rules, heartbeat_s);
+             o.artifact_root = artifact_root;
              py::gil_scoped_release release;
              return mlruns::Store::open(std::move(o));
            }),
            py::arg("tracking_uri"), py::arg("errors"), py::arg("durability"), py::arg("flush_max_points"),
            py::arg("flush_max_age"), py::arg("write_through"), py::arg("long_values"), py::arg("name_rules"),
-           py::arg("heartbeat"))
+           py::arg("heartbeat"), py::arg("artifact_root") = "")
       .def_property_readonly("ok", &mlruns::Store::ok)
       .def_property_readonly("root", &mlruns::Store::root)
       .def_property_readonly("failure_count", &mlruns::Store::failure_count)

@@ -225,3 +225,17 @@ def test_tracking_uri_forms(tmp_path, monkeypatch):
         assert mlruns.Store(uri).root == str(root)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "mlruns://" + str(tmp_path / "env"))
     assert mlruns.Store().root == str(tmp_path / "env")
+
+
+def test_default_artifact_root(tmp_path, monkeypatch):
+    """Store(artifact_uri=...) as MLflow's FileStore(root, artifact_root_uri): new experiments
+    (Default included) get <artifact_uri>/<id>; a relative one is taken against the cwd."""
+    s3 = mlruns.Store(tmp_path / "a", artifact_uri="s3://bucket/base")
+    exp = s3.create_experiment("e")
+    assert s3.get_experiment(exp).artifact_location == f"s3://bucket/base/{exp}"
+    assert s3.get_experiment("0").artifact_location == "s3://bucket/base/0"
+    monkeypatch.chdir(tmp_path)
+    rel = mlruns.Store(tmp_path / "b", artifact_uri="art")
+    assert rel.get_experiment("0").artifact_location == os.path.realpath(tmp_path) + "/art/0"
+    assert mlruns.Store(tmp_path / "c").get_experiment("0").artifact_location == \
+        "file://" + os.path.realpath(tmp_path / "c") + "/0"

@@ -102,6 +102,77 @@ TEST_CASE("create_experiment writes the six keys with an 18-digit id (spec §3.1
   CHECK_THAT(again.error().message(), Catch::Contains(id));
 }
 
+TEST_CASE("a relative artifact_location is taken against the current directory, as MLflow's "
+          "resolve_uri_if_local (mlflow/utils/uri.py, FileStore.create_experiment)",
+          "[store]") {
+  TempDir t;
+  Store store = Store::open(opts(t));
+  const std::string cwd = fs::canonical(t.path()).string();
+  const auto prev = fs::current_path();
+  fs::current_path(t.path());
+  auto plain = store.create_experiment("plain", {}, "rel/x/../y/");
+  auto dotted = store.create_experiment("dotted", {}, "./z//w");
+  auto uri = store.create_experiment("uri", {}, "file:rel2?q=1#f");
+  auto absolute = store.create_experiment("absolute", {}, "/abs/../p/");
+  auto remote = store.create_experiment("remote", {}, "s3://bucket/rel");
+  fs::current_path(prev);
+  REQUIRE(plain);
+  REQUIRE(dotted);
+  REQUIRE(uri);
+  REQUIRE(absolute);
+  REQUIRE(remote);
+  // pathlib's join: '.' and empty components dropped, '..' kept; plain stays plain.
+  CHECK(store.get_experiment(*plain)->artifact_location == cwd + "/rel/x/../y");
+  CHECK(store.get_experiment(*dotted)->artifact_location == cwd + "/z/w");
+  // A file: URI with a relative path: file://<cwd>/<path>, query and fragment kept.
+  CHECK(store.get_experiment(*uri)->artifact_location == "file://" + cwd + "/rel2?q=1#f");
+  // Absolute and remote locations as given.
+  CHECK(store.get_experiment(*absolute)->artifact_location == "/abs/../p/");
+  CHECK(store.get_experiment(*remote)->artifact_location == "s3://bucket/rel");
+}
+
+TEST_CASE("StoreOptions::artifact_root gives new experiments <artifact_root>/<id>, as MLflow's "
+          "FileStore(root, artifact_root_uri) and append_to_uri_path (mlflow/utils/uri.py)",
+          "[store]") {
+  TempDir t;
+  StoreOptions o = opts(t);
+  o.artifact_root = "s3://bucket/base?region=x";
+  Store store = Store::open(o);
+  REQUIRE(store.ok());
+  // The Default experiment of a new tree, created experiments and get-or-created ones alike.
+  CHECK(store.get_experiment("0")->artifact_location == "s3://bucket/base/0?region=x");
+  const std::string id = *store.create_experiment("e");
+  CHECK(store.get_experiment(id)->artifact_location == "s3://bucket/base/" + id + "?region=x");
+  const std::string got = *store.get_or_create_experiment("g");
+  CHECK(store.get_experiment(got)->artifact_location == "s3://bucket/base/" + got + "?region=x");
+  // A given artifact_location wins.
+  const std::string own = *store.create_experiment("own", {}, "/data/own");
+  CHECK(store.get_experiment(own)->artifact_location == "/data/own");
+  // A run's artifact_uri joins the path, the query stays at the end (FileStore._get_artifact_dir).
+  ActiveRun run = store.start_run({.experiment_id = id, .system_tags = false});
+  CHECK(run.artifact_uri() == "s3://bucket/base/" + id + "/" + run.id() + "/artifacts?region=x");
+  run.end();
+
+  // A relative root is taken against the current directory when the Store opens; a plain path stays plain.
+  TempDir t2;
+  const auto prev = fs::current_path();
+  fs::current_path(t2.path());
+  StoreOptions o2 = opts(t2);
+  o2.artifact_root = "art/";
+  Store relative = Store::open(o2);
+  fs::current_path(prev);
+  REQUIRE(relative.ok());
+  CHECK(relative.get_experiment("0")->artifact_location == fs::canonical(t2.path()).string() + "/art/0");
+
+  // Bad input is refused at open, naming the option.
+  StoreOptions bad = opts(t2);
+  bad.errors = ErrorMode::kCount;
+  bad.artifact_root = std::string("\xff");
+  Store refused = Store::open(bad);
+  CHECK_FALSE(refused.ok());
+  CHECK_THAT(refused.status().message(), Catch::Contains("artifact_root"));
+}
+
 TEST_CASE("experiment names that YAML 1.1 would retype are quoted like PyYAML (spec §2.1, §14.4)", "[store]") {
   TempDir t;
   Store store = Store::open(opts(t));
