@@ -159,6 +159,9 @@ int mlruns_log_param(mlruns_run_t* run, const char* key, const char* value, char
 int mlruns_log_metric(mlruns_run_t* run, const char* key, double value, int64_t step,
                       char** errptr);
 int mlruns_set_tag(mlruns_run_t* run, const char* key, const char* value, char** errptr);
+/* Removes the run's tag `key` (MLflow's delete_tag): MLRUNS_NOT_FOUND if the
+ * run has no such tag. */
+int mlruns_delete_tag(mlruns_run_t* run, const char* key, char** errptr);
 /* MLflow's log_artifact: a file goes to artifacts/<artifact_path>/<its name>,
  * a directory keeps its name: artifacts/<artifact_path>/<dir name>/...
  * (artifact_path NULL or "": the artifact root). An artifact file that exists

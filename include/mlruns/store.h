@@ -122,6 +122,11 @@ class Store {
                         std::optional<std::int64_t> end_time = std::nullopt);
   Status delete_run(std::string_view run_id);
   Status restore_run(std::string_view run_id);
+  // Removes the run's tag `key`, as MLflow's FileStore.delete_tag
+  // (file_store.py): kNotFound if the run does not exist or has no such tag,
+  // kFailedPrecondition if the run is deleted, kInvalidArgument for a key
+  // that cannot be a tag file name (key.h). Irreversible.
+  Status delete_tag(std::string_view run_id, std::string_view key);
   // As ActiveRun::log_artifact and log_artifacts, by run id.
   Status log_artifact(std::string_view run_id, const std::string& local_path,
                       std::string_view artifact_path = {}, Overwrite overwrite = Overwrite::kRefuse);

@@ -649,6 +649,12 @@ class Store:
         self._store.restore_run(run_id)
 
     @_counted
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Removes a run's tag, as MLflow's delete_tag: NotFoundError if the run or the
+        tag does not exist, FailedPreconditionError if the run is deleted."""
+        self._store.delete_tag(run_id, key)
+
+    @_counted
     def log_artifact(self, run_id: str, local_path: Union[str, os.PathLike], artifact_path: Optional[str] = None, *,
                      overwrite: bool = False) -> None:
         """ActiveRun.log_artifact by run id."""

@@ -367,6 +367,9 @@ PYBIND11_MODULE(_mlruns, m) {
       }, Release())
       .def("delete_run", [](mlruns::Store& s, const std::string& id) { return (s.delete_run(id)).is_ok(); }, Release())
       .def("restore_run", [](mlruns::Store& s, const std::string& id) { return (s.restore_run(id)).is_ok(); }, Release())
+      .def("delete_tag", [](mlruns::Store& s, const std::string& run_id, const std::string& key) {
+        return (s.delete_tag(run_id, key)).is_ok();
+      }, Release())
       .def("log_artifact", [](mlruns::Store& s, const std::string& run_id, const std::string& local,
                               const std::string& ap, bool overwrite) {
         return s.log_artifact(run_id, local, ap, overwrite_mode(overwrite)).is_ok();

@@ -239,3 +239,20 @@ def test_default_artifact_root(tmp_path, monkeypatch):
     assert rel.get_experiment("0").artifact_location == os.path.realpath(tmp_path) + "/art/0"
     assert mlruns.Store(tmp_path / "c").get_experiment("0").artifact_location == \
         "file://" + os.path.realpath(tmp_path / "c") + "/0"
+
+
+def test_delete_tag_by_run_id(tmp_path):
+    """Store.delete_tag: MLflow's FileStore.delete_tag semantics (file_store.py)."""
+    store = mlruns.Store(tmp_path / "t")
+    with store.start_run("0") as run:
+        run.set_tag("k", "v")
+    store.delete_tag(run.run_id, "k")
+    assert "k" not in mlruns.Reader(store.root).get_run(run.run_id).data.tags
+    with pytest.raises(mlruns.NotFoundError, match="'k'"):
+        store.delete_tag(run.run_id, "k")
+    run2 = store.start_run("0")
+    run2.set_tag("kept", "1")
+    run2.end()
+    store.delete_run(run2.run_id)
+    with pytest.raises(mlruns.FailedPreconditionError):
+        store.delete_tag(run2.run_id, "kept")

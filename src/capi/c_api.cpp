@@ -341,6 +341,12 @@ int mlruns_set_tag(mlruns_run_t* run, const char* key, const char* value, char**
   return with_run(run, fn, errptr, [&](mlruns::ActiveRun& r) { return r.set_tag(key, value); });
 }
 
+int mlruns_delete_tag(mlruns_run_t* run, const char* key, char** errptr) {
+  const char* fn = "mlruns_delete_tag";
+  if (run && !key) return null_argument(fn, "key", errptr, run->print);
+  return with_run(run, fn, errptr, [&](mlruns::ActiveRun& r) { return r.delete_tag(key); });
+}
+
 int mlruns_log_artifact(mlruns_run_t* run, const char* local_path, const char* artifact_path,
                         char** errptr) {
   const char* fn = "mlruns_log_artifact";

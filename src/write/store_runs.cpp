@@ -235,6 +235,23 @@ Status Store::delete_run(std::string_view run_id) {
   return im.finish(run());
 }
 
+Status Store::delete_tag(std::string_view run_id, std::string_view key) {
+  Impl& im = *impl_;
+  auto run = [&]() -> Status {
+    MLRUNS_RETURN_IF_ERROR(im.open_status);
+    auto ref = im.load_run(run_id);
+    if (!ref) return ref.error();
+    if (ref->info.lifecycle_stage != LifecycleStage::kActive)
+      return Status::failed_precondition("run " + std::string(run_id),
+                                         "is deleted; restore it to change its tags (spec §7)");
+    Status s = im.delete_tag(ref->dir, key);
+    if (s.code() == Code::kNotFound)
+      return Status::not_found("tag '" + escape_control(key) + "'", "run " + std::string(run_id) + " has no such tag");
+    return s;
+  };
+  return im.finish(run());
+}
+
 Status Store::restore_run(std::string_view run_id) {
   Impl& im = *impl_;
   auto run = [&]() -> Status {

@@ -146,6 +146,10 @@ int main(void) {
     CHECK_RC(mlruns_log_metric(child, "loss", 1.0 / (double)(step + 1), step, NULL), MLRUNS_OK);
   }
   CHECK_RC(mlruns_set_tag(child, "model_type", "PPO", &err), MLRUNS_OK);
+  CHECK_RC(mlruns_set_tag(child, "scratch", "x", &err), MLRUNS_OK);
+  CHECK_RC(mlruns_delete_tag(child, "scratch", &err), MLRUNS_OK);
+  CHECK_RC(mlruns_delete_tag(child, "scratch", NULL), MLRUNS_NOT_FOUND); /* MLflow: RESOURCE_DOES_NOT_EXIST */
+  CHECK_RC(mlruns_delete_tag(child, NULL, NULL), MLRUNS_INVALID_ARGUMENT);
   CHECK_RC(mlruns_log_text(child, "{\"ok\": true}\n", "notes/info.json", &err), MLRUNS_OK);
   char local[1024];
   snprintf(local, sizeof local, "%s/policy.bin", tmp);

@@ -173,6 +173,38 @@ TEST_CASE("StoreOptions::artifact_root gives new experiments <artifact_root>/<id
   CHECK_THAT(refused.status().message(), Catch::Contains("artifact_root"));
 }
 
+TEST_CASE("Store::delete_tag by run id has MLflow's semantics (file_store.py delete_tag)", "[store]") {
+  TempDir t;
+  StoreOptions o = opts(t);
+  o.errors = ErrorMode::kCount;
+  o.on_error = [](const Status&) {};
+  Store store = Store::open(o);
+  ActiveRun run = store.start_run({.system_tags = false});
+  REQUIRE(run.set_tag("k", "v").is_ok());
+  REQUIRE(run.set_tag("a/b", "nested").is_ok());
+  REQUIRE(run.flush().is_ok());
+  const std::string id = run.id();
+  const fs::path tags = t.path() / "mlruns/0" / id / "tags";
+  CHECK(store.delete_tag(id, "k").is_ok());
+  CHECK_FALSE(fs::exists(tags / "k"));
+  CHECK(store.delete_tag(id, "a/b").is_ok());
+  CHECK_FALSE(fs::exists(tags / "a/b"));
+  // RESOURCE_DOES_NOT_EXIST: an absent tag, an absent run.
+  Status absent = store.delete_tag(id, "k");
+  CHECK(absent.code() == Code::kNotFound);
+  CHECK_THAT(absent.message(), Catch::Contains("'k'") && Catch::Contains(id));
+  CHECK(store.delete_tag(std::string(32, 'a'), "k").code() == Code::kNotFound);
+  // A key that cannot be a file name is refused before any file is touched.
+  CHECK(store.delete_tag(id, "../meta.yaml").code() == Code::kInvalidArgument);
+  CHECK(fs::exists(t.path() / "mlruns/0" / id / "meta.yaml"));
+  // Only on active runs (check_run_is_active).
+  REQUIRE(run.set_tag("kept", "1").is_ok());
+  REQUIRE(run.end().is_ok());
+  REQUIRE(store.delete_run(id).is_ok());
+  CHECK(store.delete_tag(id, "kept").code() == Code::kFailedPrecondition);
+  CHECK(fs::exists(tags / "kept"));
+}
+
 TEST_CASE("experiment names that YAML 1.1 would retype are quoted like PyYAML (spec §2.1, §14.4)", "[store]") {
   TempDir t;
   Store store = Store::open(opts(t));
