@@ -69,6 +69,19 @@ class Copier {
     if (!buffer_) buffer_ = std::make_unique<char[]>(kCopyChunk);
     std::uint64_t copied = 0;
     for (;;) {
+      // A hole of a sparse file stays a hole: skipped in the source (lseek
+      // SEEK_DATA, as the reader skips holes in metric files), made in the
+      // copy (append_hole), so it costs what its data costs, not its size.
+      auto hole = (*in)->skip_hole();
+      if (!hole) return hole.error();
+      if (*hole > 0) {
+        copied += *hole;
+        if (copied > expected)
+          return Status::io_error(from, "grew while being copied (expected " + std::to_string(expected) + " bytes)");
+        MLRUNS_RETURN_IF_ERROR((*out)->append_hole(*hole));
+        done_ += *hole;
+        if (opts_.on_progress) opts_.on_progress(done_, total_);
+      }
       auto chunk = (*in)->read(kCopyChunk, buffer_.get());
       if (!chunk) return chunk.error();
       if (chunk->empty()) break;
