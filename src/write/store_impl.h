@@ -85,6 +85,9 @@ struct Store::Impl {
     RunInfo info;
   };
   Result<RunRef> load_run(std::string_view run_id) const;
+  // load_run for a by-id write: the run must be active, else
+  // kFailedPrecondition "run <id>: is deleted; restore it to <to_do>".
+  Result<RunRef> load_active_run(std::string_view run_id, std::string_view to_do = "log to it") const;
   Status write_run_meta(const std::string& run_dir, const RunInfo& info);
   std::shared_ptr<ActiveRun::State> create_run(const RunOptions& options, Status* status);
 
