@@ -151,7 +151,7 @@ TEST_CASE("StoreOptions::artifact_root gives new experiments <artifact_root>/<id
   // A run's artifact_uri joins the path, the query stays at the end (FileStore._get_artifact_dir).
   ActiveRun run = store.start_run({.experiment_id = id, .system_tags = false});
   CHECK(run.artifact_uri() == "s3://bucket/base/" + id + "/" + run.id() + "/artifacts?region=x");
-  run.end();
+  REQUIRE(run.end().is_ok());
 
   // A relative root is taken against the current directory when the Store opens; a plain path stays plain.
   TempDir t2;

@@ -315,14 +315,14 @@ class OutputBuf final : public std::streambuf {
     if (!cutting_ && line_cells_ < kHeadCells) {
       const std::size_t bytes = width_prefix_bytes(piece, kHeadCells - line_cells_);
       out.append(piece.substr(0, bytes));
-      line_cells_ += display_width(piece.substr(0, bytes));
+      line_cells_ += mlruns::display_width(piece.substr(0, bytes));
       piece.remove_prefix(bytes);
       if (piece.empty()) return;
       line_cells_ = kHeadCells;  // a wide character that did not fit: the head ends here
     }
     if (cutting_) return keep_tail(piece);
     held_.append(piece);
-    line_cells_ += display_width(piece);
+    line_cells_ += mlruns::display_width(piece);
     if (line_cells_ > kLineCells) {
       cutting_ = true;
       std::string held = std::move(held_);
@@ -344,10 +344,10 @@ class OutputBuf final : public std::streambuf {
   void end_line(std::string& out) {
     if (cutting_) {
       std::string_view tail = tail_;
-      const std::size_t width = display_width(tail);
+      const std::size_t width = mlruns::display_width(tail);
       if (width > kTailCells) {
         tail.remove_prefix(width_prefix_bytes(tail, width - kTailCells));
-        while (display_width(tail) > kTailCells) {  // a wide character on the edge
+        while (mlruns::display_width(tail) > kTailCells) {  // a wide character on the edge
           tail.remove_prefix(1);
           while (!tail.empty() && (static_cast<unsigned char>(tail.front()) & 0xC0) == 0x80) tail.remove_prefix(1);
         }
