@@ -152,6 +152,14 @@ TEST_CASE("human output cuts a tree's long strings with the byte count, --json k
   // A hostile tree's run name: 100 kB, far above MLflow's limit, below ReaderOptions::max_value_bytes.
   const std::string name = std::string(100'000, 'n') + "END";
   write_file(fs::path(uri) / exp / id / "tags" / "mlflow.runName", name);
+  {
+    const fs::path meta = fs::path(uri) / exp / id / "meta.yaml";
+    std::string m = read_file(meta);
+    const auto at = m.find("run_name: short");
+    REQUIRE(at != std::string::npos);
+    m.replace(at, 15, "run_name: " + name);
+    write_file(meta, m);
+  }
   const std::map<std::string, std::string> env = {{"MLFLOW_TRACKING_URI", uri}};
   auto longest = [](const std::string& text) {
     std::size_t n = 0;
