@@ -68,7 +68,7 @@ bool plain_scalar_ok(std::string_view v) {
 bool is_plain_null(std::string_view v) { return v == "~" || v == "null" || v == "Null" || v == "NULL"; }
 
 // PyYAML's YAML 1.1 float resolver (resolver.py) and construct_yaml_float:
-// [-+]?[0-9][0-9_]*.[0-9_]*([eE][-+][0-9]+)?, .[0-9_]+([eE][-+][0-9]+)?,
+// [-+]?[0-9][0-9_]*.[0-9_]*([eE][-+][0-9]+)?, .[0-9][0-9_]*([eE][-+][0-9]+)?,
 // sexagesimal [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+.[0-9_]*, [-+]?.inf, .nan
 // (each in three cases). nullopt if `v` is no float to PyYAML.
 std::optional<double> yaml11_plain_float(std::string_view v) {
@@ -122,7 +122,8 @@ std::optional<double> yaml11_plain_float(std::string_view v) {
     return sign * (value + std::strtod(f.c_str(), nullptr));
   }
   if (whole.empty()) {
-    if (signed_ || fraction.empty()) return std::nullopt;  // .[0-9_]+ has no sign
+    // .[0-9][0-9_]*: no sign, a digit first ("._5" is text: PyYAML writes it plain)
+    if (signed_ || fraction.empty() || !(fraction[0] >= '0' && fraction[0] <= '9')) return std::nullopt;
   } else if (!(whole[0] >= '0' && whole[0] <= '9') || !digits_(whole)) {
     return std::nullopt;
   }

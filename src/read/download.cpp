@@ -3,6 +3,8 @@
 // half a checkpoint under the final name.
 #include "mlruns/download.h"
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -88,7 +90,7 @@ class Copier {
       copied += chunk->size();
       if (copied > expected)
         return Status::io_error(from, "grew while being copied (expected " + std::to_string(expected) + " bytes)");
-      MLRUNS_RETURN_IF_ERROR((*out)->append(*chunk));
+      MLRUNS_RETURN_IF_ERROR(write_sparse(**out, *chunk));
       done_ += chunk->size();
       if (opts_.on_progress) opts_.on_progress(done_, total_);
     }
@@ -107,6 +109,24 @@ class Copier {
   std::uint64_t done_ = 0;
 
  private:
+  // Appends `data` with its all-NUL 4 KiB blocks as holes (as cp --sparse
+  // does): a chunk read across the start of a hole costs no disk blocks
+  // either. Runs of other blocks go out in one append.
+  static Status write_sparse(WritableFile& out, std::string_view data) {
+    constexpr std::size_t kBlock = 4096;
+    static const char kZeros[kBlock] = {};
+    std::size_t run = 0;  // start of the pending run of data blocks
+    for (std::size_t at = 0; at < data.size(); at += kBlock) {
+      const std::size_t n = std::min(kBlock, data.size() - at);
+      if (std::memcmp(data.data() + at, kZeros, n) != 0) continue;
+      if (at > run) MLRUNS_RETURN_IF_ERROR(out.append(data.substr(run, at - run)));
+      MLRUNS_RETURN_IF_ERROR(out.append_hole(n));
+      run = at + n;
+    }
+    if (run < data.size()) return out.append(data.substr(run));
+    return Status::ok();
+  }
+
   Env& env_;       // the source: the reader's
   Env& dest_env_;  // the destination
   const ReaderOptions& ropts_;

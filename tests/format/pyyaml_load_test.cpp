@@ -130,6 +130,7 @@ TEST_CASE("plain scalars read as MLflow's str() of what PyYAML's YAML 1.1 resolv
       {"-0", "0"},         {"1.50", "1.5"},       {".inf", "inf"},      {"-.Inf", "-inf"},   {".nan", "nan"},
       {"1.0e5", "1.0e5"},  {"1.0e+5", "100000.0"}, {".5", "0.5"},       {"+.5", "+.5"},      {"1.", "1.0"},
       {"1:30.5", "90.5"},  {"2001-12-14", "2001-12-14"}, {"1e3", "1e3"}, {"0o17", "0o17"},   {"plain", "plain"},
+      {"._5", "._5"},      {"._", "._"},
   };
   for (const auto& [text, shown] : kCases) {
     INFO(text << " -> " << shown);

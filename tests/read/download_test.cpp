@@ -160,7 +160,7 @@ TEST_CASE("a sparse artifact is downloaded sparse: its holes cost no reads, writ
     struct stat in;
     REQUIRE(::stat((art / name).c_str(), &in) == 0);
     CHECK(st.st_size == in.st_size);                 // the same apparent size
-    CHECK(st.st_blocks * 512 < (1 << 20));           // main: 1 GiB of NULs written
+    CHECK(st.st_blocks * 512 <= 64 * 1024);          // main: 1 GiB of NULs written
     CHECK(got->bytes == static_cast<std::uint64_t>(in.st_size));
     // The same bytes where there is data, NULs in the hole.
     int fd = ::open((dest / name).c_str(), O_RDONLY);

@@ -167,6 +167,7 @@ TEST_CASE("StoreOptions::artifact_root gives new experiments <artifact_root>/<id
   // Bad input is refused at open, naming the option.
   StoreOptions bad = opts(t2);
   bad.errors = ErrorMode::kCount;
+  bad.on_error = [](const Status&) {};
   bad.artifact_root = std::string("\xff");
   Store refused = Store::open(bad);
   CHECK_FALSE(refused.ok());
