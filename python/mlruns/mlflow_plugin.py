@@ -100,11 +100,13 @@ def _tree_uri(store_uri: str) -> str:
     return store_uri
 
 
-def _open_tree(store_uri) -> _mlruns.Store:
+def _open_tree(store_uri, artifact_uri=None) -> _mlruns.Store:
     """The tree of a store URI, opened (created if missing) for writing by run id: nothing is
-    buffered; MLflow's own validators run first, so MLflow's name rules; no heartbeat thread."""
+    buffered; MLflow's own validators run first, so MLflow's name rules; no heartbeat thread.
+    artifact_uri: MLflow's default artifact root (StoreOptions::artifact_root)."""
     return _mlruns.Store(_tree_uri(store_uri or "mlruns:mlruns"), "raise",
-                         os.environ.get("MLRUNS_DURABILITY", "none"), 16384, 2.0, False, "reject", "mlflow", 0.0)
+                         os.environ.get("MLRUNS_DURABILITY", "none"), 16384, 2.0, False, "reject", "mlflow", 0.0,
+                         artifact_uri or "")
 
 
 # mlruns error codes -> MLflow's (databricks_pb2), as FileStore raises them.
@@ -312,7 +314,8 @@ class MlrunsStore(AbstractStore):
     def __init__(self, store_uri=None, artifact_uri=None):
         super().__init__()
         self.store_uri = store_uri or "mlruns:mlruns"
-        self._store = _open_tree(self.store_uri)
+        # New experiments get <artifact_uri>/<id>, as FileStore(root, artifact_root_uri).
+        self._store = _open_tree(self.store_uri, artifact_uri)
         self.root_directory = self._store.root
         self.artifact_root_uri = artifact_uri or ("file://" + self.root_directory)
         self._reader = _mlruns.Reader(self.root_directory, 0)
@@ -556,20 +559,16 @@ class MlrunsStore(AbstractStore):
     @_mlflow_errors
     def delete_tag(self, run_id, key):
         _validate_run_id(run_id)
-        run = self._run_or_raise(run_id)
-        if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
-            raise MlflowException(f"The run {run_id} must be in 'active' lifecycle_stage.",
-                                  error_code=databricks_pb2.INVALID_PARAMETER_VALUE)
-        if key not in run.tags:
+        # Store::delete_tag has FileStore.delete_tag's semantics; the messages are FileStore's.
+        try:
+            self._store.delete_tag(run_id, key)
+        except mlruns.NotFoundError:
+            self._run_or_raise(run_id)  # the run is missing: FileStore's error
             raise MlflowException(f"No tag with name: {key} in run with id {run_id}",
-                                  error_code=databricks_pb2.RESOURCE_DOES_NOT_EXIST)
-        # No writer call removes a tag by run id without taking the run over: the file
-        # goes here, its key checked by mlruns' rules first (it becomes a path).
-        _mlruns.validate_key("tag key", key, True)
-        experiment_dir = os.path.join(self.root_directory, run.info.experiment_id)
-        if not os.path.isdir(os.path.join(experiment_dir, run_id)):
-            experiment_dir = os.path.join(self.root_directory, ".trash", run.info.experiment_id)
-        os.remove(os.path.join(experiment_dir, run_id, "tags", key))
+                                  error_code=databricks_pb2.RESOURCE_DOES_NOT_EXIST) from None
+        except mlruns.FailedPreconditionError:
+            raise MlflowException(f"The run {run_id} must be in 'active' lifecycle_stage.",
+                                  error_code=databricks_pb2.INVALID_PARAMETER_VALUE) from None
 
     @_mlflow_errors
     def log_batch(self, run_id, metrics, params, tags):

@@ -420,15 +420,17 @@ PYBIND11_MODULE(_mlruns, m) {
   py::class_<mlruns::Store>(m, "Store")
       .def(py::init([](const std::string& tracking_uri, const std::string& errors, const std::string& durability,
                        std::size_t flush_max_points, double flush_max_age_s, bool write_through,
-                       const std::string& long_values, const std::string& name_rules, double heartbeat_s) {
+                       const std::string& long_values, const std::string& name_rules, double heartbeat_s,
+                       const std::string& artifact_root) {
              mlruns::StoreOptions o = store_options(tracking_uri, errors, durability, flush_max_points, flush_max_age_s,
                                                     write_through, long_values, name_rules, heartbeat_s);
+             o.artifact_root = artifact_root;
              py::gil_scoped_release release;
              return mlruns::Store::open(std::move(o));
            }),
            py::arg("tracking_uri"), py::arg("errors"), py::arg("durability"), py::arg("flush_max_points"),
            py::arg("flush_max_age"), py::arg("write_through"), py::arg("long_values"), py::arg("name_rules"),
-           py::arg("heartbeat"))
+           py::arg("heartbeat"), py::arg("artifact_root") = "")
       .def_property_readonly("ok", &mlruns::Store::ok)
       .def_property_readonly("root", &mlruns::Store::root)
       .def_property_readonly("failure_count", &mlruns::Store::failure_count)
@@ -485,6 +487,9 @@ PYBIND11_MODULE(_mlruns, m) {
       }, Release())
       .def("delete_run", [](mlruns::Store& s, const std::string& id) { return (s.delete_run(id)).is_ok(); }, Release())
       .def("restore_run", [](mlruns::Store& s, const std::string& id) { return (s.restore_run(id)).is_ok(); }, Release())
+      .def("delete_tag", [](mlruns::Store& s, const std::string& run_id, const std::string& key) {
+        return (s.delete_tag(run_id, key)).is_ok();
+      }, Release())
       .def("log_artifact", [](mlruns::Store& s, const std::string& run_id, const std::string& local,
                               const std::string& ap, bool overwrite) {
         return s.log_artifact(run_id, local, ap, overwrite_mode(overwrite)).is_ok();
@@ -617,6 +622,7 @@ PYBIND11_MODULE(_mlruns, m) {
                                  const std::string& dest, bool overwrite) {
     mlruns::DownloadOptions o;
     o.overwrite = overwrite;
+    o.overwrite_hint = "pass overwrite=True to replace it";
     mlruns::DownloadResult d = unwrap(mlruns::download_artifacts(r, run_id, path, dest, o));
     return std::make_tuple(d.local_path, d.files, d.bytes);
   }, Release());

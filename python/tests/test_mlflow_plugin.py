@@ -186,6 +186,41 @@ def test_experiments(tmp_path):
     compare(tmp_path, scenario, trees=False)  # experiment meta.yaml times differ; runs' trees are below
 
 
+def test_relative_artifact_location(tmp_path, monkeypatch):
+    """FileStore.create_experiment resolves a relative location against the current
+    directory (resolve_uri_if_local, mlflow/utils/uri.py); so does the plugin."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    locations = [("plain", "rel/x/../y/"), ("dotted", "./z//w"), ("uri", "file:rel2"), ("absolute", "/abs/p")]
+
+    def scenario(c):
+        return [c.get_experiment(c.create_experiment(name, artifact_location=loc)).artifact_location
+                for name, loc in locations]
+
+    ours = compare(tmp_path, scenario, trees=False)
+    assert ours[0] == os.path.realpath(cwd) + "/rel/x/../y"
+
+
+def test_default_artifact_root(tmp_path, monkeypatch):
+    """The store's artifact_uri (``mlflow server --default-artifact-root``) gives new
+    experiments <artifact_uri>/<id>, as FileStore(root, artifact_root_uri) does."""
+    from mlflow.store.tracking.file_store import FileStore
+    from mlflow.tracking._tracking_service.utils import _get_store
+
+    monkeypatch.chdir(tmp_path)
+    for artifact_uri in ("s3://bucket/base", "art", str(tmp_path / "abs") + "/"):
+        ours = _get_store(f"mlruns://{tmp_path / ('m-' + str(abs(hash(artifact_uri))))}", artifact_uri)
+        assert isinstance(ours, mlruns.mlflow_plugin.MlrunsStore)
+        theirs = FileStore(str(tmp_path / ("f-" + str(abs(hash(artifact_uri))))), artifact_uri)
+        got = []
+        for store in (ours, theirs):
+            exp = store.create_experiment("e")
+            got.append((store.get_experiment("0").artifact_location.replace("/0", "/<id>"),
+                        store.get_experiment(exp).artifact_location.replace(exp, "<id>")))
+        assert got[0] == got[1], artifact_uri
+
+
 def test_runs_params_metrics_tags(tmp_path):
     def scenario(c):
         out = []

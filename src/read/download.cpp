@@ -3,6 +3,8 @@
 // half a checkpoint under the final name.
 #include "mlruns/download.h"
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -69,13 +71,26 @@ class Copier {
     if (!buffer_) buffer_ = std::make_unique<char[]>(kCopyChunk);
     std::uint64_t copied = 0;
     for (;;) {
+      // A hole of a sparse file stays a hole: skipped in the source (lseek
+      // SEEK_DATA, as the reader skips holes in metric files), made in the
+      // copy (append_hole), so it costs what its data costs, not its size.
+      auto hole = (*in)->skip_hole();
+      if (!hole) return hole.error();
+      if (*hole > 0) {
+        copied += *hole;
+        if (copied > expected)
+          return Status::io_error(from, "grew while being copied (expected " + std::to_string(expected) + " bytes)");
+        MLRUNS_RETURN_IF_ERROR((*out)->append_hole(*hole));
+        done_ += *hole;
+        if (opts_.on_progress) opts_.on_progress(done_, total_);
+      }
       auto chunk = (*in)->read(kCopyChunk, buffer_.get());
       if (!chunk) return chunk.error();
       if (chunk->empty()) break;
       copied += chunk->size();
       if (copied > expected)
         return Status::io_error(from, "grew while being copied (expected " + std::to_string(expected) + " bytes)");
-      MLRUNS_RETURN_IF_ERROR((*out)->append(*chunk));
+      MLRUNS_RETURN_IF_ERROR(write_sparse(**out, *chunk));
       done_ += chunk->size();
       if (opts_.on_progress) opts_.on_progress(done_, total_);
     }
@@ -94,6 +109,24 @@ class Copier {
   std::uint64_t done_ = 0;
 
  private:
+  // Appends `data` with its all-NUL 4 KiB blocks as holes (as cp --sparse
+  // does): a chunk read across the start of a hole costs no disk blocks
+  // either. Runs of other blocks go out in one append.
+  static Status write_sparse(WritableFile& out, std::string_view data) {
+    constexpr std::size_t kBlock = 4096;
+    static const char kZeros[kBlock] = {};
+    std::size_t run = 0;  // start of the pending run of data blocks
+    for (std::size_t at = 0; at < data.size(); at += kBlock) {
+      const std::size_t n = std::min(kBlock, data.size() - at);
+      if (std::memcmp(data.data() + at, kZeros, n) != 0) continue;
+      if (at > run) MLRUNS_RETURN_IF_ERROR(out.append(data.substr(run, at - run)));
+      MLRUNS_RETURN_IF_ERROR(out.append_hole(n));
+      run = at + n;
+    }
+    if (run < data.size()) return out.append(data.substr(run));
+    return Status::ok();
+  }
+
   Env& env_;       // the source: the reader's
   Env& dest_env_;  // the destination
   const ReaderOptions& ropts_;
@@ -131,7 +164,7 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
   auto existing = dest_env->stat(target, false);
   if (!existing) return fail(existing.error());
   if (existing->type != FileType::kMissing && !options.overwrite)
-    return fail(Status::already_exists(target, "exists; pass overwrite to replace it"));
+    return fail(Status::already_exists(target + " is already there (an earlier download?); " + options.overwrite_hint));
 
   Copier copier(env, *dest_env, reader.options(), options);
   std::vector<Item> items;
@@ -182,7 +215,8 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
     s = dest_env->rename(tmp, target);
   } else if (!options.overwrite) {
     cleanup();
-    return fail(Status::already_exists(target, "appeared while downloading; left untouched"));
+    return fail(Status::already_exists(target + " appeared while downloading and was left untouched; " +
+                                       options.overwrite_hint));
   } else if (!is_dir && existing->type == FileType::kRegular) {
     s = dest_env->rename(tmp, target);  // atomic replacement of a file
   } else {

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "format/input_meta.h"
 #include "format/layout.h"
@@ -22,9 +23,49 @@ namespace {
 
 constexpr int kMaxKeyDepth = 64;        // a key is at most 250 characters
 
-// Walks `dir` (known to be a real directory) and calls on_file(key, path) for
-// each regular file whose relative path is a valid key. Everything else is
+// The entries of a key folder (params/, tags/, metrics/): nullopt when it is
+// missing (silently), or not a real folder or unreadable (with a warning).
+// A confined Env (env.h: Env::unconfined() is another Env) refuses a link, a
+// file or a FIFO in the open itself (O_DIRECTORY, O_NOFOLLOW, no link at any
+// component), so the folder costs one open, and its type is looked up only
+// to word a refusal; any other Env is asked for the type first, so no link is
+// ever listed through.
+std::optional<std::vector<DirEntry>> list_key_dir(const ReaderContext& ctx, const std::string& dir,
+                                                  const char* what) {
+  const bool refuses_links = ctx.env->unconfined() != ctx.env;
+  auto not_a_folder = [&](FileType t) {
+    if (t != FileType::kMissing)
+      ctx.warn(dir, std::string("is ") + type_name(t) + ", not a folder; " + what + "s ignored");
+  };
+  if (!refuses_links) {
+    const FileType t = ctx.lstat_type(dir);
+    if (t != FileType::kDirectory) {
+      not_a_folder(t);
+      return std::nullopt;
+    }
+  }
+  auto entries = ctx.env->list_dir(dir);
+  if (entries) return std::move(*entries);
+  if (entries.error().code() == Code::kNotFound) return std::nullopt;
+  if (refuses_links) {
+    const FileType t = ctx.lstat_type(dir);
+    if (t != FileType::kDirectory) {
+      not_a_folder(t);
+      return std::nullopt;
+    }
+  }
+  ctx.warn(dir, std::string("cannot list ") + what + " folder: " + entries.error().to_string());
+  return std::nullopt;
+}
+
+// Calls on_file(key, path) for each regular file below `dir` (listed as
+// `entries`) whose relative path is a valid key. Everything else is
 // reported and skipped.
+template <typename OnFile>
+void walk_entries(const ReaderContext& ctx, const std::string& dir, const std::vector<DirEntry>& entries,
+                  const std::string& prefix, int depth, const char* what, OnFile&& on_file);
+
+// The same for a folder found inside a key folder (listed here: readdir said it is a folder).
 template <typename OnFile>
 void walk_keys(const ReaderContext& ctx, const std::string& dir, const std::string& prefix, int depth,
                const char* what, OnFile&& on_file) {
@@ -33,7 +74,13 @@ void walk_keys(const ReaderContext& ctx, const std::string& dir, const std::stri
     ctx.warn(dir, std::string("cannot list ") + what + " folder: " + entries.error().to_string());
     return;
   }
-  for (const DirEntry& e : *entries) {
+  walk_entries(ctx, dir, *entries, prefix, depth, what, on_file);
+}
+
+template <typename OnFile>
+void walk_entries(const ReaderContext& ctx, const std::string& dir, const std::vector<DirEntry>& entries,
+                  const std::string& prefix, int depth, const char* what, OnFile&& on_file) {
+  for (const DirEntry& e : entries) {
     std::string path = join(dir, e.name);
     std::string key = prefix.empty() ? e.name : prefix + "/" + e.name;
     // Inside params/, tags/ or metrics/ MLflow would take litter for keys (spec §2.4, §14.5).
@@ -70,13 +117,9 @@ void walk_keys(const ReaderContext& ctx, const std::string& dir, const std::stri
 
 void read_value_dir(const ReaderContext& ctx, const std::string& dir, const char* what,
                     std::map<std::string, std::string>& out) {
-  FileType t = ctx.lstat_type(dir);
-  if (t == FileType::kMissing) return;
-  if (t != FileType::kDirectory) {
-    ctx.warn(dir, std::string("is ") + type_name(t) + ", not a folder; " + what + "s ignored");
-    return;
-  }
-  walk_keys(ctx, dir, "", 0, what, [&](const std::string& key, const std::string& path) {
+  auto entries = list_key_dir(ctx, dir, what);
+  if (!entries) return;
+  walk_entries(ctx, dir, *entries, "", 0, what, [&](const std::string& key, const std::string& path) {
     auto text = ctx.read_value(path, what);
     if (!text) {
       ctx.warn(path, "cannot read " + std::string(what) + ": " + ReaderContext::detail_of(text.error(), path));
@@ -423,14 +466,15 @@ Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, c
   }
   if (fields.all_metrics || !fields.metrics.empty()) {
     std::string metrics = join(dir, "metrics");
-    FileType t = lstat_type(metrics);
-    if (t != FileType::kMissing && t != FileType::kDirectory) {
+    if (fields.all_metrics) {
+      // One open of metrics/ (list_key_dir), not an lstat, an open and a stat.
+      if (auto entries = list_key_dir(*this, metrics, "metric"))
+        walk_entries(*this, metrics, *entries, "", 0, "metric", [&](const std::string& key, const std::string& path) {
+          Metric m;
+          if (read_latest(*this, key, path, false, m)) run.metrics.emplace(key, std::move(m));
+        });
+    } else if (FileType t = lstat_type(metrics); t != FileType::kMissing && t != FileType::kDirectory) {
       warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
-    } else if (t == FileType::kDirectory && fields.all_metrics) {
-      walk_keys(*this, metrics, "", 0, "metric", [&](const std::string& key, const std::string& path) {
-        Metric m;
-        if (read_latest(*this, key, path, false, m)) run.metrics.emplace(key, std::move(m));
-      });
     } else if (t == FileType::kDirectory) {
       for (const std::string& key : fields.metrics) {
         if (run.metrics.count(key) || !validate_key_name("metric key", key, NameRules::kMlflow)) continue;

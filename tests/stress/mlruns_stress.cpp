@@ -159,7 +159,10 @@ void wait_barrier(int fd) {
 int log_model(const Args& a) {
   wait_barrier(std::stoi(a.at(4)));
   auto store = mlruns::Store::open({.tracking_uri = a.at(0)});
-  auto m = store.log_model(a.at(1), a.at(3), {.artifact_path = "model-" + a.at(2), .flavor = "onnx"});
+  mlruns::ModelOptions options;
+  options.artifact_path = "model-" + a.at(2);
+  options.flavor = "onnx";
+  auto m = store.log_model(a.at(1), a.at(3), options);
   std::printf("%s\n", m->model_uuid.c_str());
   return 0;
 }
