@@ -67,7 +67,9 @@ class ModelRegistry {
   //   stores it (the UI matches a run's models by that URI);
   // * a file: URI or absolute path inside this tree (stored as given).
   // Returns the version with its number: 1 + the highest number ever given
-  // (deleted versions keep theirs).
+  // (deleted versions keep theirs), and never below the number MLflow would
+  // give (1 + the largest `version` in the meta.yaml of every folder named
+  // version-*, e.g. a version-2.bak; model_registry/file_store.py).
   Result<ModelVersion> create_model_version(std::string_view name, std::string_view source,
                                             const ModelVersionOptions& options = {});
   Status update_model_version(std::string_view name, std::int64_t version, std::optional<std::string> description);

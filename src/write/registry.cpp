@@ -116,6 +116,27 @@ struct Files {
     return out;
   }
 
+  // The number to try first for a new version: never below what MLflow
+  // would give (model_registry/file_store.py, create_model_version's
+  // next_version: 1 + the largest `version` in the meta.yaml of every folder
+  // whose name starts with "version-", such as version-2.bak or version-01),
+  // nor below 1 + the largest version-<n> folder name. A meta.yaml that
+  // cannot be read adds nothing (MLflow fails on such a model anyway).
+  Result<std::int64_t> next_version(std::string_view name) const {
+    const std::string dir = model_dir(name);
+    auto entries = env.list_dir(dir);
+    if (!entries) return fail(entries.error());
+    std::int64_t top = 0;
+    for (const DirEntry& e : *entries) {
+      if (e.type != FileType::kDirectory || e.name.rfind(kVersionFolderPrefix, 0) != 0) continue;
+      if (auto v = parse_version_folder(e.name)) top = std::max(top, *v);
+      auto text = read_small(join(join(dir, e.name), kMetaFile));
+      if (!text) continue;
+      if (auto meta = parse_model_version_meta(*text)) top = std::max(top, meta->version.version);
+    }
+    return top + 1;
+  }
+
   Result<VersionMeta> version(std::string_view name, std::int64_t v) const {
     std::string dir = version_dir(name, v);
     auto info = env.stat(dir, false);
@@ -479,9 +500,9 @@ Result<ModelVersion> ModelRegistry::create_model_version(std::string_view name, 
     // Claim version-<n>: the complete folder is renamed into place; rename(2)
     // onto an existing folder fails atomically, and the loser tries the next
     // number, so every number is given once however many processes race.
-    auto numbers = f.version_numbers(name);
-    if (!numbers) return fail(numbers.error());
-    std::int64_t n = numbers->empty() ? 1 : numbers->back() + 1;
+    auto first = f.next_version(name);
+    if (!first) return fail(first.error());
+    std::int64_t n = *first;
     for (int attempt = 0;; ++attempt) {
       if (attempt == kMaxClaimAttempts)
         return fail(Status::io_error(quoted_name(name), "could not claim a version number after 1000 attempts"));

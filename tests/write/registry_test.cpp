@@ -197,6 +197,36 @@ TEST_CASE("a deleted version keeps its folder and number and loses its aliases (
   CHECK(v4->version == 4);  // 3 is never given again
 }
 
+TEST_CASE("the next version is never below MLflow's: every version-* folder's meta.yaml counts "
+          "(model_registry/file_store.py next_version)",
+          "[registry]") {
+  Tree tree;
+  ModelRegistry reg = tree.store.registry();
+  std::string src = "runs:/" + tree.run_id + "/model";
+  REQUIRE(reg.create_model_version("m", src));
+  REQUIRE(reg.create_model_version("m", src));
+  // A backup of version 2 by mv: MLflow still lists it as version 2.
+  fs::rename(tree.models() / "m/version-2", tree.models() / "m/version-2.bak");
+  auto v = reg.create_model_version("m", src);
+  REQUIRE(v);
+  CHECK(v->version == 3);  // not 2 again: MLflow would list [1, 2, 2]
+  CHECK(fs::exists(tree.models() / "m/version-3"));
+  // A version-<n> folder whose meta.yaml says another number: MLflow goes on from that number.
+  std::string meta = tree.file("m/version-1/meta.yaml");
+  auto at = meta.find("\nversion: 1\n");
+  REQUIRE(at != std::string::npos);
+  meta.replace(at, 12, "\nversion: 7\n");
+  write_file(tree.models() / "m/version-1/meta.yaml", meta);
+  v = reg.create_model_version("m", src);
+  REQUIRE(v);
+  CHECK(v->version == 8);
+  // A zero-padded name counts by its meta.yaml too.
+  fs::rename(tree.models() / "m/version-8", tree.models() / "m/version-08");
+  v = reg.create_model_version("m", src);
+  REQUIRE(v);
+  CHECK(v->version == 9);
+}
+
 TEST_CASE("rename moves versions, tags and aliases, delete removes the model (spec §9.4)", "[registry]") {
   Tree tree;
   ModelRegistry reg = tree.store.registry();
