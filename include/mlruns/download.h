@@ -16,6 +16,12 @@ namespace mlruns {
 
 struct DownloadOptions {
   bool overwrite = false;  // replace an existing target (atomically)
+  // fsync every file and folder of the copy before the rename that
+  // publishes it (the files are copied 8 at a time, their fsyncs overlap), so
+  // after a machine crash the target is complete or absent. false: no fsync
+  // at all, the kernel writes back when it likes (faster on a local disk;
+  // after a machine crash the target may hold empty or short files).
+  bool sync = true;
   // Progress: bytes copied so far and in total.
   std::function<void(std::uint64_t done, std::uint64_t total)> on_progress{};
 };

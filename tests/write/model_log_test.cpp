@@ -4,6 +4,7 @@
 // atomic publication and validation before anything is written.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
@@ -276,3 +277,49 @@ TEST_CASE("32 processes log models to one run at once: the history lists all 32 
   CHECK(fs::file_size(t.path() / "mlruns/0" / id / ".mlruns-lock-log-model-history") == 0);  // the lock, kept
 }
 #endif
+
+namespace {
+
+// Counts renames and folder fsyncs (copies run on several threads).
+struct CountingEnv : EnvWrapper {
+  CountingEnv() : EnvWrapper(Env::posix()) {}
+  std::atomic<int> renames{0}, dir_syncs{0};
+  Status rename(const std::string& f, const std::string& t) override {
+    ++renames;
+    return EnvWrapper::rename(f, t);
+  }
+  Status sync_dir(const std::string& p) override {
+    ++dir_syncs;
+    return EnvWrapper::sync_dir(p);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("log_model writes a folder's files under their final names in its unseen staging folder: one rename "
+          "publishes the model (not one per file); Durability::kNone syncs nothing",
+          "[model_log]") {
+  TempDir t;
+  constexpr int kFiles = 40;
+  for (int i = 0; i < kFiles; ++i)
+    write_file(t.path() / "src" / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i)), "w" + std::to_string(i));
+  for (Durability d : {Durability::kNone, Durability::kOnClose}) {
+    INFO((d == Durability::kNone ? "none" : "on-close"));
+    CountingEnv env;
+    StoreOptions o = opts(t);
+    o.env = &env;
+    o.durability = d;
+    Store store = Store::open(o);
+    ActiveRun run = store.start_run();
+    env.renames = env.dir_syncs = 0;
+    REQUIRE(run.log_model((t.path() / "src").string(), {.flavor = "many_files"}));
+    CHECK(env.renames == 2);  // the model folder into place, and the run's history tag
+    if (d == Durability::kNone) CHECK(env.dir_syncs == 0);
+    else CHECK(env.dir_syncs > 4);  // each folder of the model before it is published
+    fs::path model = run_dir(t, run) / "artifacts/model";
+    for (int i = 0; i < kFiles; ++i)
+      CHECK(read_file(model / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i))) == "w" + std::to_string(i));
+    for (const auto& e : fs::directory_iterator(run_dir(t, run)))  // no temp file or staging folder left
+      CHECK(e.path().filename().string().rfind(".mlruns-tmp-", 0) != 0);
+  }
+}
