@@ -59,25 +59,71 @@ struct Planned {
   std::string rel;  // below the artifact root
 };
 
-// Every file of `src` (a directory) with its path below the root, validated.
-Status plan_dir(Env& env, const std::string& src, const std::string& rel, int depth, std::vector<Planned>& out) {
+// What a folder being planned must not be: one of the folders it is inside
+// (a link back up, an endless loop), or one holding the run's own folders.
+struct PlanGuard {
+  std::vector<std::string> on_path;  // real paths of the folders being listed
+  std::vector<std::string> dests;    // real paths of the destination folders
+};
+
+Status refuse_entry(const std::string& from, std::string_view why) {
+  return Status::invalid_argument("artifact source '" + printable_prefix(from, 200) + "'",
+                                  std::string(why) + "; nothing was copied");
+}
+
+// "" if the folder `real` may be copied into the destinations, else why not.
+std::string holds_destination(const std::vector<std::string>& dests, const std::string& real) {
+  for (const std::string& d : dests)
+    if (d == real || d.rfind(real + "/", 0) == 0 || real == "/") return d;
+  return {};
+}
+
+// Every file of `src` (a directory, whose real path is `real`) with its path
+// below the root, validated. As MLflow's log_artifacts (shutil.copytree,
+// symlinks=False): links to files and folders are followed and copied as
+// what they point at. What cannot be copied is refused before anything is
+// written: a FIFO, socket or device (opening a FIFO would block), a dangling
+// link, a link back to a folder it is inside.
+Status plan_dir(Env& env, const std::string& src, const std::string& real, const std::string& rel, int depth,
+                PlanGuard& guard, std::vector<Planned>& out) {
   if (depth > kMaxDepth) return Status::invalid_argument(src, "directory nesting deeper than 64 levels");
   auto entries = env.unconfined()->list_dir(src);
   if (!entries) return entries.error();
+  guard.on_path.push_back(real);
   for (const DirEntry& e : *entries) {
     std::string from = join(src, e.name);
     if (Status v = validate_artifact_path(e.name); !v.is_ok()) return v.with_context("artifact file '" + from + "'");
     FileType type = e.type;
+    std::string child_real = join(real, e.name);
     if (type == FileType::kSymlink || type == FileType::kOther) {
       auto info = env.unconfined()->stat(from, /*follow_symlinks=*/true);
       if (!info) return info.error();
-      if (info->type != FileType::kRegular) continue;  // dangling, directory or special: skipped
-      type = FileType::kRegular;
+      type = info->type;
+      if (type == FileType::kMissing)
+        return refuse_entry(from, "is a dangling symbolic link (what it points at does not exist)");
+      if (type == FileType::kDirectory) {
+        auto r = env.unconfined()->real_path(from);
+        if (!r) return r.error();
+        child_real = *r;
+      }
     }
+    if (type != FileType::kRegular && type != FileType::kDirectory)
+      return refuse_entry(from, "is a FIFO, socket or device: only files, folders and links to them can be logged");
     std::string to = rel.empty() ? e.name : join(rel, e.name);
-    if (type == FileType::kRegular) out.push_back({from, to});
-    else if (type == FileType::kDirectory) MLRUNS_RETURN_IF_ERROR(plan_dir(env, from, to, depth + 1, out));
+    if (type == FileType::kRegular) {
+      out.push_back({from, to});
+      continue;
+    }
+    for (const std::string& up : guard.on_path)
+      if (up == child_real)
+        return refuse_entry(from, "is a link to '" + printable_prefix(up, 200) +
+                                      "', a folder it is inside: copying it would never end");
+    if (std::string d = holds_destination(guard.dests, child_real); !d.empty())
+      return refuse_entry(from, "leads to '" + printable_prefix(child_real, 200) + "', which holds the run's own folder '" +
+                                    printable_prefix(d, 200) + "': logging it would copy the tree into itself");
+    MLRUNS_RETURN_IF_ERROR(plan_dir(env, from, child_real, to, depth + 1, guard, out));
   }
+  guard.on_path.pop_back();
   return Status::ok();
 }
 
@@ -128,15 +174,14 @@ Status copy_artifact(Env& env, const ArtifactTarget& t, const std::string& local
     // A folder that holds the run's artifact folder (the tree inside the
     // project folder being logged, say `log-artifact RUN .`) would be copied
     // into itself.
-    for (const std::string& dest : {t.artifacts_root, t.temp_dir}) {
-      std::string d = real_existing(env, dest);
-      if (d == *src_real || d.rfind(*src_real + "/", 0) == 0 || *src_real == "/")
-        return Status::invalid_argument(
-            "artifact source '" + printable_prefix(local_path, 200) + "' ('" + printable_prefix(*src_real, 200) + "')",
-            "contains the run's own folder '" + printable_prefix(d, 200) +
-                "' (the tree is inside it): logging it would copy the tree into itself; log a subfolder, "
-                "or keep the tree outside the folder you log");
-    }
+    PlanGuard guard;
+    for (const std::string& dest : {t.artifacts_root, t.temp_dir}) guard.dests.push_back(real_existing(env, dest));
+    if (std::string d = holds_destination(guard.dests, *src_real); !d.empty())
+      return Status::invalid_argument(
+          "artifact source '" + printable_prefix(local_path, 200) + "' ('" + printable_prefix(*src_real, 200) + "')",
+          "contains the run's own folder '" + printable_prefix(d, 200) +
+              "' (the tree is inside it): logging it would copy the tree into itself; log a subfolder, "
+              "or keep the tree outside the folder you log");
     if (what == CopyWhat::kItself) {
       // MLflow: the directory's own name, os.path.basename(os.path.normpath(path)).
       if (base == "." || base == "..") base = src_real->substr(src_real->find_last_of('/') + 1);
@@ -144,7 +189,7 @@ Status copy_artifact(Env& env, const ArtifactTarget& t, const std::string& local
         return Status::invalid_argument("artifact folder name '" + base + "'", "not a valid artifact name");
       prefix = prefix.empty() ? base : join(prefix, base);
     }
-    MLRUNS_RETURN_IF_ERROR(plan_dir(env, local_path, prefix, 0, plan));
+    MLRUNS_RETURN_IF_ERROR(plan_dir(env, local_path, *src_real, prefix, 0, guard, plan));
   } else if (info->type == FileType::kRegular) {
     if (what == CopyWhat::kContents)
       return Status::invalid_argument("artifact source '" + local_path + "'",
@@ -152,8 +197,10 @@ Status copy_artifact(Env& env, const ArtifactTarget& t, const std::string& local
     if (Status v = validate_artifact_path(base); !v.is_ok() || base.empty())
       return Status::invalid_argument("artifact file name '" + base + "'", "not a valid artifact name");
     plan.push_back({local_path, prefix.empty() ? base : join(prefix, base)});
-  } else {
+  } else if (info->type == FileType::kMissing) {
     return Status::not_found("artifact source '" + local_path + "'", "no such file or directory");
+  } else {
+    return refuse_entry(local_path, "is a FIFO, socket or device: only files, folders and links to them can be logged");
   }
   // Everything is checked before the first file is written.
   for (const Planned& f : plan) MLRUNS_RETURN_IF_ERROR(check_destination(env, t.artifacts_root, f.rel, replace));

@@ -29,8 +29,12 @@ struct ArtifactTarget {
 // (kContents): a directory's contents go to <root>/<artifact_path>/...
 enum class CopyWhat { kItself, kContents };
 
-// Copies recursively. Symlinks to files are copied as files; symlinks to
-// directories are skipped (no loops, never leaves the source tree). Every
+// Copies recursively, as MLflow's log_artifacts (shutil.copytree with
+// symlinks=False): links to files and folders in the source are followed and
+// copied as what they point at. Refused before anything is written
+// (kInvalidArgument naming the entry): a FIFO, socket or device (never
+// opened), a dangling link, a link to a folder it is inside (a loop), a
+// folder holding the run's own folders. Every
 // name is validated and every destination checked before anything is written:
 // an artifact file that exists already is kAlreadyExists naming it (unless
 // `replace`), a destination whose folder is a file is kAlreadyExists too, so a
