@@ -247,12 +247,16 @@ struct Files {
     return Status::ok();
   }
 
-  // Moves `dir` out of sight at once, then deletes it.
-  Status remove_folder(const std::string& dir) const {
+  // Moves `dir` out of sight at once, then deletes it; `lock` (the lock of a
+  // file inside `dir`), if given, is released in between: NFS keeps an
+  // unlinked file that is still open as .nfsXXXX, which would keep its
+  // folder from being removed.
+  Status remove_folder(const std::string& dir, std::unique_ptr<FileLock>* lock = nullptr) const {
     auto staged = im.new_staging_folder();
     if (!staged) return staged.error();
     std::string gone = join(*staged, "removed");
     MLRUNS_RETURN_IF_ERROR(env.rename(dir, gone));
+    if (lock) lock->reset();
     return env.remove_tree(*staged);
   }
 
@@ -435,7 +439,7 @@ Status ModelRegistry::delete_registered_model(std::string_view name) {
     // at once, the lock file with the folder.
     auto lock = f.lock_model(name);
     if (!lock) return lock.error();
-    return f.remove_folder(f.model_dir(name));
+    return f.remove_folder(f.model_dir(name), &*lock);
   };
   return im.finish(run());
 }
