@@ -298,8 +298,8 @@ struct CountingEnv : EnvWrapper {
 
 }  // namespace
 
-TEST_CASE("log_model writes a folder's files under their final names in its unseen staging folder: one rename "
-          "publishes the model (not one per file); Durability::kNone syncs nothing",
+TEST_CASE("log_model: files go under their final names in the unseen staging folder, one rename publishes the "
+          "model, and Durability::kNone syncs nothing",
           "[model_log]") {
   TempDir t;
   constexpr int kFiles = 40;
