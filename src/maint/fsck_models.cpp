@@ -104,7 +104,8 @@ void FsckChecker::check_version_folders(const std::string& mdir, const std::stri
                                  : "folder name " + e.name + " of '" + name + "' is not version-<n>";
     add(dir, number ? "registry.version_number_mismatch" : "registry.version_folder_name",
         problem + ": MLflow lists it " + as + ", mlruns skips it",
-        "MLflow: search_model_versions shows that number twice; mlruns: the version is not listed",
+        "MLflow: search_model_versions lists it (beside any version-<n> of the same number), but loading that "
+        "number reads folder version-<n>; mlruns: not listed",
         FsckSeverity::kWarning,
         Fix::left_alone("MLflow reads every folder whose name starts with 'version-': move it out of " + mdir +
                         " or rename it without that prefix (e.g. backup-" + e.name + ")"));
