@@ -21,6 +21,12 @@ struct DownloadOptions {
   // (an earlier download?); <overwrite_hint>". The CLI gives "add --overwrite
   // to replace it", the Python package "pass overwrite=True to replace it".
   std::string overwrite_hint = "set DownloadOptions::overwrite to replace it";
+  // fsync every file and folder of the copy before the rename that
+  // publishes it (the files are copied 8 at a time, their fsyncs overlap), so
+  // after a machine crash the target is complete or absent. false: no fsync
+  // at all, the kernel writes back when it likes (faster on a local disk;
+  // after a machine crash the target may hold empty or short files).
+  bool sync = true;
   // Progress: bytes copied so far and in total.
   std::function<void(std::uint64_t done, std::uint64_t total)> on_progress{};
 };

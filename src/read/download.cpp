@@ -4,14 +4,17 @@
 #include "mlruns/download.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "format/layout.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
 #include "read/reader_impl.h"
+#include "util/parallel.h"
 
 namespace mlruns {
 namespace {
@@ -19,6 +22,9 @@ namespace {
 using detail::join;
 
 constexpr std::size_t kCopyChunk = 1 << 20;
+// Files copied at once (as log_artifacts): each waits on open, close and
+// fsync, and concurrent fsyncs share a journal commit.
+constexpr std::size_t kCopyThreads = 8;
 constexpr int kMaxDepth = 256;
 
 struct Item {
@@ -68,6 +74,7 @@ class Copier {
     if (!in) return in.error();
     auto out = dest_env_.new_writable_file(to, /*exclusive=*/true);
     if (!out) return out.error();
+    thread_local std::unique_ptr<char[]> buffer_;  // one per copying thread
     if (!buffer_) buffer_ = std::make_unique<char[]>(kCopyChunk);
     std::uint64_t copied = 0;
     for (;;) {
@@ -81,8 +88,7 @@ class Copier {
         if (copied > expected)
           return Status::io_error(from, "grew while being copied (expected " + std::to_string(expected) + " bytes)");
         MLRUNS_RETURN_IF_ERROR((*out)->append_hole(*hole));
-        done_ += *hole;
-        if (opts_.on_progress) opts_.on_progress(done_, total_);
+        progress(*hole);
       }
       auto chunk = (*in)->read(kCopyChunk, buffer_.get());
       if (!chunk) return chunk.error();
@@ -91,8 +97,7 @@ class Copier {
       if (copied > expected)
         return Status::io_error(from, "grew while being copied (expected " + std::to_string(expected) + " bytes)");
       MLRUNS_RETURN_IF_ERROR(write_sparse(**out, *chunk));
-      done_ += chunk->size();
-      if (opts_.on_progress) opts_.on_progress(done_, total_);
+      progress(chunk->size());
     }
     if (copied != expected)
       return Status::io_error(from, "read " + std::to_string(copied) + " bytes, expected " + std::to_string(expected));
@@ -101,12 +106,20 @@ class Copier {
     if (*written != expected)
       return Status::io_error(to, "has " + std::to_string(*written) + " bytes after copying, expected " +
                                       std::to_string(expected));
-    MLRUNS_RETURN_IF_ERROR((*out)->sync());
+    if (opts_.sync) MLRUNS_RETURN_IF_ERROR((*out)->sync());
     return (*out)->close();
   }
 
+  // Called from every copying thread; on_progress one call at a time.
+  void progress(std::uint64_t bytes) {
+    std::uint64_t done = done_ += bytes;
+    if (!opts_.on_progress) return;
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    opts_.on_progress(done, total_);
+  }
+
   std::uint64_t total_ = 0;
-  std::uint64_t done_ = 0;
+  std::atomic<std::uint64_t> done_{0};
 
  private:
   // Appends `data` with its all-NUL 4 KiB blocks as holes (as cp --sparse
@@ -131,7 +144,7 @@ class Copier {
   Env& dest_env_;  // the destination
   const ReaderOptions& ropts_;
   const DownloadOptions& opts_;
-  std::unique_ptr<char[]> buffer_;
+  std::mutex progress_mu_;
 };
 
 }  // namespace
@@ -183,23 +196,32 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
   auto cleanup = [&] { (void)dest_env->remove_tree(tmp); };
   DownloadResult result;
   Status s;
+  // The folders first, then the files, kCopyThreads at a time, under their
+  // final names inside the temporary folder nobody else uses.
   if (is_dir) s = dest_env->create_dir(tmp);
+  std::vector<const Item*> files;
   for (const Item& item : items) {
     if (!s) break;
-    std::string to = item.rel.empty() ? tmp : join(tmp, item.rel);
-    if (item.is_dir) {
-      s = dest_env->create_dir(to);
-    } else {
-      s = copier.copy_file(item.rel.empty() ? source : join(source, item.rel), to, item.size);
-      ++result.files;
-      result.bytes += item.size;
-    }
+    if (item.is_dir) s = dest_env->create_dir(join(tmp, item.rel));
+    else files.push_back(&item);
+  }
+  std::vector<Status> failed(files.size());
+  if (s)
+    detail::parallel_for(files.size(), std::min(kCopyThreads, files.size()), [&](std::size_t i) {
+      const Item& item = *files[i];
+      failed[i] = copier.copy_file(item.rel.empty() ? source : join(source, item.rel),
+                                   item.rel.empty() ? tmp : join(tmp, item.rel), item.size);
+    });
+  for (std::size_t i = 0; s && i < files.size(); ++i) {
+    s = failed[i];
+    ++result.files;
+    result.bytes += files[i]->size;
   }
   if (!s) {
     cleanup();
     return fail(s.with_context("downloading " + shown));
   }
-  if (is_dir) {
+  if (is_dir && options.sync) {
     // Directory entries must be durable before the rename publishes them.
     for (const Item& item : items)
       if (item.is_dir) (void)dest_env->sync_dir(join(tmp, item.rel));
@@ -236,7 +258,7 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
     cleanup();
     return fail(s.with_context("downloading " + shown));
   }
-  (void)dest_env->sync_dir(dest_dir);
+  if (options.sync) (void)dest_env->sync_dir(dest_dir);
   result.local_path = target;
   return result;
 }
