@@ -179,11 +179,11 @@ class Reader {
   // kFailedPrecondition for a local path outside the tree, kInvalidArgument
   // for a malformed URI, kNotFound for a missing model, version, alias or file.
   struct ModelLocation {
-    std::string uri;                      // as given
-    std::string path;                     // absolute path of the model folder (or file) in this tree
-    std::string run_id;                   // the run whose artifacts hold it, if known
-    std::string artifact_path;            // its path inside that run's artifacts
-    std::optional<ModelVersion> version;  // for a registry URI: the version resolved
+    std::string uri{};                      // as given
+    std::string path{};                     // absolute path of the model folder (or file) in this tree
+    std::string run_id{};                   // the run whose artifacts hold it, if known
+    std::string artifact_path{};            // its path inside that run's artifacts
+    std::optional<ModelVersion> version{};  // for a registry URI: the version resolved
   };
   Result<ModelLocation> resolve_model_uri(std::string_view uri) const;
 

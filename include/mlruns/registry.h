@@ -40,10 +40,10 @@ namespace mlruns {
 
 struct ModelVersionOptions {
   // The run that produced the model; for a runs:/ source, taken from it.
-  std::string run_id;
-  std::optional<std::string> description;
-  std::map<std::string, std::string> tags;
-  std::optional<std::string> run_link;
+  std::string run_id{};
+  std::optional<std::string> description{};
+  std::map<std::string, std::string> tags{};
+  std::optional<std::string> run_link{};
   // Create the registered model if it does not exist (as mlflow.register_model).
   bool create_registered_model = true;
 };
