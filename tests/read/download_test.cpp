@@ -250,8 +250,8 @@ TEST_CASE("artifact_uri is used when it exists and names the run's artifacts, ne
     CHECK(w.has("meta.yaml", "of the run's experiment"));
     auto r = download_artifacts(*reader, run, "", (tmp.path() / "out").string());
     REQUIRE(r);
-    CHECK(fs::exists(tmp.path() / "out" / "in_tree.txt"));
-    CHECK_FALSE(fs::exists(tmp.path() / "out" / "model.pt"));
+    CHECK(fs::exists(tmp.path() / "out" / "artifacts" / "in_tree.txt"));  // <dest>/artifacts (download.h)
+    CHECK_FALSE(fs::exists(tmp.path() / "out" / "artifacts" / "model.pt"));
   }
   SECTION("outside the tree, a run id that is not uuid4().hex never names a folder (issue 15, spec §4.4)") {
     const std::string victim = "victim";  // a valid run id (§4.4's regex) a tree's author chose
