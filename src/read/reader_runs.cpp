@@ -1,6 +1,7 @@
 // The Reader's loading of one run (reader_impl.h): meta.yaml, the key folders
 // params/, tags/ and metrics/ (only the fields asked for), metric histories
 // and dataset inputs. Damage costs only the damaged part, with a warning.
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -99,17 +100,30 @@ void warn_metric_problems(const ReaderContext& ctx, const std::string& path,
 // (issue 15 item 3). max_file_bytes limits only files read whole.
 constexpr std::uint64_t kWholeMetricBytes = 4 << 20;
 
-bool read_latest_streamed(const ReaderContext& ctx, const std::string& key, const std::string& path, Metric& out) {
+// The good points of a metric file, each given to on_point(const
+// ParsedPoint&) (whose dataset views die with the call): a file up to
+// kWholeMetricBytes is read whole (one read), a larger or sparse one is
+// streamed (LineStream, a hole passed over, never read).
+template <typename OnPoint>
+Result<MetricFileProblems> parse_metric_file(const ReaderContext& ctx, const std::string& path, OnPoint&& on_point) {
+  auto text = ctx.env->read_file(path, std::min(kWholeMetricBytes, ctx.options.max_file_bytes), /*no_follow=*/true);
+  if (text) return for_each_metric_point(*text, on_point);
+  if (text.error().code() != Code::kInvalidArgument ||
+      (text.error().message().find("exceeds the limit") == std::string::npos &&
+       text.error().message().find("sparse file") == std::string::npos))
+    return fail(text.error());
   auto file = ctx.env->new_sequential_file(path);
-  if (!file) {
-    ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(file.error(), path));
-    return false;
-  }
+  if (!file) return fail(file.error());
   LineStream lines(**file);
+  return for_each_metric_point(lines, on_point);
+}
+
+bool read_latest(const ReaderContext& ctx, const std::string& key, const std::string& path, bool missing_ok,
+                 Metric& out) {
   ParsedPoint latest;
   bool found = false;
-  std::string name, digest;  // the views of a point die with its chunk
-  auto problems = for_each_metric_point(lines, [&](const ParsedPoint& p) {
+  std::string name, digest;  // the views of a point die with its call
+  auto problems = parse_metric_file(ctx, path, [&](const ParsedPoint& p) {
     if (found && !is_later_point(p, latest)) return;
     latest = p;
     name.assign(p.dataset_name);
@@ -117,6 +131,10 @@ bool read_latest_streamed(const ReaderContext& ctx, const std::string& key, cons
     found = true;
   });
   if (!problems) {
+    if (missing_ok && problems.error().code() == Code::kNotFound) return false;
+    // A requested key that names a folder (asked for "val", the tree has
+    // "val/acc") is simply not a metric.
+    if (missing_ok && ctx.lstat_type(path) == FileType::kDirectory) return false;
     ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(problems.error(), path));
     return false;
   }
@@ -128,29 +146,14 @@ bool read_latest_streamed(const ReaderContext& ctx, const std::string& key, cons
   return true;
 }
 
-bool read_latest(const ReaderContext& ctx, const std::string& key, const std::string& path, bool missing_ok,
-                 Metric& out) {
-  auto text = ctx.env->read_file(path, std::min(kWholeMetricBytes, ctx.options.max_file_bytes), /*no_follow=*/true);
-  // Too big to read whole, or sparse (a hole is passed over, not read): streamed.
-  if (!text && text.error().code() == Code::kInvalidArgument &&
-      (text.error().message().find("exceeds the limit") != std::string::npos ||
-       text.error().message().find("sparse file") != std::string::npos))
-    return read_latest_streamed(ctx, key, path, out);
-  if (!text) {
-    if (missing_ok && text.error().code() == Code::kNotFound) return false;
-    // A requested key that names a folder (asked for "val", the tree has
-    // "val/acc") is simply not a metric.
-    if (missing_ok && ctx.lstat_type(path) == FileType::kDirectory) return false;
-    ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(text.error(), path));
-    return false;
-  }
-  ParsedPoint p;
-  MetricFileProblems problems;
-  bool found = latest_metric_point(*text, p, problems);
-  warn_metric_problems(ctx, path, problems);
-  if (!found) return false;
-  out = to_metric(key, p);
-  return true;
+// <run_dir>/metrics if it is a real folder; empty if there is none, or if it
+// is something else (a link, a file: warned about, never followed).
+std::string metrics_folder(const ReaderContext& ctx, const std::string& run_dir) {
+  std::string metrics = join(run_dir, "metrics");
+  FileType t = ctx.lstat_type(metrics);
+  if (t == FileType::kDirectory) return metrics;
+  if (t != FileType::kMissing) ctx.warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
+  return {};
 }
 
 }  // namespace
@@ -158,13 +161,8 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
 Status ReaderContext::visit_history(const std::string& run_dir, std::string_view key,
                                    const std::function<void(const Metric&)>& on_point) const {
   if (Status s = validate_key_name("metric key", key, NameRules::kMlflow); !s) return s;
-  std::string metrics = join(run_dir, "metrics");
-  FileType t = lstat_type(metrics);
-  if (t == FileType::kMissing) return Status::ok();
-  if (t != FileType::kDirectory) {
-    warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
-    return Status::ok();
-  }
+  const std::string metrics = metrics_folder(*this, run_dir);
+  if (metrics.empty()) return Status::ok();
   FileType on_way = path_below(metrics, key);
   if (on_way == FileType::kMissing) return Status::ok();
   if (on_way != FileType::kDirectory)
@@ -198,6 +196,51 @@ Result<std::vector<Metric>> ReaderContext::history(const std::string& run_dir, s
   Status s = visit_history(run_dir, key, [&](const Metric& m) { out.push_back(m); });
   if (!s) return fail(s);
   return out;
+}
+
+std::vector<std::string> ReaderContext::metric_keys(const std::string& run_dir) const {
+  std::vector<std::string> keys;
+  const std::string metrics = metrics_folder(*this, run_dir);
+  if (!metrics.empty())
+    walk_keys(*this, metrics, "", 0, "metric", [&](const std::string& key, const std::string&) { keys.push_back(key); });
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+Status ReaderContext::visit_histories(const std::string& run_dir, std::span<const std::string> keys,
+                                      const std::function<void(std::size_t, const Metric&)>& on_point) const {
+  for (const std::string& key : keys)
+    if (Status s = validate_key_name("metric key", key, NameRules::kMlflow); !s) return s;
+  const std::string metrics = metrics_folder(*this, run_dir);
+  if (metrics.empty()) return Status::ok();
+  Metric m;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    const std::string& key = keys[k];
+    std::string path = join(metrics, key);
+    FileType on_way = path_below(metrics, key);
+    if (on_way == FileType::kMissing) continue;
+    if (on_way != FileType::kDirectory) {
+      warn(path, "a folder on its path is not a real folder (a symbolic link?); not followed");
+      continue;
+    }
+    m.key = key;
+    auto problems = parse_metric_file(*this, path, [&](const ParsedPoint& p) {
+      m.timestamp = p.timestamp;
+      m.value = p.value;
+      m.step = p.step;
+      // Most lines have no dataset: then the strings stay empty, untouched.
+      if (!p.dataset_name.empty() || !m.dataset_name.empty()) m.dataset_name.assign(p.dataset_name);
+      if (!p.dataset_digest.empty() || !m.dataset_digest.empty()) m.dataset_digest.assign(p.dataset_digest);
+      on_point(k, m);
+    });
+    if (!problems) {
+      if (problems.error().code() == Code::kNotFound) continue;
+      warn(path, "cannot read metric: " + detail_of(problems.error(), path));
+      continue;
+    }
+    warn_metric_problems(*this, path, *problems);
+  }
+  return Status::ok();
 }
 
 // ---- runs ---------------------------------------------------------------------

@@ -189,6 +189,7 @@ Status Store::log_batch(std::string_view run_id, const std::vector<Metric>& metr
     if (ref->info.lifecycle_stage != LifecycleStage::kActive)
       return Status::failed_precondition("run " + std::string(run_id), "is deleted; restore it to log to it");
     ActiveRun::State state(join(ref->dir, "metrics"));
+    state.metrics.set_keep_open(false);  // one write per file: closed after it
     state.store = impl_;
     state.valid = true;
     state.info = ref->info;
