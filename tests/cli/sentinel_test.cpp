@@ -46,7 +46,7 @@ const char* variant_name(Variant v) {
     case Variant::kTrashToSentinel: return ".trash -> sentinel";
     case Variant::kTrashToRoot: return ".trash -> .";
     case Variant::kGcStagingToSentinel: return ".mlruns-gc.trash -> sentinel";
-    case Variant::kRunNamedVictim: return "a deleted run named victim, its artifacts in <sentinel>/victim";
+    case Variant::kRunNamedVictim: return "a run of a deleted experiment named victim, its artifacts in <sentinel>/victim";
     case Variant::kHardLinks: return "metric, param, tag and meta.yaml files hard-linked to sentinel files";
   }
   return "?";
@@ -166,21 +166,24 @@ struct Hostile {
         break;
       }
       case Variant::kRunNamedVictim: {
-        // The deleted run b becomes run `victim` (a valid run id, not
-        // uuid4().hex) whose artifact_uri is <sentinel>/victim/artifacts,
-        // its experiment's artifact_location the sentinel: gc used to
-        // delete <sentinel>/victim as the run's own artifact folder.
+        // Run c of the deleted experiment (where no verb starts runs whose
+        // artifacts would legitimately go to its location) becomes run
+        // `victim` (a valid run id, not uuid4().hex) whose artifact_uri is
+        // <sentinel>/victim/artifacts, the experiment's artifact_location
+        // the sentinel: gc used to delete <sentinel>/victim as the run's
+        // own artifact folder. Verbs that name b name it.
+        const fs::path g = root / ".trash" / gone;
         write_file(sentinel / "victim" / "artifacts" / "data", "precious");
-        std::string m = read_file(e / "meta.yaml");
+        std::string m = read_file(g / "meta.yaml");
         std::size_t at = m.find("artifact_location: ");
         m.replace(at, m.find('\n', at) - at, "artifact_location: file://" + sentinel.string());
-        write_file(e / "meta.yaml", m);
-        std::string r = read_file(e / b / "meta.yaml");
-        for (std::size_t p; (p = r.find(b)) != std::string::npos;) r.replace(p, b.size(), "victim");
-        write_file(e / b / "meta.yaml", r);
-        replace_uri(e / b / "meta.yaml", "file://" + (sentinel / "victim" / "artifacts").string());
-        fs::rename(e / b, e / "victim");
-        b = "victim";
+        write_file(g / "meta.yaml", m);
+        std::string r = read_file(g / c / "meta.yaml");
+        for (std::size_t p; (p = r.find(c)) != std::string::npos;) r.replace(p, c.size(), "victim");
+        write_file(g / c / "meta.yaml", r);
+        replace_uri(g / c / "meta.yaml", "file://" + (sentinel / "victim" / "artifacts").string());
+        fs::rename(g / c, g / "victim");
+        b = c = "victim";
         break;
       }
       case Variant::kHardLinks: {
