@@ -109,6 +109,7 @@ struct FileInfo {
   std::uint64_t size = 0;
   std::int64_t mtime_ms = 0;
   std::int64_t mtime_ns = 0;  // the same, in ns since the epoch (0 where the Env has no such precision)
+  std::uint64_t links = 1;    // names of the file (st_nlink); above 1 for a file with hard links
 };
 
 struct DirEntry {
@@ -159,6 +160,12 @@ class Env {
                                                                   bool exclusive = false) = 0;
   // Opens `path` for appending (O_APPEND), creating it if needed. The file
   // is opened for reading too where permissions allow (WritableFile::read_at).
+  // Confined Envs never modify a file in place through another name: a file
+  // with hard links (st_nlink > 1: `cp -al`, `rsync -H`, a link planted to a
+  // file outside the tree) is first given a file of its own under its lock
+  // (its bytes copied to a temp file one folder up, renamed over `path`);
+  // kFailedPrecondition if it cannot be read to be copied. The same holds
+  // for reopen_appendable_file and new_writable_file; touch refuses such a file.
   virtual Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& path) = 0;
   // Opens an existing regular file for appending, never creating it: kNotFound
   // if it is missing (a file another process removed stays removed), and no

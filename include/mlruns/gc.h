@@ -4,11 +4,17 @@
 //     older_than (runs without deleted_time always qualify);
 //   * experiments in .trash/ whose last_update_time is older than
 //     older_than, with all their runs.
-// Only folders inside the tree are removed (without following symlinks), and
-// a run's own artifact folder <location>/<run_id>/artifacts when its
-// experiment was created with that artifact location outside the tree (as
-// mlflow gc deletes a run's artifacts); other artifacts stored elsewhere
-// (s3://, a path another tree's run holds) are reported, never touched. Each folder is first renamed into <root>/.mlruns-gc.trash/
+// Only folders inside the tree are removed (without following symlinks).
+// Outside the tree nothing is removed by default: a deleted run's own
+// artifact folder <location>/<run_id>/artifacts, when its experiment was
+// created with that artifact location outside the tree, is listed in a note;
+// with include_outside_artifacts it is removed with the run (as mlflow gc
+// deletes a run's artifacts), and <location>/<run_id> after it only if then
+// empty (rmdir). "Its own" is format/artifact_dir.h's rule: artifact_uri is
+// exactly <experiment artifact_location>/<run_id>/artifacts, the run id is
+// uuid4().hex and names the run's folder, <location>/<run_id> is a real folder
+// holding nothing but artifacts/. Other artifacts stored elsewhere (s3://, a
+// path another tree's run holds) are reported, never touched. Each folder is first renamed into <root>/.mlruns-gc.trash/
 // (ignored by every reader, spec §1.2) and deleted there, so a failure
 // half-way never leaves a half-deleted run in sight; the next gc finishes
 // what such a failure left in that folder.
@@ -47,6 +53,9 @@ struct GcOptions {
   // Also remove runs and experiments whose files registered model versions
   // use (as mlflow gc does); those versions then fail to load.
   bool collect_registered = false;
+  // Also remove deleted runs' own artifact folders outside the tree (see
+  // above); by default they are listed in notes and left in place.
+  bool include_outside_artifacts = false;
 };
 
 struct GcItem {
@@ -58,7 +67,8 @@ struct GcItem {
   std::optional<std::int64_t> deleted_time{};  // run: deleted_time; experiment: last_update_time
   bool removed = false;  // gone from the tree; false in dry-run mode or if it could not be moved
   // A run's own artifact folder under its experiment's artifact location
-  // outside the tree (<location>/<run_id>/artifacts), removed with the run.
+  // outside the tree (<location>/<run_id>/artifacts), removed with the run
+  // (only with GcOptions::include_outside_artifacts).
   std::string external_artifacts{};
 };
 

@@ -12,12 +12,16 @@
 
 namespace mlruns {
 
-// `s` with everything that can act on a terminal written as visible text:
-// ESC as \e; other C0 controls, DEL and bytes that are not valid UTF-8 as
-// \xNN; C1 controls (U+0080-U+009F, e.g. the 8-bit CSI) and bidirectional
-// controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) as \uNNNN.
-// '\n' is kept when `keep_newlines`, else shown as \x0a. Valid UTF-8 text
-// (CJK, accents, emoji) passes unchanged.
+// `s` with everything that can act on a terminal, or that does not show,
+// written as visible text: ESC as \e; other C0 controls, DEL and bytes that
+// are not valid UTF-8 as \xNN; every other code point of general category
+// Cc, Cf, Zl, Zp, Co or Cn and every default-ignorable one (C1 controls such
+// as the 8-bit CSI, bidirectional controls U+061C, U+200E, U+202E, ...,
+// zero-width U+200B-U+200D, U+00AD, U+2060, U+FEFF, U+115F, U+3164, tags
+// U+E0001..., U+2028, U+2029) as \uNNNN (\UNNNNNNNN above U+FFFF), so two
+// names that look alike are alike. '\n' is kept when `keep_newlines`, else
+// shown as \x0a. Other valid UTF-8 text (CJK, accents, emoji) passes
+// unchanged. The report's HTML escaping uses the same rule.
 std::string terminal_safe(std::string_view s, bool keep_newlines = false);
 
 // Terminal cells `s` takes (Unicode East Asian width via utf8proc: CJK = 2,

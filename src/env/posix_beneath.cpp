@@ -29,6 +29,7 @@
 #define MLRUNS_HAVE_OPENAT2_H 1
 #endif
 
+#include "env/atomic_file.h"
 #include "env/posix_beneath.h"
 #include "env/posix_files.h"
 #include "mlruns/env.h"
@@ -159,6 +160,10 @@ int open_dir_beneath(int root_fd, const std::string& rel) {
   return cur;
 }
 
+// How long breaking a hard link waits for an appender holding the file's
+// lock (as line_tail.h's kAppendLockTimeoutMs).
+constexpr std::int64_t kUnshareLockTimeoutMs = 10000;
+
 struct Root {
   std::string path;       // as given, without a trailing '/'
   int fd = -1;            // O_PATH|O_DIRECTORY, opened on first use
@@ -193,9 +198,21 @@ class PosixBeneathEnv final : public Env {
   // ---- files ----
 
   Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path, bool exclusive) override {
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC);
-    auto fd = open_file(path, flags);
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : 0);
+    struct stat st;
+    auto fd = open_file(path, flags, true, &st);
     if (!fd) return fail(fd.error());
+    if (!exclusive && st.st_nlink > 1) {
+      // O_TRUNC would empty every name of the file: give `path` a new one.
+      ::close(*fd);
+      if (Status s = remove_file(path); !s.is_ok() && s.code() != Code::kNotFound) return fail(s);
+      fd = open_file(path, flags | O_EXCL);
+      if (!fd) return fail(fd.error());
+    } else if (!exclusive && retry_eintr([&] { return ::ftruncate(*fd, 0); }) < 0) {
+      Status s = errno_status(path, errno);
+      ::close(*fd);
+      return fail(s);
+    }
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, *fd));
   }
 
@@ -362,6 +379,12 @@ class PosixBeneathEnv final : public Env {
   Status touch(const std::string& path) override {
     auto at = locate(path);
     if (!at) return at.error();
+    // An mtime is shared by every name of a file: never set it through a hard link.
+    struct stat st;
+    if (::fstatat(at->dir.fd, at->leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) &&
+        st.st_nlink > 1)
+      return Status::failed_precondition(path, "has " + std::to_string(st.st_nlink) +
+                                                   " names (hard links); its mtime is not set through another name");
     if (::utimensat(at->dir.fd, at->leaf.c_str(), nullptr, AT_SYMLINK_NOFOLLOW) < 0) return errno_status(path, errno);
     return Status::ok();
   }
@@ -491,7 +514,7 @@ class PosixBeneathEnv final : public Env {
   // A regular file: O_NOFOLLOW on the last component, O_NONBLOCK so that a
   // FIFO never blocks the open, then fstat: anything but a regular file is
   // refused (and a write-opened one is never written).
-  Result<int> open_file(const std::string& path, int flags, bool check_regular = true) {
+  Result<int> open_file(const std::string& path, int flags, bool check_regular = true, struct stat* seen = nullptr) {
     auto whole = open_whole(path, flags | O_NOFOLLOW | O_NONBLOCK);
     if (!whole) return fail(whole.error());
     int fd = *whole;
@@ -511,19 +534,86 @@ class PosixBeneathEnv final : public Env {
       ::close(fd);
       return fail(Status::invalid_argument(path, "not a regular file; refused"));
     }
+    if (seen) *seen = st;
     // O_NONBLOCK stays: it has no effect on a regular file.
     return fd;
   }
 
   // O_APPEND, read-write so that the tail can be checked (read_at); where
   // only writing is permitted, write-only. As the plain Env's open_append.
+  // A file with hard links is unshared first (env.h, new_appendable_file):
+  // the fstat open_file does anyway gives st_nlink.
   Result<std::unique_ptr<WritableFile>> open_append(const std::string& path, int extra) {
     int base = O_APPEND | O_CLOEXEC | extra;
-    auto fd = open_file(path, O_RDWR | base);
-    bool readable = static_cast<bool>(fd);
-    if (!fd && fd.error().os_error() == EACCES) fd = open_file(path, O_WRONLY | base);
-    if (!fd) return fail(fd.error());
-    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, *fd, readable));
+    for (int attempt = 0;; ++attempt) {
+      struct stat st;
+      auto fd = open_file(path, O_RDWR | base, true, &st);
+      bool readable = static_cast<bool>(fd);
+      if (!fd && fd.error().os_error() == EACCES) fd = open_file(path, O_WRONLY | base, true, &st);
+      if (!fd) return fail(fd.error());
+      if (st.st_nlink <= 1) return std::unique_ptr<WritableFile>(new PosixWritableFile(path, *fd, readable));
+      auto own = unshare(path, *fd, st, readable);
+      ::close(*fd);
+      if (!own) return fail(own.error());
+      if (*own >= 0) return std::unique_ptr<WritableFile>(new PosixWritableFile(path, *own, true));
+      // Another process unshared or replaced it meanwhile: open the new file.
+      if (attempt == 3)
+        return fail(Status::io_error(path, "replaced again and again while its hard link was being broken"));
+    }
+  }
+
+  // Gives `path` (open as `fd`, `st` its fstat, st_nlink > 1) a file of its
+  // own with the same bytes and mode, under the old file's lock so that no
+  // appender is half-way: a temp file one folder up (inside metrics/,
+  // params/ or tags/ MLflow would read it as a key, spec §11), fsynced, then
+  // renamed over `path`. Returns its descriptor (O_RDWR | O_APPEND), or -1
+  // when `path` no longer names `fd`'s file (someone else was first).
+  Result<int> unshare(const std::string& path, int fd, const struct stat& st, bool readable) {
+    const std::string shown = std::to_string(st.st_nlink) + " names (hard links)";
+    if (!readable)
+      return fail(Status::failed_precondition(path, "has " + shown + " and cannot be read to be copied; not "
+                                                    "modified through another name (docs/hpc.md)"));
+    auto lock = lock_fd(fd, path, kUnshareLockTimeoutMs, /*owns=*/false);
+    if (!lock && lock.error().code() != Code::kNotSupported) return fail(lock.error());
+    auto at = locate(path);
+    if (!at) return fail(at.error());
+    struct stat now;
+    if (::fstatat(at->dir.fd, at->leaf.c_str(), &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_ino != st.st_ino ||
+        now.st_dev != st.st_dev)
+      return -1;
+    auto parts = split(path);
+    if (!parts) return fail(parts.error());
+    std::string folder = parent_dir(path);
+    std::string tmp = join(parts->components.size() >= 3 ? parent_dir(folder) : folder, unique_temp_name(".unshared"));
+    auto out = open_file(tmp, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC);
+    if (!out) return fail(out.error().with_context("breaking the hard link of " + path));
+    Status s = copy_fd(fd, *out, path);
+    if (s.is_ok() && ::fchmod(*out, st.st_mode & 07777) < 0) s = errno_status(tmp, errno);
+    if (s.is_ok() && retry_eintr([&] { return ::fsync(*out); }) < 0) s = errno_status(tmp, errno);
+    if (s.is_ok()) s = rename(tmp, path);
+    if (s.is_ok()) s = sync_dir(folder);
+    if (!s.is_ok()) {
+      ::close(*out);
+      (void)remove_file(tmp);
+      return fail(s.with_context("breaking the hard link of " + path));
+    }
+    return *out;
+  }
+
+  // Copies all of `from` (from offset 0) to the end of `to`.
+  static Status copy_fd(int from, int to, const std::string& path) {
+    std::vector<char> buf(1 << 16);
+    for (off_t off = 0;;) {
+      ssize_t n = retry_eintr([&] { return ::pread(from, buf.data(), buf.size(), off); });
+      if (n < 0) return errno_status(path, errno);
+      if (n == 0) return Status::ok();
+      for (ssize_t w = 0; w < n;) {
+        ssize_t m = retry_eintr([&] { return ::write(to, buf.data() + w, static_cast<std::size_t>(n - w)); });
+        if (m < 0) return errno_status(path, errno);
+        w += m;
+      }
+      off += n;
+    }
   }
 
   // A directory, opened readable, never through a link.

@@ -219,6 +219,7 @@ inline FileInfo info_of(const struct stat& st) {
   info.size = static_cast<std::uint64_t>(st.st_size);
   info.mtime_ms = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
   info.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  info.links = static_cast<std::uint64_t>(st.st_nlink);
   return info;
 }
 

@@ -2,6 +2,7 @@
 
 #include "env/atomic_file.h"
 #include "format/file_uri.h"
+#include "format/meta_parse.h"
 
 namespace mlruns::detail {
 
@@ -15,7 +16,34 @@ Status wrong_shape(std::string_view uri, std::string_view run_id) {
           "(docs/hpc.md)");
 }
 
+// Refused outside the tree: the message names the URI and the rule.
+Status not_followed(std::string_view uri, const std::string& why) {
+  return Status::failed_precondition("artifact_uri '" + std::string(uri) + "'",
+                                     "is outside the tree and " + why +
+                                         "; outside the tree mlruns uses only <experiment artifact_location>/<run_id>/"
+                                         "artifacts of a run whose id is 32 lowercase hex digits (docs/hpc.md)");
+}
+
+// The experiment artifact_location (a path) of the run in `run_dir`.
+std::optional<std::string> experiment_location_of(Env& env, std::string_view run_dir) {
+  auto text = env.read_file(join(parent_dir(run_dir), "meta.yaml"), 1 << 20, /*no_follow=*/true);
+  if (!text) return std::nullopt;
+  auto exp = parse_experiment_meta(*text, /*in_trash=*/false);
+  if (!exp) return std::nullopt;
+  auto path = file_uri_to_path(exp->artifact_location);
+  if (!path) return std::nullopt;
+  while (path->size() > 1 && path->back() == '/') path->pop_back();
+  return path;
+}
+
 }  // namespace
+
+bool is_generated_run_id(std::string_view run_id) {
+  if (run_id.size() != 32) return false;
+  for (char c : run_id)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
 
 std::optional<std::string> run_artifacts_owner(std::string_view path, std::string_view run_id) {
   constexpr std::string_view kArtifacts = "/artifacts";
@@ -37,8 +65,8 @@ std::optional<std::string> run_artifacts_owner(std::string_view path, std::strin
   return std::string(owner);
 }
 
-Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::string_view artifact_uri,
-                                     std::string_view run_id, bool create) {
+Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::string_view run_dir,
+                                     std::string_view artifact_uri, std::string_view run_id, bool create) {
   auto p = file_uri_to_path(artifact_uri);
   if (!p)
     return fail(Status::not_supported("artifact_uri '" + std::string(artifact_uri) + "'",
@@ -50,9 +78,19 @@ Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::
   std::string root(tree_root);
   if (path.compare(0, root.size() + 1, root + "/") == 0) return ArtifactDir{path, false};
 
-  // Outside: <location> is the user's (links allowed, resolved once).
+  // Outside: only a writer's run id, in its own folder, under its experiment's location.
+  if (!is_generated_run_id(run_id))
+    return fail(not_followed(artifact_uri, "run id '" + std::string(run_id) + "' is not uuid4().hex (spec §4.4)"));
+  std::string_view folder = run_dir;
+  while (folder.size() > 1 && folder.back() == '/') folder.remove_suffix(1);
+  if (folder.substr(folder.rfind('/') + 1) != run_id)
+    return fail(not_followed(artifact_uri, "the run's folder '" + std::string(run_dir) + "' is not named by its id"));
+  // <location> is the user's (links allowed, resolved once).
   std::string location = path.substr(0, path.size() - suffix.size());
   if (location.empty()) location = "/";
+  if (experiment_location_of(env, folder) != location)
+    return fail(not_followed(artifact_uri, "not <artifact_location>/" + std::string(run_id) +
+                                               "/artifacts of the run's experiment"));
   Env& user = *env.unconfined();
   if (create) {
     // MLflow makes the location on demand (os.makedirs): it is the user's path, links allowed.

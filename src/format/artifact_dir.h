@@ -4,10 +4,15 @@
 // write any artifact_uri, so it is used only in that shape:
 // - inside the tree, the path is used as it is (the confined Env keeps every
 //   call below the root);
-// - outside the tree, <location> is the user's choice and may contain links
-//   (resolved once with realpath), but <location>/<run_id> must be a real
-//   folder; it becomes a root of the confined Env (Env::add_root), so nothing
-//   below it is ever followed. Anything else outside the tree is refused.
+// - outside the tree, only <experiment's artifact_location>/<run_id>/artifacts
+//   exactly, for a run whose id has the form every writer generates (32
+//   lowercase hex digits, uuid4().hex: MLflow's FileStore and mlruns'
+//   new_run_id) and whose folder in the tree is named by that id: a tree's
+//   author cannot name an outside folder (`victim`, `..`) by choosing a run
+//   id. <location> is the user's choice and may contain links (resolved once
+//   with realpath), but <location>/<run_id> must be a real folder; it becomes
+//   a root of the confined Env (Env::add_root), so nothing below it is ever
+//   followed. Anything else outside the tree is refused.
 #pragma once
 
 #include <optional>
@@ -33,16 +38,22 @@ struct ArtifactDir {
   std::string run_root{};  // outside: <location>/<run_id>, resolved (a root of the confined Env)
 };
 
+// Whether `run_id` has the form MLflow's FileStore and mlruns generate:
+// uuid.uuid4().hex, 32 lowercase hex digits (spec §4.4).
+bool is_generated_run_id(std::string_view run_id);
+
 // The artifacts folder of run `run_id` (a validated id) according to its
-// `artifact_uri`, for a tree rooted at `tree_root` (absolute). Errors:
-// kNotSupported for a URI that is not a local path (s3://, mlflow-artifacts:);
+// `artifact_uri`, for a tree rooted at `tree_root` (absolute); `run_dir` is
+// the run's folder in the tree (<root>[/.trash]/<exp>/<run>), whose parent's
+// meta.yaml gives the experiment's artifact_location. Errors: kNotSupported
+// for a URI that is not a local path (s3://, mlflow-artifacts:);
 // kFailedPrecondition for a local path not of the shape above (the message
 // names the URI and the rule); kNotFound if <location> does not exist.
 // With `create`, a missing <location> is created with its parents (the
 // user's path, as MLflow's os.makedirs) and <location>/<run_id> with one
 // mkdir below it; without, they must exist.
-Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::string_view artifact_uri,
-                                     std::string_view run_id, bool create);
+Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::string_view run_dir,
+                                     std::string_view artifact_uri, std::string_view run_id, bool create);
 
 // An artifact location outside the tree that does not exist: `location_uri`
 // (an experiment's artifact_location, a path or file: URI) names a local

@@ -421,11 +421,58 @@ std::optional<std::int64_t> get_int(const FlatMeta& m, std::string_view key) {
   return v;
 }
 
+// PyYAML's YAML 1.1 float without sexagesimal and inf/nan (resolver.py):
+// [-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)? as a double.
+std::optional<double> yaml11_plain_float(std::string_view s) {
+  std::string digits;
+  std::size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) digits += s[i++];
+  bool dot = false, any = false;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '_') continue;
+    if (c >= '0' && c <= '9') any = true;
+    else if (c == '.' && !dot) dot = true;
+    else break;
+    digits += c;
+  }
+  if (!dot || !any) return std::nullopt;
+  if (i < s.size()) {
+    if ((s[i] != 'e' && s[i] != 'E') || i + 2 >= s.size() + 0 || (s[i + 1] != '+' && s[i + 1] != '-'))
+      return std::nullopt;
+    digits += s.substr(i, 2);
+    for (i += 2; i < s.size(); ++i) {
+      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      digits += s[i];
+    }
+  }
+  double v = 0;
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec != std::errc() || p != digits.data() + digits.size()) return std::nullopt;
+  return v;
+}
+
 void note(std::vector<std::string>* problems, std::string what) {
   if (problems) problems->push_back(std::move(what));
 }
 
 }  // namespace
+
+std::optional<std::int64_t> python_int_value(const YamlValue& v) {
+  if (v.kind != YamlValue::Kind::kString) return std::nullopt;
+  if (!v.plain) return std::nullopt;  // a quoted '3' is a str: not equal to any int
+  if (auto i = yaml11_plain_int(v.text)) return i;
+  static const std::string_view kTrue[] = {"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"};
+  static const std::string_view kFalse[] = {"no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"};
+  for (std::string_view t : kTrue)
+    if (v.text == t) return 1;
+  for (std::string_view f : kFalse)
+    if (v.text == f) return 0;
+  if (auto d = yaml11_plain_float(v.text); d && *d == static_cast<double>(static_cast<std::int64_t>(*d)) &&
+                                           *d > -1e18 && *d < 1e18)
+    return static_cast<std::int64_t>(*d);
+  return std::nullopt;
+}
 
 bool meta_fast_path_applies(std::string_view text) { return parse_fast(text).has_value(); }
 
@@ -485,16 +532,27 @@ Result<RunInfo> parse_run_meta(std::string_view text, std::vector<std::string>* 
     if (!r.end_time && find(*map, "end_time")) note(problems, "end_time is not an integer");
   }
   if (!is_null(*map, "deleted_time")) r.deleted_time = get_int(*map, "deleted_time");
-  if (find(*map, "status") && !is_null(*map, "status")) {
-    auto status = get_int(*map, "status");
+  // As MLflow (file_store.py _read_persisted_run_info_dict): a missing status
+  // is RUNNING; a present one is looked up by Python equality (3.0 == 3).
+  if (const FlatValue* st = find(*map, "status"); st && st->kind == FlatValue::Kind::kNull) {
+    note(problems, "status is null, which MLflow cannot read ('Could not get string corresponding to run status "
+                   "None'); taken as RUNNING");
+  } else if (st) {
+    auto status = python_int_value(*st);
+    if (!status && st->kind == FlatValue::Kind::kString && !st->plain) status = get_int(*map, "status");
     auto parsed = status ? run_status_from_int(*status) : std::nullopt;
     if (parsed) r.status = *parsed;
     else note(problems, "status is not an integer from 1 to 5; taken as RUNNING");
   }
+  // MLflow takes a missing lifecycle_stage as active; any other value but
+  // active/deleted (null included) fails its search for the whole experiment.
   auto stage = get_string(*map, "lifecycle_stage");
   if (stage && *stage == "deleted") r.lifecycle_stage = LifecycleStage::kDeleted;
   else if (stage && *stage != "active")
     note(problems, "invalid lifecycle_stage '" + *stage + "'; taken as active");
+  else if (!stage && find(*map, "lifecycle_stage"))
+    note(problems, "lifecycle_stage is null or not a string, which fails MLflow's search for the whole experiment "
+                   "('Invalid lifecycle stage'); taken as active");
   return r;
 }
 

@@ -49,6 +49,13 @@ Result<YamlMap> load_yaml_map(std::string_view text, std::size_t max_bytes = 1 <
 // The value of `key` (the last one if given twice, as PyYAML); null if absent.
 const YamlValue* yaml_find(const YamlMap& m, std::string_view key);
 
+// The int a scalar equals in Python once PyYAML has loaded it, as MLflow's
+// RunStatus.to_string looks a run's status up in a dict of ints
+// (file_store.py _read_persisted_run_info_dict): a plain int (0x1F, 1_000),
+// a plain float with an integral value (3.0 == 3: FINISHED) and a plain bool
+// (true == 1: RUNNING). nullopt for a string, null or collection.
+std::optional<std::int64_t> python_int_value(const YamlValue& v);
+
 // Parses <exp>/meta.yaml. `in_trash` gives the stage when the file has none
 // (MLflow <= 2.2 went by location). Hard errors (kCorruption): empty file,
 // invalid YAML, not a mapping, missing name. Softer problems (a missing

@@ -250,10 +250,24 @@ void FsckChecker::check_metric_lines(const std::string& path, const std::string&
   ++r_.metric_files;
   auto before = env_.stat(path);
   if (!before || before->type != FileType::kRegular) return;
+  if (before->links > 1) {
+    // Another name shares the bytes (cp -al, rsync -H, or a link planted to
+    // a file outside the tree): appending in place would write there too.
+    // Opening it to append gives it a file of its own (env.h).
+    add(path, "file.hardlinked", "has " + std::to_string(before->links) + " names (hard links)",
+        "none for MLflow, which appends through it; mlruns gives it a file of its own before its next append "
+        "(docs/hpc.md, security model)",
+        FsckSeverity::kWarning, [this, path]() -> Result<std::string> {
+          auto file = env_.reopen_appendable_file(path);
+          if (!file) return fail(file.error());
+          return std::string("gave it a file of its own (the other names keep their bytes)");
+        });
+  }
   auto scanned = scan_metric_file(env_, path, [](std::string_view) {}, [](std::string_view, std::uint64_t) {});
   if (!scanned) return;
   MetricScan m = *scanned;
-  if (m.partial && running && !dead_writers_tail(path)) m.partial = false;  // a write in progress, not damage
+  // (dead_writers_tail opens the file to append, which would unshare a hard-linked one: not in a check.)
+  if (m.partial && running && (before->links > 1 || !dead_writers_tail(path))) m.partial = false;  // a write in progress
   const char* kRunning = "the run is RUNNING: stop its writer, or end it with mlruns reap, then repair";
   if (before->size == 0) {
     // MLflow (file_store.py _get_metric_from_file, 2.10 to 3.11) raises

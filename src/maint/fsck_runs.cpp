@@ -62,12 +62,21 @@ void FsckChecker::check_run(const ExperimentDir& e, const std::string& dir, cons
         FsckSeverity::kError, edit(meta, {{"run_uuid", MetaValue::str(rid)}}, "added run_uuid: " + rid));
   check_run_identity(e, id, meta, rid, run_id && run_uuid && *run_id != *run_uuid, str("experiment_id"),
                      str("artifact_uri"));
-  // status: an int 1..5; MLflow's names are mapped back.
+  // status: an int 1..5, compared as Python does (3.0 == 3, true == 1:
+  // file_store.py _read_persisted_run_info_dict); MLflow's names are mapped
+  // back; null, which MLflow cannot read, becomes its default, RUNNING.
   std::optional<RunStatus> status = RunStatus::kRunning;
-  if (const YamlValue* st = yaml_find(m, "status"); st && st->kind != YamlValue::Kind::kNull) {
+  if (const YamlValue* st = yaml_find(m, "status"); st && st->kind == YamlValue::Kind::kNull) {
+    add(meta, "run.bad_status", "status is null", std::string(kBreaksRunSearch) + " ('Could not get string "
+        "corresponding to run status None', spec §4.1)", FsckSeverity::kError,
+        edit(meta, {{"status", MetaValue::integer(static_cast<int>(RunStatus::kRunning))}},
+             "set status: 1 (RUNNING, MLflow's default)"));
+  } else if (st) {
     std::int64_t v = 0;
     std::string s = st->kind == YamlValue::Kind::kString ? st->text : "";
-    if (parse_int_field(s, v)) {
+    if (auto py = python_int_value(*st)) {
+      status = run_status_from_int(*py);
+    } else if (parse_int_field(s, v)) {
       status = run_status_from_int(v);
     } else if (auto named = parse_run_status(s)) {
       status = named;
@@ -98,10 +107,13 @@ void FsckChecker::check_run(const ExperimentDir& e, const std::string& dir, cons
     add(meta, "run.missing_user_id", "user_id missing or null", std::string(kBreaksRunSearch) + " (spec §4.1, §14.18)",
         FsckSeverity::kError, edit(meta, {{"user_id", MetaValue::str(user)}}, "added user_id: " + user));
   }
-  if (const YamlValue* ls = yaml_find(m, "lifecycle_stage"); ls && ls->kind != YamlValue::Kind::kNull) {
+  if (const YamlValue* ls = yaml_find(m, "lifecycle_stage")) {
+    // MLflow defaults only a missing key; null or any other value fails.
     std::string st = ls->kind == YamlValue::Kind::kString ? ls->text : "";
     if (st != "active" && st != "deleted")
-      add(meta, "run.bad_lifecycle_stage", "lifecycle_stage '" + shown(st) + "' is invalid",
+      add(meta, "run.bad_lifecycle_stage",
+          ls->kind == YamlValue::Kind::kNull ? std::string("lifecycle_stage is null")
+                                             : "lifecycle_stage '" + shown(st) + "' is invalid",
           std::string(kBreaksRunSearch) + " ('Invalid lifecycle stage', spec §4.1)", FsckSeverity::kError,
           edit(meta, {{"lifecycle_stage", MetaValue::str(e.in_trash ? "deleted" : "active")}},
                "set lifecycle_stage from the location"));

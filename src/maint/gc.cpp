@@ -13,7 +13,6 @@
 #include "format/layout.h"
 #include "format/meta_parse.h"
 #include "maint/maint_common.h"
-#include "maint/relocate_uri.h"
 #include "write/name_claim.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
@@ -33,30 +32,18 @@ struct RunFound {
   bool deleted = false;
   std::optional<std::int64_t> deleted_time;
   std::string artifact_uri;
+  std::string meta_run_id;  // run_id as meta.yaml says (the folder's name is `id`)
 };
 
 // The run's own artifact folder under its experiment's artifact location,
-// <location>/<run_id>/artifacts (format/artifact_dir.h: the shape rule; it
+// <location>/<run_id>/artifacts (format/artifact_dir.h: the one rule, which
 // also makes <location>/<run_id> a root of the confined Env), if `r`'s
 // artifact_uri names one with nothing but artifacts/ in <location>/<run_id>
 // (a run folder of another tree, which a copied tree's URIs still name, has a
 // meta.yaml there); else nullopt and `why`.
 std::optional<detail::ArtifactDir> external_artifacts_of(Env& env, const std::string& root, const RunFound& r,
-                                                         const std::string& path, std::string& why) {
-  if (!detail::run_artifacts_owner(path, r.id)) {
-    why = "not <location>/" + r.id + "/artifacts";
-    return std::nullopt;
-  }
-  std::string exp_dir = r.experiment_in_trash ? join(join(root, ".trash"), r.experiment_id) : join(root, r.experiment_id);
-  std::optional<std::string> location;
-  if (auto text = detail::read_small(env, join(exp_dir, "meta.yaml")))
-    if (auto exp = detail::parse_experiment_meta(*text, r.experiment_in_trash))
-      location = detail::file_uri_to_path(exp->artifact_location);
-  if (!location || detail::strip_trailing_slashes(*location) != detail::parent_dir(*detail::run_artifacts_owner(path, r.id))) {
-    why = "not under its experiment's artifact_location";
-    return std::nullopt;
-  }
-  auto dir = detail::run_artifact_dir(env, root, r.artifact_uri, r.id, /*create=*/false);
+                                                         std::string& why) {
+  auto dir = detail::run_artifact_dir(env, root, r.dir, r.artifact_uri, r.meta_run_id, /*create=*/false);
   if (!dir) {
     why = dir.error().to_string();
     return std::nullopt;
@@ -207,12 +194,13 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
       std::string dir = join(e.dir, name);
       auto text = detail::read_small(env, join(dir, "meta.yaml"));
       if (!text) continue;  // not a run MLflow lists
-      RunFound r{name, e.id, dir, e.in_trash, false, std::nullopt, {}};
+      RunFound r{name, e.id, dir, e.in_trash, false, std::nullopt, {}, {}};
       auto info = detail::parse_run_meta(*text);
       if (info) {
         r.deleted = info->lifecycle_stage == LifecycleStage::kDeleted;
         r.deleted_time = info->deleted_time;
         r.artifact_uri = info->artifact_uri;
+        r.meta_run_id = info->run_id;
       }
       runs.push_back(std::move(r));
     }
@@ -285,14 +273,18 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
   for (const RunFound* r : run_pick) {
     GcItem item{GcItem::Kind::kRun, r->id, r->experiment_id, r->dir, r->deleted_time, false, {}};
     // Artifacts outside the run folder: the run's own folder under its
-    // experiment's artifact location is removed with it, as mlflow gc does;
-    // anything else (s3://, another tree's run a moved tree's URI still names)
-    // is left in place and reported.
+    // experiment's artifact location is removed with it (as mlflow gc does)
+    // when the caller asks; anything else (s3://, another tree's run a moved
+    // tree's URI still names) is left in place and reported.
     if (!r->artifact_uri.empty()) {
       auto p = detail::file_uri_to_path(r->artifact_uri);
       if (p && *p != join(r->dir, "artifacts")) {
         std::string why;
-        if (auto dir = external_artifacts_of(env, root, *r, *p, why)) {
+        if (auto dir = external_artifacts_of(env, root, *r, why); dir && !opt.include_outside_artifacts) {
+          report.notes.push_back("run " + r->id + ": its artifact folder outside the tree '" + dir->path +
+                                 "' left in place (gc --include-outside-artifacts removes it with the run; once the run "
+                                 "is gone, only by hand)");
+        } else if (dir) {
           item.external_artifacts = dir->path;
           external_roots[dir->path] = dir->run_root;
         } else {

@@ -13,10 +13,13 @@
 namespace mlruns::detail {
 
 // The stored artifact_uri is used only if it is a local path that exists and
-// ends with /<run_id>/artifacts: that is how MLflow builds every run's URI
-// (spec §8.1), so a hostile meta.yaml cannot point the reader at an arbitrary
-// folder (/etc, $HOME). Otherwise the folder inside the tree is used, which
-// covers trees that were moved or rsynced (spec §8.2, §14.12).
+// follows format/artifact_dir.h's rule: <location>/<run_id>/artifacts as
+// MLflow builds every run's URI (spec §8.1), and outside the tree exactly
+// under the experiment's artifact_location for a uuid4().hex run id, so a
+// hostile meta.yaml cannot point the reader at an arbitrary folder (/etc,
+// $HOME, <location>/victim). Otherwise the folder inside the tree is used,
+// with a warning, which covers trees that were moved or rsynced (spec §8.2,
+// §14.12).
 Result<std::string> ReaderContext::artifact_root_of(const std::string& run_dir, std::string_view run_id) const {
   std::string in_tree = join(run_dir, "artifacts");
   auto text = read_file(join(run_dir, kMetaFile));
@@ -26,7 +29,7 @@ Result<std::string> ReaderContext::artifact_root_of(const std::string& run_dir, 
   }
   if (!uri.empty()) {
     // One shape rule for every verb (format/artifact_dir.h).
-    auto dir = run_artifact_dir(*env, layout.root, uri, run_id, /*create=*/false);
+    auto dir = run_artifact_dir(*env, layout.root, run_dir, uri, run_id, /*create=*/false);
     if (dir) {
       FileType t = lstat_type(dir->path);
       if (t == FileType::kDirectory) return dir->path;

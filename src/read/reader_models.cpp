@@ -221,8 +221,12 @@ Result<std::vector<LoggedModel>> Reader::logged_models(std::string_view run_id) 
   std::set<std::string> seen;
   for (LoggedModel& m : *all) {
     if (!seen.insert(m.artifact_path).second) continue;
-    if (!root || !validate_artifact_path(m.artifact_path) ||
-        impl_->path_below(*root, m.artifact_path + "/" + std::string(detail::kMlModelFile)) != FileType::kDirectory ||
+    if (Status valid = validate_artifact_path(m.artifact_path); !valid) {
+      impl_->warn(tag_path, "lists model " + detail::quoted(m.artifact_path) + " at an invalid artifact path (" +
+                                valid.message() + "); left out");
+      continue;
+    }
+    if (!root || impl_->path_below(*root, m.artifact_path + "/" + std::string(detail::kMlModelFile)) != FileType::kDirectory ||
         impl_->lstat_type(join(join(*root, m.artifact_path), detail::kMlModelFile)) != FileType::kRegular) {
       impl_->warn(tag_path, "lists model " + detail::quoted(m.artifact_path) + ", whose MLmodel is missing; left out");
       continue;

@@ -9,28 +9,9 @@
 #include <nettle/sha2.h>
 #include <utf8proc.h>
 
+#include "util/printable.h"
+
 namespace mlruns::detail {
-namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
-
-void visible_escape(std::string& out, std::uint32_t cp) {
-  if (cp < 0x100) {
-    out += "\\x";
-  } else {
-    out += "\\u";
-    out += kHex[(cp >> 12) & 15];
-    out += kHex[(cp >> 8) & 15];
-  }
-  out += kHex[(cp >> 4) & 15];
-  out += kHex[cp & 15];
-}
-
-bool is_bidi_or_separator(std::uint32_t cp) {
-  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;
-}
-
-}  // namespace
 
 void escape_html(std::string& out, std::string_view text) {
   out.reserve(out.size() + text.size());
@@ -49,7 +30,7 @@ void escape_html(std::string& out, std::string_view text) {
         case '\n': out += static_cast<char>(c); break;
         default:
           if (c < 0x20 || c == 0x7f) {
-            visible_escape(out, c);
+            append_visible_escape(out, c);
           } else {
             out += static_cast<char>(c);
           }
@@ -66,8 +47,8 @@ void escape_html(std::string& out, std::string_view text) {
       --left;
       continue;
     }
-    if (cp < 0xA0 || is_bidi_or_separator(static_cast<std::uint32_t>(cp))) {
-      visible_escape(out, static_cast<std::uint32_t>(cp));  // C1 controls, overrides, separators
+    if (needs_visible_escape(static_cast<char32_t>(cp))) {
+      append_visible_escape(out, static_cast<char32_t>(cp));  // util/printable.h: the terminal's rule too
     } else {
       out.append(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
     }

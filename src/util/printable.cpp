@@ -98,11 +98,6 @@ std::pair<char32_t, std::size_t> decode_utf8(std::string_view s, std::size_t i) 
   return {cp, len};
 }
 
-bool is_bidi_control(char32_t cp) {
-  return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
-         (cp >= 0x2066 && cp <= 0x2069);
-}
-
 void append_hex(std::string& out, const char* prefix, unsigned v, int digits) {
   static constexpr const char* kDigits = "0123456789abcdef";
   out += prefix;
@@ -110,6 +105,33 @@ void append_hex(std::string& out, const char* prefix, unsigned v, int digits) {
 }
 
 }  // namespace
+
+namespace detail {
+
+bool needs_visible_escape(char32_t cp) {
+  if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return true;
+  if (cp < 0xA0) return false;  // printable ASCII: the common case
+  const auto c = static_cast<utf8proc_int32_t>(cp);
+  switch (::utf8proc_category(c)) {
+    case UTF8PROC_CATEGORY_CC:
+    case UTF8PROC_CATEGORY_CF:
+    case UTF8PROC_CATEGORY_ZL:
+    case UTF8PROC_CATEGORY_ZP:
+    case UTF8PROC_CATEGORY_CO:
+    case UTF8PROC_CATEGORY_CS:
+    case UTF8PROC_CATEGORY_CN: return true;
+    default: return ::utf8proc_get_property(c)->ignorable;
+  }
+}
+
+void append_visible_escape(std::string& out, char32_t cp) {
+  const auto v = static_cast<unsigned>(cp);
+  if (v < 0x80) append_hex(out, "\\x", v, 2);
+  else if (v <= 0xFFFF) append_hex(out, "\\u", v, 4);
+  else append_hex(out, "\\U", v, 8);
+}
+
+}  // namespace detail
 
 std::string terminal_safe(std::string_view s, bool keep_newlines) {
   std::string out;
@@ -128,8 +150,8 @@ std::string terminal_safe(std::string_view s, bool keep_newlines) {
     if (len == 0) {
       append_hex(out, "\\x", c, 2);
       ++i;
-    } else if ((cp >= 0x80 && cp <= 0x9F) || is_bidi_control(cp)) {
-      append_hex(out, "\\u", static_cast<unsigned>(cp), 4);
+    } else if (detail::needs_visible_escape(cp)) {
+      detail::append_visible_escape(out, cp);
       i += len;
     } else {
       out.append(s.substr(i, len));

@@ -10,6 +10,20 @@ namespace mlruns::detail {
 // cannot drive the terminal an error or warning is printed on.
 std::string escape_control(std::string_view s);
 
+// Whether code point `cp` is shown as a visible escape rather than itself, by
+// terminal_safe (mlruns/text.h) and the report's escape_html alike: what is
+// not a visible character or acts on the text around it. General categories
+// Cc (controls), Cf (format: bidi marks and overrides, U+200B-U+200D, U+00AD,
+// U+2060, U+FEFF, U+E0001 tags), Zl and Zp (U+2028, U+2029), Co (private use),
+// Cs and Cn (unassigned), and every Default_Ignorable_Code_Point (U+115F,
+// U+3164, variation selectors), per utf8proc's tables. Two names that look
+// the same on a screen are then the same bytes.
+bool needs_visible_escape(char32_t cp);
+
+// `cp` as visible text: \xNN for ASCII, \uNNNN for the rest of the BMP (C1
+// controls included, unlike a stray byte's \xNN), \UNNNNNNNN above.
+void append_visible_escape(std::string& out, char32_t cp);
+
 // The longest prefix of `s` of at most `max_bytes` bytes that does not end
 // inside a UTF-8 sequence (a lead byte whose continuation bytes were cut).
 std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes);

@@ -266,7 +266,7 @@ Status ActiveRun::log_batch(const std::vector<Metric>& metrics, const StringMap&
 
 namespace {
 Result<ArtifactTarget> artifact_target(const ActiveRun::State& st) {
-  return st.store->artifact_target(st.artifact_uri, st.info.run_id);
+  return st.store->artifact_target(st.dir, st.artifact_uri, st.info.run_id);
 }
 }  // namespace
 

@@ -247,7 +247,7 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
   } else {
     return fail(Status::not_found("model path '" + local_path + "'", "no such file or folder"));
   }
-  auto where = im.artifact_target(info.artifact_uri, info.run_id);  // the shape rule of docs/hpc.md
+  auto where = im.artifact_target(run_dir, info.artifact_uri, info.run_id);  // the shape rule of docs/hpc.md
   if (!where) return fail(where.error());
   const std::string target = join(where->artifacts_root, artifact_path);
   {

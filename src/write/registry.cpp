@@ -322,7 +322,7 @@ Result<std::pair<std::string, std::string>> resolve_source(const Files& f, std::
     // The run's artifacts by the shape rule of docs/hpc.md; in a moved tree
     // (artifact_uri still naming the old place) the folder inside the run.
     std::string root = join(run->dir, "artifacts");
-    if (auto dir = run_artifact_dir(f.env, f.im.layout.root, run->info.artifact_uri, id, /*create=*/false))
+    if (auto dir = run_artifact_dir(f.env, f.im.layout.root, run->dir, run->info.artifact_uri, id, /*create=*/false))
       root = dir->path;
     std::string local = path.empty() ? root : join(root, path);
     auto found = f.env.stat(local, false);

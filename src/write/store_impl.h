@@ -110,7 +110,8 @@ struct Store::Impl {
 
   // Where a run's artifacts go: its artifact_uri through
   // detail::run_artifact_dir (the shape rule of docs/hpc.md).
-  Result<detail::ArtifactTarget> artifact_target(const std::string& artifact_uri, const std::string& run_id);
+  Result<detail::ArtifactTarget> artifact_target(const std::string& run_dir, const std::string& artifact_uri,
+                                                 const std::string& run_id);
 
   void register_run(const std::shared_ptr<ActiveRun::State>& state);
 };

@@ -277,7 +277,7 @@ Status log_artifact_by_id(Store::Impl& im, std::string_view run_id, const std::s
   MLRUNS_RETURN_IF_ERROR(im.open_status);
   auto ref = im.load_active_run(run_id);
   if (!ref) return ref.error();
-  auto t = im.artifact_target(ref->info.artifact_uri, ref->info.run_id);
+  auto t = im.artifact_target(ref->dir, ref->info.artifact_uri, ref->info.run_id);
   if (!t) return t.error();
   return copy_artifact(*im.env, *t, local_path, artifact_path, what, overwrite == Overwrite::kReplace);
 }
@@ -293,9 +293,10 @@ Status Store::log_artifacts(std::string_view run_id, const std::string& local_di
   return impl_->finish(log_artifact_by_id(*impl_, run_id, local_dir, artifact_path, CopyWhat::kContents, overwrite));
 }
 
-Result<detail::ArtifactTarget> Store::Impl::artifact_target(const std::string& artifact_uri,
+Result<detail::ArtifactTarget> Store::Impl::artifact_target(const std::string& run_dir,
+                                                            const std::string& artifact_uri,
                                                             const std::string& run_id) {
-  auto dir = run_artifact_dir(*env, layout.root, artifact_uri, run_id, /*create=*/true);
+  auto dir = run_artifact_dir(*env, layout.root, run_dir, artifact_uri, run_id, /*create=*/true);
   if (!dir) return fail(dir.error());
   // Temp copies go next to artifacts/ (the run folder, or <location>/<run_id>
   // outside the tree): same file system, never inside artifacts/.

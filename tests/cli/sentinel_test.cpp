@@ -35,7 +35,10 @@ namespace {
 
 constexpr unsigned kVerbTimeout = 60;  // seconds; a verb still running then is hung
 
-enum class Variant { kLinksInRuns, kTrashToSentinel, kTrashToRoot, kGcStagingToSentinel };
+enum class Variant { kLinksInRuns, kTrashToSentinel, kTrashToRoot, kGcStagingToSentinel, kRunNamedVictim, kHardLinks };
+constexpr Variant kAllVariants[] = {Variant::kLinksInRuns,         Variant::kTrashToSentinel,
+                                    Variant::kTrashToRoot,         Variant::kGcStagingToSentinel,
+                                    Variant::kRunNamedVictim,      Variant::kHardLinks};
 
 const char* variant_name(Variant v) {
   switch (v) {
@@ -43,6 +46,8 @@ const char* variant_name(Variant v) {
     case Variant::kTrashToSentinel: return ".trash -> sentinel";
     case Variant::kTrashToRoot: return ".trash -> .";
     case Variant::kGcStagingToSentinel: return ".mlruns-gc.trash -> sentinel";
+    case Variant::kRunNamedVictim: return "a run of a deleted experiment named victim, its artifacts in <sentinel>/victim";
+    case Variant::kHardLinks: return "metric, param, tag and meta.yaml files hard-linked to sentinel files";
   }
   return "?";
 }
@@ -160,6 +165,47 @@ struct Hostile {
         link(sentinel, root / ".mlruns-gc.trash");
         break;
       }
+      case Variant::kRunNamedVictim: {
+        // Run c of the deleted experiment (where no verb starts runs whose
+        // artifacts would legitimately go to its location) becomes run
+        // `victim` (a valid run id, not uuid4().hex) whose artifact_uri is
+        // <sentinel>/victim/artifacts, the experiment's artifact_location
+        // the sentinel: gc used to delete <sentinel>/victim as the run's
+        // own artifact folder. Verbs that name b name it.
+        const fs::path g = root / ".trash" / gone;
+        write_file(sentinel / "victim" / "artifacts" / "data", "precious");
+        std::string m = read_file(g / "meta.yaml");
+        std::size_t at = m.find("artifact_location: ");
+        m.replace(at, m.find('\n', at) - at, "artifact_location: file://" + sentinel.string());
+        write_file(g / "meta.yaml", m);
+        std::string r = read_file(g / c / "meta.yaml");
+        for (std::size_t p; (p = r.find(c)) != std::string::npos;) r.replace(p, c.size(), "victim");
+        write_file(g / c / "meta.yaml", r);
+        replace_uri(g / c / "meta.yaml", "file://" + (sentinel / "victim" / "artifacts").string());
+        fs::rename(g / c, g / "victim");
+        b = c = "victim";
+        break;
+      }
+      case Variant::kHardLinks: {
+        // Hard links (`cp -al`, `rsync -H`, or planted): one file, two
+        // names, so an append or truncate in place writes the sentinel too.
+        // The sentinel's metric file ends in a fragment fsck --repair cuts.
+        write_file(sentinel / "hard" / "loss", "1000 1.0 0\n1000 2.0 1\n1000 3");
+        write_file(sentinel / "hard" / "whole", "1000 1.0 0\n");
+        auto hard = [&](const fs::path& target, const fs::path& at) {
+          std::error_code ec;
+          fs::remove_all(at, ec);
+          fs::create_directories(at.parent_path());
+          fs::create_hard_link(target, at);
+        };
+        hard(sentinel / "hard" / "loss", e / a / "metrics" / "loss");
+        hard(sentinel / "hard" / "whole", e / l / "metrics" / "loss");
+        hard(sentinel / "hard" / "whole", e / b / "metrics" / "loss");
+        hard(sentinel / "secret.txt", e / a / "params" / "p");
+        hard(sentinel / "secret.txt", e / t / "tags" / "t");
+        hard(sentinel / "meta.yaml", e / w / "meta.yaml");
+        break;
+      }
     }
   }
 
@@ -212,8 +258,7 @@ void check_unchanged(const Hostile& h, const std::map<std::string, std::string>&
 }  // namespace
 
 TEST_CASE("sentinel: no CLI verb touches anything outside a hostile tree or hangs", "[sentinel][hostile][cli]") {
-  for (Variant v : {Variant::kLinksInRuns, Variant::kTrashToSentinel, Variant::kTrashToRoot,
-                    Variant::kGcStagingToSentinel}) {
+  for (Variant v : kAllVariants) {
     for (bool walk : {false, true}) {
       if (walk && v != Variant::kLinksInRuns) continue;
       INFO("tree: " << variant_name(v) << (walk ? " (openat walk, no openat2)" : ""));
@@ -275,6 +320,8 @@ TEST_CASE("sentinel: no CLI verb touches anything outside a hostile tree or hang
           {"relocate", "--from", "/old/place"},
           {"reap", "--older-than", "0s"},
           {"gc", "--dry-run"},
+          {"gc", "--run-ids", h.b, "--include-outside-artifacts", "--dry-run"},
+          {"gc", "--run-ids", h.b, "--include-outside-artifacts"},
           {"gc", "--run-ids", h.b},
           {"gc", "--older-than", "0s"},
           {"gc", "--all"},
@@ -301,8 +348,7 @@ TEST_CASE("sentinel: no CLI verb touches anything outside a hostile tree or hang
 
 TEST_CASE("sentinel: no library or C API call touches anything outside a hostile tree or hangs",
           "[sentinel][hostile]") {
-  for (Variant v : {Variant::kLinksInRuns, Variant::kTrashToSentinel, Variant::kTrashToRoot,
-                    Variant::kGcStagingToSentinel}) {
+  for (Variant v : kAllVariants) {
     INFO("tree: " << variant_name(v));
     Hostile h(v);
     const auto before = snapshot(h.sentinel);
@@ -393,7 +439,7 @@ TEST_CASE("sentinel: no library or C API call touches anything outside a hostile
         {"fsck --repair", [&] { return fsck(uri, {.repair = true, .temp_grace_ms = 0}).has_value() ? 0 : 1; }},
         {"relocate", [&] { return relocate(uri, {}).has_value() ? 0 : 1; }},
         {"reap", [&] { return reap(uri, {.older_than_ms = 0}).has_value() ? 0 : 1; }},
-        {"gc", [&] { return gc(uri, {}).has_value() ? 0 : 1; }},
+        {"gc", [&] { return gc(uri, {.include_outside_artifacts = true}).has_value() ? 0 : 1; }},
     };
     for (const auto& [name, call] : calls) {
       int rc = bounded(call);

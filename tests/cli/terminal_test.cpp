@@ -190,3 +190,34 @@ TEST_CASE("human output cuts a tree's long strings with the byte count, --json k
   auto csv = run_cli({"runs", "-e", "long", "--csv", "--columns", "run_name"}, env);
   CHECK(csv.out.find(name) != std::string::npos);
 }
+
+TEST_CASE("names that differ only by invisible or separator code points look different on the terminal, and a "
+          "warning about a file is printed once (issue 15 item 5)",
+          "[cli][terminal]") {
+  TempDir tmp;
+  const std::string uri = tmp.root();
+  std::string exp, run;
+  {
+    Store store = Store::open({.tracking_uri = uri});
+    exp = *store.create_experiment("look\xe2\x80\x8b" "alike");  // U+200B
+    (void)*store.create_experiment("lookalike");
+    ActiveRun r = store.start_run({.experiment_id = exp, .run_name = "a\xe2\x80\xa8" "b\xe1\x85\x9f" "c"});  // U+2028, U+115F
+    r.log_metric("loss", 1.0, 1);
+    run = r.id();
+  }
+  const std::map<std::string, std::string> env = {{"MLFLOW_TRACKING_URI", uri}, {"COLUMNS", "200"}};
+  auto exps = run_cli({"experiments"}, env);
+  CHECK(exps.out.find("look\\u200balike") != std::string::npos);
+  auto runs = run_cli({"runs", "-e", exp}, env);
+  CHECK(runs.out.find("a\\u2028b\\u115fc") != std::string::npos);
+  // A run whose meta.yaml holds a stage MLflow refuses: one warning, not one per read.
+  fs::path meta = fs::path(uri) / exp / run / "meta.yaml";
+  std::string m = read_file(meta);
+  auto at = m.find("lifecycle_stage: ");
+  m.replace(at, m.find('\n', at) - at, "lifecycle_stage: ~");
+  write_file(meta, m);
+  auto warned = run_cli({"runs", "-e", exp}, env);
+  std::size_t count = 0;
+  for (std::size_t p = 0; (p = warned.err.find("lifecycle_stage", p)) != std::string::npos; ++p) ++count;
+  CHECK(count == 1);  // main: none (the stage was taken as active silently); then twice
+}

@@ -126,3 +126,57 @@ TEST_CASE("remove_tree removes folders nested deeper than PATH_MAX (issue 15 ite
     CHECK_FALSE(fs::exists(root / "top"));
   }
 }
+
+TEST_CASE("posix_beneath never modifies a file in place through a hard link: append, truncate and rewrite get a "
+          "file of their own (issue 15, docs/hpc.md)",
+          "[env][beneath][hardlink]") {
+  for (bool walk : {false, true}) {
+    WalkMode mode(walk);
+    INFO((walk ? "openat walk" : "openat2"));
+    TempDir tmp;
+    fs::path root = tmp.path() / "tree";
+    fs::path out = tmp.path() / "outside";
+    write_file(out / "loss", "1 1.0 0\n1 2");  // ends in a fragment that a repair would cut
+    write_file(out / "whole", "1 1.0 0\n");
+    write_file(out / "meta", "x");
+    write_file(root / "run" / "metrics" / "placeholder", "");
+    fs::create_hard_link(out / "loss", root / "run" / "metrics" / "loss");
+    fs::create_hard_link(out / "whole", root / "run" / "metrics" / "whole");
+    fs::create_hard_link(out / "meta", root / "run" / "meta.yaml");
+    ::chmod((out / "whole").c_str(), 0640);
+    auto env = Env::posix_beneath(root.string());
+    const std::string run = (root / "run").string();
+
+    auto f = env->reopen_appendable_file(run + "/metrics/loss");
+    REQUIRE(f);
+    REQUIRE((*f)->truncate(8).is_ok());  // as cut_partial_line does
+    REQUIRE((*f)->append("2 2.0 1\n").is_ok());
+    REQUIRE((*f)->close().is_ok());
+    CHECK(read_file(out / "loss") == "1 1.0 0\n1 2");
+    CHECK(read_file(root / "run" / "metrics" / "loss") == "1 1.0 0\n2 2.0 1\n");
+    CHECK(fs::hard_link_count(root / "run" / "metrics" / "loss") == 1);
+
+    auto g = env->new_appendable_file(run + "/metrics/whole");
+    REQUIRE(g);
+    REQUIRE((*g)->append("3 3.0 2\n").is_ok());
+    CHECK(read_file(out / "whole") == "1 1.0 0\n");
+    CHECK(read_file(root / "run" / "metrics" / "whole") == "1 1.0 0\n3 3.0 2\n");
+    CHECK((fs::status(root / "run" / "metrics" / "whole").permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+
+    auto h = env->new_writable_file(run + "/meta.yaml");  // O_TRUNC would empty the outside file
+    REQUIRE(h);
+    REQUIRE((*h)->append("y").is_ok());
+    CHECK(read_file(out / "meta") == "x");
+    CHECK(read_file(root / "run" / "meta.yaml") == "y");
+    fs::create_hard_link(out / "meta", root / "run" / "meta2");
+    CHECK_FALSE(env->touch(run + "/meta2").is_ok());  // an mtime is shared by both names
+
+    // No temp file is left, none inside metrics/ (MLflow would read it as a key).
+    std::size_t entries = 0;
+    for (const auto& e : fs::directory_iterator(root / "run" / "metrics")) entries += e.path().filename() != "";
+    CHECK(entries == 3);
+    for (const auto& e : fs::directory_iterator(root / "run"))
+      CHECK(e.path().filename().string().rfind(".mlruns-tmp-", 0) == std::string::npos);
+  }
+}

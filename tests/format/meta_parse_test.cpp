@@ -77,3 +77,32 @@ TEST_CASE("a key given twice: the last one wins, as PyYAML's CSafeLoader reads i
   REQUIRE(e);
   CHECK(e->name == "second");
 }
+
+TEST_CASE("status and lifecycle_stage are read as MLflow reads them: Python equality for status, null stages "
+          "reported (file_store.py _read_persisted_run_info_dict, issue 15)",
+          "[meta]") {
+  auto status_of = [](const std::string& value, std::vector<std::string>* problems = nullptr) {
+    auto r = parse_run_meta("run_id: a\nexperiment_id: '1'\nuser_id: u\nstart_time: 1\nstatus: " + value + "\n",
+                            problems);
+    REQUIRE(r);
+    return r->status;
+  };
+  CHECK(status_of("3.0") == RunStatus::kFinished);  // RunStatus.to_string(3.0): 3.0 == 3
+  CHECK(status_of("4.") == RunStatus::kFailed);
+  CHECK(status_of("5.0e+0") == RunStatus::kKilled);
+  CHECK(status_of("true") == RunStatus::kRunning);  // True == 1
+  CHECK(status_of("0x3") == RunStatus::kFinished);
+  std::vector<std::string> problems;
+  CHECK(status_of("3.5", &problems) == RunStatus::kRunning);
+  CHECK(problems.size() == 1);
+  problems.clear();
+  CHECK(status_of("~", &problems) == RunStatus::kRunning);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].find("null") != std::string::npos);
+  problems.clear();
+  auto r = parse_run_meta("run_id: a\nexperiment_id: '1'\nuser_id: u\nstart_time: 1\nlifecycle_stage: ~\n", &problems);
+  REQUIRE(r);
+  CHECK(r->lifecycle_stage == LifecycleStage::kActive);
+  REQUIRE(problems.size() == 1);  // main: none, while MLflow's search fails ("Invalid lifecycle stage 'None'")
+  CHECK(problems[0].find("lifecycle_stage") != std::string::npos);
+}

@@ -430,3 +430,36 @@ TEST_CASE("mlruns fsck exits 7 while problems remain and 0 after --repair", "[fs
                                  t.root.string() + " 2>/dev/null").c_str())) == 3);  // a usage error
 }
 #endif
+
+TEST_CASE("fsck reports and repairs meta.yaml values MLflow refuses on read (null lifecycle_stage, null status) and "
+          "accepts what it accepts (status 3.0) (issue 15)",
+          "[fsck]") {
+  TempTree t;
+  const fs::path exp = t.root / "763558276457519285";
+  const fs::path meta = first_run(exp) / "meta.yaml";
+  auto set = [&](const std::string& key, const std::string& value) {
+    std::string m = slurp(meta);
+    const std::size_t pos = m.find("\n" + key + ": ");
+    REQUIRE(pos != std::string::npos);
+    m.replace(pos + 1, m.find('\n', pos + 1) - pos - 1, key + ": " + value);
+    spit(meta, m);
+  };
+  set("lifecycle_stage", "~");
+  set("status", "~");
+  auto r = mlruns::fsck(t.root.string(), {});
+  REQUIRE(r);
+  INFO(describe(*r));
+  CHECK(has(*r, "run.bad_lifecycle_stage"));  // main: 0 findings
+  CHECK(has(*r, "run.bad_status"));
+  auto fixed = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(fixed);
+  CHECK(slurp(meta).find("lifecycle_stage: active\n") != std::string::npos);
+  CHECK(slurp(meta).find("status: 1\n") != std::string::npos);
+  CHECK(fs::exists(meta));  // repaired in place, not quarantined
+  set("status", "3.0");  // MLflow shows FINISHED: nothing to report, nothing to quarantine
+  auto again = mlruns::fsck(t.root.string(), {});
+  REQUIRE(again);
+  INFO(describe(*again));
+  CHECK_FALSE(has(*again, "run.bad_status"));
+  CHECK_FALSE(has(*again, "run.bad_lifecycle_stage"));
+}

@@ -1,6 +1,8 @@
 // gc (gc.h): permanent removal of deleted runs and trashed experiments, like mlflow gc (spec §7).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "maint_test_util.h"
 #include "test_util.h"
 #include "mlruns/fsck.h"
@@ -132,8 +134,8 @@ TEST_CASE("gc removes a deleted run holding folders nested deeper than PATH_MAX 
 }
 
 TEST_CASE("gc removes outside the tree only a deleted run's <location>/<run_id>/artifacts of its experiment's "
-          "artifact_location, never anything of another shape and never through a link below <location>/<run_id> "
-          "(docs/hpc.md, format/artifact_dir.h)",
+          "artifact_location, and only when asked, never anything of another shape and never through a link below "
+          "<location>/<run_id> (docs/hpc.md, format/artifact_dir.h)",
           "[gc][artifacts]") {
   mlruns::testing::TempDir dir;
   using mlruns::testing::tree_snapshot;
@@ -183,7 +185,17 @@ TEST_CASE("gc removes outside the tree only a deleted run's <location>/<run_id>/
   for (const std::string& id : {good, other_shape, other_location, linked_run, linked_artifacts, crowded})
     REQUIRE(store.delete_run(id).is_ok());
   const auto before = tree_snapshot(elsewhere);
-  auto r = mlruns::gc(root.string());
+  // By default nothing outside the tree goes: the folder is listed in a note.
+  const auto share_before = tree_snapshot(share);
+  auto dry = mlruns::gc(root.string(), {.dry_run = true});
+  REQUIRE(dry);
+  CHECK(tree_snapshot(share) == share_before);
+  auto listed = std::find_if(dry->notes.begin(), dry->notes.end(), [&](const std::string& n) {
+    return n.find((share / good / "artifacts").string()) != std::string::npos &&
+           n.find("--include-outside-artifacts") != std::string::npos;
+  });
+  CHECK(listed != dry->notes.end());
+  auto r = mlruns::gc(root.string(), {.include_outside_artifacts = true});
   REQUIRE(r);
   CHECK_FALSE(fs::exists(share / good));
   CHECK(fs::exists(share));
@@ -194,4 +206,53 @@ TEST_CASE("gc removes outside the tree only a deleted run's <location>/<run_id>/
   for (const std::string& id : {other_shape, other_location, linked_run, linked_artifacts, crowded})
     CHECK_FALSE(fs::exists(root / *exp / id));  // the runs themselves are gone
   CHECK(r->notes.size() >= 4);
+}
+
+TEST_CASE("gc never removes an outside folder a tree names by a run id that is not uuid4().hex or not its folder's "
+          "name, even with --include-outside-artifacts (issue 15, docs/hpc.md, spec §4.4)",
+          "[gc][artifacts][hostile]") {
+  mlruns::testing::TempDir dir;
+  using mlruns::testing::tree_snapshot;
+  const fs::path root = dir.path() / "mlruns";
+  const fs::path outside = dir.path() / "x";  // the experiment's artifact location, set by the tree's author
+  mlruns::Store store = mlruns::Store::open({.tracking_uri = root.string(), .flush = {.background_thread = false}});
+  auto exp = store.create_experiment("e", {}, outside.string());
+  REQUIRE(exp);
+  auto start = [&] {
+    mlruns::ActiveRun run = store.start_run({.experiment_id = *exp, .system_tags = false});
+    std::string id = run.id();
+    REQUIRE(run.end().is_ok());
+    REQUIRE(store.delete_run(id).is_ok());
+    return id;
+  };
+  // Renames a deleted run's folder and its ids to `name`, its artifact_uri
+  // into <outside>/<uri_id>/artifacts (the tester's repro: `victim`).
+  auto rename_run = [&](const std::string& id, const std::string& name, const std::string& uri_id) {
+    fs::path meta = root / *exp / id / "meta.yaml";
+    std::string m = slurp(meta);
+    for (std::size_t p; (p = m.find(id)) != std::string::npos;) m.replace(p, id.size(), name);
+    auto p = m.find("artifact_uri: ");
+    REQUIRE(p != std::string::npos);
+    m.replace(p, m.find('\n', p) - p, "artifact_uri: file://" + (outside / uri_id / "artifacts").string());
+    mlruns::testing::write_file(meta, m);
+    if (name != id) fs::rename(root / *exp / id, root / *exp / name);
+  };
+  rename_run(start(), "victim", "victim");  // a name, not uuid4().hex
+  mlruns::testing::write_file(outside / "victim" / "artifacts" / "data", "precious");
+  // uuid4().hex ids, but meta.yaml's is not its folder's name.
+  const std::string other = start(), folder = start();
+  fs::remove_all(root / *exp / other);
+  rename_run(folder, other, other);
+  fs::rename(root / *exp / other, root / *exp / folder);
+  mlruns::testing::write_file(outside / other / "artifacts" / "data", "precious");
+  const auto before = tree_snapshot(outside);
+  auto r = mlruns::gc(root.string(), {.include_outside_artifacts = true});
+  REQUIRE(r);
+  for (const auto& e : r->errors) INFO(e.to_string());
+  CHECK(tree_snapshot(outside) == before);
+  CHECK(slurp(outside / "victim" / "artifacts" / "data") == "precious");
+  CHECK_FALSE(fs::exists(root / *exp / "victim"));  // the run itself is collected
+  bool noted = false;
+  for (const std::string& n : r->notes) noted |= n.find("victim") != std::string::npos && n.find("uuid4") != std::string::npos;
+  CHECK(noted);
 }

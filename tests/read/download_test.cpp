@@ -291,16 +291,53 @@ TEST_CASE("artifact_uri is used when it exists and names the run's artifacts, ne
   write_file(external / "model.pt", "weights");
   write_file(root / exp / run / "artifacts" / "in_tree.txt", "x");
 
+  // The experiment's artifact_location is <shared>/art/<exp>, as MLflow
+  // records it when the experiment is created with that location.
+  auto set_location = [&](const fs::path& location) {
+    std::string m = exp_meta(exp, "e");
+    m.replace(0, m.find('\n'), "artifact_location: file://" + location.string());
+    write_file(root / exp / "meta.yaml", m);
+  };
+  auto set_uri = [&](const std::string& id, const fs::path& uri) {
+    std::string meta = run_meta(exp, id);
+    meta.replace(meta.find("file://"), meta.find('\n') - meta.find("file://"), "file://" + uri.string());
+    write_file(root / exp / id / "meta.yaml", meta);
+  };
   SECTION("an existing external artifact location is used") {
-    std::string meta = run_meta(exp, run);
-    meta.replace(meta.find("file://"), meta.find('\n') - meta.find("file://"), "file://" + external.string());
-    write_file(root / exp / run / "meta.yaml", meta);
+    set_location(tmp.path() / "shared" / "art" / exp);
+    set_uri(run, external);
     auto reader = Reader::open(root.string());
     REQUIRE(reader);
     CHECK(*reader->artifact_root(run) == external.string());
     auto r = download_artifacts(*reader, run, "model.pt", (tmp.path() / "out").string());
     REQUIRE(r);
     CHECK(read_file(tmp.path() / "out" / "model.pt") == "weights");
+  }
+  SECTION("outside the tree, <location>/<run_id>/artifacts of another location than the experiment's is ignored "
+          "(issue 15)") {
+    set_location(tmp.path() / "elsewhere");
+    set_uri(run, external);
+    Warnings w;
+    auto reader = Reader::open(root.string(), w.options());
+    REQUIRE(reader);
+    CHECK(*reader->artifact_root(run) == (fs::canonical(root) / exp / run / "artifacts").string());
+    CHECK(w.has("meta.yaml", "of the run's experiment"));
+    auto r = download_artifacts(*reader, run, "", (tmp.path() / "out").string());
+    REQUIRE(r);
+    CHECK(fs::exists(tmp.path() / "out" / "artifacts" / "in_tree.txt"));  // <dest>/artifacts (download.h)
+    CHECK_FALSE(fs::exists(tmp.path() / "out" / "artifacts" / "model.pt"));
+  }
+  SECTION("outside the tree, a run id that is not uuid4().hex never names a folder (issue 15, spec §4.4)") {
+    const std::string victim = "victim";  // a valid run id (§4.4's regex) a tree's author chose
+    set_location(tmp.path() / "shared" / "art" / exp);
+    write_file(tmp.path() / "shared" / "art" / exp / victim / "artifacts" / "secret.txt", "s");
+    write_file(root / exp / victim / "artifacts" / "in_tree.txt", "x");
+    set_uri(victim, tmp.path() / "shared" / "art" / exp / victim / "artifacts");
+    Warnings w;
+    auto reader = Reader::open(root.string(), w.options());
+    REQUIRE(reader);
+    CHECK(*reader->artifact_root(victim) == (fs::canonical(root) / exp / victim / "artifacts").string());
+    CHECK(w.has("meta.yaml", "uuid4().hex"));
   }
   SECTION("a URI that does not end with <run>/artifacts is ignored") {
     std::string meta = run_meta(exp, run);

@@ -287,3 +287,24 @@ TEST_CASE("download of models:/NAME@champion while the alias moves gets one whol
   INFO(w.dump());
   CHECK(w.list.empty());  // never a half-written alias or meta.yaml
 }
+
+TEST_CASE("a history entry at an invalid artifact path is reported as such, not as a missing MLmodel (issue 15)",
+          "[models_read]") {
+  TempDir t;
+  fs::path root = copy_fixture("mlflow-2.10-models", t.path());
+  fs::path history = root / kExp210 / kRun210 / "tags" / "mlflow.log-model.history";
+  std::string h = read_file(history);
+  REQUIRE(h.size() > 2);
+  h.insert(h.size() - (h.back() == ']' ? 1 : 2), ", {\"run_id\": \"" + std::string(kRun210) +
+                                                     "\", \"artifact_path\": \"../..\", \"utc_time_created\": "
+                                                     "\"2030-01-01 00:00:00.000000\", \"flavors\": {}}");
+  write_file(history, h);
+  Warnings w;
+  auto reader = Reader::open(root.string(), w.options());
+  REQUIRE(reader);
+  auto logged = reader->logged_models(kRun210);
+  REQUIRE(logged);
+  CHECK(logged->size() == 2);
+  CHECK(w.has("mlflow.log-model.history", "invalid artifact path"));  // main: "whose MLmodel is missing"
+  CHECK_FALSE(w.has("mlflow.log-model.history", "'../..', whose MLmodel is missing"));
+}

@@ -11,6 +11,7 @@
 #include "html_dom.h"
 #include "report_test_util.h"
 #include "mlruns/report.h"
+#include "mlruns/text.h"
 #include "report/chart.h"
 #include "report/html.h"
 
@@ -53,7 +54,7 @@ TEST_CASE("escape_html: markup characters, controls, bidi overrides, separators,
   CHECK(escape_html("tab\tnew\nline") == "tab\tnew\nline");
   CHECK(escape_html("x\u2028y\u2029z") == "x\\u2028y\\u2029z");       // JS line separators
   CHECK(escape_html("evil\u202Etxt.exe\u2066") == "evil\\u202etxt.exe\\u2066");  // bidi overrides
-  CHECK(escape_html("\xc2\x85") == "\\x85");                           // C1 control (NEL)
+  CHECK(escape_html("\xc2\x85") == "\\u0085");                         // C1 control (NEL), as the terminal shows it
   CHECK(escape_html("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x9a\x80") == "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x9a\x80");
   CHECK(escape_html("bad\xff\xfe" "end\xc3") == "bad\xef\xbf\xbd\xef\xbf\xbd" "end\xef\xbf\xbd");
   CHECK(escape_html("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // a UTF-16 surrogate is not UTF-8
@@ -307,5 +308,50 @@ TEST_CASE("SVG and terminal charts of extreme values: no inf on an axis, every d
         CHECK((text.find(note) != std::string::npos) == (non_positive > 0));
       }
     }
+  }
+}
+
+TEST_CASE("invisible and format code points are escaped alike on the terminal and in the report's HTML, so two "
+          "names that look the same are the same (issue 15 item 5)",
+          "[report][terminal]") {
+  struct Row {
+    const char* utf8;
+    const char* shown;
+    const char* why;
+  };
+  const Row table[] = {
+      {"\u2028", "\\u2028", "Zl line separator"},
+      {"\u2029", "\\u2029", "Zp paragraph separator"},
+      {"\u200B", "\\u200b", "Cf zero width space"},
+      {"\u200C", "\\u200c", "Cf zero width non-joiner"},
+      {"\u200D", "\\u200d", "Cf zero width joiner"},
+      {"\u00AD", "\\u00ad", "Cf soft hyphen"},
+      {"\u2060", "\\u2060", "Cf word joiner"},
+      {"\uFEFF", "\\ufeff", "Cf byte order mark"},
+      {"\u200E", "\\u200e", "Cf left-to-right mark"},
+      {"\u200F", "\\u200f", "Cf right-to-left mark"},
+      {"\u061C", "\\u061c", "Cf Arabic letter mark"},
+      {"\u202E", "\\u202e", "Cf right-to-left override"},
+      {"\u2066", "\\u2066", "Cf isolate"},
+      {"\U000E0001", "\\U000e0001", "Cf language tag"},
+      {"\U000E0041", "\\U000e0041", "Cf tag latin capital A"},
+      {"\u115F", "\\u115f", "Lo but default-ignorable: Hangul choseong filler"},
+      {"\u3164", "\\u3164", "Lo but default-ignorable: Hangul filler"},
+      {"\uFE0F", "\\ufe0f", "Mn but default-ignorable: variation selector"},
+      {"\uE000", "\\ue000", "Co private use"},
+      {"\U0010FFFD", "\\U0010fffd", "Co supplementary private use"},
+      {"\xcd\xb8", "\\u0378", "Cn unassigned"},
+      {"\xc2\x9b", "\\u009b", "Cc C1 control (CSI)"},
+  };
+  for (const Row& r : table) {
+    INFO(r.why);
+    const std::string name = std::string("a") + r.utf8 + "b";
+    CHECK(terminal_safe(name) == std::string("a") + r.shown + "b");
+    CHECK(escape_html(name) == std::string("a") + r.shown + "b");
+  }
+  // Visible text passes unchanged on both: accents, CJK, combining marks, emoji.
+  for (const char* ok : {"caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "e\xcc\x81", "\xf0\x9f\x9a\x80", "\u00A0"}) {
+    CHECK(terminal_safe(ok) == ok);
+    CHECK(escape_html(ok) == ok);
   }
 }

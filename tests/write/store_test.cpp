@@ -359,3 +359,32 @@ TEST_CASE("runs and params written from many threads at once stay consistent", "
   CHECK(std::count(m1.begin(), m1.end(), '\n') == 4000);
   CHECK(m0.find("\n\n") == std::string::npos);
 }
+
+TEST_CASE("a tree copied with cp -al (hard links): logging to the copy leaves the original's history as it was "
+          "(issue 15, docs/hpc.md)",
+          "[store][hardlink]") {
+  TempDir t;
+  const fs::path a = t.path() / "a", b = t.path() / "b";
+  std::string exp, run;
+  {
+    Store store = Store::open({.tracking_uri = a.string(), .flush = {.background_thread = false}});
+    exp = *store.create_experiment("e");
+    ActiveRun r = store.start_run({.experiment_id = exp});
+    REQUIRE(r.log_metric("loss", 1.0, 1).is_ok());
+    run = r.id();
+    REQUIRE(r.end().is_ok());
+  }
+  const int rc = std::system(("cp -al '" + a.string() + "' '" + b.string() + "'").c_str());
+  REQUIRE(rc == 0);
+  REQUIRE(fs::hard_link_count(b / exp / run / "metrics" / "loss") == 2);
+  const std::string before = read_file(a / exp / run / "metrics" / "loss");
+  {
+    Store copy = Store::open({.tracking_uri = b.string(), .flush = {.background_thread = false}});
+    REQUIRE(copy.log_batch(run, {Metric{"loss", 99.0, 1, 7, {}, {}}}, {}, {}).is_ok());
+  }
+  CHECK(read_file(a / exp / run / "metrics" / "loss") == before);  // main: the point appended to both trees
+  const std::string after = read_file(b / exp / run / "metrics" / "loss");
+  CHECK(after.rfind(before, 0) == 0);
+  CHECK(after.find(" 99.0 7\n") != std::string::npos);
+  CHECK(fs::hard_link_count(a / exp / run / "metrics" / "loss") == 1);
+}

@@ -12,7 +12,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <iostream>
+#include <memory>
+#include <unordered_set>
 
 #include <CLI/CLI.hpp>
 
@@ -63,7 +66,10 @@ void check(const Status& status) {
 Reader open_reader() {
   ReaderOptions options;
   if (!globals().quiet) {
-    options.on_warning = [](const Warning& w) {
+    // Once per path and message: a verb may read a file twice (search reads
+    // what it filters on, then what it shows), its reader says so once.
+    options.on_warning = [seen = std::make_shared<std::unordered_set<std::size_t>>()](const Warning& w) {
+      if (!seen->insert(std::hash<std::string>{}(w.path + '\0' + w.message)).second) return;
       std::cerr << "mlruns: warning: " << w.path << ": " << w.message << '\n';
     };
   }

@@ -19,6 +19,7 @@ struct GcCliOptions {
   bool all = false;
   bool dry_run = false;
   bool collect_registered = false;
+  bool include_outside_artifacts = false;
 };
 
 int run_gc(const GcCliOptions& opt) {
@@ -28,7 +29,7 @@ int run_gc(const GcCliOptions& opt) {
                      "--experiment-ids; --dry-run lists what would go");
   }
   GcOptions o{.experiment_ids = opt.experiment_ids, .run_ids = opt.run_ids, .dry_run = opt.dry_run,
-                .collect_registered = opt.collect_registered};
+                .collect_registered = opt.collect_registered, .include_outside_artifacts = opt.include_outside_artifacts};
   if (!opt.older_than.empty()) o.older_than_ms = parse_duration_ms(opt.older_than, "--older-than");
   GcReport r = check(gc(globals().tracking_uri, o));
   for (const GcItem& i : r.items)
@@ -45,10 +46,12 @@ void setup_gc(CLI::App& app, Commands& commands) {
   auto* sub = app.add_subcommand("gc", "Permanently remove deleted runs and trashed experiments (like mlflow gc); "
                                        "needs --older-than, --all or ids, and --dry-run shows what would go");
   sub->footer(
-      "Outside the tree gc removes only a deleted run's own <location>/<run_id>/artifacts, where <location> is its\n"
-      "experiment's artifact_location and <location>/<run_id> is a real folder holding nothing else, as mlflow gc\n"
-      "deletes a deleted run's artifacts; no link below <location>/<run_id> is followed. Any other artifact folder\n"
-      "outside the tree is listed as a note and never touched (docs/hpc.md, gc).");
+      "Outside the tree gc removes nothing unless given --include-outside-artifacts: then a deleted run's own\n"
+      "<location>/<run_id>/artifacts, where <location> is its experiment's artifact_location, the run id is 32\n"
+      "lowercase hex digits naming the run's folder and <location>/<run_id> is a real folder holding nothing else,\n"
+      "as mlflow gc deletes a deleted run's artifacts, then <location>/<run_id> if empty; no link below\n"
+      "<location>/<run_id> is followed. Without the flag such folders are listed as notes; any other artifact\n"
+      "folder outside the tree is listed as a note and never touched (docs/hpc.md, gc).");
   auto* older = sub->add_option("--older-than", opt->older_than,
                                 "Remove items deleted at least this long ago: #d#h#m#s, e.g. 30d");
   sub->add_flag("--all", opt->all, "Remove every deleted run and trashed experiment, whatever its age")->excludes(older);
@@ -57,6 +60,9 @@ void setup_gc(CLI::App& app, Commands& commands) {
   sub->add_flag("--dry-run", opt->dry_run, "List what would be removed, remove nothing");
   sub->add_flag("--collect-registered", opt->collect_registered,
                 "Also remove runs whose files registered model versions use (kept by default, unlike mlflow gc)");
+  sub->add_flag("--include-outside-artifacts", opt->include_outside_artifacts,
+                "Also remove deleted runs' own artifact folders outside the tree (<location>/<run_id>/artifacts; "
+                "listed and left by default)");
   add_tracking_uri(*sub);
   commands.add(sub, [opt] { return run_gc(*opt); });
 }
