@@ -225,4 +225,36 @@ TEST_CASE("cli: zsh completion and the man page list every verb, and the man pag
   }
 }
 
+
+// ---- item 8: artifact paths as tab completion types them (F3) ------------------------
+
+TEST_CASE("cli: an artifact path with a trailing '/' or './' names the same folder in every verb", "[cli][artifacts]") {
+  TempDir dir;
+  const std::string root = (dir.path() / "mlruns").string();
+  const std::map<std::string, std::string> env = {{"MLFLOW_TRACKING_URI", root}};
+  REQUIRE(run_cli({"experiments", "create", "e"}, env).code == 0);
+  const std::string run = trim(run_cli({"run", "start", "-e", "e"}, env).out);
+  REQUIRE(run.size() == 32);
+  write_file(dir.path() / "ckpt" / "best" / "w.bin", "b\n");
+  REQUIRE(run_cli({"log-artifact", run, (dir.path() / "ckpt" / "best").string(), "--artifact-path", "./ckpts/"}, env)
+              .code == 0);
+  REQUIRE(run_cli({"log", run, "--metric", "m=1"}, env).code == 0);
+  REQUIRE(run_cli({"run", "end", run}, env).code == 0);
+  const std::string out = (dir.path() / "out").string();
+  for (const std::string& spelling : {"ckpts/best/", "./ckpts//best", "ckpts/best"}) {
+    INFO(spelling);
+    const CliResult top = run_cli({"get-top-run", "-e", "e", "-m", "m", "-a", spelling, "-d", out, "--overwrite"}, env);
+    INFO(top.err);
+    CHECK(top.code == 0);
+    CHECK(read_file(fs::path(out) / "best" / "w.bin") == "b\n");  // in out/best, never out itself
+  }
+  const CliResult dl = run_cli({"download", "runs:/" + run + "/ckpts/best/", "-d", (dir.path() / "dl").string()}, env);
+  INFO(dl.err);
+  CHECK(dl.code == 0);
+  CHECK(read_file(dir.path() / "dl" / "best" / "w.bin") == "b\n");
+  const CliResult ls = run_cli({"artifacts", run, "./ckpts/best/"}, env);
+  CHECK(ls.code == 0);
+  CHECK(ls.out.find("w.bin") != std::string::npos);
+}
+
 #endif  // MLRUNS_CLI_PATH

@@ -1,5 +1,6 @@
 // Shared plumbing of the mlruns CLI (see cli_common.h).
 #include "cli_common.h"
+#include "mlruns/key.h"
 #include "mlruns/text.h"
 #include "status_line.h"
 
@@ -26,6 +27,15 @@ Globals& globals() {
 void add_tracking_uri(CLI::App& app) {
   app.add_option("--tracking-uri", globals().tracking_uri,
                  "mlruns tree: a path or file: URI (default: MLFLOW_TRACKING_URI, then ./mlruns)");
+}
+
+CLI::Option* artifact_path_option(CLI::Option* option) {
+  return option->transform(CLI::Validator(
+      [](std::string& path) {
+        path = normalize_artifact_path(path);
+        return std::string();
+      },
+      "", "artifact path"));
 }
 
 CLI::Option* comma_list(CLI::Option* option) {

@@ -42,6 +42,12 @@ void add_tracking_uri(CLI::App& app);
 // occurrence.
 CLI::Option* comma_list(CLI::Option* option);
 
+// An artifact path option or argument (--artifact-path, artifacts PATH):
+// folded by mlruns::normalize_artifact_path as it is parsed, so "ckpts/best/"
+// (tab completion's trailing '/') and "./ckpts/best" mean ckpts/best in
+// every verb.
+CLI::Option* artifact_path_option(CLI::Option* option);
+
 // Verb registry: main runs the function of the deepest subcommand parsed.
 class Commands {
  public:
