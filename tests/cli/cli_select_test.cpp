@@ -129,6 +129,20 @@ TEST_CASE("cli: runs, report and get-top-run select the same runs with -e, sever
   REQUIRE(top.code == 0);
   CHECK(top.out == trim(run_ids({"-e", "a", "--view", "deleted"}, t.env).front()) + "\n");
   CHECK(top_c.out == run_ids({"-e", "c", "--view", "deleted", "--order-by", "metrics.loss ASC"}, t.env).front() + "\n");
+  // get-top-run without -e ranks every experiment, as runs and report do (F5).
+  for (const char* view : {"active", "deleted", "all"}) {
+    INFO("--view " << view);
+    const std::vector<std::string> rank = {"-m", "loss", "--ascending", "--include-unfinished", "--view", view,
+                                           "--no-download"};
+    std::vector<std::string> none = {"get-top-run"}, named = {"get-top-run", "-e", "a", "-e", "b", "-e", "c"};
+    none.insert(none.end(), rank.begin(), rank.end());
+    named.insert(named.end(), rank.begin(), rank.end());
+    const CliResult any = run_cli(none, t.env);
+    INFO(any.err);
+    REQUIRE(any.code == 0);
+    CHECK(any.out == run_cli(named, t.env).out);
+    CHECK(any.out == run_ids({"--view", view, "--order-by", "metrics.loss ASC"}, t.env).front() + "\n");
+  }
 }
 
 // ---- item 4: tables ----------------------------------------------------------------

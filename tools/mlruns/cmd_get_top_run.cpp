@@ -126,8 +126,8 @@ void setup_get_top_run(CLI::App& app, Commands& commands) {
   auto opt = std::make_shared<GetTopRunOptions>();
   auto* sub = app.add_subcommand("get-top-run",
                                  "Pick the best run by a metric, say why, download its artifacts, print the path");
-  sub->add_option("--experiment,-e", opt->experiments, "Experiment name or id (repeatable)")
-      ->required()
+  sub->add_option("--experiment,-e", opt->experiments,
+                  "Experiment name or id (repeatable; default: every experiment, as runs and report)")
       ->allow_extra_args(false);
   sub->add_option("--rank-metric,-m", opt->rank_metric, "Metric to rank on, e.g. metrics.episode_reward_mean")
       ->required();
