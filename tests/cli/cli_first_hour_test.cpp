@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cli_test_util.h"
@@ -160,6 +161,19 @@ TEST_CASE("cli: a 10-digit --timestamp or --end-time (seconds) is refused with t
   CHECK_FALSE(fs::exists(fs::path(root) / "0" / run / "metrics" / "loss"));
   CHECK(run_cli({"log", run, "--metric", "loss=1", "--timestamp", "1700000000000"}, env).code == 0);
   CHECK(run_cli({"run", "end", run, "--end-time", "1700000000001"}, env).code == 0);
+  // Microseconds and nanoseconds (F6), judged by value; the message shows what was typed.
+  for (const auto& [typed, unit, hint] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"1700000000000000", "microseconds", "1700000000000"},
+           {"1700000000000000000", "nanoseconds", "1700000000000"},
+           {"0001700000000", "seconds", "1700000000000"}}) {
+    INFO(typed);
+    const CliResult bad = run_cli({"log", run, "--metric", "loss=2", "--timestamp", typed}, env);
+    CHECK(bad.code == 3);
+    CHECK_THAT(bad.err, Catch::Contains("'" + typed + "'") && Catch::Contains("looks like " + unit) &&
+                            Catch::Contains("e.g. " + hint));
+    CHECK(run_cli({"run", "end", run, "--end-time", typed}, env).code == 3);
+  }
+  CHECK(run_cli({"log", run, "--metric", "loss=1", "--timestamp", "0001700000000001"}, env).code == 0);  // ms, padded
   const CliResult help = run_cli({"run", "delete", "--help"});
   CHECK(help.out.find("mlruns gc") != std::string::npos);
   CHECK(help.out.find("mlflow gc") == std::string::npos);
