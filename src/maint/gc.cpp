@@ -214,9 +214,11 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
         r.deleted_time = info->deleted_time;
         r.artifact_uri = info->artifact_uri;
       }
+      if (r.deleted || r.experiment_in_trash) ++report.deleted_runs;
       runs.push_back(std::move(r));
     }
   }
+  for (const detail::ExperimentDir& e : exps) report.trashed_experiments += e.in_trash;
 
   // Experiments to collect: explicit ones (must be in .trash), else every
   // trashed experiment whose last_update_time is old enough.
@@ -290,7 +292,12 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
     // is left in place and reported.
     if (!r->artifact_uri.empty()) {
       auto p = detail::file_uri_to_path(r->artifact_uri);
-      if (p && *p != join(r->dir, "artifacts")) {
+      // A run of a trashed experiment keeps the URI it had before the move
+      // into .trash/ (<root>/<exp>/<run>/artifacts): its artifacts are in
+      // the run folder, removed with it.
+      const bool stale_own = r->experiment_in_trash && p &&
+                             *p == join(join(join(root, r->experiment_id), r->id), "artifacts");
+      if (p && *p != join(r->dir, "artifacts") && !stale_own) {
         std::string why;
         if (auto dir = external_artifacts_of(env, root, *r, *p, why)) {
           item.external_artifacts = dir->path;

@@ -251,6 +251,38 @@ TEST_CASE("cli: gc needs --older-than, --all or ids, and --dry-run shows what wo
   CHECK_THAT(help.out, Catch::Contains("--all") && Catch::Contains("--older-than") && Catch::Contains("--dry-run"));
 }
 
+TEST_CASE("cli: gc of a trashed experiment: its runs' stale artifact URIs are no note; nothing to remove says why",
+          "[cli][gc]") {
+  TempDir dir;
+  const std::string root = (dir.path() / "mlruns").string();
+  const Env env = {{"MLFLOW_TRACKING_URI", root}};
+  REQUIRE(run_cli({"experiments", "create", "x"}, env).code == 0);
+  std::vector<std::string> runs;
+  for (int i = 0; i < 5; ++i) runs.push_back(start_run(env, "x", "r" + std::to_string(i)));
+  const std::string kept = start_run(env, "0", "kept");
+  REQUIRE(run_cli({"run", "delete", kept}, env).code == 0);
+  REQUIRE(run_cli({"experiments", "delete", "x"}, env).code == 0);
+
+  // Deleted a moment ago: nothing is 30 days old, and gc says what it saw.
+  const CliResult young = run_cli({"gc", "--older-than", "30d"}, env);
+  INFO(young.err);
+  CHECK(young.code == 0);
+  CHECK(young.out == "nothing to remove: 6 deleted run(s), 1 trashed experiment(s), none deleted 30d ago or longer\n");
+  const nlohmann::json j = nlohmann::json::parse(run_cli({"gc", "--older-than", "30d", "--json"}, env).out);
+  CHECK(j["deleted_runs"] == 6);
+  CHECK(j["items"].empty());
+
+  // The runs' artifact_uri still names <root>/<exp>/<run>/artifacts, which
+  // moved into .trash/ with them: removed with the run, never a note.
+  const CliResult all = run_cli({"gc", "--all"}, env);
+  INFO(all.err);
+  CHECK(all.code == 0);
+  CHECK(all.err.find("left in place") == std::string::npos);
+  CHECK(all.err.empty());
+  for (const std::string& r : runs) CHECK(all.out.find("removed run " + r) != std::string::npos);
+  CHECK_FALSE(fs::exists(fs::path(root) / "0" / kept));
+}
+
 TEST_CASE("cli: gc removes a run's own artifact folder outside the tree, nothing else outside it", "[cli][gc]") {
   TempDir dir;
   const fs::path root = dir.path() / "mlruns";
