@@ -208,6 +208,10 @@ TEST_CASE("cli: times say their zone: Z for UTC, the offset with --local-time", 
   REQUIRE(run_cli({"run", "end", run, "--end-time", "1719792000000"}, env).code == 0);         // 2024-07-01 00:00Z
   const CliResult show = run_cli({"show", run}, env);
   CHECK(show.out.find("2024-07-01 00:00:00Z (1719792000000)") != std::string::npos);
+  // The metric's timestamp too (F10); --json keeps ms.
+  CHECK(show.out.find("2024-01-01 00:00:00Z") != std::string::npos);
+  CHECK(show.out.find("1704067200000") == std::string::npos);
+  CHECK(run_cli({"show", run, "--json"}, env).out.find("1704067200000") != std::string::npos);
   const CliResult history = run_cli({"history", run, "x"}, env);
   CHECK(history.out.find("2024-01-01 00:00:00Z") != std::string::npos);
   const CliResult runs = run_cli({"runs", "--columns", "run_id,end_time"}, env);
