@@ -56,6 +56,17 @@ done
 readelf -d "$tmp/cmake-build/app_shared" | grep -q "NEEDED.*libmlruns.so.0" || fail "app_shared does not use libmlruns.so.0"
 check_run "$tmp/tree-shared" 1
 
+# ---- find_package COMPONENTS (F11): report and sync found, an unknown one named ----
+components() {  # <dir> <components...>: configures a one-line consumer asking for them
+  mkdir -p "$1"
+  printf 'cmake_minimum_required(VERSION 3.20)\nproject(c LANGUAGES CXX)\nfind_package(mlruns CONFIG REQUIRED COMPONENTS %s)\nmessage(STATUS "report=${mlruns_report_FOUND} sync=${mlruns_sync_FOUND}")\n' "${*:2}" >"$1/CMakeLists.txt"
+  "$cmake" -S "$1" -B "$1/b" -DCMAKE_PREFIX_PATH="$prefix" >"$1/log" 2>&1
+}
+components "$tmp/comp-ok" report sync || { cat "$tmp/comp-ok/log"; fail "find_package COMPONENTS report sync"; }
+grep -q "report=TRUE sync=TRUE" "$tmp/comp-ok/log" || { cat "$tmp/comp-ok/log"; fail "mlruns_report_FOUND/mlruns_sync_FOUND not set"; }
+components "$tmp/comp-bad" report nosuch && fail "find_package COMPONENTS nosuch succeeded"
+grep -q "mlruns has no component 'nosuch'" "$tmp/comp-bad/log" || { cat "$tmp/comp-bad/log"; fail "no message naming the missing component"; }
+
 # ---- pkg-config (issue 10 item 13): without --static, the shared library ----
 export PKG_CONFIG_PATH="$pcdir"
 shared_libdir="$(dirname "$(find "$prefix" -name 'libmlruns.so' | head -1)")"
