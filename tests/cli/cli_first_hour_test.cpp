@@ -91,12 +91,38 @@ TEST_CASE("cli: a misspelled verb or option: one line naming it, a suggestion, e
     CHECK(r.err == message);
   }
   // Other command-line errors: the same one-line form, naming the verb.
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"log"}, {"runs", "--view", "bogus"}, {"runs", "--json", "--csv"}, {"run", "end", "abc", "--status", "DONE"}}) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{{"log"}, {"runs", "--json", "--csv"}}) {
     const CliResult r = run_cli(args);
     check_one_line_usage_error(r);
     CHECK(r.err.find("see 'mlruns " + args[0]) != std::string::npos);
   }
+}
+
+TEST_CASE("cli: option values: plain words instead of CLI11's, suggestions only when near", "[cli][usage]") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"runs", "--max"}, "mlruns: runs: --max needs a value\n"},
+      {{"run", "end", "abc", "--status"}, "mlruns: run end: --status needs one of FINISHED, FAILED, KILLED\n"},
+      {{"runs", "--max=5", "--max=6"}, "mlruns: runs: --max given twice; give it once\n"},
+      {{"runs", "--view", "delted"},
+       "mlruns: runs: 'delted' is not a --view value (active, deleted, all); did you mean 'deleted'?\n"},
+      {{"run", "end", "abc", "--status", "DONE"},
+       "mlruns: run end: 'DONE' is not a --status value (FINISHED, FAILED, KILLED)\n"},
+      // One letter away from -h is as far as the word is long: no suggestion.
+      {{"-V"}, "mlruns: unknown option '-V'; see 'mlruns --help'\n"},
+      {{"runs", "-x"}, "mlruns: unknown option '-x' for 'mlruns runs'; see 'mlruns runs --help'\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    const CliResult r = run_cli(args);
+    check_one_line_usage_error(r);
+    CHECK(r.err == message);
+  }
+  // `mlruns help [VERB...]`, as git and cargo take it.
+  const CliResult help = run_cli({"help"});
+  CHECK(help.code == 0);
+  CHECK(help.out == run_cli({"--help"}).out);
+  const CliResult verb = run_cli({"help", "run", "start"});
+  CHECK(verb.code == 0);
+  CHECK(verb.out == run_cli({"run", "start", "--help"}).out);
 }
 
 TEST_CASE("cli: every verb, including those added later, reports an unknown option in one line", "[cli][usage]") {
