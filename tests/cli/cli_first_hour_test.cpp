@@ -233,6 +233,10 @@ TEST_CASE("cli: bash completion suggests verbs and options of each level", "[cli
   CHECK(bash_complete("mlruns runs --order") == "--order-by");
   CHECK(bash_complete("mlruns --tra") == "--tracking-uri");
   CHECK(bash_complete("mlruns gc --al") == "--all");
+  // The values of an option with a fixed set (F13).
+  CHECK(bash_complete("mlruns runs --view \"\"") == "active deleted all");
+  CHECK(bash_complete("mlruns runs --view d") == "deleted");
+  CHECK(bash_complete("mlruns run end abc --status F") == "FINISHED FAILED");
   // The hidden generator verb is not offered.
   CHECK(bash_complete("mlruns __") == "");
   // Every verb --help lists is offered.

@@ -197,6 +197,13 @@ TEST_CASE("cli: the table keeps the metric asked for after the run name, never c
   CHECK(lines(picked.out).at(0).find("run_name") != std::string::npos);
   const CliResult csv = run_cli({"runs", "-e", "rl", "--csv", "--columns", "run_id, run_name"}, env);
   CHECK(lines(csv.out).at(0) == "run_id,run_name");
+  // An empty --columns is refused, not silently the default (F13).
+  for (const char* empty : {"", ",", " , "}) {
+    const CliResult none = run_cli({"runs", "-e", "rl", "--columns", empty}, env);
+    INFO("'" << empty << "': " << none.err);
+    CHECK(none.code == 2);
+    CHECK(none.err.find("--columns '' names no column") != std::string::npos);
+  }
 }
 
 TEST_CASE("cli: times say their zone: Z for UTC, the offset with --local-time", "[cli][table]") {
