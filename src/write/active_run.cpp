@@ -178,12 +178,11 @@ Status ActiveRun::State::checked_write_locked(const std::vector<Metric>& ms, con
   }
   if (!ms.empty() && (im.options.flush.write_through || metrics.pending_points() >= im.options.flush.max_points))
     MLRUNS_RETURN_IF_ERROR(auto_flush_locked());
-  MLRUNS_RETURN_IF_ERROR(added);
   for (auto& [k, v] : t2) {
     MLRUNS_RETURN_IF_ERROR(im.write_tag(dir, &info, k, v));
     if (im.options.durability == Durability::kOnClose) unsynced_files.push_back(join(join(dir, "tags"), k));
   }
-  return Status::ok();
+  return added;  // a point dropped (FlushPolicy::max_pending) does not keep the tags from being written
 }
 
 Status ActiveRun::State::end_locked(RunStatus status, std::optional<std::int64_t> end_time) {
