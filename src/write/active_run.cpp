@@ -55,7 +55,9 @@ Status ActiveRun::State::metric_locked(std::string_view key, double value, std::
   if (metrics.pending_points() >= policy.max_points) s = auto_flush_locked();
   else if ((calls_since_failure & 255) == 0 && steady_ms() - oldest_pending_ms >= policy.max_age.count())
     s = auto_flush_locked();
-  return s.is_ok() ? added : s;
+  if (added.is_ok()) return s;
+  if (!s.is_ok()) store->note(s);  // the failed retry counts too; the call answers for its own point
+  return added;
 }
 
 Status ActiveRun::State::buffer_locked(MetricBuffer::Series* series, const MetricPoint& p) {
