@@ -49,7 +49,9 @@ Status ActiveRun::State::metric_locked(std::string_view key, double value, std::
     if (!retry_due_locked()) return added.is_ok() ? last_flush_error : added;
     Status s = metrics.flush_series(*store->env, *series, store->sync_each_flush());
     note_flush_locked(s);
-    return s.is_ok() ? added : s;
+    if (added.is_ok()) return s;
+    if (!s.is_ok()) store->note(s);
+    return added;
   }
   Status s;
   if (metrics.pending_points() >= policy.max_points) s = auto_flush_locked();
