@@ -2,7 +2,7 @@
 // (tools/bench_dir.h): `--dir DIR` names where they work, not what to wipe.
 #include <sys/wait.h>
 
-#include <catch2/catch_test_macros.hpp>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
