@@ -198,7 +198,10 @@ TEST_CASE("cli: the table keeps the metric asked for after the run name, never c
   const CliResult csv = run_cli({"runs", "-e", "rl", "--csv", "--columns", "run_id, run_name"}, env);
   CHECK(lines(csv.out).at(0) == "run_id,run_name");
   // An empty --columns is refused, not silently the default (F13).
-  for (const char* empty : {"", ",", " , "}) {
+  const CliResult blank = run_cli({"runs", "-e", "rl", "--columns", ""}, env);
+  CHECK(blank.code == 2);
+  CHECK(blank.err == "mlruns: runs: --columns needs a value\n");
+  for (const char* empty : {",", " , "}) {
     const CliResult none = run_cli({"runs", "-e", "rl", "--columns", empty}, env);
     INFO("'" << empty << "': " << none.err);
     CHECK(none.code == 2);
