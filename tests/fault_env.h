@@ -88,7 +88,7 @@ class FaultEnv : public EnvWrapper {
 
   struct Rule {
     unsigned ops = kAll;
-    std::string path_contains;  // empty: every path
+    std::string path_contains{};  // empty: every path
     int error = ENOSPC;
     std::uint64_t after_calls = 0;  // matching calls let through before the first failure
     std::uint64_t after_bytes = 0;  // appends only: bytes let through before failing (0: off)

@@ -10,8 +10,13 @@ copied, so both read identical bytes. Then, through
 MlflowClient with each tracking URI:
 
   log_metric   one point per call into one run                 (median over --calls calls)
-  log_batch    1,000 metrics per call (MLflow's batch limit)    (median over --batches calls)
-  store.log_batch  the same batch given to the store itself, without MlflowClient's own
+  log_batch    three batch shapes, each call a new step (so every call appends new lines;
+               median over --batches calls):
+                 1000 keys x 1 step    1,000 distinct metrics (MLflow's batch limit): both
+                                       stores append to 1,000 files per call
+                 10 keys x 100 steps   1,000 points into 10 files
+                 10 keys x 1 step      what Lightning's / Hugging Face's loggers send per step
+  store.log_batch  the 1000-key batch given to the store itself, without MlflowClient's own
                per-metric Python work (validation, copies)
   search_runs  all 2,000 runs of the experiment, a filter on a metric and ordered by
                another, max_results 1,000 (one page)            (median over --searches calls)
@@ -66,6 +71,14 @@ def median_ms(fn, repeat):
     return statistics.median(wall), statistics.median(cpu)
 
 
+# (row name, key prefix, distinct keys, steps) of the log_batch rows: 1,000 points or fewer a call.
+BATCH_SHAPES = [
+    ("log_batch 1000 keys x 1 step", "wide", 1000, 1),
+    ("log_batch 10 keys x 100 steps", "deep", 10, 100),
+    ("log_batch 10 keys x 1 step", "step", 10, 1),
+]
+
+
 def bench(uri, exp, args):
     client = MlflowClient(tracking_uri=uri)
     run_id = client.create_run(exp, run_name="target").info.run_id
@@ -74,12 +87,18 @@ def bench(uri, exp, args):
     results = {}
     results["log_metric"] = median_ms(lambda: client.log_metric(run_id, "loss", 0.5, timestamp=now, step=next(step)),
                                       args.calls)
-    batch = [Metric(f"m{k}", k * 0.001, now, 0) for k in range(1000)]
-    results["log_batch"] = median_ms(lambda: client.log_batch(run_id, metrics=batch), args.batches)
+    # A new step per call: a batch equal to the file's last line is not written again by mlruns
+    # (spec §5.1, metric twins), so repeating one batch would measure no writing at all. The
+    # batches are made before the clock starts.
+    for name, prefix, keys, steps in BATCH_SHAPES:
+        batches = iter([[Metric(f"{prefix}{k}", (k + s) * 0.001, now, call * steps + s)
+                         for s in range(steps) for k in range(keys)] for call in range(args.batches)])
+        results[name] = median_ms(lambda: client.log_batch(run_id, metrics=next(batches)), args.batches)
     # The store's own share: MlflowClient.log_batch also validates and copies every metric in
     # Python before it calls the store (mlflow/tracking/_tracking_service/client.py).
     store = client._tracking_client.store
-    results["store.log_batch"] = median_ms(lambda: store.log_batch(run_id, batch, [], []), args.batches)
+    batches = iter([[Metric(f"store{k}", k * 0.001, now, call) for k in range(1000)] for call in range(args.batches)])
+    results["store.log_batch"] = median_ms(lambda: store.log_batch(run_id, next(batches), [], []), args.batches)
     query = dict(filter_string="metrics.metric0 > 0.25", order_by=["metrics.metric1 DESC"], max_results=1000)
     results["found"] = [r.info.run_id for r in client.search_runs([exp], **query)]
     results["search_runs"] = median_ms(lambda: client.search_runs([exp], **query), args.searches)
@@ -114,7 +133,7 @@ def main():
           f"search_runs returns {len(r_ours['found'])} runs, the same in both\n")
     print("| call | file: wall ms | mlruns: wall ms | faster (wall) | file: CPU ms | mlruns: CPU ms | faster (CPU) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name in ("log_metric", "log_batch", "store.log_batch", "search_runs"):
+    for name in ["log_metric"] + [b[0] for b in BATCH_SHAPES] + ["store.log_batch", "search_runs"]:
         (tw, tc), (ow, oc) = r_theirs[name], r_ours[name]
         print(f"| {name} | {tw:.3f} | {ow:.3f} | {tw / ow:.1f}x | {tc:.3f} | {oc:.3f} | {tc / max(oc, 1e-3):.1f}x |")
 

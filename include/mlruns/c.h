@@ -108,6 +108,11 @@ void mlruns_options_set_write_through(mlruns_options_t* options, int write_throu
  * instead of refused. */
 void mlruns_options_set_truncate_long_values(mlruns_options_t* options, int truncate);
 
+/* Where new experiments keep their artifacts: <artifact_root>/<experiment id>
+ * (StoreOptions::artifact_root, as `mlflow server --default-artifact-root`);
+ * NULL or "": the tree itself. The string is copied. */
+void mlruns_options_set_artifact_root(mlruns_options_t* options, const char* artifact_root);
+
 /* ---- store ---- */
 
 /* Opens (creating if needed) the tree at `tracking_uri`: a path or file: URI;
@@ -154,6 +159,9 @@ int mlruns_log_param(mlruns_run_t* run, const char* key, const char* value, char
 int mlruns_log_metric(mlruns_run_t* run, const char* key, double value, int64_t step,
                       char** errptr);
 int mlruns_set_tag(mlruns_run_t* run, const char* key, const char* value, char** errptr);
+/* Removes the run's tag `key` (MLflow's delete_tag): MLRUNS_NOT_FOUND if the
+ * run has no such tag. */
+int mlruns_delete_tag(mlruns_run_t* run, const char* key, char** errptr);
 /* MLflow's log_artifact: a file goes to artifacts/<artifact_path>/<its name>,
  * a directory keeps its name: artifacts/<artifact_path>/<dir name>/...
  * (artifact_path NULL or "": the artifact root). An artifact file that exists

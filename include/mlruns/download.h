@@ -16,6 +16,17 @@ namespace mlruns {
 
 struct DownloadOptions {
   bool overwrite = false;  // replace an existing target (atomically)
+  // How the caller's user asks for `overwrite`, ending the kAlreadyExists
+  // message, which is one sentence shown as is: "<target> is already there
+  // (an earlier download?); <overwrite_hint>". The CLI gives "add --overwrite
+  // to replace it", the Python package "pass overwrite=True to replace it".
+  std::string overwrite_hint = "set DownloadOptions::overwrite to replace it";
+  // fsync every file and folder of the copy before the rename that
+  // publishes it (the files are copied 8 at a time, their fsyncs overlap), so
+  // after a machine crash the target is complete or absent. false: no fsync
+  // at all, the kernel writes back when it likes (faster on a local disk;
+  // after a machine crash the target may hold empty or short files).
+  bool sync = true;
   // Progress: bytes copied so far and in total.
   std::function<void(std::uint64_t done, std::uint64_t total)> on_progress{};
 };
@@ -30,7 +41,8 @@ struct DownloadResult {
 
 // Copies artifacts/<artifact_path> (all artifacts when empty) of `run_id`
 // into `dest_dir` (created if missing). kAlreadyExists if the target exists
-// and !overwrite. Symlinks below the artifact root are not followed (they are
+// (or appears while copying) and !overwrite, with the message described at
+// DownloadOptions::overwrite_hint. Symlinks below the artifact root are not followed (they are
 // skipped with a warning through ReaderOptions::on_warning); a symlink on
 // artifact_path itself is refused. On failure nothing is left under the
 // target name and the temporary copy is removed; with overwrite, a failed

@@ -54,6 +54,11 @@ class WritableFile {
   virtual Status append(std::string_view data) = 0;
   // Cuts the file back to `size` bytes (to undo a failed append).
   virtual Status truncate(std::uint64_t size) = 0;
+  // Extends the file by `n` bytes that read as NULs, and later appends go
+  // after them: a hole, costing no disk blocks, where the file system has
+  // sparse files (the POSIX Env: ftruncate and lseek); the default appends
+  // NULs. How a download keeps a sparse artifact sparse.
+  virtual Status append_hole(std::uint64_t n);
   // Current size of the file in bytes.
   virtual Result<std::uint64_t> size() = 0;
   // fsync: the data survives a machine crash once this returns OK.

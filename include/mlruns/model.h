@@ -49,20 +49,20 @@ struct ModelOptions {
   // `model_data`). Default: the name of a logged file; for a folder, its
   // only top-level *.onnx (onnx) or *.pt / *.pth / *.ts (torchscript) file;
   // none for a generic flavor's folder.
-  std::string data;
+  std::string data{};
   // onnx_version / pytorch_version in the flavor (e.g. TORCH_VERSION of
   // LibTorch). torchscript writes "unknown" when empty (mlflow.pytorch
   // requires the key and only warns when it differs); onnx leaves it out.
-  std::string framework_version;
+  std::string framework_version{};
   // onnx: the execution providers mlflow.pyfunc asks onnxruntime for;
   // empty: MLflow's default, CUDAExecutionProvider then CPUExecutionProvider.
-  std::vector<std::string> onnx_providers;
+  std::vector<std::string> onnx_providers{};
   // A model signature as JSON ({"inputs": [...], "outputs": [...],
   // "params": [...]}, the specs of mlflow/types/schema.py) or as the YAML of
   // an MLmodel's signature: section. Empty: none.
-  std::string signature;
+  std::string signature{};
   // MLmodel `metadata` (string values); keys: 1-100 bytes, one line.
-  std::map<std::string, std::string> metadata;
+  std::map<std::string, std::string> metadata{};
   // Replace a model (or files) already at artifact_path; otherwise that is
   // kAlreadyExists. The old folder is moved aside first, so the path holds
   // the old or the new model except for the instant between two renames.

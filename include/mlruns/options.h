@@ -86,6 +86,16 @@ struct FlushPolicy {
 struct StoreOptions {
   // A path or file: URI. Empty: MLFLOW_TRACKING_URI, then ./mlruns (spec §12.1).
   std::string tracking_uri{};
+  // Where new experiments keep their artifacts, as MLflow's
+  // FileStore(root, artifact_root_uri) and `mlflow server
+  // --default-artifact-root`: an experiment created without an
+  // artifact_location (Default "0" of a new tree included) gets
+  // <artifact_root>/<experiment id>. Any URI MLflow accepts (a path, file:,
+  // s3://, ...); a relative path or file: URI is taken against the current
+  // directory when the Store opens (resolve_uri_if_local, mlflow/utils/uri.py).
+  // Empty: the tree itself, file://<root>/<id>. Existing experiments keep
+  // theirs. Open fails with kInvalidArgument for bad UTF-8 or beyond 2048 bytes.
+  std::string artifact_root{};
   // The file-system seam; null means Env::posix_beneath(root), confined to
   // the tree (env.h). A given Env is used as it is.
   Env* env = nullptr;

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -114,6 +115,21 @@ class Reader {
   Status for_each_metric_point(std::string_view run_id, std::string_view key,
                                const std::function<void(const Metric&)>& on_point) const;
 
+  // A run's metric keys (the files of its metrics/ folder; nested folders
+  // give "a/b"), sorted, without reading the files: the keys runs() would
+  // load. Links, litter and invalid names are skipped with a warning, as
+  // runs() skips them. kNotFound if there is no such run.
+  Result<std::vector<std::string>> metric_keys(std::string_view run_id) const;
+  // Several metrics of one run, each file read once and streamed as
+  // for_each_metric_point streams one: on_point(k, point) for every good
+  // line of keys[k], key after key in the order given, points in file order
+  // (what a report needs: the latest values and the histories in one pass).
+  // The run is looked up once. A missing key has no points; a file that
+  // cannot be read is skipped with a warning. kNotFound if there is no such
+  // run, kInvalidArgument for an invalid key (nothing is read then).
+  Status for_each_metric_point(std::string_view run_id, std::span<const std::string> keys,
+                               const std::function<void(std::size_t, const Metric&)>& on_point) const;
+
   // Local directory holding a run's artifacts: the path in artifact_uri if it
   // exists and ends with /<run_id>/artifacts (so a hostile URI cannot point
   // anywhere else), else <run dir>/artifacts inside this tree (moved or
@@ -163,11 +179,11 @@ class Reader {
   // kFailedPrecondition for a local path outside the tree, kInvalidArgument
   // for a malformed URI, kNotFound for a missing model, version, alias or file.
   struct ModelLocation {
-    std::string uri;                      // as given
-    std::string path;                     // absolute path of the model folder (or file) in this tree
-    std::string run_id;                   // the run whose artifacts hold it, if known
-    std::string artifact_path;            // its path inside that run's artifacts
-    std::optional<ModelVersion> version;  // for a registry URI: the version resolved
+    std::string uri{};                      // as given
+    std::string path{};                     // absolute path of the model folder (or file) in this tree
+    std::string run_id{};                   // the run whose artifacts hold it, if known
+    std::string artifact_path{};            // its path inside that run's artifacts
+    std::optional<ModelVersion> version{};  // for a registry URI: the version resolved
   };
   Result<ModelLocation> resolve_model_uri(std::string_view uri) const;
 

@@ -14,9 +14,11 @@
 //   number is never given twice (MLflow's own file store can): the loser
 //   takes the next number;
 // * a registered model is created the same way, so one name is one model;
-// * changes to a model's files (meta.yaml, aliases, stages) are made under a
-//   lock in its folder (.mlruns-lock-registry, Env::lock_file; where the
-//   file system has no locks, last writer wins as in MLflow), and every file is
+// * new versions and changes to a model's files (meta.yaml, aliases, stages)
+//   are made under a lock in its folder (.mlruns-lock-registry,
+//   Env::lock_file), which rename and delete take too: a version is never
+//   added to a model being renamed or deleted (where the file system has no
+//   locks, last writer wins as in MLflow, and numbers stay unique), and every file is
 //   replaced atomically (temp file + rename in its own folder), so an alias
 //   moves from one complete version to another and a reader never sees a
 //   half-written file.
@@ -38,10 +40,10 @@ namespace mlruns {
 
 struct ModelVersionOptions {
   // The run that produced the model; for a runs:/ source, taken from it.
-  std::string run_id;
-  std::optional<std::string> description;
-  std::map<std::string, std::string> tags;
-  std::optional<std::string> run_link;
+  std::string run_id{};
+  std::optional<std::string> description{};
+  std::map<std::string, std::string> tags{};
+  std::optional<std::string> run_link{};
   // Create the registered model if it does not exist (as mlflow.register_model).
   bool create_registered_model = true;
 };
@@ -67,7 +69,14 @@ class ModelRegistry {
   //   stores it (the UI matches a run's models by that URI);
   // * a file: URI or absolute path inside this tree (stored as given).
   // Returns the version with its number: 1 + the highest number ever given
-  // (deleted versions keep theirs).
+  // (deleted versions keep theirs), and never below the number MLflow would
+  // give (1 + the largest `version` in the meta.yaml of every folder named
+  // version-*, e.g. a version-2.bak; model_registry/file_store.py).
+  // With a concurrent rename or delete of the model: on success the version
+  // is in the model named `name` when this returns (the rename then carries
+  // it along); an error means no version was created. A model renamed or
+  // deleted while this call waited for its lock is looked up again: made
+  // anew if create_registered_model, else kNotFound naming the model.
   Result<ModelVersion> create_model_version(std::string_view name, std::string_view source,
                                             const ModelVersionOptions& options = {});
   Status update_model_version(std::string_view name, std::int64_t version, std::optional<std::string> description);

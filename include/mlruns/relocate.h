@@ -52,7 +52,7 @@ struct RelocateOptions {
   // location; a mapping that would point a URI into a folder of the tree that
   // does not exist (from_prefix is a folder above the old tree, say) is an
   // error in `errors` and, without dry_run, nothing is changed. A from_prefix
-  // no URI is under gives a note.
+  // no URI is under sets RelocateReport::nothing_under_from.
   std::string from_prefix{};
   std::string to_root{};
 };
@@ -72,8 +72,12 @@ struct RelocateReport {
   std::vector<RelocateChange> changes{};
   std::size_t files_checked = 0;
   // meta.yaml files left alone, with the reason (unreadable, remote URI, ...).
+  // With nothing_under_from, the files whose URI is not under from_prefix are
+  // not listed here one by one: that one fact says it for all of them.
   std::vector<std::string> skipped{};
-  std::vector<std::string> notes{};  // e.g. --from matched no URI
+  // from_prefix was given, files_checked > 0, and no URI of the tree is
+  // under it (neither changed nor already right): nothing to change.
+  bool nothing_under_from = false;
   // Errors while writing. The file named holds its old or its complete new
   // content (new only if the folder fsync after the rename failed).
   std::vector<Status> errors{};

@@ -91,6 +91,12 @@ class Store {
 
   // ---- experiments (spec §3, §7) ----
   // New experiment with an 18-digit id; kAlreadyExists if the name is taken.
+  // artifact_location: where its runs' artifacts go; empty gives
+  // <StoreOptions::artifact_root>/<id>. A relative path or relative file: URI
+  // is taken against the current directory (<cwd>/<path>, file://<cwd>/<path>),
+  // as MLflow's FileStore does (resolve_uri_if_local, mlflow/utils/uri.py);
+  // other values are written as given. kInvalidArgument beyond 2048 bytes
+  // or for bad UTF-8.
   Result<std::string> create_experiment(std::string_view name, const StringMap& tags = {},
                                         std::string_view artifact_location = {});
   // The id of the experiment with this name, created if needed. Exactly one
@@ -116,6 +122,11 @@ class Store {
                         std::optional<std::int64_t> end_time = std::nullopt);
   Status delete_run(std::string_view run_id);
   Status restore_run(std::string_view run_id);
+  // Removes the run's tag `key`, as MLflow's FileStore.delete_tag
+  // (file_store.py): kNotFound if the run does not exist or has no such tag,
+  // kFailedPrecondition if the run is deleted, kInvalidArgument for a key
+  // that cannot be a tag file name (key.h). Irreversible.
+  Status delete_tag(std::string_view run_id, std::string_view key);
   // As ActiveRun::log_artifact and log_artifacts, by run id.
   Status log_artifact(std::string_view run_id, const std::string& local_path,
                       std::string_view artifact_path = {}, Overwrite overwrite = Overwrite::kRefuse);

@@ -28,4 +28,8 @@ std::size_t display_width(std::string_view s);
 // with "…" in place of what was cut; never splits a character.
 std::string fit_width(std::string_view s, std::size_t width);
 
+// Bytes of the longest prefix of `s` (terminal_safe text) at most `width`
+// cells wide; never splits a character.
+std::size_t width_prefix_bytes(std::string_view s, std::size_t width);
+
 }  // namespace mlruns

@@ -150,11 +150,11 @@ struct Run {
 // One model logged to a run: an entry of the run's mlflow.log-model.history
 // tag, describing artifacts/<artifact_path>/MLmodel (spec §8.3).
 struct LoggedModel {
-  std::string run_id;
-  std::string artifact_path;     // "model": runs:/<run_id>/<artifact_path>
-  std::string model_uuid;        // 32 hex digits
-  std::string utc_time_created;  // "2026-01-15 10:20:30.123000" (UTC)
-  std::vector<std::string> flavors;  // e.g. {"python_function", "onnx"}
+  std::string run_id{};
+  std::string artifact_path{};     // "model": runs:/<run_id>/<artifact_path>
+  std::string model_uuid{};        // 32 hex digits
+  std::string utc_time_created{};  // "2026-01-15 10:20:30.123000" (UTC)
+  std::vector<std::string> flavors{};  // e.g. {"python_function", "onnx"}
 };
 
 // A model version's 2.x stage (MLflow's current_stage; deprecated in MLflow
@@ -167,38 +167,38 @@ std::optional<ModelStage> parse_model_stage(std::string_view name);
 
 // <root>/models/<name>/version-<n>/ (spec §9.4), as MLflow's ModelVersion.
 struct ModelVersion {
-  std::string name;
+  std::string name{};
   std::int64_t version = 0;
   std::int64_t creation_timestamp = 0;      // ms
   std::int64_t last_updated_timestamp = 0;  // ms
   ModelStage current_stage = ModelStage::kNone;
-  std::optional<std::string> description;   // null and "" differ, as in MLflow
+  std::optional<std::string> description{};   // null and "" differ, as in MLflow
   // Where the model is, as registered: a file URI or path
   // (<run artifact_uri>/<path> for a runs:/ registration), runs:/<run>/<path>
   // or models:/... MLflow downloads storage_location when set, else source.
-  std::string source;
-  std::optional<std::string> storage_location;
-  std::optional<std::string> run_id;
-  std::optional<std::string> run_link;
+  std::string source{};
+  std::optional<std::string> storage_location{};
+  std::optional<std::string> run_id{};
+  std::optional<std::string> run_link{};
   std::string status = "READY";  // READY, PENDING_REGISTRATION, FAILED_REGISTRATION
-  std::optional<std::string> status_message;
-  std::optional<std::string> user_id;
-  std::optional<std::string> model_id;  // MLflow >= 3.0: the logged model (m-<hex>) it came from
-  std::map<std::string, std::string> tags;
-  std::vector<std::string> aliases;  // the registered model's aliases that point here, sorted
+  std::optional<std::string> status_message{};
+  std::optional<std::string> user_id{};
+  std::optional<std::string> model_id{};  // MLflow >= 3.0: the logged model (m-<hex>) it came from
+  std::map<std::string, std::string> tags{};
+  std::vector<std::string> aliases{};  // the registered model's aliases that point here, sorted
 };
 
 // <root>/models/<name>/ (spec §9.4), as MLflow's RegisteredModel.
 struct RegisteredModel {
-  std::string name;
+  std::string name{};
   std::int64_t creation_timestamp = 0;      // ms
   std::int64_t last_updated_timestamp = 0;  // ms
-  std::optional<std::string> description;
-  std::map<std::string, std::string> tags;
+  std::optional<std::string> description{};
+  std::map<std::string, std::string> tags{};
   std::map<std::string, std::int64_t> aliases;  // alias -> version
   // The newest version in each stage (MLflow's latest_versions), newest
   // first; deleted versions never appear. Filled by the Reader.
-  std::vector<ModelVersion> latest_versions;
+  std::vector<ModelVersion> latest_versions{};
 };
 
 }  // namespace mlruns

@@ -493,15 +493,21 @@ class Store:
     name_rules: "portable" (default; keys every MLflow 1.30-3.x reads) or
       "mlflow" (also ':' and non-ASCII letters, MLflow >= 2.16).
     heartbeat: seconds between touches of running runs' meta.yaml (0: off).
+    artifact_uri: the default artifact root, as MLflow's FileStore(root, artifact_root_uri)
+      and ``mlflow server --default-artifact-root``: an experiment created without an
+      artifact_location gets <artifact_uri>/<experiment id> (a relative path is taken
+      against the current directory); None: the tree itself (file://<root>/<id>).
 
     Safe to use from many threads and processes (each run written by one).
     """
 
     def __init__(self, tracking_uri: Optional[str] = None, *, errors: str = "raise", durability: str = "on_close",
                  flush_max_points: int = 16384, flush_max_age: float = 2.0, write_through: bool = False,
-                 long_values: str = "reject", name_rules: str = "portable", heartbeat: float = 30.0):
+                 long_values: str = "reject", name_rules: str = "portable", heartbeat: float = 30.0,
+                 artifact_uri: Optional[str] = None):
         self._store = _mlruns.Store(local_tracking_uri(tracking_uri), errors, durability, flush_max_points,
-                                    flush_max_age, write_through, long_values, name_rules, heartbeat)
+                                    flush_max_age, write_through, long_values, name_rules, heartbeat,
+                                    os.fspath(artifact_uri) if artifact_uri else "")
         self._errors = errors
         self._py_failures = 0
         self._py_last = None  # (library failure count then, (code, message))
@@ -641,6 +647,12 @@ class Store:
     @_counted
     def restore_run(self, run_id: str) -> None:
         self._store.restore_run(run_id)
+
+    @_counted
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Removes a run's tag, as MLflow's delete_tag: NotFoundError if the run or the
+        tag does not exist, FailedPreconditionError if the run is deleted."""
+        self._store.delete_tag(run_id, key)
 
     @_counted
     def log_artifact(self, run_id: str, local_path: Union[str, os.PathLike], artifact_path: Optional[str] = None, *,

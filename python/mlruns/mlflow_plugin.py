@@ -100,11 +100,13 @@ def _tree_uri(store_uri: str) -> str:
     return store_uri
 
 
-def _open_tree(store_uri) -> _mlruns.Store:
+def _open_tree(store_uri, artifact_uri=None) -> _mlruns.Store:
     """The tree of a store URI, opened (created if missing) for writing by run id: nothing is
-    buffered; MLflow's own validators run first, so MLflow's name rules; no heartbeat thread."""
+    buffered; MLflow's own validators run first, so MLflow's name rules; no heartbeat thread.
+    artifact_uri: MLflow's default artifact root (StoreOptions::artifact_root)."""
     return _mlruns.Store(_tree_uri(store_uri or "mlruns:mlruns"), "raise",
-                         os.environ.get("MLRUNS_DURABILITY", "none"), 16384, 2.0, False, "reject", "mlflow", 0.0)
+                         os.environ.get("MLRUNS_DURABILITY", "none"), 16384, 2.0, False, "reject", "mlflow", 0.0,
+                         artifact_uri or "")
 
 
 # mlruns error codes -> MLflow's (databricks_pb2), as FileStore raises them.
@@ -165,21 +167,26 @@ def _metric(m: _mlruns.Metric) -> MlflowMetric:
     return MlflowMetric(m.key, m.value, m.timestamp, m.step)
 
 
-def _run(r: _mlruns.Run) -> MlflowRun:
-    data = RunData(metrics=[_metric(m) for m in r.metrics.values()],
-                   params=[Param(k, v) for k, v in r.params.items()],
-                   tags=[RunTag(k, v) for k, v in r.tags.items()])
+def _inputs(dataset_inputs) -> RunInputs:
     datasets = [
         MlflowDatasetInput(
             MlflowDataset(d.dataset.name, d.dataset.digest, d.dataset.source_type, d.dataset.source,
                           d.dataset.schema, d.dataset.profile),
             [InputTag(k, v) for k, v in d.tags.items()])
-        for d in r.dataset_inputs
+        for d in dataset_inputs
     ]
     if not datasets:
-        inputs = _NO_INPUTS  # shared: entities are not changed after they are made
-    else:
-        inputs = RunInputs(datasets, []) if _RUN_INPUTS_TAKES_MODELS else RunInputs(datasets)
+        return _NO_INPUTS  # shared: entities are not changed after they are made
+    return RunInputs(datasets, []) if _RUN_INPUTS_TAKES_MODELS else RunInputs(datasets)
+
+
+def _run(r: _mlruns.Run) -> MlflowRun:
+    """MLflow's Run of an mlruns Run, through the entities' own __init__ (the reference the
+    fast path, _ENTITIES, is checked against)."""
+    data = RunData(metrics=[_metric(m) for m in r.metrics.values()],
+                   params=[Param(k, v) for k, v in r.params.items()],
+                   tags=[RunTag(k, v) for k, v in r.tags.items()])
+    inputs = _inputs(r.dataset_inputs)
     if _NO_OUTPUTS is not None:
         return MlflowRun(_run_info(r.info), data, inputs, _NO_OUTPUTS)
     return MlflowRun(_run_info(r.info), data, inputs)
@@ -187,6 +194,102 @@ def _run(r: _mlruns.Run) -> MlflowRun:
 
 _NO_INPUTS = RunInputs([], []) if _RUN_INPUTS_TAKES_MODELS else RunInputs([])
 _NO_OUTPUTS = RunOutputs([]) if RunOutputs is not None else None
+
+
+# ---- the same entities without running their __init__ per object -------------
+#
+# A page of search_runs holds ~20 entities per run (Metric per metric, RunData, RunInfo,
+# Run); made through their Python __init__ that is about 0.1 ms per run. Their __init__s
+# only store their arguments (RunData: the metrics list and three dicts it derives), so
+# the C++ module can make the same objects as object.__new__(cls) plus those attributes.
+# _recipe finds, for the installed MLflow, which attribute holds which argument; the
+# fast path is used only if it makes objects equal (==, __dict__, to_proto) to __init__'s
+# for a sample run (_check_entities), else every entity goes through __init__ (_run).
+
+class _Mark:
+    """A marker argument: which attribute an __init__ stores it in."""
+
+
+def _recipe(cls, n_args, keywords=()):
+    """[(attribute, index of the argument it holds, -1 for None)] of cls(*args[:n_args],
+    **{keywords[i]: args[n_args + i]}), in the order __init__ sets them; None if __init__
+    stores anything else, or cls cannot be made without it."""
+    if cls.__new__ is not object.__new__ or "__slots__" in vars(cls) or cls.__setattr__ is not object.__setattr__:
+        return None
+    marks = [_Mark() for _ in range(n_args + len(keywords))]
+    try:
+        obj = cls(*marks[:n_args], **dict(zip(keywords, marks[n_args:])))
+    except Exception:  # noqa: BLE001 - an __init__ that checks its arguments' types
+        return None
+    recipe = []
+    for attribute, value in vars(obj).items():
+        if value is None:
+            recipe.append((attribute, -1))
+            continue
+        index = next((i for i, mark in enumerate(marks) if mark is value), None)
+        if index is None:
+            return None
+        recipe.append((attribute, index))
+    return recipe
+
+
+def _run_data_recipe():
+    """RunData(metrics, params, tags) keeps the metrics list and derives three dicts (key ->
+    value); the C++ side passes them in this order."""
+    m, p, t = MlflowMetric("k", 1.0, 2, 3), Param("p", "v"), RunTag("t", "w")
+    expected = {"_metric_objs": [m], "_metrics": {"k": 1.0}, "_params": {"p": "v"}, "_tags": {"t": "w"}}
+    data = RunData(metrics=[m], params=[p], tags=[t])
+    if (RunData.__new__ is not object.__new__ or "__slots__" in vars(RunData)
+            or list(vars(data)) != list(expected) or vars(data) != expected):
+        return None
+    return [(name, i) for i, name in enumerate(expected)]
+
+
+def _entity_args():
+    """The arguments of _mlruns.MlflowEntities for this MLflow, or None (then every entity is
+    made by its __init__)."""
+    recipes = (
+        _recipe(MlflowMetric, 4),
+        _recipe(MlflowRunInfo, 7, ("artifact_uri", "run_name")),
+        _run_data_recipe(),
+        _recipe(MlflowRun, 4 if _NO_OUTPUTS is not None else 3),
+    )
+    if any(r is None for r in recipes):
+        return None
+    metric, run_info, run_data, run = recipes
+    return (MlflowMetric, metric, MlflowRunInfo, run_info, RunData, run_data, MlflowRun, run,
+            _NO_INPUTS, _NO_OUTPUTS, _inputs)
+
+
+def _same_entity(a, b) -> bool:
+    """a and b are the same entity: type, attributes (nested entities alike), proto."""
+    if type(a) is not type(b):
+        return False
+    if hasattr(a, "__dict__"):
+        da, db = vars(a), vars(b)
+        if list(da) != list(db):
+            return False
+        if not all(_same_entity(da[k], db[k]) for k in da):
+            return False
+        return not hasattr(a, "to_proto") or a.to_proto() == b.to_proto()
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same_entity(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same_entity(a[k], b[k]) for k in a)
+    return a == b
+
+
+def _fast_entities(entities, sample_runs) -> bool:
+    """True if the C++ module makes the runs exactly as _run does."""
+    try:
+        fast = _mlruns.mlflow_runs(entities, sample_runs)
+        return len(fast) == len(sample_runs) and all(_same_entity(f, _run(r)) for f, r in zip(fast, sample_runs))
+    except Exception:  # noqa: BLE001 - any doubt: the reference path
+        return False
+
+
+_ENTITIES_ARGS = _entity_args()
+_ENTITIES = _mlruns.MlflowEntities(*_ENTITIES_ARGS) if _ENTITIES_ARGS is not None else None
 
 
 class MlrunsStore(AbstractStore):
@@ -211,10 +314,22 @@ class MlrunsStore(AbstractStore):
     def __init__(self, store_uri=None, artifact_uri=None):
         super().__init__()
         self.store_uri = store_uri or "mlruns:mlruns"
-        self._store = _open_tree(self.store_uri)
+        # New experiments get <artifact_uri>/<id>, as FileStore(root, artifact_root_uri).
+        self._store = _open_tree(self.store_uri, artifact_uri)
         self.root_directory = self._store.root
         self.artifact_root_uri = artifact_uri or ("file://" + self.root_directory)
         self._reader = _mlruns.Reader(self.root_directory, 0)
+        self._entities = _ENTITIES if MlrunsStore._entities_checked() else None
+
+    _fast_entities_ok = None
+
+    @classmethod
+    def _entities_checked(cls) -> bool:
+        """Whether search_runs makes MLflow's entities in C++: once per process, a sample run
+        (metrics, params, tags, an unfinished end time) made both ways must come out equal."""
+        if cls._fast_entities_ok is None:
+            cls._fast_entities_ok = _ENTITIES is not None and _fast_entities(_ENTITIES, _mlruns.sample_runs())
+        return cls._fast_entities_ok
 
     # ---- experiments ----------------------------------------------------------
 
@@ -408,10 +523,11 @@ class MlrunsStore(AbstractStore):
 
     # ---- logging --------------------------------------------------------------
 
-    def _write(self, run_id, points, params, tags):
-        """One by-id write; mlruns' refusals as FileStore words them."""
+    def _write(self, run_id, metrics, params, tags):
+        """One by-id write of MLflow Metric objects (read in C++: float(value), int(timestamp),
+        int(step or 0)), params and tags; mlruns' refusals as FileStore words them."""
         try:
-            self._store.log_batch(run_id, points, params, tags)
+            self._store.log_batch_objects(run_id, metrics, params, tags)
         except mlruns.NotFoundError:
             self._run_or_raise(run_id)  # the run is missing: FileStore's error
             raise
@@ -422,15 +538,11 @@ class MlrunsStore(AbstractStore):
             raise MlflowException(f"Changing param values is not allowed. {e}",
                                   databricks_pb2.INVALID_PARAMETER_VALUE) from None
 
-    @staticmethod
-    def _point(metric):
-        return (metric.key, float(metric.value), int(metric.timestamp), int(metric.step or 0))
-
     @_mlflow_errors
     def log_metric(self, run_id, metric):
         _validate_run_id(run_id)
         _validate_metric(metric.key, metric.value, metric.timestamp, metric.step)
-        self._write(run_id, [self._point(metric)], {}, {})
+        self._write(run_id, [metric], {}, {})
 
     @_mlflow_errors
     def log_param(self, run_id, param):
@@ -447,20 +559,16 @@ class MlrunsStore(AbstractStore):
     @_mlflow_errors
     def delete_tag(self, run_id, key):
         _validate_run_id(run_id)
-        run = self._run_or_raise(run_id)
-        if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
-            raise MlflowException(f"The run {run_id} must be in 'active' lifecycle_stage.",
-                                  error_code=databricks_pb2.INVALID_PARAMETER_VALUE)
-        if key not in run.tags:
+        # Store::delete_tag has FileStore.delete_tag's semantics; the messages are FileStore's.
+        try:
+            self._store.delete_tag(run_id, key)
+        except mlruns.NotFoundError:
+            self._run_or_raise(run_id)  # the run is missing: FileStore's error
             raise MlflowException(f"No tag with name: {key} in run with id {run_id}",
-                                  error_code=databricks_pb2.RESOURCE_DOES_NOT_EXIST)
-        # No writer call removes a tag by run id without taking the run over: the file
-        # goes here, its key checked by mlruns' rules first (it becomes a path).
-        _mlruns.validate_key("tag key", key, True)
-        experiment_dir = os.path.join(self.root_directory, run.info.experiment_id)
-        if not os.path.isdir(os.path.join(experiment_dir, run_id)):
-            experiment_dir = os.path.join(self.root_directory, ".trash", run.info.experiment_id)
-        os.remove(os.path.join(experiment_dir, run_id, "tags", key))
+                                  error_code=databricks_pb2.RESOURCE_DOES_NOT_EXIST) from None
+        except mlruns.FailedPreconditionError:
+            raise MlflowException(f"The run {run_id} must be in 'active' lifecycle_stage.",
+                                  error_code=databricks_pb2.INVALID_PARAMETER_VALUE) from None
 
     @_mlflow_errors
     def log_batch(self, run_id, metrics, params, tags):
@@ -471,7 +579,7 @@ class MlrunsStore(AbstractStore):
                 metrics, params, tags = validated
         _validate_batch_log_limits(metrics, params, tags)
         _validate_param_keys_unique(params)
-        self._write(run_id, [self._point(m) for m in metrics],
+        self._write(run_id, metrics if isinstance(metrics, (list, tuple)) else list(metrics),
                     {p.key: "" if p.value is None else str(p.value) for p in params},
                     {t.key: "" if t.value is None else str(t.value) for t in tags})
 
@@ -495,11 +603,15 @@ class MlrunsStore(AbstractStore):
             raise MlflowException(
                 "Invalid value for request parameter max_results. It must be at most "
                 f"{SEARCH_MAX_RESULTS_THRESHOLD}, but got value {max_results}", databricks_pb2.INVALID_PARAMETER_VALUE)
-        runs, token = _mlruns.search_runs(self._reader, [str(i) for i in experiment_ids], filter_string or "",
-                                          list(order_by or []), _view_name(run_view_type), max_results,
-                                          page_token or "")
+        args = (self._reader, [str(i) for i in experiment_ids], filter_string or "", list(order_by or []),
+                _view_name(run_view_type), max_results, page_token or "")
+        if self._entities is not None:
+            runs, token = _mlruns.search_runs_mlflow(*args, self._entities)
+        else:
+            runs, token = _mlruns.search_runs(*args)
+            runs = [_run(r) for r in runs]
         # bytes, as MLflow's SearchUtils.create_page_token makes them for its own stores
-        return [_run(r) for r in runs], token.encode() if token else None
+        return runs, token.encode() if token else None
 
     # ---- datasets (the UI's dataset filter) ----------------------------------
 

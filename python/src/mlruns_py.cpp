@@ -84,6 +84,35 @@ std::vector<mlruns::Metric> to_metrics(const std::vector<MetricTuple>& points) {
   return out;
 }
 
+// Metric points from a sequence of objects with .key, .value, .timestamp and .step
+// (MLflow's Metric entities, or mlruns.Metric), read with the GIL held: value as
+// float(value), timestamp as int(timestamp), step as int(step or 0), the conversions
+// the plugin made in Python before (no tuple per point).
+std::vector<mlruns::Metric> metrics_of_objects(const py::sequence& objects) {
+  const py::str kKey("key"), kValue("value"), kTimestamp("timestamp"), kStep("step");
+  std::vector<mlruns::Metric> out;
+  const std::size_t n = py::len(objects);
+  out.reserve(n);
+  auto as_int = [](const py::object& o) -> std::int64_t {
+    if (PyLong_CheckExact(o.ptr())) return o.cast<std::int64_t>();
+    return py::int_(o).cast<std::int64_t>();  // int(x), as Python's int() takes it
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    py::object m = objects[i];
+    mlruns::Metric metric;
+    metric.key = m.attr(kKey).cast<std::string>();
+    py::object value = m.attr(kValue);
+    metric.value = PyFloat_CheckExact(value.ptr()) ? PyFloat_AS_DOUBLE(value.ptr()) : py::float_(value).cast<double>();
+    metric.timestamp = as_int(m.attr(kTimestamp));
+    py::object step = m.attr(kStep);
+    int truthy = PyObject_IsTrue(step.ptr());
+    if (truthy < 0) throw py::error_already_set();
+    metric.step = truthy ? as_int(step) : 0;
+    out.push_back(std::move(metric));
+  }
+  return out;
+}
+
 mlruns::StoreOptions store_options(const std::string& tracking_uri, const std::string& errors,
                                    const std::string& durability, std::size_t flush_max_points,
                                    double flush_max_age_s, bool write_through, const std::string& long_values,
@@ -142,6 +171,90 @@ template <typename T>
 std::optional<T> maybe(mlruns::Result<T> r) {
   if (r) return std::move(*r);
   return std::nullopt;
+}
+
+// The query of search_runs' arguments (view as ViewType's name).
+mlruns::SearchQuery search_query(const std::vector<std::string>& ids, const std::string& filter,
+                                 const std::vector<std::string>& order_by, const std::string& view,
+                                 std::size_t max_results, const std::string& page_token) {
+  mlruns::SearchQuery q;
+  q.experiment_ids = ids;
+  q.filter = filter;
+  q.order_by = order_by;
+  q.view = view_type(view);
+  q.max_results = max_results;
+  q.page_token = page_token;
+  return q;
+}
+
+// ---- MLflow entities built here (the plugin's search_runs) ----------------------
+//
+// The plugin gives, for MLflow's Metric, RunInfo, RunData and Run, the class and
+// the attributes its __init__ sets, each with the index of the argument it
+// takes (-1: None), as the plugin found them by calling __init__ once with
+// marker arguments (mlflow_plugin._recipe). An entity is then made as
+// object.__new__(cls) with those attributes set in that order: the object
+// __init__ would make, without running Python per object. The plugin checks
+// the result against __init__'s (== on __dict__, to_proto) before using it.
+struct EntityRecipe {
+  py::object cls;
+  std::vector<std::pair<py::str, int>> attrs;
+};
+
+EntityRecipe entity_recipe(py::object cls, const std::vector<std::pair<std::string, int>>& attrs) {
+  if (!PyType_Check(cls.ptr())) throw py::type_error("an entity recipe needs a class");
+  EntityRecipe r{std::move(cls), {}};
+  for (const auto& [name, index] : attrs) r.attrs.emplace_back(py::str(name), index);
+  return r;
+}
+
+py::object make_entity(const EntityRecipe& r, const py::object* args, std::size_t n_args) {
+  static PyObject* const no_args = PyTuple_New(0);  // never released: outlives the interpreter's end
+  PyObject* obj = PyBaseObject_Type.tp_new(reinterpret_cast<PyTypeObject*>(r.cls.ptr()), no_args, nullptr);
+  if (!obj) throw py::error_already_set();
+  py::object out = py::reinterpret_steal<py::object>(obj);
+  py::object dict = py::reinterpret_steal<py::object>(PyObject_GenericGetDict(obj, nullptr));
+  if (!dict) throw py::error_already_set();
+  for (const auto& [name, index] : r.attrs) {
+    PyObject* v = index < 0 || static_cast<std::size_t>(index) >= n_args ? Py_None : args[index].ptr();
+    if (PyDict_SetItem(dict.ptr(), name.ptr(), v) < 0) throw py::error_already_set();
+  }
+  return out;
+}
+
+struct MlflowEntities {
+  EntityRecipe metric, run_info, run_data, run;
+  py::object no_inputs;   // the RunInputs of a run without dataset inputs (shared)
+  py::object no_outputs;  // the RunOutputs of every run (shared), None where MLflow has none
+  py::object inputs_of;   // callable: list of DatasetInput -> RunInputs
+};
+
+py::object optional_int(const std::optional<std::int64_t>& v) {
+  return v ? py::object(py::int_(*v)) : py::object(py::none());
+}
+
+// MLflow's Run for a run, as mlflow_plugin._run makes it.
+py::object mlflow_run(const MlflowEntities& e, mlruns::Run&& run) {
+  py::list metric_objs(run.metrics.size());
+  py::dict metric_values, params, tags;
+  std::size_t i = 0;
+  for (auto& [key, m] : run.metrics) {
+    py::object args[4] = {py::str(key), py::float_(m.value), py::int_(m.timestamp), py::int_(m.step)};
+    metric_values[args[0]] = args[1];
+    PyList_SET_ITEM(metric_objs.ptr(), i++, make_entity(e.metric, args, 4).release().ptr());
+  }
+  for (auto& [k, v] : run.params) params[py::str(k)] = py::str(v);
+  for (auto& [k, v] : run.tags) tags[py::str(k)] = py::str(v);
+  py::object data_args[4] = {std::move(metric_objs), std::move(metric_values), std::move(params), std::move(tags)};
+  const mlruns::RunInfo& ri = run.info;
+  py::object info_args[9] = {py::str(ri.run_id), py::str(ri.experiment_id), py::str(ri.user_id),
+                             py::str(std::string(mlruns::to_string(ri.status))), py::int_(ri.start_time),
+                             optional_int(ri.end_time), py::str(std::string(mlruns::to_string(ri.lifecycle_stage))),
+                             py::str(ri.artifact_uri), py::str(ri.run_name)};
+  py::object inputs = run.dataset_inputs.empty() ? e.no_inputs : e.inputs_of(py::cast(std::move(run.dataset_inputs)));
+  py::object run_args[4] = {make_entity(e.run_info, info_args, 9), make_entity(e.run_data, data_args, 4),
+                            std::move(inputs), e.no_outputs};
+  return make_entity(e.run, run_args, 4);
 }
 
 // A run as ranking returns it: the run, the value ranked on and its step.
@@ -307,15 +420,17 @@ PYBIND11_MODULE(_mlruns, m) {
   py::class_<mlruns::Store>(m, "Store")
       .def(py::init([](const std::string& tracking_uri, const std::string& errors, const std::string& durability,
                        std::size_t flush_max_points, double flush_max_age_s, bool write_through,
-                       const std::string& long_values, const std::string& name_rules, double heartbeat_s) {
+                       const std::string& long_values, const std::string& name_rules, double heartbeat_s,
+                       const std::string& artifact_root) {
              mlruns::StoreOptions o = store_options(tracking_uri, errors, durability, flush_max_points, flush_max_age_s,
                                                     write_through, long_values, name_rules, heartbeat_s);
+             o.artifact_root = artifact_root;
              py::gil_scoped_release release;
              return mlruns::Store::open(std::move(o));
            }),
            py::arg("tracking_uri"), py::arg("errors"), py::arg("durability"), py::arg("flush_max_points"),
            py::arg("flush_max_age"), py::arg("write_through"), py::arg("long_values"), py::arg("name_rules"),
-           py::arg("heartbeat"))
+           py::arg("heartbeat"), py::arg("artifact_root") = "")
       .def_property_readonly("ok", &mlruns::Store::ok)
       .def_property_readonly("root", &mlruns::Store::root)
       .def_property_readonly("failure_count", &mlruns::Store::failure_count)
@@ -359,12 +474,22 @@ PYBIND11_MODULE(_mlruns, m) {
                            const mlruns::StringMap& p, const mlruns::StringMap& t) {
         return (s.log_batch(run_id, to_metrics(ms), p, t)).is_ok();
       }, Release())
+      .def("log_batch_objects", [](mlruns::Store& s, const std::string& run_id, const py::sequence& metrics,
+                                   const mlruns::StringMap& p, const mlruns::StringMap& t) {
+        std::vector<mlruns::Metric> ms = metrics_of_objects(metrics);
+        py::gil_scoped_release release;
+        return (s.log_batch(run_id, ms, p, t)).is_ok();
+      }, py::arg("run_id"), py::arg("metrics"), py::arg("params"), py::arg("tags"),
+         "log_batch with metrics given as objects with .key, .value, .timestamp, .step (MLflow's Metric).")
       .def("set_terminated", [](mlruns::Store& s, const std::string& run_id, const std::string& status,
                                 std::optional<std::int64_t> end_time) {
         return (s.set_terminated(run_id, run_status(status), end_time)).is_ok();
       }, Release())
       .def("delete_run", [](mlruns::Store& s, const std::string& id) { return (s.delete_run(id)).is_ok(); }, Release())
       .def("restore_run", [](mlruns::Store& s, const std::string& id) { return (s.restore_run(id)).is_ok(); }, Release())
+      .def("delete_tag", [](mlruns::Store& s, const std::string& run_id, const std::string& key) {
+        return (s.delete_tag(run_id, key)).is_ok();
+      }, Release())
       .def("log_artifact", [](mlruns::Store& s, const std::string& run_id, const std::string& local,
                               const std::string& ap, bool overwrite) {
         return s.log_artifact(run_id, local, ap, overwrite_mode(overwrite)).is_ok();
@@ -410,16 +535,65 @@ PYBIND11_MODULE(_mlruns, m) {
   m.def("search_runs", [](const mlruns::Reader& r, const std::vector<std::string>& ids, const std::string& filter,
                           const std::vector<std::string>& order_by, const std::string& view, std::size_t max_results,
                           const std::string& page_token) {
-    mlruns::SearchQuery q;
-    q.experiment_ids = ids;
-    q.filter = filter;
-    q.order_by = order_by;
-    q.view = view_type(view);
-    q.max_results = max_results;
-    q.page_token = page_token;
-    mlruns::SearchPage page = unwrap(mlruns::search_runs(r, q));
+    mlruns::SearchPage page =
+        unwrap(mlruns::search_runs(r, search_query(ids, filter, order_by, view, max_results, page_token)));
     return std::make_pair(std::move(page.runs), std::move(page.next_page_token));
   }, Release());
+
+  py::class_<MlflowEntities>(m, "MlflowEntities")
+      .def(py::init([](py::object metric, const std::vector<std::pair<std::string, int>>& metric_attrs,
+                       py::object run_info, const std::vector<std::pair<std::string, int>>& run_info_attrs,
+                       py::object run_data, const std::vector<std::pair<std::string, int>>& run_data_attrs,
+                       py::object run, const std::vector<std::pair<std::string, int>>& run_attrs,
+                       py::object no_inputs, py::object no_outputs, py::object inputs_of) {
+             return MlflowEntities{entity_recipe(std::move(metric), metric_attrs),
+                                   entity_recipe(std::move(run_info), run_info_attrs),
+                                   entity_recipe(std::move(run_data), run_data_attrs),
+                                   entity_recipe(std::move(run), run_attrs), std::move(no_inputs),
+                                   std::move(no_outputs), std::move(inputs_of)};
+           }),
+           "How to make MLflow's Metric, RunInfo, RunData and Run without their __init__ (see mlflow_plugin).");
+
+  m.def("mlflow_runs", [](const MlflowEntities& e, std::vector<mlruns::Run> runs) {
+    py::list out(runs.size());
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      PyList_SET_ITEM(out.ptr(), i, mlflow_run(e, std::move(runs[i])).release().ptr());
+    return out;
+  }, py::arg("entities"), py::arg("runs"), "MLflow Run entities of mlruns Runs.");
+
+  m.def("sample_runs", [] {
+    // Runs with every kind of field the entities hold, to check a way of making
+    // entities against another (mlflow_plugin._fast_entities).
+    std::vector<mlruns::Run> runs(2);
+    mlruns::Run& a = runs[0];
+    a.info = mlruns::RunInfo{"0a1b2c3d4e5f", "sample-run", "7", "someone", mlruns::RunStatus::kRunning,
+                             1700000000123, std::nullopt, std::nullopt, "file:///tmp/mlruns/7/0a1b2c3d4e5f/artifacts",
+                             mlruns::LifecycleStage::kActive};
+    a.params = {{"batch", "32"}, {"lr", "0.001"}};
+    a.tags = {{"mlflow.runName", "sample-run"}, {"mlflow.user", "someone"}};
+    a.metrics["acc"] = mlruns::Metric{"acc", 0.5, 1700000000200, 3, "", ""};
+    a.metrics["val/loss"] = mlruns::Metric{"val/loss", -1.25e-7, 1700000000300, -2, "", ""};
+    mlruns::Run& b = runs[1];
+    b.info = mlruns::RunInfo{"ffee", "", "0", "", mlruns::RunStatus::kFailed, 5, 9, 10, "s3://bucket/x",
+                             mlruns::LifecycleStage::kDeleted};
+    return runs;
+  }, "Two runs made up in C++ (metrics, params, tags, ended or not), for the plugin's self-check.");
+
+  m.def("search_runs_mlflow", [](const mlruns::Reader& r, const std::vector<std::string>& ids,
+                                 const std::string& filter, const std::vector<std::string>& order_by,
+                                 const std::string& view, std::size_t max_results, const std::string& page_token,
+                                 const MlflowEntities& e) {
+    mlruns::SearchQuery q = search_query(ids, filter, order_by, view, max_results, page_token);
+    mlruns::SearchPage page;
+    {
+      py::gil_scoped_release release;
+      page = unwrap(mlruns::search_runs(r, q));
+    }
+    py::list runs(page.runs.size());
+    for (std::size_t i = 0; i < page.runs.size(); ++i)
+      PyList_SET_ITEM(runs.ptr(), i, mlflow_run(e, std::move(page.runs[i])).release().ptr());
+    return py::make_tuple(std::move(runs), std::move(page.next_page_token));
+  }, "search_runs returning MLflow Run entities (a list) and the next page token.");
 
   m.def("rank_runs", [](const mlruns::Reader& r, const std::vector<std::string>& ids, const std::string& metric,
                         bool ascending, const std::string& by, std::int64_t step, const std::string& filter,
@@ -448,6 +622,7 @@ PYBIND11_MODULE(_mlruns, m) {
                                  const std::string& dest, bool overwrite) {
     mlruns::DownloadOptions o;
     o.overwrite = overwrite;
+    o.overwrite_hint = "pass overwrite=True to replace it";
     mlruns::DownloadResult d = unwrap(mlruns::download_artifacts(r, run_id, path, dest, o));
     return std::make_tuple(d.local_path, d.files, d.bytes);
   }, Release());

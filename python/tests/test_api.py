@@ -213,7 +213,9 @@ def test_artifacts_and_download(store, tree, tmp_path):
         [("checkpoint_000010/model.pt", 800)]
     local = reader.download_artifacts(run.run_id, "checkpoint_000010", tmp_path / "best")
     assert open(os.path.join(local, "model.pt"), "rb").read() == b"\x00weights" * 100
-    with pytest.raises(mlruns.AlreadyExistsError):
+    # The message names Python's way to ask for a replacement (DownloadOptions::overwrite_hint).
+    with pytest.raises(mlruns.AlreadyExistsError, match=r"is already there \(an earlier download\?\); "
+                                                          r"pass overwrite=True to replace it"):
         reader.download_artifacts(run.run_id, "checkpoint_000010", tmp_path / "best")
 
 
@@ -223,3 +225,34 @@ def test_tracking_uri_forms(tmp_path, monkeypatch):
         assert mlruns.Store(uri).root == str(root)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "mlruns://" + str(tmp_path / "env"))
     assert mlruns.Store().root == str(tmp_path / "env")
+
+
+def test_default_artifact_root(tmp_path, monkeypatch):
+    """Store(artifact_uri=...) as MLflow's FileStore(root, artifact_root_uri): new experiments
+    (Default included) get <artifact_uri>/<id>; a relative one is taken against the cwd."""
+    s3 = mlruns.Store(tmp_path / "a", artifact_uri="s3://bucket/base")
+    exp = s3.create_experiment("e")
+    assert s3.get_experiment(exp).artifact_location == f"s3://bucket/base/{exp}"
+    assert s3.get_experiment("0").artifact_location == "s3://bucket/base/0"
+    monkeypatch.chdir(tmp_path)
+    rel = mlruns.Store(tmp_path / "b", artifact_uri="art")
+    assert rel.get_experiment("0").artifact_location == os.path.realpath(tmp_path) + "/art/0"
+    assert mlruns.Store(tmp_path / "c").get_experiment("0").artifact_location == \
+        "file://" + os.path.realpath(tmp_path / "c") + "/0"
+
+
+def test_delete_tag_by_run_id(tmp_path):
+    """Store.delete_tag: MLflow's FileStore.delete_tag semantics (file_store.py)."""
+    store = mlruns.Store(tmp_path / "t")
+    with store.start_run("0") as run:
+        run.set_tag("k", "v")
+    store.delete_tag(run.run_id, "k")
+    assert "k" not in mlruns.Reader(store.root).get_run(run.run_id).data.tags
+    with pytest.raises(mlruns.NotFoundError, match="'k'"):
+        store.delete_tag(run.run_id, "k")
+    run2 = store.start_run("0")
+    run2.set_tag("kept", "1")
+    run2.end()
+    store.delete_run(run2.run_id)
+    with pytest.raises(mlruns.FailedPreconditionError):
+        store.delete_tag(run2.run_id, "kept")

@@ -186,6 +186,41 @@ def test_experiments(tmp_path):
     compare(tmp_path, scenario, trees=False)  # experiment meta.yaml times differ; runs' trees are below
 
 
+def test_relative_artifact_location(tmp_path, monkeypatch):
+    """FileStore.create_experiment resolves a relative location against the current
+    directory (resolve_uri_if_local, mlflow/utils/uri.py); so does the plugin."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    locations = [("plain", "rel/x/../y/"), ("dotted", "./z//w"), ("uri", "file:rel2"), ("absolute", "/abs/p")]
+
+    def scenario(c):
+        return [c.get_experiment(c.create_experiment(name, artifact_location=loc)).artifact_location
+                for name, loc in locations]
+
+    ours = compare(tmp_path, scenario, trees=False)
+    assert ours[0] == os.path.realpath(cwd) + "/rel/x/../y"
+
+
+def test_default_artifact_root(tmp_path, monkeypatch):
+    """The store's artifact_uri (``mlflow server --default-artifact-root``) gives new
+    experiments <artifact_uri>/<id>, as FileStore(root, artifact_root_uri) does."""
+    from mlflow.store.tracking.file_store import FileStore
+    from mlflow.tracking._tracking_service.utils import _get_store
+
+    monkeypatch.chdir(tmp_path)
+    for artifact_uri in ("s3://bucket/base", "art", str(tmp_path / "abs") + "/"):
+        ours = _get_store(f"mlruns://{tmp_path / ('m-' + str(abs(hash(artifact_uri))))}", artifact_uri)
+        assert isinstance(ours, mlruns.mlflow_plugin.MlrunsStore)
+        theirs = FileStore(str(tmp_path / ("f-" + str(abs(hash(artifact_uri))))), artifact_uri)
+        got = []
+        for store in (ours, theirs):
+            exp = store.create_experiment("e")
+            got.append((store.get_experiment("0").artifact_location.replace("/0", "/<id>"),
+                        store.get_experiment(exp).artifact_location.replace(exp, "<id>")))
+        assert got[0] == got[1], artifact_uri
+
+
 def test_runs_params_metrics_tags(tmp_path):
     def scenario(c):
         out = []
@@ -347,3 +382,95 @@ def test_update_run_info_keeps_what_it_is_not_given(tmp_path):
     info = store.update_run_info(run.info.run_id, "FINISHED", 1700000000500, None)
     assert (info.status, info.end_time, info.run_name) == ("FINISHED", 1700000000500, "renamed")
     assert store.get_run(run.info.run_id).data.tags["mlflow.runName"] == "renamed"
+
+
+def test_log_batch_takes_numbers_as_file_store_does(tmp_path):
+    """The plugin hands MLflow's Metric objects to C++ as they are (float(value),
+    int(timestamp), int(step or 0) are taken there): numpy scalars, negative steps and bad
+    values behave as in FileStore. (An int value is left out: MLflow 2.x's FileStore writes
+    it as "3", 3.x and mlruns as "3.0", spec §5.1.)"""
+    np = pytest.importorskip("numpy")
+
+    def scenario(c):
+        exp = c.create_experiment("numbers")
+        rid = c.create_run(exp, run_name="n").info.run_id
+        out = []
+        c.log_batch(rid, metrics=[Metric("np", np.float64(0.25), 1700000000001, 1),
+                                  Metric("np32", np.float32(0.1), np.int64(1700000000002), np.int64(2)),
+                                  Metric("neg", -1e-300, 1700000000004, -5)])
+        out.append(outcome(lambda: c.log_batch(rid, metrics=[Metric("bad", "x", 1700000000005, 0)])))
+        out.append(outcome(lambda: c.log_batch(rid, metrics=[Metric("flag", True, 1700000000006, 0)])))
+        c.log_metric(rid, "one", np.float64(2.5), step=np.int64(3), timestamp=1700000000007)
+        out.append(c.get_run(rid))
+        return out
+
+    compare(tmp_path, scenario)
+
+
+def test_search_runs_returns_whole_runs_as_file_store_does(tmp_path):
+    """search_runs' entities (made in C++, mlflow_plugin._ENTITIES) against FileStore's."""
+    def scenario(c):
+        exp = c.create_experiment("whole")
+        for i in range(4):
+            rid = c.create_run(exp, run_name=f"w{i}", start_time=1700000000000 + i, tags={"k": str(i)}).info.run_id
+            c.log_batch(rid, metrics=[Metric(f"m{k}", k * 0.25 + i, 1700000000000 + k, k) for k in range(3)],
+                        params=[Param("lr", str(10.0 ** -i))], tags=[RunTag("t", "x")])
+            if i % 2:
+                c.set_terminated(rid, "FINISHED", end_time=1700000000500)
+        c.delete_run(rid)
+        return [list(c.search_runs([exp], order_by=["attributes.run_name ASC"], run_view_type=view))
+                for view in (ViewType.ACTIVE_ONLY, ViewType.ALL)]
+
+    compare(tmp_path, scenario)
+
+
+def test_entities_made_in_cpp_are_the_ones_their_init_makes(tmp_path):
+    """The fast path is on with this MLflow, and makes the objects __init__ makes: same
+    types, same attributes in the same order, same protos (mlflow_plugin._same_entity)."""
+    plugin = mlruns.mlflow_plugin
+    store = plugin.MlrunsStore(f"mlruns://{tmp_path}")
+    assert store._entities is not None
+    exp = store.create_experiment("fast", None, [])
+    for i in range(3):
+        run = store.create_run(exp, "u", 1700000000000 + i, [RunTag("k", f"v{i}")], f"r{i}")
+        rid = run.info.run_id
+        store.log_batch(rid, [Metric("a", 0.5 * i, 1700000000001, i), Metric("b/c", float("inf"), 5, -1)],
+                        [Param("p", str(i))], [])
+        if i == 1:
+            store.update_run_info(rid, "FAILED", 1700000000900, None)
+    runs, _ = mlruns._mlruns.search_runs(store._reader, [exp], "", [], "ALL", 100, "")
+    fast = mlruns._mlruns.mlflow_runs(store._entities, runs)
+    slow = [plugin._run(r) for r in runs]
+    assert len(fast) == len(slow) == 3
+    for f, s in zip(fast, slow):
+        assert plugin._same_entity(f, s)
+        assert f.to_proto() == s.to_proto()
+        assert f.data.metrics == s.data.metrics and f.data.params == s.data.params and f.data.tags == s.data.tags
+        assert f.info == s.info
+    assert plugin._fast_entities(store._entities, mlruns._mlruns.sample_runs())
+
+
+def test_an_init_that_does_more_than_store_its_arguments_keeps_the_init_path():
+    """_recipe declines a class whose __init__ converts or adds values; _fast_entities
+    declines recipes whose objects differ from __init__'s."""
+    plugin = mlruns.mlflow_plugin
+
+    class Converts:
+        def __init__(self, key, value):
+            self._key = str(key)
+            self._value = value
+
+    class Adds:
+        def __init__(self, key, value):
+            self._key, self._value, self._extra = key, value, 1
+
+    class Stores:
+        def __init__(self, key, value):
+            self._key, self._value = key, value
+
+    assert plugin._recipe(Converts, 2) is None
+    assert plugin._recipe(Adds, 2) is None
+    assert plugin._recipe(Stores, 2) == [("_key", 0), ("_value", 1)]
+    wrong = mlruns._mlruns.MlflowEntities(Metric, [("_key", 1), ("_value", 0)],  # swapped on purpose
+                                          *plugin._ENTITIES_ARGS[2:])
+    assert not plugin._fast_entities(wrong, mlruns._mlruns.sample_runs())

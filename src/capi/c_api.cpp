@@ -220,6 +220,13 @@ void mlruns_options_set_flush_max_age_ms(mlruns_options_t* options, int64_t max_
 void mlruns_options_set_write_through(mlruns_options_t* options, int write_through) {
   if (options) options->options.flush.write_through = write_through != 0;
 }
+void mlruns_options_set_artifact_root(mlruns_options_t* options, const char* artifact_root) {
+  if (!options) return;
+  try {
+    options->options.artifact_root = artifact_root ? artifact_root : "";
+  } catch (...) {  // out of memory: the option stays as it was
+  }
+}
 void mlruns_options_set_truncate_long_values(mlruns_options_t* options, int truncate) {
   if (options) {
     options->options.long_values = truncate ? mlruns::LongValues::kTruncate : mlruns::LongValues::kReject;
@@ -346,6 +353,12 @@ int mlruns_set_tag(mlruns_run_t* run, const char* key, const char* value, char**
   if (run && !key) return null_argument(fn, "key", errptr, run->print);
   if (run && !value) return null_argument(fn, "value", errptr, run->print);
   return with_run(run, fn, errptr, [&](mlruns::ActiveRun& r) { return r.set_tag(key, value); });
+}
+
+int mlruns_delete_tag(mlruns_run_t* run, const char* key, char** errptr) {
+  const char* fn = "mlruns_delete_tag";
+  if (run && !key) return null_argument(fn, "key", errptr, run->print);
+  return with_run(run, fn, errptr, [&](mlruns::ActiveRun& r) { return r.delete_tag(key); });
 }
 
 int mlruns_log_artifact(mlruns_run_t* run, const char* local_path, const char* artifact_path,

@@ -194,6 +194,16 @@ class PosixEnv final : public Env {
 }  // namespace
 
 // Defaults for files that are not POSIX files (test wrappers, other Envs).
+Status WritableFile::append_hole(std::uint64_t n) {
+  static const std::string kZeros(1 << 16, '\0');
+  while (n > 0) {
+    const std::size_t part = static_cast<std::size_t>(std::min<std::uint64_t>(n, kZeros.size()));
+    MLRUNS_RETURN_IF_ERROR(append(std::string_view(kZeros).substr(0, part)));
+    n -= part;
+  }
+  return Status::ok();
+}
+
 Result<std::string_view> WritableFile::read_at(std::uint64_t, std::size_t, char*) {
   return fail(Status::not_supported("WritableFile::read_at", "not implemented by this file"));
 }

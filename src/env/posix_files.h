@@ -137,6 +137,18 @@ class PosixWritableFile final : public WritableFile {
     return static_cast<std::uint64_t>(st.st_size);
   }
 
+  // The file grows by ftruncate (no blocks), the offset moves to its new end
+  // (O_APPEND files write there anyway).
+  Status append_hole(std::uint64_t n) override {
+    if (fd_ < 0) return Status::failed_precondition(path_, "file is closed");
+    auto now = size();
+    if (!now) return now.error();
+    const auto end = static_cast<off_t>(*now + n);
+    if (retry_eintr([&] { return ::ftruncate(fd_, end); }) < 0) return errno_status(path_, errno);
+    if (::lseek(fd_, end, SEEK_SET) < 0) return errno_status(path_, errno);
+    return Status::ok();
+  }
+
   Status sync() override {
     if (retry_eintr([&] { return ::fsync(fd_); }) < 0) return errno_status(path_, errno);
     return Status::ok();

@@ -3,9 +3,12 @@
 #include "format/yaml_emit.h"
 
 #include <charconv>
+#include <cstdlib>
+#include <limits>
 #include <map>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include <yaml.h>
 
@@ -64,6 +67,93 @@ bool plain_scalar_ok(std::string_view v) {
 
 bool is_plain_null(std::string_view v) { return v == "~" || v == "null" || v == "Null" || v == "NULL"; }
 
+// PyYAML's YAML 1.1 float resolver (resolver.py) and construct_yaml_float:
+// [-+]?[0-9][0-9_]*.[0-9_]*([eE][-+][0-9]+)?, .[0-9][0-9_]*([eE][-+][0-9]+)?,
+// sexagesimal [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+.[0-9_]*, [-+]?.inf, .nan
+// (each in three cases). nullopt if `v` is no float to PyYAML.
+std::optional<double> yaml11_plain_float(std::string_view v) {
+  auto digits_ = [](std::string_view s) { return s.find_first_not_of("0123456789_") == std::string_view::npos; };
+  auto digits = [](std::string_view s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos; };
+  std::string_view body = v;
+  double sign = 1;
+  const bool signed_ = !body.empty() && (body.front() == '-' || body.front() == '+');
+  if (signed_) {
+    sign = body.front() == '-' ? -1 : 1;
+    body.remove_prefix(1);
+  }
+  if (body == ".inf" || body == ".Inf" || body == ".INF") return sign * std::numeric_limits<double>::infinity();
+  if (!signed_ && (body == ".nan" || body == ".NaN" || body == ".NAN")) return std::numeric_limits<double>::quiet_NaN();
+  const std::size_t dot = body.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  std::string_view whole = body.substr(0, dot), rest = body.substr(dot + 1);
+  std::string_view fraction = rest, exponent;
+  if (const std::size_t e = rest.find_first_of("eE"); e != std::string_view::npos) {
+    fraction = rest.substr(0, e);
+    exponent = rest.substr(e + 1);
+    if (exponent.size() < 2 || (exponent.front() != '-' && exponent.front() != '+') || !digits(exponent.substr(1)))
+      return std::nullopt;
+  }
+  if (!digits_(fraction)) return std::nullopt;
+  std::string clean;
+  for (char c : body)
+    if (c != '_') clean += c;
+  if (whole.find(':') != std::string_view::npos) {  // sexagesimal: 1:30.5 = 90.5
+    if (!exponent.empty()) return std::nullopt;
+    std::vector<std::string_view> parts;
+    std::string_view w = whole;
+    for (std::size_t c; (c = w.find(':')) != std::string_view::npos; w.remove_prefix(c + 1)) parts.push_back(w.substr(0, c));
+    parts.push_back(w);
+    if (parts.front().empty() || !(parts.front()[0] >= '0' && parts.front()[0] <= '9') || !digits_(parts.front()))
+      return std::nullopt;
+    for (std::size_t i = 1; i < parts.size(); ++i) {
+      std::string_view p = parts[i];
+      if (p.empty() || p.size() > 2 || !digits(p) || (p.size() == 2 && p[0] > '5')) return std::nullopt;
+    }
+    double value = 0;
+    for (std::string_view p : parts) {
+      std::string d;
+      for (char c : p)
+        if (c != '_') d += c;
+      value = value * 60 + std::strtod(d.c_str(), nullptr);
+    }
+    std::string f = "0.";
+    for (char c : fraction)
+      if (c != '_') f += c;
+    return sign * (value + std::strtod(f.c_str(), nullptr));
+  }
+  if (whole.empty()) {
+    // .[0-9][0-9_]*: no sign, a digit first ("._5" is text: PyYAML writes it plain)
+    if (signed_ || fraction.empty() || !(fraction[0] >= '0' && fraction[0] <= '9')) return std::nullopt;
+  } else if (!(whole[0] >= '0' && whole[0] <= '9') || !digits_(whole)) {
+    return std::nullopt;
+  }
+  return std::strtod(clean.c_str(), nullptr);  // the sign is in `clean`
+}
+
+// A plain (untagged, unquoted) scalar as MLflow sees it: PyYAML's YAML 1.1
+// implicit resolvers type it (resolver.py), and the value a string field
+// then holds reads as Python's str() of it. bool: yes/no/true/false/on/off in
+// lower, Capitalised or UPPER case are True/False (so an input tag written
+// `flag: yes` by another tool is "True" to MLflow); an int in any YAML 1.1
+// spelling (0x1F, 017, 1_000, 1:30) its decimal digits; a float Python's repr
+// (1.50 -> 1.5, .inf -> inf). Other text is itself (a date reads as the same
+// text through str()). Nulls are decided before this.
+std::string pyyaml_plain_str(std::string text) {
+  static const char* const kTrue[] = {"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"};
+  static const char* const kFalse[] = {"no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"};
+  for (const char* t : kTrue)
+    if (text == t) return "True";
+  for (const char* f : kFalse)
+    if (text == f) return "False";
+  if (text.empty() || std::string_view("-+.0123456789").find(text.front()) == std::string_view::npos) return text;
+  // The common case (times, statuses): a decimal int that str() writes back as it is.
+  if (text.find_first_not_of("0123456789") == std::string::npos && (text.size() == 1 || text.front() != '0'))
+    return text;
+  if (auto i = yaml11_plain_int(text)) return std::to_string(*i);
+  if (auto f = yaml11_plain_float(text)) return python_repr(*f);
+  return text;
+}
+
 std::optional<FlatMeta> parse_fast(std::string_view text) {
   FlatMeta out;
   if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF) return std::nullopt;  // BOM
@@ -109,7 +199,7 @@ std::optional<FlatMeta> parse_fast(std::string_view text) {
         value.kind = FlatValue::Kind::kNull;
       } else if (plain_scalar_ok(v)) {
         value.kind = FlatValue::Kind::kString;
-        value.text = std::string(v);
+        value.text = pyyaml_plain_str(std::string(v));
         value.plain = true;
       } else {
         return std::nullopt;
@@ -195,8 +285,10 @@ Result<FlatMeta> parse_yaml(std::string_view text, std::size_t max_bytes) {
       };
       if (depth == 2 && collection.mapping && e.type == YAML_SCALAR_EVENT) {
         std::string t(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
-        const bool null = e.data.scalar.plain_implicit && e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-                          !e.data.scalar.tag && (t.empty() || is_plain_null(t));
+        const bool plain = e.data.scalar.plain_implicit && e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                           !e.data.scalar.tag;
+        const bool null = plain && (t.empty() || is_plain_null(t));
+        if (plain && !null) t = pyyaml_plain_str(std::move(t));  // `flag: yes` is True to MLflow
         if (null) {
           drop_pair();
         } else if (want_inner_key) {
@@ -243,8 +335,8 @@ Result<FlatMeta> parse_yaml(std::string_view text, std::size_t max_bytes) {
         v.kind = FlatValue::Kind::kNull;
       } else {
         v.kind = FlatValue::Kind::kString;
-        v.text = std::move(t);
         v.plain = plain && !tag;
+        v.text = v.plain ? pyyaml_plain_str(std::move(t)) : std::move(t);
       }
       if (s.data.scalar.anchor) anchors[reinterpret_cast<const char*>(s.data.scalar.anchor)] = v;
       return v;

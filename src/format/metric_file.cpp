@@ -1,5 +1,6 @@
 #include "format/metric_file.h"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -50,11 +51,10 @@ std::optional<std::string_view> without_digit_underscores(std::string_view s, st
 
 }  // namespace
 
-bool parse_int_field(std::string_view text, std::int64_t& out) {
-  std::string buf;
-  auto clean = without_digit_underscores(text, buf);
-  if (!clean) return false;
-  std::string_view s = *clean;
+namespace {
+
+// parse_int_field / parse_float_field of a field without '_'.
+bool parse_plain_int(std::string_view s, std::int64_t& out) {
   if (s.empty()) return false;
   const char* first = s.data();
   const char* last = s.data() + s.size();
@@ -66,11 +66,7 @@ bool parse_int_field(std::string_view text, std::int64_t& out) {
   return ec == std::errc() && p == last;
 }
 
-bool parse_float_field(std::string_view text, double& out) {
-  std::string buf;
-  auto clean = without_digit_underscores(text, buf);
-  if (!clean) return false;
-  std::string_view s = *clean;
+bool parse_plain_float(std::string_view s, double& out) {
   if (s.empty()) return false;
   bool negative = false;
   std::string_view body = s;
@@ -101,46 +97,124 @@ bool parse_float_field(std::string_view text, double& out) {
   return true;
 }
 
+// The value of the 8 ASCII digits at p (little-endian SWAR: all eight
+// checked and converted at once); false if one is not a digit.
+bool eight_digits(const char* p, std::uint64_t& out) {
+  if constexpr (std::endian::native != std::endian::little) return false;
+  std::uint64_t x;
+  std::memcpy(&x, p, 8);
+  // Every byte in '0'..'9': its high nibble is 3, and still 3 after adding 6
+  // (a byte above '9' carries into 4; one that carries out is not 3x).
+  if (((x & 0xF0F0F0F0F0F0F0F0ull) | (((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4)) !=
+      0x3333333333333333ull)
+    return false;
+  x -= 0x3030303030303030ull;
+  x = (x * 10) + (x >> 8);  // pairs
+  x = (((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+       (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
+  out = x;
+  return true;
+}
+
+// An unsigned decimal of 1 to 18 digits (no overflow possible) at p, up to
+// the first non-digit; false if there is none or more digits.
+bool parse_short_digits(const char*& p, const char* end, std::int64_t& out) {
+  const char* start = p;
+  std::int64_t v = 0;
+  std::uint64_t chunk = 0;
+  while (end - p >= 8 && p - start <= 10 && eight_digits(p, chunk)) {
+    v = v * 100000000 + static_cast<std::int64_t>(chunk);
+    p += 8;
+  }
+  while (p != end && *p >= '0' && *p <= '9' && p - start < 18) v = v * 10 + (*p++ - '0');
+  if (p == start || (p != end && *p >= '0' && *p <= '9')) return false;
+  out = v;
+  return true;
+}
+
+// The common line, "ts value step" or "ts value" with unsigned ints and a
+// value that starts with a digit, in one scan. False: the line is not of
+// that shape, and the general path decides (and names the error); it would
+// accept exactly what this accepts, with the same numbers.
+bool parse_common_line(std::string_view line, ParsedPoint& out) {
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  if (!parse_short_digits(p, end, out.timestamp) || p == end || *p != ' ') return false;
+  ++p;
+  if (p == end || *p < '0' || *p > '9') return false;
+  auto r = fast_float::from_chars(p, end, out.value);
+  if (r.ec != std::errc()) return false;
+  p = r.ptr;
+  out.step = 0;
+  if (p != end) {
+    if (*p != ' ') return false;
+    ++p;
+    if (!parse_short_digits(p, end, out.step) || p != end) return false;
+  }
+  out.dataset_name = {};
+  out.dataset_digest = {};
+  return true;
+}
+
+}  // namespace
+
+bool parse_int_field(std::string_view text, std::int64_t& out) {
+  std::string buf;
+  auto clean = without_digit_underscores(text, buf);
+  return clean && parse_plain_int(*clean, out);
+}
+
+bool parse_float_field(std::string_view text, double& out) {
+  std::string buf;
+  auto clean = without_digit_underscores(text, buf);
+  return clean && parse_plain_float(*clean, out);
+}
+
 bool parse_metric_line(std::string_view line, ParsedPoint& out, const char*& error) {
   line = strip(line);
   if (line.empty()) {
     error = "blank line";
     return false;
   }
+  if (parse_common_line(line, out)) return true;
   // Split on single spaces as Python's split(" "): a double space yields an
-  // empty field, which then fails to parse.
+  // empty field, which then fails to parse. One scan, which also notes any
+  // '_' (PEP 515 digit grouping: the slow path of the field parsers).
   std::string_view fields[5];
   std::size_t n = 0;
-  std::size_t start = 0;
-  for (;;) {
-    std::size_t sp = line.find(' ', start);
-    if (n == 5) {
+  bool underscore = false;
+  const char* start = line.data();
+  const char* const end = line.data() + line.size();
+  for (const char* c = start; c != end; ++c) {
+    if (*c == '_') underscore = true;
+    if (*c != ' ') continue;
+    if (n == 4) {
       error = "more than 5 fields";
       return false;
     }
-    if (sp == std::string_view::npos) {
-      fields[n++] = line.substr(start);
-      break;
-    }
-    fields[n++] = line.substr(start, sp - start);
-    start = sp + 1;
+    fields[n++] = std::string_view(start, static_cast<std::size_t>(c - start));
+    start = c + 1;
   }
+  fields[n++] = std::string_view(start, static_cast<std::size_t>(end - start));
   if (n != 2 && n != 3 && n != 5) {
     error = n == 1 ? "1 field (expected 2, 3 or 5)" : "4 fields (expected 2, 3 or 5)";
     return false;
   }
-  if (!parse_int_field(fields[0], out.timestamp)) {
+  auto int_field = [&](std::string_view f, std::int64_t& v) {
+    return underscore ? parse_int_field(f, v) : parse_plain_int(f, v);
+  };
+  if (!int_field(fields[0], out.timestamp)) {
     error = "timestamp is not an integer";
     return false;
   }
-  if (!parse_float_field(fields[1], out.value)) {
+  if (!(underscore ? parse_float_field(fields[1], out.value) : parse_plain_float(fields[1], out.value))) {
     error = "value is not a number";
     return false;
   }
   out.step = 0;
   // 5-field lines carry a dataset; MLflow 3.x reads their step as 0, we read
   // the written step (see the header).
-  if (n >= 3 && !parse_int_field(fields[2], out.step)) {
+  if (n >= 3 && !int_field(fields[2], out.step)) {
     error = "step is not an integer";
     return false;
   }

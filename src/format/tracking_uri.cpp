@@ -134,4 +134,56 @@ Result<std::string> resolve_tracking_root(std::string_view uri, Env* env) {
   return normalize_absolute_path(path);
 }
 
+namespace {
+
+// pathlib.Path(cwd).joinpath(rel).as_posix(): empty and '.' components
+// dropped, '..' kept (pathlib never resolves it lexically).
+std::string pathlib_join(const std::string& cwd, std::string_view rel) {
+  std::string out = cwd == "/" ? "" : cwd;
+  std::size_t i = 0;
+  while (i <= rel.size()) {
+    std::size_t j = rel.find('/', i);
+    if (j == std::string_view::npos) j = rel.size();
+    std::string_view part = rel.substr(i, j - i);
+    if (!part.empty() && part != ".") {
+      out += '/';
+      out += part;
+    }
+    i = j + 1;
+  }
+  return out.empty() ? "/" : out;
+}
+
+}  // namespace
+
+std::string append_to_uri_path(std::string_view uri, std::string_view name) {
+  const std::size_t end = uri_scheme(uri).empty() ? std::string_view::npos : uri.find_first_of("?#");
+  std::string out(uri.substr(0, end));
+  if (out.empty() || out.back() != '/') out += '/';
+  out += name;
+  if (end != std::string_view::npos) out += uri.substr(end);
+  return out;
+}
+
+Result<std::string> resolve_uri_if_local(std::string_view uri, Env& env) {
+  const std::string scheme = lower(uri_scheme(uri));
+  std::string_view path = uri, suffix;
+  if (scheme == "file") {
+    path.remove_prefix(5);
+    if (path.rfind("//", 0) == 0) return std::string(uri);  // file://host/... has an absolute path
+    const std::size_t end = path.find_first_of("?#");
+    if (end != std::string_view::npos) {
+      suffix = path.substr(end);
+      path = path.substr(0, end);
+    }
+  } else if (!scheme.empty()) {
+    return std::string(uri);  // s3://, mlflow-artifacts:, ...: not local
+  }
+  if (path.empty() || path.front() == '/') return std::string(uri);
+  auto cwd = env.unconfined()->real_path(".");  // the user's own folder, not below a tree
+  if (!cwd) return fail(cwd.error().with_context("resolving the current directory for '" + std::string(uri) + "'"));
+  std::string joined = pathlib_join(*cwd, path);
+  return scheme.empty() ? joined : "file://" + joined + std::string(suffix);
+}
+
 }  // namespace mlruns::detail

@@ -7,6 +7,7 @@
 
 #include "env/atomic_file.h"
 #include "format/mlmodel.h"
+#include "format/registry_meta.h"
 #include "maint/fsck_checker.h"
 #include "mlruns/key.h"
 #include "mlruns/reader.h"
@@ -80,6 +81,37 @@ void FsckChecker::check_run_models(const std::string& dir, const std::string& id
   }
 }
 
+// Folders MLflow counts as versions that mlruns' reader skips: a name that
+// starts with "version-" but is not version-<n> (version-2.bak, version-01),
+// or a version-<n> whose meta.yaml says another number. MLflow lists them
+// with the number in their meta.yaml (file_store.py,
+// _list_file_model_versions_under_path), so its list shows that number twice,
+// and its next version is one past the largest (as mlruns' create_model_version).
+void FsckChecker::check_version_folders(const std::string& mdir, const std::string& name) {
+  auto entries = env_.list_dir(mdir);
+  if (!entries) return;
+  for (const DirEntry& e : *entries) {
+    if (e.type != FileType::kDirectory || e.name.rfind(kVersionFolderPrefix, 0) != 0) continue;
+    std::string dir = join(mdir, e.name);
+    auto text = read_small(env_, join(dir, "meta.yaml"));
+    std::optional<std::int64_t> says;
+    if (text)
+      if (auto meta = parse_model_version_meta(*text)) says = meta->version.version;
+    auto number = parse_version_folder(e.name);
+    if (number && (!says || *says == *number)) continue;  // a version; a bad meta.yaml is the reader's warning
+    std::string as = says ? "as version " + std::to_string(*says) + " (its meta.yaml)" : "and fails on its meta.yaml";
+    std::string problem = number ? "folder " + e.name + " of '" + name + "' holds version " + std::to_string(*says)
+                                 : "folder name " + e.name + " of '" + name + "' is not version-<n>";
+    add(dir, number ? "registry.version_number_mismatch" : "registry.version_folder_name",
+        problem + ": MLflow lists it " + as + ", mlruns skips it",
+        "MLflow: search_model_versions lists it (beside any version-<n> of the same number), but loading that "
+        "number reads folder version-<n>; mlruns: not listed",
+        FsckSeverity::kWarning,
+        Fix::left_alone("MLflow reads every folder whose name starts with 'version-': move it out of " + mdir +
+                        " or rename it without that prefix (e.g. backup-" + e.name + ")"));
+  }
+}
+
 void FsckChecker::check_registry() {
   auto reader = Reader::open(root_, {.env = &env_, .on_warning = {}, .threads = 1});
   if (!reader) return;
@@ -87,6 +119,7 @@ void FsckChecker::check_registry() {
   if (!models) return;
   for (const RegisteredModel& m : *models) {
     std::string mdir = join(join(root_, "models"), m.name);
+    check_version_folders(mdir, m.name);
     auto versions = reader->model_versions(m.name);
     if (!versions) continue;
     std::set<std::int64_t> live;

@@ -56,7 +56,7 @@ class Relocator {
       }
       auto next = map_uri(meta + ": " + key, *current, tail, why);
       if (!next) {
-        if (!why.empty()) report_.skipped.push_back(meta + ": " + key + " '" + *current + "' left as is: " + why);
+        if (!why.empty()) left_as_is(meta + ": " + key + " '" + *current + "' left as is: " + why);
         continue;
       }
       edits[key] = detail::MetaValue::str(*next);
@@ -87,7 +87,7 @@ class Relocator {
     std::string why;
     auto next = map_uri(path, *text, e.id + "/traces/" + trace_id + "/artifacts", why);
     if (!next) {
-      if (!why.empty()) report_.skipped.push_back(path + ": '" + *text + "' left as is: " + why);
+      if (!why.empty()) left_as_is(path + ": '" + *text + "' left as is: " + why);
       return;
     }
     RelocateChange change{path, "mlflow.artifactLocation", *text, *next, false};
@@ -132,7 +132,7 @@ class Relocator {
     std::string why;
     auto next = map_uri(meta + ": " + key, current, tail, why);
     if (!next) {
-      if (why != "") report_.skipped.push_back(meta + ": " + key + " '" + current + "' left as is: " + why);
+      if (why != "") left_as_is(meta + ": " + key + " '" + current + "' left as is: " + why);
       return;
     }
     RelocateChange change{meta, key, current, *next, false};
@@ -148,6 +148,17 @@ class Relocator {
   // Whether --from matched any URI (changed, or already right).
   bool matched() const { return matched_; }
 
+  // With --from matching no URI, that one fact (RelocateReport::nothing_under_from)
+  // replaces the skips of URIs not under it: drops them from `skipped`.
+  void drop_outside_from_skips() {
+    std::vector<std::string> kept;
+    for (std::size_t i = 0; i < report_.skipped.size(); ++i)
+      if (!std::binary_search(outside_from_skips_.begin(), outside_from_skips_.end(), i))
+        kept.push_back(std::move(report_.skipped[i]));
+    report_.skipped = std::move(kept);
+    outside_from_skips_.clear();
+  }
+
  private:
   // relocated_uri, and with --from a check of the mapping: a new path inside
   // the tree must lead into one of its folders (an experiment, .trash,
@@ -156,7 +167,7 @@ class Relocator {
   // places that do not exist. Such a mapping is an error, never applied.
   std::optional<std::string> map_uri(const std::string& where, std::string_view value, const std::string& tail,
                                      std::string& why) {
-    auto next = relocated_uri(value, tail, t_, why);
+    auto next = relocated_uri(value, tail, t_, why, &last_outside_from_);
     if (next || why.empty()) matched_ = true;
     if (!next || t_.from_prefix.empty()) return next;
     auto path = next->rfind("file:", 0) == 0 ? detail::file_uri_to_path(*next) : std::optional<std::string>(*next);
@@ -179,8 +190,16 @@ class Relocator {
     return std::nullopt;
   }
 
+  // A skip after map_uri, remembered if its URI was not under --from.
+  void left_as_is(std::string entry) {
+    if (last_outside_from_) outside_from_skips_.push_back(report_.skipped.size());
+    report_.skipped.push_back(std::move(entry));
+  }
+
   static std::optional<std::string> read_scalar(const std::string& text, const std::string& key);
   bool matched_ = false;
+  bool last_outside_from_ = false;               // of the last map_uri
+  std::vector<std::size_t> outside_from_skips_;  // indices in report_.skipped, ascending
   Env& env_;
   const RelocateOptions& opt_;
   RelocateTarget t_;
@@ -267,8 +286,10 @@ Result<RelocateReport> relocate(std::string_view tracking_uri, const RelocateOpt
       r.registry_version(join(join(model_dir, v.name), "meta.yaml"));
     }
   }
-  if (!t.from_prefix.empty() && !r.matched())
-    report.notes.push_back("no artifact URI of this tree is under --from " + t.from_prefix + "; nothing to change");
+  if (!t.from_prefix.empty() && !r.matched() && report.files_checked > 0) {
+    report.nothing_under_from = true;
+    r.drop_outside_from_skips();
+  }
   return report;
 }
 

@@ -55,13 +55,17 @@ std::string strip_trailing_slashes(std::string s) {
 // The relocated form of `old_value` for an item whose MLflow-built path ends
 // in `tail`, or nullopt if it must stay as it is; `why` says why.
 std::optional<std::string> relocated_uri(std::string_view old_value, const std::string& tail, const RelocateTarget& t,
-                                         std::string& why) {
+                                         std::string& why, bool* outside_from) {
+  if (outside_from) *outside_from = false;
   Form form;
   auto local = local_path(old_value, form, why);
   if (!local) return std::nullopt;
   const std::string& path = *local;
   std::string new_path;
   if (!t.from_prefix.empty()) {
+    if (form == Form::kRelative || (path != t.from_prefix && path.rfind(t.from_prefix + "/", 0) != 0)) {
+      if (outside_from) *outside_from = true;
+    }
     if (form == Form::kRelative) { why = "relative path, not under --from"; return std::nullopt; }
     if (path != t.from_prefix && path.rfind(t.from_prefix + "/", 0) != 0) {
       why = "not under " + t.from_prefix;

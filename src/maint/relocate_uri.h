@@ -24,9 +24,11 @@ std::string strip_trailing_slashes(std::string s);
 // path) for an item whose MLflow-built path ends in `tail` ("<exp>",
 // "<exp>/<run>/artifacts"), keeping its form; nullopt if it must stay as it
 // is (already right, remote, custom location not under from_prefix), with
-// `why` saying why (empty when already right).
+// `why` saying why (empty when already right). `outside_from`, if given, is
+// set to whether the value is a local path that is not under from_prefix.
 std::optional<std::string> relocated_uri(std::string_view old_value, const std::string& tail,
-                                         const RelocateTarget& target, std::string& why);
+                                         const RelocateTarget& target, std::string& why,
+                                         bool* outside_from = nullptr);
 
 // For a URI that does not end in a fixed tail (Model Registry `source` and
 // `storage_location`, spec §9.4): the in-tree part of its path,

@@ -3,13 +3,18 @@
 // half a checkpoint under the final name.
 #include "mlruns/download.h"
 
+#include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "format/layout.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
 #include "read/reader_impl.h"
+#include "util/parallel.h"
 
 namespace mlruns {
 namespace {
@@ -17,6 +22,9 @@ namespace {
 using detail::join;
 
 constexpr std::size_t kCopyChunk = 1 << 20;
+// Files copied at once (as log_artifacts): each waits on open, close and
+// fsync, and concurrent fsyncs share a journal commit.
+constexpr std::size_t kCopyThreads = 8;
 constexpr int kMaxDepth = 256;
 
 struct Item {
@@ -66,18 +74,30 @@ class Copier {
     if (!in) return in.error();
     auto out = dest_env_.new_writable_file(to, /*exclusive=*/true);
     if (!out) return out.error();
+    thread_local std::unique_ptr<char[]> buffer_;  // one per copying thread
     if (!buffer_) buffer_ = std::make_unique<char[]>(kCopyChunk);
     std::uint64_t copied = 0;
     for (;;) {
+      // A hole of a sparse file stays a hole: skipped in the source (lseek
+      // SEEK_DATA, as the reader skips holes in metric files), made in the
+      // copy (append_hole), so it costs what its data costs, not its size.
+      auto hole = (*in)->skip_hole();
+      if (!hole) return hole.error();
+      if (*hole > 0) {
+        copied += *hole;
+        if (copied > expected)
+          return Status::io_error(from, "grew while being copied (expected " + std::to_string(expected) + " bytes)");
+        MLRUNS_RETURN_IF_ERROR((*out)->append_hole(*hole));
+        progress(*hole);
+      }
       auto chunk = (*in)->read(kCopyChunk, buffer_.get());
       if (!chunk) return chunk.error();
       if (chunk->empty()) break;
       copied += chunk->size();
       if (copied > expected)
         return Status::io_error(from, "grew while being copied (expected " + std::to_string(expected) + " bytes)");
-      MLRUNS_RETURN_IF_ERROR((*out)->append(*chunk));
-      done_ += chunk->size();
-      if (opts_.on_progress) opts_.on_progress(done_, total_);
+      MLRUNS_RETURN_IF_ERROR(write_sparse(**out, *chunk));
+      progress(chunk->size());
     }
     if (copied != expected)
       return Status::io_error(from, "read " + std::to_string(copied) + " bytes, expected " + std::to_string(expected));
@@ -86,19 +106,45 @@ class Copier {
     if (*written != expected)
       return Status::io_error(to, "has " + std::to_string(*written) + " bytes after copying, expected " +
                                       std::to_string(expected));
-    MLRUNS_RETURN_IF_ERROR((*out)->sync());
+    if (opts_.sync) MLRUNS_RETURN_IF_ERROR((*out)->sync());
     return (*out)->close();
   }
 
+  // Called from every copying thread; on_progress one call at a time.
+  void progress(std::uint64_t bytes) {
+    std::uint64_t done = done_ += bytes;
+    if (!opts_.on_progress) return;
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    opts_.on_progress(done, total_);
+  }
+
   std::uint64_t total_ = 0;
-  std::uint64_t done_ = 0;
+  std::atomic<std::uint64_t> done_{0};
 
  private:
+  // Appends `data` with its all-NUL 4 KiB blocks as holes (as cp --sparse
+  // does): a chunk read across the start of a hole costs no disk blocks
+  // either. Runs of other blocks go out in one append.
+  static Status write_sparse(WritableFile& out, std::string_view data) {
+    constexpr std::size_t kBlock = 4096;
+    static const char kZeros[kBlock] = {};
+    std::size_t run = 0;  // start of the pending run of data blocks
+    for (std::size_t at = 0; at < data.size(); at += kBlock) {
+      const std::size_t n = std::min(kBlock, data.size() - at);
+      if (std::memcmp(data.data() + at, kZeros, n) != 0) continue;
+      if (at > run) MLRUNS_RETURN_IF_ERROR(out.append(data.substr(run, at - run)));
+      MLRUNS_RETURN_IF_ERROR(out.append_hole(n));
+      run = at + n;
+    }
+    if (run < data.size()) return out.append(data.substr(run));
+    return Status::ok();
+  }
+
   Env& env_;       // the source: the reader's
   Env& dest_env_;  // the destination
   const ReaderOptions& ropts_;
   const DownloadOptions& opts_;
-  std::unique_ptr<char[]> buffer_;
+  std::mutex progress_mu_;
 };
 
 }  // namespace
@@ -131,7 +177,7 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
   auto existing = dest_env->stat(target, false);
   if (!existing) return fail(existing.error());
   if (existing->type != FileType::kMissing && !options.overwrite)
-    return fail(Status::already_exists(target, "exists; pass overwrite to replace it"));
+    return fail(Status::already_exists(target + " is already there (an earlier download?); " + options.overwrite_hint));
 
   Copier copier(env, *dest_env, reader.options(), options);
   std::vector<Item> items;
@@ -150,23 +196,32 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
   auto cleanup = [&] { (void)dest_env->remove_tree(tmp); };
   DownloadResult result;
   Status s;
+  // The folders first, then the files, kCopyThreads at a time, under their
+  // final names inside the temporary folder nobody else uses.
   if (is_dir) s = dest_env->create_dir(tmp);
+  std::vector<const Item*> files;
   for (const Item& item : items) {
     if (!s) break;
-    std::string to = item.rel.empty() ? tmp : join(tmp, item.rel);
-    if (item.is_dir) {
-      s = dest_env->create_dir(to);
-    } else {
-      s = copier.copy_file(item.rel.empty() ? source : join(source, item.rel), to, item.size);
-      ++result.files;
-      result.bytes += item.size;
-    }
+    if (item.is_dir) s = dest_env->create_dir(join(tmp, item.rel));
+    else files.push_back(&item);
+  }
+  std::vector<Status> failed(files.size());
+  if (s)
+    detail::parallel_for(files.size(), std::min(kCopyThreads, files.size()), [&](std::size_t i) {
+      const Item& item = *files[i];
+      failed[i] = copier.copy_file(item.rel.empty() ? source : join(source, item.rel),
+                                   item.rel.empty() ? tmp : join(tmp, item.rel), item.size);
+    });
+  for (std::size_t i = 0; s && i < files.size(); ++i) {
+    s = failed[i];
+    ++result.files;
+    result.bytes += files[i]->size;
   }
   if (!s) {
     cleanup();
     return fail(s.with_context("downloading " + shown));
   }
-  if (is_dir) {
+  if (is_dir && options.sync) {
     // Directory entries must be durable before the rename publishes them.
     for (const Item& item : items)
       if (item.is_dir) (void)dest_env->sync_dir(join(tmp, item.rel));
@@ -182,7 +237,8 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
     s = dest_env->rename(tmp, target);
   } else if (!options.overwrite) {
     cleanup();
-    return fail(Status::already_exists(target, "appeared while downloading; left untouched"));
+    return fail(Status::already_exists(target + " appeared while downloading and was left untouched; " +
+                                       options.overwrite_hint));
   } else if (!is_dir && existing->type == FileType::kRegular) {
     s = dest_env->rename(tmp, target);  // atomic replacement of a file
   } else {
@@ -202,7 +258,7 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
     cleanup();
     return fail(s.with_context("downloading " + shown));
   }
-  (void)dest_env->sync_dir(dest_dir);
+  if (options.sync) (void)dest_env->sync_dir(dest_dir);
   result.local_path = target;
   return result;
 }

@@ -296,6 +296,19 @@ Status Reader::for_each_metric_point(std::string_view run_id, std::string_view k
   return impl_->visit_history(*dir, key, on_point);
 }
 
+Result<std::vector<std::string>> Reader::metric_keys(std::string_view run_id) const {
+  auto dir = impl_->find_run_dir(run_id, nullptr);
+  if (!dir) return fail(dir.error());
+  return impl_->metric_keys(*dir);
+}
+
+Status Reader::for_each_metric_point(std::string_view run_id, std::span<const std::string> keys,
+                                     const std::function<void(std::size_t, const Metric&)>& on_point) const {
+  auto dir = impl_->find_run_dir(run_id, nullptr);
+  if (!dir) return dir.error();
+  return impl_->visit_histories(*dir, keys, on_point);
+}
+
 Result<std::string> Reader::artifact_root(std::string_view run_id) const {
   auto dir = impl_->find_run_dir(run_id, nullptr);
   if (!dir) return fail(dir.error());

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -81,6 +82,11 @@ struct ReaderContext {
   // The history streamed (LineStream): on_point per good line, nothing kept.
   Status visit_history(const std::string& run_dir, std::string_view key,
                        const std::function<void(const Metric&)>& on_point) const;
+  // The keys of <run_dir>/metrics/, sorted, as load_run finds them (with its warnings).
+  std::vector<std::string> metric_keys(const std::string& run_dir) const;
+  // Several histories of one run, each file read once (Reader::for_each_metric_point).
+  Status visit_histories(const std::string& run_dir, std::span<const std::string> keys,
+                         const std::function<void(std::size_t, const Metric&)>& on_point) const;
 
   Result<std::string> artifact_root_of(const std::string& run_dir, std::string_view run_id) const;
   Result<std::vector<ArtifactEntry>> list_artifacts_in(const std::string& root, std::string_view rel,

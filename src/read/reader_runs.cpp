@@ -1,9 +1,11 @@
 // The Reader's loading of one run (reader_impl.h): meta.yaml, the key folders
 // params/, tags/ and metrics/ (only the fields asked for), metric histories
 // and dataset inputs. Damage costs only the damaged part, with a warning.
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "format/input_meta.h"
 #include "format/layout.h"
@@ -21,9 +23,49 @@ namespace {
 
 constexpr int kMaxKeyDepth = 64;        // a key is at most 250 characters
 
-// Walks `dir` (known to be a real directory) and calls on_file(key, path) for
-// each regular file whose relative path is a valid key. Everything else is
+// The entries of a key folder (params/, tags/, metrics/): nullopt when it is
+// missing (silently), or not a real folder or unreadable (with a warning).
+// A confined Env (env.h: Env::unconfined() is another Env) refuses a link, a
+// file or a FIFO in the open itself (O_DIRECTORY, O_NOFOLLOW, no link at any
+// component), so the folder costs one open, and its type is looked up only
+// to word a refusal; any other Env is asked for the type first, so no link is
+// ever listed through.
+std::optional<std::vector<DirEntry>> list_key_dir(const ReaderContext& ctx, const std::string& dir,
+                                                  const char* what) {
+  const bool refuses_links = ctx.env->unconfined() != ctx.env;
+  auto not_a_folder = [&](FileType t) {
+    if (t != FileType::kMissing)
+      ctx.warn(dir, std::string("is ") + type_name(t) + ", not a folder; " + what + "s ignored");
+  };
+  if (!refuses_links) {
+    const FileType t = ctx.lstat_type(dir);
+    if (t != FileType::kDirectory) {
+      not_a_folder(t);
+      return std::nullopt;
+    }
+  }
+  auto entries = ctx.env->list_dir(dir);
+  if (entries) return std::move(*entries);
+  if (entries.error().code() == Code::kNotFound) return std::nullopt;
+  if (refuses_links) {
+    const FileType t = ctx.lstat_type(dir);
+    if (t != FileType::kDirectory) {
+      not_a_folder(t);
+      return std::nullopt;
+    }
+  }
+  ctx.warn(dir, std::string("cannot list ") + what + " folder: " + entries.error().to_string());
+  return std::nullopt;
+}
+
+// Calls on_file(key, path) for each regular file below `dir` (listed as
+// `entries`) whose relative path is a valid key. Everything else is
 // reported and skipped.
+template <typename OnFile>
+void walk_entries(const ReaderContext& ctx, const std::string& dir, const std::vector<DirEntry>& entries,
+                  const std::string& prefix, int depth, const char* what, OnFile&& on_file);
+
+// The same for a folder found inside a key folder (listed here: readdir said it is a folder).
 template <typename OnFile>
 void walk_keys(const ReaderContext& ctx, const std::string& dir, const std::string& prefix, int depth,
                const char* what, OnFile&& on_file) {
@@ -32,7 +74,13 @@ void walk_keys(const ReaderContext& ctx, const std::string& dir, const std::stri
     ctx.warn(dir, std::string("cannot list ") + what + " folder: " + entries.error().to_string());
     return;
   }
-  for (const DirEntry& e : *entries) {
+  walk_entries(ctx, dir, *entries, prefix, depth, what, on_file);
+}
+
+template <typename OnFile>
+void walk_entries(const ReaderContext& ctx, const std::string& dir, const std::vector<DirEntry>& entries,
+                  const std::string& prefix, int depth, const char* what, OnFile&& on_file) {
+  for (const DirEntry& e : entries) {
     std::string path = join(dir, e.name);
     std::string key = prefix.empty() ? e.name : prefix + "/" + e.name;
     // Inside params/, tags/ or metrics/ MLflow would take litter for keys (spec §2.4, §14.5).
@@ -69,13 +117,9 @@ void walk_keys(const ReaderContext& ctx, const std::string& dir, const std::stri
 
 void read_value_dir(const ReaderContext& ctx, const std::string& dir, const char* what,
                     std::map<std::string, std::string>& out) {
-  FileType t = ctx.lstat_type(dir);
-  if (t == FileType::kMissing) return;
-  if (t != FileType::kDirectory) {
-    ctx.warn(dir, std::string("is ") + type_name(t) + ", not a folder; " + what + "s ignored");
-    return;
-  }
-  walk_keys(ctx, dir, "", 0, what, [&](const std::string& key, const std::string& path) {
+  auto entries = list_key_dir(ctx, dir, what);
+  if (!entries) return;
+  walk_entries(ctx, dir, *entries, "", 0, what, [&](const std::string& key, const std::string& path) {
     auto text = ctx.read_value(path, what);
     if (!text) {
       ctx.warn(path, "cannot read " + std::string(what) + ": " + ReaderContext::detail_of(text.error(), path));
@@ -99,17 +143,30 @@ void warn_metric_problems(const ReaderContext& ctx, const std::string& path,
 // (issue 15 item 3). max_file_bytes limits only files read whole.
 constexpr std::uint64_t kWholeMetricBytes = 4 << 20;
 
-bool read_latest_streamed(const ReaderContext& ctx, const std::string& key, const std::string& path, Metric& out) {
+// The good points of a metric file, each given to on_point(const
+// ParsedPoint&) (whose dataset views die with the call): a file up to
+// kWholeMetricBytes is read whole (one read), a larger or sparse one is
+// streamed (LineStream, a hole passed over, never read).
+template <typename OnPoint>
+Result<MetricFileProblems> parse_metric_file(const ReaderContext& ctx, const std::string& path, OnPoint&& on_point) {
+  auto text = ctx.env->read_file(path, std::min(kWholeMetricBytes, ctx.options.max_file_bytes), /*no_follow=*/true);
+  if (text) return for_each_metric_point(*text, on_point);
+  if (text.error().code() != Code::kInvalidArgument ||
+      (text.error().message().find("exceeds the limit") == std::string::npos &&
+       text.error().message().find("sparse file") == std::string::npos))
+    return fail(text.error());
   auto file = ctx.env->new_sequential_file(path);
-  if (!file) {
-    ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(file.error(), path));
-    return false;
-  }
+  if (!file) return fail(file.error());
   LineStream lines(**file);
+  return for_each_metric_point(lines, on_point);
+}
+
+bool read_latest(const ReaderContext& ctx, const std::string& key, const std::string& path, bool missing_ok,
+                 Metric& out) {
   ParsedPoint latest;
   bool found = false;
-  std::string name, digest;  // the views of a point die with its chunk
-  auto problems = for_each_metric_point(lines, [&](const ParsedPoint& p) {
+  std::string name, digest;  // the views of a point die with its call
+  auto problems = parse_metric_file(ctx, path, [&](const ParsedPoint& p) {
     if (found && !is_later_point(p, latest)) return;
     latest = p;
     name.assign(p.dataset_name);
@@ -117,6 +174,10 @@ bool read_latest_streamed(const ReaderContext& ctx, const std::string& key, cons
     found = true;
   });
   if (!problems) {
+    if (missing_ok && problems.error().code() == Code::kNotFound) return false;
+    // A requested key that names a folder (asked for "val", the tree has
+    // "val/acc") is simply not a metric.
+    if (missing_ok && ctx.lstat_type(path) == FileType::kDirectory) return false;
     ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(problems.error(), path));
     return false;
   }
@@ -128,29 +189,14 @@ bool read_latest_streamed(const ReaderContext& ctx, const std::string& key, cons
   return true;
 }
 
-bool read_latest(const ReaderContext& ctx, const std::string& key, const std::string& path, bool missing_ok,
-                 Metric& out) {
-  auto text = ctx.env->read_file(path, std::min(kWholeMetricBytes, ctx.options.max_file_bytes), /*no_follow=*/true);
-  // Too big to read whole, or sparse (a hole is passed over, not read): streamed.
-  if (!text && text.error().code() == Code::kInvalidArgument &&
-      (text.error().message().find("exceeds the limit") != std::string::npos ||
-       text.error().message().find("sparse file") != std::string::npos))
-    return read_latest_streamed(ctx, key, path, out);
-  if (!text) {
-    if (missing_ok && text.error().code() == Code::kNotFound) return false;
-    // A requested key that names a folder (asked for "val", the tree has
-    // "val/acc") is simply not a metric.
-    if (missing_ok && ctx.lstat_type(path) == FileType::kDirectory) return false;
-    ctx.warn(path, "cannot read metric: " + ReaderContext::detail_of(text.error(), path));
-    return false;
-  }
-  ParsedPoint p;
-  MetricFileProblems problems;
-  bool found = latest_metric_point(*text, p, problems);
-  warn_metric_problems(ctx, path, problems);
-  if (!found) return false;
-  out = to_metric(key, p);
-  return true;
+// <run_dir>/metrics if it is a real folder; empty if there is none, or if it
+// is something else (a link, a file: warned about, never followed).
+std::string metrics_folder(const ReaderContext& ctx, const std::string& run_dir) {
+  std::string metrics = join(run_dir, "metrics");
+  FileType t = ctx.lstat_type(metrics);
+  if (t == FileType::kDirectory) return metrics;
+  if (t != FileType::kMissing) ctx.warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
+  return {};
 }
 
 }  // namespace
@@ -158,13 +204,8 @@ bool read_latest(const ReaderContext& ctx, const std::string& key, const std::st
 Status ReaderContext::visit_history(const std::string& run_dir, std::string_view key,
                                    const std::function<void(const Metric&)>& on_point) const {
   if (Status s = validate_key_name("metric key", key, NameRules::kMlflow); !s) return s;
-  std::string metrics = join(run_dir, "metrics");
-  FileType t = lstat_type(metrics);
-  if (t == FileType::kMissing) return Status::ok();
-  if (t != FileType::kDirectory) {
-    warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
-    return Status::ok();
-  }
+  const std::string metrics = metrics_folder(*this, run_dir);
+  if (metrics.empty()) return Status::ok();
   FileType on_way = path_below(metrics, key);
   if (on_way == FileType::kMissing) return Status::ok();
   if (on_way != FileType::kDirectory)
@@ -198,6 +239,51 @@ Result<std::vector<Metric>> ReaderContext::history(const std::string& run_dir, s
   Status s = visit_history(run_dir, key, [&](const Metric& m) { out.push_back(m); });
   if (!s) return fail(s);
   return out;
+}
+
+std::vector<std::string> ReaderContext::metric_keys(const std::string& run_dir) const {
+  std::vector<std::string> keys;
+  const std::string metrics = metrics_folder(*this, run_dir);
+  if (!metrics.empty())
+    walk_keys(*this, metrics, "", 0, "metric", [&](const std::string& key, const std::string&) { keys.push_back(key); });
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+Status ReaderContext::visit_histories(const std::string& run_dir, std::span<const std::string> keys,
+                                      const std::function<void(std::size_t, const Metric&)>& on_point) const {
+  for (const std::string& key : keys)
+    if (Status s = validate_key_name("metric key", key, NameRules::kMlflow); !s) return s;
+  const std::string metrics = metrics_folder(*this, run_dir);
+  if (metrics.empty()) return Status::ok();
+  Metric m;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    const std::string& key = keys[k];
+    std::string path = join(metrics, key);
+    FileType on_way = path_below(metrics, key);
+    if (on_way == FileType::kMissing) continue;
+    if (on_way != FileType::kDirectory) {
+      warn(path, "a folder on its path is not a real folder (a symbolic link?); not followed");
+      continue;
+    }
+    m.key = key;
+    auto problems = parse_metric_file(*this, path, [&](const ParsedPoint& p) {
+      m.timestamp = p.timestamp;
+      m.value = p.value;
+      m.step = p.step;
+      // Most lines have no dataset: then the strings stay empty, untouched.
+      if (!p.dataset_name.empty() || !m.dataset_name.empty()) m.dataset_name.assign(p.dataset_name);
+      if (!p.dataset_digest.empty() || !m.dataset_digest.empty()) m.dataset_digest.assign(p.dataset_digest);
+      on_point(k, m);
+    });
+    if (!problems) {
+      if (problems.error().code() == Code::kNotFound) continue;
+      warn(path, "cannot read metric: " + detail_of(problems.error(), path));
+      continue;
+    }
+    warn_metric_problems(*this, path, *problems);
+  }
+  return Status::ok();
 }
 
 // ---- runs ---------------------------------------------------------------------
@@ -380,14 +466,15 @@ Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, c
   }
   if (fields.all_metrics || !fields.metrics.empty()) {
     std::string metrics = join(dir, "metrics");
-    FileType t = lstat_type(metrics);
-    if (t != FileType::kMissing && t != FileType::kDirectory) {
+    if (fields.all_metrics) {
+      // One open of metrics/ (list_key_dir), not an lstat, an open and a stat.
+      if (auto entries = list_key_dir(*this, metrics, "metric"))
+        walk_entries(*this, metrics, *entries, "", 0, "metric", [&](const std::string& key, const std::string& path) {
+          Metric m;
+          if (read_latest(*this, key, path, false, m)) run.metrics.emplace(key, std::move(m));
+        });
+    } else if (FileType t = lstat_type(metrics); t != FileType::kMissing && t != FileType::kDirectory) {
       warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
-    } else if (t == FileType::kDirectory && fields.all_metrics) {
-      walk_keys(*this, metrics, "", 0, "metric", [&](const std::string& key, const std::string& path) {
-        Metric m;
-        if (read_latest(*this, key, path, false, m)) run.metrics.emplace(key, std::move(m));
-      });
     } else if (t == FileType::kDirectory) {
       for (const std::string& key : fields.metrics) {
         if (run.metrics.count(key) || !validate_key_name("metric key", key, NameRules::kMlflow)) continue;

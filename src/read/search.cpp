@@ -30,20 +30,6 @@ bool covers(const RunFields& have, const RunFields& want) {
                      [&](const std::string& k) { return has_metric(have, k); });
 }
 
-RunFields union_of(const RunFields& a, const RunFields& b) {
-  RunFields u;
-  u.params = a.params || b.params;
-  u.tags = a.tags || b.tags;
-  u.inputs = a.inputs || b.inputs;
-  u.all_metrics = a.all_metrics || b.all_metrics;
-  if (!u.all_metrics) {
-    u.metrics = a.metrics;
-    for (const std::string& k : b.metrics)
-      if (!has_metric(u, k)) u.metrics.push_back(k);
-  }
-  return u;
-}
-
 // Moves the parts `want` asks for from `full` into `dst`.
 void merge_fields(Run& dst, Run&& full, const RunFields& want) {
   if (want.params) dst.params = std::move(full.params);
@@ -65,10 +51,12 @@ std::string run_key(const RunInfo& info) { return info.experiment_id + '/' + inf
 // every run listed (90% or more), one more listing pass costs about the same
 // as finding each run again and reads no run twice over; otherwise the page's
 // runs are loaded one by one, in parallel, and runs off the page are not read.
-Status load_page_fields(const Reader& reader, const SearchQuery& query, const RunFields& needed,
-                        std::size_t listed, std::vector<Run>& page) {
+// (The listing loads only query.fields: what the filter and order needed is
+// in the page's runs already, and a metric file read again would be parsed
+// again.)
+Status load_page_fields(const Reader& reader, const SearchQuery& query, std::size_t listed, std::vector<Run>& page) {
   if (page.size() * 10 >= listed * 9) {
-    auto all = reader.runs(query.experiment_ids, query.view, union_of(needed, query.fields));
+    auto all = reader.runs(query.experiment_ids, query.view, query.fields);
     if (!all) return all.error();
     std::unordered_map<std::string, Run*> by_key;
     by_key.reserve(all->size());
@@ -125,7 +113,7 @@ Result<SearchPage> search_runs(const Reader& reader, const SearchQuery& query) {
   if (*offset + query.max_results < runs->size()) page.next_page_token = make_page_token(*offset + query.max_results);
 
   if (!one_pass && !page.runs.empty()) {
-    Status s = load_page_fields(reader, query, needed, listed, page.runs);
+    Status s = load_page_fields(reader, query, listed, page.runs);
     if (!s.is_ok()) return fail(s);
   }
   return page;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -111,11 +112,19 @@ void plot_scales(const PlotSpec& spec, Scale& x, Scale& y, double& x_div);
 
 namespace mlruns::detail {
 
-// A history as chart points in x order: by step (then timestamp) for kStep,
-// by timestamp for kRelativeTime, with x in seconds since the first point.
-std::vector<ChartPoint> history_points(std::vector<Metric> history, XAxis x_axis);
-// The points downsample_min_max keeps.
-std::vector<ChartPoint> downsample_points(const std::vector<ChartPoint>& points, std::size_t budget);
+// A point of a metric's history, as read.
+struct HistoryPoint {
+  std::int64_t step = 0;
+  std::int64_t timestamp = 0;  // ms
+  double value = 0;
+};
+// The chart points of a history (file order) that a line draws: sorted in x
+// order (by step, then timestamp, for kStep; by timestamp, then step, for
+// kRelativeTime, x in seconds since the first point), then the ones
+// downsample_min_max keeps within `budget`. Sorts `points` in place; `y` is
+// scratch (reused between calls).
+std::vector<ChartPoint> chart_line(std::vector<HistoryPoint>& points, XAxis x_axis, std::size_t budget,
+                                   std::vector<double>& y);
 // A Chart as a PlotSpec of its own document (one colour per series, a legend);
 // the spec's lines point into `chart`.
 PlotSpec standalone_spec(const Chart& chart, int width, int height);

@@ -9,20 +9,13 @@
 namespace mlruns {
 namespace detail {
 
-std::vector<ChartPoint> history_points(std::vector<Metric> history, XAxis x_axis) {
-  // Sorted as small records (a metric file is nearly always in order already:
-  // then nothing moves).
-  struct Point {
-    std::int64_t step, timestamp;
-    double value;
-  };
-  std::vector<Point> pts;
-  pts.reserve(history.size());
-  for (const Metric& m : history) pts.push_back({m.step, m.timestamp, m.value});
-  auto by_step = [](const Point& a, const Point& b) {
+std::vector<ChartPoint> chart_line(std::vector<HistoryPoint>& pts, XAxis x_axis, std::size_t budget,
+                                   std::vector<double>& y) {
+  // A metric file is nearly always in order already: then nothing moves.
+  auto by_step = [](const HistoryPoint& a, const HistoryPoint& b) {
     return a.step != b.step ? a.step < b.step : a.timestamp < b.timestamp;
   };
-  auto by_time = [](const Point& a, const Point& b) {
+  auto by_time = [](const HistoryPoint& a, const HistoryPoint& b) {
     return a.timestamp != b.timestamp ? a.timestamp < b.timestamp : a.step < b.step;
   };
   if (x_axis == XAxis::kStep) {
@@ -30,22 +23,23 @@ std::vector<ChartPoint> history_points(std::vector<Metric> history, XAxis x_axis
   } else if (!std::is_sorted(pts.begin(), pts.end(), by_time)) {
     std::stable_sort(pts.begin(), pts.end(), by_time);
   }
-  std::vector<ChartPoint> out;
-  out.reserve(pts.size());
   const std::int64_t t0 = pts.empty() ? 0 : pts.front().timestamp;
-  for (const Point& p : pts) {
-    out.push_back({x_axis == XAxis::kStep ? static_cast<double>(p.step) : static_cast<double>(p.timestamp - t0) / 1000.0,
-                   p.value});
-  }
-  return out;
-}
-
-std::vector<ChartPoint> downsample_points(const std::vector<ChartPoint>& points, std::size_t budget) {
-  if (points.size() <= std::max(budget, kMinPointsPerLine)) return points;
-  std::vector<double> y(points.size());
-  for (std::size_t i = 0; i < points.size(); ++i) y[i] = points[i].y;
+  auto point = [&](const HistoryPoint& p) {
+    return ChartPoint{x_axis == XAxis::kStep ? static_cast<double>(p.step)
+                                             : static_cast<double>(p.timestamp - t0) / 1000.0,
+                      p.value};
+  };
   std::vector<ChartPoint> out;
-  for (std::size_t i : downsample_min_max(y, budget)) out.push_back(points[i]);
+  if (pts.size() <= std::max(budget, kMinPointsPerLine)) {
+    out.reserve(pts.size());
+    for (const HistoryPoint& p : pts) out.push_back(point(p));
+    return out;
+  }
+  y.resize(pts.size());
+  for (std::size_t i = 0; i < pts.size(); ++i) y[i] = pts[i].value;
+  const std::vector<std::size_t> kept = downsample_min_max(y, budget);
+  out.reserve(kept.size());
+  for (std::size_t i : kept) out.push_back(point(pts[i]));
   return out;
 }
 
@@ -69,7 +63,11 @@ Result<Chart> metric_chart(const Reader& reader, std::string_view run_id, const 
     if (!history) return fail(history.error());
     ChartSeries s;
     s.label = std::string(key);
-    s.points = detail::downsample_points(detail::history_points(std::move(*history), x_axis), points_per_line);
+    std::vector<detail::HistoryPoint> points;
+    points.reserve(history->size());
+    for (const Metric& m : *history) points.push_back({m.step, m.timestamp, m.value});
+    std::vector<double> scratch;
+    s.points = detail::chart_line(points, x_axis, points_per_line, scratch);
     chart.series.push_back(std::move(s));
   }
   chart.y_label = keys.size() == 1 ? chart.series.front().label : "value";

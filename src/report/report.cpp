@@ -149,6 +149,171 @@ void choose_params(ReportModel& m) {
   std::stable_partition(m.params.begin(), m.params.end(), [](const ParamColumn& c) { return c.varies; });
 }
 
+// The charted metrics, from each run's keys: the given ones (each must be a
+// key of some run), else the ranking metric, then those most runs have (a
+// sweep's parent often logs a summary or two that no trial has), then by
+// name, kDefaultCharts at most.
+Result<std::vector<std::string>> choose_charts(const ReportOptions& options, const std::string& rank_key,
+                                               const std::vector<std::vector<std::string>>& run_keys) {
+  std::map<std::string, std::size_t> coverage;  // key -> runs that have it
+  for (const std::vector<std::string>& keys : run_keys)
+    for (const std::string& k : keys) ++coverage[k];
+  std::vector<std::string> chart_keys;
+  if (!options.metrics.empty()) {
+    for (const std::string& given : options.metrics) {
+      std::string k = strip_metrics_prefix(given);
+      if (!coverage.count(k))
+        return fail(Status::not_found("metric '" + k + "'", "none of the " + std::to_string(run_keys.size()) +
+                                                                " runs of the report has it"));
+      if (std::find(chart_keys.begin(), chart_keys.end(), k) == chart_keys.end()) chart_keys.push_back(k);
+    }
+    return chart_keys;
+  }
+  if (!rank_key.empty() && coverage.count(rank_key)) chart_keys.push_back(rank_key);
+  std::vector<std::string> others;
+  for (const auto& [k, runs] : coverage)
+    if (k != rank_key) others.push_back(k);
+  std::stable_sort(others.begin(), others.end(),
+                   [&](const std::string& a, const std::string& b) { return coverage[a] > coverage[b]; });
+  for (const std::string& k : others) {
+    if (chart_keys.size() >= kDefaultCharts) break;
+    chart_keys.push_back(k);
+  }
+  return chart_keys;
+}
+
+// Budgets: the page's points are shared by the charts (twice: linear and
+// log), each chart's by its lines; coloured lines get more than grey ones.
+void set_budgets(ReportModel& m, std::size_t charts) {
+  const ReportOptions& options = m.options;
+  const std::size_t n = m.runs.size();
+  const std::size_t per_chart = charts == 0 ? 0 : options.points_per_page / (2 * charts);
+  const std::size_t highlighted = static_cast<std::size_t>(std::count(m.muted.begin(), m.muted.end(), false));
+  m.line_budget_top = std::min(options.points_per_line,
+                               std::max(kMinPointsPerLine, per_chart / 2 / std::max<std::size_t>(1, highlighted)));
+  const std::size_t left = per_chart > highlighted * m.line_budget_top ? per_chart - highlighted * m.line_budget_top : 0;
+  m.line_budget_other =
+      std::min(options.points_per_line, std::max(kMinPointsPerLine, left / std::max<std::size_t>(1, n - highlighted)));
+}
+
+// MLflow's "latest" rule (format/metric_file.h is_later_point) on Metrics.
+bool is_later(const Metric& candidate, const Metric& current) {
+  if (candidate.step != current.step) return candidate.step > current.step;
+  if (candidate.timestamp != current.timestamp) return candidate.timestamp > current.timestamp;
+  return candidate.value > current.value;
+}
+
+// One pass over the metric files of every run (in parallel, a run per task;
+// each file read once): the charted keys' histories are sorted, downsampled
+// and kept as m.charts' lines, nothing more of them; with `latest`, every
+// key's latest value goes to the run's metrics (the table's values).
+void read_metrics(const Reader& reader, ReportModel& m, const std::vector<std::vector<std::string>>& run_keys,
+                  const std::vector<std::string>& chart_keys, bool latest, unsigned threads) {
+  const std::size_t n = m.runs.size();
+  const ReportOptions& options = m.options;
+  m.charts.assign(chart_keys.size(), ChartData{});
+  for (std::size_t c = 0; c < chart_keys.size(); ++c) {
+    m.charts[c].key = chart_keys[c];
+    m.charts[c].lines.resize(n);
+  }
+  struct Counts {
+    std::size_t read = 0, drawn = 0, non_finite = 0;
+    bool positive = false;
+  };
+  std::vector<Counts> counts(n * chart_keys.size());
+  auto read_run = [&](std::size_t i) {
+    Run& run = m.runs[i];
+    const std::vector<std::string>& keys = run_keys[i];
+    std::vector<std::ptrdiff_t> chart_of(keys.size(), -1);  // key -> chart, -1: not charted
+    bool any = latest;
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      auto it = std::find(chart_keys.begin(), chart_keys.end(), keys[k]);
+      if (it != chart_keys.end()) {
+        chart_of[k] = it - chart_keys.begin();
+        any = true;
+      }
+    }
+    if (!any || keys.empty()) return;
+    std::vector<HistoryPoint> points;  // the current key's history, if charted
+    std::vector<double> scratch;
+    std::vector<Metric> latest_of(keys.size());
+    std::vector<char> seen(keys.size(), 0);
+    std::size_t current = keys.size();
+    auto finish = [&](std::size_t k) {  // a charted key's history is complete
+      if (k >= keys.size() || chart_of[k] < 0) return;
+      const auto c = static_cast<std::size_t>(chart_of[k]);
+      Counts& cnt = counts[i * chart_keys.size() + c];
+      cnt.read = points.size();
+      for (const HistoryPoint& p : points) {
+        if (!std::isfinite(p.value)) ++cnt.non_finite;
+        else if (p.value > 0) cnt.positive = true;
+      }
+      std::vector<ChartPoint> kept =
+          chart_line(points, options.x_axis, m.muted[i] ? m.line_budget_other : m.line_budget_top, scratch);
+      for (const ChartPoint& p : kept) cnt.drawn += std::isfinite(p.y);  // a kept NaN/inf only breaks the line
+      m.charts[c].lines[i] = std::move(kept);
+      points.clear();
+    };
+    const std::vector<std::string>* to_read = &keys;
+    std::vector<std::string> charted;  // without `latest`: only the charted keys' files
+    if (!latest) {
+      for (std::size_t k = 0; k < keys.size(); ++k)
+        if (chart_of[k] >= 0) charted.push_back(keys[k]);
+      to_read = &charted;
+    }
+    auto key_index = [&](std::size_t k) {
+      if (latest) return k;
+      return static_cast<std::size_t>(std::find(keys.begin(), keys.end(), charted[k]) - keys.begin());
+    };
+    Status s = reader.for_each_metric_point(run.info.run_id, *to_read, [&](std::size_t k_read, const Metric& p) {
+      const std::size_t k = key_index(k_read);
+      if (k != current) {
+        finish(current);
+        current = k;
+      }
+      if (latest && (!seen[k] || is_later(p, latest_of[k]))) {
+        Metric& l = latest_of[k];
+        l.value = p.value;
+        l.timestamp = p.timestamp;
+        l.step = p.step;
+        if (!p.dataset_name.empty() || !l.dataset_name.empty()) l.dataset_name = p.dataset_name;
+        if (!p.dataset_digest.empty() || !l.dataset_digest.empty()) l.dataset_digest = p.dataset_digest;
+        seen[k] = 1;
+      }
+      if (chart_of[k] >= 0) points.push_back({p.step, p.timestamp, p.value});
+    });
+    finish(current);
+    (void)s;  // a run gone since the listing: no lines, no values (the Reader has warned of bad files)
+    if (!latest) return;
+    run.metrics.clear();
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      if (!seen[k]) continue;
+      latest_of[k].key = keys[k];
+      run.metrics.emplace(keys[k], std::move(latest_of[k]));
+    }
+  };
+  std::mutex progress_mu;
+  std::size_t runs_done = 0;
+  parallel_for(n, threads, [&](std::size_t i) {
+    read_run(i);
+    if (options.on_progress && latest) {  // a second pass (charts only) is not reported again
+      std::lock_guard<std::mutex> lock(progress_mu);
+      options.on_progress(++runs_done, n);
+    }
+  });
+  for (std::size_t c = 0; c < chart_keys.size(); ++c) {
+    ChartData& chart = m.charts[c];
+    for (std::size_t i = 0; i < n; ++i) {
+      const Counts& k = counts[i * chart_keys.size() + c];
+      chart.runs_with += m.runs[i].metrics.count(chart.key);
+      chart.points_read += k.read;
+      chart.points_drawn += k.drawn;
+      chart.non_finite += k.non_finite;
+      chart.any_positive = chart.any_positive || k.positive;
+    }
+  }
+}
+
 }  // namespace
 
 Result<ReportModel> gather_report(const Reader& reader, const ReportOptions& options) {
@@ -174,8 +339,9 @@ Result<ReportModel> gather_report(const Reader& reader, const ReportOptions& opt
   q.order_by = options.order_by;
   q.view = options.view;
   q.max_results = options.max_runs;
-  q.fields = RunFields::everything();
-  q.fields.inputs = false;
+  // Params and tags; the metrics' latest values come from the one pass over
+  // the metric files below, which also reads the histories.
+  q.fields = RunFields{.params = true, .tags = true, .all_metrics = false, .metrics = {}, .inputs = false};
   auto page = search_runs(reader, q);
   if (!page) return fail(page.error());
   m.runs = std::move(page->runs);
@@ -223,107 +389,40 @@ Result<ReportModel> gather_report(const Reader& reader, const ReportOptions& opt
     }
   }
 
-  // Every metric key; the charted ones.
-  std::set<std::string> keys;
-  for (const Run& r : m.runs)
-    for (const auto& [k, v] : r.metrics) keys.insert(k);
-  std::vector<std::string> chart_keys;
-  if (!options.metrics.empty()) {
-    for (const std::string& given : options.metrics) {
-      std::string k = strip_metrics_prefix(given);
-      if (!keys.count(k))
-        return fail(Status::not_found("metric '" + k + "'", "none of the " + std::to_string(m.runs.size()) +
-                                                                " runs of the report has it"));
-      if (std::find(chart_keys.begin(), chart_keys.end(), k) == chart_keys.end()) chart_keys.push_back(k);
-    }
-  } else {
-    // The ranking metric, then those most runs have (a sweep's parent often
-    // logs a summary or two that no trial has), then by name.
-    if (!m.rank_key.empty() && keys.count(m.rank_key)) chart_keys.push_back(m.rank_key);
-    std::map<std::string, std::size_t> coverage;
-    for (const Run& r : m.runs)
-      for (const auto& [k, v] : r.metrics) ++coverage[k];
-    std::vector<std::string> others;
-    for (const std::string& k : keys)
-      if (k != m.rank_key) others.push_back(k);
-    std::stable_sort(others.begin(), others.end(),
-                     [&](const std::string& a, const std::string& b) { return coverage[a] > coverage[b]; });
-    for (const std::string& k : others) {
-      if (chart_keys.size() >= kDefaultCharts) break;
-      chart_keys.push_back(k);
-    }
-  }
-  if (!m.rank_key.empty() && keys.count(m.rank_key)) m.metric_keys.push_back(m.rank_key);
-  for (const std::string& k : chart_keys)
-    if (std::find(m.metric_keys.begin(), m.metric_keys.end(), k) == m.metric_keys.end()) m.metric_keys.push_back(k);
-  for (const std::string& k : keys)
-    if (std::find(m.metric_keys.begin(), m.metric_keys.end(), k) == m.metric_keys.end()) m.metric_keys.push_back(k);
-
+  // Each run's metric keys, listed without reading the files: the charts are
+  // chosen (and the budgets set) before the one pass over the files.
+  const std::size_t n = m.runs.size();
+  const unsigned threads = std::min<unsigned>(reader.options().threads, worker_count(n));
+  std::vector<std::vector<std::string>> listed(n);
+  parallel_for(n, threads, [&](std::size_t i) {
+    if (auto k = reader.metric_keys(m.runs[i].info.run_id)) listed[i] = std::move(*k);
+  });
   group_rows(reader, m);
   choose_colors(m);
   choose_params(m);
+  auto chart_keys = choose_charts(options, m.rank_key, listed);
+  if (!chart_keys) return fail(chart_keys.error());
+  set_budgets(m, chart_keys->size());
+  read_metrics(reader, m, listed, *chart_keys, true, threads);
 
-  // Budgets: the page's points are shared by the charts (twice: linear and
-  // log), each chart's by its lines; coloured lines get more than grey ones.
-  const std::size_t n = m.runs.size();
-  const std::size_t per_chart = chart_keys.empty() ? 0 : options.points_per_page / (2 * chart_keys.size());
-  const std::size_t highlighted = static_cast<std::size_t>(std::count(m.muted.begin(), m.muted.end(), false));
-  m.line_budget_top =
-      std::min(options.points_per_line, std::max(kMinPointsPerLine, per_chart / 2 / std::max<std::size_t>(1, highlighted)));
-  const std::size_t left = per_chart > highlighted * m.line_budget_top ? per_chart - highlighted * m.line_budget_top : 0;
-  m.line_budget_other =
-      std::min(options.points_per_line, std::max(kMinPointsPerLine, left / std::max<std::size_t>(1, n - highlighted)));
-
-  // Histories, one run per task: read, sort, downsample, keep only that.
-  m.charts.resize(chart_keys.size());
-  for (std::size_t c = 0; c < chart_keys.size(); ++c) {
-    m.charts[c].key = chart_keys[c];
-    m.charts[c].lines.resize(n);
+  // The keys with a value (a file with no good line has none): if they
+  // change the charts, the charts are read again (one pass, histories only).
+  std::vector<std::vector<std::string>> valued(n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (const auto& [k, v] : m.runs[i].metrics) valued[i].push_back(k);
+  auto final_keys = choose_charts(options, m.rank_key, valued);
+  if (!final_keys) return fail(final_keys.error());
+  if (*final_keys != *chart_keys) {
+    set_budgets(m, final_keys->size());
+    read_metrics(reader, m, valued, *final_keys, false, threads);
   }
-  struct Counts {
-    std::size_t read = 0, drawn = 0, non_finite = 0;
-    bool positive = false;
-  };
-  std::vector<Counts> counts(n * chart_keys.size());
-  auto read_run_histories = [&](std::size_t i) {
-    const Run& run = m.runs[i];
-    for (std::size_t c = 0; c < chart_keys.size(); ++c) {
-      if (!run.metrics.count(chart_keys[c])) continue;
-      auto history = reader.metric_history(run.info.run_id, chart_keys[c]);
-      if (!history) continue;  // unreadable: the Reader has warned; the run has no line
-      Counts& k = counts[i * chart_keys.size() + c];
-      k.read = history->size();
-      for (const Metric& p : *history) {
-        if (!std::isfinite(p.value)) ++k.non_finite;
-        else if (p.value > 0) k.positive = true;
-      }
-      std::vector<ChartPoint> kept = downsample_points(history_points(std::move(*history), options.x_axis),
-                                                       m.muted[i] ? m.line_budget_other : m.line_budget_top);
-      for (const ChartPoint& p : kept) k.drawn += std::isfinite(p.y);  // a kept NaN/inf only breaks the line
-      m.charts[c].lines[i] = std::move(kept);
-    }
-  };
-  const unsigned threads = std::min<unsigned>(reader.options().threads, worker_count(n));
-  std::mutex progress_mu;
-  std::size_t runs_done = 0;
-  parallel_for(n, threads, [&](std::size_t i) {
-    read_run_histories(i);
-    if (options.on_progress) {
-      std::lock_guard<std::mutex> lock(progress_mu);
-      options.on_progress(++runs_done, n);
-    }
-  });
-  for (std::size_t c = 0; c < chart_keys.size(); ++c) {
-    ChartData& chart = m.charts[c];
-    for (std::size_t i = 0; i < n; ++i) {
-      const Counts& k = counts[i * chart_keys.size() + c];
-      chart.runs_with += m.runs[i].metrics.count(chart.key);
-      chart.points_read += k.read;
-      chart.points_drawn += k.drawn;
-      chart.non_finite += k.non_finite;
-      chart.any_positive = chart.any_positive || k.positive;
-    }
-  }
+  std::set<std::string> keys;
+  for (const std::vector<std::string>& v : valued) keys.insert(v.begin(), v.end());
+  if (!m.rank_key.empty() && keys.count(m.rank_key)) m.metric_keys.push_back(m.rank_key);
+  for (const std::string& k : *final_keys)
+    if (std::find(m.metric_keys.begin(), m.metric_keys.end(), k) == m.metric_keys.end()) m.metric_keys.push_back(k);
+  for (const std::string& k : keys)
+    if (std::find(m.metric_keys.begin(), m.metric_keys.end(), k) == m.metric_keys.end()) m.metric_keys.push_back(k);
   return m;
 }
 

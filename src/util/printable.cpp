@@ -155,6 +155,20 @@ std::size_t display_width(std::string_view s) {
   return cells;
 }
 
+std::size_t width_prefix_bytes(std::string_view s, std::size_t width) {
+  std::size_t cells = 0, i = 0;
+  while (i < s.size()) {
+    auto [cp, len] = decode_utf8(s, i);
+    std::size_t n = len == 0 ? 1 : len;
+    int w = len == 0 ? 1 : ::utf8proc_charwidth(static_cast<utf8proc_int32_t>(cp));
+    std::size_t cw = w > 0 ? static_cast<std::size_t>(w) : 0;
+    if (cells + cw > width) break;
+    cells += cw;
+    i += n;
+  }
+  return i;
+}
+
 std::string fit_width(std::string_view s, std::size_t width) {
   if (display_width(s) <= width) return std::string(s);
   if (width == 0) return {};

@@ -28,7 +28,7 @@ void append_metric_line(std::string& out, const MetricPoint& p) {
 }
 
 Status MetricBuffer::check_key(Env& env, std::string_view key, NameRules rules) {
-  if (index_.count(key)) return Status::ok();
+  if (index_.count(key) || checked_.count(key)) return Status::ok();
   if (Status v = validate_key("metric key", key, rules); !v.is_ok()) return v;
   for (const auto& s : series_) {
     std::string_view a = s->key, b = key;
@@ -38,9 +38,17 @@ Status MetricBuffer::check_key(Env& env, std::string_view key, NameRules rules) 
           "metric key '" + std::string(key) + "'",
           "conflicts with metric key '" + s->key + "', logged before: a key cannot also be a folder of keys (spec §2.4)");
   }
-  // And with what the run's metrics/ holds (another process, an earlier run of this one).
+  // And with what the run's metrics/ holds (another process, an earlier run of this one):
+  // a regular file at the key's path is the key's file, kept open for the first flush.
+  auto file = env.reopen_appendable_file(join(dir_, key));
+  if (file) {
+    checked_.emplace(std::string(key), std::move(*file));
+    return Status::ok();
+  }
   auto slot = file_slot(env, dir_, key, "metric key '" + std::string(key) + "'");
   if (!slot) return slot.error();
+  if (*slot != FileType::kMissing) return file.error().with_context("metric key '" + std::string(key) + "'");
+  checked_.emplace(std::string(key), nullptr);
   return Status::ok();
 }
 
@@ -52,9 +60,13 @@ Result<MetricBuffer::Series*> MetricBuffer::series(Env& env, std::string_view ke
     return last_;
   }
   if (Status c = check_key(env, key, rules); !c.is_ok()) return fail(c);
+  auto checked = checked_.find(key);
   auto s = std::make_unique<Series>();
   s->key = std::string(key);
   s->path = join(dir_, key);
+  s->file = std::move(checked->second);
+  s->missing = !s->file;
+  checked_.erase(checked);
   Series* raw = s.get();
   series_.push_back(std::move(s));
   index_.emplace(raw->key, raw);
@@ -137,6 +149,7 @@ Status MetricBuffer::create_file(Env& env, Series* s, bool sync) {
   pending_points_ -= s->pending.size();
   s->pending.clear();
   s->unsynced = !sync;
+  if (!keep_open_) return Status::ok();
   if (auto f = env.reopen_appendable_file(s->path)) s->file = std::move(*f);  // else reopened next time
   return Status::ok();
 }
@@ -214,10 +227,15 @@ Status MetricBuffer::flush_series(Env& env, Series* s, bool sync) {
 
 Status MetricBuffer::flush_series_once(Env& env, Series* s, bool sync) {
   if (!s->file) {
-    if (s->key.find('/') != std::string::npos) MLRUNS_RETURN_IF_ERROR(env.create_dirs(parent_dir(s->path)));
-    auto info = env.stat(s->path, false);
-    if (!info) return info.error();
-    if (info->type == FileType::kMissing) {
+    bool missing = s->missing;
+    s->missing = false;  // only until the first attempt: later ones (a stale file) look again
+    if (!missing) {
+      auto info = env.stat(s->path, false);
+      if (!info) return info.error();
+      missing = info->type == FileType::kMissing;
+    }
+    if (missing) {
+      if (s->key.find('/') != std::string::npos) MLRUNS_RETURN_IF_ERROR(env.create_dirs(parent_dir(s->path)));
       Status c = create_file(env, s, sync);
       if (c.code() != Code::kAlreadyExists) return c.is_ok() ? c : c.with_context("metric '" + s->key + "'");
       // Another writer created it meanwhile: append to theirs.
@@ -233,8 +251,10 @@ Status MetricBuffer::flush_series_once(Env& env, Series* s, bool sync) {
     if (!lock.usable()) return lock.status().with_context("metric '" + s->key + "'");
     st = append_locked(env, s, lock.held(), sync);
   }
-  if (!st.is_ok() && s->uncertain) {
-    // The descriptor may be what failed: reopen it next time. The lock goes with it.
+  if (!keep_open_ || (!st.is_ok() && s->uncertain)) {
+    // Nothing more is written through it (keep_open_ false), or the descriptor may be what
+    // failed: reopen it next time. The lock goes with it.
+    (void)s->file->close();
     s->file.reset();
   }
   return st;
@@ -262,6 +282,7 @@ Status MetricBuffer::sync_all() {
 }
 
 void MetricBuffer::close_all() {
+  checked_.clear();
   for (const auto& s : series_)
     if (s->file) {
       (void)s->file->close();

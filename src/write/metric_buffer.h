@@ -60,6 +60,10 @@ class MetricBuffer {
     std::uint64_t uncertain_at = 0;
     std::string uncertain_bytes;
     std::size_t uncertain_points = 0;
+    // check_key found no file (and no folder in the way): the first flush
+    // creates it without looking again; kAlreadyExists from that create
+    // (another writer was first) falls back to appending to theirs.
+    bool missing = false;
   };
 
   explicit MetricBuffer(std::string metrics_dir) : dir_(std::move(metrics_dir)) {}
@@ -68,8 +72,19 @@ class MetricBuffer {
   // is seen and refusing "a" next to "a/b" (spec §2.4), among this run's keys
   // and on disk (kAlreadyExists). Cheap for known keys.
   Result<Series*> series(Env& env, std::string_view key, NameRules rules);
-  // What series() would refuse, without adding the key.
+  // What series() would refuse, without adding the key. On disk the key's
+  // file is opened for appending (Env::reopen_appendable_file: no link
+  // followed, a FIFO never blocks, nothing but a regular file accepted): a
+  // regular file there proves the slot, and its descriptor is kept for the
+  // series' first flush, so an existing file costs one open, not a look
+  // (stat per folder) and an open. Only when that open fails does
+  // file_slot look at each folder, to name what is in the way or to find
+  // the file missing.
   Status check_key(Env& env, std::string_view key, NameRules rules);
+
+  // false: every file is closed after its flush and a file this buffer
+  // creates is not reopened (Store::log_batch by run id writes once).
+  void set_keep_open(bool keep) { keep_open_ = keep; }
 
   void add(Series* s, const MetricPoint& p) {
     s->pending.push_back(p);
@@ -106,6 +121,10 @@ class MetricBuffer {
   std::string dir_;
   std::vector<std::unique_ptr<Series>> series_;
   std::unordered_map<std::string, Series*, Hash, Eq> index_;
+  // Keys check_key accepted but series() has not taken yet: the file opened
+  // then (null: there was none).
+  std::unordered_map<std::string, std::unique_ptr<WritableFile>, Hash, Eq> checked_;
+  bool keep_open_ = true;
   Series* last_ = nullptr;
   std::size_t pending_points_ = 0;
   std::string scratch_;

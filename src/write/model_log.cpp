@@ -263,7 +263,7 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
   const std::string staging = join(work_dir, unique_temp_name(".model"));
   if (Status s = env.create_dir(staging); !s) return fail(s);
   auto cleanup = [&] { (void)env.remove_tree(staging); };
-  ArtifactTarget t{staging, work_dir, sync};
+  ArtifactTarget t{staging, work_dir, sync, /*unseen=*/true};  // files under their final names, no per-file rename
   // A file under its own name, a folder's contents (it becomes the model folder).
   const CopyWhat what = src->type == FileType::kDirectory ? CopyWhat::kContents : CopyWhat::kItself;
   if (Status s = copy_artifact(env, t, local_path, "", what, /*replace=*/false); !s) {

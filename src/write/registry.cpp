@@ -116,6 +116,27 @@ struct Files {
     return out;
   }
 
+  // The number to try first for a new version: never below what MLflow
+  // would give (model_registry/file_store.py, create_model_version's
+  // next_version: 1 + the largest `version` in the meta.yaml of every folder
+  // whose name starts with "version-", such as version-2.bak or version-01),
+  // nor below 1 + the largest version-<n> folder name. A meta.yaml that
+  // cannot be read adds nothing (MLflow fails on such a model anyway).
+  Result<std::int64_t> next_version(std::string_view name) const {
+    const std::string dir = model_dir(name);
+    auto entries = env.list_dir(dir);
+    if (!entries) return fail(entries.error());
+    std::int64_t top = 0;
+    for (const DirEntry& e : *entries) {
+      if (e.type != FileType::kDirectory || e.name.rfind(kVersionFolderPrefix, 0) != 0) continue;
+      if (auto v = parse_version_folder(e.name)) top = std::max(top, *v);
+      auto text = read_small(join(join(dir, e.name), kMetaFile));
+      if (!text) continue;
+      if (auto meta = parse_model_version_meta(*text)) top = std::max(top, meta->version.version);
+    }
+    return top + 1;
+  }
+
   Result<VersionMeta> version(std::string_view name, std::int64_t v) const {
     std::string dir = version_dir(name, v);
     auto info = env.stat(dir, false);
@@ -178,6 +199,25 @@ struct Files {
     return l;
   }
 
+  // The model's lock, held only while `name` still names the model whose lock
+  // file was locked: rename and delete move the whole folder (lock file and
+  // all) out of sight under the lock, so a process that waited wakes holding
+  // the lock of a folder that is gone. The model's creation_timestamp read
+  // before and after tells (a model made anew under the name has a later one;
+  // limit: two renames during one wait that bring back a model of the same
+  // millisecond). kNotFound, naming the model, when it is gone.
+  Result<std::unique_ptr<FileLock>> lock_model(std::string_view name) const {
+    auto gone = [&] { return Status::not_found(quoted_name(name), "does not exist (renamed or deleted meanwhile?)"); };
+    auto before = model_meta(name);
+    if (!before) return fail(before.error().code() == Code::kNotFound ? gone() : before.error());
+    auto l = lock(name);
+    if (!l) return fail(l.error().code() == Code::kNotFound ? gone() : l.error());
+    auto after = model_meta(name);
+    if (!after && after.error().code() != Code::kNotFound) return fail(after.error());
+    if (!after || after->creation_timestamp != before->creation_timestamp) return fail(gone());
+    return l;
+  }
+
   // Tag files of a folder written into a new (staging) folder.
   Status write_new_tags(const std::string& dir, const std::map<std::string, std::string>& tags) const {
     for (const auto& [k, v] : tags) {
@@ -207,12 +247,16 @@ struct Files {
     return Status::ok();
   }
 
-  // Moves `dir` out of sight at once, then deletes it.
-  Status remove_folder(const std::string& dir) const {
+  // Moves `dir` out of sight at once, then deletes it; `lock` (the lock of a
+  // file inside `dir`), if given, is released in between: NFS keeps an
+  // unlinked file that is still open as .nfsXXXX, which would keep its
+  // folder from being removed.
+  Status remove_folder(const std::string& dir, std::unique_ptr<FileLock>* lock = nullptr) const {
     auto staged = im.new_staging_folder();
     if (!staged) return staged.error();
     std::string gone = join(*staged, "removed");
     MLRUNS_RETURN_IF_ERROR(env.rename(dir, gone));
+    if (lock) lock->reset();
     return env.remove_tree(*staged);
   }
 
@@ -334,7 +378,7 @@ R locked(Store::Impl& im, std::string_view name, Body body) {
   if (!im.open_status) return R(fail(im.open_status));
   Files f(im);
   if (Status s = f.existing_model(name); !s) return R(fail(s));
-  auto lock = f.lock(name);
+  auto lock = f.lock_model(name);
   if (!lock) return R(fail(lock.error()));
   return body(f);
 }
@@ -391,8 +435,11 @@ Status ModelRegistry::delete_registered_model(std::string_view name) {
     if (!im.open_status) return im.open_status;
     Files f(im);
     MLRUNS_RETURN_IF_ERROR(f.existing_model(name));
-    // Out of sight at once; the lock file goes with the folder.
-    return f.remove_folder(f.model_dir(name));
+    // Under the lock, so no version is being added meanwhile; out of sight
+    // at once, the lock file with the folder.
+    auto lock = f.lock_model(name);
+    if (!lock) return lock.error();
+    return f.remove_folder(f.model_dir(name), &*lock);
   };
   return im.finish(run());
 }
@@ -450,6 +497,48 @@ Status ModelRegistry::rename_registered_model(std::string_view name, std::string
 
 // ---- versions --------------------------------------------------------------
 
+namespace {
+
+// Gives `v` (complete but for its number) the next free number of model
+// v.name: the complete folder is renamed into place; rename(2) onto an
+// existing folder fails atomically, and the loser tries the next number, so
+// every number is given once however many processes race (also where the
+// file system has no locks, or against MLflow's own writers). The model's
+// last_updated_timestamp is set first: an error leaves no version behind.
+Result<ModelVersion> claim_version(const Files& f, ModelVersion v) {
+  Store::Impl& im = f.im;
+  const std::string& name = v.name;
+  auto first = f.next_version(name);
+  if (!first) return fail(first.error());
+  std::int64_t n = *first;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt == kMaxClaimAttempts)
+      return fail(Status::io_error(quoted_name(name), "could not claim a version number after 1000 attempts"));
+    v.version = n;
+    v.creation_timestamp = v.last_updated_timestamp = f.env.now_ms();
+    MLRUNS_RETURN_IF_ERROR_RESULT(f.touch(name, v.last_updated_timestamp));
+    auto staged = im.new_staging_folder();
+    if (!staged) return fail(staged.error());
+    Status s = write_new_file(f.env, join(*staged, kMetaFile), render_model_version_meta(v, false), im.sync_meta());
+    if (s) s = f.write_new_tags(*staged, v.tags);
+    if (s && im.sync_meta()) s = f.env.sync_dir(*staged);
+    if (!s) {
+      (void)f.env.remove_tree(*staged);
+      return fail(s);
+    }
+    s = im.publish(*staged, f.version_dir(name, n));
+    if (s) break;
+    if (!collided(s)) return fail(s);
+    auto now_taken = f.version_numbers(name);
+    if (!now_taken) return fail(now_taken.error());
+    n = std::max(n + 1, now_taken->empty() ? 1 : now_taken->back() + 1);
+  }
+  if (im.sync_meta()) (void)f.env.sync_dir(f.model_dir(name));
+  return v;
+}
+
+}  // namespace
+
 Result<ModelVersion> ModelRegistry::create_model_version(std::string_view name, std::string_view source,
                                                          const ModelVersionOptions& options) {
   Store::Impl& im = *impl_;
@@ -462,11 +551,6 @@ Result<ModelVersion> ModelRegistry::create_model_version(std::string_view name, 
     MLRUNS_RETURN_IF_ERROR_RESULT(check_description(options.description));
     auto resolved = resolve_source(f, source, options.run_id);
     if (!resolved) return fail(resolved.error());
-    if (Status e = f.existing_model(name); !e) {
-      if (e.code() != Code::kNotFound || !options.create_registered_model) return fail(e);
-      auto made = create_model(f, name, {}, std::nullopt);
-      if (!made && made.error().code() != Code::kAlreadyExists) return fail(made.error());  // another process made it
-    }
     ModelVersion v;
     v.name = name;
     v.source = resolved->first;
@@ -476,38 +560,25 @@ Result<ModelVersion> ModelRegistry::create_model_version(std::string_view name, 
     v.description = options.description;
     v.current_stage = ModelStage::kNone;
     v.tags = tags;
-    // Claim version-<n>: the complete folder is renamed into place; rename(2)
-    // onto an existing folder fails atomically, and the loser tries the next
-    // number, so every number is given once however many processes race.
-    auto numbers = f.version_numbers(name);
-    if (!numbers) return fail(numbers.error());
-    std::int64_t n = numbers->empty() ? 1 : numbers->back() + 1;
-    for (int attempt = 0;; ++attempt) {
-      if (attempt == kMaxClaimAttempts)
-        return fail(Status::io_error(quoted_name(name), "could not claim a version number after 1000 attempts"));
-      v.version = n;
-      v.creation_timestamp = v.last_updated_timestamp = f.env.now_ms();
-      auto staged = im.new_staging_folder();
-      if (!staged) return fail(staged.error());
-      Status s = write_new_file(f.env, join(*staged, kMetaFile), render_model_version_meta(v, false), im.sync_meta());
-      if (s) s = f.write_new_tags(*staged, tags);
-      if (s && im.sync_meta()) s = f.env.sync_dir(*staged);
-      if (!s) {
-        (void)f.env.remove_tree(*staged);
-        return fail(s);
+    // Under the model's lock, which rename and delete also take: the version
+    // is made in the folder of the model it returns, or not at all. A model
+    // renamed or deleted while this process waited is looked up again (and
+    // made anew with create_registered_model, as a later call would).
+    for (int round = 0;; ++round) {
+      if (round == kMaxClaimAttempts)
+        return fail(Status::io_error(quoted_name(name), "kept being renamed or deleted; no version created"));
+      if (Status e = f.existing_model(name); !e) {
+        if (e.code() != Code::kNotFound || !options.create_registered_model) return fail(e);
+        auto made = create_model(f, name, {}, std::nullopt);
+        if (!made && made.error().code() != Code::kAlreadyExists) return fail(made.error());  // another process made it
       }
-      s = im.publish(*staged, f.version_dir(name, n));
-      if (s) break;
-      if (!collided(s)) return fail(s);
-      auto now_taken = f.version_numbers(name);
-      if (!now_taken) return fail(now_taken.error());
-      n = std::max(n + 1, now_taken->empty() ? 1 : now_taken->back() + 1);
+      auto lock = f.lock_model(name);
+      if (!lock && lock.error().code() == Code::kNotFound) continue;
+      if (!lock) return fail(lock.error());
+      auto claimed = claim_version(f, v);
+      if (!claimed && claimed.error().code() == Code::kNotFound && !f.existing_model(name)) continue;
+      return claimed;
     }
-    if (im.sync_meta()) (void)f.env.sync_dir(f.model_dir(name));
-    auto lock = f.lock(name);
-    if (!lock) return fail(lock.error());
-    MLRUNS_RETURN_IF_ERROR_RESULT(f.touch(name, v.last_updated_timestamp));
-    return v;
   };
   return im.finish(run());
 }

@@ -3,6 +3,7 @@
 // join the registry of live runs (run_registry.cpp).
 #include "env/atomic_file.h"
 #include "format/meta_write.h"
+#include "format/tracking_uri.h"
 #include "format/run_names.h"
 #include "mlruns/key.h"
 #include "util/printable.h"
@@ -68,7 +69,8 @@ std::shared_ptr<ActiveRun::State> Store::Impl::create_run(const RunOptions& ro, 
   info.user_id = user != tags.end() ? user->second : "unknown";
   info.status = RunStatus::kRunning;
   info.start_time = ro.start_time ? *ro.start_time : env->now_ms();
-  info.artifact_uri = exp->artifact_location + "/" + info.run_id + "/artifacts";
+  // MLflow's FileStore._get_artifact_dir: append_to_uri_path(location, run_id, "artifacts").
+  info.artifact_uri = append_to_uri_path(exp->artifact_location, info.run_id + "/artifacts");
   info.lifecycle_stage = LifecycleStage::kActive;
 
   // Build the whole run folder aside, then one rename: no reader ever sees

@@ -10,6 +10,8 @@
 
 #include "env/atomic_file.h"
 #include "format/tracking_uri.h"
+#include "mlruns/key.h"
+#include "util/printable.h"
 #include "write/store_impl.h"
 
 namespace mlruns {
@@ -103,6 +105,18 @@ Status Store::Impl::publish(const std::string& staged, const std::string& target
   return s;
 }
 
+Status Store::Impl::resolve_artifact_root() {
+  const std::string& given = options.artifact_root;
+  if (given.empty()) return Status::ok();
+  if (given.size() > 2048 || !is_valid_utf8(given) || given.find('\0') != std::string::npos)
+    return Status::invalid_argument("artifact_root '" + escape_control(given) + "'",
+                                    "must be valid UTF-8 of at most 2048 characters without NUL (spec §6.2)");
+  auto resolved = resolve_uri_if_local(given, *env);
+  if (!resolved) return resolved.error();
+  artifact_root = std::move(*resolved);
+  return Status::ok();
+}
+
 Status Store::Impl::ensure_tree() {
   MLRUNS_RETURN_IF_ERROR(env->create_dirs(layout.root));
   auto info = env->stat(layout.root, /*follow_symlinks=*/true);
@@ -137,6 +151,8 @@ Store Store::open(StoreOptions options) {
   auto root = resolve_tracking_root(impl->options.tracking_uri, impl->env);
   if (!root) {
     impl->open_status = root.error();
+  } else if (Status a = impl->resolve_artifact_root(); !a.is_ok()) {
+    impl->open_status = a;
   } else {
     impl->layout.root = *root;
     // Every later call goes through the Env confined to the tree (env.h),

@@ -87,7 +87,8 @@ void read_tag_dir(Env& env, const std::string& dir, const std::string& prefix, S
 using namespace detail;
 
 Result<std::string> Store::Impl::default_artifact_location(const std::string& id) const {
-  return path_to_file_uri(layout.root) + "/" + id;
+  if (artifact_root.empty()) return path_to_file_uri(layout.root) + "/" + id;
+  return append_to_uri_path(artifact_root, id);
 }
 
 Status Store::Impl::write_experiment_meta(const std::string& dir, const Experiment& e) {
@@ -213,12 +214,11 @@ Result<std::string> Store::create_experiment(std::string_view name, const String
       if (artifact_location.size() > 2048 || !is_valid_utf8(artifact_location))
         return fail(Status::invalid_argument("artifact_location '" + std::string(artifact_location) + "'",
                                              "must be valid UTF-8 of at most 2048 characters (spec §6.2)"));
-      location = std::string(artifact_location);
-      if (location.find(':') == std::string::npos && location.front() != '/') {
-        auto abs = resolve_tracking_root(location, im.env);  // a relative path made absolute
-        if (!abs) return fail(abs.error());
-        location = *abs;
-      }
+      // A relative path or file: URI is taken against the current directory, as MLflow's
+      // FileStore.create_experiment does (resolve_uri_if_local, mlflow/utils/uri.py).
+      auto resolved = resolve_uri_if_local(artifact_location, *im.env);
+      if (!resolved) return fail(resolved.error());
+      location = std::move(*resolved);
     }
     if (auto existing = im.find_experiment_by_name(name))
       return fail(Status::already_exists(

@@ -54,6 +54,8 @@ struct Store::Impl {
   bool sync_each_flush() const { return options.durability == Durability::kEveryFlush; }
 
   Status ensure_tree();
+  // Checks and resolves options.artifact_root into artifact_root (with env, before confinement).
+  Status resolve_artifact_root();
   // A fresh empty folder in the staging area, to build a complete
   // experiment or run in before renaming it into place.
   Result<std::string> new_staging_folder();
@@ -69,6 +71,8 @@ struct Store::Impl {
                           const std::string& artifact_location, std::int64_t now);
   Status write_experiment_meta(const std::string& dir, const Experiment& e);
   Result<std::string> default_artifact_location(const std::string& id) const;
+  // StoreOptions::artifact_root resolved at open (resolve_uri_if_local); empty: the tree.
+  std::string artifact_root;
   // Experiment names are unique across processes (write/name_claim.h):
   // claims `name` for `id`, then looks for a holder without a claim;
   // kAlreadyExists if it is taken. The caller releases it if it gives up.
@@ -81,6 +85,9 @@ struct Store::Impl {
     RunInfo info;
   };
   Result<RunRef> load_run(std::string_view run_id) const;
+  // load_run for a by-id write: the run must be active, else
+  // kFailedPrecondition "run <id>: is deleted; restore it to <to_do>".
+  Result<RunRef> load_active_run(std::string_view run_id, std::string_view to_do = "log to it") const;
   Status write_run_meta(const std::string& run_dir, const RunInfo& info);
   std::shared_ptr<ActiveRun::State> create_run(const RunOptions& options, Status* status);
 

@@ -68,6 +68,14 @@ Result<Store::Impl::RunRef> Store::Impl::load_run(std::string_view run_id) const
   return RunRef{loc->dir, std::move(*info)};
 }
 
+Result<Store::Impl::RunRef> Store::Impl::load_active_run(std::string_view run_id, std::string_view to_do) const {
+  auto ref = load_run(run_id);
+  if (ref && ref->info.lifecycle_stage != LifecycleStage::kActive)
+    return fail(Status::failed_precondition("run " + std::string(run_id),
+                                            "is deleted; restore it to " + std::string(to_do) + " (spec §7)"));
+  return ref;
+}
+
 Status Store::Impl::write_run_meta(const std::string& run_dir, const RunInfo& info) {
   AtomicWriteOptions o;
   o.sync = sync_each_flush();
@@ -189,6 +197,7 @@ Status Store::log_batch(std::string_view run_id, const std::vector<Metric>& metr
     if (ref->info.lifecycle_stage != LifecycleStage::kActive)
       return Status::failed_precondition("run " + std::string(run_id), "is deleted; restore it to log to it");
     ActiveRun::State state(join(ref->dir, "metrics"));
+    state.metrics.set_keep_open(false);  // one write per file: closed after it
     state.store = impl_;
     state.valid = true;
     state.info = ref->info;
@@ -235,6 +244,20 @@ Status Store::delete_run(std::string_view run_id) {
   return im.finish(run());
 }
 
+Status Store::delete_tag(std::string_view run_id, std::string_view key) {
+  Impl& im = *impl_;
+  auto run = [&]() -> Status {
+    MLRUNS_RETURN_IF_ERROR(im.open_status);
+    auto ref = im.load_active_run(run_id, "change its tags");
+    if (!ref) return ref.error();
+    Status s = im.delete_tag(ref->dir, key);
+    if (s.code() == Code::kNotFound)
+      return Status::not_found("tag '" + escape_control(key) + "'", "run " + std::string(run_id) + " has no such tag");
+    return s;
+  };
+  return im.finish(run());
+}
+
 Status Store::restore_run(std::string_view run_id) {
   Impl& im = *impl_;
   auto run = [&]() -> Status {
@@ -252,10 +275,8 @@ namespace {
 Status log_artifact_by_id(Store::Impl& im, std::string_view run_id, const std::string& local_path,
                           std::string_view artifact_path, CopyWhat what, Overwrite overwrite) {
   MLRUNS_RETURN_IF_ERROR(im.open_status);
-  auto ref = im.load_run(run_id);
+  auto ref = im.load_active_run(run_id);
   if (!ref) return ref.error();
-  if (ref->info.lifecycle_stage != LifecycleStage::kActive)
-    return Status::failed_precondition("run " + std::string(run_id), "is deleted; restore it to log to it");
   auto t = im.artifact_target(ref->info.artifact_uri, ref->info.run_id);
   if (!t) return t.error();
   return copy_artifact(*im.env, *t, local_path, artifact_path, what, overwrite == Overwrite::kReplace);
@@ -290,10 +311,8 @@ Result<LoggedModel> Store::log_model(std::string_view run_id, const std::string&
   Impl& im = *impl_;
   auto run = [&]() -> Result<LoggedModel> {
     if (!im.open_status) return fail(im.open_status);
-    auto ref = im.load_run(run_id);
+    auto ref = im.load_active_run(run_id);
     if (!ref) return fail(ref.error());
-    if (ref->info.lifecycle_stage != LifecycleStage::kActive)
-      return fail(Status::failed_precondition("run " + std::string(run_id), "is deleted; restore it to log to it"));
     return detail::log_model_to_run(im, ref->dir, ref->info, local_path, options);
   };
   return im.finish(run());

@@ -2,9 +2,11 @@
 
 #include "mlruns/liveness.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <mutex>
 #include <string_view>
@@ -100,13 +102,25 @@ std::string current_user() {
   return "unknown";
 }
 
-std::string program_path(Env& env) {
-  auto cmdline = env.read_file("/proc/self/cmdline", 1 << 20);
-  if (cmdline && !cmdline->empty()) {
-    std::string argv0 = cmdline->substr(0, cmdline->find('\0'));
-    if (!argv0.empty() && is_valid_utf8(argv0)) return argv0;
+std::string program_path() {
+  // The process's own argv, not data of any tree: plain POSIX, never through
+  // the tree-confined Env (which refuses paths outside the tree).
+  int fd = ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "<console>";
+  std::string cmdline;
+  char buf[4096];
+  while (cmdline.find('\0') == std::string::npos && cmdline.size() < (1u << 20)) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    cmdline.append(buf, static_cast<std::size_t>(n));
   }
-  return "<console>";
+  ::close(fd);
+  // MLflow (tracking/context/default_context.py, _get_source_name): sys.argv[0]
+  // as given, "<console>" when there is no argv.
+  if (cmdline.empty()) return "<console>";
+  std::string argv0 = cmdline.substr(0, cmdline.find('\0'));
+  return is_valid_utf8(argv0) ? argv0 : "<console>";
 }
 
 std::optional<std::string> git_head_commit(Env& env, const std::string& start_dir) {
@@ -154,7 +168,7 @@ std::map<std::string, std::string> system_tags(Env& env, const std::string& sour
   {
     std::lock_guard<std::mutex> lock(mu);
     if (!done) {
-      fixed["mlflow.source.name"] = program_path(env);
+      fixed["mlflow.source.name"] = program_path();
       fixed["mlflow.source.type"] = "LOCAL";
       // MLflow's rule (git_context.py, git_utils.get_git_commit): the repository
       // holding the entry point's folder (sys.argv[0]), searching parent

@@ -21,8 +21,10 @@ namespace mlruns::detail {
 // else "unknown".
 std::string current_user();
 
-// argv[0] of this process (from /proc/self/cmdline), else "<console>".
-std::string program_path(Env& env);
+// argv[0] of this process as given (from /proc/self/cmdline, read directly:
+// not tree data), else "<console>": MLflow's mlflow.source.name
+// (tracking/context/default_context.py, sys.argv[0]).
+std::string program_path();
 
 // The HEAD commit of the git work tree containing `start_dir`, read from
 // .git (a folder, or a file "gitdir: ..." for worktrees and submodules):

@@ -146,6 +146,10 @@ int main(void) {
     CHECK_RC(mlruns_log_metric(child, "loss", 1.0 / (double)(step + 1), step, NULL), MLRUNS_OK);
   }
   CHECK_RC(mlruns_set_tag(child, "model_type", "PPO", &err), MLRUNS_OK);
+  CHECK_RC(mlruns_set_tag(child, "scratch", "x", &err), MLRUNS_OK);
+  CHECK_RC(mlruns_delete_tag(child, "scratch", &err), MLRUNS_OK);
+  CHECK_RC(mlruns_delete_tag(child, "scratch", NULL), MLRUNS_NOT_FOUND); /* MLflow: RESOURCE_DOES_NOT_EXIST */
+  CHECK_RC(mlruns_delete_tag(child, NULL, NULL), MLRUNS_INVALID_ARGUMENT);
   CHECK_RC(mlruns_log_text(child, "{\"ok\": true}\n", "notes/info.json", &err), MLRUNS_OK);
   char local[1024];
   snprintf(local, sizeof local, "%s/policy.bin", tmp);
@@ -245,6 +249,31 @@ int main(void) {
   free(best);
   CHECK_RC(mlruns_run_close(NULL), MLRUNS_OK);
   CHECK_RC(mlruns_store_close(NULL), MLRUNS_OK);
+
+  /* ---- a default artifact root: new experiments get <artifact_root>/<id> ---- */
+  {
+    char other[512], art[512], want[1024];
+    snprintf(other, sizeof other, "%s/other", tmp);
+    snprintf(art, sizeof art, "%s/art", tmp);
+    mlruns_options_t* o = mlruns_options_create();
+    mlruns_options_set_artifact_root(o, art);
+    mlruns_store_t* s2 = mlruns_store_open_with(other, o, &err);
+    mlruns_options_destroy(o);
+    CHECK(s2 != NULL);
+    char id2[MLRUNS_ID_BUFSIZE];
+    CHECK_RC(mlruns_get_or_create_experiment(s2, "with-root", id2, sizeof id2, &err), MLRUNS_OK);
+    snprintf(path, sizeof path, "%s/%s/meta.yaml", other, id2);
+    char* m2 = slurp(path);
+    snprintf(want, sizeof want, "artifact_location: %s/%s\n", art, id2);
+    CHECK(m2 && strstr(m2, want) != NULL);
+    free(m2);
+    snprintf(path, sizeof path, "%s/0/meta.yaml", other);
+    m2 = slurp(path);
+    snprintf(want, sizeof want, "artifact_location: %s/0\n", art);
+    CHECK(m2 && strstr(m2, want) != NULL); /* Default too, as MLflow's FileStore */
+    free(m2);
+    CHECK_RC(mlruns_store_close(s2), MLRUNS_OK);
+  }
 
   mlruns_free(err);
   nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

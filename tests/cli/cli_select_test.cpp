@@ -356,6 +356,18 @@ TEST_CASE("cli: relocate --from that matches nothing says so once, with counts",
   CHECK(lines(r.err).size() == 1);
   CHECK(r.err == "mlruns: no artifact URI is under --from '/no/such/old/place': 7 file(s) checked, nothing to change\n");
   CHECK(r.out == "0 file(s) changed of 7 checked\n");
+  // --json: the same fact as a field, the per-file skips it replaces not listed.
+  const CliResult j = run_cli({"relocate", "--from", "/no/such/old/place", "--json"}, env);
+  CHECK(j.code == 0);
+  CHECK(j.err.empty());
+  const nlohmann::json doc = nlohmann::json::parse(j.out);
+  CHECK(doc["nothing_under_from"] == true);
+  CHECK(doc["files_checked"] == 7);
+  CHECK(doc["skipped"].empty());
+  CHECK(doc["changes"].empty());
+  // A --from the URIs are under: false.
+  const CliResult under = run_cli({"relocate", "--from", fs::canonical(root).string(), "--json"}, env);
+  CHECK(nlohmann::json::parse(under.out)["nothing_under_from"] == false);
 }
 
 // ---- item 8: get-top-run's "exists" -----------------------------------------------------

@@ -4,6 +4,8 @@
 // and stderr) is checked for raw control sequences, and --json for raw ESC.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "cli_test_util.h"
 #include "mlruns/store.h"
 #include "mlruns/text.h"
@@ -132,4 +134,59 @@ TEST_CASE("tables align columns by terminal cells: CJK takes two, combining mark
   REQUIRE(where.size() == 3);
   CHECK(where[0] == where[1]);  // main: code points, so the CJK row was 5 cells off
   CHECK(where[1] == where[2]);
+}
+
+TEST_CASE("human output cuts a tree's long strings with the byte count, --json keeps them whole (issue 15)",
+          "[cli][terminal]") {
+  TempDir tmp;
+  const std::string uri = tmp.root();
+  std::string exp, id;
+  {
+    Store store = Store::open({.tracking_uri = uri});
+    exp = *store.create_experiment("long");
+    ActiveRun r = store.start_run({.experiment_id = exp, .run_name = "short"});
+    r.log_metric("loss", 0.25, 3);
+    r.set_tag("note", "n");
+    id = r.id();
+  }
+  // A hostile tree's run name: 100 kB, far above MLflow's limit, below ReaderOptions::max_value_bytes.
+  const std::string name = std::string(100'000, 'n') + "END";
+  write_file(fs::path(uri) / exp / id / "tags" / "mlflow.runName", name);
+  {
+    const fs::path meta = fs::path(uri) / exp / id / "meta.yaml";
+    std::string m = read_file(meta);
+    const auto at = m.find("run_name: short");
+    REQUIRE(at != std::string::npos);
+    m.replace(at, 15, "run_name: " + name);
+    write_file(meta, m);
+  }
+  const std::map<std::string, std::string> env = {{"MLFLOW_TRACKING_URI", uri}};
+  auto longest = [](const std::string& text) {
+    std::size_t n = 0;
+    for (const std::string& line : lines(text)) n = std::max(n, mlruns::display_width(line));
+    return n;
+  };
+  auto top = run_cli({"get-top-run", "-e", "long", "-m", "loss", "--no-download"}, env);
+  REQUIRE(top.code == 0);
+  INFO(top.err.substr(0, 2000));
+  CHECK(top.err.size() < 4000);  // main: the whole 100 kB name
+  CHECK(longest(top.err) <= 1000);
+  // The line keeps its head (the run id) and its tail (the name's end), with what was cut counted.
+  CHECK(top.err.find("top run: " + id + " (nnn") != std::string::npos);
+  CHECK(top.err.find(" bytes not shown]\xe2\x80\xa6") != std::string::npos);
+  CHECK(top.err.find("nnnEND)\n") != std::string::npos);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"show", id}, {"runs", "-e", "long"}, {"runs", "-e", "long", "--columns", "run_name,tags.mlflow.runName"}}) {
+    auto r = run_cli(args, env);
+    INFO("mlruns " << args[0] << " -> " << r.code);
+    CHECK(r.code == 0);
+    CHECK(r.out.size() + r.err.size() < 4000);
+    CHECK(longest(r.out) <= 1000);
+  }
+  // Machine output is whole.
+  auto json = run_cli({"show", id, "--json"}, env);
+  REQUIRE(json.code == 0);
+  CHECK(json.out.find(name) != std::string::npos);
+  auto csv = run_cli({"runs", "-e", "long", "--csv", "--columns", "run_name"}, env);
+  CHECK(csv.out.find(name) != std::string::npos);
 }

@@ -2,7 +2,10 @@
 // reader does with damaged ones (§10.6, §14.3).
 #include <catch2/catch.hpp>
 
+#include <cctype>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "format/metric_file.h"
 
@@ -165,4 +168,64 @@ TEST_CASE("history keeps every good line in file order (spec §10.3)", "[metric_
   CHECK(h[0].step == 2);
   CHECK(h[1].step == 0);
   CHECK(h[2].value == 0.2);
+}
+
+namespace {
+
+// The rule of spec §5.1 spelled out: strip, split on single spaces, 2, 3 or
+// 5 fields, each parsed as Python's int() / float() (parse_int_field and
+// parse_float_field, tested above).
+bool reference_parse(std::string_view line, ParsedPoint& out) {
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
+  if (line.empty()) return false;
+  std::vector<std::string_view> f;
+  for (std::size_t start = 0;;) {
+    std::size_t sp = line.find(' ', start);
+    f.push_back(line.substr(start, sp == std::string_view::npos ? std::string_view::npos : sp - start));
+    if (sp == std::string_view::npos) break;
+    start = sp + 1;
+  }
+  if (f.size() != 2 && f.size() != 3 && f.size() != 5) return false;
+  out.step = 0;
+  return parse_int_field(f[0], out.timestamp) && parse_float_field(f[1], out.value) &&
+         (f.size() == 2 || parse_int_field(f[2], out.step));
+}
+
+void check_same_as_reference(const std::string& line) {
+  ParsedPoint got, want;
+  const char* error = nullptr;
+  INFO("line '" << line << "'");
+  const bool ok = parse_metric_line(line, got, error);
+  REQUIRE(ok == reference_parse(line, want));
+  if (!ok) return;
+  CHECK(got.timestamp == want.timestamp);
+  CHECK(got.step == want.step);
+  CHECK((std::isnan(got.value) ? std::isnan(want.value) : got.value == want.value));
+  CHECK(std::signbit(got.value) == std::signbit(want.value));
+}
+
+}  // namespace
+
+// parse_metric_line reads the usual "ts value step" line in one scan (eight
+// digits at a time) and leaves every other shape to the general path: both
+// must take exactly the lines, and give exactly the numbers, of the rule.
+TEST_CASE("the one-scan path of metric lines agrees with the field-by-field rule (spec §5.1)", "[metric_file]") {
+  const std::vector<std::string> numbers = {
+      "0", "7", "00000000", "12345678", "123456789", "1700000000000", "99999999999999999", "999999999999999999",
+      "1000000000000000000", "9223372036854775807", "9223372036854775808", "18446744073709551616", "-1", "+5",
+      "-0", "1_000", "1__0", "_1", "1_", "1.5", "-2.5", ".5", "5.", "1e5", "1e", "1E-3", "2.5515553295453897",
+      "1.7976931348623157e+308", "1e400", "nan", "-inf", "Infinity", "0x10", "1/2", "12345678/", "1234567:",
+      "1234/678", "12345678:9", "1 ", "", "١٢", "12345678901234567a"};
+  for (const std::string& ts : numbers)
+    for (const std::string& value : numbers) {
+      check_same_as_reference(ts + " " + value);
+      check_same_as_reference(ts + " " + value + " 42");
+      check_same_as_reference("1700000000000 " + value + " " + ts);
+      check_same_as_reference(ts + " " + value + " " + ts + " iris d1");
+    }
+  // Whitespace around, empty fields, too many fields.
+  for (const std::string& line :
+       {"1 2 3\r", " 1 2 3", "1 2 3 \t", "1  2 3", "1 2  3", "1 2 3 4", "1 2 3 4 5 6", "1\t2 3", "12345678 2\t3"})
+    check_same_as_reference(line);
 }

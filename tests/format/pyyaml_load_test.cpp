@@ -118,3 +118,41 @@ TEST_CASE("input and dataset meta.yaml read every value as PyYAML's CSafeLoader 
   REQUIRE(wide);
   CHECK(wide->schema->size() > 300 * 20);
 }
+
+TEST_CASE("plain scalars read as MLflow's str() of what PyYAML's YAML 1.1 resolvers make of them: bool "
+          "yes/no/on/off/true/false in three cases, ints, floats (resolver.py, constructor.py)",
+          "[meta][pyyaml][inputs]") {
+  // (text, str() of yaml.load("k: " + text, Loader=yaml.CSafeLoader)["k"]), from Debian's python3-yaml 6.0.
+  const std::pair<const char*, const char*> kCases[] = {
+      {"yes", "True"},     {"No", "False"},       {"ON", "True"},       {"off", "False"},    {"TRUE", "True"},
+      {"false", "False"},  {"y", "y"},            {"n", "n"},           {"tRUE", "tRUE"},    {"0x1F", "31"},
+      {"017", "15"},       {"1_000", "1000"},     {"1:30", "90"},       {"0b101", "5"},      {"+1", "1"},
+      {"-0", "0"},         {"1.50", "1.5"},       {".inf", "inf"},      {"-.Inf", "-inf"},   {".nan", "nan"},
+      {"1.0e5", "1.0e5"},  {"1.0e+5", "100000.0"}, {".5", "0.5"},       {"+.5", "+.5"},      {"1.", "1.0"},
+      {"1:30.5", "90.5"},  {"2001-12-14", "2001-12-14"}, {"1e3", "1e3"}, {"0o17", "0o17"},   {"plain", "plain"},
+      {"._5", "._5"},      {"._", "._"},
+  };
+  for (const auto& [text, shown] : kCases) {
+    INFO(text << " -> " << shown);
+    // An input tag's value and key (MLflow: InputTag(key, value) straight from the YAML).
+    auto link = parse_input_meta(std::string("source_id: x\nsource_type: DATASET\ntags:\n  t: ") + text + "\n  " +
+                                 text + ": v\n");
+    REQUIRE(link);
+    CHECK(link->tags["t"] == shown);
+    CHECK(link->tags[shown] == "v");
+    // Quoted, it is the text itself.
+    auto quoted = parse_input_meta(std::string("source_id: x\nsource_type: DATASET\ntags:\n  t: '") + text + "'\n");
+    REQUIRE(quoted);
+    CHECK(quoted->tags["t"] == text);
+    // A top-level field, through both parsers, and a dataset's fields.
+    for (MetaParser p : {MetaParser::kAuto, MetaParser::kYamlOnly}) {
+      auto e = parse_experiment_meta(std::string("artifact_location: x\nexperiment_id: '1'\nname: ") + text + "\n",
+                                     false, nullptr, p);
+      REQUIRE(e);
+      CHECK(e->name == shown);
+    }
+    auto d = parse_dataset_meta(std::string("digest: d\nname: ") + text + "\n");
+    REQUIRE(d);
+    CHECK(d->name == shown);
+  }
+}

@@ -96,6 +96,36 @@ TEST_CASE("fsck: registry versions whose files are gone and aliases to no versio
   CHECK(fs::exists(t.root / "models/reg-model/aliases/ghost"));  // left alone
 }
 
+TEST_CASE("fsck: folders MLflow lists as versions but mlruns skips (version-2.bak, a meta.yaml saying another "
+          "number) are reported, left alone (file_store.py _list_file_model_versions_under_path)",
+          "[fsck][models_maint]") {
+  TempTree t("mlflow-2.10-models");
+  const fs::path m = t.root / "models/reg-model";
+  auto clean = mlruns::fsck(t.root.string());
+  REQUIRE(clean);
+  CHECK(findings(*clean, "registry.version_folder_name").empty());
+  CHECK(findings(*clean, "registry.version_number_mismatch").empty());
+
+  fs::rename(m / "version-2", m / "version-2.bak");
+  std::string meta = slurp(m / "version-3/meta.yaml");
+  auto at = meta.find("\nversion: 3\n");
+  REQUIRE(at != std::string::npos);
+  meta.replace(at, 12, "\nversion: 7\n");
+  spit(m / "version-3/meta.yaml", meta);
+  auto r = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(r);
+  auto named = findings(*r, "registry.version_folder_name");
+  REQUIRE(named.size() == 1);
+  CHECK(named[0]->path == (m / "version-2.bak").string());
+  CHECK(named[0]->problem.find("as version 2") != std::string::npos);
+  CHECK(named[0]->hint.find("backup-version-2.bak") != std::string::npos);
+  CHECK(named[0]->outcome == mlruns::FsckAction::kNone);
+  auto mismatch = findings(*r, "registry.version_number_mismatch");
+  REQUIRE(mismatch.size() == 1);
+  CHECK(mismatch[0]->problem.find("version-3 of 'reg-model' holds version 7") != std::string::npos);
+  CHECK(fs::exists(m / "version-2.bak"));  // left alone
+}
+
 TEST_CASE("gc keeps a deleted run whose model is registered, unless collect_registered", "[gc][models_maint]") {
   TempTree t("mlflow-2.10-models");
   const fs::path run = t.root / kExp / kRun;

@@ -55,9 +55,21 @@ TEST_CASE("relocate --from only touches URIs under the old prefix and leaves rem
   auto none = mlruns::relocate(t.root.string(), {.from_prefix = "/elsewhere"});
   REQUIRE(none);
   CHECK(none->changes.empty());
+  // Nothing under --from: one structured fact, not a skip per file; other reasons stay listed.
+  CHECK(none->nothing_under_from);
+  CHECK(none->files_checked == 18);
+  REQUIRE(none->skipped.size() == 1);
+  CHECK(none->skipped[0].find("remote URI") != std::string::npos);
   auto r = mlruns::relocate(t.root.string(), {.from_prefix = "file:///scratch/golden/mlruns"});
   REQUIRE(r);
   CHECK(r->changes.size() == 17);
+  CHECK_FALSE(r->nothing_under_from);
+  // Already right after the first pass: matched, so not "nothing under --from".
+  auto again = mlruns::relocate(t.root.string(), {.from_prefix = fs::canonical(t.root).string()});
+  REQUIRE(again);
+  CHECK(again->changes.empty());
+  CHECK_FALSE(again->nothing_under_from);
+  CHECK_FALSE(mlruns::relocate(t.root.string())->nothing_under_from);  // no --from
   CHECK(slurp(run / "meta.yaml").find("artifact_uri: s3://bucket/x/artifacts\n") != std::string::npos);
 }
 

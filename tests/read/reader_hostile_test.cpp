@@ -4,10 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
+#include <memory>
 
 #include <sys/stat.h>
 
 #include "damaged_tree.h"
+#include "mlruns/env.h"
 
 using namespace mlruns;
 using namespace mlruns::testing;
@@ -126,4 +129,60 @@ TEST_CASE("files above max_file_bytes are skipped with a warning, metric files s
   // its one line is read, and its 5000-digit timestamp refused.
   CHECK(t.warnings.has("metrics/huge", "line 1"));
   CHECK(t.warnings.has("params/huge", "exceeds"));
+}
+
+namespace {
+
+// Counts stat and list_dir calls per path over the Reader's own confined Env.
+class CallCountingEnv : public EnvWrapper {
+ public:
+  explicit CallCountingEnv(std::unique_ptr<Env> confined) : EnvWrapper(confined.get()), owned_(std::move(confined)) {}
+  Result<FileInfo> stat(const std::string& path, bool follow) override {
+    ++stats[path];
+    return EnvWrapper::stat(path, follow);
+  }
+  Result<std::vector<DirEntry>> list_dir(const std::string& path) override {
+    ++lists[path];
+    return EnvWrapper::list_dir(path);
+  }
+  std::map<std::string, int> stats, lists;
+
+ private:
+  std::unique_ptr<Env> owned_;
+};
+
+}  // namespace
+
+TEST_CASE("a run's key folders cost one open each, and links are still refused", "[reader][hostile]") {
+  Tree t;
+  CallCountingEnv env(Env::posix_beneath(t.root.string()));
+  ReaderOptions o = t.warnings.options();
+  o.env = &env;
+  o.threads = 1;  // the counts are plain maps
+  auto reader = Reader::open(t.root.string(), o);
+  REQUIRE(reader);
+  auto runs = reader->runs({kExp}, ViewType::kAll);
+  REQUIRE(runs);
+  REQUIRE(runs->size() == 2);
+  CHECK((*runs)[0].metrics.count("loss") == 1);
+  for (const char* folder : {"metrics", "params", "tags"}) {
+    const std::string dir = (t.run(kRunA) / folder).string();
+    INFO(dir);
+    CHECK(env.stats[dir] == 0);  // main: an lstat before the open
+    CHECK(env.lists[dir] == 1);
+  }
+  // The confined Env refuses a linked key folder in the open: nothing is read through it.
+  const fs::path outside = t.tmp.path() / "outside";
+  write_file(outside / "stolen", "1700000000000 42.0 0\n");
+  fs::remove_all(t.run(kRunA) / "metrics");
+  fs::create_directory_symlink(outside, t.run(kRunA) / "metrics");
+  auto again = reader->run(kRunA);
+  REQUIRE(again);
+  CHECK(again->metrics.empty());
+  CHECK(t.warnings.has(kRunA + "/metrics", "symbolic link"));
+  // A file in place of metrics/: said once, as before.
+  fs::remove(t.run(kRunA) / "metrics");
+  write_file(t.run(kRunA) / "metrics", "x");
+  REQUIRE(reader->run(kRunA));
+  CHECK(t.warnings.has(kRunA + "/metrics", "not a folder"));
 }

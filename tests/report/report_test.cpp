@@ -313,6 +313,44 @@ TEST_CASE("report of a generated 1,000-run sweep: every run, bounded points, gro
   CHECK(html.size() < 3'000'000);
 }
 
+// The report lists each run's metric keys to choose its charts before it
+// reads the files once (report.cpp); a file with no good line has a key but
+// no value, and must not take a chart or a column from a metric that has
+// values (as it never did when the values were read first).
+TEST_CASE("report: metric files without a value take no chart and no column", "[report]") {
+  TempDir tmp;
+  const fs::path root = tmp.path() / "mlruns";
+  generate_sweep(root, 12, 6, 30);
+  for (const auto& e : fs::directory_iterator(root / "1"))
+    if (fs::exists(e.path() / "metrics" / "m0")) {
+      write_file(e.path() / "metrics" / "a_empty", "");                 // first by name, in every run
+      write_file(e.path() / "metrics" / "a_partial", "1700000000000 1");  // only an unterminated line
+    }
+  auto reader = Reader::open(root.string(), ReaderOptions{.on_warning = [](const Warning&) {}});
+  REQUIRE(reader);
+  ReportOptions o;
+  o.experiment_ids = {"1"};
+  o.filter = "tags.mlflow.parentRunId = 'ffffffffffffffffffffffffffffffff'";
+  const std::string html = render_report(*reader, o);
+  Dom dom(html);
+  std::vector<std::string> charted;
+  for (const GumboNode* fig : dom.by_class("figure", "chart")) charted.push_back(Dom::attr_or(fig, "data-metric"));
+  CHECK(charted == std::vector<std::string>{"m0", "m1", "m2", "m3", "m4", "m5"});
+  const auto columns = metric_columns(dom);
+  CHECK(columns.count("a_empty") == 0);
+  CHECK(columns.count("a_partial") == 0);
+  CHECK(columns.size() == 6);
+  CHECK(check_table(dom, *reader) == 12);
+  CHECK(check_charts(dom, *reader).lines == 2 * 6 * 12);
+  check_captions(dom, *reader);
+  o.metrics = {"a_empty"};
+  std::ostringstream out;
+  auto r = write_report(*reader, o, out);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Code::kNotFound);
+  CHECK(r.error().to_string().find("none of the 12 runs") != std::string::npos);
+}
+
 TEST_CASE("report: hostile names and values render as text, bounded, and never break a chart", "[report]") {
   TempDir tmp;
   const fs::path root = tmp.path() / "mlruns";

@@ -15,7 +15,10 @@
 //       (Store::log_model), prints its model_uuid
 //   mlruns_stress register ROOT NAME SOURCE BARRIER_FD
 //       waits for the barrier, registers a version of model NAME from SOURCE
-//       (creating the model if needed), prints its version number
+//       (creating the model if needed), prints "VERSION NAME", or "error
+//       MESSAGE" and exits 1
+//   mlruns_stress rename-model ROOT NAME NEW_NAME BARRIER_FD
+//       waits for the barrier, renames registered model NAME, prints "renamed"
 //   mlruns_stress append ROOT RUN_ID WRITER ACK_FILE SEED KEY
 //       resumes RUN_ID and appends batches of 1 to 20 pages of lines to
 //       metrics/KEY until killed; after each flush appends "A WRITER N" to
@@ -159,16 +162,31 @@ void wait_barrier(int fd) {
 int log_model(const Args& a) {
   wait_barrier(std::stoi(a.at(4)));
   auto store = mlruns::Store::open({.tracking_uri = a.at(0)});
-  auto m = store.log_model(a.at(1), a.at(3), {.artifact_path = "model-" + a.at(2), .flavor = "onnx"});
+  mlruns::ModelOptions options;
+  options.artifact_path = "model-" + a.at(2);
+  options.flavor = "onnx";
+  auto m = store.log_model(a.at(1), a.at(3), options);
   std::printf("%s\n", m->model_uuid.c_str());
   return 0;
 }
 
 int register_version(const Args& a) {
   wait_barrier(std::stoi(a.at(3)));
-  auto store = mlruns::Store::open({.tracking_uri = a.at(0)});
+  auto store = mlruns::Store::open({.tracking_uri = a.at(0), .errors = mlruns::ErrorMode::kCount});
   auto v = store.registry().create_model_version(a.at(1), a.at(2));
-  std::printf("%lld\n", static_cast<long long>(v->version));
+  if (!v) {
+    std::printf("error %s\n", v.error().to_string().c_str());
+    return 1;
+  }
+  std::printf("%lld %s\n", static_cast<long long>(v->version), v->name.c_str());
+  return 0;
+}
+
+int rename_model(const Args& a) {
+  wait_barrier(std::stoi(a.at(3)));
+  auto store = mlruns::Store::open({.tracking_uri = a.at(0)});
+  store.registry().rename_registered_model(a.at(1), a.at(2));
+  std::printf("renamed\n");
   return 0;
 }
 
@@ -355,6 +373,7 @@ int main(int argc, char** argv) {
     if (mode == "crash") return crash(args);
     if (mode == "log-model") return log_model(args);
     if (mode == "register") return register_version(args);
+    if (mode == "rename-model") return rename_model(args);
     if (mode == "append") return append_pages(args);
     if (mode == "signal-store") return signal_store(args);
     if (mode == "exit-normally") return exit_normally(args);

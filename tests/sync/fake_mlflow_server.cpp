@@ -447,7 +447,7 @@ FakeMlflowServer::FakeMlflowServer(std::string version, bool proxied_artifacts) 
   s.Get(api + "artifacts/list", [=, &im](const auto& req, auto& res) {
     serve(req, res, false, [&](bool) { return im.list_artifacts(req); });
   });
-  s.Put(R"(/api/2.0/mlflow-artifacts/artifacts/(.+))", [=, &im](const auto& req, auto& res) {
+  s.Put(R"(/api/2.0/mlflow-artifacts/artifacts/(.+))", [=, this, &im](const auto& req, auto& res) {
     serve(req, res, true, [&](bool) {
       ++puts_;
       std::lock_guard<std::mutex> g(im.mu);

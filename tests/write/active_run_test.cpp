@@ -15,6 +15,19 @@
 using namespace mlruns;
 using namespace mlruns::testing;
 
+TEST_CASE("mlflow.source.name is the program's argv[0], as MLflow's sys.argv[0] (tracking/context/default_context.py)",
+          "[store]") {
+  TempDir t;
+  Store store = Store::open(opts(t));  // the tree-confined Env: argv[0] is read outside of it
+  ActiveRun run = store.start_run();
+  const std::string name = read_file(t.path() / "mlruns/0" / run.id() / "tags/mlflow.source.name");
+  INFO(name);
+  REQUIRE(name != "<console>");
+  // This test binary, under the name it was started with.
+  CHECK(fs::path(name).filename() == fs::read_symlink("/proc/self/exe").filename());
+  CHECK(fs::equivalent(name, "/proc/self/exe"));
+}
+
 TEST_CASE("a run has meta.yaml with 15 keys, four folders and the system tags (spec §4.2, §4.5, §13.1)", "[store]") {
   TempDir t;
   ::setenv("MLFLOW_TRACKING_USERNAME", "alice", 1);

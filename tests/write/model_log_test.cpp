@@ -4,6 +4,9 @@
 // atomic publication and validation before anything is written.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
+#include <atomic>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
@@ -276,3 +279,95 @@ TEST_CASE("32 processes log models to one run at once: the history lists all 32 
   CHECK(fs::file_size(t.path() / "mlruns/0" / id / ".mlruns-lock-log-model-history") == 0);  // the lock, kept
 }
 #endif
+
+namespace {
+
+// Counts renames and folder fsyncs (copies run on several threads).
+struct CountingEnv : EnvWrapper {
+  CountingEnv() : EnvWrapper(Env::posix()) {}
+  std::atomic<int> renames{0}, dir_syncs{0};
+  Status rename(const std::string& f, const std::string& t) override {
+    ++renames;
+    return EnvWrapper::rename(f, t);
+  }
+  Status sync_dir(const std::string& p) override {
+    ++dir_syncs;
+    return EnvWrapper::sync_dir(p);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("log_model: files go under their final names in the unseen staging folder, one rename publishes the "
+          "model, and Durability::kNone syncs nothing",
+          "[model_log]") {
+  TempDir t;
+  constexpr int kFiles = 40;
+  for (int i = 0; i < kFiles; ++i)
+    write_file(t.path() / "src" / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i)), "w" + std::to_string(i));
+  for (Durability d : {Durability::kNone, Durability::kOnClose}) {
+    INFO((d == Durability::kNone ? "none" : "on-close"));
+    CountingEnv env;
+    StoreOptions o = opts(t);
+    o.env = &env;
+    o.durability = d;
+    Store store = Store::open(o);
+    ActiveRun run = store.start_run();
+    env.renames = env.dir_syncs = 0;
+    REQUIRE(run.log_model((t.path() / "src").string(), {.flavor = "many_files"}));
+    CHECK(env.renames == 2);  // the model folder into place, and the run's history tag
+    if (d == Durability::kNone) CHECK(env.dir_syncs == 0);
+    else CHECK(env.dir_syncs > 4);  // each folder of the model before it is published
+    fs::path model = run_dir(t, run) / "artifacts/model";
+    for (int i = 0; i < kFiles; ++i)
+      CHECK(read_file(model / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i))) == "w" + std::to_string(i));
+    for (const auto& e : fs::directory_iterator(run_dir(t, run)))  // no temp file or staging folder left
+      CHECK(e.path().filename().string().rfind(".mlruns-tmp-", 0) != 0);
+  }
+}
+
+TEST_CASE("a model folder's links are followed as MLflow's log_artifacts (shutil.copytree, symlinks=False); a FIFO, "
+          "device, dangling link or loop is refused, naming it, before anything is written",
+          "[model_log][artifacts]") {
+  TempDir t;
+  StoreOptions o = opts(t);
+  o.errors = ErrorMode::kCount;
+  o.on_error = [](const Status&) {};
+  Store store = Store::open(o);
+  ActiveRun run = store.start_run();
+  const fs::path arts = run_dir(t, run) / "artifacts";
+  write_file(t.path() / "src/w.bin", "w");
+  write_file(t.path() / "outside.txt", "outside");
+  write_file(t.path() / "shared/c.bin", "c");
+  fs::create_symlink(t.path() / "outside.txt", t.path() / "src/linked.txt");
+  fs::create_directory_symlink(t.path() / "shared", t.path() / "src/linked_dir");
+  REQUIRE(run.log_model((t.path() / "src").string(), {.flavor = "linked"}));
+  CHECK(read_file(arts / "model/linked.txt") == "outside");
+  CHECK(read_file(arts / "model/linked_dir/c.bin") == "c");
+  CHECK_FALSE(fs::is_symlink(arts / "model/linked_dir"));
+
+  auto refused = [&](const fs::path& src, const std::string& entry, const std::string& why) {
+    INFO(src << " " << why);
+    auto m = run.log_model(src.string(), {.artifact_path = "bad", .flavor = "linked"});
+    REQUIRE_FALSE(m);
+    CHECK(m.error().code() == Code::kInvalidArgument);
+    CHECK(m.error().to_string().find((src / entry).string()) != std::string::npos);
+    CHECK(m.error().to_string().find(why) != std::string::npos);
+    CHECK_FALSE(fs::exists(arts / "bad"));
+    Status s = run.log_artifacts(src.string(), "bad2");
+    CHECK(s.code() == Code::kInvalidArgument);
+    CHECK_FALSE(fs::exists(arts / "bad2"));
+  };
+  write_file(t.path() / "fifo/w.bin", "w");
+  REQUIRE(::mkfifo((t.path() / "fifo/pipe").c_str(), 0644) == 0);  // opening it would block
+  refused(t.path() / "fifo", "pipe", "is a FIFO, socket or device");
+  write_file(t.path() / "dangling/w.bin", "w");
+  fs::create_symlink(t.path() / "gone", t.path() / "dangling/ghost");
+  refused(t.path() / "dangling", "ghost", "dangling symbolic link");
+  write_file(t.path() / "loop/sub/w.bin", "w");
+  fs::create_directory_symlink(t.path() / "loop", t.path() / "loop/sub/up");
+  refused(t.path() / "loop", "sub/up", "a folder it is inside");
+  fs::create_directory(t.path() / "dev");
+  fs::create_symlink("/dev/null", t.path() / "dev/null");  // a device through a link
+  refused(t.path() / "dev", "null", "is a FIFO, socket or device");
+}

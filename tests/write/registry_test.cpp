@@ -197,6 +197,36 @@ TEST_CASE("a deleted version keeps its folder and number and loses its aliases (
   CHECK(v4->version == 4);  // 3 is never given again
 }
 
+TEST_CASE("the next version is never below MLflow's: every version-* folder's meta.yaml counts "
+          "(model_registry/file_store.py next_version)",
+          "[registry]") {
+  Tree tree;
+  ModelRegistry reg = tree.store.registry();
+  std::string src = "runs:/" + tree.run_id + "/model";
+  REQUIRE(reg.create_model_version("m", src));
+  REQUIRE(reg.create_model_version("m", src));
+  // A backup of version 2 by mv: MLflow still lists it as version 2.
+  fs::rename(tree.models() / "m/version-2", tree.models() / "m/version-2.bak");
+  auto v = reg.create_model_version("m", src);
+  REQUIRE(v);
+  CHECK(v->version == 3);  // not 2 again: MLflow would list [1, 2, 2]
+  CHECK(fs::exists(tree.models() / "m/version-3"));
+  // A version-<n> folder whose meta.yaml says another number: MLflow goes on from that number.
+  std::string meta = tree.file("m/version-1/meta.yaml");
+  auto at = meta.find("\nversion: 1\n");
+  REQUIRE(at != std::string::npos);
+  meta.replace(at, 12, "\nversion: 7\n");
+  write_file(tree.models() / "m/version-1/meta.yaml", meta);
+  v = reg.create_model_version("m", src);
+  REQUIRE(v);
+  CHECK(v->version == 8);
+  // A zero-padded name counts by its meta.yaml too.
+  fs::rename(tree.models() / "m/version-8", tree.models() / "m/version-08");
+  v = reg.create_model_version("m", src);
+  REQUIRE(v);
+  CHECK(v->version == 9);
+}
+
 TEST_CASE("rename moves versions, tags and aliases, delete removes the model (spec §9.4)", "[registry]") {
   Tree tree;
   ModelRegistry reg = tree.store.registry();
@@ -249,21 +279,37 @@ TEST_CASE("registry tags, descriptions and names are checked before anything is 
 #include "format/registry_meta.h"
 #include "resil_util.h"
 
+namespace {
+
+// The pipe mlruns_stress's children wait on (BARRIER_FD): they all start
+// when release() closes it.
+struct Barrier {
+  int fd[2] = {-1, -1};
+  Barrier() {
+    REQUIRE(::pipe(fd) == 0);
+    ::fcntl(fd[1], F_SETFD, FD_CLOEXEC);
+  }
+  std::string child_fd() const { return std::to_string(fd[0]); }
+  void release() {
+    ::close(fd[0]);
+    ::close(fd[1]);
+  }
+};
+
+}  // namespace
+
 TEST_CASE("64 processes register versions of one new model at once: versions 1..64, each once (spec §9.4)",
           "[registry][concurrency][processes]") {
   using namespace mlruns::test;
   constexpr int kProcs = 64;
   Tree tree;
-  int barrier[2];
-  REQUIRE(::pipe(barrier) == 0);
-  ::fcntl(barrier[1], F_SETFD, FD_CLOEXEC);
+  Barrier barrier;
   std::vector<Child> children;
   const std::string source = "runs:/" + tree.run_id + "/model";
   for (int i = 0; i < kProcs; ++i)
-    children.push_back(spawn_piped({MLRUNS_STRESS_PATH, "register", tree.t.root(), "raced", source,
-                                    std::to_string(barrier[0])}));
-  ::close(barrier[0]);
-  ::close(barrier[1]);  // all start now
+    children.push_back(
+        spawn_piped({MLRUNS_STRESS_PATH, "register", tree.t.root(), "raced", source, barrier.child_fd()}));
+  barrier.release();  // all start now
   std::multiset<long long> told;
   for (auto& c : children) {
     std::string line = c.read_line(120000);
@@ -299,5 +345,60 @@ TEST_CASE("64 processes register versions of one new model at once: versions 1..
   auto model = detail::parse_registered_model_meta(tree.file("raced/meta.yaml"));
   REQUIRE(model);
   CHECK(model->name == "raced");
+}
+
+TEST_CASE("a rename while 24 processes create versions: a creator made its version in the model it names, or "
+          "nothing, and its error names the model",
+          "[registry][concurrency][processes]") {
+  using namespace mlruns::test;
+  constexpr int kCreators = 24;
+  Tree tree;
+  const std::string source = "runs:/" + tree.run_id + "/model";
+  REQUIRE(tree.store.registry().create_model_version("m", source));  // m/1, renamed to m2/1
+  Barrier barrier;
+  std::vector<Child> children;
+  for (int i = 0; i < kCreators; ++i)
+    children.push_back(spawn_piped({MLRUNS_STRESS_PATH, "register", tree.t.root(), "m", source, barrier.child_fd()}));
+  Child renamer = spawn_piped({MLRUNS_STRESS_PATH, "rename-model", tree.t.root(), "m", "m2", barrier.child_fd()});
+  barrier.release();
+  // Each success is "VERSION m": made in m before the rename (now in m2), or
+  // in the m made anew after it (create_registered_model).
+  std::multiset<long long> told;
+  for (auto& c : children) {
+    std::string line = c.read_line(120000);
+    int status = c.wait();
+    INFO(describe_status(status) << " '" << line << "'");
+    REQUIRE(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0) {
+      CHECK(line.rfind("error ", 0) == 0);
+      CHECK(line.find("registered model 'm'") != std::string::npos);
+      CHECK(line.find("meta.yaml") == std::string::npos);  // never a raw path
+      continue;
+    }
+    auto space = line.find(' ');
+    REQUIRE(space != std::string::npos);
+    CHECK(line.substr(space + 1) == "m");
+    told.insert(std::stoll(line.substr(0, space)));
+  }
+  CHECK(renamer.read_line(120000) == "renamed");
+  int status = renamer.wait();
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  // On disk: exactly the versions the creators were told, none lost, none extra.
+  std::multiset<long long> on_disk;
+  for (const char* model : {"m2", "m"}) {
+    if (!fs::exists(tree.models() / model)) continue;
+    for (const auto& e : fs::directory_iterator(tree.models() / model)) {
+      auto v = detail::parse_version_folder(e.path().filename().string());
+      if (!v) continue;
+      auto meta = detail::parse_model_version_meta(read_file(e.path() / "meta.yaml"));
+      REQUIRE(meta);
+      CHECK(meta->version.name == model);
+      if (std::string(model) == "m2" && *v == 1) continue;  // the one made before
+      on_disk.insert(*v);
+    }
+  }
+  REQUIRE(fs::exists(tree.models() / "m2/version-1"));
+  CHECK(on_disk == told);
 }
 #endif

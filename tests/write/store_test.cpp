@@ -102,6 +102,110 @@ TEST_CASE("create_experiment writes the six keys with an 18-digit id (spec §3.1
   CHECK_THAT(again.error().message(), Catch::Contains(id));
 }
 
+TEST_CASE("a relative artifact_location is taken against the current directory, as MLflow's "
+          "resolve_uri_if_local (mlflow/utils/uri.py, FileStore.create_experiment)",
+          "[store]") {
+  TempDir t;
+  Store store = Store::open(opts(t));
+  const std::string cwd = fs::canonical(t.path()).string();
+  const auto prev = fs::current_path();
+  fs::current_path(t.path());
+  auto plain = store.create_experiment("plain", {}, "rel/x/../y/");
+  auto dotted = store.create_experiment("dotted", {}, "./z//w");
+  auto uri = store.create_experiment("uri", {}, "file:rel2?q=1#f");
+  auto absolute = store.create_experiment("absolute", {}, "/abs/../p/");
+  auto remote = store.create_experiment("remote", {}, "s3://bucket/rel");
+  fs::current_path(prev);
+  REQUIRE(plain);
+  REQUIRE(dotted);
+  REQUIRE(uri);
+  REQUIRE(absolute);
+  REQUIRE(remote);
+  // pathlib's join: '.' and empty components dropped, '..' kept; plain stays plain.
+  CHECK(store.get_experiment(*plain)->artifact_location == cwd + "/rel/x/../y");
+  CHECK(store.get_experiment(*dotted)->artifact_location == cwd + "/z/w");
+  // A file: URI with a relative path: file://<cwd>/<path>, query and fragment kept.
+  CHECK(store.get_experiment(*uri)->artifact_location == "file://" + cwd + "/rel2?q=1#f");
+  // Absolute and remote locations as given.
+  CHECK(store.get_experiment(*absolute)->artifact_location == "/abs/../p/");
+  CHECK(store.get_experiment(*remote)->artifact_location == "s3://bucket/rel");
+}
+
+TEST_CASE("StoreOptions::artifact_root gives new experiments <artifact_root>/<id>, as MLflow's "
+          "FileStore(root, artifact_root_uri) and append_to_uri_path (mlflow/utils/uri.py)",
+          "[store]") {
+  TempDir t;
+  StoreOptions o = opts(t);
+  o.artifact_root = "s3://bucket/base?region=x";
+  Store store = Store::open(o);
+  REQUIRE(store.ok());
+  // The Default experiment of a new tree, created experiments and get-or-created ones alike.
+  CHECK(store.get_experiment("0")->artifact_location == "s3://bucket/base/0?region=x");
+  const std::string id = *store.create_experiment("e");
+  CHECK(store.get_experiment(id)->artifact_location == "s3://bucket/base/" + id + "?region=x");
+  const std::string got = *store.get_or_create_experiment("g");
+  CHECK(store.get_experiment(got)->artifact_location == "s3://bucket/base/" + got + "?region=x");
+  // A given artifact_location wins.
+  const std::string own = *store.create_experiment("own", {}, "/data/own");
+  CHECK(store.get_experiment(own)->artifact_location == "/data/own");
+  // A run's artifact_uri joins the path, the query stays at the end (FileStore._get_artifact_dir).
+  ActiveRun run = store.start_run({.experiment_id = id, .system_tags = false});
+  CHECK(run.artifact_uri() == "s3://bucket/base/" + id + "/" + run.id() + "/artifacts?region=x");
+  REQUIRE(run.end().is_ok());
+
+  // A relative root is taken against the current directory when the Store opens; a plain path stays plain.
+  TempDir t2;
+  const auto prev = fs::current_path();
+  fs::current_path(t2.path());
+  StoreOptions o2 = opts(t2);
+  o2.artifact_root = "art/";
+  Store relative = Store::open(o2);
+  fs::current_path(prev);
+  REQUIRE(relative.ok());
+  CHECK(relative.get_experiment("0")->artifact_location == fs::canonical(t2.path()).string() + "/art/0");
+
+  // Bad input is refused at open, naming the option.
+  StoreOptions bad = opts(t2);
+  bad.errors = ErrorMode::kCount;
+  bad.on_error = [](const Status&) {};
+  bad.artifact_root = std::string("\xff");
+  Store refused = Store::open(bad);
+  CHECK_FALSE(refused.ok());
+  CHECK_THAT(refused.status().message(), Catch::Contains("artifact_root"));
+}
+
+TEST_CASE("Store::delete_tag by run id has MLflow's semantics (file_store.py delete_tag)", "[store]") {
+  TempDir t;
+  StoreOptions o = opts(t);
+  o.errors = ErrorMode::kCount;
+  o.on_error = [](const Status&) {};
+  Store store = Store::open(o);
+  ActiveRun run = store.start_run({.system_tags = false});
+  REQUIRE(run.set_tag("k", "v").is_ok());
+  REQUIRE(run.set_tag("a/b", "nested").is_ok());
+  REQUIRE(run.flush().is_ok());
+  const std::string id = run.id();
+  const fs::path tags = t.path() / "mlruns/0" / id / "tags";
+  CHECK(store.delete_tag(id, "k").is_ok());
+  CHECK_FALSE(fs::exists(tags / "k"));
+  CHECK(store.delete_tag(id, "a/b").is_ok());
+  CHECK_FALSE(fs::exists(tags / "a/b"));
+  // RESOURCE_DOES_NOT_EXIST: an absent tag, an absent run.
+  Status absent = store.delete_tag(id, "k");
+  CHECK(absent.code() == Code::kNotFound);
+  CHECK_THAT(absent.message(), Catch::Contains("'k'") && Catch::Contains(id));
+  CHECK(store.delete_tag(std::string(32, 'a'), "k").code() == Code::kNotFound);
+  // A key that cannot be a file name is refused before any file is touched.
+  CHECK(store.delete_tag(id, "../meta.yaml").code() == Code::kInvalidArgument);
+  CHECK(fs::exists(t.path() / "mlruns/0" / id / "meta.yaml"));
+  // Only on active runs (check_run_is_active).
+  REQUIRE(run.set_tag("kept", "1").is_ok());
+  REQUIRE(run.end().is_ok());
+  REQUIRE(store.delete_run(id).is_ok());
+  CHECK(store.delete_tag(id, "kept").code() == Code::kFailedPrecondition);
+  CHECK(fs::exists(tags / "kept"));
+}
+
 TEST_CASE("experiment names that YAML 1.1 would retype are quoted like PyYAML (spec §2.1, §14.4)", "[store]") {
   TempDir t;
   Store store = Store::open(opts(t));

@@ -258,12 +258,21 @@ std::string fit_cell(std::string_view text, std::size_t width) {
 }
 
 // Standard output or error, for a person (`escape`: every byte passes
-// through terminal_safe, newlines kept) or for a program (bytes as they
-// are), never mixed with the progress line (status_line.h) on a terminal.
-// Escaped bytes are held until a line ends, the stream is flushed, or 4 KiB
-// gathered; a UTF-8 sequence is never split.
+// through terminal_safe, newlines kept, and long lines are cut, below) or
+// for a program (bytes as they are), never mixed with the progress line
+// (status_line.h) on a terminal. Escaped bytes are held until a line ends,
+// the stream is flushed, or 4 KiB gathered; a UTF-8 sequence is never split.
+//
+// A tree's strings reach a person's screen inside lines (a run name in
+// get-top-run's explanation, a path in fsck's findings) and may be up to
+// ReaderOptions::max_value_bytes (1 MiB) long. Every human line wider than
+// kLineCells shows its first kHeadCells cells, "…[N bytes not shown]…" and
+// its last kTailCells cells, so what follows the long string (a value, a
+// step) stays on screen. --json, --csv and other machine output are never cut.
 class OutputBuf final : public std::streambuf {
  public:
+  static constexpr std::size_t kLineCells = 1000, kHeadCells = 500, kTailCells = 200;
+
   OutputBuf(std::streambuf* dest, int fd, bool escape) : dest_(dest), tty_(isatty(fd) != 0), escape_(escape) {}
 
  protected:
@@ -285,6 +294,11 @@ class OutputBuf final : public std::streambuf {
   }
   int sync() override {
     emit();
+    if (escape_ && line_cells_ > 0) {  // a flush inside a line: show what is held
+      std::string out;
+      end_line(out);
+      write(out);
+    }
     return dest_->pubsync();
   }
 
@@ -305,13 +319,85 @@ class OutputBuf final : public std::streambuf {
       if (back < need) cut = pending_.size() - back;
       break;
     }
-    write(terminal_safe(std::string_view(pending_).substr(0, cut), /*keep_newlines=*/true));
+    const std::string safe = terminal_safe(std::string_view(pending_).substr(0, cut), /*keep_newlines=*/true);
     pending_.erase(0, cut);
+    std::string out;
+    std::string_view text = safe;
+    while (!text.empty()) {
+      const std::size_t nl = text.find('\n');
+      add_to_line(text.substr(0, nl), out);
+      if (nl == std::string_view::npos) break;
+      end_line(out);
+      out += '\n';
+      text.remove_prefix(nl + 1);
+    }
+    write(out);
+  }
+  // Text of the current line (terminal_safe, no newline): the head goes out,
+  // what lies beyond it waits until the line is known to fit or not.
+  void add_to_line(std::string_view piece, std::string& out) {
+    if (piece.empty()) return;
+    if (!cutting_ && line_cells_ < kHeadCells) {
+      const std::size_t bytes = width_prefix_bytes(piece, kHeadCells - line_cells_);
+      out.append(piece.substr(0, bytes));
+      line_cells_ += mlruns::display_width(piece.substr(0, bytes));
+      piece.remove_prefix(bytes);
+      if (piece.empty()) return;
+      line_cells_ = kHeadCells;  // a wide character that did not fit: the head ends here
+    }
+    if (cutting_) return keep_tail(piece);
+    held_.append(piece);
+    line_cells_ += mlruns::display_width(piece);
+    if (line_cells_ > kLineCells) {
+      cutting_ = true;
+      std::string held = std::move(held_);
+      held_.clear();
+      keep_tail(held);
+    }
+  }
+  // Past the line's limit: only the last kTailCells cells will be shown.
+  void keep_tail(std::string_view piece) {
+    cut_bytes_ += piece.size();
+    tail_.append(piece);
+    constexpr std::size_t kKeep = 16 * kTailCells;  // bytes: enough for kTailCells cells of any text
+    if (tail_.size() > 2 * kKeep) {
+      std::size_t from = tail_.size() - kKeep;
+      while (from < tail_.size() && (static_cast<unsigned char>(tail_[from]) & 0xC0) == 0x80) ++from;
+      tail_.erase(0, from);
+    }
+  }
+  void end_line(std::string& out) {
+    if (cutting_) {
+      std::string_view tail = tail_;
+      const std::size_t width = mlruns::display_width(tail);
+      if (width > kTailCells) {
+        tail.remove_prefix(width_prefix_bytes(tail, width - kTailCells));
+        while (mlruns::display_width(tail) > kTailCells) {  // a wide character on the edge
+          tail.remove_prefix(1);
+          while (!tail.empty() && (static_cast<unsigned char>(tail.front()) & 0xC0) == 0x80) tail.remove_prefix(1);
+        }
+      }
+      out += "\xe2\x80\xa6[" + std::to_string(cut_bytes_ - tail.size()) + " bytes not shown]\xe2\x80\xa6";
+      out.append(tail);
+    } else {
+      out += held_;
+    }
+    line_cells_ = 0;
+    cutting_ = false;
+    cut_bytes_ = 0;
+    held_.clear();
+    tail_.clear();
   }
   std::streambuf* dest_;
   bool tty_;
   bool escape_;
   std::string pending_;
+  // The current line of human output (escape_ only).
+  std::size_t line_cells_ = 0;  // cells of the line so far, shown or held
+  std::string held_;            // beyond the head, while the line may still fit
+  bool cutting_ = false;        // the line is wider than kLineCells
+  std::size_t cut_bytes_ = 0;   // bytes past the head, tail_ included
+  std::string tail_;            // the last bytes of the line
 };
 
 struct Streams {
@@ -352,6 +438,9 @@ TableLayout layout_table(std::vector<std::size_t> natural, std::size_t width, co
   const std::size_t ncols = l.widths.size();
   l.show.assign(ncols, true);
   l.shown = ncols;
+  // Even on a pipe a cell is at most kMaxCell cells wide (headers excepted):
+  // a tree's value of up to 1 MiB would pad every row of its column.
+  for (std::size_t c = 0; c < ncols; ++c) l.widths[c] = std::min(l.widths[c], std::max(kMaxCell, header_width(c)));
   if (width == 0 || ncols == 0) return l;
   // Columns come in order of importance: keep the leftmost ones whole and
   // leave out those on the right that do not fit, rather than cutting every

@@ -144,12 +144,14 @@ std::size_t terminal_width();
 // Prints aligned columns; cells are escaped by terminal_safe. With
 // width > 0 (a terminal), cells are cut at 40 columns with "…" (headers
 // never), the leftmost columns that fit are shown and the rest left out;
-// returns how many were left out. With width 0 nothing is cut.
+// returns how many were left out. With width 0 (a pipe) only cells wider
+// than kMaxCell are cut; --csv and --json give whole values.
 std::size_t print_table(std::ostream& out, const Table& table, std::size_t width);
 // The same, one row at a time, for output too large to hold (history):
 // the natural width of each column (display_width of its widest cell,
 // header included) and of its header in, the widths and which columns are
 // shown out. `pinned` as Table::pinned.
+inline constexpr std::size_t kMaxCell = 200;
 struct TableLayout {
   static constexpr std::size_t kGap = 2;
   std::vector<std::size_t> widths;

@@ -1,10 +1,11 @@
-// `mlruns relocate [--dry-run] [--from OLD]`: point artifact URIs at the tree's current place (relocate.h).
+// `mlruns relocate [--dry-run] [--from OLD] [--json]`: point artifact URIs at the tree's current place (relocate.h).
 #include <iostream>
 #include <map>
 #include <memory>
 #include <set>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "exit_codes.h"
@@ -16,10 +17,28 @@ struct RelocateCliOptions {
   bool dry_run = false;
   std::string from;
   std::string to;
+  bool json = false;
 };
+
+void print_relocate_json(const RelocateReport& r, bool dry_run) {
+  nlohmann::json j{{"root", r.root}, {"dry_run", dry_run}, {"files_checked", r.files_checked},
+                   {"nothing_under_from", r.nothing_under_from}, {"changes", nlohmann::json::array()},
+                   {"skipped", r.skipped}, {"errors", nlohmann::json::array()}};
+  for (const RelocateChange& c : r.changes)
+    j["changes"].push_back({{"path", c.path}, {"key", c.key}, {"old_value", c.old_value}, {"new_value", c.new_value},
+                            {"applied", c.applied}});
+  for (const Status& s : r.errors)
+    j["errors"].push_back({{"code", std::string(code_name(s.code()))}, {"message", s.message()}});
+  machine_out() << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";  // a hostile name: U+FFFD, never a throw
+}
 
 int run_relocate(const RelocateCliOptions& opt) {
   RelocateReport r = check(relocate(globals().tracking_uri, {.dry_run = opt.dry_run, .from_prefix = opt.from, .to_root = opt.to}));
+  const int code = r.errors.empty() ? kExitOk : exit_code_for(r.errors.front().code());
+  if (opt.json) {
+    print_relocate_json(r, opt.dry_run);
+    return code;
+  }
   for (const RelocateChange& c : r.changes)
     std::cout << (opt.dry_run ? "would change " : "changed ") << c.path << ": " << c.key << ": " << c.old_value
               << " -> " << c.new_value << "\n";
@@ -34,29 +53,25 @@ int run_relocate(const RelocateCliOptions& opt) {
     by_reason[reason].push_back(s);
   }
   constexpr std::size_t kListed = 3;
-  const bool none_matched = !opt.from.empty() && r.changes.empty() && r.errors.empty() && r.files_checked > 0;
-  if (none_matched) {
+  if (r.nothing_under_from) {
     std::cerr << "mlruns: no artifact URI is under --from '" << opt.from << "': " << r.files_checked
               << " file(s) checked, nothing to change\n";
   }
   if (!globals().quiet) {
     for (const std::string& reason : reasons) {
-      if (none_matched && reason.find("not under") != std::string::npos) continue;  // said above
       const std::vector<std::string>& files = by_reason[reason];
       const bool grouped = !reason.empty() && files.size() > kListed;
       for (std::size_t i = 0; i < files.size() && (!grouped || i < 1); ++i) std::cerr << "mlruns: skipped " << files[i] << "\n";
       if (grouped) std::cerr << "mlruns: skipped " << files.size() - 1 << " more file(s) for the same reason: " << reason << "\n";
     }
   }
-  if (!none_matched)  // else said above
-    for (const std::string& n : r.notes) std::cerr << "mlruns: note: " << n << "\n";
   for (const Status& s : r.errors) std::cerr << "mlruns: " << s.to_string() << "\n";
   // A registry version changes two keys in one file.
   std::set<std::string> files;
   for (const RelocateChange& c : r.changes) files.insert(c.path);
   std::cout << (opt.dry_run ? r.changes.size() : files.size())
             << (opt.dry_run ? " change(s) to make" : " file(s) changed") << " of " << r.files_checked << " checked\n";
-  return r.errors.empty() ? kExitOk : exit_code_for(r.errors.front().code());
+  return code;
 }
 
 void setup_relocate(CLI::App& app, Commands& commands) {
@@ -71,6 +86,9 @@ void setup_relocate(CLI::App& app, Commands& commands) {
                   "tree's old location, e.g. --from /old/project --to /new/project for a project folder holding "
                   "the tree and custom artifact locations)")
       ->needs("--from");
+  sub->add_flag("--json", opt->json,
+                "Report as JSON: root, dry_run, files_checked, nothing_under_from (--from matched no URI), changes "
+                "(path, key, old_value, new_value, applied), skipped, errors (code, message)");
   add_tracking_uri(*sub);
   commands.add(sub, [opt] { return run_relocate(*opt); });
 }

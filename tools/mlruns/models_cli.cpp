@@ -16,17 +16,10 @@ DownloadResult download_with_progress(const std::function<Result<DownloadResult>
   });
   DownloadOptions dopt;
   dopt.overwrite = overwrite;
+  dopt.overwrite_hint = "add --overwrite to replace it";
   dopt.on_progress = [&progress](std::uint64_t done, std::uint64_t total) { progress(done, total); };
   Result<DownloadResult> r = download(dopt);
   progress.finish();
-  if (!r && r.error().code() == Code::kAlreadyExists) {
-    // "<target>: exists; pass overwrite to replace it" (download.h) as one sentence with the option's name.
-    const std::string& m = r.error().message();
-    const std::size_t cut = m.find(": exists; pass overwrite");
-    if (cut != std::string::npos)
-      check(Status::already_exists(m.substr(0, cut) + " is already there (an earlier download?); add --overwrite to replace it"));
-    check(r.error().with_context("download (use --overwrite to replace it)"));
-  }
   DownloadResult d = check(std::move(r));
   std::cerr << "  downloaded " << d.files << " file(s), " << format_bytes(d.bytes) << " to " << d.local_path << '\n';
   return d;
