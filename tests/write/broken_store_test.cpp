@@ -34,25 +34,30 @@ struct Recorder {
   }
 };
 
-StoreOptions broken_options(const std::string& root, FaultEnv& env, Recorder& rec) {
-  StoreOptions o;
-  o.tracking_uri = root;
-  o.env = &env;
-  o.errors = ErrorMode::kCount;
-  o.flush.background_thread = false;
-  o.on_error = rec.hook();
-  return o;
-}
+// A tree, an Env that counts, the failures seen, and kCount options for them.
+struct Setup {
+  TempDir dir;
+  std::string root = dir.str() + "/mlruns";
+  FaultEnv env;
+  Recorder rec;
+  StoreOptions options() {
+    StoreOptions o;
+    o.tracking_uri = root;
+    o.env = &env;
+    o.errors = ErrorMode::kCount;
+    o.flush.background_thread = false;
+    o.on_error = rec.hook();
+    return o;
+  }
+};
 
 }  // namespace
 
 TEST_CASE("kCount with the run folder removed: 200,000 log_metric calls make a bounded number of flush attempts",
           "[write][faults][backoff]") {
-  TempDir dir;
-  const std::string root = dir.str() + "/mlruns";
-  FaultEnv env;
-  Recorder rec;
-  Store store = Store::open(broken_options(root, env, rec));  // default FlushPolicy: 16,384 points a flush
+  Setup t;
+  auto& [dir, root, env, rec] = t;
+  Store store = Store::open(t.options());  // default FlushPolicy: 16,384 points a flush
   ActiveRun run = store.start_run();
   const fs::path run_dir = fs::path(root) / "0" / run.id();
   fs::remove_all(run_dir);
@@ -79,11 +84,9 @@ TEST_CASE("kCount with the run folder removed: 200,000 log_metric calls make a b
 TEST_CASE("kCount with the run folder away: the buffer stops at max_pending, drops are counted, the rest lands when "
           "the folder is back",
           "[write][faults][backoff]") {
-  TempDir dir;
-  const std::string root = dir.str() + "/mlruns";
-  FaultEnv env;
-  Recorder rec;
-  StoreOptions o = broken_options(root, env, rec);
+  Setup t;
+  auto& [dir, root, env, rec] = t;
+  StoreOptions o = t.options();
   o.flush.max_points = 1000;
   o.flush.max_pending = 5000;
   Store store = Store::open(o);
@@ -118,11 +121,9 @@ TEST_CASE("kCount with the run folder away: the buffer stops at max_pending, dro
 
 TEST_CASE("kCount write-through: a failure once is retried on the next call, a lasting one backs off",
           "[write][faults][backoff]") {
-  TempDir dir;
-  const std::string root = dir.str() + "/mlruns";
-  FaultEnv env;
-  Recorder rec;
-  StoreOptions o = broken_options(root, env, rec);
+  Setup t;
+  auto& [dir, root, env, rec] = t;
+  StoreOptions o = t.options();
   o.flush.write_through = true;
   Store store = Store::open(o);
   ActiveRun run = store.start_run();
