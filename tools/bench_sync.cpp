@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_dir.h"
 #include "mlruns/reader.h"
 #include "mlruns/store.h"
 #include "mlruns/sync.h"
@@ -73,9 +74,8 @@ int main(int argc, char** argv) {
   const double points = static_cast<double>(runs) * metrics * steps;
   std::vector<double> first_wall, first_cpu, again_wall, again_cpu, pts_rate, mib_rate;
   for (int r = 0; r < repeat; ++r) {
-    fs::path dir = fs::temp_directory_path() / ("bench_sync-" + std::to_string(::getpid()) + "-" + std::to_string(r));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    bench::ScratchDir scratch("bench_sync", fs::temp_directory_path(), "bench_sync");  // removed at the end of the repetition
+    const fs::path dir = scratch.path();
     {
       std::ofstream blob(dir / "model.bin", std::ios::binary);
       std::string mib(1 << 20, '\0');
@@ -127,7 +127,6 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(result->write_requests));
       }
     }
-    fs::remove_all(dir);
   }
   std::printf("median: first sync %.2f s (%.0f points/s, %.1f MiB/s, %.2f s CPU); unchanged re-sync %.3f s (%.3f s CPU)\n",
               median(first_wall), median(pts_rate), median(mib_rate), median(first_cpu), median(again_wall),

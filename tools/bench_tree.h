@@ -1,7 +1,8 @@
 // The sweep tree the benchmarks read (bench_rank, bench_report) and how they
 // time it: N runs x M metrics (m0, m1, ...) x S steps in MLflow's file
 // format, written with plain file writes (no mlruns code involved), kept
-// under /tmp and reused; medians over repeats with a warm page cache.
+// under /tmp and reused (bench_dir.h: never written over a folder it did not
+// generate); medians over repeats with a warm page cache.
 #pragma once
 
 #include <sys/resource.h>
@@ -18,6 +19,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "bench_dir.h"
 
 namespace bench {
 
@@ -125,7 +128,7 @@ inline std::string open_or_generate(const TreeShape& shape, const fs::path& root
     std::cout << "tree: " << root.string() << " (reused)\n";
     return winner;
   }
-  fs::remove_all(root);
+  claim_tree_dir("benchmark", root);  // never deletes a folder it did not generate
   auto t0 = std::chrono::steady_clock::now();
   std::string winner = generate(shape, root);
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

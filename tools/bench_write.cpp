@@ -4,6 +4,8 @@
 //   (c) MLflow-shaped workload: 2,000 runs x 10 metrics x 100 steps, end to end
 // Prints the median of several repetitions. Usage:
 //   build/tools/bench_write [--dir /tmp/x] [--reps 5] [--runs 2000]
+// It writes in a fresh folder it makes under --dir (default: the temporary
+// folder) and removes only that folder (bench_dir.h).
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -11,11 +13,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <unistd.h>
 
+#include "bench_dir.h"
 #include "mlruns/store.h"
 
 namespace fs = std::filesystem;
@@ -108,13 +112,14 @@ std::string loadavg() {
 }
 
 int main(int argc, char** argv) {
-  fs::path dir = fs::temp_directory_path() / ("mlruns-bench-write-" + std::to_string(::getpid()));
+  fs::path parent = fs::temp_directory_path();
   int reps = 5;
   int runs = 2000;
   long buffered = 10'000'000, through = 500'000;
   auto usage = [](int code) {
     std::fprintf(code ? stderr : stdout,
-                 "usage: bench_write [--reps N] [--runs N] [--points N] [--dir DIR]\n"
+                 "usage: bench_write [--reps N] [--runs N] [--points N] [--through N] [--dir DIR]\n"
+                 "       (writes in a new folder under DIR and removes only that folder)\n"
                  "                   [--durability none|on-close|every-flush]\n"
                  "Measures buffered and write-through log_metric throughput and an MLflow-shaped\n"
                  "workload (runs x 10 metrics x 100 steps); prints medians (docs/performance.md).\n");
@@ -125,21 +130,23 @@ int main(int argc, char** argv) {
     if (a == "--help" || a == "-h") usage(0);
     if (i + 1 >= argc) usage(2);
     std::string v = argv[++i];
-    if (a == "--dir") dir = v;
+    if (a == "--dir") parent = v;
     else if (a == "--reps") reps = std::atoi(v.c_str());
     else if (a == "--runs") runs = std::atoi(v.c_str());
     else if (a == "--points") buffered = std::atol(v.c_str());
+    else if (a == "--through") through = std::atol(v.c_str());
     else if (a == "--durability" && (v == "none" || v == "on-close" || v == "every-flush"))
       g_durability = v == "none" ? mlruns::Durability::kNone
                      : v == "every-flush" ? mlruns::Durability::kEveryFlush : mlruns::Durability::kOnClose;
     else usage(2);
   }
-  if (reps < 1 || runs < 1 || buffered < 1) usage(2);
+  if (reps < 1 || runs < 1 || buffered < 1 || through < 1) usage(2);
   std::vector<double> aw, ac, bw, bc, cw, cc;
   std::printf("load average at start: %s (on %ld cores)\n", loadavg().c_str(), ::sysconf(_SC_NPROCESSORS_ONLN));
   // A fresh folder per repetition, all removed at the end: deleting a big tree
   // between repetitions slows ext4's inode allocation for the next one.
-  fs::remove_all(dir);
+  auto scratch = std::make_unique<bench::ScratchDir>("bench_write", parent, "mlruns-bench-write");
+  const fs::path dir = scratch->path();
   for (int i = 0; i < reps; ++i) {
     fs::path rep = dir / ("rep" + std::to_string(i));
     Sample a = bench_buffered(rep / "a", buffered);
@@ -152,7 +159,7 @@ int main(int argc, char** argv) {
                 i + 1, aw.back(), ac.back(), bw.back(), bc.back(), cw.back(), cc.back());
     std::fflush(stdout);
   }
-  fs::remove_all(dir);
+  scratch.reset();
   double points_c = runs * 10.0 * 100.0;
   double scale = runs / 2000.0;
   std::printf("\nmedian of %d repetitions; load average at end: %s\n", reps, loadavg().c_str());

@@ -29,6 +29,7 @@
 // Thread and process safety: do not run while someone restores the same runs.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -77,6 +78,10 @@ struct GcReport {
   std::vector<GcItem> items{};
   std::vector<std::string> notes{};  // e.g. artifacts outside the tree left in place, registered runs kept
   std::vector<Status> errors{};
+  // What the tree holds before the age and id filters: deleted runs (those
+  // of trashed experiments included) and experiments in .trash/.
+  std::size_t deleted_runs = 0;
+  std::size_t trashed_experiments = 0;
 };
 
 // With explicit experiment_ids or run_ids that are not deleted, nothing is

@@ -59,6 +59,13 @@ Status validate_experiment_name(std::string_view name);
 // '/', no "." or ".." component, no empty component, no control bytes, valid
 // UTF-8. The empty path means the artifact root.
 Status validate_artifact_path(std::string_view path);
+// The same artifact path with the spellings that name the same folder
+// folded into one: "." components and repeated or trailing '/' go
+// ("ckpts/best/" and "./ckpts//best" give "ckpts/best"; "." and "./" give
+// "", the artifact root), as a shell's tab completion or a user types them.
+// A leading '/' and ".." are kept (validate_artifact_path refuses them).
+// Every verb and function taking an artifact path applies it first.
+std::string normalize_artifact_path(std::string_view path);
 
 // ---- Model Registry names (spec §9.4) ----
 inline constexpr std::size_t kMaxRegisteredModelNameBytes = 255;  // a folder name (NAME_MAX)

@@ -26,8 +26,14 @@ enum class ErrorMode {
   // an on_error of your own, failures are printed by summarize_errors():
   // the first in full, then counts per kind, never a line per call. Buffered
   // points that could not be written stay buffered and are retried on the
-  // next flush, so a full disk that is cleared loses nothing. For
-  // simulations that must outlive any logging trouble.
+  // next flush, so a full disk that is cleared loses nothing (up to
+  // FlushPolicy::max_pending points a run). While writes keep failing, the
+  // automatic flushes back off: the next is tried after twice as many calls
+  // (from max_points up to 64 x max_points; write-through: from the next
+  // call up to 65,536 calls later) or twice as long (from max_age up to a
+  // minute), whichever comes first, so a broken store costs O(1) a call;
+  // flush() and end() always try. For simulations that must outlive
+  // any logging trouble.
   kCount,
 };
 
@@ -67,6 +73,14 @@ struct FlushPolicy {
   bool background_thread = true;
   // Write every point before log_metric returns (no buffering at all).
   bool write_through = false;
+  // At most this many points wait in a run's buffer (at least max_points).
+  // Only reached while writes fail (run folder removed, disk full, quota):
+  // then a point beyond it is dropped and its call fails (kFailedPrecondition,
+  // counted like any failure), so a months-long job never runs out of memory.
+  // The newest points are the ones dropped: what is kept continues each
+  // metric file without a gap up to the outage, and keeping is O(1) a call.
+  // 24 bytes a point: 6 MiB a run by default.
+  std::size_t max_pending = 262144;
 };
 
 struct StoreOptions {

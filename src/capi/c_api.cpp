@@ -5,6 +5,7 @@
 // would terminate the host program.
 #include "mlruns/c.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -140,15 +141,28 @@ mlruns_store_t* open_store(const char* tracking_uri, mlruns::StoreOptions option
   try {
     options.tracking_uri = tracking_uri ? tracking_uri : "";
     options.errors = mlruns::ErrorMode::kCount;
-    // Print mode: the first failure in full, then counts per kind (options.h).
-    options.on_error = print ? mlruns::summarize_errors() : [](const mlruns::Status&) {};
+    // Print mode: the first failure in full, then counts per kind (options.h),
+    // once there is a store to count them; a failed open is printed here as
+    // what it is: there is no store, so nothing after it is counted.
+    auto opened = std::make_shared<std::atomic<bool>>(false);
+    if (print)
+      options.on_error = [summary = mlruns::summarize_errors(), opened](const mlruns::Status& s) {
+        if (opened->load(std::memory_order_relaxed)) summary(s);
+      };
+    else
+      options.on_error = [](const mlruns::Status&) {};
     auto handle = std::make_unique<mlruns_store_t>();
     handle->print = print;
     handle->store = std::make_shared<mlruns::Store>(mlruns::Store::open(std::move(options)));
     if (!handle->store->ok()) {
-      report_status(handle->store->status(), errptr);
+      const int code = report_status(handle->store->status(), errptr);
+      if (print)
+        std::fprintf(stderr, "mlruns: %s (no store was opened: calls on its NULL handle return "
+                     "MLRUNS_INVALID_ARGUMENT and print nothing)\n", handle->store->status().to_string().c_str());
+      (void)code;
       return nullptr;
     }
+    opened->store(true, std::memory_order_relaxed);
     return handle.release();
   } catch (...) {
     report_exception(errptr, print);

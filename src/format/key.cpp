@@ -226,6 +226,23 @@ Status validate_model_alias(std::string_view alias) {
   return Status::ok();
 }
 
+std::string normalize_artifact_path(std::string_view path) {
+  std::string out;
+  if (!path.empty() && path.front() == '/') out = "/";
+  std::size_t start = 0;
+  while (start < path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    if (!part.empty() && part != ".") {
+      if (!out.empty() && out.back() != '/') out += '/';
+      out += part;
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 Status validate_artifact_path(std::string_view path) {
   if (path.empty()) return Status::ok();
   if (path.size() > kMaxArtifactPathLength)

@@ -202,9 +202,11 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
         r.artifact_uri = info->artifact_uri;
         r.meta_run_id = info->run_id;
       }
+      if (r.deleted || r.experiment_in_trash) ++report.deleted_runs;
       runs.push_back(std::move(r));
     }
   }
+  for (const detail::ExperimentDir& e : exps) report.trashed_experiments += e.in_trash;
 
   // Experiments to collect: explicit ones (must be in .trash), else every
   // trashed experiment whose last_update_time is old enough.
@@ -278,7 +280,12 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
     // tree's URI still names) is left in place and reported.
     if (!r->artifact_uri.empty()) {
       auto p = detail::file_uri_to_path(r->artifact_uri);
-      if (p && *p != join(r->dir, "artifacts")) {
+      // A run of a trashed experiment keeps the URI it had before the move
+      // into .trash/ (<root>/<exp>/<run>/artifacts): its artifacts are in
+      // the run folder, removed with it.
+      const bool stale_own = r->experiment_in_trash && p &&
+                             *p == join(join(join(root, r->experiment_id), r->id), "artifacts");
+      if (p && *p != join(r->dir, "artifacts") && !stale_own) {
         std::string why;
         if (auto dir = external_artifacts_of(env, root, *r, why); dir && !opt.include_outside_artifacts) {
           report.notes.push_back("run " + r->id + ": its artifact folder outside the tree '" + dir->path +

@@ -266,8 +266,11 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
 }  // namespace
 
 Result<DownloadResult> download_artifacts(const Reader& reader, std::string_view run_id,
-                                          std::string_view artifact_path, const std::string& dest_dir,
+                                          std::string_view given_path, const std::string& dest_dir,
                                           const DownloadOptions& options) {
+  // "ckpts/best/" names ckpts/best: its files land in <dest_dir>/best, never in dest_dir itself.
+  const std::string normalized = normalize_artifact_path(given_path);
+  const std::string_view artifact_path = normalized;
   if (Status s = validate_artifact_path(artifact_path); !s) return fail(s);
   if (dest_dir.empty()) return fail(Status::invalid_argument("download destination", "must not be empty"));
   Env& env = *reader.options().env;

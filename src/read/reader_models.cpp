@@ -439,7 +439,7 @@ struct Resolver {
       std::string_view rest = uri.substr(kRuns.size());
       std::size_t slash = rest.find('/');
       std::string id(rest.substr(0, slash));
-      std::string path(slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1));
+      std::string path = normalize_artifact_path(slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1));
       if (id.empty()) return fail(bad_uri(uri, "runs:/ URIs are runs:/<run_id>/<path>"));
       return run_artifact(uri, id, path);
     }

@@ -44,19 +44,83 @@ Status ActiveRun::State::metric_locked(std::string_view key, double value, std::
   auto series = metrics.series(*store->env, key, store->options.names);
   if (!series) return series.error();
   const FlushPolicy& policy = store->options.flush;
+  Status added = buffer_locked(*series, MetricPoint{ts, value, step});
+  if (policy.write_through) {
+    if (!retry_due_locked()) return added.is_ok() ? last_flush_error : added;
+    Status s = metrics.flush_series(*store->env, *series, store->sync_each_flush());
+    note_flush_locked(s);
+    if (added.is_ok()) return s;
+    if (!s.is_ok()) store->note(s);
+    return added;
+  }
+  Status s;
+  if (metrics.pending_points() >= policy.max_points) s = auto_flush_locked();
+  else if ((calls_since_failure & 255) == 0 && steady_ms() - oldest_pending_ms >= policy.max_age.count())
+    s = auto_flush_locked();
+  if (added.is_ok()) return s;
+  if (!s.is_ok()) store->note(s);  // the failed retry counts too; the call answers for its own point
+  return added;
+}
+
+Status ActiveRun::State::buffer_locked(MetricBuffer::Series* series, const MetricPoint& p) {
+  const FlushPolicy& policy = store->options.flush;
+  ++calls_since_failure;
+  if (metrics.pending_points() >= std::max(policy.max_pending, policy.max_points))
+    return Status::failed_precondition(
+        "metric '" + series->key + "' point at step " + std::to_string(p.step),
+        "dropped: " + std::to_string(metrics.pending_points()) +
+            " points already wait for the store to accept writes again (FlushPolicy::max_pending); the newest "
+            "are dropped, the kept ones are written when it does");
   if (metrics.pending_points() == 0) oldest_pending_ms = steady_ms();
-  metrics.add(*series, MetricPoint{ts, value, step});
-  if (policy.write_through) return metrics.flush_series(*store->env, *series, store->sync_each_flush());
-  if (metrics.pending_points() >= policy.max_points) return flush_locked();
-  if ((metrics.pending_points() & 255) == 0 && steady_ms() - oldest_pending_ms >= policy.max_age.count())
-    return flush_locked();
+  metrics.add(series, p);
   return Status::ok();
+}
+
+bool ActiveRun::State::retry_due_locked() const {
+  return failed_flushes == 0 || calls_since_failure >= retry_after_calls || steady_ms() >= retry_at_ms;
+}
+
+Status ActiveRun::State::auto_flush_locked() {
+  if (!retry_due_locked()) return Status::ok();
+  return flush_locked();
+}
+
+// After a failed flush the next automatic one waits twice as long as the
+// last (calls or time, options.h ErrorMode::kCount); a success resets it.
+void ActiveRun::State::note_flush_locked(const Status& s) {
+  if (s.is_ok()) {
+    failed_flushes = 0;
+    last_flush_error = Status::ok();
+    return;
+  }
+  // Write-through retries on the next call at first, buffering after
+  // max_points more; either way a retry (O(pending), at most max_pending)
+  // comes at most once per 65,536 calls or so in the end: O(1) a call.
+  const FlushPolicy& policy = store->options.flush;
+  const int shift = std::min(failed_flushes, policy.write_through ? 16 : 6);
+  ++failed_flushes;
+  calls_since_failure = 0;
+  const std::uint64_t base_calls = policy.write_through ? 1 : std::max<std::size_t>(policy.max_points, 1);
+  retry_after_calls = base_calls << shift;
+  const std::int64_t base_ms = std::max<std::int64_t>(policy.max_age.count(), 1);
+  retry_at_ms = steady_ms() + std::min<std::int64_t>(base_ms << shift, 60000);
+  last_flush_error = s;
 }
 
 Status ActiveRun::State::flush_locked() {
   if (!valid) return check_writable();
+  if (metrics.pending_points() == 0) {
+    note_flush_locked(Status::ok());
+    return Status::ok();
+  }
   Status s = metrics.flush(*store->env, store->sync_each_flush());
   if (metrics.pending_points() > 0) oldest_pending_ms = steady_ms();  // what failed stays; retried later
+  if (!s.is_ok() && !exists(*store->env, dir))
+    s = Status::not_found("run " + info.run_id,
+                          "its folder '" + dir + "' is gone (removed or moved after the run started); " +
+                              std::to_string(metrics.pending_points()) +
+                              " metric points are kept and written if it comes back");
+  note_flush_locked(s);
   return s;
 }
 
@@ -109,19 +173,20 @@ Status ActiveRun::State::checked_write_locked(const std::vector<Metric>& ms, con
     MLRUNS_RETURN_IF_ERROR(im.write_param(dir, k, v, &this->params));
     if (im.options.durability == Durability::kOnClose) unsynced_files.push_back(join(join(dir, "params"), k));
   }
+  Status added;
   for (const Metric& m : ms) {
     auto series = metrics.series(*im.env, m.key, im.options.names);
     if (!series) return series.error();
-    if (metrics.pending_points() == 0) oldest_pending_ms = steady_ms();
-    metrics.add(*series, MetricPoint{m.timestamp, m.value, m.step});
+    Status a = buffer_locked(*series, MetricPoint{m.timestamp, m.value, m.step});
+    if (added.is_ok()) added = a;
   }
   if (!ms.empty() && (im.options.flush.write_through || metrics.pending_points() >= im.options.flush.max_points))
-    MLRUNS_RETURN_IF_ERROR(flush_locked());
+    MLRUNS_RETURN_IF_ERROR(auto_flush_locked());
   for (auto& [k, v] : t2) {
     MLRUNS_RETURN_IF_ERROR(im.write_tag(dir, &info, k, v));
     if (im.options.durability == Durability::kOnClose) unsynced_files.push_back(join(join(dir, "tags"), k));
   }
-  return Status::ok();
+  return added;  // a point dropped (FlushPolicy::max_pending) does not keep the tags from being written
 }
 
 Status ActiveRun::State::end_locked(RunStatus status, std::optional<std::int64_t> end_time) {

@@ -209,8 +209,7 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
   Env& env = *im.env;
   Env& src_env = *env.unconfined();  // the user's own path, outside the tree (links are theirs)
   // ---- everything is checked before anything is written ----
-  std::string artifact_path = o.artifact_path;
-  while (artifact_path.size() > 1 && artifact_path.back() == '/') artifact_path.pop_back();
+  std::string artifact_path = normalize_artifact_path(o.artifact_path);
   if (artifact_path.empty())
     return fail(Status::invalid_argument("model artifact_path ''", "must name a folder under the run's artifacts"));
   if (Status s = validate_artifact_path(artifact_path); !s) return fail(s);

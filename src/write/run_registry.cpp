@@ -121,7 +121,7 @@ class Registry {
           if (s->metrics.pending_points() == 0) continue;
           const FlushPolicy& p = s->store->options.flush;
           if (!p.background_thread || now - s->oldest_pending_ms < p.max_age.count()) continue;
-          s->store->note(s->flush_locked());  // never throws here; kThrow callers see it counted
+          s->store->note(s->auto_flush_locked());  // never throws here; kThrow callers see it counted
         }
       }  // the last reference to a run may go here: its destructor takes no registry lock
       lock.lock();

@@ -129,6 +129,12 @@ struct ActiveRun::State {
   std::map<std::string, std::string, std::less<>> params;  // written values (immutability)
   std::vector<std::string> unsynced_files;  // params/tags to fsync at end (kOnClose)
   std::int64_t oldest_pending_ms = 0;        // steady clock, of the oldest buffered point
+  // Backoff of automatic flushes while writes fail (FlushPolicy, ErrorMode::kCount).
+  int failed_flushes = 0;                    // in a row; 0: the last flush wrote everything
+  std::uint64_t calls_since_failure = 0;     // points logged since the last failed flush
+  std::uint64_t retry_after_calls = 0;       // an automatic retry is due after this many...
+  std::int64_t retry_at_ms = 0;              // ...or at this steady-clock time
+  Status last_flush_error;                   // write-through's answer while a retry is not due
   std::int64_t last_beat_ms = 0;             // steady clock, last heartbeat touch of meta.yaml
   bool stopped_by_signal = false;            // ended KILLED by a signal: later calls are quiet no-ops
   // The ActiveRun is gone (its end may have failed): the registry no longer
@@ -144,7 +150,15 @@ struct ActiveRun::State {
   Status batch_locked(const std::vector<Metric>& metrics, const StringMap& params, const StringMap& tags);
   Status many_locked(const StringMap& values, bool are_tags);  // log_params, set_tags: any number
   Status checked_write_locked(const std::vector<Metric>& metrics, const StringMap& params, const StringMap& tags);
+  // Points into the buffer: refused (and dropped) beyond FlushPolicy::max_pending.
+  Status buffer_locked(detail::MetricBuffer::Series* series, const detail::MetricPoint& p);
+  // Writes every buffered point (flush(), end(): always tried).
   Status flush_locked();
+  // A flush the buffer asks for (max_points, max_age, write-through, the
+  // background thread): after failures, only once the backoff is over.
+  bool retry_due_locked() const;
+  Status auto_flush_locked();
+  void note_flush_locked(const Status& s);  // the backoff after a flush (or write-through append)
   Status end_locked(RunStatus status, std::optional<std::int64_t> end_time);
 };
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cli_test_util.h"
@@ -90,12 +91,38 @@ TEST_CASE("cli: a misspelled verb or option: one line naming it, a suggestion, e
     CHECK(r.err == message);
   }
   // Other command-line errors: the same one-line form, naming the verb.
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"log"}, {"runs", "--view", "bogus"}, {"runs", "--json", "--csv"}, {"run", "end", "abc", "--status", "DONE"}}) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{{"log"}, {"runs", "--json", "--csv"}}) {
     const CliResult r = run_cli(args);
     check_one_line_usage_error(r);
     CHECK(r.err.find("see 'mlruns " + args[0]) != std::string::npos);
   }
+}
+
+TEST_CASE("cli: option values: plain words instead of CLI11's, suggestions only when near", "[cli][usage]") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"runs", "--max"}, "mlruns: runs: --max needs a value\n"},
+      {{"run", "end", "abc", "--status"}, "mlruns: run end: --status needs one of FINISHED, FAILED, KILLED\n"},
+      {{"runs", "--max=5", "--max=6"}, "mlruns: runs: --max given twice; give it once\n"},
+      {{"runs", "--view", "delted"},
+       "mlruns: runs: 'delted' is not a --view value (active, deleted, all); did you mean 'deleted'?\n"},
+      {{"run", "end", "abc", "--status", "DONE"},
+       "mlruns: run end: 'DONE' is not a --status value (FINISHED, FAILED, KILLED)\n"},
+      // One letter away from -h is as far as the word is long: no suggestion.
+      {{"-V"}, "mlruns: unknown option '-V'; see 'mlruns --help'\n"},
+      {{"runs", "-x"}, "mlruns: unknown option '-x' for 'mlruns runs'; see 'mlruns runs --help'\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    const CliResult r = run_cli(args);
+    check_one_line_usage_error(r);
+    CHECK(r.err == message);
+  }
+  // `mlruns help [VERB...]`, as git and cargo take it.
+  const CliResult help = run_cli({"help"});
+  CHECK(help.code == 0);
+  CHECK(help.out == run_cli({"--help"}).out);
+  const CliResult verb = run_cli({"help", "run", "start"});
+  CHECK(verb.code == 0);
+  CHECK(verb.out == run_cli({"run", "start", "--help"}).out);
 }
 
 TEST_CASE("cli: every verb, including those added later, reports an unknown option in one line", "[cli][usage]") {
@@ -160,6 +187,19 @@ TEST_CASE("cli: a 10-digit --timestamp or --end-time (seconds) is refused with t
   CHECK_FALSE(fs::exists(fs::path(root) / "0" / run / "metrics" / "loss"));
   CHECK(run_cli({"log", run, "--metric", "loss=1", "--timestamp", "1700000000000"}, env).code == 0);
   CHECK(run_cli({"run", "end", run, "--end-time", "1700000000001"}, env).code == 0);
+  // Microseconds and nanoseconds (F6), judged by value; the message shows what was typed.
+  for (const auto& [typed, unit, hint] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"1700000000000000", "microseconds", "1700000000000"},
+           {"1700000000000000000", "nanoseconds", "1700000000000"},
+           {"0001700000000", "seconds", "1700000000000"}}) {
+    INFO(typed);
+    const CliResult bad = run_cli({"log", run, "--metric", "loss=2", "--timestamp", typed}, env);
+    CHECK(bad.code == 3);
+    CHECK_THAT(bad.err, Catch::Contains("'" + typed + "'") && Catch::Contains("looks like " + unit) &&
+                            Catch::Contains("e.g. " + hint));
+    CHECK(run_cli({"run", "end", run, "--end-time", typed}, env).code == 3);
+  }
+  CHECK(run_cli({"log", run, "--metric", "loss=1", "--timestamp", "0001700000000001"}, env).code == 0);  // ms, padded
   const CliResult help = run_cli({"run", "delete", "--help"});
   CHECK(help.out.find("mlruns gc") != std::string::npos);
   CHECK(help.out.find("mlflow gc") == std::string::npos);
@@ -193,6 +233,10 @@ TEST_CASE("cli: bash completion suggests verbs and options of each level", "[cli
   CHECK(bash_complete("mlruns runs --order") == "--order-by");
   CHECK(bash_complete("mlruns --tra") == "--tracking-uri");
   CHECK(bash_complete("mlruns gc --al") == "--all");
+  // The values of an option with a fixed set (F13).
+  CHECK(bash_complete("mlruns runs --view \"\"") == "active deleted all");
+  CHECK(bash_complete("mlruns runs --view d") == "deleted");
+  CHECK(bash_complete("mlruns run end abc --status F") == "FINISHED FAILED");
   // The hidden generator verb is not offered.
   CHECK(bash_complete("mlruns __") == "");
   // Every verb --help lists is offered.
@@ -223,6 +267,38 @@ TEST_CASE("cli: zsh completion and the man page list every verb, and the man pag
     CHECK(std::system(cmd.c_str()) == 0);
     CHECK(read_file(t.path() / "err").empty());
   }
+}
+
+
+// ---- item 8: artifact paths as tab completion types them (F3) ------------------------
+
+TEST_CASE("cli: an artifact path with a trailing '/' or './' names the same folder in every verb", "[cli][artifacts]") {
+  TempDir dir;
+  const std::string root = (dir.path() / "mlruns").string();
+  const std::map<std::string, std::string> env = {{"MLFLOW_TRACKING_URI", root}};
+  REQUIRE(run_cli({"experiments", "create", "e"}, env).code == 0);
+  const std::string run = trim(run_cli({"run", "start", "-e", "e"}, env).out);
+  REQUIRE(run.size() == 32);
+  write_file(dir.path() / "ckpt" / "best" / "w.bin", "b\n");
+  REQUIRE(run_cli({"log-artifact", run, (dir.path() / "ckpt" / "best").string(), "--artifact-path", "./ckpts/"}, env)
+              .code == 0);
+  REQUIRE(run_cli({"log", run, "--metric", "m=1"}, env).code == 0);
+  REQUIRE(run_cli({"run", "end", run}, env).code == 0);
+  const std::string out = (dir.path() / "out").string();
+  for (const std::string& spelling : {"ckpts/best/", "./ckpts//best", "ckpts/best"}) {
+    INFO(spelling);
+    const CliResult top = run_cli({"get-top-run", "-e", "e", "-m", "m", "-a", spelling, "-d", out, "--overwrite"}, env);
+    INFO(top.err);
+    CHECK(top.code == 0);
+    CHECK(read_file(fs::path(out) / "best" / "w.bin") == "b\n");  // in out/best, never out itself
+  }
+  const CliResult dl = run_cli({"download", "runs:/" + run + "/ckpts/best/", "-d", (dir.path() / "dl").string()}, env);
+  INFO(dl.err);
+  CHECK(dl.code == 0);
+  CHECK(read_file(dir.path() / "dl" / "best" / "w.bin") == "b\n");
+  const CliResult ls = run_cli({"artifacts", run, "./ckpts/best/"}, env);
+  CHECK(ls.code == 0);
+  CHECK(ls.out.find("w.bin") != std::string::npos);
 }
 
 #endif  // MLRUNS_CLI_PATH

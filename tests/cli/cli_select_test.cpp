@@ -129,6 +129,20 @@ TEST_CASE("cli: runs, report and get-top-run select the same runs with -e, sever
   REQUIRE(top.code == 0);
   CHECK(top.out == trim(run_ids({"-e", "a", "--view", "deleted"}, t.env).front()) + "\n");
   CHECK(top_c.out == run_ids({"-e", "c", "--view", "deleted", "--order-by", "metrics.loss ASC"}, t.env).front() + "\n");
+  // get-top-run without -e ranks every experiment, as runs and report do (F5).
+  for (const char* view : {"active", "deleted", "all"}) {
+    INFO("--view " << view);
+    const std::vector<std::string> rank = {"-m", "loss", "--ascending", "--include-unfinished", "--view", view,
+                                           "--no-download"};
+    std::vector<std::string> none = {"get-top-run"}, named = {"get-top-run", "-e", "a", "-e", "b", "-e", "c"};
+    none.insert(none.end(), rank.begin(), rank.end());
+    named.insert(named.end(), rank.begin(), rank.end());
+    const CliResult any = run_cli(none, t.env);
+    INFO(any.err);
+    REQUIRE(any.code == 0);
+    CHECK(any.out == run_cli(named, t.env).out);
+    CHECK(any.out == run_ids({"--view", view, "--order-by", "metrics.loss ASC"}, t.env).front() + "\n");
+  }
 }
 
 // ---- item 4: tables ----------------------------------------------------------------
@@ -183,6 +197,16 @@ TEST_CASE("cli: the table keeps the metric asked for after the run name, never c
   CHECK(lines(picked.out).at(0).find("run_name") != std::string::npos);
   const CliResult csv = run_cli({"runs", "-e", "rl", "--csv", "--columns", "run_id, run_name"}, env);
   CHECK(lines(csv.out).at(0) == "run_id,run_name");
+  // An empty --columns is refused, not silently the default (F13).
+  const CliResult blank = run_cli({"runs", "-e", "rl", "--columns", ""}, env);
+  CHECK(blank.code == 2);
+  CHECK(blank.err == "mlruns: runs: --columns needs a value\n");
+  for (const char* empty : {",", " , "}) {
+    const CliResult none = run_cli({"runs", "-e", "rl", "--columns", empty}, env);
+    INFO("'" << empty << "': " << none.err);
+    CHECK(none.code == 2);
+    CHECK(none.err.find("--columns '' names no column") != std::string::npos);
+  }
 }
 
 TEST_CASE("cli: times say their zone: Z for UTC, the offset with --local-time", "[cli][table]") {
@@ -194,6 +218,10 @@ TEST_CASE("cli: times say their zone: Z for UTC, the offset with --local-time", 
   REQUIRE(run_cli({"run", "end", run, "--end-time", "1719792000000"}, env).code == 0);         // 2024-07-01 00:00Z
   const CliResult show = run_cli({"show", run}, env);
   CHECK(show.out.find("2024-07-01 00:00:00Z (1719792000000)") != std::string::npos);
+  // The metric's timestamp too (F10); --json keeps ms.
+  CHECK(show.out.find("2024-01-01 00:00:00Z") != std::string::npos);
+  CHECK(show.out.find("1704067200000") == std::string::npos);
+  CHECK(run_cli({"show", run, "--json"}, env).out.find("1704067200000") != std::string::npos);
   const CliResult history = run_cli({"history", run, "x"}, env);
   CHECK(history.out.find("2024-01-01 00:00:00Z") != std::string::npos);
   const CliResult runs = run_cli({"runs", "--columns", "run_id,end_time"}, env);
@@ -235,6 +263,38 @@ TEST_CASE("cli: gc needs --older-than, --all or ids, and --dry-run shows what wo
 
   const CliResult help = run_cli({"gc", "--help"});
   CHECK_THAT(help.out, Catch::Contains("--all") && Catch::Contains("--older-than") && Catch::Contains("--dry-run"));
+}
+
+TEST_CASE("cli: gc of a trashed experiment: its runs' stale artifact URIs are no note; nothing to remove says why",
+          "[cli][gc]") {
+  TempDir dir;
+  const std::string root = (dir.path() / "mlruns").string();
+  const Env env = {{"MLFLOW_TRACKING_URI", root}};
+  REQUIRE(run_cli({"experiments", "create", "x"}, env).code == 0);
+  std::vector<std::string> runs;
+  for (int i = 0; i < 5; ++i) runs.push_back(start_run(env, "x", "r" + std::to_string(i)));
+  const std::string kept = start_run(env, "0", "kept");
+  REQUIRE(run_cli({"run", "delete", kept}, env).code == 0);
+  REQUIRE(run_cli({"experiments", "delete", "x"}, env).code == 0);
+
+  // Deleted a moment ago: nothing is 30 days old, and gc says what it saw.
+  const CliResult young = run_cli({"gc", "--older-than", "30d"}, env);
+  INFO(young.err);
+  CHECK(young.code == 0);
+  CHECK(young.out == "nothing to remove: 6 deleted run(s), 1 trashed experiment(s), none deleted 30d ago or longer\n");
+  const nlohmann::json j = nlohmann::json::parse(run_cli({"gc", "--older-than", "30d", "--json"}, env).out);
+  CHECK(j["deleted_runs"] == 6);
+  CHECK(j["items"].empty());
+
+  // The runs' artifact_uri still names <root>/<exp>/<run>/artifacts, which
+  // moved into .trash/ with them: removed with the run, never a note.
+  const CliResult all = run_cli({"gc", "--all"}, env);
+  INFO(all.err);
+  CHECK(all.code == 0);
+  CHECK(all.err.find("left in place") == std::string::npos);
+  CHECK(all.err.empty());
+  for (const std::string& r : runs) CHECK(all.out.find("removed run " + r) != std::string::npos);
+  CHECK_FALSE(fs::exists(fs::path(root) / "0" / kept));
 }
 
 TEST_CASE("cli: gc removes a run's own artifact folder outside the tree, nothing else outside it", "[cli][gc]") {

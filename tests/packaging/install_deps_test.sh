@@ -25,6 +25,12 @@ if [ "$FAKE_APT_MODE" = locked ] && [ "$n" -le 2 ]; then
   echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 4242 (apt-get)" >&2
   exit 100
 fi
+if [ "$FAKE_APT_MODE" = slow ]; then
+  echo "Waiting for cache lock: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt)"
+  for _ in $(seq 100); do [ -e "$FAKE_APT_GO" ] && break; sleep 0.1; done   # until the test has seen that line
+  echo "Unpacking libyaml-cpp-dev ..."
+  exit 0
+fi
 if [ "$FAKE_APT_MODE" = broken ]; then
   echo "E: Unable to locate package nonsense" >&2
   exit 100
@@ -40,6 +46,20 @@ grep -q "another package manager holds the lock; waiting" "$work/err"
 [ "$(grep -c waiting "$work/err")" -eq 1 ]
 [ "$(grep -c ' update ' "$work/log")" -eq 3 ]       # two refusals, then the update
 grep -q "DPkg::Lock::Timeout=300 install .*libyaml-cpp-dev" "$work/log"
+
+# apt's output streams while apt runs (F12): its wait on dpkg's lock is seen
+# before apt finishes, and the count of packages comes first.
+: >"$FAKE_APT_LOG"
+export FAKE_APT_MODE=slow FAKE_APT_GO=$work/go
+PATH="$work/bin:$PATH" bash "$src/tools/scripts/install-deps.sh" 2>"$work/err" &
+pid=$!
+seen=""
+for _ in $(seq 100); do grep -q "Waiting for cache lock" "$work/err" && { seen=1; break; }; sleep 0.1; done
+touch "$work/go"   # apt (the update) was still running when its line was out
+wait "$pid"
+[ -n "$seen" ] || { echo "apt's output did not stream while apt ran" >&2; exit 1; }
+grep -q "install-deps: installing [0-9]* package(s)" "$work/err"
+grep -q "Unpacking libyaml-cpp-dev" "$work/err"
 
 # Not a lock: fails at once with apt's own message.
 : >"$FAKE_APT_LOG"

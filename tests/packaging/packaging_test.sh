@@ -56,38 +56,55 @@ done
 readelf -d "$tmp/cmake-build/app_shared" | grep -q "NEEDED.*libmlruns.so.0" || fail "app_shared does not use libmlruns.so.0"
 check_run "$tmp/tree-shared" 1
 
+# ---- find_package COMPONENTS (F11): report and sync found, an unknown one named ----
+components() {  # <dir> <components...>: configures a one-line consumer asking for them
+  mkdir -p "$1"
+  printf 'cmake_minimum_required(VERSION 3.20)\nproject(c LANGUAGES CXX)\nfind_package(mlruns CONFIG REQUIRED COMPONENTS %s)\nmessage(STATUS "report=${mlruns_report_FOUND} sync=${mlruns_sync_FOUND}")\n' "${*:2}" >"$1/CMakeLists.txt"
+  "$cmake" -S "$1" -B "$1/b" -DCMAKE_PREFIX_PATH="$prefix" >"$1/log" 2>&1
+}
+components "$tmp/comp-ok" report sync || { cat "$tmp/comp-ok/log"; fail "find_package COMPONENTS report sync"; }
+grep -q "report=TRUE sync=TRUE" "$tmp/comp-ok/log" || { cat "$tmp/comp-ok/log"; fail "mlruns_report_FOUND/mlruns_sync_FOUND not set"; }
+components "$tmp/comp-bad" report nosuch && fail "find_package COMPONENTS nosuch succeeded"
+grep -q "mlruns has no component 'nosuch'" "$tmp/comp-bad/log" || { cat "$tmp/comp-bad/log"; fail "no message naming the missing component"; }
+
 # ---- pkg-config (issue 10 item 13): without --static, the shared library ----
 export PKG_CONFIG_PATH="$pcdir"
 shared_libdir="$(dirname "$(find "$prefix" -name 'libmlruns.so' | head -1)")"
 flags="$(pkg-config --cflags --libs mlruns)" || fail "pkg-config mlruns"
 # shellcheck disable=SC2086
-c++ "$src/tests/packaging/consumer/app.cpp" -o "$tmp/app-pc" $flags 2>"$tmp/pc.log" \
+c++ -std=c++20 "$src/tests/packaging/consumer/app.cpp" -o "$tmp/app-pc" $flags 2>"$tmp/pc.log" \
   || { cat "$tmp/pc.log"; fail "pkg-config consumer build (flags: $flags)"; }
 LD_LIBRARY_PATH="$shared_libdir" "$tmp/app-pc" "$tmp/tree-pc" || fail "pkg-config consumer run"
 check_run "$tmp/tree-pc" 1
 flags="$(pkg-config --cflags --libs mlruns-report)" || fail "pkg-config mlruns-report"
 # shellcheck disable=SC2086
-c++ "$src/tests/packaging/consumer/app_report.cpp" -o "$tmp/app-pc-report" $flags 2>"$tmp/pc.log" \
+c++ -std=c++20 "$src/tests/packaging/consumer/app_report.cpp" -o "$tmp/app-pc-report" $flags 2>"$tmp/pc.log" \
   || { cat "$tmp/pc.log"; fail "pkg-config mlruns-report consumer build (flags: $flags)"; }
 LD_LIBRARY_PATH="$shared_libdir" "$tmp/app-pc-report" "$tmp/tree-pc" "$tmp/report-pc.html" >/dev/null \
   || fail "pkg-config mlruns-report consumer run"
 flags="$(pkg-config --cflags --libs mlruns-sync)" || fail "pkg-config mlruns-sync"
 # shellcheck disable=SC2086
-c++ "$src/tests/packaging/consumer/app_sync.cpp" -o "$tmp/app-pc-sync" $flags 2>"$tmp/pc.log" \
+c++ -std=c++20 "$src/tests/packaging/consumer/app_sync.cpp" -o "$tmp/app-pc-sync" $flags 2>"$tmp/pc.log" \
   || { cat "$tmp/pc.log"; fail "pkg-config mlruns-sync consumer build (flags: $flags)"; }
+# A C consumer with the flags as they are, warnings as errors (issue 10 items 13, 16): no -std=c++20 in Cflags.
+flags="$(pkg-config --cflags --libs mlruns)" || fail "pkg-config mlruns"
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror "$src/tests/packaging/consumer/app_c.c" -o "$tmp/app-pc-c" $flags 2>"$tmp/pc.log" \
+  || { cat "$tmp/pc.log"; fail "pkg-config C consumer build with -Wall -Wextra -Werror (flags: $flags)"; }
+LD_LIBRARY_PATH="$shared_libdir" "$tmp/app-pc-c" "$tmp/tree-pc-c" || fail "pkg-config C consumer run"
 # With --static: libmlruns.a and what it needs.
 # (libmlruns.a named by its path: with libmlruns.so beside it, -lmlruns would pick the shared one.)
 flags="$(pkg-config --cflags --libs --static mlruns)" || fail "pkg-config --static mlruns"
 flags="${flags//-lmlruns /$shared_libdir/libmlruns.a }"
 # shellcheck disable=SC2086
-c++ "$src/tests/packaging/consumer/app.cpp" -o "$tmp/app-pc-static" $flags 2>"$tmp/pc.log" || { cat "$tmp/pc.log"; fail "pkg-config --static consumer build (flags: $flags)"; }
+c++ -std=c++20 "$src/tests/packaging/consumer/app.cpp" -o "$tmp/app-pc-static" $flags 2>"$tmp/pc.log" || { cat "$tmp/pc.log"; fail "pkg-config --static consumer build (flags: $flags)"; }
 readelf -d "$tmp/app-pc-static" | grep -q "NEEDED.*libmlruns" && fail "the --static consumer needs libmlruns.so"
 "$tmp/app-pc-static" "$tmp/tree-pc" || fail "pkg-config --static consumer run"
 check_run "$tmp/tree-pc" 2
 
 # ---- -Wall -Wextra consumers: no warning from the designated-initialiser style (item 16) ----
 # shellcheck disable=SC2046
-c++ -Wall -Wextra -Werror -fsyntax-only "$src/tests/packaging/consumer/app_wextra.cpp" \
+c++ -std=c++20 -Wall -Wextra -Werror -fsyntax-only "$src/tests/packaging/consumer/app_wextra.cpp" \
   $(pkg-config --cflags mlruns) 2>"$tmp/wextra.log" || { cat "$tmp/wextra.log"; fail "-Wall -Wextra consumer warns"; }
 
 # ---- a fresh configure builds Release (optimised, no debug info) by default (item 12) ----

@@ -152,3 +152,17 @@ TEST_CASE("C API print mode: the first failure in full, then a summary, not a li
   CHECK_THAT(ls[0], Catch::StartsWith("mlruns: invalid argument: ") && Catch::Contains("../x"));
   CHECK(ls[1] == "mlruns: 9999 more failure(s) until the store closed; 10000 in all:");
 }
+
+TEST_CASE("C API print mode: a failed open says no store was opened, and promises no summary", "[errors][capi]") {
+  StderrCapture err;
+  char* msg = nullptr;
+  mlruns_store_t* store = mlruns_store_open("http://localhost:5000", MLRUNS_ERRORS_PRINT, &msg);
+  CHECK(store == nullptr);
+  CHECK(mlruns_store_flush(store, nullptr) == MLRUNS_INVALID_ARGUMENT);  // quietly: nothing is counted
+  mlruns_free(msg);
+  const std::vector<std::string> ls = lines_of(err.text());
+  INFO(err.text());
+  REQUIRE(ls.size() == 1);
+  CHECK_THAT(ls[0], Catch::StartsWith("mlruns: not supported: ") && Catch::Contains("no store was opened") &&
+                        !Catch::Contains("further failures are counted"));
+}

@@ -1,5 +1,6 @@
 // Shared plumbing of the mlruns CLI (see cli_common.h).
 #include "cli_common.h"
+#include "mlruns/key.h"
 #include "mlruns/text.h"
 #include "status_line.h"
 
@@ -29,6 +30,15 @@ Globals& globals() {
 void add_tracking_uri(CLI::App& app) {
   app.add_option("--tracking-uri", globals().tracking_uri,
                  "mlruns tree: a path or file: URI (default: MLFLOW_TRACKING_URI, then ./mlruns)");
+}
+
+CLI::Option* artifact_path_option(CLI::Option* option) {
+  return option->transform(CLI::Validator(
+      [](std::string& path) {
+        path = normalize_artifact_path(path);
+        return std::string();
+      },
+      "", "artifact path"));
 }
 
 CLI::Option* comma_list(CLI::Option* option) {
@@ -172,12 +182,27 @@ std::int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::int64_t check_epoch_ms(std::int64_t ms, std::string_view what) {
+std::int64_t parse_epoch_ms(std::string_view text, std::string_view what) {
+  const std::int64_t ms = parse_int64(text, what);
+  // By value, whatever the digits ("0001700000000" is 1.7e9 too): seconds
+  // put "now" near 1.7e9, microseconds near 1.7e15, nanoseconds near 1.7e18;
+  // milliseconds from 1973 to the year 5138 lie between 1e11 and 1e14.
+  std::string unit;
+  std::int64_t fixed = 0;
   if (ms >= 1'000'000'000 && ms < 10'000'000'000) {
-    check(Status::invalid_argument(std::string(what) + " '" + std::to_string(ms) + "'",
-                                   "looks like seconds since the epoch; give milliseconds, e.g. " +
-                                       std::to_string(ms) + "000"));
+    unit = "seconds";
+    fixed = ms * 1000;
+  } else if (ms >= 100'000'000'000'000 && ms < 100'000'000'000'000'000) {
+    unit = "microseconds";
+    fixed = ms / 1000;
+  } else if (ms >= 100'000'000'000'000'000) {
+    unit = "nanoseconds";
+    fixed = ms / 1'000'000;
   }
+  if (!unit.empty())
+    check(Status::invalid_argument(std::string(what) + " '" + std::string(text) + "'",
+                                   "looks like " + unit + " since the epoch; give milliseconds, e.g. " +
+                                       std::to_string(fixed) + " (" + format_time_ms(fixed) + ")"));
   return ms;
 }
 

@@ -42,6 +42,12 @@ void add_tracking_uri(CLI::App& app);
 // occurrence.
 CLI::Option* comma_list(CLI::Option* option);
 
+// An artifact path option or argument (--artifact-path, artifacts PATH):
+// folded by mlruns::normalize_artifact_path as it is parsed, so "ckpts/best/"
+// (tab completion's trailing '/') and "./ckpts/best" mean ckpts/best in
+// every verb.
+CLI::Option* artifact_path_option(CLI::Option* option);
+
 // Verb registry: main runs the function of the deepest subcommand parsed.
 class Commands {
  public:
@@ -106,10 +112,13 @@ double parse_double(std::string_view text, std::string_view what);
 std::int64_t parse_int64(std::string_view text, std::string_view what);
 
 std::int64_t now_ms();
-// A time given in ms since the epoch (--timestamp, --end-time); a value of
-// 10 digits is seconds by mistake (2001-2286 in seconds, January 1970 in ms)
-// and is refused with the value in ms as a hint (exit 3). Returns `ms`.
-std::int64_t check_epoch_ms(std::int64_t ms, std::string_view what);
+// A time given in ms since the epoch (--timestamp, --end-time), parsed from
+// `text`. A value that is seconds, microseconds or nanoseconds by mistake,
+// judged by value, not digits (1e9..1e10: 2001-2286 in seconds, January
+// 1970 in ms; >= 1e14: beyond the year 5138 in ms, 1973 on in µs, >= 1e17
+// ns), is refused naming the text as typed, with the value in ms as a hint
+// (exit 3).
+std::int64_t parse_epoch_ms(std::string_view text, std::string_view what);
 
 // Python's repr(float): 7.0, 0.30000000000000004, 1.5e+300, 1e-05, nan, inf, -inf
 // (mlruns::python_repr, the writer's own, so the CLI prints what the files hold).

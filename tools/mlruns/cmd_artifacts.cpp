@@ -41,7 +41,7 @@ void setup_artifacts(CLI::App& app, Commands& commands) {
   auto opt = std::make_shared<ArtifactsOptions>();
   auto* sub = app.add_subcommand("artifacts", "List a run's artifacts (directories end in /)");
   sub->add_option("RUN_ID", opt->run_id, "Run id")->required();
-  sub->add_option("PATH", opt->path, "Folder under the run's artifacts (default: the root)");
+  artifact_path_option(sub->add_option("PATH", opt->path, "Folder under the run's artifacts (default: the root)"));
   sub->add_flag("--recursive,-r", opt->recursive, "List every file below, not only direct children");
   sub->add_flag("--json", opt->json, "MLflow REST artifacts/list JSON");
   add_tracking_uri(*sub);

@@ -5,7 +5,9 @@
 #include <memory>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "exit_codes.h"
 #include "maint_cli.h"
@@ -20,6 +22,8 @@ struct GcCliOptions {
   bool dry_run = false;
   bool collect_registered = false;
   bool include_outside_artifacts = false;
+  bool verbose = false;
+  bool json = false;
 };
 
 int run_gc(const GcCliOptions& opt) {
@@ -32,11 +36,33 @@ int run_gc(const GcCliOptions& opt) {
                 .collect_registered = opt.collect_registered, .include_outside_artifacts = opt.include_outside_artifacts};
   if (!opt.older_than.empty()) o.older_than_ms = parse_duration_ms(opt.older_than, "--older-than");
   GcReport r = check(gc(globals().tracking_uri, o));
-  for (const GcItem& i : r.items)
-    std::cout << (opt.dry_run ? "would remove " : i.removed ? "removed " : "NOT removed ")
-              << (i.kind == GcItem::Kind::kRun ? "run " : "experiment ") << i.id << " (" << i.path
-              << (i.external_artifacts.empty() ? "" : ", and its artifacts " + i.external_artifacts) << ")\n";
-  for (const std::string& n : r.notes) std::cerr << "mlruns: note: " << n << "\n";
+  if (opt.json) {
+    nlohmann::json j{{"root", r.root}, {"dry_run", opt.dry_run}, {"deleted_runs", r.deleted_runs},
+                     {"trashed_experiments", r.trashed_experiments}, {"items", nlohmann::json::array()},
+                     {"notes", r.notes}, {"errors", nlohmann::json::array()}};
+    for (const GcItem& i : r.items) {
+      nlohmann::json x{{"kind", i.kind == GcItem::Kind::kRun ? "run" : "experiment"}, {"id", i.id},
+                       {"experiment_id", i.experiment_id}, {"path", i.path}, {"removed", i.removed}};
+      if (i.deleted_time) x["deleted_time"] = *i.deleted_time;
+      if (!i.external_artifacts.empty()) x["external_artifacts"] = i.external_artifacts;
+      j["items"].push_back(std::move(x));
+    }
+    for (const Status& s : r.errors) j["errors"].push_back(s.to_string());
+    machine_out() << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
+    for (const GcItem& i : r.items)
+      std::cout << (opt.dry_run ? "would remove " : i.removed ? "removed " : "NOT removed ")
+                << (i.kind == GcItem::Kind::kRun ? "run " : "experiment ") << i.id << " (" << i.path
+                << (i.external_artifacts.empty() ? "" : ", and its artifacts " + i.external_artifacts) << ")\n";
+    if (r.items.empty()) {
+      std::cout << "nothing to remove: " << r.deleted_runs << " deleted run(s), " << r.trashed_experiments
+                << " trashed experiment(s)";
+      if (!opt.older_than.empty() && r.deleted_runs + r.trashed_experiments > 0)
+        std::cout << ", none deleted " << opt.older_than << " ago or longer";
+      std::cout << "\n";
+    }
+    print_notes(r.notes, opt.verbose);
+  }
   for (const Status& s : r.errors) std::cerr << "mlruns: " << s.to_string() << "\n";
   return r.errors.empty() ? kExitOk : exit_code_for(r.errors.front().code());
 }
@@ -63,6 +89,10 @@ void setup_gc(CLI::App& app, Commands& commands) {
   sub->add_flag("--include-outside-artifacts", opt->include_outside_artifacts,
                 "Also remove deleted runs' own artifact folders outside the tree (<location>/<run_id>/artifacts; "
                 "listed and left by default)");
+  sub->add_flag("--verbose,-v", opt->verbose, "List every note (default: the first 3 and a count)");
+  sub->add_flag("--json", opt->json,
+                "JSON: {root, dry_run, deleted_runs, trashed_experiments, items: [{kind, id, experiment_id, path, "
+                "deleted_time, removed, external_artifacts}], notes, errors}");
   add_tracking_uri(*sub);
   commands.add(sub, [opt] { return run_gc(*opt); });
 }

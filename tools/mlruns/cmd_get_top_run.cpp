@@ -126,8 +126,8 @@ void setup_get_top_run(CLI::App& app, Commands& commands) {
   auto opt = std::make_shared<GetTopRunOptions>();
   auto* sub = app.add_subcommand("get-top-run",
                                  "Pick the best run by a metric, say why, download its artifacts, print the path");
-  sub->add_option("--experiment,-e", opt->experiments, "Experiment name or id (repeatable)")
-      ->required()
+  sub->add_option("--experiment,-e", opt->experiments,
+                  "Experiment name or id (repeatable; default: every experiment, as runs and report)")
       ->allow_extra_args(false);
   sub->add_option("--rank-metric,-m", opt->rank_metric, "Metric to rank on, e.g. metrics.episode_reward_mean")
       ->required();
@@ -140,8 +140,8 @@ void setup_get_top_run(CLI::App& app, Commands& commands) {
   sub->add_option("--view", opt->view, "Which runs: active (default), deleted or all")
       ->check(CLI::IsMember({"active", "deleted", "all"}));
   sub->add_option("--local-path,-d", opt->local_path, "Directory to download into (default: .)");
-  sub->add_option("--artifact-path,-a", opt->artifact_path,
-                  "Only this artifact sub-path, e.g. checkpoint_000010 (default: all artifacts)");
+  artifact_path_option(sub->add_option("--artifact-path,-a", opt->artifact_path,
+                                       "Only this artifact sub-path, e.g. checkpoint_000010 (default: all artifacts)"));
   sub->add_flag("--overwrite", opt->overwrite, "Replace an existing download (atomically)");
   sub->add_flag("--no-download", opt->no_download, "Only pick and explain; print the run id");
   sub->add_option("--register", opt->register_name,

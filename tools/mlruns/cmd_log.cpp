@@ -38,7 +38,7 @@ int run_log(const LogOptions& opt) {
   }
   check(validate_run_id(opt.run_id));
   const std::int64_t ts =
-      opt.timestamp ? check_epoch_ms(parse_int64(*opt.timestamp, "--timestamp"), "--timestamp") : now_ms();
+      opt.timestamp ? parse_epoch_ms(*opt.timestamp, "--timestamp") : now_ms();
   StringMap params, tags;
   for (const std::string& p : opt.params) add_unique(params, p, "--param");
   for (const std::string& t : opt.tags) add_unique(tags, t, "--tag");

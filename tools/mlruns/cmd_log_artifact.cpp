@@ -40,8 +40,8 @@ void setup_log_artifact(CLI::App& app, Commands& commands) {
     sub->add_option("RUN_ID", opt->run_id, "Run id")->required();
     sub->add_option(contents ? "DIR" : "PATH", opt->path, contents ? "Local directory" : "Local file or directory")
         ->required();
-    sub->add_option("--artifact-path", opt->artifact_path,
-                    "Folder under the run's artifacts to copy into (default: the root)");
+    artifact_path_option(sub->add_option("--artifact-path", opt->artifact_path,
+                                         "Folder under the run's artifacts to copy into (default: the root)"));
     sub->add_flag("--overwrite", opt->overwrite,
                   "Replace artifact files that exist (default: refuse with exit 5, naming the file, copying nothing)");
     add_tracking_uri(*sub);

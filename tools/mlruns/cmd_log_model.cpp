@@ -48,7 +48,7 @@ void setup_log_model(CLI::App& app, Commands& commands) {
   auto* sub = app.add_subcommand("log-model", "Log a file or folder as an MLflow model of a run; prints runs:/RUN_ID/PATH");
   sub->add_option("RUN_ID", opt->run_id, "Run id")->required();
   sub->add_option("PATH", opt->path, "Model file or folder")->required();
-  sub->add_option("--artifact-path", opt->model.artifact_path, "Folder under the run's artifacts (default: model)");
+  artifact_path_option(sub->add_option("--artifact-path", opt->model.artifact_path, "Folder under the run's artifacts (default: model)"));
   sub->add_option("--flavor", opt->model.flavor,
                   "onnx, torchscript, or a name of your own for any files ([a-z0-9_]; default: mlruns); "
                   "docs/models.md says what MLflow can load");

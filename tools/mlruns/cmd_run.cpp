@@ -98,7 +98,7 @@ int run_run_end(const RunEndOptions& opt) {
   }
   check(validate_run_id(opt.run_id));
   std::optional<std::int64_t> end_time;
-  if (opt.end_time) end_time = check_epoch_ms(parse_int64(*opt.end_time, "--end-time"), "--end-time");
+  if (opt.end_time) end_time = parse_epoch_ms(*opt.end_time, "--end-time");
   Store store = open_existing_store();
   check(store.set_terminated(opt.run_id, *status, end_time));
   return kExitOk;

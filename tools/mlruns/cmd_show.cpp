@@ -48,7 +48,7 @@ int run_show(const ShowOptions& opt) {
     Table t;
     t.header = {"metric", "value", "step", "timestamp"};
     for (const auto& [k, m] : run.metrics) {
-      t.rows.push_back({k, py_float(m.value), std::to_string(m.step), std::to_string(m.timestamp)});
+      t.rows.push_back({k, py_float(m.value), std::to_string(m.step), format_time_ms(m.timestamp)});
     }
     std::cout << '\n';
     print_table(std::cout, t, width);

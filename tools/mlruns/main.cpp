@@ -7,6 +7,8 @@
 // gets both without code of its own.
 #include <exception>
 #include <iostream>
+#include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -61,10 +63,16 @@ int main(int argc, char** argv) {
   });
   setup_generate(app, commands);
 
+  // `mlruns help [VERB...]` is `mlruns [VERB...] --help`, as git and cargo take it.
+  std::vector<const char*> args(argv, argv + argc);
+  if (argc >= 2 && std::string_view(argv[1]) == "help") {
+    args.erase(args.begin() + 1);
+    args.push_back("--help");
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::ParseError& e) {
-    return report_usage_error(app, e, argc, argv);
+    return report_usage_error(app, e, static_cast<int>(args.size()), args.data());
   }
 
   // Every verb shows that it is working, on a terminal (status_line.h),

@@ -3,8 +3,10 @@
 
 #include <charconv>
 #include <cstdint>
+#include <iostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mlruns/status.h"
 
@@ -36,6 +38,18 @@ inline std::int64_t parse_duration_ms(std::string_view text, std::string_view wh
     rest.remove_prefix(static_cast<std::size_t>(p - rest.data()) + 1);
   }
   return total;
+}
+
+// Notes of a maintenance verb on stderr, never one line per run of a big
+// tree: with `all` (--verbose) every note; else the first kShownNotes and one
+// line counting the rest (--json carries them all).
+inline void print_notes(const std::vector<std::string>& notes, bool all) {
+  constexpr std::size_t kShownNotes = 3;
+  for (std::size_t i = 0; i < notes.size() && (all || i < kShownNotes); ++i)
+    std::cerr << "mlruns: note: " << notes[i] << "\n";
+  if (!all && notes.size() > kShownNotes)
+    std::cerr << "mlruns: note: " << notes.size() - kShownNotes
+              << " more note(s) like these; --verbose lists them all, --json has them\n";
 }
 
 }  // namespace mlruns::cli

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <iostream>
 #include <limits>
+#include <regex>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
@@ -44,7 +46,8 @@ std::string suggest(std::string_view word, const std::vector<std::string>& candi
       best = c;
     }
   }
-  if (best_distance <= limit) return best;
+  // Never a neighbour as far away as the word is long: "-V" is not "-h".
+  if (best_distance <= limit && best_distance < bare.size()) return best;
   // A unique candidate that starts with the word (at least 3 characters of it).
   if (bare.size() < 3) return {};
   std::string prefixed;
@@ -119,6 +122,60 @@ std::string join(const std::vector<std::string>& words) {
   return out;
 }
 
+// The option given more than once on the command line, "" if none.
+std::string repeated_option(const CLI::App& leaf, int argc, const char* const* argv) {
+  const std::vector<std::string> names = option_names(leaf);
+  std::vector<std::string> seen;
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    word = word.substr(0, word.find('='));
+    if (std::find(names.begin(), names.end(), word) == names.end()) continue;
+    if (std::find(seen.begin(), seen.end(), word) != seen.end()) return word;
+    seen.push_back(word);
+  }
+  return {};
+}
+
+// CLI11's wording of a bad option value, in plain words; "" if `what` is
+// none of these:
+//   "--max: 1 required TEXT missing"                -> "--max needs a value"
+//   "--status: 1 required TEXT:{A,B} missing"       -> "--status needs one of A, B"
+//   "--max: At Most 1 required but received 2"      -> "--max given twice"
+//   "--view: delted not in {active,deleted,all}"    -> "'delted' is not a --view value (active, deleted, all);
+//                                                       did you mean 'deleted'?"
+std::string plain_value_error(const CLI::App& leaf, const std::string& what, int argc, const char* const* argv) {
+  std::smatch m;
+  static const std::regex missing(R"(^(\S+): \d+ required (\S+) missing$)");
+  static const std::regex at_most(R"(^(?:(\S+): )?At Most \d+ required but received (\d+)$)");
+  static const std::regex not_in(R"(^(\S+): (.*) not in \{(.*)\}$)");
+  auto listed = [](const std::string& set) {
+    std::vector<std::string> items;
+    std::string item;
+    std::istringstream in(set);
+    while (std::getline(in, item, ',')) items.push_back(item);
+    return items;
+  };
+  if (std::regex_match(what, m, missing)) {
+    const std::string type = m[2];
+    const std::size_t brace = type.find(":{");
+    if (brace != std::string::npos && type.back() == '}')
+      return m[1].str() + " needs one of " + join(listed(type.substr(brace + 2, type.size() - brace - 3)));
+    return m[1].str() + " needs a value";
+  }
+  if (std::regex_match(what, m, at_most)) {
+    const std::string name = m[1].matched ? m[1].str() : repeated_option(leaf, argc, argv);
+    const std::string times = m[2] == "2" ? "twice" : m[2].str() + " times";
+    return (name.empty() ? std::string("an option") : name) + " given " + times + "; give it once";
+  }
+  if (std::regex_match(what, m, not_in)) {
+    const std::vector<std::string> values = listed(m[3]);
+    const std::string near = suggest(m[2].str(), values);
+    return "'" + m[2].str() + "' is not a " + m[1].str() + " value (" + join(values) + ")" +
+           (near.empty() ? "" : "; did you mean '" + near + "'?");
+  }
+  return {};
+}
+
 }  // namespace
 
 int report_usage_error(CLI::App& app, const CLI::ParseError& e, int argc, const char* const* argv) {
@@ -157,8 +214,9 @@ int report_usage_error(CLI::App& app, const CLI::ParseError& e, int argc, const 
     if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && what.rfind("A subcommand", 0) == 0) {
       message = "'" + command_path(leaf) + "' needs a verb: " + join(verb_names(leaf)) + "; " + see_help(leaf);
     } else {
+      const std::string plain = plain_value_error(leaf, what, argc, argv);
       message = (leaf.get_parent() == nullptr ? "" : command_path(leaf).substr(app.get_name().size() + 1) + ": ") +
-                what + "; " + see_help(leaf);
+                (plain.empty() ? what + "; " + see_help(leaf) : plain);
     }
   }
   std::cout.flush();

@@ -32,27 +32,35 @@ done
 # MLRUNS_APT_LOCK_TIMEOUT seconds (default 300) instead of failing at once.
 # DPkg::Lock::Timeout covers dpkg's lock; apt-get update's lists lock is
 # not covered by it, so a refusal for a lock is retried every 2 s.
+# apt's output streams to stderr as it comes (a wait on dpkg's lock shows
+# as apt's "Waiting for cache lock" lines, never as silence) and is kept in
+# a file to spot a lock refusal.
 apt_get() {
-  local timeout=${MLRUNS_APT_LOCK_TIMEOUT:-300} out rc said=""
-  local deadline=$((SECONDS + timeout))
+  local timeout=${MLRUNS_APT_LOCK_TIMEOUT:-300} rc said=""
+  local deadline=$((SECONDS + timeout)) log
+  log=$(mktemp)
   while :; do
     rc=0
-    out=$($sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$timeout" "$@" 2>&1) || rc=$?
-    ((rc == 0)) && return 0
-    if grep -qE "Could not get lock|Unable to lock|Unable to acquire" <<<"$out" && ((SECONDS < deadline)); then
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$timeout" "$@" 2>&1 | tee "$log" >&2 \
+      || rc=$?
+    ((rc == 0)) && { rm -f "$log"; return 0; }
+    if grep -qE "Could not get lock|Unable to lock|Unable to acquire" "$log" && ((SECONDS < deadline)); then
       [ -n "$said" ] || echo "install-deps: another package manager holds the lock; waiting (up to ${timeout}s)" >&2
       said=1
       sleep 2
       continue
     fi
-    printf '%s\n' "$out" >&2
+    rm -f "$log"
     return "$rc"
   done
 }
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "install-deps: installing ${missing[*]}" >&2
+  echo "install-deps: installing ${#missing[@]} package(s): ${missing[*]}" >&2
+  echo "install-deps: apt's output follows; if another apt or dpkg is running, apt waits for its lock" \
+    "(up to ${MLRUNS_APT_LOCK_TIMEOUT:-300}s) and says so" >&2
+  echo "install-deps: updating the package lists..." >&2
   apt_get update -qq
   apt_get install -y -qq --no-install-recommends "${missing[@]}"
 fi
