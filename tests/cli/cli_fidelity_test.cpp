@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <chrono>
 #include <iterator>
 #include <map>
@@ -373,6 +374,16 @@ TEST_CASE("run start --owner-pid names the owner - a dead owner's run is reaped"
   CHECK(run_cli({"reap", "--older-than", "0s", "--tracking-uri", root}).out.find("ended " + id) == std::string::npos);
   ::kill(sleeper, SIGKILL);
   ::waitpid(sleeper, nullptr, 0);
+  // --json for scripts (cron): what --dry-run would end, as data, and nothing changed.
+  auto dry = run_cli({"reap", "--dry-run", "--json", "--tracking-uri", root});
+  REQUIRE(dry.code == 0);
+  auto j = nlohmann::json::parse(dry.out);
+  CHECK(j.at("dry_run") == true);
+  CHECK(j.at("running") == 1);
+  REQUIRE(j.at("changes").size() == 1);
+  CHECK(j["changes"][0].at("run_id") == id);
+  CHECK(j["changes"][0].at("applied") == false);
+  CHECK_THAT(j["changes"][0].at("reason").get<std::string>(), Catch::Contains(std::to_string(sleeper)));
   auto reap = run_cli({"reap", "--tracking-uri", root});
   CHECK_THAT(reap.out, Catch::Contains("ended " + id));
   CHECK(run_cli({"run", "start", "--owner-pid", "999999999", "--tracking-uri", root}).code == 3);
