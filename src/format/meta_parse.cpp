@@ -421,37 +421,6 @@ std::optional<std::int64_t> get_int(const FlatMeta& m, std::string_view key) {
   return v;
 }
 
-// PyYAML's YAML 1.1 float without sexagesimal and inf/nan (resolver.py):
-// [-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)? as a double.
-std::optional<double> yaml11_plain_float(std::string_view s) {
-  std::string digits;
-  std::size_t i = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) digits += s[i++];
-  bool dot = false, any = false;
-  for (; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '_') continue;
-    if (c >= '0' && c <= '9') any = true;
-    else if (c == '.' && !dot) dot = true;
-    else break;
-    digits += c;
-  }
-  if (!dot || !any) return std::nullopt;
-  if (i < s.size()) {
-    if ((s[i] != 'e' && s[i] != 'E') || i + 2 >= s.size() + 0 || (s[i + 1] != '+' && s[i + 1] != '-'))
-      return std::nullopt;
-    digits += s.substr(i, 2);
-    for (i += 2; i < s.size(); ++i) {
-      if (s[i] < '0' || s[i] > '9') return std::nullopt;
-      digits += s[i];
-    }
-  }
-  double v = 0;
-  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-  if (ec != std::errc() || p != digits.data() + digits.size()) return std::nullopt;
-  return v;
-}
-
 void note(std::vector<std::string>* problems, std::string what) {
   if (problems) problems->push_back(std::move(what));
 }
@@ -468,8 +437,9 @@ std::optional<std::int64_t> python_int_value(const YamlValue& v) {
     if (v.text == t) return 1;
   for (std::string_view f : kFalse)
     if (v.text == f) return 0;
-  if (auto d = yaml11_plain_float(v.text); d && *d == static_cast<double>(static_cast<std::int64_t>(*d)) &&
-                                           *d > -1e18 && *d < 1e18)
+  // Range first: NaN and ±inf fail it, so the cast below is always defined.
+  if (auto d = yaml11_plain_float(v.text);
+      d && *d > -1e18 && *d < 1e18 && *d == static_cast<double>(static_cast<std::int64_t>(*d)))
     return static_cast<std::int64_t>(*d);
   return std::nullopt;
 }
