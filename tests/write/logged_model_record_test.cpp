@@ -215,3 +215,50 @@ TEST_CASE("an MLmodel's model_id is joined to a path only when it is an id MLflo
   CHECK_FALSE(detail::is_logged_model_id("m-F8F07EC25846460E917E72F7DC04F6F7"));
   CHECK(detail::is_logged_model_id(kFixtureModel));
 }
+
+TEST_CASE("registering models:/<model_id> keeps the source and sets model_id, as MLflow 3.x (spec §9.2, §9.4)",
+          "[model_log][logged_model][registry]") {
+  TempDir t;
+  StoreOptions o = opts(t);
+  o.errors = ErrorMode::kCount;
+  Store store = Store::open(o);
+  ActiveRun run = store.start_run();
+  write_file(t.path() / "w.bin", "weights");
+  auto m = run.log_model((t.path() / "w.bin").string(), {.artifact_path = "solver", .flavor = "solver"});
+  REQUIRE(m);
+  ModelRegistry reg = store.registry();
+  auto v = reg.create_model_version("from-logged", "models:/" + m->model_id);
+  REQUIRE(v);
+  const fs::path run_dir = t.path() / "mlruns/0" / run.id();
+  CHECK(v->source == "models:/" + m->model_id);
+  CHECK(v->storage_location == "file://" + run_dir.string() + "/artifacts/solver");
+  CHECK(v->run_id == run.id());
+  CHECK(v->model_id == m->model_id);
+  const std::string meta = read_file(t.path() / "mlruns/models/from-logged/version-1/meta.yaml");
+  CHECK(meta.find("\nmodel_id: " + m->model_id + "\nname: from-logged\n") != std::string::npos);
+  // The record lists its versions as MLflow 3.8 wrote in the fixture.
+  const fs::path tag = t.path() / "mlruns/0/models" / m->model_id / "tags/mlflow.modelVersions";
+  CHECK(read_file(tag) == R"([{"name": "from-logged", "version": 1}])");
+  CHECK(read_file(fixture() / "models" / kFixtureModel / "tags/mlflow.modelVersions") ==
+        R"([{"name": "reg-model", "version": 1}])");
+  REQUIRE(reg.create_model_version("from-logged", "models:/" + m->model_id));
+  CHECK(read_file(tag) == R"([{"name": "from-logged", "version": 1}, {"name": "from-logged", "version": 2}])");
+  auto reader = Reader::open(t.root());
+  REQUIRE(reader);
+  auto loc = reader->resolve_model_uri("models:/from-logged/1");
+  REQUIRE(loc);
+  CHECK(fs::equivalent(loc->path, run_dir / "artifacts/solver"));
+  auto back = reader->model_version("from-logged", 1);
+  REQUIRE(back);
+  CHECK(back->model_id == m->model_id);
+  // Only an id of MLflow's form becomes a path.
+  for (std::string bad : {"models:/m-../../x", "models:/m-0123", "models:/m-0123456789abcdef0123456789abcdeF"}) {
+    INFO(bad);
+    auto r = reg.create_model_version("from-logged", bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == Code::kInvalidArgument);
+  }
+  auto none = reg.create_model_version("from-logged", "models:/m-0123456789abcdef0123456789abcdef");
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code() == Code::kNotFound);
+}
