@@ -109,6 +109,7 @@ class FsckChecker {
   // ---- logged models and the Model Registry (fsck_models.cpp) ----
   void check_run_models(const std::string& dir, const std::string& id);
   void check_registry();
+  void check_logged_models(const ExperimentDir& e);
 
   // ---- key folders and metric lines (fsck_keys.cpp) ----
   void check_keys(const std::string& base, const std::string& kind_in, const std::string* run_dir);
