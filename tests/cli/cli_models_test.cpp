@@ -96,15 +96,19 @@ TEST_CASE("cli: log-model, models register --alias, then download models:/NAME@c
   CHECK(info["flavors"] == json::array({"python_function", "onnx"}));
   // The MLflow 3.x LoggedModel of the same files (docs/models.md, spec §9.2).
   const std::string model_id = info["model_id"];
-  CHECK(fs::exists(dir.path() / "mlruns/0/models" / model_id / "meta.yaml"));
+  fs::path exp;  // the run's experiment folder ("sweep")
+  for (const auto& e : fs::directory_iterator(dir.path() / "mlruns"))
+    if (fs::exists(e.path() / run_id)) exp = e.path();
+  REQUIRE_FALSE(exp.empty());
+  CHECK(fs::exists(exp / "models" / model_id / "meta.yaml"));
   const CliResult named = run_cli({"log-model", run_id, model.string(), "--artifact-path", "m5", "--name", "policy-v5",
                                    "--step", "12", "--json"},
                                   env);
   REQUIRE(named.code == 0);
   const std::string named_id = json::parse(named.out)["model_id"];
-  CHECK(read_file(dir.path() / "mlruns/0/models" / named_id / "meta.yaml").find("\nname: policy-v5\n") !=
+  CHECK(read_file(exp / "models" / named_id / "meta.yaml").find("\nname: policy-v5\n") !=
         std::string::npos);
-  CHECK(read_file(dir.path() / "mlruns/0" / run_id / "outputs" / named_id / "meta.yaml").find("\nstep: 12\n") !=
+  CHECK(read_file(exp / run_id / "outputs" / named_id / "meta.yaml").find("\nstep: 12\n") !=
         std::string::npos);
   const CliResult only2 = run_cli({"log-model", run_id, model.string(), "--artifact-path", "m6", "--format", "2",
                                    "--json"},
