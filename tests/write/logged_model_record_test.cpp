@@ -157,7 +157,7 @@ TEST_CASE("overwrite: the replaced model's record is marked deleted, as delete_l
         std::string::npos);
 }
 
-TEST_CASE("ModelForm::kMlflow2 writes the 2.x form only; names MLflow refuses are refused before writing",
+TEST_CASE("ModelForm::kMlflow2 writes the 2.x form only, and names MLflow refuses are refused before writing",
           "[model_log][logged_model]") {
   TempDir t;
   StoreOptions o = opts(t);
