@@ -177,7 +177,9 @@ int mlruns_log_text(mlruns_run_t* run, const char* text, const char* artifact_fi
 /* Logs a model (model.h, spec §8.3): copies a file or directory to
  * artifacts/<artifact_path>/ with an MLmodel file as MLflow 2.x writes it,
  * and adds it to the run's mlflow.log-model.history tag, so MLflow's UI
- * shows a model that can be registered.
+ * shows a model that can be registered; it also records the files as an
+ * MLflow 3.x LoggedModel (ModelForm::kMlflow2And3, spec §9.2), so MLflow
+ * 3.x's Models tab lists it.
  * artifact_path NULL or "": "model". flavor: "onnx", "torchscript" or the
  * name of a generic flavor for any files ([a-z0-9_]; NULL or "": "mlruns");
  * docs/models.md says what Python can load of each. signature NULL or "":

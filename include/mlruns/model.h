@@ -18,6 +18,18 @@
 // lose one (where the file system has no locks, the entry is read back and
 // appended again if a concurrent writer dropped it).
 //
+// By default (ModelForm::kMlflow2And3) the model is also recorded as an
+// MLflow 3.x LoggedModel (spec §9.2), so that MLflow 3.x's experiment
+// "Models" tab, search_logged_models and models:/<model_id> find it:
+// <exp>/models/<model_id>/ (meta.yaml READY, the run's user and source
+// tags, the run's params) whose artifact_location is the same
+// artifacts/<artifact_path> folder (one copy of the bytes serves both forms),
+// MLmodel's model_id, and the run's outputs/<model_id>/ link. Each is
+// written whole in a staging folder and renamed into place, after the model
+// files: a reader that sees the record sees complete files. With overwrite,
+// the record of the model replaced is marked deleted (as
+// MlflowClient.delete_logged_model), its files being gone.
+//
 // Flavors (docs/models.md says what Python can do with each):
 //   "onnx"        onnx + python_function (loader_module mlflow.onnx):
 //                 mlflow.onnx.load_model(uri) returns the onnx.ModelProto;
@@ -33,11 +45,24 @@
 //                 (sklearn, pytorch, python_function ...) are refused.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 namespace mlruns {
+
+// Which of MLflow's forms log_model writes (docs/models.md "What MLflow 2.x
+// and 3.x see").
+enum class ModelForm {
+  // The 2.x form (files, MLmodel, the run's mlflow.log-model.history tag)
+  // and the 3.x LoggedModel record of the same files. MLflow 2.x ignores
+  // the 3.x parts (spec §9.2).
+  kMlflow2And3,
+  // The 2.x form only, as mlruns wrote before: MLflow 3.x's Models tab does
+  // not list the model.
+  kMlflow2,
+};
 
 struct ModelOptions {
   // Where the model goes: artifacts/<artifact_path>/ (runs:/<run>/<artifact_path>).
@@ -67,6 +92,14 @@ struct ModelOptions {
   // kAlreadyExists. The old folder is moved aside first, so the path holds
   // the old or the new model except for the instant between two renames.
   bool overwrite = false;
+  // Which forms to write; the rest of these options apply to kMlflow2And3.
+  ModelForm form = ModelForm::kMlflow2And3;
+  // The 3.x LoggedModel's name (MLflow's rule: not empty, none of
+  // / : . % " '). Empty: artifact_path with each of those made '_'.
+  std::string name;
+  // The step at which the run produced the model (the outputs link's step,
+  // as mlflow.<flavor>.log_model(step=...)); e.g. the epoch.
+  std::int64_t step = 0;
 };
 
 }  // namespace mlruns

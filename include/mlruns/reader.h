@@ -148,7 +148,9 @@ class Reader {
   // The models a run logged: its mlflow.log-model.history entries, the
   // newest per artifact_path (as MLflow's UI shows them), newest first, each
   // only if artifacts/<artifact_path>/MLmodel exists (else a warning).
-  // MLflow 3.x LoggedModels (<exp>/models/) are not listed.
+  // An entry's model_id is MLmodel's (the MLflow 3.x LoggedModel mlruns
+  // records for the same files, models:/<model_id>); LoggedModels MLflow 3.x
+  // wrote elsewhere (<exp>/models/<id>/artifacts) are not listed.
   Result<std::vector<LoggedModel>> logged_models(std::string_view run_id) const;
 
   // Registered models in MLflow's search order (name), each with its tags,

@@ -67,7 +67,11 @@ class ModelRegistry {
   // * "runs:/<run_id>/<path>": the run's artifact, which must exist; stored
   //   as <run artifact_uri>/<path> with its run_id, as mlflow.register_model
   //   stores it (the UI matches a run's models by that URI);
-  // * a file: URI or absolute path inside this tree (stored as given).
+  // * a file: URI or absolute path inside this tree (stored as given);
+  // * "models:/m-<hex>": an MLflow 3.x LoggedModel of the tree (spec §9.2),
+  //   kept as the source, with storage_location = its artifact_location,
+  //   run_id = its source_run_id and model_id, and the version appended to
+  //   its mlflow.modelVersions tag, as MLflow 3.x's register_model does.
   // Returns the version with its number: 1 + the highest number ever given
   // (deleted versions keep theirs), and never below the number MLflow would
   // give (1 + the largest `version` in the meta.yaml of every folder named

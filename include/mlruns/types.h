@@ -155,6 +155,10 @@ struct LoggedModel {
   std::string model_uuid{};        // 32 hex digits
   std::string utc_time_created{};  // "2026-01-15 10:20:30.123000" (UTC)
   std::vector<std::string> flavors{};  // e.g. {"python_function", "onnx"}
+  // The MLflow 3.x LoggedModel record of the same files (models:/<model_id>,
+  // spec §9.2), from MLmodel's model_id; empty when only the 2.x form was
+  // written.
+  std::string model_id{};
 };
 
 // A model version's 2.x stage (MLflow's current_stage; deprecated in MLflow

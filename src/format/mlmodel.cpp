@@ -47,6 +47,7 @@ std::string render_mlmodel(const MlModel& m) {
     doc.set("metadata", std::move(meta));
   }
   if (!m.mlflow_version.empty()) doc.set("mlflow_version", YamlNode::string(m.mlflow_version));
+  if (!m.model_id.empty()) doc.set("model_id", YamlNode::string(m.model_id));
   if (m.model_size_bytes) doc.set("model_size_bytes", YamlNode::integer(static_cast<std::int64_t>(*m.model_size_bytes)));
   doc.set("model_uuid", YamlNode::string(m.model_uuid));
   doc.set("run_id", YamlNode::string(m.run_id));
@@ -134,6 +135,7 @@ Result<LoggedModel> parse_mlmodel(std::string_view text) {
     m.run_id = scalar_or_empty(*node, "run_id");
     m.model_uuid = scalar_or_empty(*node, "model_uuid");
     m.utc_time_created = scalar_or_empty(*node, "utc_time_created");
+    m.model_id = scalar_or_empty(*node, "model_id");
     const YAML::Node flavors = (*node)["flavors"];
     if (flavors && flavors.IsMap())
       for (const auto& kv : flavors)
@@ -143,6 +145,7 @@ Result<LoggedModel> parse_mlmodel(std::string_view text) {
   }
   if (m.artifact_path == "null" || m.artifact_path == "~") m.artifact_path.clear();
   if (m.run_id == "null" || m.run_id == "~") m.run_id.clear();
+  if (m.model_id == "null" || m.model_id == "~") m.model_id.clear();
   return m;
 }
 

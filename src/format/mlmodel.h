@@ -29,6 +29,9 @@ struct MlModel {
   std::string model_uuid;
   std::string utc_time_created;
   std::string mlflow_version;  // left out when empty
+  // The MLflow 3.x LoggedModel this folder is the files of (m-<hex>, spec
+  // §8.3 "3.x adds model_id"); left out when empty.
+  std::string model_id;
   // flavor name -> its fields, in the order MLflow adds them (the history
   // tag keeps that order; the MLmodel file sorts keys).
   OrderedJson flavors = OrderedJson::object();
@@ -56,8 +59,8 @@ Result<std::string> append_history(std::string_view old, const OrderedJson& entr
 Result<std::vector<LoggedModel>> parse_history(std::string_view tag_value);
 
 // What the reader needs from an MLmodel file (any MLflow version's):
-// artifact_path, run_id, model_uuid, utc_time_created and the flavor names
-// in the file's order. kCorruption if it is not a YAML mapping.
+// artifact_path, run_id, model_uuid, utc_time_created, model_id (3.x) and
+// the flavor names in the file's order. kCorruption if it is not a YAML mapping.
 Result<LoggedModel> parse_mlmodel(std::string_view text);
 
 // Python's str(datetime) of a UTC time in ms: "2026-01-15 10:20:30.123000",

@@ -88,6 +88,7 @@ std::string render_model_version_meta(const ModelVersion& v, bool deleted) {
   doc.set("current_stage", YamlNode::string(deleted ? kDeletedStage : to_string(v.current_stage)));
   doc.set("description", optional_str(v.description));
   doc.set("last_updated_timestamp", YamlNode::integer(v.last_updated_timestamp));
+  if (v.model_id) doc.set("model_id", YamlNode::string(*v.model_id));  // MLflow >= 3.0, a logged model's version
   doc.set("name", YamlNode::string(v.name));
   doc.set("run_id", optional_str(v.run_id));
   doc.set("run_link", optional_str(v.run_link));

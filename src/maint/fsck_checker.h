@@ -110,6 +110,7 @@ class FsckChecker {
   void check_run_models(const std::string& dir, const std::string& id);
   void check_registry();
   void check_version_folders(const std::string& mdir, const std::string& name);
+  void check_logged_models(const ExperimentDir& e);
 
   // ---- key folders and metric lines (fsck_keys.cpp) ----
   void check_keys(const std::string& base, const std::string& kind_in, const std::string* run_dir);

@@ -31,6 +31,7 @@ void FsckChecker::check_experiment(const ExperimentDir& e) {
   check_temp_files(e.dir);
   check_keys(join(e.dir, "tags"), "tag", nullptr);
   for (const std::string& run : run_dir_names(env_, e.dir)) check_run(e, join(e.dir, run), run);
+  check_logged_models(e);
   if (!e.in_trash) check_delete_cut_short(e, meta);
 }
 

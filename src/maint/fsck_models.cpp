@@ -1,11 +1,13 @@
 // fsck's checks of logged models and the Model Registry (spec §8.3, §9.4):
 // an MLmodel or history entry naming another run (a run folder copied under
 // a new id), registry versions whose files are gone, aliases that point at
-// no version.
+// no version, MLflow 3.x LoggedModel records (<exp>/models/<id>/, spec §9.2)
+// whose files or source run are gone.
 #include <set>
 #include <string>
 
 #include "env/atomic_file.h"
+#include "format/logged_model_meta.h"
 #include "format/mlmodel.h"
 #include "format/registry_meta.h"
 #include "maint/fsck_checker.h"
@@ -109,6 +111,46 @@ void FsckChecker::check_version_folders(const std::string& mdir, const std::stri
         FsckSeverity::kWarning,
         Fix::left_alone("MLflow reads every folder whose name starts with 'version-': move it out of " + mdir +
                         " or rename it without that prefix (e.g. backup-" + e.name + ")"));
+  }
+}
+
+void FsckChecker::check_logged_models(const ExperimentDir& e) {
+  const std::string models = join(e.dir, kLoggedModelsDir);
+  auto info = env_.stat(models, false);
+  if (!info || info->type != FileType::kDirectory) return;  // a symlinked models/ is not followed
+  auto entries = env_.list_dir(models);
+  if (!entries) return;
+  auto reader = Reader::open(root_, {.env = &env_, .on_warning = {}, .threads = 1});
+  if (!reader) return;
+  for (const DirEntry& m : *entries) {
+    // The folder name becomes a path and a models:/ URI only when it is one plain id.
+    if (m.type != FileType::kDirectory || !validate_run_id(m.name)) continue;
+    const std::string meta = join(join(models, m.name), kMetaFile);
+    auto text = read_small(env_, meta);
+    if (!text) continue;
+    auto rec = parse_logged_model_meta(*text);
+    if (!rec || rec->lifecycle_stage == std::string("deleted")) continue;  // deleted: its files may be gone
+    const std::string uri = "models:/" + m.name;
+    if (!rec->source_run_id.empty() && validate_run_id(rec->source_run_id)) {
+      auto run = reader->run(rec->source_run_id);
+      auto here = env_.stat(join(join(e.dir, rec->source_run_id), kMetaFile), false);  // a trashed experiment's run
+      if (!run && run.error().code() == Code::kNotFound && here && here->type == FileType::kMissing)
+        add(meta, "logged_model.source_run_missing",
+            "logged model " + m.name + " names source run " + rec->source_run_id + ", which is not in the tree",
+            "MLflow 3.x: the model page's source run link leads nowhere", FsckSeverity::kWarning,
+            Fix::left_alone("the run was deleted and collected (mlflow gc) or the tree is partial; the record is "
+                            "kept: MLflow's delete_logged_model marks it deleted if it is no longer wanted"));
+    }
+    auto loc = reader->resolve_model_uri(uri);
+    if (loc) continue;
+    Code c = loc.error().code();
+    if (c == Code::kFailedPrecondition || c == Code::kNotSupported) continue;  // outside the tree / remote
+    add(meta, "logged_model.artifacts_missing",
+        uri + " (artifact_location '" + rec->artifact_location + "') cannot be found: " + loc.error().message(),
+        "MLflow 3.x's Models tab lists the model, but loading or downloading " + uri + " fails",
+        FsckSeverity::kWarning,
+        Fix::left_alone("restore the files, or mark the record deleted (MlflowClient().delete_logged_model('" +
+                        m.name + "')); mlruns never deletes model records"));
   }
 }
 

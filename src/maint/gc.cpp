@@ -11,6 +11,7 @@
 #include "format/artifact_dir.h"
 #include "format/file_uri.h"
 #include "format/layout.h"
+#include "format/logged_model_meta.h"
 #include "format/meta_parse.h"
 #include "maint/maint_common.h"
 #include "write/name_claim.h"
@@ -140,6 +141,38 @@ class Remover {
   std::string root_;
   std::string staging_;
 };
+
+// The MLflow 3.x LoggedModel records (spec §9.2) of `r`'s experiment whose
+// files are the run's: source_run_id is the run and artifact_location lies
+// in its artifacts (as mlruns' log_model writes them). They go with the run:
+// a record whose files are gone would stay in MLflow 3.x's Models tab and
+// fail to load. MLflow's own records (files in <exp>/models/<id>/artifacts)
+// are left alone, as mlflow gc leaves them.
+std::vector<std::pair<std::string, std::string>> records_of_run(Env& env, const RunFound& r) {
+  std::vector<std::pair<std::string, std::string>> out;  // (record folder, model id)
+  const std::string models = join(detail::parent_dir(r.dir), detail::kLoggedModelsDir);
+  auto info = env.stat(models, false);
+  if (!info || info->type != FileType::kDirectory) return out;
+  auto entries = env.list_dir(models);
+  if (!entries) return out;
+  std::vector<std::string> homes{join(r.dir, "artifacts")};
+  if (auto p = detail::file_uri_to_path(r.artifact_uri)) homes.push_back(detail::strip_trailing_slashes(*p));
+  for (const DirEntry& e : *entries) {
+    if (e.type != FileType::kDirectory || !validate_run_id(e.name)) continue;
+    auto text = detail::read_small(env, join(join(models, e.name), "meta.yaml"));
+    if (!text) continue;
+    auto rec = detail::parse_logged_model_meta(*text);
+    if (!rec || rec->source_run_id != r.id) continue;
+    auto where = detail::file_uri_to_path(rec->artifact_location);
+    if (!where) continue;
+    for (const std::string& home : homes)
+      if (*where == home || where->rfind(home + "/", 0) == 0) {
+        out.emplace_back(join(models, e.name), e.name);
+        break;
+      }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -302,9 +335,19 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
                                "' are not on this machine and were left in place");
       }
     }
+    const auto records = collected_exps.count(r->experiment_id) ? decltype(records_of_run(env, *r)){}
+                                                                 : records_of_run(env, *r);
+    for (const auto& [dir, id] : records)
+      report.notes.push_back(std::string(opt.dry_run ? "would remove" : "removing") + " logged model " + id +
+                             " with run " + r->id + " (its files are the run's)");
     if (!opt.dry_run) {
       Status s = remover.remove(r->dir, r->experiment_id + "-" + r->id, item.removed);
       if (!s) report.errors.push_back(s);
+      if (item.removed)
+        for (const auto& [dir, id] : records) {
+          bool gone = false;
+          if (Status m = remover.remove(dir, r->experiment_id + "-" + id, gone); !m) report.errors.push_back(m);
+        }
       if (s && !item.external_artifacts.empty()) {
         // Only <location>/<run_id>/artifacts (format/artifact_dir.h), by
         // descriptors below that root, then <location>/<run_id> if nothing

@@ -145,6 +145,21 @@ class Relocator {
     report_.changes.push_back(std::move(change));
   }
 
+  // An MLflow 3.x LoggedModel record (spec §9.2): MLflow's own put the files
+  // in <exp>/models/<id>/artifacts; mlruns' (log_model) name the model folder
+  // under the source run's artifacts, <exp>/<run>/artifacts/<path>, which is
+  // mapped like the run's artifact_uri.
+  void model_record(const std::string& meta, const std::string& own_tail) {
+    std::string tail = own_tail;
+    if (t_.from_prefix.empty())
+      if (auto text = detail::read_small(env_, meta))
+        if (auto current = read_scalar(*text, "artifact_location")) {
+          std::string why;
+          if (auto found = in_tree_tail(env_, report_.root, *current, why)) tail = std::move(*found);
+        }
+    file(meta, "artifact_location", tail);
+  }
+
   // Whether --from matched any URI (changed, or already right).
   bool matched() const { return matched_; }
 
@@ -269,8 +284,7 @@ Result<RelocateReport> relocate(std::string_view tracking_uri, const RelocateOpt
       r.file(join(join(e.dir, run), "meta.yaml"), "artifact_uri", e.id + "/" + run + "/artifacts");
     for (const DirEntry& m : list_real_dir(env, join(e.dir, "models"))) {
       if (m.type != FileType::kDirectory || !validate_run_id(m.name).is_ok()) continue;
-      r.file(join(join(join(e.dir, "models"), m.name), "meta.yaml"), "artifact_location",
-             e.id + "/models/" + m.name + "/artifacts");
+      r.model_record(join(join(join(e.dir, "models"), m.name), "meta.yaml"), e.id + "/models/" + m.name + "/artifacts");
     }
     for (const DirEntry& tr : list_real_dir(env, join(e.dir, "traces")))
       if (tr.type == FileType::kDirectory && validate_run_id(tr.name).is_ok()) r.trace_tag(e, tr.name);

@@ -7,6 +7,7 @@
 
 #include "format/file_uri.h"
 #include "format/layout.h"
+#include "format/logged_model_meta.h"
 #include "format/mlmodel.h"
 #include "format/registry_meta.h"
 #include "format/yaml_load.h"
@@ -231,6 +232,12 @@ Result<std::vector<LoggedModel>> Reader::logged_models(std::string_view run_id) 
       impl_->warn(tag_path, "lists model " + detail::quoted(m.artifact_path) + ", whose MLmodel is missing; left out");
       continue;
     }
+    // The MLflow 3.x record of the same files (spec §9.2), when MLmodel is
+    // this entry's model and names a well-formed id.
+    if (auto mlmodel = impl_->read_file(join(join(*root, m.artifact_path), detail::kMlModelFile)))
+      if (auto parsed = detail::parse_mlmodel(*mlmodel))
+        if (parsed->model_uuid == m.model_uuid && detail::is_logged_model_id(parsed->model_id))
+          m.model_id = parsed->model_id;
     out.push_back(std::move(m));
   }
   return out;

@@ -1,14 +1,20 @@
-// log_model (model.h, spec §8.3): the model folder is built in a staging
-// folder beside the run's artifacts (the copied files, then MLmodel), renamed
-// into artifacts/<artifact_path> whole, and then recorded in the run's
-// mlflow.log-model.history tag under the run's lock (Env::lock_file).
+// log_model (model.h, spec §8.3, §9.2): the model folder is built in a
+// staging folder beside the run's artifacts (the copied files, then MLmodel),
+// renamed into artifacts/<artifact_path> whole, and then recorded in the
+// run's mlflow.log-model.history tag under the run's lock (Env::lock_file),
+// then (ModelForm::kMlflow2And3) as an MLflow 3.x LoggedModel: the record
+// folder <exp>/models/<id>/, then the run's outputs/<id>/ link, each built
+// in the tree's staging area and renamed into place.
 #include "write/model_log.h"
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 
 #include "env/atomic_file.h"
 #include "format/layout.h"
+#include "format/logged_model_meta.h"
+#include "format/meta_edit.h"
 #include "format/mlmodel.h"
 #include "mlruns/key.h"
 #include "write/artifact_copy.h"
@@ -202,6 +208,98 @@ Status record_in_history(Store::Impl& im, const std::string& run_dir, const Orde
                                     std::to_string(kUnlockedAttempts) + " times (the file system has no locks)");
 }
 
+// The run's tags that MLflow 3.x's context_registry.resolve_tags gives a
+// LoggedModel too (mlflow/tracking/fluent.py _create_logged_model): who and
+// what logged it. mlruns set them on the run (write/system_tags.cpp).
+constexpr std::string_view kRecordTags[] = {"mlflow.user", "mlflow.source.name", "mlflow.source.type",
+                                            "mlflow.source.git.commit"};
+constexpr std::uint64_t kMaxValueBytes = 16u << 20;
+
+// Publishes `files` (name -> bytes, sub-folders created) as the folder
+// `target`, built whole in the tree's staging area first.
+Status publish_folder(Store::Impl& im, const std::string& target,
+                      const std::vector<std::pair<std::string, std::string>>& files,
+                      const std::function<Status(const std::string&)>& more = {}) {
+  Env& env = *im.env;
+  auto staged = im.new_staging_folder();
+  if (!staged) return staged.error();
+  Status s = Status::ok();
+  if (more) s = more(*staged);
+  for (const auto& [name, bytes] : files) {
+    if (!s) break;
+    s = env.create_dirs(parent_dir(join(*staged, name)));
+    if (s) s = write_new_file(env, join(*staged, name), bytes, im.sync_meta());
+  }
+  if (s && im.sync_meta()) s = env.sync_dir(*staged);
+  if (s) s = env.create_dirs(parent_dir(target));
+  if (!s) {
+    (void)env.remove_tree(*staged);
+    return s;
+  }
+  MLRUNS_RETURN_IF_ERROR(im.publish(*staged, target));
+  if (im.sync_meta()) (void)env.sync_dir(parent_dir(target));
+  return Status::ok();
+}
+
+// `location` (a URI) joined with a relative path, as append_to_uri_path.
+std::string uri_join(std::string location, std::string_view path) {
+  while (!location.empty() && location.back() == '/') location.pop_back();
+  return location + "/" + std::string(path);
+}
+
+// The MLflow 3.x LoggedModel of the model just published (spec §9.2): the
+// record folder, then the run's outputs link (its step), so that a reader of
+// the run never meets an outputs/ entry without meta.yaml (MLflow 3.x's
+// get_run would fail on one) nor a link to no record.
+Status record_logged_model(Store::Impl& im, const std::string& run_dir, const RunInfo& info, const MlModel& m,
+                           const std::string& name, std::int64_t step, std::int64_t now) {
+  Env& env = *im.env;
+  LoggedModelRecord r;
+  r.model_id = m.model_id;
+  r.name = name;
+  r.experiment_id = info.experiment_id;
+  r.source_run_id = info.run_id;
+  r.artifact_location = uri_join(info.artifact_uri, m.artifact_path);
+  r.creation_timestamp = now;
+  r.last_updated_timestamp = now;
+  r.status = kLoggedModelReady;  // as after finalize_logged_model: no lifecycle_stage
+  std::vector<std::pair<std::string, std::string>> files{{std::string(kMetaFile), render_logged_model_meta(r)}};
+  for (std::string_view tag : kRecordTags) {
+    auto value = env.read_file(join(join(run_dir, "tags"), tag), kMaxValueBytes, /*no_follow=*/true);
+    if (value) files.emplace_back("tags/" + std::string(tag), *value);
+  }
+  const std::string record = join(join(parent_dir(run_dir), kLoggedModelsDir), m.model_id);
+  MLRUNS_RETURN_IF_ERROR(publish_folder(im, record, files, [&](const std::string& staged) {
+    MLRUNS_RETURN_IF_ERROR(env.create_dirs(join(staged, "metrics")));
+    MLRUNS_RETURN_IF_ERROR(env.create_dirs(join(staged, "params")));
+    // The run's params, as MLflow 3.x's log_model gives them to the model.
+    return copy_small_files(env, join(run_dir, "params"), join(staged, "params"), false, kMaxValueBytes);
+  }));
+  return publish_folder(im, join(join(run_dir, kRunOutputsDir), m.model_id),
+                        {{std::string(kMetaFile), render_run_output_meta(m.model_id, step)}});
+}
+
+// After an overwrite: the record of the model whose files were replaced
+// (the old MLmodel's model_id, if it is one of this run's records for the
+// same folder) is marked deleted, as MlflowClient.delete_logged_model.
+Status retire_logged_model(Store::Impl& im, const std::string& run_dir, const RunInfo& info,
+                           const std::string& old_id, const std::string& location, std::int64_t now) {
+  if (!is_logged_model_id(old_id)) return Status::ok();  // from a file: joined to a path only when well-formed
+  Env& env = *im.env;
+  const std::string meta = join(join(join(parent_dir(run_dir), kLoggedModelsDir), old_id), kMetaFile);
+  auto text = env.read_file(meta, 1u << 20, /*no_follow=*/true);
+  if (!text) return text.error().code() == Code::kNotFound ? Status::ok() : text.error();
+  auto rec = parse_logged_model_meta(*text);
+  if (!rec || rec->source_run_id != info.run_id || rec->artifact_location != location) return Status::ok();
+  auto doc = MetaDoc::parse(*text);
+  if (!doc) return doc.error().with_context(meta);
+  doc->set_str("lifecycle_stage", "deleted");
+  doc->set_int("last_updated_timestamp", now);
+  AtomicWriteOptions o;
+  o.sync = im.sync_meta();
+  return write_file_atomic(env, meta, doc->text(), o);
+}
+
 }  // namespace
 
 Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir, const RunInfo& info,
@@ -216,6 +314,10 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
   auto kind = flavor_kind(o.flavor);
   if (!kind) return fail(kind.error());
   if (Status s = check_metadata(o.metadata); !s) return fail(s);
+  const bool record_3x = o.form == ModelForm::kMlflow2And3;
+  const std::string model_name = o.name.empty() ? logged_model_name_for(artifact_path) : o.name;
+  if (record_3x)
+    if (Status s = validate_logged_model_name(model_name); !s) return fail(s);
   if (!o.data.empty())
     if (Status s = validate_artifact_path(o.data); !s) return fail(s.with_context("model data"));
   std::optional<OrderedJson> signature;
@@ -281,6 +383,7 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
   m.model_uuid = new_run_id();  // uuid4().hex, as Model() makes it
   m.utc_time_created = utc_time_string(env.now_ms());
   m.mlflow_version = kMlflowFormatVersion;
+  if (record_3x) m.model_id = "m-" + new_run_id();  // as MLflow: "m-" + uuid4().hex
   m.flavors = build_flavors(*kind, o.flavor, data, o);
   if (*size > 0) m.model_size_bytes = *size;  // MLflow leaves out a zero size
   m.signature = std::move(signature);
@@ -294,6 +397,10 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
   }
 
   // ---- published whole ----
+  std::string replaced_id;  // the 3.x record of the model an overwrite replaces
+  if (o.overwrite && record_3x)
+    if (auto old = env.read_file(join(target, kMlModelFile), 1u << 20, /*no_follow=*/true))
+      if (auto parsed = parse_mlmodel(*old)) replaced_id = parsed->model_id;
   s = env.rename(staging, target);
   if (!s && o.overwrite && (s.code() == Code::kAlreadyExists || s.os_error() == ENOTEMPTY || s.os_error() == EEXIST ||
                             s.os_error() == ENOTDIR || s.os_error() == EISDIR)) {
@@ -317,7 +424,17 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
   if (Status h = record_in_history(im, run_dir, history_entry(m)); !h)
     return fail(h.with_context("model files are in place at " + target + ", but the run's " +
                                std::string(kLogModelHistoryTag) + " tag was not updated"));
+  if (record_3x) {
+    const std::int64_t now = env.now_ms();
+    if (Status r = record_logged_model(im, run_dir, info, m, model_name, o.step, now); !r)
+      return fail(r.with_context("model files are in place at " + target + " (2.x form), but its MLflow 3.x "
+                                 "LoggedModel record " + m.model_id + " was not written"));
+    if (!replaced_id.empty() && replaced_id != m.model_id)
+      if (Status r = retire_logged_model(im, run_dir, info, replaced_id, uri_join(info.artifact_uri, m.artifact_path), now); !r)
+        return fail(r.with_context("the record of the replaced model " + replaced_id + " was not marked deleted"));
+  }
   LoggedModel out;
+  out.model_id = m.model_id;
   out.run_id = m.run_id;
   out.artifact_path = m.artifact_path;
   out.model_uuid = m.model_uuid;

@@ -7,11 +7,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 #include "env/atomic_file.h"
 #include "format/artifact_dir.h"
 #include "format/file_uri.h"
 #include "format/layout.h"
+#include "format/logged_model_meta.h"
+#include "format/py_json.h"
 #include "format/registry_meta.h"
 #include "mlruns/key.h"
 #include "write/store_impl.h"
@@ -229,22 +232,8 @@ struct Files {
   }
 
   // Copies the files below `from` (tags/, aliases/) into `to`, as they are.
-  Status copy_files(const std::string& from, const std::string& to, int depth = 0) const {
-    if (depth > 64) return Status::corruption(from, "nested too deep");
-    auto entries = env.list_dir(from);
-    if (!entries) return entries.error().code() == Code::kNotFound ? Status::ok() : entries.error();
-    MLRUNS_RETURN_IF_ERROR(env.create_dirs(to));
-    for (const DirEntry& e : *entries) {
-      if (is_litter_name(e.name)) continue;
-      if (e.type == FileType::kDirectory) {
-        MLRUNS_RETURN_IF_ERROR(copy_files(join(from, e.name), join(to, e.name), depth + 1));
-      } else if (e.type == FileType::kRegular) {
-        auto text = read_small(join(from, e.name));
-        if (!text) return text.error();
-        MLRUNS_RETURN_IF_ERROR(write_new_file(env, join(to, e.name), *text, im.sync_meta()));
-      }
-    }
-    return Status::ok();
+  Status copy_files(const std::string& from, const std::string& to) const {
+    return copy_small_files(env, from, to, im.sync_meta(), kMaxSmallFile);
   }
 
   // Moves `dir` out of sight at once, then deletes it; `lock` (the lock of a
@@ -300,6 +289,67 @@ Result<RegisteredModel> create_model(const Files& f, std::string_view name, cons
   if (s.code() == Code::kAlreadyExists) return fail(Status::already_exists(quoted_name(name), "already exists"));
   if (!s) return fail(s);
   return m;
+}
+
+// A "models:/m-<hex>" source: an MLflow 3.x LoggedModel of the tree (spec
+// §9.2). As MLflow 3.x's FileStore.create_model_version: the source is kept,
+// storage_location is the model's artifact_location, run_id its
+// source_run_id, model_id its id.
+struct LoggedSource {
+  std::string record_dir;
+  std::string artifact_location;
+  std::string run_id;
+  std::string model_id;
+};
+
+Result<LoggedSource> resolve_logged_model(const Files& f, std::string_view source, const std::string& run_id) {
+  const std::string id(source.substr(std::string_view("models:/").size()));
+  const std::string shown = "model source '" + std::string(source) + "'";
+  if (!is_logged_model_id(id))  // validated before it becomes a path
+    return fail(Status::invalid_argument(shown, "models:/ sources must name a logged model, models:/m-<32 hex digits>"));
+  for (bool trash : {false, true}) {
+    const std::string base = trash ? f.im.layout.trash() : f.im.layout.root;
+    auto exps = list_experiment_dirs(f.env, base);
+    if (!exps) continue;
+    for (const std::string& exp : *exps) {
+      const std::string dir = join(join(join(base, exp), kLoggedModelsDir), id);
+      auto text = f.env.read_file(join(dir, kMetaFile), 1u << 20, /*no_follow=*/true);
+      if (!text) continue;
+      auto rec = parse_logged_model_meta(*text);
+      if (!rec) return fail(rec.error().with_context(join(dir, kMetaFile)));
+      if (rec->lifecycle_stage == std::string("deleted"))
+        return fail(Status::not_found(shown, "the logged model is deleted"));
+      if (!run_id.empty() && !rec->source_run_id.empty() && run_id != rec->source_run_id)
+        return fail(Status::invalid_argument("run_id '" + run_id + "'", "differs from the logged model's source run " +
+                                                                          rec->source_run_id));
+      return LoggedSource{dir, rec->artifact_location, run_id.empty() ? rec->source_run_id : run_id, id};
+    }
+  }
+  return fail(Status::not_found(shown, "no such logged model in any experiment's models/ folder"));
+}
+
+// The record's mlflow.modelVersions tag after registering `version` of
+// `name` (json.dumps(json.loads(old) + [{"name": ..., "version": ...}]), as
+// mlflow/tracking/_model_registry/fluent.py _register_model). Read, appended
+// and replaced atomically; like MLflow, two registrations of one logged
+// model at the same instant may keep only one entry.
+Status tag_logged_model(const Files& f, const std::string& record_dir, std::string_view name, std::int64_t version) {
+  const std::string path = join(join(record_dir, "tags"), "mlflow.modelVersions");
+  OrderedJson list = OrderedJson::array();
+  if (auto old = f.env.read_file(path, 16u << 20, /*no_follow=*/true)) {
+    try {
+      list = OrderedJson::parse(*old);
+    } catch (const std::exception&) {
+      list = OrderedJson::array();
+    }
+    if (!list.is_array()) list = OrderedJson::array();
+  }
+  OrderedJson entry = OrderedJson::object();
+  entry["name"] = std::string(name);
+  entry["version"] = version;
+  list.push_back(std::move(entry));
+  MLRUNS_RETURN_IF_ERROR(f.env.create_dirs(parent_dir(path)));
+  return write_file_atomic(f.env, path, py_json_dumps(list), f.atomic(record_dir));  // never a temp file in tags/
 }
 
 // "runs:/<run>/<path>" or a path or file: URI inside the tree -> (stored
@@ -549,13 +599,26 @@ Result<ModelVersion> ModelRegistry::create_model_version(std::string_view name, 
     StringMap tags = options.tags;
     for (auto& [k, v] : tags) MLRUNS_RETURN_IF_ERROR_RESULT(f.check_tag("model version", k, v));
     MLRUNS_RETURN_IF_ERROR_RESULT(check_description(options.description));
-    auto resolved = resolve_source(f, source, options.run_id);
-    if (!resolved) return fail(resolved.error());
+    std::optional<LoggedSource> logged;
+    Result<std::pair<std::string, std::string>> resolved = std::make_pair(std::string(source), std::string());
+    if (source.rfind("models:/", 0) == 0) {
+      auto l = resolve_logged_model(f, source, options.run_id);
+      if (!l) return fail(l.error());
+      logged = std::move(*l);
+    } else {
+      resolved = resolve_source(f, source, options.run_id);
+      if (!resolved) return fail(resolved.error());
+    }
     ModelVersion v;
     v.name = name;
     v.source = resolved->first;
-    v.storage_location = resolved->first;
-    if (!resolved->second.empty()) v.run_id = resolved->second;
+    v.storage_location = logged ? logged->artifact_location : resolved->first;
+    if (logged) {
+      v.model_id = logged->model_id;
+      if (!logged->run_id.empty()) v.run_id = logged->run_id;
+    } else if (!resolved->second.empty()) {
+      v.run_id = resolved->second;
+    }
     v.run_link = options.run_link;
     v.description = options.description;
     v.current_stage = ModelStage::kNone;
@@ -577,6 +640,10 @@ Result<ModelVersion> ModelRegistry::create_model_version(std::string_view name, 
       if (!lock) return fail(lock.error());
       auto claimed = claim_version(f, v);
       if (!claimed && claimed.error().code() == Code::kNotFound && !f.existing_model(name)) continue;
+      if (claimed && logged)
+        if (Status t = tag_logged_model(f, logged->record_dir, name, claimed->version); !t)
+          return fail(t.with_context("version " + std::to_string(claimed->version) + " is registered, but logged model " +
+                                     logged->model_id + "'s mlflow.modelVersions tag was not updated"));
       return claimed;
     }
   };

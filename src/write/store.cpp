@@ -117,6 +117,25 @@ Status Store::Impl::resolve_artifact_root() {
   return Status::ok();
 }
 
+Status detail::copy_small_files(Env& env, const std::string& from, const std::string& to, bool sync, std::uint64_t max_bytes,
+                        int depth) {
+  if (depth > 64) return Status::corruption(from, "nested too deep");
+  auto entries = env.list_dir(from);
+  if (!entries) return entries.error().code() == Code::kNotFound ? Status::ok() : entries.error();
+  MLRUNS_RETURN_IF_ERROR(env.create_dirs(to));
+  for (const DirEntry& e : *entries) {
+    if (is_litter_name(e.name)) continue;
+    if (e.type == FileType::kDirectory) {
+      MLRUNS_RETURN_IF_ERROR(copy_small_files(env, join(from, e.name), join(to, e.name), sync, max_bytes, depth + 1));
+    } else if (e.type == FileType::kRegular) {
+      auto text = env.read_file(join(from, e.name), max_bytes, /*no_follow=*/true);
+      if (!text) return text.error();
+      MLRUNS_RETURN_IF_ERROR(write_new_file(env, join(to, e.name), *text, sync));
+    }
+  }
+  return Status::ok();
+}
+
 Status Store::Impl::ensure_tree() {
   MLRUNS_RETURN_IF_ERROR(env->create_dirs(layout.root));
   auto info = env->stat(layout.root, /*follow_symlinks=*/true);

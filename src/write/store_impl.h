@@ -167,6 +167,13 @@ namespace detail {
 void registry_add(const std::shared_ptr<ActiveRun::State>& state, bool background);
 std::int64_t steady_ms();
 std::string new_run_id();
+// Copies the small files below `from` (tags/, params/, aliases/: keys with
+// '/' are folders) into the new folder `to`, as they are; litter (temp
+// files) and symlinks are left out, so nothing outside `from` is read. No
+// `from`: nothing to copy. kCorruption past 64 levels or for a file over
+// `max_bytes`.
+Status copy_small_files(Env& env, const std::string& from, const std::string& to, bool sync,
+                        std::uint64_t max_bytes, int depth = 0);
 std::string random_experiment_id();
 std::string derived_experiment_id(std::string_view name, int attempt);
 // "SIGUSR1" for SIGUSR1 on every architecture; "signal N" if unknown.

@@ -94,6 +94,29 @@ TEST_CASE("cli: log-model, models register --alias, then download models:/NAME@c
   const json info = json::parse(logged.out);
   CHECK(info["model_uri"] == "runs:/" + run_id + "/model");
   CHECK(info["flavors"] == json::array({"python_function", "onnx"}));
+  // The MLflow 3.x LoggedModel of the same files (docs/models.md, spec §9.2).
+  const std::string model_id = info["model_id"];
+  fs::path exp;  // the run's experiment folder ("sweep")
+  for (const auto& e : fs::directory_iterator(dir.path() / "mlruns"))
+    if (fs::exists(e.path() / run_id)) exp = e.path();
+  REQUIRE_FALSE(exp.empty());
+  CHECK(fs::exists(exp / "models" / model_id / "meta.yaml"));
+  const CliResult named = run_cli({"log-model", run_id, model.string(), "--artifact-path", "m5", "--name", "policy-v5",
+                                   "--step", "12", "--json"},
+                                  env);
+  REQUIRE(named.code == 0);
+  const std::string named_id = json::parse(named.out)["model_id"];
+  CHECK(read_file(exp / "models" / named_id / "meta.yaml").find("\nname: policy-v5\n") !=
+        std::string::npos);
+  CHECK(read_file(exp / run_id / "outputs" / named_id / "meta.yaml").find("\nstep: 12\n") !=
+        std::string::npos);
+  const CliResult only2 = run_cli({"log-model", run_id, model.string(), "--artifact-path", "m6", "--format", "2",
+                                   "--json"},
+                                  env);
+  REQUIRE(only2.code == 0);
+  CHECK(json::parse(only2.out)["model_id"].is_null());
+  CHECK(run_cli({"log-model", run_id, model.string(), "--artifact-path", "m7", "--format", "3"}, env).code != 0);
+  CHECK(run_cli({"log-model", run_id, model.string(), "--artifact-path", "m8", "--name", "v1.2"}, env).code == 3);
   CHECK(run_cli({"log-model", run_id, model.string()}, env).code == 5);  // artifact path taken
   CHECK(run_cli({"log-model", run_id, model.string(), "--artifact-path", "m2", "--flavor", "sklearn"}, env).code == 3);
   CHECK(run_cli({"log-model", run_id, (dir.path() / "missing").string(), "--artifact-path", "m3"}, env).code == 4);

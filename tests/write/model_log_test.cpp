@@ -69,6 +69,7 @@ TEST_CASE("log_model writes an ONNX model MLflow's loaders read: MLmodel bytes a
         "metadata:\n"
         "  epoch: '3'\n"
         "mlflow_version: 2.22.0\n"
+        "model_id: " + m->model_id + "\n"  // the 3.x record of the same files (logged_model_record_test.cpp)
         "model_size_bytes: 1000\n"
         "model_uuid: " + m->model_uuid + "\n"
         "run_id: " + run.id() + "\n"

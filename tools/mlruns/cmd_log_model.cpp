@@ -1,5 +1,5 @@
 // `mlruns log-model RUN_ID PATH`: logs a file or folder as an MLflow model
-// (model.h, spec §8.3) and prints its URI, runs:/RUN_ID/<artifact path>.
+// (model.h, spec §8.3, §9.2) and prints its URI, runs:/RUN_ID/<artifact path>.
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -20,6 +20,7 @@ struct LogModelOptions {
   ModelOptions model;
   std::string signature_file;
   std::vector<std::string> metadata;
+  std::string format = "both";
   bool json = false;
 };
 
@@ -32,6 +33,7 @@ int run_log_model(LogModelOptions opt) {
     text << in.rdbuf();
     opt.model.signature = text.str();
   }
+  opt.model.form = opt.format == "2" ? ModelForm::kMlflow2 : ModelForm::kMlflow2And3;
   for (const std::string& kv : opt.metadata) opt.model.metadata.insert(split_key_value(kv, "--metadata"));
   Store store = open_existing_store();
   const LoggedModel m = check(store.log_model(opt.run_id, opt.path, opt.model));
@@ -63,8 +65,16 @@ void setup_log_model(CLI::App& app, Commands& commands) {
   sub->add_option("--metadata", opt->metadata, "MLmodel metadata K=V (repeatable)")
       ->allow_extra_args(false);
   sub->add_flag("--overwrite", opt->model.overwrite, "Replace a model already at --artifact-path");
+  sub->add_option("--format", opt->format,
+                  "both: MLflow 2.x's form and an MLflow 3.x LoggedModel record of the same files (default); "
+                  "2: the 2.x form only (MLflow 3.x's Models tab does not list it)")
+      ->check(CLI::IsMember({"both", "2"}));
+  sub->add_option("--name", opt->model.name,
+                  "Name of the MLflow 3.x LoggedModel (default: the artifact path, / : . % \" ' made _)");
+  sub->add_option("--step", opt->model.step, "Step at which the run produced the model, e.g. the epoch (default 0)");
   sub->add_flag("--json", opt->json,
-                "JSON: {artifact_path, flavors, model_uri, model_uuid, run_id, utc_time_created} (mlflow's ModelInfo names)");
+                "JSON: {artifact_path, flavors, model_id, model_uri, model_uuid, run_id, utc_time_created} (mlflow's "
+                "ModelInfo names; model_id null with --format 2)");
   add_tracking_uri(*sub);
   commands.add(sub, [opt] { return run_log_model(*opt); });
 }

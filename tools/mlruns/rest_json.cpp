@@ -222,6 +222,8 @@ Json logged_model_json(const LoggedModel& m) {
   Json j;
   j["artifact_path"] = m.artifact_path;
   j["flavors"] = m.flavors;
+  if (m.model_id.empty()) j["model_id"] = nullptr;
+  else j["model_id"] = m.model_id;
   j["model_uri"] = "runs:/" + m.run_id + "/" + m.artifact_path;
   j["model_uuid"] = m.model_uuid;
   j["run_id"] = m.run_id;

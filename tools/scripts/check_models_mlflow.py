@@ -14,11 +14,17 @@ and version 2. Then MLflow's client reads it:
   search_model_versions, get_latest_versions (stages), the run's mlflow.log-model.history tag;
 * mlflow.onnx.load_model("models:/policy@champion") (needs the onnx package);
 * mlflow.artifacts.download_artifacts of models:/policy/2 and models:/policy/Production;
+* MLflow 3.x: the LoggedModel records mlruns writes beside the 2.x form (docs/models.md, spec §9.2):
+  search_logged_models lists the three models, get_logged_model (READY, source run, artifact
+  location under the run's artifacts, the run's params), the run's outputs, get_model_info's
+  model_id, mlflow.onnx.load_model("models:/<model_id>"), download_artifacts of the other two,
+  and mlflow.register_model("models:/<model_id>") (a version with model_id, read back by mlruns);
 
 and `mlflow server --backend-store-uri <tree>` answers the REST calls MLflow's UI makes:
 registered-models/search, registered-models/get, model-versions/search, registered-models/alias,
 runs/get (the log-model history), artifacts/list (the MLmodel that makes the UI offer "Register
-model"), logged-models/search (MLflow 3.x); the registry answers must equal `mlruns models ...
+model"), logged-models/search (MLflow 3.x: the experiment's Models tab lists mlruns' three models);
+the registry answers must equal `mlruns models ...
 --json` (the same shapes). Exit 0 when every check passes, 1 otherwise, one line per check.
 """
 import json
@@ -98,17 +104,76 @@ def build_tree(binary, work):
         f.write(b"\x00" * 64)
     mlruns(binary, root, "experiments", "create", "sweep")
     run = mlruns(binary, root, "run", "start", "--experiment", "sweep", "--name", "trial-1").strip()
-    mlruns(binary, root, "log-model", run, onnx_path, "--flavor", "onnx", "--signature", sig,
-           "--metadata", "epoch=3")
-    mlruns(binary, root, "log-model", run, ts_path, "--artifact-path", "torchscript", "--flavor", "torchscript",
-           "--framework-version", "2.3.0")
-    mlruns(binary, root, "log-model", run, solver, "--artifact-path", "solver", "--flavor", "solver_weights")
+    mlruns(binary, root, "log", run, "--param", "lr=0.001")
+    ids = {}
+    ids["model"] = json.loads(mlruns(binary, root, "log-model", run, onnx_path, "--flavor", "onnx", "--signature", sig,
+                                     "--metadata", "epoch=3", "--step", "3", "--json"))["model_id"]
+    ids["torchscript"] = json.loads(mlruns(binary, root, "log-model", run, ts_path, "--artifact-path", "torchscript",
+                                           "--flavor", "torchscript", "--framework-version", "2.3.0",
+                                           "--json"))["model_id"]
+    ids["solver"] = json.loads(mlruns(binary, root, "log-model", run, solver, "--artifact-path", "solver",
+                                      "--flavor", "solver_weights", "--json"))["model_id"]
     mlruns(binary, root, "run", "end", run)
     mlruns(binary, root, "models", "register", "policy", f"runs:/{run}/model", "--alias", "champion",
            "--description", "best of the sweep")
     mlruns(binary, root, "models", "transition", "policy", "1", "Production")
     mlruns(binary, root, "models", "register", "policy", f"runs:/{run}/solver")
-    return root, run, real_onnx
+    return root, run, real_onnx, ids
+
+
+def is_mlflow3():
+    return int(mlflow.__version__.split(".")[0]) >= 3
+
+
+def logged_model_checks(client, root, run, real_onnx, ids, work):
+    """MLflow 3.x reads the LoggedModel records mlruns wrote (spec §9.2)."""
+    if not is_mlflow3():
+        print("SKIP LoggedModel checks (MLflow 2.x has no LoggedModels; it read the tree above without error)")
+        return
+    exp = client.get_experiment_by_name("sweep").experiment_id
+
+    def search():
+        found = client.search_logged_models(experiment_ids=[exp])
+        check("search_logged_models lists the three models (the experiment's Models tab)",
+              sorted((m.model_id, m.name) for m in found) == sorted((i, n) for n, i in ids.items()),
+              str([(m.model_id, m.name) for m in found]))
+    attempt("search_logged_models", search)
+
+    def get():
+        m = client.get_logged_model(ids["model"])
+        check("get_logged_model: READY", str(m.status) in ("READY", "LoggedModelStatus.READY"), str(m.status))
+        check("get_logged_model: source_run_id", m.source_run_id == run, str(m.source_run_id))
+        check("get_logged_model: artifact_location is the run's model folder",
+              m.artifact_location == f"file://{root}/{exp}/{run}/artifacts/model", m.artifact_location)
+        check("get_logged_model: the run's params", m.params.get("lr") == "0.001", str(m.params))
+        outputs = sorted(o.model_id for o in client.get_run(run).outputs.model_outputs)
+        check("get_run: outputs link the three models", outputs == sorted(ids.values()), str(outputs))
+        info = mlflow.models.get_model_info(f"runs:/{run}/model")
+        check("get_model_info: model_id", getattr(info, "model_id", None) == ids["model"],
+              str(getattr(info, "model_id", None)))
+    attempt("get_logged_model", get)
+
+    def load():
+        if not real_onnx:
+            print("SKIP mlflow.onnx.load_model(models:/<model_id>) (the onnx package is not importable)")
+            return
+        import mlflow.onnx
+        proto = mlflow.onnx.load_model(f"models:/{ids['model']}")
+        check("mlflow.onnx.load_model(models:/<model_id>)", proto.graph.name == "mlruns-policy", proto.graph.name)
+    attempt("mlflow.onnx.load_model(models:/<model_id>)", load)
+
+    def download():
+        for name, expect in [("solver", "weights.bin"), ("torchscript", "policy.pt")]:
+            dest = tempfile.mkdtemp(dir=work)
+            got = mlflow.artifacts.download_artifacts(f"models:/{ids[name]}", dst_path=dest)
+            check(f"download_artifacts(models:/<{name} model_id>)", os.path.exists(os.path.join(got, expect)), got)
+    attempt("download_artifacts(models:/<model_id>)", download)
+
+    def register():
+        v = mlflow.register_model(f"models:/{ids['solver']}", "from-logged-model")
+        check("register_model(models:/<model_id>): version 1 with model_id",
+              str(v.version) == "1" and getattr(v, "model_id", None) == ids["solver"], str(v))
+    attempt("register_model(models:/<model_id>)", register)
 
 
 def client_checks(root, run, real_onnx, work):
@@ -195,7 +260,7 @@ def sort_latest(j):
     return j
 
 
-def server_checks(binary, root, run, port, work):
+def server_checks(binary, root, run, ids, port, work):
     log = open(os.path.join(work, "server.log"), "w")
     server = subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
                                "--workers", "1", "--backend-store-uri", root, "--default-artifact-root", root],
@@ -238,13 +303,14 @@ def server_checks(binary, root, run, port, work):
                   any(f["path"] == "model/MLmodel" for f in files), str(files))
         attempt("REST runs/get + artifacts/list", run_models)
 
-        if int(mlflow.__version__.split(".")[0]) >= 3:
+        if is_mlflow3():
             def logged_models():
                 exps = get(base, "experiments/search", body={"max_results": 100})["experiments"]
-                ids = [e["experiment_id"] for e in exps]
-                got = get(base, "logged-models/search", body={"experiment_ids": ids})
-                # Not a check: what 3.x lists for 2.x-form models, for the record (docs/models.md).
-                print(f"INFO REST logged-models/search lists {len(got.get('models', []))} model(s)")
+                exp_ids = [e["experiment_id"] for e in exps]
+                got = get(base, "logged-models/search", body={"experiment_ids": exp_ids})
+                listed = sorted(m["info"]["model_id"] for m in got.get("models", []))
+                check("REST logged-models/search: the three models (the UI's Models tab)",
+                      listed == sorted(ids.values()), json.dumps(got)[:300])
             attempt("REST logged-models/search", logged_models)
     finally:
         os.killpg(server.pid, 15)
@@ -263,9 +329,11 @@ def main():
     os.makedirs(work, exist_ok=True)
     print(f"check_models_mlflow: MLflow {mlflow.__version__}, tree in {work}")
     try:
-        root, run, real_onnx = build_tree(binary, work)
+        root, run, real_onnx, ids = build_tree(binary, work)
         client_checks(root, run, real_onnx, work)
-        server_checks(binary, root, run, port, work)
+        logged_model_checks(MlflowClient(tracking_uri="file://" + root, registry_uri="file://" + root), root, run,
+                            real_onnx, ids, work)
+        server_checks(binary, root, run, ids, port, work)
     finally:
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
