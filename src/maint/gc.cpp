@@ -14,6 +14,7 @@
 #include "format/logged_model_meta.h"
 #include "format/meta_parse.h"
 #include "maint/maint_common.h"
+#include "maint/relocate_uri.h"
 #include "write/name_claim.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
