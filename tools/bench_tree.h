@@ -40,6 +40,17 @@ inline std::string run_id_of(std::size_t i) {
   return buf;
 }
 
+// The run id as yaml.safe_dump writes it: quoted where YAML 1.1 would read
+// the plain scalar as an int (all digits, as run 0's id, or 0b and binary
+// digits), else plain. Unquoted, MLflow and mlruns read such an id as a
+// number that differs from the folder name, and skip the run (spec §14.4,
+// YAML 1.1 typing).
+inline std::string yaml_run_id(const std::string& id) {
+  const bool digits = id.find_first_not_of("0123456789") == std::string::npos;
+  const bool binary = id.rfind("0b", 0) == 0 && id.find_first_not_of("01", 2) == std::string::npos;
+  return digits || binary ? "'" + id + "'" : id;
+}
+
 inline std::string format_value(double v) {
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
@@ -82,8 +93,9 @@ inline std::string generate(const TreeShape& o, const fs::path& root) {
     const std::int64_t start = t0 + static_cast<std::int64_t>(i) * 1000;
     write(run / "meta.yaml",
           "artifact_uri: file://" + (run / "artifacts").string() + "\nend_time: " + std::to_string(start + 900) +
-              "\nentry_point_name: ''\nexperiment_id: '" + kExp + "'\nlifecycle_stage: active\nrun_id: " + id +
-              "\nrun_name: trial_" + std::to_string(i) + "\nrun_uuid: " + id +
+              "\nentry_point_name: ''\nexperiment_id: '" + kExp +
+              "'\nlifecycle_stage: active\nrun_id: " + yaml_run_id(id) + "\nrun_name: trial_" + std::to_string(i) +
+              "\nrun_uuid: " + yaml_run_id(id) +
               "\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: " + std::to_string(start) +
               "\nstatus: " + (finished ? "3" : "4") + "\ntags: []\nuser_id: bench\n");
     write(run / "params" / "lr", format_value(1e-4 * static_cast<double>(1 + i % 10)));

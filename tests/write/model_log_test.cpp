@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <utility>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
@@ -306,8 +307,11 @@ TEST_CASE("log_model: files go under their final names in the unseen staging fol
   constexpr int kFiles = 40;
   for (int i = 0; i < kFiles; ++i)
     write_file(t.path() / "src" / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i)), "w" + std::to_string(i));
-  for (Durability d : {Durability::kNone, Durability::kOnClose}) {
-    INFO((d == Durability::kNone ? "none" : "on-close"));
+  for (auto [d, form] : {std::pair{Durability::kNone, ModelForm::kMlflow2And3},
+                         std::pair{Durability::kOnClose, ModelForm::kMlflow2And3},
+                         std::pair{Durability::kNone, ModelForm::kMlflow2},
+                         std::pair{Durability::kOnClose, ModelForm::kMlflow2}}) {
+    INFO((d == Durability::kNone ? "none" : "on-close") << (form == ModelForm::kMlflow2 ? ", 2.x form only" : ""));
     CountingEnv env;
     StoreOptions o = opts(t);
     o.env = &env;
@@ -315,8 +319,14 @@ TEST_CASE("log_model: files go under their final names in the unseen staging fol
     Store store = Store::open(o);
     ActiveRun run = store.start_run();
     env.renames = env.dir_syncs = 0;
-    REQUIRE(run.log_model((t.path() / "src").string(), {.flavor = "many_files"}));
-    CHECK(env.renames == 2);  // the model folder into place, and the run's history tag
+    ModelOptions mo;
+    mo.flavor = "many_files";
+    mo.form = form;
+    REQUIRE(run.log_model((t.path() / "src").string(), mo));
+    // The model folder into place and the run's history tag; the 3.x form
+    // also publishes its LoggedModel record folder and the run's outputs/
+    // link folder, one rename each. None is per file (40 files).
+    CHECK(env.renames == (form == ModelForm::kMlflow2 ? 2 : 4));
     if (d == Durability::kNone) CHECK(env.dir_syncs == 0);
     else CHECK(env.dir_syncs > 4);  // each folder of the model before it is published
     fs::path model = run_dir(t, run) / "artifacts/model";
@@ -327,7 +337,7 @@ TEST_CASE("log_model: files go under their final names in the unseen staging fol
   }
 }
 
-TEST_CASE("a model folder's links are followed as MLflow's log_artifacts (shutil.copytree, symlinks=False); a FIFO, "
+TEST_CASE("a model folder's links are followed as MLflow's log_artifacts (shutil.copytree, symlinks=False), and a FIFO, "
           "device, dangling link or loop is refused, naming it, before anything is written",
           "[model_log][artifacts]") {
   TempDir t;

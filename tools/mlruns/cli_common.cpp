@@ -54,6 +54,13 @@ CLI::Option* comma_list(CLI::Option* option) {
           "", "trim"));
 }
 
+std::string empty_list_error(std::string_view option) {
+  const std::string name(option);
+  if (name == "--columns")
+    return name + " '' names no column; give e.g. run_id,run_name, or leave it out for the default columns";
+  return name + " '' names nothing; give a comma-separated list, or leave it out";
+}
+
 int Commands::run_parsed() const {
   const std::function<int()>* best = nullptr;
   int best_depth = -1;

@@ -42,6 +42,12 @@ void add_tracking_uri(CLI::App& app);
 // occurrence.
 CLI::Option* comma_list(CLI::Option* option);
 
+// The error for a comma list given nothing but commas and spaces ("",
+// ",", " , "), whichever of CLI11 or the verb sees it first: for
+// --columns "--columns '' names no column; give e.g. run_id,run_name, or
+// leave it out for the default columns".
+std::string empty_list_error(std::string_view option);
+
 // An artifact path option or argument (--artifact-path, artifacts PATH):
 // folded by mlruns::normalize_artifact_path as it is parsed, so "ckpts/best/"
 // (tab completion's trailing '/') and "./ckpts/best" mean ckpts/best in

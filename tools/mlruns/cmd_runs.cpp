@@ -154,7 +154,7 @@ std::vector<std::string> table_headers(const std::vector<std::string>& columns) 
 
 int run_runs(const RunsOptions& opt) {
   if (!opt.columns.empty() && std::all_of(opt.columns.begin(), opt.columns.end(), [](const std::string& c) { return c.empty(); }))
-    throw UsageError("--columns '' names no column; give e.g. run_id,run_name, or leave it out for the default columns");
+    throw UsageError("runs: " + empty_list_error("--columns"));  // as CLI11's errors name the verb
   Reader reader = open_reader();
   RunScope scope = run_scope(reader, opt.experiments, opt.view);
   SearchQuery q;

@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli_common.h"
 #include "exit_codes.h"
 
 namespace mlruns::cli {
@@ -136,6 +137,27 @@ std::string repeated_option(const CLI::App& leaf, int argc, const char* const* a
   return {};
 }
 
+// True if the comma-list option `name` of `leaf` was given a value of only
+// commas and spaces (",": CLI11 drops the empty items and then finds no
+// value), as `--name VALUE` or `--name=VALUE`.
+bool given_only_commas(const CLI::App& leaf, const std::string& name, int argc, const char* const* argv) {
+  const CLI::Option* option = leaf.get_option_no_throw(name);
+  if (option == nullptr || option->get_delimiter() != ',') return false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    const std::size_t eq = word.find('=');
+    std::string value;
+    if (eq != std::string::npos && word.rfind("--", 0) == 0 && option->check_name(word.substr(0, eq)))
+      value = word.substr(eq + 1);
+    else if (option->check_name(word) && i + 1 < argc)
+      value = argv[i + 1];
+    else
+      continue;
+    if (!value.empty() && value.find_first_not_of(", \t") == std::string::npos) return true;
+  }
+  return false;
+}
+
 // CLI11's wording of a bad option value, in plain words; "" if `what` is
 // none of these:
 //   "--max: 1 required TEXT missing"                -> "--max needs a value"
@@ -156,6 +178,7 @@ std::string plain_value_error(const CLI::App& leaf, const std::string& what, int
     return items;
   };
   if (std::regex_match(what, m, missing)) {
+    if (given_only_commas(leaf, m[1].str(), argc, argv)) return empty_list_error(m[1].str());
     const std::string type = m[2];
     const std::size_t brace = type.find(":{");
     if (brace != std::string::npos && type.back() == '}')
