@@ -3,6 +3,7 @@
 #include "env/atomic_file.h"
 #include "format/file_uri.h"
 #include "format/meta_parse.h"
+#include "format/tracking_uri.h"
 
 namespace mlruns::detail {
 
@@ -30,13 +31,18 @@ std::optional<std::string> experiment_location_of(Env& env, std::string_view run
   if (!text) return std::nullopt;
   auto exp = parse_experiment_meta(*text, /*in_trash=*/false);
   if (!exp) return std::nullopt;
-  auto path = file_uri_to_path(exp->artifact_location);
-  if (!path) return std::nullopt;
-  while (path->size() > 1 && path->back() == '/') path->pop_back();
-  return path;
+  return local_path_of(exp->artifact_location);
 }
 
 }  // namespace
+
+std::optional<std::string> local_path_of(std::string_view uri) {
+  auto path = file_uri_to_path(uri);
+  if (!path) return std::nullopt;
+  if (!path->empty() && path->front() == '/') return normalize_absolute_path(*path);
+  while (path->size() > 1 && path->back() == '/') path->pop_back();
+  return path;
+}
 
 bool is_generated_run_id(std::string_view run_id) {
   if (run_id.size() != 32) return false;
@@ -67,12 +73,11 @@ std::optional<std::string> run_artifacts_owner(std::string_view path, std::strin
 
 Result<ArtifactDir> run_artifact_dir(Env& env, std::string_view tree_root, std::string_view run_dir,
                                      std::string_view artifact_uri, std::string_view run_id, bool create) {
-  auto p = file_uri_to_path(artifact_uri);
+  auto p = local_path_of(artifact_uri);
   if (!p)
     return fail(Status::not_supported("artifact_uri '" + std::string(artifact_uri) + "'",
                                       "not a local path; mlruns copies artifacts into local trees only"));
   std::string path = *p;
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
   const std::string suffix = "/" + std::string(run_id) + "/artifacts";
   if (!run_artifacts_owner(path, run_id)) return fail(wrong_shape(artifact_uri, run_id));
   std::string root(tree_root);

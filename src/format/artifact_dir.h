@@ -32,6 +32,15 @@ namespace mlruns::detail {
 // nullopt.
 std::optional<std::string> run_artifacts_owner(std::string_view path, std::string_view run_id);
 
+// The local path of `uri` (a path or file: URI; nullopt for another scheme)
+// without trailing '/'; an absolute one lexically normalised ('.', '//' and
+// '..' folded without touching the file system, so no link is followed, e.g.
+// "/a/b/../c/" -> "/a/c"): MLflow stores a relative artifact_location as
+// <cwd>/<path> with '..' kept (resolve_uri_if_local, mlflow/utils/uri.py)
+// and builds its runs' URIs below it. Every artifact_uri and
+// artifact_location goes through it before the shape rule.
+std::optional<std::string> local_path_of(std::string_view uri);
+
 struct ArtifactDir {
   std::string path{};    // the run's artifacts folder, as the Env takes it
   bool outside = false;  // not below the tree root
@@ -43,7 +52,8 @@ struct ArtifactDir {
 bool is_generated_run_id(std::string_view run_id);
 
 // The artifacts folder of run `run_id` (a validated id) according to its
-// `artifact_uri`, for a tree rooted at `tree_root` (absolute); `run_dir` is
+// `artifact_uri` (taken through local_path_of), for a tree rooted at
+// `tree_root` (absolute); `run_dir` is
 // the run's folder in the tree (<root>[/.trash]/<exp>/<run>), whose parent's
 // meta.yaml gives the experiment's artifact_location. Errors: kNotSupported
 // for a URI that is not a local path (s3://, mlflow-artifacts:);

@@ -14,7 +14,6 @@
 #include "format/logged_model_meta.h"
 #include "format/meta_parse.h"
 #include "maint/maint_common.h"
-#include "maint/relocate_uri.h"
 #include "write/name_claim.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
@@ -157,14 +156,14 @@ std::vector<std::pair<std::string, std::string>> records_of_run(Env& env, const 
   auto entries = env.list_dir(models);
   if (!entries) return out;
   std::vector<std::string> homes{join(r.dir, "artifacts")};
-  if (auto p = detail::file_uri_to_path(r.artifact_uri)) homes.push_back(detail::strip_trailing_slashes(*p));
+  if (auto p = detail::local_path_of(r.artifact_uri)) homes.push_back(*p);
   for (const DirEntry& e : *entries) {
     if (e.type != FileType::kDirectory || !validate_run_id(e.name)) continue;
     auto text = detail::read_small(env, join(join(models, e.name), "meta.yaml"));
     if (!text) continue;
     auto rec = detail::parse_logged_model_meta(*text);
     if (!rec || rec->source_run_id != r.id) continue;
-    auto where = detail::file_uri_to_path(rec->artifact_location);
+    auto where = detail::local_path_of(rec->artifact_location);
     if (!where) continue;
     for (const std::string& home : homes)
       if (*where == home || where->rfind(home + "/", 0) == 0) {
@@ -302,7 +301,7 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
       run_pick.push_back(&r);
 
   std::erase_if(run_pick, [&](const RunFound* r) {
-    auto artifacts = detail::file_uri_to_path(r->artifact_uri);  // under the experiment's location, maybe
+    auto artifacts = detail::local_path_of(r->artifact_uri);  // under the experiment's location, maybe
     return keep("run " + r->id, r->dir) || (artifacts && keep("run " + r->id, *artifacts));
   });
   std::map<std::string, std::string> external_roots;  // artifacts folder -> <location>/<run_id>
@@ -313,7 +312,7 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
     // when the caller asks; anything else (s3://, another tree's run a moved
     // tree's URI still names) is left in place and reported.
     if (!r->artifact_uri.empty()) {
-      auto p = detail::file_uri_to_path(r->artifact_uri);
+      auto p = detail::local_path_of(r->artifact_uri);
       // A run of a trashed experiment keeps the URI it had before the move
       // into .trash/ (<root>/<exp>/<run>/artifacts): its artifacts are in
       // the run folder, removed with it.

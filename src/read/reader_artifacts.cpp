@@ -41,11 +41,10 @@ Result<std::string> ReaderContext::artifact_root_of(const std::string& run_dir, 
                                          " is not on this machine; using the artifacts folder inside the tree");
     } else if (dir.error().code() != Code::kNotFound) {
       warn(join(run_dir, kMetaFile), detail_of(dir.error(), "") + "; using the artifacts folder inside the tree");
-    } else if (auto p = file_uri_to_path(uri)) {
+    } else if (auto p = local_path_of(uri)) {
       // <location>/<run_id> missing is normal (MLflow makes it on demand);
       // <location> missing usually means the tree's project folder moved.
-      std::string path = *p;
-      while (path.size() > 1 && path.back() == '/') path.pop_back();
+      const std::string& path = *p;
       // A moved tree's URIs (<old root>/<exp>/<run>/artifacts) fall back silently.
       const std::string exp_id = parent_dir(run_dir).substr(parent_dir(run_dir).rfind('/') + 1);
       if (auto owner = run_artifacts_owner(path, run_id))

@@ -269,7 +269,7 @@ TEST_CASE("cli: gc needs --older-than, --all or ids, and --dry-run shows what wo
   CHECK_THAT(help.out, Catch::Contains("--all") && Catch::Contains("--older-than") && Catch::Contains("--dry-run"));
 }
 
-TEST_CASE("cli: gc of a trashed experiment: its runs' stale artifact URIs are no note; nothing to remove says why",
+TEST_CASE("cli: gc of a trashed experiment: its runs' stale artifact URIs are no note, and nothing to remove says why",
           "[cli][gc]") {
   TempDir dir;
   const std::string root = (dir.path() / "mlruns").string();
@@ -329,13 +329,23 @@ TEST_CASE("cli: gc removes a run's own artifact folder outside the tree, nothing
   write_file(store / runs["foreign"] / "meta.yaml", "run_id: x\n");
   for (const char* name : {"doomed", "moved", "foreign"}) REQUIRE(run_cli({"run", "delete", runs[name]}, env).code == 0);
 
-  const CliResult dry = run_cli({"gc", "--dry-run"}, env);
+  // By default nothing outside the tree is removed: the run's own folder is named, left in place
+  // (docs/cli.md "Maintenance verbs").
+  const CliResult plain = run_cli({"gc", "--dry-run"}, env);
+  INFO(plain.out << plain.err);
+  CHECK(plain.out.find("would remove run " + runs["doomed"]) != std::string::npos);
+  CHECK(plain.out.find("and its artifacts") == std::string::npos);
+  CHECK(plain.err.find("run " + runs["doomed"] + ": its artifact folder outside the tree '" +
+                       (store / runs["doomed"] / "artifacts").string() + "' left in place") != std::string::npos);
+
+  // --include-outside-artifacts removes it with the run, as mlflow gc does.
+  const CliResult dry = run_cli({"gc", "--dry-run", "--include-outside-artifacts"}, env);
   INFO(dry.out << dry.err);
   CHECK(dry.out.find("would remove run " + runs["doomed"]) != std::string::npos);
   CHECK(dry.out.find("and its artifacts " + (store / runs["doomed"] / "artifacts").string()) != std::string::npos);
   CHECK(fs::exists(store / runs["doomed"] / "artifacts" / "model.bin"));
 
-  const CliResult gc = run_cli({"gc", "--all"}, env);
+  const CliResult gc = run_cli({"gc", "--all", "--include-outside-artifacts"}, env);
   INFO(gc.out << gc.err);
   CHECK(gc.code == 0);
   CHECK_FALSE(fs::exists(store / runs["doomed"]));                           // its own folder: gone
