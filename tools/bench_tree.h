@@ -80,10 +80,13 @@ inline std::string generate(const TreeShape& o, const fs::path& root) {
     // Every 10th run failed, so that ranking must skip it.
     const bool finished = i % 10 != 7;
     const std::int64_t start = t0 + static_cast<std::int64_t>(i) * 1000;
+    // An id of digits only (run 0's is 000...0, PyYAML's octal int 0) is
+    // quoted, as yaml.safe_dump writes it (spec §14.4); others stay plain.
+    const std::string yaml_id = id.find_first_not_of("0123456789") == std::string::npos ? "'" + id + "'" : id;
     write(run / "meta.yaml",
           "artifact_uri: file://" + (run / "artifacts").string() + "\nend_time: " + std::to_string(start + 900) +
-              "\nentry_point_name: ''\nexperiment_id: '" + kExp + "'\nlifecycle_stage: active\nrun_id: " + id +
-              "\nrun_name: trial_" + std::to_string(i) + "\nrun_uuid: " + id +
+              "\nentry_point_name: ''\nexperiment_id: '" + kExp + "'\nlifecycle_stage: active\nrun_id: " + yaml_id +
+              "\nrun_name: trial_" + std::to_string(i) + "\nrun_uuid: " + yaml_id +
               "\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: " + std::to_string(start) +
               "\nstatus: " + (finished ? "3" : "4") + "\ntags: []\nuser_id: bench\n");
     write(run / "params" / "lr", format_value(1e-4 * static_cast<double>(1 + i % 10)));
