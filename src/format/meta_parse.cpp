@@ -199,7 +199,8 @@ std::optional<FlatMeta> parse_fast(std::string_view text) {
         value.kind = FlatValue::Kind::kNull;
       } else if (plain_scalar_ok(v)) {
         value.kind = FlatValue::Kind::kString;
-        value.text = pyyaml_plain_str(std::string(v));
+        value.raw = std::string(v);
+        value.text = pyyaml_plain_str(value.raw);
         value.plain = true;
       } else {
         return std::nullopt;
@@ -336,6 +337,7 @@ Result<FlatMeta> parse_yaml(std::string_view text, std::size_t max_bytes) {
       } else {
         v.kind = FlatValue::Kind::kString;
         v.plain = plain && !tag;
+        if (v.plain) v.raw = t;
         v.text = v.plain ? pyyaml_plain_str(std::move(t)) : std::move(t);
       }
       if (s.data.scalar.anchor) anchors[reinterpret_cast<const char*>(s.data.scalar.anchor)] = v;

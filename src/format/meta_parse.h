@@ -33,6 +33,9 @@ struct YamlValue {
   Kind kind = Kind::kNull;
   std::string text;
   bool plain = false;  // a plain (unquoted) scalar: PyYAML's resolver types it
+  // A plain scalar's text as written; `text` is Python's str() of what
+  // PyYAML makes of it (`yes` -> "True", `017` -> "15"). fsck quotes this.
+  std::string raw;
   // kCollection: true for a mapping; `pairs` its scalar pairs in file order
   // (a repeated key: the last wins, as in PyYAML), `pairs_ok` false if some
   // key or value was not a scalar.

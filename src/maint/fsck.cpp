@@ -65,7 +65,7 @@ std::optional<std::string> FsckChecker::string_of(const YamlMap& map, const char
 
 bool FsckChecker::plain_ambiguous(const YamlMap& map, const char* key) {
   const YamlValue* v = yaml_find(map, key);
-  return v && v->kind == YamlValue::Kind::kString && v->plain && !v->text.empty() && yaml_plain_is_ambiguous(v->text);
+  return v && v->kind == YamlValue::Kind::kString && v->plain && !v->raw.empty() && yaml_plain_is_ambiguous(v->raw);
 }
 
 void FsckChecker::run() {

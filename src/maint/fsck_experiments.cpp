@@ -150,7 +150,7 @@ void FsckChecker::check_experiment_meta(const ExperimentDir& e, const std::strin
   }
   for (const char* key : {"name", "artifact_location"})
     if (plain_ambiguous(map, key)) {
-      const std::string value = *string_of(map, key);
+      const std::string value = yaml_find(map, key)->raw;  // as written: `yes`, not str(True)
       add(meta, "experiment.yaml_typing",
           std::string(key) + " '" + shown(value) + "' is unquoted and reads back as a non-string",
           "every version: PyYAML loads it as a bool/number/date/null (spec §2.1, §14.4)", FsckSeverity::kError,

@@ -120,7 +120,7 @@ void FsckChecker::check_run(const ExperimentDir& e, const std::string& dir, cons
   }
   for (const char* key : {"run_id", "run_uuid", "run_name", "user_id", "artifact_uri"})
     if (plain_ambiguous(m, key)) {
-      const std::string value = *str(key);
+      const std::string value = yaml_find(m, key)->raw;  // as written: `yes`, not str(True)
       add(meta, "run.yaml_typing", std::string(key) + " '" + shown(value) + "' is unquoted and reads back as a non-string",
           "every version: PyYAML loads it as a bool/number/date/null (spec §2.1, §14.4)", FsckSeverity::kError,
           edit(meta, {{key, MetaValue::str(value)}}, std::string("quoted ") + key));

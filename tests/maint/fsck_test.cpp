@@ -148,6 +148,20 @@ TEST_CASE("fsck quotes an unquoted 'yes' experiment name instead of letting it r
   CHECK(slurp(meta).find("name: 'yes'\n") != std::string::npos);
 }
 
+TEST_CASE("fsck quotes an unquoted run name as written ('017', not str() of the octal int, 15)", "[fsck]") {
+  TempTree t;
+  const fs::path meta = first_run(t.root / "763558276457519285") / "meta.yaml";
+  std::string m = slurp(meta);
+  const std::size_t pos = m.find("\nrun_name: ");
+  REQUIRE(pos != std::string::npos);
+  m.replace(pos + 11, m.find('\n', pos + 1) - pos - 11, "017");
+  spit(meta, m);
+  auto r = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(r);
+  CHECK(has(*r, "run.yaml_typing"));
+  CHECK(slurp(meta).find("run_name: '017'\n") != std::string::npos);  // not '15'
+}
+
 TEST_CASE("fsck survives an unquoted name of 30,000 digits (issue 15 item 4: std::regex overflowed the stack)",
           "[fsck]") {
   TempTree t;

@@ -88,7 +88,8 @@ TEST_CASE("a damaged input or dataset costs only that input, with a warning nami
   REQUIRE(runs.size() == 3);
   REQUIRE(runs[0].dataset_inputs.size() == 2);  // a-good, and m-badtags without its bad tag
   CHECK(runs[0].dataset_inputs[0].dataset.name == "iris");
-  CHECK(runs[0].dataset_inputs[1].tags == std::map<std::string, std::string>{{"ok", "yes"}});
+  // `ok: yes` is unquoted: PyYAML loads True, which MLflow shows as str(True) (spec §14.4)
+  CHECK(runs[0].dataset_inputs[1].tags == std::map<std::string, std::string>{{"ok", "True"}});
   CHECK(runs[1].dataset_inputs.empty());
   REQUIRE(runs[2].dataset_inputs.size() == 1);
   CHECK(runs[2].dataset_inputs[0].dataset.digest == "abc123");

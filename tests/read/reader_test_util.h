@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "format/yaml_emit.h"
 #include "mlruns/reader.h"
 #include "test_util.h"
 
@@ -34,12 +35,15 @@ struct Warnings {
   }
 };
 
-// A minimal canonical run meta.yaml (spec Appendix B).
+// A minimal canonical run meta.yaml (spec Appendix B). A run id PyYAML would
+// type (all digits: 017... is an octal int) is quoted, as yaml.safe_dump
+// writes it (spec §2.1, §14.4).
 inline std::string run_meta(const std::string& exp, const std::string& run, const std::string& extra = "",
                             const std::string& root = "/nonexistent/mlruns") {
+  const std::string id = detail::yaml_plain_is_ambiguous(run) ? "'" + run + "'" : run;
   return "artifact_uri: file://" + root + "/" + exp + "/" + run + "/artifacts\nend_time: 1700000001000\n"
-         "entry_point_name: ''\nexperiment_id: '" + exp + "'\nlifecycle_stage: active\nrun_id: " + run +
-         "\nrun_name: name-" + run + "\nrun_uuid: " + run +
+         "entry_point_name: ''\nexperiment_id: '" + exp + "'\nlifecycle_stage: active\nrun_id: " + id +
+         "\nrun_name: name-" + run + "\nrun_uuid: " + id +
          "\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 1700000000000\nstatus: 3\ntags: []\n"
          "user_id: tester\n" + extra;
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "format/yaml_emit.h"
 #include "html_dom.h"
 #include "mlruns/reader.h"
 #include "mlruns/report.h"
@@ -90,8 +91,10 @@ inline void generate_sweep(const fs::path& root, std::size_t runs, int metrics, 
              "artifact_location: file://" + (root / exp).string() +
                  "\ncreation_time: 1700000000000\nexperiment_id: '1'\nlast_update_time: 1700000000000\n"
                  "lifecycle_stage: active\nname: big-sweep\n");
-  auto run_meta = [&](const std::string& id, const std::string& name, int status, long long start) {
-    return "artifact_uri: file://" + (root / exp / id / "artifacts").string() + "\nend_time: " +
+  auto run_meta = [&](const std::string& run, const std::string& name, int status, long long start) {
+    // An id PyYAML would type (000...0 is the octal int 0) is quoted, as yaml.safe_dump writes it (spec §14.4).
+    const std::string id = detail::yaml_plain_is_ambiguous(run) ? "'" + run + "'" : run;
+    return "artifact_uri: file://" + (root / exp / run / "artifacts").string() + "\nend_time: " +
            std::to_string(start + 60000) + "\nentry_point_name: ''\nexperiment_id: '1'\nlifecycle_stage: active\nrun_id: " +
            id + "\nrun_name: " + name + "\nrun_uuid: " + id + "\nsource_name: ''\nsource_type: 4\nsource_version: ''\n"
            "start_time: " + std::to_string(start) + "\nstatus: " + std::to_string(status) + "\ntags: []\nuser_id: bench\n";
