@@ -200,6 +200,15 @@ TEST_CASE("cli: a 10-digit --timestamp or --end-time (seconds) is refused with t
     CHECK(run_cli({"run", "end", run, "--end-time", typed}, env).code == 3);
   }
   CHECK(run_cli({"log", run, "--metric", "loss=1", "--timestamp", "0001700000000001"}, env).code == 0);  // ms, padded
+  // Milliseconds past 2286 (1e13 up to the µs range at 1e14, the years 2286 to 5138): a digit too many.
+  for (const std::string typed : {"10000000000000", "99999999999999", "17000000000000"}) {
+    INFO(typed);
+    const CliResult bad = run_cli({"log", run, "--metric", "loss=3", "--timestamp", typed}, env);
+    CHECK(bad.code == 3);
+    CHECK_THAT(bad.err, Catch::Contains("'" + typed + "'") && Catch::Contains("after the year 2286"));
+    CHECK(run_cli({"run", "end", run, "--end-time", typed}, env).code == 3);
+  }
+  CHECK(run_cli({"log", run, "--metric", "loss=1", "--timestamp", "9999999999999"}, env).code == 0);  // 2286-11-20
   const CliResult help = run_cli({"run", "delete", "--help"});
   CHECK(help.out.find("mlruns gc") != std::string::npos);
   CHECK(help.out.find("mlflow gc") == std::string::npos);
