@@ -132,13 +132,12 @@ TEST_CASE("cli: a bad value of any number or enum option or positional: one line
   const std::string id = "0123456789abcdef0123456789abcdef";
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"models", "set-alias", "m", "a", "b"}, "mlruns: models set-alias: VERSION: 'b' is not an integer\n"},
-      {{"models", "transition-stage", "m", "1.5", "Staging"},
-       "mlruns: models transition-stage: VERSION: '1.5' is not an integer\n"},
+      {{"models", "transition", "m", "1.5", "Staging"},
+       "mlruns: models transition: VERSION: '1.5' is not an integer\n"},
       {{"plot", id, "-m", "loss", "--width", "abc"}, "mlruns: plot: --width: 'abc' is not an integer from 30 to 10000\n"},
       {{"plot", id, "-m", "loss", "--width", "5"}, "mlruns: plot: --width: '5' is not an integer from 30 to 10000\n"},
       {{"plot", id, "-m", "loss", "--height", "x"}, "mlruns: plot: --height: 'x' is not an integer from 4 to 10000\n"},
       {{"plot", id, "-m", "loss", "--x", "epoch"}, "mlruns: plot: 'epoch' is not a --x value (step, time)\n"},
-      {{"runs", "--max", "ten"}, "mlruns: runs: --max: 'ten' is not an integer\n"},
       {{"report", "--max", "ten"}, "mlruns: report: --max: 'ten' is not an integer from 1 to 50000\n"},
       {{"report", "--points-per-line", "many"}, "--points-per-line: 'many' is not an integer from "},
       {{"report", "--points-per-page", "many"}, "--points-per-page: 'many' is not an integer from "},
@@ -155,13 +154,13 @@ TEST_CASE("cli: a bad value of any number or enum option or positional: one line
       // A required positional, options that exclude or need another.
       {{"show"}, "mlruns: show: needs RUN_ID; see 'mlruns show --help'\n"},
       {{"models", "set-alias", "m", "a"}, "mlruns: models set-alias: needs VERSION; see 'mlruns models set-alias --help'\n"},
-      {{"runs", "--json", "--csv"}, "mlruns: runs: --json and --csv cannot be given together; give one\n"},
+      {{"runs", "--json", "--csv"}, "mlruns: runs: --json and --csv cannot be given together; see 'mlruns runs --help'\n"},
       {{"runs", "--json=abc"}, "mlruns: runs: --json: 'abc' is not true or false (a flag needs no value)\n"},
-      {{"relocate", "--to", "/x"}, "mlruns: relocate: --to needs --from as well\n"},
+      {{"relocate", "--to", "/x"}, "mlruns: relocate: --to needs --from as well; see 'mlruns relocate --help'\n"},
   };
   for (const auto& [args, message] : cases) {
     const CliResult r = run_cli(args);
-    INFO(args[0] << " " << args[1] << " ... " << args.back() << ": " << r.err);
+    INFO(args.front() << " ... " << args.back() << ": " << r.err);
     check_one_line_usage_error(r);
     CHECK_THAT(r.err, Catch::Contains(message));
     for (const char* cli11 : {"Could not convert", "--help for more", "is required", " excludes ", " requires ",

@@ -211,8 +211,8 @@ std::string plain_value_error(const CLI::App& leaf, const std::string& what, int
   if (std::regex_match(what, m, true_false)) return m[1].str() + " takes no value (it is a flag)";
   if (std::regex_match(what, m, required)) return "needs " + m[1].str() + "; " + see_help(leaf);
   if (std::regex_match(what, m, excludes))
-    return m[1].str() + " and " + m[2].str() + " cannot be given together; give one";
-  if (std::regex_match(what, m, requires_)) return m[1].str() + " needs " + m[2].str() + " as well";
+    return m[1].str() + " and " + m[2].str() + " cannot be given together; " + see_help(leaf);
+  if (std::regex_match(what, m, requires_)) return m[1].str() + " needs " + m[2].str() + " as well; " + see_help(leaf);
   static const std::regex count(R"(^Expected (exactly|at least) (\d+) arguments to (\S+), got (\d+)$)");
   if (std::regex_match(what, m, count))
     return m[3].str() + " takes " + (m[1] == "exactly" ? "" : "at least ") + m[2].str() + " values, got " + m[4].str();
