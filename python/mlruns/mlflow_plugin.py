@@ -541,6 +541,7 @@ class MlrunsStore(AbstractStore):
         except mlruns.AlreadyExistsError as e:  # a param changed: FileStore says INVALID_PARAMETER_VALUE
             raise MlflowException(f"Changing param values is not allowed. {e}",
                                   databricks_pb2.INVALID_PARAMETER_VALUE) from None
+        _log_model_metrics(self, run_id, metrics)
 
     @_mlflow_errors
     def log_metric(self, run_id, metric):
@@ -775,6 +776,20 @@ def _record_logged_model(self, run_id, mlflow_model):
 
 
 _LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
+
+
+def _log_model_metrics(store, run_id, metrics):
+    """Metrics logged with a model_id (MLflow >= 3.0: the active model, or log_metric(model_id=))
+    are also appended to <exp>/models/<model_id>/metrics/<key>, by FileStore's _log_model_metric
+    (the run's own files are the engine's, written before)."""
+    linked = [m for m in metrics if getattr(m, "model_id", None) is not None]
+    if not linked:
+        return
+    file_store = store._mlflow_file_store("log_metric with a model_id")
+    experiment_id = store._run_or_raise(run_id).info.experiment_id
+    for metric in linked:
+        file_store._log_model_metric(experiment_id=experiment_id, model_id=metric.model_id, run_id=run_id,
+                                     metric=metric)
 
 
 def _install_logged_models():

@@ -552,6 +552,9 @@ def test_pyfunc_log_model_load_and_register(tmp_path):
                 info = mlflow.pyfunc.log_model(name="model", python_model=_Identity(), pip_requirements=["x"])
             else:
                 info = mlflow.pyfunc.log_model("model", python_model=_Identity(), pip_requirements=["x"])
+            if MLFLOW_MAJOR >= 3:  # a metric of the model: FileStore also writes it under the model
+                mlflow.log_metric("acc", 0.5, step=1, timestamp=1, model_id=info.model_id)
+                mlflow.log_metrics({"f1": 0.25}, step=2, timestamp=2, model_id=info.model_id)
         out = [info.model_uri.split(":")[0], mlflow.pyfunc.load_model(info.model_uri).predict([1, 2])]
         got = c.get_run(run.info.run_id)
         found = c.search_runs([run.info.experiment_id])
@@ -559,6 +562,7 @@ def test_pyfunc_log_model_load_and_register(tmp_path):
             out.append([o.model_id for o in got.outputs.model_outputs] == [info.model_id])
             out.append([[o.model_id for o in r.outputs.model_outputs] for r in found])
             out.append(c.get_logged_model(info.model_id).status)
+            out.append(c.get_logged_model(info.model_id).metrics)
             out.append(len(c.search_logged_models([run.info.experiment_id])))
         out.append(got.data.tags.get("mlflow.log-model.history") is not None)
         version = mlflow.register_model(info.model_uri, "reg")
@@ -569,7 +573,8 @@ def test_pyfunc_log_model_load_and_register(tmp_path):
     assert ours[1] == [1, 2] and ours[-1][0] == "reg" and str(ours[-1][1]) == "1"
     assert ours[-2] is (MLFLOW_MAJOR < 3)  # 3.x records the model as a LoggedModel, not in the tag
     if MLFLOW_MAJOR >= 3:
-        assert ours[0] == "models" and ours[2] is True and str(ours[4]).endswith("READY") and ours[5] == 1
+        assert ours[0] == "models" and ours[2] is True and str(ours[4]).endswith("READY") and ours[6] == 1
+        assert sorted((m.key, m.value, m.step) for m in ours[5]) == [("acc", 0.5, 1), ("f1", 0.25, 2)]
 
 
 def test_onnx_log_and_load(tmp_path):
