@@ -746,10 +746,14 @@ def _with_outputs(root_directory, runs):
     """The runs, each with its outputs (a new Run for the few that have any)."""
     if _NO_OUTPUTS is None or _FileStore is None or not hasattr(_FileStore, "_FileStoreOutput"):
         return runs
-    result = []
-    for run in runs:
-        outputs = _run_outputs(root_directory, run.info)
-        result.append(run if outputs is _NO_OUTPUTS else MlflowRun(run.info, run.data, run.inputs, outputs))
+    isdir = os.path.isdir  # one stat per run: ~1 us, against the page's ~50 us per run
+    result = list(runs)
+    for i, run in enumerate(result):
+        info = run.info
+        if isdir(f"{root_directory}/{info.experiment_id}/{info.run_id}/outputs"):
+            outputs = _run_outputs(root_directory, info)
+            if outputs is not _NO_OUTPUTS:
+                result[i] = MlflowRun(info, run.data, run.inputs, outputs)
     return result
 
 
