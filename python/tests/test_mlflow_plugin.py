@@ -598,3 +598,21 @@ def test_onnx_log_and_load(tmp_path):
         return [mlflow.onnx.load_model(info.model_uri).graph.node[0].op_type]
 
     assert compare_models(tmp_path, scenario) == ["Identity"]
+
+
+@needs_logged_models
+def test_logged_models_where_mlflow_refuses_its_file_store(tmp_path, monkeypatch):
+    """MLflow >= 3.10 refuses its FileStore without MLFLOW_ALLOW_FILE_STORE=true
+    (file_store.py: FileStore.__init__); the LoggedModel calls then raise NOT_IMPLEMENTED
+    naming the call and the variable, and the listing is empty (list_artifacts calls it)."""
+    import mlflow.environment_variables as variables
+
+    if not hasattr(variables, "MLFLOW_ALLOW_FILE_STORE"):
+        pytest.skip("this MLflow (< 3.10) never refuses its FileStore")
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "false")
+    store = mlruns.mlflow_plugin.MlrunsStore(f"mlruns://{tmp_path / 't'}")
+    with pytest.raises(MlflowException) as info:
+        store.create_logged_model("0", name="m")
+    assert info.value.error_code == "NOT_IMPLEMENTED"
+    assert "create_logged_model" in str(info.value) and "MLFLOW_ALLOW_FILE_STORE" in str(info.value)
+    assert list(store.search_logged_models(["0"])) == []
