@@ -363,8 +363,23 @@ TEST_CASE("artifact_uri is used when it exists and names the run's artifacts, ne
     std::string hostile = (tmp.path() / "shared" / ".." / "shared" / "art" / exp / run / "artifacts").string();
     meta.replace(meta.find("file://"), meta.find('\n') - meta.find("file://"), hostile);
     write_file(root / exp / run / "meta.yaml", meta);
-    auto reader = Reader::open(root.string());
+    Warnings w;
+    auto reader = Reader::open(root.string(), w.options());
     REQUIRE(reader);
     CHECK(*reader->artifact_root(run) == (fs::canonical(root) / exp / run / "artifacts").string());
+    // The warning names the folder it names once folded, and the rule (issue 15).
+    CHECK(w.has("meta.yaml", "its '..' folded lexically"));
+    CHECK(w.has("meta.yaml", (tmp.path() / "shared" / "art" / exp / run / "artifacts").string()));
+  }
+  SECTION("a relative URI with .. is refused for its '..', not for its ending (issue 15)") {
+    std::string meta = run_meta(exp, run);
+    meta.replace(meta.find("file://"), meta.find('\n') - meta.find("file://"), "../elsewhere/" + run + "/artifacts");
+    write_file(root / exp / run / "meta.yaml", meta);
+    Warnings w;
+    auto reader = Reader::open(root.string(), w.options());
+    REQUIRE(reader);
+    CHECK(*reader->artifact_root(run) == (fs::canonical(root) / exp / run / "artifacts").string());
+    CHECK(w.has("meta.yaml", "relative path with a '..' component"));
+    CHECK_FALSE(w.has("meta.yaml", "does not end with"));  // main: the wrong reason
   }
 }
