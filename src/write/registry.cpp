@@ -356,13 +356,9 @@ Status tag_logged_model(const Files& f, const std::string& record_dir, std::stri
 // source, run id).
 Result<std::pair<std::string, std::string>> resolve_source(const Files& f, std::string_view source,
                                                            std::string run_id) {
-  constexpr std::string_view kRuns = "runs:/";
-  if (source.substr(0, kRuns.size()) == kRuns) {
-    std::string_view rest = source.substr(kRuns.size());
-    std::size_t slash = rest.find('/');
-    std::string id(rest.substr(0, slash));
-    std::string path(slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1));
-    while (!path.empty() && path.back() == '/') path.pop_back();
+  if (auto runs = parse_runs_uri(source)) {
+    const std::string& id = runs->run_id;
+    const std::string& path = runs->path;  // "./model/" is model, as in every verb
     MLRUNS_RETURN_IF_ERROR_RESULT(validate_run_id(id));
     MLRUNS_RETURN_IF_ERROR_RESULT(validate_artifact_path(path));
     if (!run_id.empty() && run_id != id)

@@ -201,13 +201,20 @@ std::int64_t now_ms() {
 std::int64_t parse_epoch_ms(std::string_view text, std::string_view what) {
   const std::int64_t ms = parse_int64(text, what);
   // By value, whatever the digits ("0001700000000" is 1.7e9 too): seconds
-  // put "now" near 1.7e9, microseconds near 1.7e15, nanoseconds near 1.7e18;
-  // milliseconds from 1973 to the year 5138 lie between 1e11 and 1e14.
+  // put "now" near 1.7e9, microseconds near 1.7e15, nanoseconds near 1.7e18.
+  // Milliseconds lie below 1e13 (2286-11-20, where seconds end at 1e10):
+  // one more digit is a time past 2286 (to the year 5138 at 1e14), which no
+  // run has, so it is refused as a mistake too.
   std::string unit;
   std::int64_t fixed = 0;
   if (ms >= 1'000'000'000 && ms < 10'000'000'000) {
     unit = "seconds";
     fixed = ms * 1000;
+  } else if (ms >= kMaxEpochMs && ms < 100'000'000'000'000) {
+    check(Status::invalid_argument(std::string(what) + " '" + std::string(text) + "'",
+                                   "is after the year 2286 in milliseconds since the epoch (ms must be below 1e13, "
+                                   "2286-11-20); give milliseconds, e.g. now: " +
+                                       std::to_string(now_ms())));
   } else if (ms >= 100'000'000'000'000 && ms < 100'000'000'000'000'000) {
     unit = "microseconds";
     fixed = ms / 1000;

@@ -127,9 +127,10 @@ std::int64_t now_ms();
 // A time given in ms since the epoch (--timestamp, --end-time), parsed from
 // `text`. A value that is seconds, microseconds or nanoseconds by mistake,
 // judged by value, not digits (1e9..1e10: 2001-2286 in seconds, January
-// 1970 in ms; >= 1e14: beyond the year 5138 in ms, 1973 on in µs, >= 1e17
-// ns), is refused naming the text as typed, with the value in ms as a hint
-// (exit 3).
+// 1970 in ms; >= 1e14: 1973 on in µs, >= 1e17 ns), is refused naming the
+// text as typed, with the value in ms as a hint (exit 3); so is one from
+// kMaxEpochMs (1e13 ms, 2286-11-20) to 1e14, a time past 2286 in ms.
+inline constexpr std::int64_t kMaxEpochMs = 10'000'000'000'000;
 std::int64_t parse_epoch_ms(std::string_view text, std::string_view what);
 
 // Python's repr(float): 7.0, 0.30000000000000004, 1.5e+300, 1e-05, nan, inf, -inf
