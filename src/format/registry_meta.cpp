@@ -92,6 +92,7 @@ std::optional<VersionField> read_version_field(std::string_view meta_text) {
   VersionField f;
   if (v->plain) {
     f.shown = v->text;
+    f.written = v->raw.empty() ? v->text : v->raw;
     // `text` is Python's str() of what PyYAML made of it: an int in any
     // YAML 1.1 spelling (0x2, 02, 1_0, 1:00, +3) is its decimal digits, a
     // bool "True"/"False", a float its repr (2.0, inf, nan: float() reads
@@ -105,6 +106,7 @@ std::optional<VersionField> read_version_field(std::string_view meta_text) {
                        (raw == "0" || raw.front() != '0');
   } else {
     f.shown = "'" + v->text + "'";
+    f.written = f.shown;
     f.number = python_float_of_str(v->text);
   }
   return f;

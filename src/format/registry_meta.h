@@ -52,7 +52,8 @@ std::string version_folder(std::int64_t version);  // "version-12"
 // into 3.0 and a folder version-3.0; `'2'` is a str, on which MLflow 2.10
 // and 3.8 fail ("'<' not supported between instances of 'str' and 'int'").
 struct VersionField {
-  std::string shown;  // Python's str() of the value: "2.0", "True", "2" for 0x2; a str in quotes: "'2'"
+  std::string shown;    // Python's str() of the value: "2.0", "True", "2" for 0x2; a str in quotes: "'2'"
+  std::string written;  // as in the file: "0x2", "'2'"
   bool plain_int_text = false;  // written as plain decimal digits ("2"), the form MLflow writes
   // The number MLflow could show for it: a plain int/float/bool as PyYAML
   // types it; a str (quoted, or plain text such as 1e3, which PyYAML's

@@ -110,11 +110,11 @@ void FsckChecker::check_version_folders(const std::string& mdir, const std::stri
     if (number && says->plain_int_text && says->number == static_cast<double>(*number)) continue;
     if (number && says->number == static_cast<double>(*number)) {
       add(meta, "registry.version_not_int",
-          "version: " + says->shown + " in " + e.name + " of '" + name + "' is not the plain integer " +
-              std::to_string(*number),
-          "MLflow uses the value as YAML loads it: a float is listed as " + says->shown +
-              " and the next version is numbered as a float (a folder version-<n>.0); a str makes "
-              "create_model_version, search_model_versions and get_latest_versions fail",
+          "version: " + says->written + " in " + e.name + " of '" + name + "' is not the plain integer " +
+              std::to_string(*number) + " (MLflow reads " + says->shown + ")",
+          "MLflow uses the value as PyYAML loads it, with no int(): a float is listed as such and makes the "
+          "next version a float (a folder version-<n>.0), a str makes create_model_version, "
+          "search_model_versions and get_latest_versions fail; mlruns does not list the version",
           FsckSeverity::kWarning, edit(meta, {{"version", MetaValue::integer(*number)}}, "version: " + std::to_string(*number)));
       continue;
     }

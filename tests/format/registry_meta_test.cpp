@@ -126,6 +126,7 @@ TEST_CASE("a version meta's `version` reads as PyYAML loads it and MLflow shows 
     auto f = read_version_field(std::string("name: m\nversion: ") + c.written + "\n");
     REQUIRE(f);
     CHECK(f->shown == c.shown);
+    CHECK(f->written == std::string(c.written));
     CHECK(f->number == c.number);
     CHECK(f->plain_int_text == c.plain_int);
   }
