@@ -127,7 +127,7 @@ TEST_CASE("fsck: folders MLflow lists as versions but mlruns skips (version-2.ba
 }
 
 TEST_CASE("fsck: a version-<n> whose meta.yaml's version is <n> in another form (2.0, '2', 0x2) is reported and "
-          "repaired to the plain integer; another number is left alone (file_store.py "
+          "repaired to the plain integer, another number is left alone (file_store.py "
           "_get_file_model_version_from_dir uses the value as PyYAML loads it)",
           "[fsck][models_maint]") {
   for (const char* form : {"2.0", "'2'", "0x2", "' 2 '", "2.0e+0"}) {

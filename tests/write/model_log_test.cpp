@@ -145,7 +145,7 @@ TEST_CASE("torchscript: the pytorch flavor mlflow.pytorch.load_model reads (spec
   CHECK(m2yaml["flavors"]["pytorch"]["pytorch_version"].as<std::string>() == "unknown");
 }
 
-TEST_CASE("torchscript: the MLmodel bytes and file layout mlflow.pytorch's loaders read (docs/models.md; "
+TEST_CASE("torchscript: the MLmodel bytes and file layout mlflow.pytorch's loaders read (docs/models.md, "
           "mlflow/pytorch/__init__.py load_model, _load_pyfunc, _load_model of MLflow 2.10 and 3.8)",
           "[model_log]") {
   // load_model: _get_flavor_configuration(path, "pytorch"); pytorch_conf["pytorch_version"] (a KeyError if

@@ -270,7 +270,7 @@ TEST_CASE("the next version is above every number MLflow reads from a version-* 
   }
 }
 
-TEST_CASE("a folder MLflow named after a float version (version-3.0) counts by its name; an infinite version is "
+TEST_CASE("a folder MLflow named after a float version (version-3.0) counts by its name, an infinite version is "
           "refused with an error naming the folder (model_registry/file_store.py next_version)",
           "[registry]") {
   Tree tree;
@@ -290,8 +290,8 @@ TEST_CASE("a folder MLflow named after a float version (version-3.0) counts by i
   CHECK_FALSE(fs::exists(tree.models() / "m/version-5"));
 }
 
-TEST_CASE("create_model_version: a model renamed away after the call found it is kNotFound, not made anew; a model "
-          "absent at the start is made (registry.h; MLflow: file_store.py create_model_version fails when "
+TEST_CASE("create_model_version: a model renamed away after the call found it is kNotFound, not made anew, a model "
+          "absent at the start is made (registry.h, MLflow: file_store.py create_model_version fails when "
           "get_registered_model finds none, mlflow.register_model creates the model first)",
           "[registry]") {
   Tree tree;
