@@ -14,6 +14,10 @@ and version 2. Then MLflow's client reads it:
   search_model_versions, get_latest_versions (stages), the run's mlflow.log-model.history tag;
 * mlflow.onnx.load_model("models:/policy@champion") (needs the onnx package);
 * mlflow.artifacts.download_artifacts of models:/policy/2 and models:/policy/Production;
+* mlflow.pytorch.load_model and mlflow.pyfunc.load_model of the TorchScript model: where torch is not
+  importable, a stand-in `torch` module records what MLflow hands to torch.load (the file and its
+  bytes), which checks every MLmodel field and file name MLflow's loader reads; torch's own parsing
+  of the archive is not checked then;
 * MLflow 3.x: the LoggedModel records mlruns writes beside the 2.x form (docs/models.md, spec §9.2):
   search_logged_models lists the three models, get_logged_model (READY, source run, artifact
   location under the run's artifacts, the run's params), the run's outputs, get_model_info's
@@ -23,7 +27,10 @@ and version 2. Then MLflow's client reads it:
 and `mlflow server --backend-store-uri <tree>` answers the REST calls MLflow's UI makes:
 registered-models/search, registered-models/get, model-versions/search, registered-models/alias,
 runs/get (the log-model history), artifacts/list (the MLmodel that makes the UI offer "Register
-model"), logged-models/search (MLflow 3.x: the experiment's Models tab lists mlruns' three models);
+model"), logged-models/search (MLflow 3.x: the experiment's Models tab lists mlruns' three models),
+all under ajax-api/2.0 as the UI sends them; then registers the run's model as the UI's "Register
+model" does (registered-models/create, model-versions/create; 3.x also from models:/<model_id>), which
+mlruns reads back;
 the registry answers must equal `mlruns models ...
 --json` (the same shapes). Exit 0 when every check passes, 1 otherwise, one line per check.
 """
@@ -50,6 +57,7 @@ except Exception as e:  # noqa: BLE001 - any import failure means: no MLflow her
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
 FAILURES = []
+TORCHSCRIPT_BYTES = b"PK\x03\x04 not a real TorchScript archive"
 
 
 def check(name, ok, detail=""):
@@ -98,7 +106,7 @@ def build_tree(binary, work):
                    "outputs": [{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 4]}}]}, f)
     ts_path = os.path.join(work, "policy.pt")
     with open(ts_path, "wb") as f:
-        f.write(b"PK\x03\x04 not a real TorchScript archive")
+        f.write(TORCHSCRIPT_BYTES)
     solver = os.path.join(work, "solver")
     os.makedirs(solver)
     with open(os.path.join(solver, "weights.bin"), "wb") as f:
@@ -251,7 +259,8 @@ def free_port():
 
 
 def get(base, path, params=None, body=None):
-    url = f"{base}/api/2.0/mlflow/{path}"
+    # ajax-api/2.0: the prefix MLflow's UI sends its calls to (the same handlers as api/2.0).
+    url = f"{base}/ajax-api/2.0/mlflow/{path}"
     if params:
         url += "?" + urllib.parse.urlencode(params)
     data = None if body is None else json.dumps(body).encode()
@@ -309,6 +318,27 @@ def server_checks(binary, root, run, ids, port, work):
                   any(f["path"] == "model/MLmodel" for f in files), str(files))
         attempt("REST runs/get + artifacts/list", run_models)
 
+        def ui_register():
+            # The UI's "Register model" on the run's model folder: registered-models/create, then
+            # model-versions/create with source = the run's artifact_uri + "/model" and the run id.
+            artifact_uri = get(base, "runs/get", {"run_id": run})["run"]["info"]["artifact_uri"]
+            get(base, "registered-models/create", body={"name": "ui-registered"})
+            made = get(base, "model-versions/create",
+                       body={"name": "ui-registered", "source": artifact_uri + "/model", "run_id": run})
+            ours = json.loads(mlruns(binary, root, "models", "versions", "ui-registered", "--json"))
+            versions = ours if isinstance(ours, list) else ours.get("model_versions", ours.get("versions", []))
+            check("REST model-versions/create (the UI's Register model) -> version 1, read back by mlruns",
+                  made["model_version"]["version"] == "1" and len(versions) == 1
+                  and str(versions[0]["version"]) == "1" and versions[0]["run_id"] == run,
+                  json.dumps(made)[:200] + " / " + json.dumps(ours)[:300])
+            if is_mlflow3():  # the Models tab registers the LoggedModel: source models:/<model_id>
+                made = get(base, "model-versions/create",
+                           body={"name": "ui-registered", "source": "models:/" + ids["model"], "run_id": run,
+                                 "model_id": ids["model"]})
+                check("REST model-versions/create from models:/<model_id> -> version 2",
+                      made["model_version"]["version"] == "2", json.dumps(made)[:300])
+        attempt("REST model-versions/create (UI register)", ui_register)
+
         if is_mlflow3():
             def logged_models():
                 exps = get(base, "experiments/search", body={"max_results": 100})["experiments"]
@@ -324,10 +354,64 @@ def server_checks(binary, root, run, ids, port, work):
         log.close()
 
 
+def torchscript_checks(run):
+    """mlflow.pytorch's loaders find mlruns' TorchScript file (mlflow/pytorch/__init__.py load_model,
+    _load_pyfunc, _load_model: flavors.pytorch.model_data and pytorch_version, python_function.data)."""
+    try:
+        import torch  # noqa: F401
+        print("SKIP mlflow.pytorch checks with a stand-in torch (a real torch is importable; policy.pt is no "
+              "real archive)")
+        return
+    except Exception:  # noqa: BLE001 - no torch: use the stand-in
+        pass
+    import types
+    calls = []
+
+    class Loaded:
+        def __init__(self, path):
+            with open(path, "rb") as f:
+                self.data = f.read()
+
+        def eval(self):
+            return self
+
+        def to(self, device=None):
+            return self
+
+    def load(f, **kwargs):
+        calls.append((f, kwargs))
+        return Loaded(f)
+
+    fake = types.ModuleType("torch")
+    fake.__version__ = "2.3.0"
+    fake.load = load
+    fake.cuda = types.SimpleNamespace(is_available=lambda: False)
+    fake.jit = types.SimpleNamespace(load=load, ScriptModule=type("ScriptModule", (), {}))
+    fake.nn = types.SimpleNamespace(Module=type("Module", (), {}))
+    sys.modules["torch"] = fake
+    try:
+        def native():
+            import mlflow.pytorch
+            m = mlflow.pytorch.load_model(f"runs:/{run}/torchscript")
+            check("mlflow.pytorch.load_model: torch.load gets policy.pt with the logged bytes",
+                  os.path.basename(calls[-1][0]) == "policy.pt" and m.data == TORCHSCRIPT_BYTES, str(calls[-1:]))
+        attempt("mlflow.pytorch.load_model (stand-in torch)", native)
+
+        def pyfunc():
+            p = mlflow.pyfunc.load_model(f"runs:/{run}/torchscript")
+            impl = p._model_impl
+            check("mlflow.pyfunc.load_model: loader mlflow.pytorch, torch.load gets policy.pt",
+                  type(impl).__name__ == "_PyTorchWrapper" and os.path.basename(calls[-1][0]) == "policy.pt"
+                  and impl.pytorch_model.data == TORCHSCRIPT_BYTES, f"{type(impl).__name__} {calls[-1:]}")
+        attempt("mlflow.pyfunc.load_model (stand-in torch)", pyfunc)
+    finally:
+        del sys.modules["torch"]
+
+
 def main():
-    if len(sys.argv) < 2:
+    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__)
-        sys.exit(2)
+        sys.exit(0 if len(sys.argv) >= 2 else 2)
     binary = os.path.abspath(sys.argv[1])
     port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else free_port()
     keep = sys.argv[sys.argv.index("--keep") + 1] if "--keep" in sys.argv else None
@@ -337,6 +421,7 @@ def main():
     try:
         root, run, real_onnx, ids = build_tree(binary, work)
         client_checks(root, run, real_onnx, work)
+        torchscript_checks(run)
         logged_model_checks("file", root, run, real_onnx, ids, work)
         if importlib.util.find_spec("mlruns") is not None:
             logged_model_checks("mlruns", root, run, real_onnx, ids, work)
