@@ -13,7 +13,8 @@ Runs get ``file://`` artifact URIs, exactly as MLflow's FileStore writes them, s
 MLflow's LocalArtifactRepository stores artifacts (log_artifact, log_figure, ...).
 
 Behaviour and error codes are those of MLflow's FileStore
-(mlflow/store/tracking/file_store.py): MLflow's own validators run first, so bad
+(mlflow/store/tracking/file_store.py): MLflow's own validators run first (metrics are
+checked in C++, and MLflow's validators judge any metric C++ is not sure of), so bad
 input raises the same MlflowException (INVALID_PARAMETER_VALUE,
 RESOURCE_DOES_NOT_EXIST, RESOURCE_ALREADY_EXISTS, ...). Differences, on purpose:
 a refused log_batch writes nothing (FileStore may leave part of it); files are
