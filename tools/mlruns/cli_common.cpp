@@ -32,6 +32,12 @@ void add_tracking_uri(CLI::App& app) {
                  "mlruns tree: a path or file: URI (default: MLFLOW_TRACKING_URI, then ./mlruns)");
 }
 
+void add_run_experiment(CLI::App& app) {
+  app.add_option("--experiment,-e", globals().run_experiment,
+                 "Experiment id of the run, needed only where its id is in more than one experiment (a copied "
+                 "experiment)");
+}
+
 CLI::Option* artifact_path_option(CLI::Option* option) {
   return option->transform(CLI::Validator(
       [](std::string& path) {
@@ -82,6 +88,7 @@ void check(const Status& status) {
 
 Reader open_reader() {
   ReaderOptions options;
+  options.run_experiment_id = globals().run_experiment;
   if (!globals().quiet) {
     // Once per path and message: a verb may read a file twice (search reads
     // what it filters on, then what it shows), its reader says so once.
@@ -96,6 +103,7 @@ Reader open_reader() {
 Store open_store() {
   StoreOptions options;
   options.tracking_uri = globals().tracking_uri;
+  options.run_experiment_id = globals().run_experiment;
   options.errors = ErrorMode::kCount;
   options.on_error = [](const Status&) {};  // main prints the one error of the call
   // One short-lived call per process: no background flusher needed.
@@ -111,6 +119,7 @@ Store open_existing_store() {
   Reader reader = check(Reader::open(globals().tracking_uri, {}));
   StoreOptions options;
   options.tracking_uri = reader.root();
+  options.run_experiment_id = globals().run_experiment;
   options.errors = ErrorMode::kCount;
   options.on_error = [](const Status&) {};  // main prints the one error of the call
   options.flush.background_thread = false;

@@ -31,11 +31,17 @@ struct Globals {
   std::string tracking_uri;  // empty: MLFLOW_TRACKING_URI, then ./mlruns (resolved by the library)
   bool quiet = false;        // no warnings about damaged parts of the tree
   bool local_time = false;   // --local-time: times in the local zone with its offset, not UTC
+  std::string run_experiment;  // -e of a verb naming a run by id: Reader/StoreOptions::run_experiment_id
 };
 Globals& globals();
 
 // Adds --tracking-uri (bound to globals()) to a verb.
 void add_tracking_uri(CLI::App& app);
+// Adds --experiment/-e EXP_ID (bound to globals()) to a verb naming a run by
+// id: the experiment to take the run from where its id is in more than one
+// (a copied experiment); without it such an id is refused (format/layout.h
+// pick_run: one rule for every verb).
+void add_run_experiment(CLI::App& app);
 
 // A comma-separated list option (--columns, --run-ids ...): split at ',',
 // spaces around each item dropped ("run_id, run_name"), one argument per

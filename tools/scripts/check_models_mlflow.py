@@ -28,6 +28,7 @@ the registry answers must equal `mlruns models ...
 --json` (the same shapes). Exit 0 when every check passes, 1 otherwise, one line per check.
 """
 import json
+import importlib.util
 import os
 import shutil
 import socket
@@ -125,33 +126,38 @@ def is_mlflow3():
     return int(mlflow.__version__.split(".")[0]) >= 3
 
 
-def logged_model_checks(client, root, run, real_onnx, ids, work):
-    """MLflow 3.x reads the LoggedModel records mlruns wrote (spec §9.2)."""
+def logged_model_checks(scheme, root, run, real_onnx, ids, work):
+    """MLflow 3.x reads the LoggedModel records mlruns wrote (spec §9.2), through a `scheme`
+    tracking URI: file: (MLflow's FileStore) or mlruns: (the mlruns package's plugin,
+    python/mlruns/mlflow_plugin.py)."""
     if not is_mlflow3():
         print("SKIP LoggedModel checks (MLflow 2.x has no LoggedModels; it read the tree above without error)")
         return
+    uri = f"{scheme}://{root}"
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     exp = client.get_experiment_by_name("sweep").experiment_id
 
     def search():
         found = client.search_logged_models(experiment_ids=[exp])
-        check("search_logged_models lists the three models (the experiment's Models tab)",
+        check(f"{scheme}: search_logged_models lists the three models (the experiment's Models tab)",
               sorted((m.model_id, m.name) for m in found) == sorted((i, n) for n, i in ids.items()),
               str([(m.model_id, m.name) for m in found]))
-    attempt("search_logged_models", search)
+    attempt(f"{scheme}: search_logged_models", search)
 
     def get():
         m = client.get_logged_model(ids["model"])
-        check("get_logged_model: READY", str(m.status) in ("READY", "LoggedModelStatus.READY"), str(m.status))
-        check("get_logged_model: source_run_id", m.source_run_id == run, str(m.source_run_id))
-        check("get_logged_model: artifact_location is the run's model folder",
+        check(f"{scheme}: get_logged_model: READY", str(m.status) in ("READY", "LoggedModelStatus.READY"), str(m.status))
+        check(f"{scheme}: get_logged_model: source_run_id", m.source_run_id == run, str(m.source_run_id))
+        check(f"{scheme}: get_logged_model: artifact_location is the run's model folder",
               m.artifact_location == f"file://{root}/{exp}/{run}/artifacts/model", m.artifact_location)
-        check("get_logged_model: the run's params", m.params.get("lr") == "0.001", str(m.params))
+        check(f"{scheme}: get_logged_model: the run's params", m.params.get("lr") == "0.001", str(m.params))
         outputs = sorted(o.model_id for o in client.get_run(run).outputs.model_outputs)
-        check("get_run: outputs link the three models", outputs == sorted(ids.values()), str(outputs))
+        check(f"{scheme}: get_run: outputs link the three models", outputs == sorted(ids.values()), str(outputs))
         info = mlflow.models.get_model_info(f"runs:/{run}/model")
-        check("get_model_info: model_id", getattr(info, "model_id", None) == ids["model"],
+        check(f"{scheme}: get_model_info: model_id", getattr(info, "model_id", None) == ids["model"],
               str(getattr(info, "model_id", None)))
-    attempt("get_logged_model", get)
+    attempt(f"{scheme}: get_logged_model", get)
 
     def load():
         if not real_onnx:
@@ -159,21 +165,21 @@ def logged_model_checks(client, root, run, real_onnx, ids, work):
             return
         import mlflow.onnx
         proto = mlflow.onnx.load_model(f"models:/{ids['model']}")
-        check("mlflow.onnx.load_model(models:/<model_id>)", proto.graph.name == "mlruns-policy", proto.graph.name)
-    attempt("mlflow.onnx.load_model(models:/<model_id>)", load)
+        check(f"{scheme}: mlflow.onnx.load_model(models:/<model_id>)", proto.graph.name == "mlruns-policy", proto.graph.name)
+    attempt(f"{scheme}: mlflow.onnx.load_model(models:/<model_id>)", load)
 
     def download():
         for name, expect in [("solver", "weights.bin"), ("torchscript", "policy.pt")]:
             dest = tempfile.mkdtemp(dir=work)
             got = mlflow.artifacts.download_artifacts(f"models:/{ids[name]}", dst_path=dest)
-            check(f"download_artifacts(models:/<{name} model_id>)", os.path.exists(os.path.join(got, expect)), got)
-    attempt("download_artifacts(models:/<model_id>)", download)
+            check(f"{scheme}: download_artifacts(models:/<{name} model_id>)", os.path.exists(os.path.join(got, expect)), got)
+    attempt(f"{scheme}: download_artifacts(models:/<model_id>)", download)
 
     def register():
-        v = mlflow.register_model(f"models:/{ids['solver']}", "from-logged-model")
-        check("register_model(models:/<model_id>): version 1 with model_id",
+        v = mlflow.register_model(f"models:/{ids['solver']}", f"from-logged-model-{scheme}")
+        check(f"{scheme}: register_model(models:/<model_id>): version 1 with model_id",
               str(v.version) == "1" and getattr(v, "model_id", None) == ids["solver"], str(v))
-    attempt("register_model(models:/<model_id>)", register)
+    attempt(f"{scheme}: register_model(models:/<model_id>)", register)
 
 
 def client_checks(root, run, real_onnx, work):
@@ -331,8 +337,11 @@ def main():
     try:
         root, run, real_onnx, ids = build_tree(binary, work)
         client_checks(root, run, real_onnx, work)
-        logged_model_checks(MlflowClient(tracking_uri="file://" + root, registry_uri="file://" + root), root, run,
-                            real_onnx, ids, work)
+        logged_model_checks("file", root, run, real_onnx, ids, work)
+        if importlib.util.find_spec("mlruns") is not None:
+            logged_model_checks("mlruns", root, run, real_onnx, ids, work)
+        else:
+            print("SKIP LoggedModel checks through mlruns: URIs (the mlruns Python package is not importable)")
         server_checks(binary, root, run, ids, port, work)
     finally:
         if not keep:
