@@ -554,7 +554,7 @@ class MlrunsStore(AbstractStore):
         check_metrics: nothing is written and None returned unless every metric is one that
         MLflow's validators accept without a doubt (_mlruns' plainly_valid_metric)."""
         try:
-            return self._store.log_batch_objects(run_id, metrics, params, tags, check_metrics)
+            written = self._store.log_batch_objects(run_id, metrics, params, tags, check_metrics)
         except mlruns.NotFoundError:
             self._run_or_raise(run_id)  # the run is missing: FileStore's error
             raise
@@ -564,7 +564,9 @@ class MlrunsStore(AbstractStore):
         except mlruns.AlreadyExistsError as e:  # a param changed: FileStore says INVALID_PARAMETER_VALUE
             raise MlflowException(f"Changing param values is not allowed. {e}",
                                   databricks_pb2.INVALID_PARAMETER_VALUE) from None
-        _log_model_metrics(self, run_id, metrics)
+        if written is not None:  # None: nothing written, MLflow's validators judge first
+            _log_model_metrics(self, run_id, metrics)
+        return written
 
     @_mlflow_errors
     def log_metric(self, run_id, metric):
