@@ -407,6 +407,60 @@ def test_log_batch_takes_numbers_as_file_store_does(tmp_path):
     compare(tmp_path, scenario)
 
 
+def test_log_batch_metrics_checked_in_cpp_raise_mlflows_own_exceptions(tmp_path):
+    """log_batch and log_metric check metrics in C++ (_mlruns' plainly_valid_metric) and
+    call MLflow's validators (mlflow/utils/validation.py) only for what C++ doubts: every
+    refusal is MLflow's own, same type, code and message, and in FileStore's order (a bad
+    metric before a bad param, the data before the batch limits, file_store.py log_batch);
+    what MLflow accepts beyond the plain rules (a ':' in a key on 3.x, non-ASCII) is written."""
+    bad_metrics = [Metric("a//b", 1.0, 1700000000001, 0), Metric("./a", 1.0, 1700000000001, 0),
+                   Metric("a/", 1.0, 1700000000001, 0), Metric("/a", 1.0, 1700000000001, 0),
+                   Metric("..a", 1.0, 1700000000001, 0), Metric("a/../b", 1.0, 1700000000001, 0),
+                   Metric("", 1.0, 1700000000001, 0), Metric("x" * 251, 1.0, 1700000000001, 0),
+                   Metric("a\tb", 1.0, 1700000000001, 0), Metric("none", None, 1700000000001, 0),
+                   Metric("text", "x", 1700000000001, 0), Metric("flag", True, 1700000000001, 0),
+                   Metric("early", 1.0, -1, 0), Metric("nostep", 1.0, 1700000000001, None)]
+    maybe_metrics = [Metric("a:b", 1.0, 1700000000001, 0), Metric("caf\u00e9", 1.0, 1700000000001, 0),
+                     Metric("x" * 250, 1.0, 1700000000001, 0), Metric("nan", float("nan"), 1700000000001, 0),
+                     Metric("sp ace/x.y-z_1", -0.5, 1700000000001, -2)]
+    # (An int value is left out: MLflow 2.x's FileStore writes it as "3", 3.x through
+    # MlflowClient and mlruns as "3.0", spec §5.1.)
+
+    def at_step(m, j):
+        """m at another step: the three calls below log three points, not metric twins (§5.1)."""
+        return Metric(m.key, m.value, m.timestamp, m.step + j if type(m.step) is int else m.step)
+
+    def scenario(c):
+        exp = c.create_experiment("checked")
+        rid = c.create_run(exp, run_name="c").info.run_id
+        store = c._tracking_client.store
+        out = []
+
+        def record(call):
+            r = outcome(call)
+            out.append(r)
+            if isinstance(r, BaseException):
+                out.append(str(r))
+
+        for i, m in enumerate(bad_metrics + maybe_metrics):
+            record(lambda: c.log_batch(rid, metrics=[Metric("ok", 0.5, 1700000000002, i), m]))
+            record(lambda: store.log_batch(rid, [at_step(m, 1)], [], []))
+            record(lambda: store.log_metric(rid, at_step(m, 2)))
+        # a bad metric is reported before a bad param, a bad param with plain metrics is the param's
+        record(lambda: store.log_batch(rid, [Metric("a//b", 1.0, 1, 0)], [Param("p//q", "v")], []))
+        record(lambda: store.log_batch(rid, [Metric("fine", 1.0, 1, 0)], [Param("p//q", "v")], []))
+        record(lambda: store.log_batch(rid, [Metric("fine", 1.0, 1, 0)], [], [RunTag("", "v")]))
+        # the data before the limits, the limits before unique keys
+        many = [Metric(f"k{i}", 1.0, 1, 0) for i in range(1001)]
+        record(lambda: store.log_batch(rid, many, [], []))
+        record(lambda: store.log_batch(rid, many[:-1] + [Metric("a//b", 1.0, 1, 0)] * 2, [], []))
+        record(lambda: store.log_batch(rid, [Metric("fine", 1.0, 1, 0)], [Param("d", "1"), Param("d", "2")], []))
+        out.append(c.get_run(rid))
+        return out
+
+    compare(tmp_path, scenario)
+
+
 def test_search_runs_returns_whole_runs_as_file_store_does(tmp_path):
     """search_runs' entities (made in C++, mlflow_plugin._ENTITIES) against FileStore's."""
     def scenario(c):
