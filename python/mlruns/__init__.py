@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import stat
 import sys
 import time
 from dataclasses import dataclass, field
@@ -316,11 +317,9 @@ def _link_below(base: str, path: str) -> Optional[str]:
     for part in rel.split(os.sep):
         cur = os.path.join(cur, part)
         try:
-            if os.path.islink(cur):
+            if stat.S_ISLNK(os.lstat(cur).st_mode):  # one lstat per component
                 return cur
         except OSError:
-            return None
-        if not os.path.lexists(cur):
             return None
     return None
 
