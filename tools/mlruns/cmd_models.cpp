@@ -181,6 +181,7 @@ void setup_models(CLI::App& app, Commands& commands) {
   reg->add_option("--description", opt->description, "Version description")
       ->each([opt](const std::string&) { opt->has_description = true; });
   reg->add_flag("--json", opt->json, "MLflow REST model-versions/get JSON");
+  add_run_experiment(*reg);  // runs:/RUN_ID/...: the run by id
 
   auto* set_alias = verb("set-alias", "Point an alias at a version (replaced atomically)", run_set_alias);
   set_alias->add_option("NAME", opt->name, "Registered model name")->required();
