@@ -78,9 +78,7 @@ Status NameClaims::claim(std::string_view name, std::string_view owner, const Ho
   const std::string base = join(dir_, name_hash_hex(name));
   const std::string shown = "name '" + escape_control(name) + "'";
   // An error names the name claimed, not the claim's internal path (which says why, after it).
-  auto failed = [&](const Status& s) {
-    return Status::io_error(shown, "could not be claimed (" + s.to_string() + ")");
-  };
+  auto failed = [&](const Status& s) { return s.with_context(shown + ": could not be claimed"); };  // code, errno kept
   for (int probe = 0, takeovers = 0, vanished = 0; probe < kMaxProbes;) {
     std::string target = probe == 0 ? base : base + "-" + std::to_string(probe);
     // Build the claim whole, then one rename publishes it.

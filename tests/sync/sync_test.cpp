@@ -501,7 +501,7 @@ TEST_CASE("sync: long params and tags are split into requests under MLflow's 1 M
 // Issue 15: the record is a file in the tree, whose author controls it (docs/hpc.md). A record
 // naming another server run (another tree's, another user's) must not send writes or a delete
 // there: sync checks the run's mlruns.sync.source tag first (docs/sync.md#how-it-never-makes-a-copy).
-TEST_CASE("sync: a record naming a server run that is not the run's copy is ignored; that run is untouched", "[sync]") {
+TEST_CASE("sync: a record naming a server run that is not the run's copy is ignored and that run is untouched", "[sync]") {
   TempDir dir;
   FakeMlflowServer server;
   SyncOptions o = test_sync_options(server.url());
