@@ -1,5 +1,6 @@
 #include "format/layout.h"
 
+#include "format/logged_model_meta.h"
 #include "mlruns/key.h"
 
 namespace mlruns::detail {
@@ -54,6 +55,13 @@ Result<RunLocation> find_run(Env& env, const Layout& layout, std::string_view ru
     }
   }
   return fail(Status::not_found("run '" + std::string(run_id) + "'", "no such run in " + layout.root));
+}
+
+bool is_model_source_shape(const std::vector<std::string>& parts) {
+  if (parts.size() < 3 || !validate_experiment_id(parts[0])) return false;
+  if (parts[1] == kLoggedModelsDir)
+    return parts.size() >= 4 && is_logged_model_id(parts[2]) && parts[3] == "artifacts";
+  return validate_run_id(parts[1]) && parts[2] == "artifacts";
 }
 
 }  // namespace mlruns::detail
