@@ -2,6 +2,7 @@
 // the tree's Model Registry (<root>/models/, spec §9.4). --json answers in
 // the shapes of MLflow's REST API (registered-models/search and /get,
 // model-versions/search and /get; rest_json.h).
+#include <charconv>
 #include <iostream>
 #include <memory>
 
@@ -22,7 +23,7 @@ struct ModelsOptions {
   std::string alias;
   std::string source;
   std::string stage;
-  std::int64_t version = 0;
+  std::string version;  // as typed: parsed by version_number
   std::vector<std::string> aliases;
   std::vector<std::string> tags;
   std::string description;
@@ -30,6 +31,16 @@ struct ModelsOptions {
   bool archive_existing = false;
   bool json = false;
 };
+
+// VERSION as typed, checked whole: a number too large for 64 bits is
+// refused naming it, never clamped.
+std::int64_t version_number(const std::string& text) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < 1)
+    check(Status::invalid_argument("version '" + text + "'", "must be a whole number from 1 to 9223372036854775807"));
+  return v;
+}
 
 std::string aliases_text(const std::map<std::string, std::int64_t>& aliases) {
   std::string out;
@@ -79,13 +90,19 @@ int run_show(const ModelsOptions& opt) {
     return kExitOk;
   }
   const std::vector<ModelVersion> versions = check(reader.model_versions(opt.name));
-  std::cout << "name:        " << m.name << '\n'
-            << "description: " << m.description.value_or("") << '\n'
-            << "created:     " << format_time_ms(m.creation_timestamp) << '\n'
-            << "updated:     " << format_time_ms(m.last_updated_timestamp) << '\n'
-            << "aliases:     " << aliases_text(m.aliases) << '\n';
-  for (const auto& [k, v] : m.tags) std::cout << "tag:         " << k << "=" << v << '\n';
-  std::cout << "versions:    " << versions.size() << '\n';
+  // "label: value", the values aligned; an empty value leaves no trailing space.
+  auto field = [](std::string_view label, const std::string& value) {
+    std::cout << label;
+    if (!value.empty()) std::cout << std::string(13 - label.size(), ' ') << value;
+    std::cout << '\n';
+  };
+  field("name:", m.name);
+  field("description:", m.description.value_or(""));
+  field("created:", format_time_ms(m.creation_timestamp));
+  field("updated:", format_time_ms(m.last_updated_timestamp));
+  field("aliases:", aliases_text(m.aliases));
+  for (const auto& [k, v] : m.tags) field("tag:", k + "=" + v);
+  field("versions:", std::to_string(versions.size()));
   if (!versions.empty()) print_table(std::cout, versions_table(versions), terminal_width());
   return kExitOk;
 }
@@ -126,7 +143,7 @@ int run_register(const ModelsOptions& opt) {
 
 int run_set_alias(const ModelsOptions& opt) {
   Store store = open_existing_store();
-  check(store.registry().set_registered_model_alias(opt.name, opt.alias, opt.version));
+  check(store.registry().set_registered_model_alias(opt.name, opt.alias, version_number(opt.version)));
   return kExitOk;
 }
 
@@ -139,10 +156,11 @@ int run_delete_alias(const ModelsOptions& opt) {
 int run_transition(const ModelsOptions& opt) {
   const std::optional<ModelStage> stage = parse_model_stage(opt.stage);
   if (!stage) check(Status::invalid_argument("stage '" + opt.stage + "'", "must be None, Staging, Production or Archived"));
+  const std::int64_t version = version_number(opt.version);
   Store store = open_existing_store();
-  check(store.registry().transition_model_version_stage(opt.name, opt.version, *stage, opt.archive_existing));
+  check(store.registry().transition_model_version_stage(opt.name, version, *stage, opt.archive_existing));
   Reader reader = open_reader();
-  print_version(check(reader.model_version(opt.name, opt.version)), opt.json);
+  print_version(check(reader.model_version(opt.name, version)), opt.json);
   return kExitOk;
 }
 
@@ -173,7 +191,10 @@ void setup_models(CLI::App& app, Commands& commands) {
   auto* reg = verb("register", "Register a model as a new version (the model is created if needed); prints the version",
                    run_register);
   reg->add_option("NAME", opt->name, "Registered model name")->required();
-  reg->add_option("SOURCE", opt->source, "runs:/RUN_ID/PATH, or an absolute path inside the tree")->required();
+  reg->add_option("SOURCE", opt->source,
+                  "runs:/RUN_ID/PATH, models:/m-<id> (a logged model), or an absolute path to a run's artifacts "
+                  "(<exp>/<run>/artifacts/...) or a logged model's folder in the tree")
+      ->required();
   reg->add_option("--alias", opt->aliases, "Point this alias at the new version once it is complete (repeatable)")
       ->allow_extra_args(false);
   reg->add_option("--tag", opt->tags, "Version tag K=V (repeatable)")
