@@ -44,6 +44,7 @@ const std::map<std::string, std::string> kPublicHeaderModule = {
     {"reader.h", "read"},  {"search.h", "read"},     {"rank.h", "read"},     {"download.h", "read"},
     {"fsck.h", "maint"},   {"gc.h", "maint"},        {"reap.h", "maint"},    {"relocate.h", "maint"},
     {"report.h", "report"}, {"sync.h", "sync"},   {"c.h", "capi"},       {"text.h", "util"},
+    {"yaml.h", "format"},
 };
 
 bool may_use(const std::string& from, const std::string& to) {

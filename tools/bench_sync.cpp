@@ -43,28 +43,38 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::cerr << "usage: bench_sync URL [--runs N] [--metrics N] [--steps N] [--artifact-mib N] [--jobs N] [--repeat N]"
-                 " [--resyncs N]\n";
-    return 2;
-  }
-  std::string url = argv[1];
+  const std::string tool = "bench_sync";
+  auto usage = [](int code) {
+    (code ? std::cerr : std::cout)
+        << "usage: bench_sync URL [--runs N] [--metrics N] [--steps N] [--artifact-mib N] [--jobs N] [--repeat N]"
+           " [--resyncs N]\n"
+           "Times mlruns sync of a generated tree to the MLflow server at URL (first sync, then re-syncs\n"
+           "with nothing new); prints medians (docs/performance.md).\n";
+    std::exit(code);
+  };
+  std::string url;
   int runs = 200, metrics = 10, steps = 1000, artifact_mib = 1, repeat = 3, resyncs = 5;
   unsigned jobs = 4;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    std::string a = argv[i];
-    int v = std::atoi(argv[i + 1]);
-    if (a == "--runs") runs = v;
-    else if (a == "--metrics") metrics = v;
-    else if (a == "--steps") steps = v;
-    else if (a == "--artifact-mib") artifact_mib = v;
-    else if (a == "--jobs") jobs = static_cast<unsigned>(v);
-    else if (a == "--repeat") repeat = v;
-    else if (a == "--resyncs") resyncs = std::max(1, v);
-    else {
-      std::cerr << "bench_sync: unknown option " << a << "\n";
-      return 2;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") usage(0);
+    if (a.empty() || a[0] != '-') {
+      if (!url.empty()) bench::die(tool, "unexpected argument '" + a + "' (the URL is '" + url + "')");
+      url = a;
+      continue;
     }
+    int* target = a == "--runs" ? &runs : a == "--metrics" ? &metrics : a == "--steps" ? &steps
+                : a == "--artifact-mib" ? &artifact_mib : a == "--repeat" ? &repeat : a == "--resyncs" ? &resyncs
+                : nullptr;
+    if (target == nullptr && a != "--jobs") bench::unknown_flag(tool, a);
+    if (i + 1 >= argc) bench::missing_value(tool, a);
+    const long long v = bench::whole_number(tool, a, argv[++i], a == "--artifact-mib" ? 0 : 1);
+    if (target != nullptr) *target = static_cast<int>(v);
+    else jobs = static_cast<unsigned>(v);
+  }
+  if (url.empty()) {
+    std::cerr << "bench_sync: needs the server URL; see 'bench_sync --help'\n";
+    return 2;
   }
   auto server = mlruns::ServerOptions::from_environment(url);
   if (!server) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bench_dir.h"
+#include "mlruns/yaml.h"
 
 namespace bench {
 
@@ -38,17 +39,6 @@ inline std::string run_id_of(std::size_t i) {
   char buf[33];
   std::snprintf(buf, sizeof buf, "%08zx%024zx", i * 2654435761u % 0xffffffffu, i);
   return buf;
-}
-
-// The run id as yaml.safe_dump writes it: quoted where YAML 1.1 would read
-// the plain scalar as an int (all digits, as run 0's id, or 0b and binary
-// digits), else plain. Unquoted, MLflow and mlruns read such an id as a
-// number that differs from the folder name, and skip the run (spec §14.4,
-// YAML 1.1 typing).
-inline std::string yaml_run_id(const std::string& id) {
-  const bool digits = id.find_first_not_of("0123456789") == std::string::npos;
-  const bool binary = id.rfind("0b", 0) == 0 && id.find_first_not_of("01", 2) == std::string::npos;
-  return digits || binary ? "'" + id + "'" : id;
 }
 
 inline std::string format_value(double v) {
@@ -91,11 +81,14 @@ inline std::string generate(const TreeShape& o, const fs::path& root) {
     // Every 10th run failed, so that ranking must skip it.
     const bool finished = i % 10 != 7;
     const std::int64_t start = t0 + static_cast<std::int64_t>(i) * 1000;
+    // The run id as yaml.safe_dump writes it: quoted where YAML 1.1 reads the
+    // plain scalar as an int (run 0's all-digit id), else plain (spec §14.4).
+    const std::string yaml_id = mlruns::yaml_quote_if_ambiguous(id);
     write(run / "meta.yaml",
           "artifact_uri: file://" + (run / "artifacts").string() + "\nend_time: " + std::to_string(start + 900) +
               "\nentry_point_name: ''\nexperiment_id: '" + kExp +
-              "'\nlifecycle_stage: active\nrun_id: " + yaml_run_id(id) + "\nrun_name: trial_" + std::to_string(i) +
-              "\nrun_uuid: " + yaml_run_id(id) +
+              "'\nlifecycle_stage: active\nrun_id: " + yaml_id + "\nrun_name: trial_" + std::to_string(i) +
+              "\nrun_uuid: " + yaml_id +
               "\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: " + std::to_string(start) +
               "\nstatus: " + (finished ? "3" : "4") + "\ntags: []\nuser_id: bench\n");
     write(run / "params" / "lr", format_value(1e-4 * static_cast<double>(1 + i % 10)));
@@ -133,7 +126,7 @@ inline std::string generate(const TreeShape& o, const fs::path& root) {
 inline std::string open_or_generate(const TreeShape& shape, const fs::path& root) {
   std::ifstream done(root / ".bench_complete");
   std::string n;
-  if (done >> n && n == std::to_string(shape.runs)) {
+  if (is_bench_tree(root) && done >> n && n == std::to_string(shape.runs)) {
     std::ifstream w(root / ".bench_winner");
     std::string winner;
     w >> winner;
@@ -167,26 +160,28 @@ struct CommonArgs {
 
 // Reads argv: --help/-h call usage(0); --runs, --metrics, --steps, --repeats,
 // --threads and --dir fill `o`; any other argument goes to on_other(arg,
-// next), which returns false for one it does not know (usage(2)); next()
-// returns the argument's value. Then checks the values and fills in o.dir.
+// next), which returns false for one it does not know; next() returns the
+// argument's value. An unknown flag, a missing value or a number that is
+// not one exits 2 naming it (bench_args.h). Then fills in o.dir.
 template <typename OnOther>
 void parse_args(int argc, char** argv, CommonArgs& o, void (*usage)(int), OnOther&& on_other) {
+  const std::string tool = fs::path(argv[0]).filename().string();
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
-      if (i + 1 >= argc) usage(2);
+      if (i + 1 >= argc) missing_value(tool, a);
       return argv[++i];
     };
+    auto count = [&](long long min) { return whole_number(tool, a, next(), min); };
     if (a == "--help" || a == "-h") usage(0);
-    else if (a == "--runs") o.runs = std::stoul(next());
-    else if (a == "--metrics") o.metrics = std::stoi(next());
-    else if (a == "--steps") o.steps = std::stoi(next());
-    else if (a == "--repeats") o.repeats = std::stoi(next());
-    else if (a == "--threads") o.threads = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--runs") o.runs = static_cast<std::size_t>(count(1));
+    else if (a == "--metrics") o.metrics = static_cast<int>(count(1));
+    else if (a == "--steps") o.steps = static_cast<int>(count(1));
+    else if (a == "--repeats") o.repeats = static_cast<int>(count(1));
+    else if (a == "--threads") o.threads = static_cast<unsigned>(count(0));
     else if (a == "--dir") o.dir = next();
-    else if (!on_other(a, next)) usage(2);
+    else if (!on_other(a, next)) unknown_flag(tool, a);
   }
-  if (o.runs == 0 || o.metrics < 1 || o.steps < 1 || o.repeats < 1) usage(2);
   if (o.dir.empty()) o.dir = default_dir(o.shape()).string();
 }
 

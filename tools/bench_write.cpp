@@ -125,22 +125,24 @@ int main(int argc, char** argv) {
                  "workload (runs x 10 metrics x 100 steps); prints medians (docs/performance.md).\n");
     std::exit(code);
   };
+  const std::string tool = "bench_write";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") usage(0);
-    if (i + 1 >= argc) usage(2);
+    if (a != "--dir" && a != "--reps" && a != "--runs" && a != "--points" && a != "--through" && a != "--durability")
+      bench::unknown_flag(tool, a);
+    if (i + 1 >= argc) bench::missing_value(tool, a);
     std::string v = argv[++i];
     if (a == "--dir") parent = v;
-    else if (a == "--reps") reps = std::atoi(v.c_str());
-    else if (a == "--runs") runs = std::atoi(v.c_str());
-    else if (a == "--points") buffered = std::atol(v.c_str());
-    else if (a == "--through") through = std::atol(v.c_str());
-    else if (a == "--durability" && (v == "none" || v == "on-close" || v == "every-flush"))
+    else if (a == "--reps") reps = static_cast<int>(bench::whole_number(tool, a, v));
+    else if (a == "--runs") runs = static_cast<int>(bench::whole_number(tool, a, v));
+    else if (a == "--points") buffered = static_cast<long>(bench::whole_number(tool, a, v));
+    else if (a == "--through") through = static_cast<long>(bench::whole_number(tool, a, v));
+    else if (v == "none" || v == "on-close" || v == "every-flush")
       g_durability = v == "none" ? mlruns::Durability::kNone
                      : v == "every-flush" ? mlruns::Durability::kEveryFlush : mlruns::Durability::kOnClose;
-    else usage(2);
+    else bench::die(tool, "--durability: '" + v + "' is not none, on-close or every-flush");
   }
-  if (reps < 1 || runs < 1 || buffered < 1 || through < 1) usage(2);
   std::vector<double> aw, ac, bw, bc, cw, cc;
   std::printf("load average at start: %s (on %ld cores)\n", loadavg().c_str(), ::sysconf(_SC_NPROCESSORS_ONLN));
   // A fresh folder per repetition, all removed at the end: deleting a big tree

@@ -96,7 +96,7 @@ struct ModelOptions {
   ModelForm form = ModelForm::kMlflow2And3;
   // The 3.x LoggedModel's name (MLflow's rule: not empty, none of
   // / : . % " '). Empty: artifact_path with each of those made '_'.
-  std::string name;
+  std::string name{};
   // The step at which the run produced the model (the outputs link's step,
   // as mlflow.<flavor>.log_model(step=...)); e.g. the epoch.
   std::int64_t step = 0;

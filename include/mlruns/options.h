@@ -99,6 +99,10 @@ struct StoreOptions {
   // The file-system seam; null means Env::posix_beneath(root), confined to
   // the tree (env.h). A given Env is used as it is.
   Env* env = nullptr;
+  // As ReaderOptions::run_experiment_id: the experiment to take a run from
+  // when its id (log_*, end_run, delete_run, ... by run id) is in more than
+  // one experiment; empty: such an id is refused (kFailedPrecondition).
+  std::string run_experiment_id{};
   ErrorMode errors = ErrorMode::kThrow;
   Durability durability = Durability::kOnClose;
   FlushPolicy flush{};

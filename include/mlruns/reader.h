@@ -54,6 +54,12 @@ struct ReaderOptions {
   // so only values written past MLflow are ever cut. A value file above
   // max_file_bytes is not read at all (warning).
   std::uint64_t max_value_bytes = 1ull << 20;
+  // A run named by id alone (run(), metric_history(), artifact_root(), ...)
+  // whose id is in more than one experiment (a copied experiment folder) is
+  // refused with kFailedPrecondition naming the experiments, unless this
+  // names the experiment to take it from (the CLI's -e EXP). Empty: the run
+  // must be the only one with its id (format/layout.h pick_run).
+  std::string run_experiment_id{};
 };
 
 // Which parts of each run to load: a search reads only what it needs.

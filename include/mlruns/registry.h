@@ -79,14 +79,18 @@ class ModelRegistry {
   //   run_id = its source_run_id and model_id, and the version appended to
   //   its mlflow.modelVersions tag, as MLflow 3.x's register_model does.
   // Returns the version with its number: 1 + the highest number ever given
-  // (deleted versions keep theirs), and never below the number MLflow would
-  // give (1 + the largest `version` in the meta.yaml of every folder named
-  // version-*, e.g. a version-2.bak; model_registry/file_store.py).
+  // (deleted versions keep theirs), and above every number MLflow could list
+  // for a folder named version-* (the name's number and its meta.yaml's
+  // `version` as PyYAML loads it: 2.0, 0x2, '2'; e.g. a version-2.bak;
+  // model_registry/file_store.py). kFailedPrecondition if such a number is
+  // infinite or beyond 2^53 (mlruns fsck reports it).
   // With a concurrent rename or delete of the model: on success the version
   // is in the model named `name` when this returns (the rename then carries
-  // it along); an error means no version was created. A model renamed or
-  // deleted while this call waited for its lock is looked up again: made
-  // anew if create_registered_model, else kNotFound naming the model.
+  // it along); an error means no version was created. The model is made
+  // (create_registered_model) only if it is absent when the call starts; a
+  // model renamed or deleted after that, before this call took its lock, is
+  // kNotFound naming the model, never made anew (MLflow's file store fails
+  // too: create_model_version's get_registered_model finds none).
   Result<ModelVersion> create_model_version(std::string_view name, std::string_view source,
                                             const ModelVersionOptions& options = {});
   Status update_model_version(std::string_view name, std::int64_t version, std::optional<std::string> description);

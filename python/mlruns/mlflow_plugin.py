@@ -18,9 +18,12 @@ input raises the same MlflowException (INVALID_PARAMETER_VALUE,
 RESOURCE_DOES_NOT_EXIST, RESOURCE_ALREADY_EXISTS, ...). Differences, on purpose:
 a refused log_batch writes nothing (FileStore may leave part of it); files are
 replaced atomically; experiment ids are made race-free across processes.
-What mlruns does not write (traces, logged models, assessments, scorers, evaluation
-datasets, prompts) raises MlflowException with error code NOT_IMPLEMENTED and a
-message naming the call.
+Dataset inputs and MLflow 3.x LoggedModels (create/finalize/get/search/delete_logged_model,
+their tags and params, log_outputs; run outputs in get_run/search_runs) are written and
+read by MLflow's own FileStore code over the same tree, so their bytes are MLflow's; on
+MLflow >= 3.10 that needs MLFLOW_ALLOW_FILE_STORE=true. What mlruns does not write
+(traces, assessments, scorers, evaluation datasets, prompts) raises MlflowException with
+error code NOT_IMPLEMENTED and a message naming the call.
 
 Options through environment variables (read when the store is created):
   MLRUNS_DURABILITY   "none" (default, as MLflow's FileStore: no fsync),
@@ -31,6 +34,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import warnings
 
 from mlflow.entities import (
     Dataset as MlflowDataset,
@@ -491,7 +495,7 @@ class MlrunsStore(AbstractStore):
     @_mlflow_errors
     def get_run(self, run_id):
         _validate_run_id(run_id)
-        return _run(self._run_or_raise(run_id))
+        return _with_outputs(self.root_directory, [_run(self._run_or_raise(run_id))])[0]
 
     @_mlflow_errors
     def update_run_info(self, run_id, run_status, end_time, run_name):
@@ -537,6 +541,7 @@ class MlrunsStore(AbstractStore):
         except mlruns.AlreadyExistsError as e:  # a param changed: FileStore says INVALID_PARAMETER_VALUE
             raise MlflowException(f"Changing param values is not allowed. {e}",
                                   databricks_pb2.INVALID_PARAMETER_VALUE) from None
+        _log_model_metrics(self, run_id, metrics)
 
     @_mlflow_errors
     def log_metric(self, run_id, metric):
@@ -610,6 +615,7 @@ class MlrunsStore(AbstractStore):
         else:
             runs, token = _mlruns.search_runs(*args)
             runs = [_run(r) for r in runs]
+        runs = _with_outputs(self.root_directory, runs)
         # bytes, as MLflow's SearchUtils.create_page_token makes them for its own stores
         return runs, token.encode() if token else None
 
@@ -644,16 +650,21 @@ class MlrunsStore(AbstractStore):
             return self._mlflow_file_store().log_inputs(run_id, datasets)
         return self._mlflow_file_store().log_inputs(run_id, datasets, models)
 
-    def _mlflow_file_store(self):
+    def _mlflow_file_store(self, call="log_inputs"):
+        """MLflow's FileStore over this tree, for what the engine does not write (dataset
+        inputs, LoggedModels); MlflowException(NOT_IMPLEMENTED) naming `call` if this MLflow
+        has none or refuses it."""
         if getattr(self, "_file_store", None) is None:
             if _FileStore is None:
-                raise MlflowException("log_inputs needs MLflow's FileStore, which this MLflow does not have",
+                raise MlflowException(f"{call} needs MLflow's FileStore, which this MLflow does not have",
                                       databricks_pb2.NOT_IMPLEMENTED)
             try:
-                self._file_store = _FileStore(self.root_directory, self.artifact_root_uri)
+                with warnings.catch_warnings():  # 3.x's deprecation of file: URIs is not about mlruns:
+                    warnings.simplefilter("ignore", FutureWarning)
+                    self._file_store = _FileStore(self.root_directory, self.artifact_root_uri)
             except MlflowException as e:
                 raise MlflowException(
-                    "log_inputs on an mlruns: URI writes through MLflow's FileStore, which this MLflow "
+                    f"{call} on an mlruns: URI writes through MLflow's FileStore, which this MLflow "
                     f"refuses: {e.message}", databricks_pb2.NOT_IMPLEMENTED) from e
         return self._file_store
 
@@ -669,11 +680,135 @@ def registry_store(store_uri=None, tracking_uri=None):
     return RegistryFileStore(_open_tree(store_uri).root)
 
 
-# Listings of what mlruns never writes: empty, not an error, since MLflow lists
-# them in passing (3.x's list_artifacts searches logged models of the run first).
-def _search_logged_models(self, *args, **kwargs):
-    """mlruns writes no logged models: an empty page."""
-    return PagedList([], None)
+# ---- MLflow 3.x LoggedModels (issue 12/13) -------------------------------------
+#
+# A LoggedModel is <exp>/models/<model_id>/ (meta.yaml, params/, tags/, metrics/,
+# artifacts/) and a run's outputs/<model_id>/meta.yaml links it (format spec §9.2).
+# The C++ engine writes these records only as part of log_model (a model from files,
+# READY at once); MLflow's API creates a PENDING record first, uploads the files into
+# its artifact_location, then finalizes it, and tags, params and searches it on the way.
+# So these methods run MLflow's own FileStore code over the same tree, as log_inputs
+# does: the bytes, the filter/order_by/page-token rules and the errors are FileStore's.
+# On MLflow >= 3.10 that FileStore needs MLFLOW_ALLOW_FILE_STORE=true; without it every
+# method but the listing raises NOT_IMPLEMENTED saying so, and the listing is empty
+# (3.x's list_artifacts searches a run's logged models in passing).
+
+_LOGGED_MODEL_METHODS = (
+    "create_logged_model", "log_logged_model_params", "finalize_logged_model", "set_logged_model_tags",
+    "delete_logged_model_tag", "get_logged_model", "delete_logged_model", "log_outputs",
+    "_hard_delete_logged_model", "_get_deleted_logged_models",
+)
+
+
+def _by_mlflow_file_store(name):
+    """The store method `name`, done by MLflow's FileStore over this tree."""
+
+    def method(self, *args, **kwargs):
+        return getattr(self._mlflow_file_store(name), name)(*args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = (f"MLflow's FileStore.{name} over this tree (mlflow/store/tracking/file_store.py): "
+                      "same arguments, result, bytes and MlflowException codes.")
+    return method
+
+
+def _search_logged_models(self, experiment_ids, filter_string=None, datasets=None, max_results=None,
+                          order_by=None, page_token=None):
+    """MLflow's FileStore.search_logged_models over this tree (filter_string, datasets,
+    order_by and page_token as FileStore takes them); an empty page where this MLflow
+    refuses its FileStore (>= 3.10 without MLFLOW_ALLOW_FILE_STORE=true)."""
+    try:
+        store = self._mlflow_file_store("search_logged_models")
+    except MlflowException:
+        return PagedList([], None)
+    return store.search_logged_models(experiment_ids, filter_string=filter_string, datasets=datasets,
+                                      max_results=max_results, order_by=order_by, page_token=page_token)
+
+
+def _run_outputs(root_directory, info):
+    """RunOutputs of <exp>/<run>/outputs/*/meta.yaml (the models a run logged, MLflow >= 3.0),
+    as FileStore._get_all_outputs reads them; the shared empty one if there is no outputs/."""
+    outputs_dir = os.path.join(root_directory, info.experiment_id, info.run_id, "outputs")
+    if _NO_OUTPUTS is None or not os.path.isdir(outputs_dir):
+        return _NO_OUTPUTS
+    from mlflow.entities import LoggedModelOutput
+    from mlflow.protos.internal_pb2 import OutputVertexType
+
+    outputs = []
+    for name in os.listdir(outputs_dir):
+        entry = _FileStore._FileStoreOutput.from_yaml(os.path.join(outputs_dir, name), "meta.yaml")
+        if entry.destination_type == OutputVertexType.MODEL_OUTPUT:
+            outputs.append(LoggedModelOutput(model_id=entry.destination_id, step=entry.step))
+    return RunOutputs(model_outputs=outputs) if outputs else _NO_OUTPUTS
+
+
+def _with_outputs(root_directory, runs):
+    """The runs, each with its outputs (a new Run for the few that have any)."""
+    if _NO_OUTPUTS is None or _FileStore is None or not hasattr(_FileStore, "_FileStoreOutput"):
+        return runs
+    isdir = os.path.isdir  # one stat per run: ~1 us, against the page's ~50 us per run
+    result = list(runs)
+    for i, run in enumerate(result):
+        info = run.info
+        if isdir(f"{root_directory}/{info.experiment_id}/{info.run_id}/outputs"):
+            outputs = _run_outputs(root_directory, info)
+            if outputs is not _NO_OUTPUTS:
+                result[i] = MlflowRun(info, run.data, run.inputs, outputs)
+    return result
+
+
+def _record_logged_model(self, run_id, mlflow_model):
+    """Appends mlflow_model's dict to the run's mlflow.log-model.history tag, as FileStore's
+    record_logged_model does (json.dumps of the list; TypeError for a non-Model), through
+    the engine's atomic tag write."""
+    import json
+
+    from mlflow.models import Model
+
+    if not isinstance(mlflow_model, Model):
+        raise TypeError(f"Argument 'mlflow_model' should be mlflow.models.Model, got '{type(mlflow_model)}'")
+    _validate_run_id(run_id)
+    run = self._run_or_raise(run_id)
+    if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
+        raise MlflowException(f"The run {run_id} must be in 'active' lifecycle_stage.",
+                              error_code=databricks_pb2.INVALID_PARAMETER_VALUE)
+    history = run.tags.get(_LOG_MODEL_HISTORY_TAG)
+    models = json.loads(history) if history else []
+    # 3.x records get_tags_dict() (to_dict() less the fields it leaves out), 2.x to_dict().
+    entry = getattr(mlflow_model, "get_tags_dict", mlflow_model.to_dict)()
+    self._write(run_id, [], {}, {_LOG_MODEL_HISTORY_TAG: json.dumps(models + [entry])})
+
+
+_LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
+
+
+def _log_model_metrics(store, run_id, metrics):
+    """Metrics logged with a model_id (MLflow >= 3.0: the active model, or log_metric(model_id=))
+    are also appended to <exp>/models/<model_id>/metrics/<key>, by FileStore's _log_model_metric
+    (the run's own files are the engine's, written before)."""
+    linked = [m for m in metrics if getattr(m, "model_id", None) is not None]
+    if not linked:
+        return
+    file_store = store._mlflow_file_store("log_metric with a model_id")
+    experiment_id = store._run_or_raise(run_id).info.experiment_id
+    for metric in linked:
+        file_store._log_model_metric(experiment_id=experiment_id, model_id=metric.model_id, run_id=run_id,
+                                     metric=metric)
+
+
+def _install_logged_models():
+    """record_logged_model on every MLflow (FileStore writes the 2.x history tag on 2.x too);
+    the LoggedModel methods where this MLflow has them (>= 3.0)."""
+    MlrunsStore.record_logged_model = _mlflow_errors(_record_logged_model)
+    if not hasattr(AbstractStore, "create_logged_model") or _FileStore is None:
+        return
+    for name in _LOGGED_MODEL_METHODS:
+        if hasattr(_FileStore, name):
+            setattr(MlrunsStore, name, _by_mlflow_file_store(name))
+    MlrunsStore.search_logged_models = _search_logged_models
+
+
+_install_logged_models()
 
 
 def _search_traces(self, *args, **kwargs):
@@ -685,7 +820,7 @@ def _not_implemented(name):
     def method(self, *args, **kwargs):
         raise MlflowException(
             f"{name} is not supported by the mlruns: tracking store: mlruns writes experiments, runs, "
-            "params, metrics, tags and artifacts; traces, logged models, assessments, scorers and "
+            "params, metrics, tags, artifacts and logged models; traces, assessments, scorers and "
             "evaluation datasets need a database tracking URI (sqlite:, postgresql:)",
             databricks_pb2.NOT_IMPLEMENTED)
 
@@ -697,8 +832,6 @@ def _not_implemented(name):
 def _fill_not_implemented():
     """Every AbstractStore method that this MLflow leaves unimplemented (its body raises
     NotImplementedError) raises MLflow's NOT_IMPLEMENTED error with a message instead."""
-    if hasattr(AbstractStore, "search_logged_models"):
-        MlrunsStore.search_logged_models = _search_logged_models
     if hasattr(AbstractStore, "search_traces"):
         MlrunsStore.search_traces = _search_traces
     for name, member in vars(AbstractStore).items():

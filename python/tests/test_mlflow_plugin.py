@@ -340,7 +340,7 @@ def test_the_name_of_a_deleted_experiment_stays_taken(tmp_path):
 
 def test_unsupported_calls_raise_not_implemented(tmp_path):
     store = mlruns.mlflow_plugin.MlrunsStore(f"mlruns://{tmp_path / 't'}")
-    for name in ("start_trace", "create_logged_model", "get_logged_model"):
+    for name in ("start_trace", "get_trace_info"):
         if hasattr(store, name):
             with pytest.raises(MlflowException) as info:
                 getattr(store, name)("x")
@@ -474,3 +474,145 @@ def test_an_init_that_does_more_than_store_its_arguments_keeps_the_init_path():
     wrong = mlruns._mlruns.MlflowEntities(Metric, [("_key", 1), ("_value", 0)],  # swapped on purpose
                                           *plugin._ENTITIES_ARGS[2:])
     assert not plugin._fast_entities(wrong, mlruns._mlruns.sample_runs())
+
+
+# ---- MLflow 3.x LoggedModels (file_store.py: create_logged_model ... search_logged_models,
+# log_outputs, _get_all_outputs; format spec §9.2) and the 2.x log-model history tag
+# (file_store.py: record_logged_model, spec §8.3) -------------------------------------
+
+needs_logged_models = pytest.mark.skipif(MLFLOW_MAJOR < 3, reason="MLflow < 3 has no LoggedModels")
+MODEL_TIME = re.compile(r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+\b")
+
+
+def model_files(root, ids):
+    """tree_files with the times MLmodel and the history tag write as dates made T."""
+    return {path: MODEL_TIME.sub("T", data) for path, data in tree_files(root, ids).items()}
+
+
+def compare_models(tmp_path, scenario):
+    ours, theirs, our_root, their_root = run_both(tmp_path, scenario)
+    ids_a, ids_b = Ids(our_root).seed(), Ids(their_root).seed()
+    assert ids_a.value(ours) == ids_b.value(theirs)
+    a, b = model_files(our_root, ids_a), model_files(their_root, ids_b)
+    assert sorted(set(a) - set(b)) == [] and sorted(set(b) - set(a)) == []
+    for path in a:
+        assert a[path] == b[path], path
+    return ours
+
+
+@needs_logged_models
+def test_logged_models_through_the_client(tmp_path):
+    """Every LoggedModel call of MlflowClient, good and bad input: same results, errors, bytes."""
+    from mlflow.entities import LoggedModelParameter, LoggedModelStatus, LoggedModelTag
+
+    def scenario(c):
+        exp = c.create_experiment("lm")
+        out = []
+        a = c.create_logged_model(exp, name="a", tags={"t": "1"}, params={"lr": "0.1"}, model_type="clf")
+        b = c.create_logged_model(exp, name="b")
+        out.append([a, b])
+        out.append(outcome(lambda: c.create_logged_model("123", name="x")))        # no such experiment
+        out.append(outcome(lambda: c.create_logged_model(exp, name="bad/name")))   # MLflow's name rule
+        c.set_logged_model_tags(a.model_id, {"stage": "dev", "t": "2"})
+        c.delete_logged_model_tag(a.model_id, "stage")
+        out.append(outcome(lambda: c.delete_logged_model_tag(a.model_id, "stage")))  # gone already
+        c.log_model_params(b.model_id, {"depth": "3"})
+        out.append(c.finalize_logged_model(a.model_id, LoggedModelStatus.READY))
+        out.append(c.get_logged_model(a.model_id))
+        out.append(outcome(lambda: c.get_logged_model("m-" + "0" * 32)))
+        out.append(list(c.search_logged_models([exp], order_by=[{"field_name": "name", "ascending": False}])))
+        out.append(list(c.search_logged_models([exp], filter_string="name = 'a'")))
+        page = c.search_logged_models([exp], max_results=1, order_by=[{"field_name": "name"}])
+        out.append((list(page), list(c.search_logged_models([exp], max_results=1, page_token=page.token,
+                                                             order_by=[{"field_name": "name"}]))))
+        out.append(outcome(lambda: c.search_logged_models([exp], filter_string="name ~ 'a'")))
+        c.delete_logged_model(b.model_id)
+        out.append(outcome(lambda: c.get_logged_model(b.model_id)))
+        out.append(list(c.search_logged_models([exp])))
+        return out
+
+    ours = compare_models(tmp_path, scenario)
+    assert ours[0][0].name == "a" and ours[0][0].params == {"lr": "0.1"}
+
+
+class _Identity(mlflow.pyfunc.PythonModel if hasattr(mlflow, "pyfunc") else object):
+    def predict(self, context, model_input, params=None):
+        return model_input
+
+
+def test_pyfunc_log_model_load_and_register(tmp_path):
+    """mlflow.pyfunc.log_model in a run, then load_model and register_model by the URI it
+    returns (models:/m-... on 3.x, runs:/... on 2.x), and the run's outputs."""
+    import mlflow.pyfunc
+
+    def scenario(c):
+        mlflow.set_experiment("pyfunc")
+        with mlflow.start_run(run_name="train") as run:
+            if MLFLOW_MAJOR >= 3:
+                info = mlflow.pyfunc.log_model(name="model", python_model=_Identity(), pip_requirements=["x"])
+            else:
+                info = mlflow.pyfunc.log_model("model", python_model=_Identity(), pip_requirements=["x"])
+            if MLFLOW_MAJOR >= 3:  # a metric of the model: FileStore also writes it under the model
+                mlflow.log_metric("acc", 0.5, step=1, timestamp=1, model_id=info.model_id)
+                mlflow.log_metrics({"f1": 0.25}, step=2, timestamp=2, model_id=info.model_id)
+        out = [info.model_uri.split(":")[0], mlflow.pyfunc.load_model(info.model_uri).predict([1, 2])]
+        got = c.get_run(run.info.run_id)
+        found = c.search_runs([run.info.experiment_id])
+        if MLFLOW_MAJOR >= 3:
+            out.append([o.model_id for o in got.outputs.model_outputs] == [info.model_id])
+            out.append([[o.model_id for o in r.outputs.model_outputs] for r in found])
+            out.append(c.get_logged_model(info.model_id).status)
+            out.append(c.get_logged_model(info.model_id).metrics)
+            out.append(len(c.search_logged_models([run.info.experiment_id])))
+        out.append(got.data.tags.get("mlflow.log-model.history") is not None)
+        version = mlflow.register_model(info.model_uri, "reg")
+        out.append((version.name, version.version))
+        return out
+
+    ours = compare_models(tmp_path, scenario)
+    assert ours[1] == [1, 2] and ours[-1][0] == "reg" and str(ours[-1][1]) == "1"
+    assert ours[-2] is (MLFLOW_MAJOR < 3)  # 3.x records the model as a LoggedModel, not in the tag
+    if MLFLOW_MAJOR >= 3:
+        assert ours[0] == "models" and ours[2] is True and str(ours[4]).endswith("READY") and ours[6] == 1
+        assert sorted((m.key, m.value, m.step) for m in ours[5]) == [("acc", 0.5, 1), ("f1", 0.25, 2)]
+
+
+def test_onnx_log_and_load(tmp_path):
+    """mlflow.onnx.log_model / load_model where onnx and onnxruntime are importable (log_model
+    needs onnxruntime)."""
+    onnx = pytest.importorskip("onnx", reason="onnx is not importable: mlflow.onnx is skipped")
+    pytest.importorskip("onnxruntime", reason="onnxruntime is not importable: mlflow.onnx.log_model needs it")
+    import mlflow.onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    model = helper.make_model(graph)
+
+    def scenario(c):
+        mlflow.set_experiment("onnx")
+        with mlflow.start_run(run_name="train"):
+            info = (mlflow.onnx.log_model(model, name="model") if MLFLOW_MAJOR >= 3
+                    else mlflow.onnx.log_model(model, "model"))
+        return [mlflow.onnx.load_model(info.model_uri).graph.node[0].op_type]
+
+    assert compare_models(tmp_path, scenario) == ["Identity"]
+
+
+@needs_logged_models
+def test_logged_models_where_mlflow_refuses_its_file_store(tmp_path, monkeypatch):
+    """MLflow >= 3.10 refuses its FileStore without MLFLOW_ALLOW_FILE_STORE=true
+    (file_store.py: FileStore.__init__); the LoggedModel calls then raise NOT_IMPLEMENTED
+    naming the call and the variable, and the listing is empty (list_artifacts calls it)."""
+    import mlflow.environment_variables as variables
+
+    if not hasattr(variables, "MLFLOW_ALLOW_FILE_STORE"):
+        pytest.skip("this MLflow (< 3.10) never refuses its FileStore")
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "false")
+    store = mlruns.mlflow_plugin.MlrunsStore(f"mlruns://{tmp_path / 't'}")
+    with pytest.raises(MlflowException) as info:
+        store.create_logged_model("0", name="m")
+    assert info.value.error_code == "NOT_IMPLEMENTED"
+    assert "create_logged_model" in str(info.value) and "MLFLOW_ALLOW_FILE_STORE" in str(info.value)
+    assert list(store.search_logged_models(["0"])) == []

@@ -1,5 +1,7 @@
 #include "format/file_uri.h"
 
+#include "mlruns/key.h"
+
 namespace mlruns::detail {
 namespace {
 
@@ -65,6 +67,15 @@ std::optional<std::string> file_uri_to_path(std::string_view uri) {
   }
   if (out.find('\0') != std::string::npos) return std::nullopt;  // %00 never names a file
   return out;
+}
+
+std::optional<RunsUri> parse_runs_uri(std::string_view uri) {
+  constexpr std::string_view kRuns = "runs:/";
+  if (uri.substr(0, kRuns.size()) != kRuns) return std::nullopt;
+  const std::string_view rest = uri.substr(kRuns.size());
+  const std::size_t slash = rest.find('/');
+  return RunsUri{std::string(rest.substr(0, slash)),
+                 normalize_artifact_path(slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1))};
 }
 
 }  // namespace mlruns::detail

@@ -1,5 +1,8 @@
 #include "format/layout.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "format/logged_model_meta.h"
 #include "mlruns/key.h"
 
@@ -43,7 +46,35 @@ Result<std::vector<std::string>> list_experiment_dirs(Env& env, const std::strin
   return out;
 }
 
-Result<RunLocation> find_run(Env& env, const Layout& layout, std::string_view run_id) {
+Result<RunLocation> pick_run(std::vector<RunLocation> found, std::string_view run_id,
+                             std::string_view experiment_id, const std::string& root) {
+  const std::string what = "run '" + std::string(run_id) + "'";
+  if (!experiment_id.empty()) {
+    std::erase_if(found, [&](const RunLocation& l) { return l.experiment_id != experiment_id; });
+    if (found.empty())
+      return fail(Status::not_found(what, "not in experiment '" + std::string(experiment_id) + "' of " + root));
+  }
+  if (found.empty()) return fail(Status::not_found(what, "no such run in " + root));
+  if (found.size() == 1) return std::move(found.front());
+  // Listed in a stable order, whatever the directory order: active ones
+  // first, then by id as a number (ids are digits; shorter is smaller).
+  std::sort(found.begin(), found.end(), [](const RunLocation& a, const RunLocation& b) {
+    return std::tuple(a.experiment_deleted, a.experiment_id.size(), a.experiment_id) <
+           std::tuple(b.experiment_deleted, b.experiment_id.size(), b.experiment_id);
+  });
+  std::string list;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    list += i == 0 ? "" : i + 1 == found.size() ? " and " : ", ";
+    list += found[i].experiment_id + (found[i].experiment_deleted ? " (in .trash)" : "");
+  }
+  return fail(Status::failed_precondition(
+      what, "is in experiments " + list +
+                " (the same run id twice: a copied experiment?); name the experiment with -e EXP (nothing was done)"));
+}
+
+Result<RunLocation> find_run(Env& env, const Layout& layout, std::string_view run_id,
+                             std::string_view experiment_id) {
+  std::vector<RunLocation> found;
   for (bool deleted : {false, true}) {
     std::string base = deleted ? layout.trash() : layout.root;
     auto exps = list_experiment_dirs(env, base);
@@ -51,10 +82,10 @@ Result<RunLocation> find_run(Env& env, const Layout& layout, std::string_view ru
     for (const std::string& exp : *exps) {
       std::string dir = join(join(base, exp), run_id);
       auto info = env.stat(join(dir, kMetaFile));
-      if (info && info->type == FileType::kRegular) return RunLocation{dir, exp, deleted};
+      if (info && info->type == FileType::kRegular) found.push_back(RunLocation{dir, exp, deleted});
     }
   }
-  return fail(Status::not_found("run '" + std::string(run_id) + "'", "no such run in " + layout.root));
+  return pick_run(std::move(found), run_id, experiment_id, layout.root);
 }
 
 bool is_model_source_shape(const std::vector<std::string>& parts) {

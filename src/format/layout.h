@@ -46,9 +46,24 @@ struct RunLocation {
   bool experiment_deleted = false;  // the experiment sits in .trash/
 };
 
-// Finds a run folder by id: active experiments first, then deleted ones, the
-// first match wins (spec §10.4). REQUIRES: run_id passed validate_run_id.
-Result<RunLocation> find_run(Env& env, const Layout& layout, std::string_view run_id);
+// The one rule for a run named by its id alone (every verb, the Store and
+// the Reader): of the folders <root>[/.trash]/<exp>/<run_id> holding a
+// meta.yaml (`found`, active experiments first), the one in experiment
+// `experiment_id` if that is given, else the only one. MLflow's FileStore
+// takes the first it lists (_find_run_root, spec §10.4), which for the same
+// id in two experiments (a copied experiment folder) is whichever listing
+// order gives, so a delete or a log could land in the wrong copy: mlruns
+// refuses instead. Errors: kNotFound (none, or none in `experiment_id`);
+// kFailedPrecondition "run 'ID' is in experiments 1 and 7 (the same run id
+// twice: a copied experiment?); name the experiment (-e EXP,
+// StoreOptions/ReaderOptions::run_experiment_id)".
+Result<RunLocation> pick_run(std::vector<RunLocation> found, std::string_view run_id,
+                             std::string_view experiment_id, const std::string& root);
+
+// Finds a run folder by id under pick_run's rule. REQUIRES: run_id passed
+// validate_run_id.
+Result<RunLocation> find_run(Env& env, const Layout& layout, std::string_view run_id,
+                             std::string_view experiment_id = {});
 
 // Names of the experiment folders directly under `dir` (the root or .trash):
 // directories whose name is a valid experiment id. Others are returned in

@@ -195,6 +195,8 @@ std::optional<FlatMeta> parse_fast(std::string_view text) {
           }
           value.text += ch;
         }
+      } else if (v == "=" || v == "<<") {
+        return std::nullopt;  // PyYAML cannot construct these: libyaml's path refuses them
       } else if (is_plain_null(v)) {
         value.kind = FlatValue::Kind::kNull;
       } else if (plain_scalar_ok(v)) {
@@ -227,6 +229,26 @@ std::optional<FlatMeta> parse_fast(std::string_view text) {
 // to reads the file before and after with the same parser, so a scalar it
 // misreads is misread the same on both sides. libyaml's parser keeps
 // explicit stacks, so no input recurses.
+
+// PyYAML's SafeLoader resolves two more plain scalars than it can build:
+// `=` (YAML 1.1's value key, tag:yaml.org,2002:value) and `<<` (the merge
+// key, tag:yaml.org,2002:merge), and fails on the whole file with a
+// ConstructorError ("could not determine a constructor for the tag"), so
+// MLflow fails on the run (an input tag `context: =` fails its experiment's
+// search). Such a file is refused here too, wherever the scalar is. (`<<` as a
+// key whose value is a mapping is a merge PyYAML performs; MLflow never
+// writes one, and mlruns refuses it rather than read it otherwise.)
+Status pyyaml_constructible(const yaml_event_t& e) {
+  if (!e.data.scalar.plain_implicit || e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE || e.data.scalar.tag)
+    return Status::ok();
+  const std::string_view t(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+  if (t != "=" && t != "<<") return Status::ok();
+  return Status::corruption("meta.yaml", "invalid YAML to PyYAML: the unquoted '" + std::string(t) + "' at line " +
+                                             std::to_string(e.start_mark.line + 1) + " is " +
+                                             (t == "=" ? "tag:yaml.org,2002:value" : "tag:yaml.org,2002:merge") +
+                                             ", which PyYAML's SafeLoader cannot construct (MLflow fails on this "
+                                             "file); quote it ('" + std::string(t) + "')");
+}
 
 Result<FlatMeta> parse_yaml(std::string_view text, std::size_t max_bytes) {
   if (text.size() > max_bytes)
@@ -264,6 +286,9 @@ Result<FlatMeta> parse_yaml(std::string_view text, std::size_t max_bytes) {
     ev.live = true;
     const yaml_event_t& e = ev.e;
     if (e.type == YAML_STREAM_END_EVENT) break;
+    if (e.type == YAML_SCALAR_EVENT) {
+      if (Status s = pyyaml_constructible(e); !s) return fail(s);
+    }
     if (e.type == YAML_DOCUMENT_START_EVENT && ++documents > 1)
       return fail(Status::corruption("meta.yaml", "invalid YAML: more than one document"));
     if (e.type == YAML_STREAM_START_EVENT || e.type == YAML_DOCUMENT_START_EVENT ||
@@ -288,11 +313,15 @@ Result<FlatMeta> parse_yaml(std::string_view text, std::size_t max_bytes) {
         std::string t(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
         const bool plain = e.data.scalar.plain_implicit && e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
                            !e.data.scalar.tag;
-        const bool null = plain && (t.empty() || is_plain_null(t));
-        if (plain && !null) t = pyyaml_plain_str(std::move(t));  // `flag: yes` is True to MLflow
-        if (null) {
-          drop_pair();
-        } else if (want_inner_key) {
+        const char* tag = reinterpret_cast<const char*>(e.data.scalar.tag);
+        const bool null = (plain && (t.empty() || is_plain_null(t))) ||
+                          (tag && std::string_view(tag) == "tag:yaml.org,2002:null");
+        // A null (~, null, Null, NULL, nothing) is None to PyYAML, and an
+        // input tag's value then reads as str(None), as `flag: yes` reads True
+        // (MLflow shows InputTag(key, None) as None).
+        if (null) t = "None";
+        else if (plain) t = pyyaml_plain_str(std::move(t));
+        if (want_inner_key) {
           inner_key = std::move(t);
           want_inner_key = false;
         } else {
@@ -497,8 +526,12 @@ Result<RunInfo> parse_run_meta(std::string_view text, std::vector<std::string>* 
   if (auto user = get_string(*map, "user_id")) r.user_id = *user;
   else note(problems, "no user_id");
   if (auto uri = get_string(*map, "artifact_uri")) r.artifact_uri = *uri;
-  if (auto start = get_int(*map, "start_time")) r.start_time = *start;
+  auto start = get_int(*map, "start_time");
+  if (start) r.start_time = *start;
   else note(problems, "no valid start_time");
+  if (const FlatValue* st = find(*map, "start_time"); start && st->kind == FlatValue::Kind::kString && !st->plain)
+    note(problems, "start_time '" + st->text + "' is a quoted string, which fails MLflow's search over the experiment "
+                   "(TypeError); taken as the integer it spells");
   if (!is_null(*map, "end_time")) {
     r.end_time = get_int(*map, "end_time");
     if (!r.end_time && find(*map, "end_time")) note(problems, "end_time is not an integer");
@@ -511,10 +544,17 @@ Result<RunInfo> parse_run_meta(std::string_view text, std::vector<std::string>* 
                    "None'); taken as RUNNING");
   } else if (st) {
     auto status = python_int_value(*st);
-    if (!status && st->kind == FlatValue::Kind::kString && !st->plain) status = get_int(*map, "status");
+    const bool quoted = !status && st->kind == FlatValue::Kind::kString && !st->plain;
+    if (quoted) status = get_int(*map, "status");
     auto parsed = status ? run_status_from_int(*status) : std::nullopt;
     if (parsed) r.status = *parsed;
     else note(problems, "status is not an integer from 1 to 5; taken as RUNNING");
+    // The null rule above: what MLflow cannot read is said, and the meaning
+    // ('3' spells FINISHED) is kept; fsck --repair unquotes it.
+    if (parsed && quoted)
+      note(problems, "status '" + st->text + "' is a quoted string, which MLflow cannot read ('Could not get string "
+                     "corresponding to run status " + st->text + "': the run and its experiment's search fail); "
+                     "taken as the integer it spells");
   }
   // MLflow takes a missing lifecycle_stage as active; any other value but
   // active/deleted (null included) fails its search for the whole experiment.

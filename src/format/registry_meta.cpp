@@ -1,9 +1,11 @@
 #include "format/registry_meta.h"
 
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 
-#include "format/yaml_emit.h"
 #include "format/meta_parse.h"
+#include "format/yaml_emit.h"
 
 namespace mlruns::detail {
 namespace {
@@ -57,7 +59,73 @@ void note(std::vector<std::string>* problems, std::string text) {
   if (problems) problems->push_back(std::move(text));
 }
 
+// Python's float(s) for a str: white space around it, a sign, decimal digits
+// with single underscores between them, a fraction, an exponent; inf,
+// infinity, nan in any case. nullopt where float() raises.
+std::optional<double> python_float_of_str(std::string_view s) {
+  const std::string_view ws = " \t\n\r\f\v";
+  const std::size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return std::nullopt;
+  s = s.substr(b, s.find_last_not_of(ws) - b + 1);
+  std::string clean;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '_') {  // only between two digits
+      auto digit = [](char d) { return d >= '0' && d <= '9'; };
+      if (i == 0 || i + 1 == s.size() || !digit(s[i - 1]) || !digit(s[i + 1])) return std::nullopt;
+      continue;
+    }
+    if (c == 'x' || c == 'X' || c == '(' || c == 'p' || c == 'P') return std::nullopt;  // strtod's hex and nan(...)
+    clean += c;
+  }
+  if (clean.empty()) return std::nullopt;
+  char* end = nullptr;
+  const double v = std::strtod(clean.c_str(), &end);
+  if (end != clean.c_str() + clean.size()) return std::nullopt;
+  return v;
+}
+
 }  // namespace
+
+std::optional<VersionField> read_version_field(std::string_view meta_text) {
+  auto map = load_yaml_map(meta_text);
+  if (!map) return std::nullopt;
+  const YamlValue* v = yaml_find(*map, "version");
+  if (!v || v->kind != YamlValue::Kind::kString) return std::nullopt;
+  VersionField f;
+  if (v->plain) {
+    f.shown = v->text;
+    f.written = v->raw.empty() ? v->text : v->raw;
+    // `text` is Python's str() of what PyYAML made of it: an int in any
+    // YAML 1.1 spelling (0x2, 02, 1_0, 1:00, +3) is its decimal digits, a
+    // bool "True"/"False", a float its repr (2.0, inf, nan: float() reads
+    // it back), other text itself (1e3, which PyYAML's float pattern does
+    // not match: a str, shown as that text).
+    if (auto i = yaml11_plain_int(v->raw.empty() ? v->text : v->raw)) f.number = static_cast<double>(*i);
+    else if (v->text == "True" || v->text == "False") f.number = v->text == "True" ? 1.0 : 0.0;
+    else f.number = python_float_of_str(v->text);
+    const std::string& raw = v->raw.empty() ? v->text : v->raw;
+    f.plain_int_text = !raw.empty() && raw.find_first_not_of("0123456789") == std::string::npos &&
+                       (raw == "0" || raw.front() != '0');
+  } else {
+    f.shown = "'" + v->text + "'";
+    f.written = f.shown;
+    f.number = python_float_of_str(v->text);
+  }
+  return f;
+}
+
+std::optional<double> highest_version_seen(std::string_view folder_name, const std::string* meta_text) {
+  std::optional<double> top;
+  auto consider = [&](std::optional<double> n) {
+    if (n && !std::isnan(*n) && (!top || *n > *top)) top = n;
+  };
+  if (folder_name.substr(0, kVersionFolderPrefix.size()) == kVersionFolderPrefix)
+    consider(python_float_of_str(folder_name.substr(kVersionFolderPrefix.size())));
+  if (meta_text)
+    if (auto f = read_version_field(*meta_text)) consider(f->number);
+  return top;
+}
 
 std::optional<std::int64_t> parse_version_folder(std::string_view name) {
   if (name.substr(0, kVersionFolderPrefix.size()) != kVersionFolderPrefix) return std::nullopt;

@@ -44,6 +44,36 @@ inline constexpr std::string_view kDeletedStage = "Deleted_Internal";
 std::optional<std::int64_t> parse_version_folder(std::string_view name);
 std::string version_folder(std::int64_t version);  // "version-12"
 
+// The `version` of a version's meta.yaml as MLflow reads it: PyYAML loads
+// the value and MLflow uses it as loaded, with no int() (spec §9.4;
+// model_registry/file_store.py, _get_file_model_version_from_dir):
+// `version: 2.0` is the float 2.0, which search_model_versions lists as
+// "2.0" and create_model_version's next_version (max(version) + 1) turns
+// into 3.0 and a folder version-3.0; `'2'` is a str, on which MLflow 2.10
+// and 3.8 fail ("'<' not supported between instances of 'str' and 'int'").
+struct VersionField {
+  std::string shown;    // Python's str() of the value: "2.0", "True", "2" for 0x2; a str in quotes: "'2'"
+  std::string written;  // as in the file: "0x2", "'2'"
+  bool plain_int_text = false;  // written as plain decimal digits ("2"), the form MLflow writes
+  // The number MLflow could show for it: a plain int/float/bool as PyYAML
+  // types it; a str (quoted, or plain text such as 1e3, which PyYAML's
+  // float pattern does not match) as Python's float() reads it (' 2 ',
+  // '1e3'), since it is shown as that text. nullopt if neither.
+  std::optional<double> number;
+};
+// nullopt if the text is no YAML mapping or has no scalar `version`.
+std::optional<VersionField> read_version_field(std::string_view meta_text);
+
+// Every number MLflow could show for the version folder `folder_name` (a
+// name starting with "version-") whose meta.yaml is `meta_text` (nullptr:
+// unreadable): the suffix of the name as Python's float() reads it
+// ("version-3" -> 3, "version-3.0" -> 3.0: MLflow names a folder after a
+// float version) and the meta's `version` (VersionField::number). The
+// largest, or nullopt if neither gives one. A new version must be numbered
+// above it (mlruns' create_model_version), so that no number MLflow lists
+// is given twice.
+std::optional<double> highest_version_seen(std::string_view folder_name, const std::string* meta_text);
+
 std::string render_registered_model_meta(const RegisteredModel& model);
 // `deleted` writes current_stage Deleted_Internal.
 std::string render_model_version_meta(const ModelVersion& version, bool deleted);

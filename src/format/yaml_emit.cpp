@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "format/py_format.h"
+#include "mlruns/yaml.h"
 
 // A transcription of the decisions libyaml 0.2.5 makes in
 // yaml_emitter_analyze_scalar / select_scalar_style / write_*_scalar for a
@@ -768,3 +769,16 @@ void yaml_emit_empty_list(std::string& out, std::string_view key) {
 }
 
 }  // namespace mlruns::detail
+
+namespace mlruns {
+
+std::string yaml_quote_if_ambiguous(std::string_view value) {
+  // What the writer puts after "key: ", without the line's end.
+  std::string line;
+  detail::yaml_emit_str(line, "k", value);
+  line.erase(0, 3);
+  if (!line.empty() && line.back() == '\n') line.pop_back();
+  return line;
+}
+
+}  // namespace mlruns

@@ -9,6 +9,7 @@
 #include <string>
 
 
+#include "format/metric_file.h"
 #include "format/yaml_emit.h"
 #include "maint/fsck_checker.h"
 #include "maint/maint_common.h"
@@ -66,6 +67,18 @@ std::optional<std::string> FsckChecker::string_of(const YamlMap& map, const char
 bool FsckChecker::plain_ambiguous(const YamlMap& map, const char* key) {
   const YamlValue* v = yaml_find(map, key);
   return v && v->kind == YamlValue::Kind::kString && v->plain && !v->raw.empty() && yaml_plain_is_ambiguous(v->raw);
+}
+
+bool FsckChecker::check_quoted_integer(const std::string& meta, const YamlMap& map, const char* item, const char* key,
+                                       const std::string& breaks, FsckSeverity sev) {
+  const YamlValue* v = yaml_find(map, key);
+  std::int64_t n = 0;
+  if (!v || v->kind != YamlValue::Kind::kString || v->plain || !parse_int_field(v->text, n)) return false;
+  add(meta, std::string(item) + ".quoted_integer",
+      std::string(key) + " '" + shown(v->text) + "' is a quoted string, not an integer", breaks, sev,
+      edit(meta, {{key, MetaValue::integer(n)}}, std::string("set ") + key + ": " + std::to_string(n) +
+                                                   " (unquoted, as MLflow writes it)"));
+  return true;
 }
 
 void FsckChecker::run() {

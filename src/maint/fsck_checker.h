@@ -74,6 +74,14 @@ class FsckChecker {
   static std::string shown(std::string_view value) { return printable_prefix(value, 200); }
   // True if map[key] is a plain scalar that PyYAML reads back as a non-string.
   static bool plain_ambiguous(const YamlMap& map, const char* key);
+  // map[key] is a field MLflow writes as an integer (status, start_time,
+  // creation_time ...) given as a quoted string of decimal digits ('3'):
+  // PyYAML reads a str, which MLflow cannot use (`breaks` says how it
+  // fails). The finding <item>.quoted_integer, repaired to the integer as
+  // MLflow writes it (the text spells exactly one integer, so the meaning is
+  // unambiguous). Returns true if it was such a field.
+  bool check_quoted_integer(const std::string& meta, const YamlMap& map, const char* item, const char* key,
+                            const std::string& breaks, FsckSeverity sev);
 
   // ---- findings and repairs (fsck_repair.cpp) ----
   void add(std::string path, std::string check, std::string problem, std::string breaks, FsckSeverity sev, Fix fix);

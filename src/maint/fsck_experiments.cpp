@@ -148,6 +148,14 @@ void FsckChecker::check_experiment_meta(const ExperimentDir& e, const std::strin
         "MLflow 1.30: search_experiments crashes when only some experiments have them (spec §3.2)",
         FsckSeverity::kWarning, edit(meta, edits, "added the missing time(s) from the other time or the file's mtime"));
   }
+  check_quoted_integer(meta, map, "experiment", "creation_time",
+                       "every MLflow version: search_experiments fails for the whole store (TypeError: it orders by "
+                       "creation_time, spec §3.2)",
+                       FsckSeverity::kError);
+  check_quoted_integer(meta, map, "experiment", "last_update_time",
+                       "every MLflow version: ordering experiments by last_update_time and mlflow gc --older-than "
+                       "fail (TypeError, spec §3.2)",
+                       FsckSeverity::kWarning);
   for (const char* key : {"name", "artifact_location"})
     if (plain_ambiguous(map, key)) {
       const std::string value = yaml_find(map, key)->raw;  // as written: `yes`, not str(True)

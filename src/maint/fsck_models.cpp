@@ -173,20 +173,52 @@ void FsckChecker::check_run_models(const std::string& dir, const std::string& id
 // with the number in their meta.yaml (file_store.py,
 // _list_file_model_versions_under_path), so its list shows that number twice,
 // and its next version is one past the largest (as mlruns' create_model_version).
+// And a version-<n> whose `version` is <n> in another form (2.0, 0x2, '2',
+// true for 1): MLflow uses the value as PyYAML loads it, with no int()
+// (file_store.py _get_file_model_version_from_dir, create_model_version's
+// next_version): it lists "2.0", numbers the next version 3.0 in a folder
+// version-3.0, and fails on a str ("'<' not supported between instances of
+// 'str' and 'int'"). Rewriting it as the plain integer <n> is unambiguous.
 void FsckChecker::check_version_folders(const std::string& mdir, const std::string& name) {
   auto entries = env_.list_dir(mdir);
   if (!entries) return;
   for (const DirEntry& e : *entries) {
     if (e.type != FileType::kDirectory || e.name.rfind(kVersionFolderPrefix, 0) != 0) continue;
     std::string dir = join(mdir, e.name);
-    auto text = read_small(env_, join(dir, "meta.yaml"));
-    std::optional<std::int64_t> says;
-    if (text)
-      if (auto meta = parse_model_version_meta(*text)) says = meta->version.version;
+    const std::string meta = join(dir, "meta.yaml");
+    auto text = read_small(env_, meta);
+    std::optional<VersionField> says;
+    if (text) says = read_version_field(*text);
     auto number = parse_version_folder(e.name);
-    if (number && (!says || *says == *number)) continue;  // a version; a bad meta.yaml is the reader's warning
-    std::string as = says ? "as version " + std::to_string(*says) + " (its meta.yaml)" : "and fails on its meta.yaml";
-    std::string problem = number ? "folder " + e.name + " of '" + name + "' holds version " + std::to_string(*says)
+    if (number && !says && text) {
+      // No scalar at all (version: [1, 2]): MLflow lists the value as
+      // loaded, as with 2.0 or '2' below; the same finding and repair.
+      auto doc = MetaDoc::parse(*text);
+      auto map = load_map(*text);
+      const YamlValue* v = map ? yaml_find(*map, "version") : nullptr;
+      if (doc && v && v->kind == YamlValue::Kind::kCollection) {
+        std::string raw = doc->raw("version").value_or("version: ?");
+        raw = raw.substr(std::string_view("version:").size());
+        while (!raw.empty() && (raw.front() == ' ' || raw.front() == '\n')) raw.erase(0, 1);
+        while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.pop_back();
+        says = VersionField{.shown = shown(raw), .written = shown(raw), .plain_int_text = false,
+                            .number = static_cast<double>(*number)};
+      }
+    }
+    if (number && !says) continue;  // a bad meta.yaml is the reader's warning
+    if (number && says->plain_int_text && says->number == static_cast<double>(*number)) continue;
+    if (number && says->number == static_cast<double>(*number)) {
+      add(meta, "registry.version_not_int",
+          "version: " + says->written + " in " + e.name + " of '" + name + "' is not the plain integer " +
+              std::to_string(*number) + " (MLflow reads " + says->shown + ")",
+          "MLflow uses the value as PyYAML loads it, with no int(): a float is listed as such and makes the "
+          "next version a float (a folder version-<n>.0), a str makes create_model_version, "
+          "search_model_versions and get_latest_versions fail; mlruns does not list the version",
+          FsckSeverity::kWarning, edit(meta, {{"version", MetaValue::integer(*number)}}, "version: " + std::to_string(*number)));
+      continue;
+    }
+    std::string as = says ? "as version " + says->shown + " (its meta.yaml)" : "and fails on its meta.yaml";
+    std::string problem = number ? "folder " + e.name + " of '" + name + "' holds version " + says->shown
                                  : "folder name " + e.name + " of '" + name + "' is not version-<n>";
     add(dir, number ? "registry.version_number_mismatch" : "registry.version_folder_name",
         problem + ": MLflow lists it " + as + ", mlruns skips it",

@@ -65,6 +65,21 @@ void FsckChecker::check_run(const ExperimentDir& e, const std::string& dir, cons
   // status: an int 1..5, compared as Python does (3.0 == 3, true == 1:
   // file_store.py _read_persisted_run_info_dict); MLflow's names are mapped
   // back; null, which MLflow cannot read, becomes its default, RUNNING.
+  // Integers given as quoted strings ('3'): PyYAML reads a str (spec §2.1).
+  check_quoted_integer(meta, m, "run", "status",
+                       std::string(kBreaksRunSearch) + " ('Could not get string corresponding to run status 3', spec "
+                                                       "§4.1)",
+                       FsckSeverity::kError);
+  check_quoted_integer(meta, m, "run", "start_time",
+                       "every MLflow version: search_runs over its experiment fails (TypeError: it orders by "
+                       "start_time, spec §4.1)",
+                       FsckSeverity::kError);
+  for (const char* key : {"end_time", "deleted_time"})
+    check_quoted_integer(meta, m, "run", key,
+                         std::string("every MLflow version: the run shows a string; ordering by ") + key +
+                             (std::string_view(key) == "deleted_time" ? " and mlflow gc --older-than fail" : " fails") +
+                             " (TypeError, spec §4.1)",
+                         FsckSeverity::kWarning);
   std::optional<RunStatus> status = RunStatus::kRunning;
   if (const YamlValue* st = yaml_find(m, "status"); st && st->kind == YamlValue::Kind::kNull) {
     add(meta, "run.bad_status", "status is null", std::string(kBreaksRunSearch) + " ('Could not get string "

@@ -66,6 +66,23 @@ std::optional<detail::ArtifactDir> external_artifacts_of(Env& env, const std::st
   return std::move(*dir);
 }
 
+// Another run of the tree using the outside folder `run_root`
+// (<location>/<run_id>) of `r`: one with the same run id (a copied
+// experiment: both URIs name the one folder) or whose artifact_uri points
+// into it. "" if none; else which, for gc's note. Removing the folder with
+// `r` would take that run's artifacts.
+std::string shared_with(const std::vector<RunFound>& runs, const RunFound& r, const std::string& run_root) {
+  for (const RunFound& o : runs) {
+    if (o.dir == r.dir) continue;
+    const std::string other = "run " + o.id + " of experiment " + o.experiment_id + " (" + o.dir + ")";
+    if (o.id == r.id || (!r.meta_run_id.empty() && o.meta_run_id == r.meta_run_id)) return other + " has the same run id";
+    auto p = detail::local_path_of(o.artifact_uri);
+    if (p && (*p == run_root || p->rfind(run_root + "/", 0) == 0))
+      return other + " keeps its artifacts there (artifact_uri '" + o.artifact_uri + "')";
+  }
+  return {};
+}
+
 bool old_enough(std::optional<std::int64_t> t, const GcOptions& opt, std::int64_t now) {
   if (!opt.older_than_ms) return true;
   if (!t) return true;  // mlflow gc: runs without deleted_time always qualify
@@ -283,8 +300,14 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
   if (!opt.run_ids.empty()) {
     for (const std::string& id : opt.run_ids) {
       MLRUNS_TRY(validate_run_id(id));
-      auto it = std::find_if(runs.begin(), runs.end(), [&](const RunFound& r) { return r.id == id; });
-      if (it == runs.end()) return fail(Status::not_found("run '" + id + "'", "no such run in " + root));
+      // A run named by id: the Store's and Reader's rule (format/layout.h
+      // pick_run), so an id in two experiments is refused, naming both.
+      std::vector<detail::RunLocation> found;
+      for (const RunFound& r : runs)
+        if (r.id == id) found.push_back({r.dir, r.experiment_id, r.experiment_in_trash});
+      auto loc = detail::pick_run(std::move(found), id, {}, root);
+      if (!loc) return fail(loc.error());
+      auto it = std::find_if(runs.begin(), runs.end(), [&](const RunFound& r) { return r.dir == loc->dir; });
       if (!it->deleted && !it->experiment_in_trash)
         return fail(Status::failed_precondition("run '" + id + "'",
                                                 "is not in the deleted lifecycle stage; only deleted runs can be collected (spec §7)"));
@@ -320,7 +343,14 @@ Result<GcReport> gc(std::string_view tracking_uri, const GcOptions& opt) {
                              *p == join(join(join(root, r->experiment_id), r->id), "artifacts");
       if (p && *p != join(r->dir, "artifacts") && !stale_own) {
         std::string why;
-        if (auto dir = external_artifacts_of(env, root, *r, why); dir && !opt.include_outside_artifacts) {
+        auto dir = external_artifacts_of(env, root, *r, why);
+        if (dir) {
+          if (std::string shared = shared_with(runs, *r, dir->run_root); !shared.empty()) {
+            why = "'" + dir->run_root + "' is not run " + r->id + "'s alone: " + shared;
+            dir.reset();
+          }
+        }
+        if (dir && !opt.include_outside_artifacts) {
           report.notes.push_back("run " + r->id + ": its artifact folder outside the tree '" + dir->path +
                                  "' left in place (gc --include-outside-artifacts removes it with the run; once the run "
                                  "is gone, only by hand)");

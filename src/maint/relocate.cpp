@@ -7,6 +7,7 @@
 
 
 #include "env/atomic_file.h"
+#include "format/artifact_dir.h"
 #include "format/file_uri.h"
 #include "format/layout.h"
 #include "format/meta_parse.h"
@@ -22,7 +23,6 @@ using detail::in_tree_tail;
 using detail::join;
 using detail::RelocateTarget;
 using detail::relocated_uri;
-using detail::strip_trailing_slashes;
 
 class Relocator {
  public:
@@ -185,7 +185,7 @@ class Relocator {
     auto next = relocated_uri(value, tail, t_, why, &last_outside_from_);
     if (next || why.empty()) matched_ = true;
     if (!next || t_.from_prefix.empty()) return next;
-    auto path = next->rfind("file:", 0) == 0 ? detail::file_uri_to_path(*next) : std::optional<std::string>(*next);
+    auto path = detail::local_path_of(*next);
     const std::string& root = report_.root;
     if (!path || path->size() <= root.size() || path->compare(0, root.size() + 1, root + "/") != 0) return next;
     std::string first = path->substr(root.size() + 1, path->find('/', root.size() + 1) - root.size() - 1);
@@ -252,18 +252,16 @@ Result<RelocateReport> relocate(std::string_view tracking_uri, const RelocateOpt
   RelocateTarget t;
   t.new_root = *root;
   if (!options.to_root.empty()) {
-    auto p = options.to_root.rfind("file:", 0) == 0 ? detail::file_uri_to_path(options.to_root)
-                                                   : std::optional<std::string>(options.to_root);
+    auto p = detail::local_path_of(options.to_root);  // folded as every verb folds a path
     if (!p || p->empty() || p->front() != '/')
       return fail(Status::invalid_argument("target '" + options.to_root + "'", "must be an absolute path or file: URI"));
-    t.new_root = strip_trailing_slashes(*p);
+    t.new_root = *p;
   }
   if (!options.from_prefix.empty()) {
-    auto p = options.from_prefix.rfind("file:", 0) == 0 ? detail::file_uri_to_path(options.from_prefix)
-                                                       : std::optional<std::string>(options.from_prefix);
+    auto p = detail::local_path_of(options.from_prefix);  // folded as every verb folds a path
     if (!p || p->empty() || p->front() != '/')
       return fail(Status::invalid_argument("--from '" + options.from_prefix + "'", "must be an absolute path or file: URI"));
-    t.from_prefix = strip_trailing_slashes(*p);
+    t.from_prefix = *p;
   }
   if (!options.dry_run && !t.from_prefix.empty()) {
     // A wrong mapping changes nothing: look first.

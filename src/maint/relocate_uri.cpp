@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "format/artifact_dir.h"
 #include "format/file_uri.h"
 #include "format/layout.h"
 #include "mlruns/env.h"
@@ -16,28 +17,30 @@ enum class Form { kUri, kPlain, kRelative };
 // The local path a URI names (file: URI, absolute or 1.x relative path),
 // without trailing slashes; nullopt with `why` if it names none.
 std::optional<std::string> local_path(std::string_view value, Form& form, std::string& why) {
-  std::string path;
-  if (value.rfind("file:", 0) == 0) {
-    auto p = file_uri_to_path(value);
-    if (!p) { why = "not a usable file: URI"; return std::nullopt; }
-    path = *p;
-    form = Form::kUri;
-  } else if (value.empty()) {
+  if (value.empty()) {
     why = "empty";
     return std::nullopt;
-  } else if (value.front() == '/') {
-    path = std::string(value);
-    form = Form::kPlain;
-  } else {
-    std::size_t colon = value.find(':'), slash = value.find('/');
-    if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash)) {
-      why = "remote URI";
+  }
+  const bool uri = value.rfind("file:", 0) == 0;
+  if (uri || value.front() == '/') {
+    // The rule of every verb (format/artifact_dir.h): '.', '//' and '..'
+    // folded lexically, trailing '/' dropped, so relocate and fsck see the
+    // folder gc, the reader and the writer see.
+    auto p = local_path_of(value);
+    if (!p || p->empty() || p->front() != '/') {
+      why = "not a usable file: URI";
       return std::nullopt;
     }
-    path = std::string(value);
-    form = Form::kRelative;  // 1.x: relative to the reader's cwd (spec §8.1)
+    form = uri ? Form::kUri : Form::kPlain;
+    return p;
   }
-  return strip_trailing_slashes(std::move(path));
+  std::size_t colon = value.find(':'), slash = value.find('/');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash)) {
+    why = "remote URI";
+    return std::nullopt;
+  }
+  form = Form::kRelative;  // 1.x: relative to the reader's cwd (spec §8.1)
+  return strip_trailing_slashes(std::string(value));
 }
 
 bool is_real_dir(Env& env, const std::string& path) {

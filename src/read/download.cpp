@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "env/sparse_copy.h"
 #include "format/layout.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
@@ -21,7 +22,6 @@ namespace {
 
 using detail::join;
 
-constexpr std::size_t kCopyChunk = 1 << 20;
 // Files copied at once (as log_artifacts): each waits on open, close and
 // fsync, and concurrent fsyncs share a journal commit.
 constexpr std::size_t kCopyThreads = 8;
@@ -74,33 +74,12 @@ class Copier {
     if (!in) return in.error();
     auto out = dest_env_.new_writable_file(to, /*exclusive=*/true);
     if (!out) return out.error();
-    thread_local std::unique_ptr<char[]> buffer_;  // one per copying thread
-    if (!buffer_) buffer_ = std::make_unique<char[]>(kCopyChunk);
-    std::uint64_t copied = 0;
-    for (;;) {
-      // A hole of a sparse file stays a hole: skipped in the source (lseek
-      // SEEK_DATA, as the reader skips holes in metric files), made in the
-      // copy (append_hole), so it costs what its data costs, not its size.
-      auto hole = (*in)->skip_hole();
-      if (!hole) return hole.error();
-      if (*hole > 0) {
-        copied += *hole;
-        if (copied > expected)
-          return Status::io_error(from, "grew while being copied (expected " + std::to_string(expected) + " bytes)");
-        MLRUNS_RETURN_IF_ERROR((*out)->append_hole(*hole));
-        progress(*hole);
-      }
-      auto chunk = (*in)->read(kCopyChunk, buffer_.get());
-      if (!chunk) return chunk.error();
-      if (chunk->empty()) break;
-      copied += chunk->size();
-      if (copied > expected)
-        return Status::io_error(from, "grew while being copied (expected " + std::to_string(expected) + " bytes)");
-      MLRUNS_RETURN_IF_ERROR(write_sparse(**out, *chunk));
-      progress(chunk->size());
-    }
-    if (copied != expected)
-      return Status::io_error(from, "read " + std::to_string(copied) + " bytes, expected " + std::to_string(expected));
+    // A hole of a sparse file stays a hole (copy_sparse), so it costs what
+    // its data costs, not its size.
+    auto copied = detail::copy_sparse(**in, **out, from, expected, [this](std::uint64_t n) { progress(n); });
+    if (!copied) return copied.error();
+    if (*copied != expected)
+      return Status::io_error(from, "read " + std::to_string(*copied) + " bytes, expected " + std::to_string(expected));
     auto written = (*out)->size();
     if (!written) return written.error();
     if (*written != expected)
@@ -122,24 +101,6 @@ class Copier {
   std::atomic<std::uint64_t> done_{0};
 
  private:
-  // Appends `data` with its all-NUL 4 KiB blocks as holes (as cp --sparse
-  // does): a chunk read across the start of a hole costs no disk blocks
-  // either. Runs of other blocks go out in one append.
-  static Status write_sparse(WritableFile& out, std::string_view data) {
-    constexpr std::size_t kBlock = 4096;
-    static const char kZeros[kBlock] = {};
-    std::size_t run = 0;  // start of the pending run of data blocks
-    for (std::size_t at = 0; at < data.size(); at += kBlock) {
-      const std::size_t n = std::min(kBlock, data.size() - at);
-      if (std::memcmp(data.data() + at, kZeros, n) != 0) continue;
-      if (at > run) MLRUNS_RETURN_IF_ERROR(out.append(data.substr(run, at - run)));
-      MLRUNS_RETURN_IF_ERROR(out.append_hole(n));
-      run = at + n;
-    }
-    if (run < data.size()) return out.append(data.substr(run));
-    return Status::ok();
-  }
-
   Env& env_;       // the source: the reader's
   Env& dest_env_;  // the destination
   const ReaderOptions& ropts_;

@@ -33,9 +33,12 @@ Result<std::string> ReaderContext::artifact_root_of(const std::string& run_dir, 
     if (dir) {
       FileType t = lstat_type(dir->path);
       if (t == FileType::kDirectory) return dir->path;
-      if (t == FileType::kSymlink)
-        warn(join(run_dir, kMetaFile), "artifact_uri " + quoted(uri) +
-                                           " is a symbolic link; not followed, using the artifacts folder inside the tree");
+      // What was found (the folder the URI names is a link) and what was
+      // done instead; a link that is the in-tree folder itself is refused below.
+      if (t == FileType::kSymlink && dir->path != in_tree)
+        warn(join(run_dir, kMetaFile), "artifact_uri " + quoted(uri) + " names " + quoted(dir->path) +
+                                           ", which is a symbolic link: not followed (it could lead out of the "
+                                           "tree); the run's artifacts are read from " + quoted(in_tree) + " instead");
     } else if (dir.error().code() == Code::kNotSupported) {
       warn(join(run_dir, kMetaFile), "artifact_uri " + quoted(uri) +
                                          " is not on this machine; using the artifacts folder inside the tree");

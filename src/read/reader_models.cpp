@@ -444,14 +444,10 @@ struct Resolver {
   Result<Reader::ModelLocation> resolve(std::string_view uri, int depth) const {
     if (depth > detail::kMaxUriDepth)
       return fail(bad_uri(uri, "models:/ and runs:/ references nest more than 4 deep (a loop?)"));
-    constexpr std::string_view kRuns = "runs:/", kModels = "models:/";
-    if (uri.substr(0, kRuns.size()) == kRuns) {
-      std::string_view rest = uri.substr(kRuns.size());
-      std::size_t slash = rest.find('/');
-      std::string id(rest.substr(0, slash));
-      std::string path = normalize_artifact_path(slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1));
-      if (id.empty()) return fail(bad_uri(uri, "runs:/ URIs are runs:/<run_id>/<path>"));
-      return run_artifact(uri, id, path);
+    constexpr std::string_view kModels = "models:/";
+    if (auto runs = detail::parse_runs_uri(uri)) {
+      if (runs->run_id.empty()) return fail(bad_uri(uri, "runs:/ URIs are runs:/<run_id>/<path>"));
+      return run_artifact(uri, runs->run_id, runs->path);
     }
     if (uri.substr(0, kModels.size()) != kModels)
       return fail(bad_uri(uri, "must start with runs:/ or models:/"));

@@ -124,6 +124,7 @@ std::optional<std::pair<std::string, bool>> ReaderContext::experiment_location(s
 
 Result<std::string> ReaderContext::find_run_dir(std::string_view run_id, std::string* exp_id) const {
   if (Status s = validate_run_id(run_id); !s) return fail(s);
+  std::vector<RunLocation> found;
   for (bool deleted : {false, true}) {
     if (deleted && !trash_usable(false)) break;
     std::string base = deleted ? layout.trash() : layout.root;
@@ -131,11 +132,15 @@ Result<std::string> ReaderContext::find_run_dir(std::string_view run_id, std::st
       std::string dir = join(join(base, exp), run_id);
       if (lstat_type(dir) != FileType::kDirectory) continue;
       if (lstat_type(join(dir, kMetaFile)) != FileType::kRegular) continue;
-      if (exp_id) *exp_id = exp;
-      return dir;
+      found.push_back(RunLocation{dir, exp, deleted});
     }
   }
-  return fail(Status::not_found("run '" + std::string(run_id) + "'", "no such run in " + layout.root));
+  // The Store's rule (format/layout.h): the only one, or the one in
+  // ReaderOptions::run_experiment_id.
+  auto loc = pick_run(std::move(found), run_id, options.run_experiment_id, layout.root);
+  if (!loc) return fail(loc.error());
+  if (exp_id) *exp_id = loc->experiment_id;
+  return std::move(loc->dir);
 }
 
 std::vector<std::string> ReaderContext::experiment_dirs_quiet(const std::string& base) const {

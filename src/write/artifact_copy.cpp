@@ -1,10 +1,12 @@
 #include "write/artifact_copy.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "env/atomic_file.h"
+#include "env/sparse_copy.h"
 #include "format/file_uri.h"
 #include "format/layout.h"
 #include "mlruns/key.h"
@@ -21,7 +23,6 @@ constexpr int kMaxDepth = 64;
 // concurrent fsyncs share commits; 8 keeps a 2-core node busy without
 // flooding a metadata server.
 constexpr std::size_t kCopyThreads = 8;
-constexpr std::size_t kCopyChunk = 1 << 20;
 
 // The source is the user's own path (env.unconfined(): links there are the
 // user's choice); everything written goes through `env`.
@@ -30,22 +31,13 @@ constexpr std::size_t kCopyChunk = 1 << 20;
 Status copy_file(Env& env, const std::string& src, const std::string& dest, bool sync) {
   auto in = env.unconfined()->new_sequential_file(src);
   if (!in) return in.error();
-  thread_local std::unique_ptr<char[]> buf;  // one per copying thread, not one per file
-  if (!buf) buf = std::make_unique<char[]>(kCopyChunk);
   Status s;
   {
     auto out = env.new_writable_file(dest, /*exclusive=*/true);
     if (!out) return out.error();
-    for (;;) {
-      auto chunk = (*in)->read(kCopyChunk, buf.get());
-      if (!chunk) {
-        s = chunk.error();
-        break;
-      }
-      if (chunk->empty()) break;
-      s = (*out)->append(*chunk);
-      if (!s.is_ok()) break;
-    }
+    // Holes stay holes: a sparse checkpoint costs what its data costs.
+    auto copied = copy_sparse(**in, **out, src, UINT64_MAX);
+    if (!copied) s = copied.error();
     if (s.is_ok() && sync) s = (*out)->sync();
     Status c = (*out)->close();
     if (s.is_ok()) s = c;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <optional>
 
 #include "env/atomic_file.h"
@@ -119,12 +120,15 @@ struct Files {
     return out;
   }
 
-  // The number to try first for a new version: never below what MLflow
-  // would give (model_registry/file_store.py, create_model_version's
-  // next_version: 1 + the largest `version` in the meta.yaml of every folder
-  // whose name starts with "version-", such as version-2.bak or version-01),
-  // nor below 1 + the largest version-<n> folder name. A meta.yaml that
-  // cannot be read adds nothing (MLflow fails on such a model anyway).
+  // The number to try first for a new version: above every number MLflow
+  // could show for a folder whose name starts with "version-" (such as
+  // version-2.bak, version-01 or version-3.0): its name's number and its
+  // meta.yaml's `version` as PyYAML loads it, 2.0, 0x2 and '2' included
+  // (highest_version_seen; model_registry/file_store.py create_model_version's
+  // next_version is 1 + the largest `version`, search lists each). A
+  // meta.yaml that cannot be read adds nothing (MLflow fails on such a model
+  // anyway). kFailedPrecondition if a number is infinite or beyond 2^53: no
+  // version could be numbered above it.
   Result<std::int64_t> next_version(std::string_view name) const {
     const std::string dir = model_dir(name);
     auto entries = env.list_dir(dir);
@@ -132,10 +136,16 @@ struct Files {
     std::int64_t top = 0;
     for (const DirEntry& e : *entries) {
       if (e.type != FileType::kDirectory || e.name.rfind(kVersionFolderPrefix, 0) != 0) continue;
-      if (auto v = parse_version_folder(e.name)) top = std::max(top, *v);
       auto text = read_small(join(join(dir, e.name), kMetaFile));
-      if (!text) continue;
-      if (auto meta = parse_model_version_meta(*text)) top = std::max(top, meta->version.version);
+      auto seen = highest_version_seen(e.name, text ? &*text : nullptr);
+      if (!seen) continue;
+      if (*seen >= 9007199254740992.0)
+        return fail(Status::failed_precondition(
+            join(join(dir, e.name), kMetaFile),
+            "version folder " + e.name + " reads as version " + (std::isinf(*seen) ? std::string("inf") : std::to_string(*seen)) +
+                " in MLflow, and a new version must be numbered above every version MLflow lists; "
+                "run mlruns fsck on the tree"));
+      top = std::max(top, static_cast<std::int64_t>(std::floor(*seen)));
     }
     return top + 1;
   }
@@ -356,13 +366,9 @@ Status tag_logged_model(const Files& f, const std::string& record_dir, std::stri
 // source, run id).
 Result<std::pair<std::string, std::string>> resolve_source(const Files& f, std::string_view source,
                                                            std::string run_id) {
-  constexpr std::string_view kRuns = "runs:/";
-  if (source.substr(0, kRuns.size()) == kRuns) {
-    std::string_view rest = source.substr(kRuns.size());
-    std::size_t slash = rest.find('/');
-    std::string id(rest.substr(0, slash));
-    std::string path(slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1));
-    while (!path.empty() && path.back() == '/') path.pop_back();
+  if (auto runs = parse_runs_uri(source)) {
+    const std::string& id = runs->run_id;
+    const std::string& path = runs->path;  // "./model/" is model, as in every verb
     MLRUNS_RETURN_IF_ERROR_RESULT(validate_run_id(id));
     MLRUNS_RETURN_IF_ERROR_RESULT(validate_artifact_path(path));
     if (!run_id.empty() && run_id != id)
@@ -620,9 +626,9 @@ Result<ModelVersion> claim_version(const Files& f, ModelVersion v) {
     s = im.publish(*staged, f.version_dir(name, n));
     if (s) break;
     if (!collided(s)) return fail(s);
-    auto now_taken = f.version_numbers(name);
-    if (!now_taken) return fail(now_taken.error());
-    n = std::max(n + 1, now_taken->empty() ? 1 : now_taken->back() + 1);
+    auto now_free = f.next_version(name);
+    if (!now_free) return fail(now_free.error());
+    n = std::max(n + 1, *now_free);
   }
   if (im.sync_meta()) (void)f.env.sync_dir(f.model_dir(name));
   return v;
@@ -666,17 +672,27 @@ Result<ModelVersion> ModelRegistry::create_model_version(std::string_view name, 
     v.current_stage = ModelStage::kNone;
     v.tags = tags;
     // Under the model's lock, which rename and delete also take: the version
-    // is made in the folder of the model it returns, or not at all. A model
-    // renamed or deleted while this process waited is looked up again (and
-    // made anew with create_registered_model, as a later call would).
+    // is made in the folder of the model it returns, or not at all. The model
+    // is made (create_registered_model) only if it is absent when the call
+    // starts, as mlflow.register_model creates it before create_model_version;
+    // once seen, a model renamed or deleted before the lock is taken is
+    // kNotFound, as MLflow's file store fails when get_registered_model finds
+    // none (file_store.py create_model_version): the rename moved the model
+    // away on purpose, and a model made anew under the old name would hold
+    // only this version.
+    bool seen = false;
     for (int round = 0;; ++round) {
       if (round == kMaxClaimAttempts)
         return fail(Status::io_error(quoted_name(name), "kept being renamed or deleted; no version created"));
       if (Status e = f.existing_model(name); !e) {
-        if (e.code() != Code::kNotFound || !options.create_registered_model) return fail(e);
+        if (e.code() != Code::kNotFound || !options.create_registered_model || seen)
+          return fail(seen ? Status::not_found(quoted_name(name), "was renamed or deleted during the call; no version "
+                                                                  "created")
+                           : e);
         auto made = create_model(f, name, {}, std::nullopt);
         if (!made && made.error().code() != Code::kAlreadyExists) return fail(made.error());  // another process made it
       }
+      seen = true;
       auto lock = f.lock_model(name);
       if (!lock && lock.error().code() == Code::kNotFound) continue;
       if (!lock) return fail(lock.error());

@@ -181,7 +181,11 @@ Store Store::open(StoreOptions options) {
       impl->env = impl->owned_env.get();
     }
     impl->open_status = impl->ensure_tree();
-    if (!impl->open_status.is_ok()) impl->open_status = impl->open_status.with_context("opening " + *root);
+    // The tree's path once: most failures already name it (or a path in it),
+    // as "<path>: <reason>"; only one that does not gets it as context.
+    if (!impl->open_status.is_ok())
+      impl->open_status = impl->open_status.with_context(
+          impl->open_status.message().find(*root) == std::string::npos ? "opening " + *root : "opening the tree");
   }
   impl->finish(impl->open_status);
   return Store(std::move(impl));

@@ -56,7 +56,7 @@ using namespace detail;
 
 Result<Store::Impl::RunRef> Store::Impl::load_run(std::string_view run_id) const {
   if (Status v = validate_run_id(run_id); !v.is_ok()) return fail(v);
-  auto loc = find_run(*env, layout, run_id);
+  auto loc = find_run(*env, layout, run_id, options.run_experiment_id);
   if (!loc) return fail(loc.error());
   auto text = env->read_file(join(loc->dir, kMetaFile), 1 << 20, true);
   if (!text) return fail(text.error());

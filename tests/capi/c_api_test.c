@@ -52,6 +52,13 @@ static int count_lines(const char* s) {
   return n;
 }
 
+/* How many times `needle` occurs in `s`. */
+static int count_occurrences(const char* s, const char* needle) {
+  int n = 0;
+  for (const char* p = s; p && (p = strstr(p, needle)) != NULL; p += strlen(needle)) ++n;
+  return n;
+}
+
 static int remove_entry(const char* path, const struct stat* sb, int flag, struct FTW* ftw) {
   (void)sb;
   (void)flag;
@@ -83,6 +90,19 @@ int main(void) {
   err = NULL;
   CHECK_RC(mlruns_store_open("x", 7, NULL) == NULL ? mlruns_last_error_code() : MLRUNS_OK,
            MLRUNS_INVALID_ARGUMENT);
+
+  /* ---- a tree that cannot be opened: its path named once, with the reason ---- */
+  snprintf(path, sizeof path, "%s/plain-file", tmp);
+  FILE* plain = fopen(path, "wb");
+  CHECK(plain != NULL);
+  if (plain) fclose(plain);
+  snprintf(path, sizeof path, "%s/plain-file/mlruns", tmp);
+  CHECK(mlruns_store_open(path, MLRUNS_ERRORS_RETURN, &err) == NULL);
+  CHECK(count_occurrences(err, path) == 1);
+  CHECK(strstr(err, "Not a directory") != NULL);
+  CHECK(count_occurrences(mlruns_last_error(), path) == 1);
+  mlruns_free(err);
+  err = NULL;
 
   /* ---- open with options, get-or-create an experiment ---- */
   mlruns_options_t* opts = mlruns_options_create();

@@ -125,6 +125,77 @@ TEST_CASE("cli: option values: plain words instead of CLI11's, suggestions only 
   CHECK(verb.out == run_cli({"run", "start", "--help"}).out);
 }
 
+TEST_CASE("cli: a bad value of any number or enum option or positional: one line in mlruns' words, exit 2",
+          "[cli][usage]") {
+  // Every number/enum option and positional CLI11 checks, verb by verb, with
+  // what the message must say; none of CLI11's own phrasing may come through.
+  const std::string id = "0123456789abcdef0123456789abcdef";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"models", "set-alias", "m", "a", "b"}, "mlruns: models set-alias: VERSION: 'b' is not an integer\n"},
+      {{"models", "transition", "m", "1.5", "Staging"},
+       "mlruns: models transition: VERSION: '1.5' is not an integer\n"},
+      {{"plot", id, "-m", "loss", "--width", "abc"}, "mlruns: plot: --width: 'abc' is not an integer from 30 to 10000\n"},
+      {{"plot", id, "-m", "loss", "--width", "5"}, "mlruns: plot: --width: '5' is not an integer from 30 to 10000\n"},
+      {{"plot", id, "-m", "loss", "--height", "x"}, "mlruns: plot: --height: 'x' is not an integer from 4 to 10000\n"},
+      {{"plot", id, "-m", "loss", "--x", "epoch"}, "mlruns: plot: 'epoch' is not a --x value (step, time)\n"},
+      {{"report", "--max", "ten"}, "mlruns: report: --max: 'ten' is not an integer from 1 to 50000\n"},
+      {{"report", "--points-per-line", "many"}, "--points-per-line: 'many' is not an integer from "},
+      {{"report", "--points-per-page", "many"}, "--points-per-page: 'many' is not an integer from "},
+      {{"report", "--x", "epoch"}, "mlruns: report: 'epoch' is not a --x value (step, time)\n"},
+      {{"report", "--view", "gone"}, "mlruns: report: 'gone' is not a --view value (active, deleted, all)\n"},
+      {{"sync", "--to", "http://127.0.0.1:9", "--jobs", "four"}, "mlruns: sync: --jobs: 'four' is not an integer from 1 to 64\n"},
+      {{"sync", "--to", "http://127.0.0.1:9", "--jobs", "100"}, "mlruns: sync: --jobs: '100' is not an integer from 1 to 64\n"},
+      {{"log-model", id, "model.onnx", "--step", "one"}, "mlruns: log-model: --step: 'one' is not an integer\n"},
+      {{"log-model", id, "model.onnx", "--format", "3"}, "mlruns: log-model: '3' is not a --format value (both, 2)\n"},
+      {{"history", id, "loss", "--x", "epoch"}, "mlruns: history: 'epoch' is not a --x value (step, time)\n"},
+      {{"get-top-run", "-m", "loss", "--view", "gone"}, "'gone' is not a --view value (active, deleted, all)\n"},
+      {{"experiments", "list", "--view", "gone"}, "'gone' is not a --view value (active, deleted, all)\n"},
+      {{"run", "end", id, "--status", "DONE"}, "'DONE' is not a --status value (FINISHED, FAILED, KILLED)\n"},
+      // A required positional, options that exclude or need another.
+      {{"show"}, "mlruns: show: needs RUN_ID; see 'mlruns show --help'\n"},
+      {{"models", "set-alias", "m", "a"}, "mlruns: models set-alias: needs VERSION; see 'mlruns models set-alias --help'\n"},
+      {{"runs", "--json", "--csv"}, "mlruns: runs: --json and --csv cannot be given together; see 'mlruns runs --help'\n"},
+      {{"runs", "--json=abc"}, "mlruns: runs: --json: 'abc' is not true or false (a flag needs no value)\n"},
+      {{"relocate", "--to", "/x"}, "mlruns: relocate: --to needs --from as well; see 'mlruns relocate --help'\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    const CliResult r = run_cli(args);
+    INFO(args.front() << " ... " << args.back() << ": " << r.err);
+    check_one_line_usage_error(r);
+    CHECK_THAT(r.err, Catch::Contains(message));
+    for (const char* cli11 : {"Could not convert", "--help for more", "is required", " excludes ", " requires ",
+                              "not in range", "Value ", "Run with", "Expected exactly", "At least", "Should be"})
+      CHECK_THAT(r.err, !Catch::Contains(cli11));
+  }
+}
+
+TEST_CASE("cli: help at every level of verbs; an unknown verb after it is an error with a suggestion", "[cli][usage]") {
+  const std::string models_register = run_cli({"models", "register", "--help"}).out;
+  REQUIRE(models_register.find("register") != std::string::npos);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"help", "models", "register"}, {"models", "help", "register"}}) {
+    const CliResult r = run_cli(args);
+    INFO(args[0] << " " << args[1]);
+    CHECK(r.code == 0);
+    CHECK(r.out == models_register);
+    CHECK(r.err.empty());
+  }
+  CHECK(run_cli({"models", "help"}).out == run_cli({"models", "--help"}).out);
+  CHECK(run_cli({"run", "help", "start"}).out == run_cli({"run", "start", "--help"}).out);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"help", "nosuch"}, "mlruns: unknown verb 'nosuch'; see 'mlruns --help'\n"},
+      {{"help", "shwo"}, "mlruns: unknown verb 'shwo'; did you mean 'show'?\n"},
+      {{"help", "models", "regster"}, "mlruns: unknown verb 'regster' for 'mlruns models'; did you mean 'register'?\n"},
+      {{"models", "help", "regster"}, "mlruns: unknown verb 'regster' for 'mlruns models'; did you mean 'register'?\n"},
+      {{"help", "show", "extra"}, "mlruns: unexpected argument 'extra' for 'mlruns show'; see 'mlruns show --help'\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    const CliResult r = run_cli(args);
+    check_one_line_usage_error(r);
+    CHECK(r.err == message);
+  }
+}
+
 TEST_CASE("cli: every verb, including those added later, reports an unknown option in one line", "[cli][usage]") {
   for (const std::string& verb : listed_verbs()) {
     const CliResult r = run_cli({verb, "--no-such-flagg"});
@@ -200,6 +271,15 @@ TEST_CASE("cli: a 10-digit --timestamp or --end-time (seconds) is refused with t
     CHECK(run_cli({"run", "end", run, "--end-time", typed}, env).code == 3);
   }
   CHECK(run_cli({"log", run, "--metric", "loss=1", "--timestamp", "0001700000000001"}, env).code == 0);  // ms, padded
+  // Milliseconds past 2286 (1e13 up to the µs range at 1e14, the years 2286 to 5138): a digit too many.
+  for (const std::string typed : {"10000000000000", "99999999999999", "17000000000000"}) {
+    INFO(typed);
+    const CliResult bad = run_cli({"log", run, "--metric", "loss=3", "--timestamp", typed}, env);
+    CHECK(bad.code == 3);
+    CHECK_THAT(bad.err, Catch::Contains("'" + typed + "'") && Catch::Contains("after the year 2286"));
+    CHECK(run_cli({"run", "end", run, "--end-time", typed}, env).code == 3);
+  }
+  CHECK(run_cli({"log", run, "--metric", "loss=1", "--timestamp", "9999999999999"}, env).code == 0);  // 2286-11-20
   const CliResult help = run_cli({"run", "delete", "--help"});
   CHECK(help.out.find("mlruns gc") != std::string::npos);
   CHECK(help.out.find("mlflow gc") == std::string::npos);
@@ -299,6 +379,20 @@ TEST_CASE("cli: an artifact path with a trailing '/' or './' names the same fold
   const CliResult ls = run_cli({"artifacts", run, "./ckpts/best/"}, env);
   CHECK(ls.code == 0);
   CHECK(ls.out.find("w.bin") != std::string::npos);
+  // runs:/ URIs fold the same way wherever they are taken: register, download (issue 10 re-test item 4).
+  int version = 0;
+  for (const std::string& spelling : {"./ckpts/best", "ckpts/./best/", "ckpts//best"}) {
+    INFO(spelling);
+    const CliResult reg = run_cli({"models", "register", "m", "runs:/" + run + "/" + spelling}, env);
+    INFO(reg.err);
+    CHECK(reg.code == 0);
+    const fs::path meta = fs::path(root) / "models" / "m" / ("version-" + std::to_string(++version)) / "meta.yaml";
+    CHECK_THAT(read_file(meta), Catch::Contains("/artifacts/ckpts/best\n"));
+    const fs::path to = dir.path() / ("dl" + std::to_string(version));
+    CHECK(run_cli({"download", "runs:/" + run + "/" + spelling, "-d", to.string()}, env).code == 0);
+    CHECK(read_file(to / "best" / "w.bin") == "b\n");
+  }
+  CHECK(run_cli({"models", "register", "m", "runs:/" + run + "/./ckpts/../x"}, env).code == 3);  // '..' stays refused
 }
 
 #endif  // MLRUNS_CLI_PATH

@@ -2,6 +2,8 @@
 // (spec §9.4; mlflow/store/model_registry/file_store.py).
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 #include "format/registry_meta.h"
 #include "test_util.h"
 
@@ -120,4 +122,38 @@ TEST_CASE("registry meta.yaml: a key given twice reads as its last value, as MLf
   REQUIRE(m);
   CHECK(m->name == "other");
   CHECK(m->description == std::optional<std::string>("last"));
+}
+
+TEST_CASE("a version meta's `version` reads as PyYAML loads it and MLflow shows it (MLflow 2.10 and 3.8 "
+          "model_registry/file_store.py: no int())",
+          "[registry_meta]") {
+  struct Case {
+    const char* written;
+    const char* shown;  // what search_model_versions listed in MLflow 2.10 and 3.8
+    std::optional<double> number;
+    bool plain_int;
+  };
+  const Case cases[] = {
+      {"2", "2", 2, true},          {"2.0", "2.0", 2, false},     {"0x2", "2", 2, false},
+      {"02", "2", 2, false},        {"1_0", "10", 10, false},     {"1:00", "60", 60, false},
+      {"+3", "3", 3, false},        {"true", "True", 1, false},   {"3.0e+1", "30.0", 30, false},
+      {"2.5", "2.5", 2.5, false},   {"'2'", "'2'", 2, false},     {"' 2 '", "' 2 '", 2, false},
+      {"1e3", "1e3", 1000, false},  {"'abc'", "'abc'", std::nullopt, false}, {"'0x2'", "'0x2'", std::nullopt, false},
+  };
+  for (const Case& c : cases) {
+    INFO(c.written);
+    auto f = read_version_field(std::string("name: m\nversion: ") + c.written + "\n");
+    REQUIRE(f);
+    CHECK(f->shown == c.shown);
+    CHECK(f->written == std::string(c.written));
+    CHECK(f->number == c.number);
+    CHECK(f->plain_int_text == c.plain_int);
+  }
+  CHECK_FALSE(read_version_field("name: m\n"));
+  CHECK_FALSE(read_version_field("name: m\nversion: null\n"));
+  CHECK(highest_version_seen("version-3.0", nullptr) == 3.0);  // MLflow names a float version's folder so
+  CHECK(highest_version_seen("version-2.bak", nullptr) == std::nullopt);
+  const std::string meta = "name: m\nversion: 7.0\n";
+  CHECK(highest_version_seen("version-2.bak", &meta) == 7.0);
+  CHECK(highest_version_seen("version-9", &meta) == 9.0);
 }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "format/yaml_emit.h"
+#include "mlruns/yaml.h"
 
 using namespace mlruns::detail;
 
@@ -127,4 +128,33 @@ TEST_CASE("yaml_dump: nesting, indentless lists, empty collections and escapes (
         "    - CPUExecutionProvider\nname: caf\xC3\xA9\ntags: []\nversion: 3\n");
   // yaml.safe_dump (allow_unicode=False, as Model.to_yaml): escaped in double quotes.
   CHECK(yaml_dump(doc, PyYamlDumper::kSafeDump).find("name: \"caf\\xE9\"\n") != std::string::npos);
+}
+
+TEST_CASE("yaml_quote_if_ambiguous, the public form of the rule, is the writer's scalar (spec §13.1, §14.4)",
+          "[yaml_emit]") {
+  // The benchmarks and hand-written trees use it (tools/bench_tree.h): one
+  // rule with the writer, checked against PyYAML's own output.
+  CHECK(mlruns::yaml_quote_if_ambiguous("1234567890") == "'1234567890'");
+  CHECK(mlruns::yaml_quote_if_ambiguous("0b101") == "'0b101'");
+  CHECK(mlruns::yaml_quote_if_ambiguous("yes") == "'yes'");
+  CHECK(mlruns::yaml_quote_if_ambiguous("3c5a0f2e9b1d4c7a8e6f0a1b2c3d4e5f") == "3c5a0f2e9b1d4c7a8e6f0a1b2c3d4e5f");
+  CHECK(mlruns::yaml_quote_if_ambiguous("a: it's") == "'a: it''s'");
+  std::ifstream in(std::string(MLRUNS_FIXTURES_DIR) + "/pyyaml_scalars.json");
+  REQUIRE(in);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  std::size_t checked = 0, failures = 0;
+  for (const auto& c : j.at("cases")) {
+    const std::string key = c.at("key"), value = c.at("value"), yaml = c.at("yaml");
+    const std::string prefix = key + ": ";
+    // One-line scalars: "key: <scalar>\n".
+    if (yaml.rfind(prefix, 0) != 0 || yaml.find('\n') != yaml.size() - 1) continue;
+    ++checked;
+    const std::string expected = yaml.substr(prefix.size(), yaml.size() - prefix.size() - 1);
+    if (mlruns::yaml_quote_if_ambiguous(value) != expected && ++failures <= 10) {
+      INFO("value: " << nlohmann::json(value).dump());
+      CHECK(mlruns::yaml_quote_if_ambiguous(value) == expected);
+    }
+  }
+  CHECK(checked > 1000);
+  CHECK(failures == 0);
 }

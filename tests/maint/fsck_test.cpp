@@ -477,3 +477,62 @@ TEST_CASE("fsck reports and repairs meta.yaml values MLflow refuses on read (nul
   CHECK_FALSE(has(*again, "run.bad_status"));
   CHECK_FALSE(has(*again, "run.bad_lifecycle_stage"));
 }
+
+TEST_CASE("fsck reports an integer field written as a quoted string (status: '3', start_time, creation_time ...), "
+          "which MLflow cannot use, and --repair unquotes it; the reader warns and reads the integer (issue 15)",
+          "[fsck]") {
+  // MLflow 3.8 (checked): status '3' -> get_run and search_runs raise 'Could not get string corresponding to run
+  // status 3'; start_time '123' -> search_runs raises TypeError; an experiment's creation_time '5' ->
+  // search_experiments raises TypeError.
+  TempTree t;
+  const fs::path exp = t.root / "763558276457519285";
+  const fs::path meta = first_run(exp) / "meta.yaml";
+  auto set = [&](const fs::path& file, const std::string& key, const std::string& value) {
+    std::string m = slurp(file);
+    std::size_t pos = m.find("\n" + key + ": ");
+    if (pos == std::string::npos && m.rfind(key + ": ", 0) == 0) pos = 0;
+    else if (pos != std::string::npos) ++pos;
+    REQUIRE(pos != std::string::npos);
+    m.replace(pos, m.find('\n', pos) - pos, key + ": " + value);
+    spit(file, m);
+  };
+  const std::string start = [&] {
+    std::string m = slurp(meta);
+    std::size_t p = m.find("start_time: ") + 12;
+    return m.substr(p, m.find('\n', p) - p);
+  }();
+  set(meta, "status", "'3'");
+  set(meta, "start_time", "'" + start + "'");
+  set(exp / "meta.yaml", "creation_time", "'5'");
+  auto r = mlruns::fsck(t.root.string(), {});
+  REQUIRE(r);
+  INFO(describe(*r));
+  CHECK(has(*r, "run.quoted_integer"));  // main: no finding
+  CHECK(has(*r, "experiment.quoted_integer"));
+  std::size_t quoted = 0;
+  for (const auto& f : r->findings) quoted += f.check == "run.quoted_integer";
+  CHECK(quoted == 2);  // status and start_time
+  // The reader reads the integers, and says MLflow cannot.
+  std::vector<std::string> warnings;
+  auto reader = mlruns::Reader::open(t.root.string(), {.on_warning = [&](const mlruns::Warning& w) {
+                                                         warnings.push_back(w.message);
+                                                       }});
+  REQUIRE(reader);
+  auto run = reader->run(first_run(exp).filename().string());
+  REQUIRE(run);
+  CHECK(run->info.status == mlruns::RunStatus::kFinished);
+  CHECK(std::to_string(run->info.start_time) == start);
+  bool warned = false;
+  for (const auto& w : warnings) warned |= w.find("status '3' is a quoted string") != std::string::npos;
+  CHECK(warned);
+  auto fixed = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(fixed);
+  CHECK(slurp(meta).find("status: 3\n") != std::string::npos);
+  CHECK(slurp(meta).find("start_time: " + start + "\n") != std::string::npos);
+  CHECK(slurp(exp / "meta.yaml").find("creation_time: 5\n") != std::string::npos);
+  CHECK(fs::exists(meta));  // repaired in place, not quarantined
+  auto again = mlruns::fsck(t.root.string(), {});
+  REQUIRE(again);
+  CHECK_FALSE(has(*again, "run.quoted_integer"));
+  CHECK_FALSE(has(*again, "experiment.quoted_integer"));
+}

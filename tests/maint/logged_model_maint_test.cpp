@@ -148,7 +148,7 @@ TEST_CASE("relocate rewrites a LoggedModel's artifact_location under its run's a
 }
 
 TEST_CASE("fsck: a live LoggedModel whose folder holds another model (an overwrite killed before it retired the "
-          "record) is reported; --repair marks it deleted (t10 F4; spec §9.2)",
+          "record) is reported, --repair marks it deleted (t10 F4, spec §9.2)",
           "[fsck][logged_model]") {
   mlruns::testing::TempDir t;
   Store store = Store::open(mlruns::testing::opts(t));

@@ -129,6 +129,60 @@ TEST_CASE("fsck: folders MLflow lists as versions but mlruns skips (version-2.ba
   CHECK(fs::exists(m / "version-2.bak"));  // left alone
 }
 
+TEST_CASE("fsck: a version-<n> whose meta.yaml's version is <n> in another form (2.0, '2', 0x2) is reported and "
+          "repaired to the plain integer, another number is left alone (file_store.py "
+          "_get_file_model_version_from_dir uses the value as PyYAML loads it)",
+          "[fsck][models_maint]") {
+  for (const char* form : {"2.0", "'2'", "0x2", "' 2 '", "2.0e+0"}) {
+    INFO(form);
+    TempTree t("mlflow-2.10-models");
+    REQUIRE(mlruns::fsck(t.root.string(), {.repair = true}));  // the copied tree's sources point here first
+    const fs::path meta_path = t.root / "models/reg-model/version-2/meta.yaml";
+    std::string meta = slurp(meta_path);
+    auto at = meta.find("\nversion: 2\n");
+    REQUIRE(at != std::string::npos);
+    meta.replace(at, 12, std::string("\nversion: ") + form + "\n");
+    spit(meta_path, meta);
+    auto seen = mlruns::fsck(t.root.string());
+    REQUIRE(seen);
+    auto f = findings(*seen, "registry.version_not_int");
+    REQUIRE(f.size() == 1);
+    CHECK(f[0]->path == meta_path.string());
+    CHECK(f[0]->problem.find("not the plain integer 2") != std::string::npos);
+    CHECK(findings(*seen, "registry.version_number_mismatch").empty());
+    auto fixed = mlruns::fsck(t.root.string(), {.repair = true});
+    REQUIRE(fixed);
+    auto r = findings(*fixed, "registry.version_not_int");
+    REQUIRE(r.size() == 1);
+    CHECK(r[0]->outcome == mlruns::FsckAction::kRepaired);
+    std::string after = slurp(meta_path);
+    at = meta.find(std::string("\nversion: ") + form + "\n");
+    std::string expect = meta;
+    expect.replace(at, 10 + std::string(form).size() + 1, "\nversion: 2\n");
+    CHECK(after == expect);  // only that line changed
+    auto clean = mlruns::fsck(t.root.string());
+    REQUIRE(clean);
+    CHECK(findings(*clean, "registry.version_not_int").empty());
+  }
+  // 2.5 in version-2 is not 2 in another form: which is right is unknown, left alone.
+  TempTree t("mlflow-2.10-models");
+  REQUIRE(mlruns::fsck(t.root.string(), {.repair = true}));
+  const fs::path meta_path = t.root / "models/reg-model/version-2/meta.yaml";
+  std::string meta = slurp(meta_path);
+  auto at = meta.find("\nversion: 2\n");
+  REQUIRE(at != std::string::npos);
+  meta.replace(at, 12, "\nversion: 2.5\n");
+  spit(meta_path, meta);
+  auto r = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(r);
+  CHECK(findings(*r, "registry.version_not_int").empty());
+  auto mismatch = findings(*r, "registry.version_number_mismatch");
+  REQUIRE(mismatch.size() == 1);
+  CHECK(mismatch[0]->problem.find("holds version 2.5") != std::string::npos);
+  CHECK(mismatch[0]->outcome == mlruns::FsckAction::kNone);
+  CHECK(slurp(meta_path) == meta);
+}
+
 TEST_CASE("gc keeps a deleted run whose model is registered, unless collect_registered", "[gc][models_maint]") {
   TempTree t("mlflow-2.10-models");
   const fs::path run = t.root / kExp / kRun;
@@ -176,6 +230,9 @@ TEST_CASE("fsck: registry metadata MLflow reads differently (a model name that i
     v2.replace(at + 1, v2.find('\n', at + 1) - at - 1, key + link);
   }
   spit(m / "version-2/meta.yaml", v2);
+  std::string v3 = slurp(m / "version-3/meta.yaml");
+  replace_all(v3, "\nversion: 3\n", "\nversion: [1, 2]\n");  // MLflow lists version [1, 2]
+  spit(m / "version-3/meta.yaml", v3);
   const std::string model_meta = slurp(m / "meta.yaml");
   auto r = mlruns::fsck(t.root.string(), {.repair = true});
   REQUIRE(r);
@@ -190,14 +247,20 @@ TEST_CASE("fsck: registry metadata MLflow reads differently (a model name that i
   CHECK(invalid[0]->problem.find("models:/reg-model/2") != std::string::npos);
   CHECK(invalid[0]->problem.find("symbolic link") != std::string::npos);
   CHECK(findings(*r, "registry.source_missing").empty());  // not "the files are gone"
+  // i12d's check of a version written in another form covers a collection too.
+  auto not_int = findings(*r, "registry.version_not_int");
+  REQUIRE(not_int.size() == 1);
+  CHECK(not_int[0]->problem.find("version: [1, 2] in version-3") != std::string::npos);
+  CHECK(not_int[0]->outcome == mlruns::FsckAction::kRepaired);
+  CHECK(slurp(m / "version-3/meta.yaml").find("\nversion: 3\n") != std::string::npos);
   // All left alone.
   CHECK(slurp(m / "meta.yaml") == model_meta);
   CHECK(slurp(m / "version-1/meta.yaml").find("\nrun_id: ../../sentinel\n") != std::string::npos);  // (its source relocated)
   CHECK(slurp(m / "version-2/meta.yaml") == v2);
 }
 
-TEST_CASE("fsck: a run folder copied under a new id keeps the original's 3.x LoggedModel; --repair gives the copy a "
-          "record of its own, as MLflow would have made (t10 F6; spec §9.2)",
+TEST_CASE("fsck: a run folder copied under a new id keeps the original's 3.x LoggedModel, --repair gives the copy a "
+          "record of its own, as MLflow would have made (t10 F6, spec §9.2)",
           "[fsck][models_maint]") {
   mlruns::testing::TempDir t;
   std::string run, model_id;

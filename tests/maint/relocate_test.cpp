@@ -306,3 +306,20 @@ TEST_CASE("fsck reports registry and trace locations outside the tree and repair
   REQUIRE(again);
   for (const auto& f : again->findings) CHECK(f.check != "registry.location_elsewhere");
 }
+
+TEST_CASE("relocate folds '..' in a URI and in --from/--to as every verb does (format/artifact_dir.h local_path_of), "
+          "so a URI under --from once folded moves to its place under --to (issue 15)",
+          "[relocate]") {
+  using mlruns::detail::relocated_uri;
+  mlruns::detail::RelocateTarget t{"/new/tree", "/old/tree"};
+  std::string why;
+  // main: "/old/tree/../tree/0/r/artifacts" was cut after "/old/tree" -> file:///new/tree/../tree/0/r/artifacts,
+  // a path out of the new tree.
+  CHECK(relocated_uri("file:///old/tree/../tree/0/r/artifacts", "0/r/artifacts", t, why).value_or("<kept: " + why + ">") ==
+        "file:///new/tree/0/r/artifacts");
+  CHECK(relocated_uri("/old/tree/./0//r/artifacts/", "0/r/artifacts", t, why).value_or("<kept: " + why + ">") ==
+        "/new/tree/0/r/artifacts");
+  // Out of --from once folded: left as it is.
+  CHECK_FALSE(relocated_uri("file:///old/tree/../other/0/r/artifacts", "0/r/artifacts", t, why));
+  CHECK(why == "not under /old/tree");
+}

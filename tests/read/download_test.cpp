@@ -363,8 +363,40 @@ TEST_CASE("artifact_uri is used when it exists and names the run's artifacts, ne
     std::string hostile = (tmp.path() / "shared" / ".." / "shared" / "art" / exp / run / "artifacts").string();
     meta.replace(meta.find("file://"), meta.find('\n') - meta.find("file://"), hostile);
     write_file(root / exp / run / "meta.yaml", meta);
-    auto reader = Reader::open(root.string());
+    Warnings w;
+    auto reader = Reader::open(root.string(), w.options());
     REQUIRE(reader);
     CHECK(*reader->artifact_root(run) == (fs::canonical(root) / exp / run / "artifacts").string());
+    // The warning names the folder it names once folded, and the rule (issue 15).
+    CHECK(w.has("meta.yaml", "its '..' folded lexically"));
+    CHECK(w.has("meta.yaml", (tmp.path() / "shared" / "art" / exp / run / "artifacts").string()));
+  }
+  SECTION("a URI naming a symbolic link: the warning says what was found and what was read instead (issue 15)") {
+    const fs::path linked = root / exp / "elsewhere" / run / "artifacts";
+    fs::create_directories(linked.parent_path());
+    fs::create_directories(tmp.path() / "target");
+    fs::create_directory_symlink(tmp.path() / "target", linked);
+    std::string meta = run_meta(exp, run);
+    meta.replace(meta.find("file://"), meta.find('\n') - meta.find("file://"), "file://" + linked.string());
+    write_file(root / exp / run / "meta.yaml", meta);
+    Warnings w;
+    auto reader = Reader::open(root.string(), w.options());
+    REQUIRE(reader);
+    const std::string in_tree = (fs::canonical(root) / exp / run / "artifacts").string();
+    CHECK(*reader->artifact_root(run) == in_tree);
+    // main: "artifact_uri '...' is a symbolic link; not followed, using the artifacts folder inside the tree"
+    CHECK(w.has("meta.yaml", "which is a symbolic link: not followed"));
+    CHECK(w.has("meta.yaml", "read from '" + in_tree + "' instead"));
+  }
+  SECTION("a relative URI with .. is refused for its '..', not for its ending (issue 15)") {
+    std::string meta = run_meta(exp, run);
+    meta.replace(meta.find("file://"), meta.find('\n') - meta.find("file://"), "../elsewhere/" + run + "/artifacts");
+    write_file(root / exp / run / "meta.yaml", meta);
+    Warnings w;
+    auto reader = Reader::open(root.string(), w.options());
+    REQUIRE(reader);
+    CHECK(*reader->artifact_root(run) == (fs::canonical(root) / exp / run / "artifacts").string());
+    CHECK(w.has("meta.yaml", "relative path with a '..' component"));
+    CHECK_FALSE(w.has("meta.yaml", "does not end with"));  // main: the wrong reason
   }
 }

@@ -145,6 +145,46 @@ TEST_CASE("torchscript: the pytorch flavor mlflow.pytorch.load_model reads (spec
   CHECK(m2yaml["flavors"]["pytorch"]["pytorch_version"].as<std::string>() == "unknown");
 }
 
+TEST_CASE("torchscript: the MLmodel bytes and file layout mlflow.pytorch's loaders read (docs/models.md, "
+          "mlflow/pytorch/__init__.py load_model, _load_pyfunc, _load_model of MLflow 2.10 and 3.8)",
+          "[model_log]") {
+  // load_model: _get_flavor_configuration(path, "pytorch"); pytorch_conf["pytorch_version"] (a KeyError if
+  // absent) and pytorch_conf["model_data"] joined to the model folder; _load_model(file) then calls
+  // torch.load(file) (a file, not a folder: no data/model.pth or pickle_module_info.txt is read), which
+  // hands a TorchScript archive to torch.jit.load. pyfunc.load_model: python_function's loader_module
+  // mlflow.pytorch and data, joined likewise, go to _load_pyfunc(file) -> _load_model(file).
+  TempDir t;
+  Store store = Store::open(opts(t));
+  ActiveRun run = store.start_run();
+  const std::string archive = std::string("PK\x03\x04", 4) + "archive";
+  write_file(t.path() / "policy.pt", archive);
+  auto m = run.log_model((t.path() / "policy.pt").string(),
+                         {.artifact_path = "policy", .flavor = "torchscript", .framework_version = "2.3.0"});
+  REQUIRE(m);
+  const fs::path dir = run_dir(t, run) / "artifacts/policy";
+  std::set<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir)) files.insert(e.path().filename().string());
+  CHECK(files == std::set<std::string>{"MLmodel", "policy.pt"});
+  CHECK(read_file(dir / "policy.pt") == archive);  // the bytes as given
+  // Model.to_yaml's form (keys sorted, spec §8.3); the per-model values are this model's.
+  std::string expected = "artifact_path: policy\n"
+                         "flavors:\n"
+                         "  python_function:\n"
+                         "    data: policy.pt\n"
+                         "    loader_module: mlflow.pytorch\n"
+                         "  pytorch:\n"
+                         "    code: null\n"
+                         "    model_data: policy.pt\n"
+                         "    pytorch_version: 2.3.0\n"
+                         "mlflow_version: 2.22.0\n";  // the release whose form mlruns writes (model_log.cpp)
+  if (!m->model_id.empty()) expected += "model_id: " + m->model_id + "\n";
+  expected += "model_size_bytes: 11\n"
+              "model_uuid: " + m->model_uuid + "\n"
+              "run_id: " + run.id() + "\n"
+              "utc_time_created: '" + m->utc_time_created + "'\n";
+  CHECK(read_file(dir / "MLmodel") == expected);
+}
+
 TEST_CASE("a generic model folder keeps its files, signature and data are written (spec §8.3)", "[model_log]") {
   TempDir t;
   Store store = Store::open(opts(t));
@@ -301,7 +341,7 @@ TEST_CASE("32 processes log models to one run at once: the history lists all 32 
 }
 
 TEST_CASE("12 processes overwrite one model path at once: all succeed, one live LoggedModel record, the one whose "
-          "files are there (spec §9.2; t10 F4)",
+          "files are there (spec §9.2, t10 F4)",
           "[model_log][concurrency][processes]") {
   using namespace mlruns::test;
   constexpr int kProcs = 12;

@@ -3,6 +3,7 @@
 // numbers under races, atomic alias moves, stages, delete and rename.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <set>
 
 #include "mlruns/env.h"
@@ -20,6 +21,12 @@ struct ClockEnv : EnvWrapper {
   ClockEnv() : EnvWrapper(Env::posix()) {}
   std::int64_t now = 1795977079381;
   std::int64_t now_ms() override { return now++; }  // every call 1 ms later, as a real clock moves
+  // Called with the path before each lock is taken (a concurrent change while a process waits).
+  std::function<void(const std::string&)> before_lock;
+  Result<std::unique_ptr<FileLock>> lock_file(const std::string& p, bool wait) override {
+    if (before_lock) before_lock(p);
+    return EnvWrapper::lock_file(p, wait);
+  }
 };
 
 // A tree with one run that logged a model at artifacts/model.
@@ -46,6 +53,16 @@ struct Tree {
   fs::path models() const { return t.path() / "mlruns/models"; }
   std::string file(const std::string& rel) const { return read_file(models() / rel); }
 };
+
+// Rewrites the `version: <from>` line of models/<rel> as `version: <to>`.
+void set_meta_version(const Tree& tree, const std::string& rel, const std::string& from, const std::string& to) {
+  std::string meta = tree.file(rel);
+  const std::string line = "\nversion: " + from + "\n";
+  auto at = meta.find(line);
+  REQUIRE(at != std::string::npos);
+  meta.replace(at, line.size(), "\nversion: " + to + "\n");
+  write_file(tree.models() / rel, meta);
+}
 
 }  // namespace
 
@@ -212,11 +229,7 @@ TEST_CASE("the next version is never below MLflow's: every version-* folder's me
   CHECK(v->version == 3);  // not 2 again: MLflow would list [1, 2, 2]
   CHECK(fs::exists(tree.models() / "m/version-3"));
   // A version-<n> folder whose meta.yaml says another number: MLflow goes on from that number.
-  std::string meta = tree.file("m/version-1/meta.yaml");
-  auto at = meta.find("\nversion: 1\n");
-  REQUIRE(at != std::string::npos);
-  meta.replace(at, 12, "\nversion: 7\n");
-  write_file(tree.models() / "m/version-1/meta.yaml", meta);
+  set_meta_version(tree, "m/version-1/meta.yaml", "1", "7");
   v = reg.create_model_version("m", src);
   REQUIRE(v);
   CHECK(v->version == 8);
@@ -225,6 +238,84 @@ TEST_CASE("the next version is never below MLflow's: every version-* folder's me
   v = reg.create_model_version("m", src);
   REQUIRE(v);
   CHECK(v->version == 9);
+}
+
+TEST_CASE("the next version is above every number MLflow reads from a version-* folder's meta.yaml as PyYAML "
+          "loads it: 2.0, '2', 0x2, 1_0, 1:00, true (model_registry/file_store.py "
+          "_get_file_model_version_from_dir and next_version use the value with no int())",
+          "[registry]") {
+  // Each form is put in the meta.yaml of a backup folder version-2.bak
+  // (which MLflow lists like any version-* folder); MLflow 2.10 and 3.8 list
+  // its `version` as PyYAML loads it, so mlruns must number above it.
+  struct Form {
+    const char* written;
+    std::int64_t next;
+  };
+  const Form forms[] = {
+      {"2.0", 3},    {"'2'", 3},  {"' 2 '", 3},  {"0x2", 3},   {"'2.0'", 3}, {"02", 3},     {"2.5", 3},
+      {"7.0", 8},    {"1e3", 1001}, {"1_0", 11}, {"1:00", 61}, {"3.0e+1", 31}, {"+3", 4},   {"true", 2},
+      {"'abc'", 2},  {".nan", 2}};
+  for (const Form& form : forms) {
+    INFO(form.written);
+    Tree tree;
+    ModelRegistry reg = tree.store.registry();
+    std::string src = "runs:/" + tree.run_id + "/model";
+    REQUIRE(reg.create_model_version("m", src));
+    REQUIRE(reg.create_model_version("m", src));
+    fs::rename(tree.models() / "m/version-2", tree.models() / "m/version-2.bak");
+    set_meta_version(tree, "m/version-2.bak/meta.yaml", "2", form.written);
+    auto v = reg.create_model_version("m", src);
+    REQUIRE(v);
+    CHECK(v->version == form.next);
+  }
+}
+
+TEST_CASE("a folder MLflow named after a float version (version-3.0) counts by its name, an infinite version is "
+          "refused with an error naming the folder (model_registry/file_store.py next_version)",
+          "[registry]") {
+  Tree tree;
+  ModelRegistry reg = tree.store.registry();
+  std::string src = "runs:/" + tree.run_id + "/model";
+  REQUIRE(reg.create_model_version("m", src));
+  fs::create_directories(tree.models() / "m/version-3.0");  // no meta.yaml: the name alone
+  auto v = reg.create_model_version("m", src);
+  REQUIRE(v);
+  CHECK(v->version == 4);
+  set_meta_version(tree, "m/version-1/meta.yaml", "1", ".inf");
+  auto refused = reg.create_model_version("m", src);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code() == Code::kFailedPrecondition);
+  CHECK(refused.error().message().find("version-1") != std::string::npos);
+  CHECK(refused.error().message().find("inf") != std::string::npos);
+  CHECK_FALSE(fs::exists(tree.models() / "m/version-5"));
+}
+
+TEST_CASE("create_model_version: a model renamed away after the call found it is kNotFound, not made anew, a model "
+          "absent at the start is made (registry.h, MLflow: file_store.py create_model_version fails when "
+          "get_registered_model finds none, mlflow.register_model creates the model first)",
+          "[registry]") {
+  Tree tree;
+  ModelRegistry reg = tree.store.registry();
+  std::string src = "runs:/" + tree.run_id + "/model";
+  REQUIRE(reg.create_registered_model("m"));
+  bool fired = false;
+  tree.env.before_lock = [&](const std::string& p) {
+    if (fired || p.find("/models/m/") == std::string::npos) return;
+    fired = true;  // a concurrent rename_registered_model("m", "m2") completes while this call waits
+    fs::rename(tree.models() / "m", tree.models() / "m2");
+  };
+  auto v = reg.create_model_version("m", src);
+  CHECK(fired);
+  REQUIRE_FALSE(v);
+  CHECK(v.error().code() == Code::kNotFound);
+  CHECK(v.error().message().find("registered model 'm'") != std::string::npos);
+  CHECK_FALSE(fs::exists(tree.models() / "m"));  // not made anew
+  CHECK_FALSE(fs::exists(tree.models() / "m2/version-1"));
+  tree.env.before_lock = nullptr;
+  auto fresh = reg.create_model_version("fresh", src);
+  REQUIRE(fresh);
+  CHECK(fresh->version == 1);
+  CHECK(fs::exists(tree.models() / "fresh/meta.yaml"));
 }
 
 TEST_CASE("rename moves versions, tags and aliases, delete removes the model (spec §9.4)", "[registry]") {
@@ -424,8 +515,8 @@ TEST_CASE("create_model_version checks its aliases with every other input before
   CHECK(tree.file("m/meta.yaml").find("aliases:\n  best: '1'\n  champion: '1'\n") != std::string::npos);
 }
 
-TEST_CASE("a path source: links above the tree root are the user's and it is stored canonically; a link inside the "
-          "tree, or anything but a run's artifacts or a logged model's folder, is refused (t10 F5, F7; t15 F3)",
+TEST_CASE("a path source: links above the tree root are the user's and it is stored canonically, a link inside the "
+          "tree, or anything but a run's artifacts or a logged model's folder, is refused (t10 F5, F7, t15 F3)",
           "[registry]") {
   Tree tree;
   ModelRegistry reg = tree.store.registry();

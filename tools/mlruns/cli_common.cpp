@@ -32,6 +32,12 @@ void add_tracking_uri(CLI::App& app) {
                  "mlruns tree: a path or file: URI (default: MLFLOW_TRACKING_URI, then ./mlruns)");
 }
 
+void add_run_experiment(CLI::App& app) {
+  app.add_option("--experiment,-e", globals().run_experiment,
+                 "Experiment id of the run, needed only where its id is in more than one experiment (a copied "
+                 "experiment)");
+}
+
 CLI::Option* artifact_path_option(CLI::Option* option) {
   return option->transform(CLI::Validator(
       [](std::string& path) {
@@ -82,6 +88,7 @@ void check(const Status& status) {
 
 Reader open_reader() {
   ReaderOptions options;
+  options.run_experiment_id = globals().run_experiment;
   if (!globals().quiet) {
     // Once per path and message: a verb may read a file twice (search reads
     // what it filters on, then what it shows), its reader says so once.
@@ -96,6 +103,7 @@ Reader open_reader() {
 Store open_store() {
   StoreOptions options;
   options.tracking_uri = globals().tracking_uri;
+  options.run_experiment_id = globals().run_experiment;
   options.errors = ErrorMode::kCount;
   options.on_error = [](const Status&) {};  // main prints the one error of the call
   // One short-lived call per process: no background flusher needed.
@@ -111,6 +119,7 @@ Store open_existing_store() {
   Reader reader = check(Reader::open(globals().tracking_uri, {}));
   StoreOptions options;
   options.tracking_uri = reader.root();
+  options.run_experiment_id = globals().run_experiment;
   options.errors = ErrorMode::kCount;
   options.on_error = [](const Status&) {};  // main prints the one error of the call
   options.flush.background_thread = false;
@@ -192,13 +201,20 @@ std::int64_t now_ms() {
 std::int64_t parse_epoch_ms(std::string_view text, std::string_view what) {
   const std::int64_t ms = parse_int64(text, what);
   // By value, whatever the digits ("0001700000000" is 1.7e9 too): seconds
-  // put "now" near 1.7e9, microseconds near 1.7e15, nanoseconds near 1.7e18;
-  // milliseconds from 1973 to the year 5138 lie between 1e11 and 1e14.
+  // put "now" near 1.7e9, microseconds near 1.7e15, nanoseconds near 1.7e18.
+  // Milliseconds lie below 1e13 (2286-11-20, where seconds end at 1e10):
+  // one more digit is a time past 2286 (to the year 5138 at 1e14), which no
+  // run has, so it is refused as a mistake too.
   std::string unit;
   std::int64_t fixed = 0;
   if (ms >= 1'000'000'000 && ms < 10'000'000'000) {
     unit = "seconds";
     fixed = ms * 1000;
+  } else if (ms >= kMaxEpochMs && ms < 100'000'000'000'000) {
+    check(Status::invalid_argument(std::string(what) + " '" + std::string(text) + "'",
+                                   "is after the year 2286 in milliseconds since the epoch (ms must be below 1e13, "
+                                   "2286-11-20); give milliseconds, e.g. now: " +
+                                       std::to_string(now_ms())));
   } else if (ms >= 100'000'000'000'000 && ms < 100'000'000'000'000'000) {
     unit = "microseconds";
     fixed = ms / 1000;

@@ -31,11 +31,17 @@ struct Globals {
   std::string tracking_uri;  // empty: MLFLOW_TRACKING_URI, then ./mlruns (resolved by the library)
   bool quiet = false;        // no warnings about damaged parts of the tree
   bool local_time = false;   // --local-time: times in the local zone with its offset, not UTC
+  std::string run_experiment;  // -e of a verb naming a run by id: Reader/StoreOptions::run_experiment_id
 };
 Globals& globals();
 
 // Adds --tracking-uri (bound to globals()) to a verb.
 void add_tracking_uri(CLI::App& app);
+// Adds --experiment/-e EXP_ID (bound to globals()) to a verb naming a run by
+// id: the experiment to take the run from where its id is in more than one
+// (a copied experiment); without it such an id is refused (format/layout.h
+// pick_run: one rule for every verb).
+void add_run_experiment(CLI::App& app);
 
 // A comma-separated list option (--columns, --run-ids ...): split at ',',
 // spaces around each item dropped ("run_id, run_name"), one argument per
@@ -121,9 +127,10 @@ std::int64_t now_ms();
 // A time given in ms since the epoch (--timestamp, --end-time), parsed from
 // `text`. A value that is seconds, microseconds or nanoseconds by mistake,
 // judged by value, not digits (1e9..1e10: 2001-2286 in seconds, January
-// 1970 in ms; >= 1e14: beyond the year 5138 in ms, 1973 on in µs, >= 1e17
-// ns), is refused naming the text as typed, with the value in ms as a hint
-// (exit 3).
+// 1970 in ms; >= 1e14: 1973 on in µs, >= 1e17 ns), is refused naming the
+// text as typed, with the value in ms as a hint (exit 3); so is one from
+// kMaxEpochMs (1e13 ms, 2286-11-20) to 1e14, a time past 2286 in ms.
+inline constexpr std::int64_t kMaxEpochMs = 10'000'000'000'000;
 std::int64_t parse_epoch_ms(std::string_view text, std::string_view what);
 
 // Python's repr(float): 7.0, 0.30000000000000004, 1.5e+300, 1e-05, nan, inf, -inf

@@ -45,6 +45,7 @@ void setup_artifacts(CLI::App& app, Commands& commands) {
   sub->add_flag("--recursive,-r", opt->recursive, "List every file below, not only direct children");
   sub->add_flag("--json", opt->json, "MLflow REST artifacts/list JSON");
   add_tracking_uri(*sub);
+  add_run_experiment(*sub);
   commands.add(sub, [opt] { return run_artifacts(*opt); });
 }
 

@@ -56,6 +56,7 @@ void setup_download(CLI::App& app, Commands& commands) {
   sub->add_flag("--json", opt->json,
                 "JSON: {uri, local_path, files, bytes, run_id, artifact_path, model_version (model-versions/get shape)}");
   add_tracking_uri(*sub);
+  add_run_experiment(*sub);
   commands.add(sub, [opt] { return run_download(*opt); });
 }
 

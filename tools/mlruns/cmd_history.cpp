@@ -110,6 +110,7 @@ void setup_history(CLI::App& app, Commands& commands) {
   plot->excludes(json);
   plot->excludes(csv);
   add_tracking_uri(*sub);
+  add_run_experiment(*sub);
   commands.add(sub, [opt] { return run_history(*opt); });
 }
 

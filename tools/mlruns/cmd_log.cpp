@@ -74,6 +74,7 @@ void setup_log(CLI::App& app, Commands& commands) {
       ->allow_extra_args(false);
   sub->add_option("--timestamp", opt->timestamp, "Metric timestamp in ms since the epoch, 13 digits (default: now)");
   add_tracking_uri(*sub);
+  add_run_experiment(*sub);
   commands.add(sub, [opt] { return run_log(*opt); });
 }
 

@@ -45,6 +45,7 @@ void setup_log_artifact(CLI::App& app, Commands& commands) {
     sub->add_flag("--overwrite", opt->overwrite,
                   "Replace artifact files that exist (default: refuse with exit 5, naming the file, copying nothing)");
     add_tracking_uri(*sub);
+    add_run_experiment(*sub);
     commands.add(sub, [opt, contents] { return run_log_artifact(*opt, contents); });
   }
 }

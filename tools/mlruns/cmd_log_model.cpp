@@ -76,6 +76,7 @@ void setup_log_model(CLI::App& app, Commands& commands) {
                 "JSON: {artifact_path, flavors, model_id, model_uri, model_uuid, run_id, utc_time_created} (mlflow's "
                 "ModelInfo names; model_id null with --format 2)");
   add_tracking_uri(*sub);
+  add_run_experiment(*sub);
   commands.add(sub, [opt] { return run_log_model(*opt); });
 }
 

@@ -23,7 +23,7 @@ struct ModelsOptions {
   std::string alias;
   std::string source;
   std::string stage;
-  std::string version;  // as typed: parsed by version_number
+  std::int64_t version = 0;
   std::vector<std::string> aliases;
   std::vector<std::string> tags;
   std::string description;
@@ -32,15 +32,18 @@ struct ModelsOptions {
   bool json = false;
 };
 
-// VERSION as typed, checked whole: a number too large for 64 bits is
-// refused naming it, never clamped.
-std::int64_t version_number(const std::string& text) {
-  std::int64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < 1)
-    check(Status::invalid_argument("version '" + text + "'", "must be a whole number from 1 to 9223372036854775807"));
-  return v;
-}
+// VERSION checked whole before CLI11 converts it: a number too large for 64
+// bits is refused as typed (CLI11 alone would clamp it to 2^63-1).
+const CLI::Validator kVersionNumber(
+    [](std::string& text) -> std::string {
+      std::int64_t v = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec == std::errc::result_out_of_range)
+        return "'" + text + "' is not an integer from 1 to 9223372036854775807";
+      (void)end;
+      return {};  // anything else: CLI11's conversion and its message
+    },
+    "INT");
 
 std::string aliases_text(const std::map<std::string, std::int64_t>& aliases) {
   std::string out;
@@ -143,7 +146,7 @@ int run_register(const ModelsOptions& opt) {
 
 int run_set_alias(const ModelsOptions& opt) {
   Store store = open_existing_store();
-  check(store.registry().set_registered_model_alias(opt.name, opt.alias, version_number(opt.version)));
+  check(store.registry().set_registered_model_alias(opt.name, opt.alias, opt.version));
   return kExitOk;
 }
 
@@ -156,7 +159,7 @@ int run_delete_alias(const ModelsOptions& opt) {
 int run_transition(const ModelsOptions& opt) {
   const std::optional<ModelStage> stage = parse_model_stage(opt.stage);
   if (!stage) check(Status::invalid_argument("stage '" + opt.stage + "'", "must be None, Staging, Production or Archived"));
-  const std::int64_t version = version_number(opt.version);
+  const std::int64_t version = opt.version;
   Store store = open_existing_store();
   check(store.registry().transition_model_version_stage(opt.name, version, *stage, opt.archive_existing));
   Reader reader = open_reader();
@@ -202,11 +205,12 @@ void setup_models(CLI::App& app, Commands& commands) {
   reg->add_option("--description", opt->description, "Version description")
       ->each([opt](const std::string&) { opt->has_description = true; });
   reg->add_flag("--json", opt->json, "MLflow REST model-versions/get JSON");
+  add_run_experiment(*reg);  // runs:/RUN_ID/...: the run by id
 
   auto* set_alias = verb("set-alias", "Point an alias at a version (replaced atomically)", run_set_alias);
   set_alias->add_option("NAME", opt->name, "Registered model name")->required();
   set_alias->add_option("ALIAS", opt->alias, "Alias, e.g. champion")->required();
-  set_alias->add_option("VERSION", opt->version, "Version number")->required();
+  set_alias->add_option("VERSION", opt->version, "Version number")->required()->check(kVersionNumber);
 
   auto* delete_alias = verb("delete-alias", "Remove an alias", run_delete_alias);
   delete_alias->add_option("NAME", opt->name, "Registered model name")->required();
@@ -214,7 +218,7 @@ void setup_models(CLI::App& app, Commands& commands) {
 
   auto* transition = verb("transition", "Move a version to an MLflow 2.x stage", run_transition);
   transition->add_option("NAME", opt->name, "Registered model name")->required();
-  transition->add_option("VERSION", opt->version, "Version number")->required();
+  transition->add_option("VERSION", opt->version, "Version number")->required()->check(kVersionNumber);
   transition->add_option("STAGE", opt->stage, "None, Staging, Production or Archived (any case)")->required();
   transition->add_flag("--archive-existing", opt->archive_existing,
                        "Archive the other versions in that stage (Staging and Production only)");

@@ -104,6 +104,7 @@ void setup_plot(CLI::App& app, Commands& commands) {
   sub->add_option("--height", opt->height, "Height: pixels for a file, rows in the terminal")->check(CLI::Range(4, 10000));
   sub->add_flag("--ascii", opt->ascii, "Terminal: ASCII marks instead of Unicode braille (the default outside UTF-8 locales)");
   add_tracking_uri(*sub);
+  add_run_experiment(*sub);
   commands.add(sub, [opt] { return run_plot(*opt); });
 }
 

@@ -150,18 +150,21 @@ void setup_run(CLI::App& app, Commands& commands) {
       ->check(CLI::IsMember({"FINISHED", "FAILED", "KILLED"}, CLI::ignore_case));
   end->add_option("--end-time", end_opt->end_time, "End time in ms since the epoch, 13 digits (default: now)");
   add_tracking_uri(*end);
+  add_run_experiment(*end);
   commands.add(end, [end_opt] { return run_run_end(*end_opt); });
 
   auto del_opt = std::make_shared<RunIdOptions>();
   auto* del = group->add_subcommand("delete", "Mark a run deleted (restorable until `mlruns gc` removes it for good)");
   del->add_option("RUN_ID", del_opt->run_id, "Run id")->required();
   add_tracking_uri(*del);
+  add_run_experiment(*del);
   commands.add(del, [del_opt] { return run_run_delete(*del_opt); });
 
   auto restore_opt = std::make_shared<RunIdOptions>();
   auto* restore = group->add_subcommand("restore", "Restore a deleted run");
   restore->add_option("RUN_ID", restore_opt->run_id, "Run id")->required();
   add_tracking_uri(*restore);
+  add_run_experiment(*restore);
   commands.add(restore, [restore_opt] { return run_run_restore(*restore_opt); });
 }
 

@@ -80,6 +80,7 @@ void setup_show(CLI::App& app, Commands& commands) {
   sub->add_option("RUN_ID", opt->run_id, "Run id")->required();
   sub->add_flag("--json", opt->json, "MLflow REST runs/get JSON");
   add_tracking_uri(*sub);
+  add_run_experiment(*sub);
   commands.add(sub, [opt] { return run_show(*opt); });
 }
 

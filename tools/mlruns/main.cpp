@@ -63,12 +63,9 @@ int main(int argc, char** argv) {
   });
   setup_generate(app, commands);
 
-  // `mlruns help [VERB...]` is `mlruns [VERB...] --help`, as git and cargo take it.
+  // `mlruns [VERB...] help [VERB...]` is `mlruns VERB... --help`, as git and cargo take it.
   std::vector<const char*> args(argv, argv + argc);
-  if (argc >= 2 && std::string_view(argv[1]) == "help") {
-    args.erase(args.begin() + 1);
-    args.push_back("--help");
-  }
+  if (const int rc = rewrite_help(app, args); rc >= 0) return rc;
   try {
     app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::ParseError& e) {

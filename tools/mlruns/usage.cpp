@@ -165,8 +165,57 @@ bool given_only_commas(const CLI::App& leaf, const std::string& name, int argc, 
 //   "--max: At Most 1 required but received 2"      -> "--max given twice"
 //   "--view: delted not in {active,deleted,all}"    -> "'delted' is not a --view value (active, deleted, all);
 //                                                       did you mean 'deleted'?"
+// The option or positional `name` ("--width", "VERSION") of `leaf` or a
+// level above it (globals fall through), or nullptr.
+const CLI::Option* find_option(const CLI::App& leaf, const std::string& name) {
+  for (const CLI::App* a = &leaf; a != nullptr; a = a->get_parent()) {
+    for (const CLI::Option* o : a->get_options()) {
+      if (o->get_name() == name || o->check_name(name)) return o;
+    }
+  }
+  return nullptr;
+}
+
+// What a value of `option` must be, from its CLI11 type ("INT", "UINT",
+// "FLOAT", ...): "an integer", "a whole number (0 or more)", "a number";
+// for a flag (--json=abc), "true or false".
+std::string kind_of(const CLI::Option* option) {
+  if (option != nullptr && option->get_expected_max() == 0) return "true or false (a flag needs no value)";
+  std::string type = option == nullptr ? "" : option->get_type_name();
+  type = type.substr(0, type.find(':'));
+  if (type == "INT") return "an integer";
+  if (type == "UINT") return "a whole number (0 or more)";
+  if (type == "FLOAT" || type == "NUMBER") return "a number";
+  return "a valid value";
+}
+
 std::string plain_value_error(const CLI::App& leaf, const std::string& what, int argc, const char* const* argv) {
   std::smatch m;
+  // Conversions and ranges (every number option and positional, e.g.
+  // `models set-alias m a b`, `plot --width abc`):
+  //   "Could not convert: VERSION = b"                 -> "VERSION: 'b' is not an integer"
+  //   "--width: Value abc not in range 30 to 10000"     -> "--width: 'abc' is not an integer from 30 to 10000"
+  static const std::regex convert(R"(^Could not convert: (\S+) = (.*)$)");
+  static const std::regex range(R"(^(\S+): Value (.*) not in range (\S+) to (\S+)$)");
+  static const std::regex true_false(R"(^(\S+): Should be true/false or a number$)");
+  static const std::regex required(R"(^(\S+) is required$)");
+  static const std::regex excludes(R"(^(\S+) excludes (\S+)$)");
+  static const std::regex requires_(R"(^(\S+) requires (\S+)$)");
+  if (std::regex_match(what, m, convert))
+    return m[1].str() + ": '" + m[2].str() + "' is not " + kind_of(find_option(leaf, m[1]));
+  if (std::regex_match(what, m, range)) {
+    const std::string kind = kind_of(find_option(leaf, m[1]));
+    return m[1].str() + ": '" + m[2].str() + "' is not " + (kind == "a number" ? kind : std::string("an integer")) +
+           " from " + m[3].str() + " to " + m[4].str();
+  }
+  if (std::regex_match(what, m, true_false)) return m[1].str() + " takes no value (it is a flag)";
+  if (std::regex_match(what, m, required)) return "needs " + m[1].str() + "; " + see_help(leaf);
+  if (std::regex_match(what, m, excludes))
+    return m[1].str() + " and " + m[2].str() + " cannot be given together; " + see_help(leaf);
+  if (std::regex_match(what, m, requires_)) return m[1].str() + " needs " + m[2].str() + " as well; " + see_help(leaf);
+  static const std::regex count(R"(^Expected (exactly|at least) (\d+) arguments to (\S+), got (\d+)$)");
+  if (std::regex_match(what, m, count))
+    return m[3].str() + " takes " + (m[1] == "exactly" ? "" : "at least ") + m[2].str() + " values, got " + m[4].str();
   static const std::regex missing(R"(^(\S+): \d+ required (\S+) missing$)");
   static const std::regex at_most(R"(^(?:(\S+): )?At Most \d+ required but received (\d+)$)");
   static const std::regex not_in(R"(^(\S+): (.*) not in \{(.*)\}$)");
@@ -199,7 +248,57 @@ std::string plain_value_error(const CLI::App& leaf, const std::string& what, int
   return {};
 }
 
+// The error for `word`, which no verb or option of `at` is: an unknown
+// option or verb (with the nearest name, if one is near) or one argument
+// too many.
+std::string unknown_word(const CLI::App& at, const std::string& word) {
+  const std::string where = at.get_parent() == nullptr ? "" : " for '" + command_path(at) + "'";
+  if (word.size() > 1 && word[0] == '-') {
+    const std::string name = word.substr(0, word.find('='));
+    const std::string near = suggest(name, option_names(at));
+    return "unknown option '" + name + "'" + where +
+           (near.empty() ? "; " + see_help(at) : "; did you mean '" + near + "'?");
+  }
+  if (!visible_verbs(at).empty()) {
+    const std::string near = suggest(word, verb_names(at));
+    return "unknown verb '" + word + "'" + where +
+           (near.empty() ? "; " + see_help(at) : "; did you mean '" + near + "'?");
+  }
+  return "unexpected argument '" + word + "'" + where + "; " + see_help(at);
+}
+
+// The verb of `at` named `word`, or nullptr.
+const CLI::App* verb_named(const CLI::App& at, std::string_view word) {
+  for (const CLI::App* s : at.get_subcommands([](const CLI::App*) { return true; }))
+    if (s->get_name() == word) return s;
+  return nullptr;
+}
+
 }  // namespace
+
+int rewrite_help(const CLI::App& app, std::vector<const char*>& args) {
+  // `help` where a verb is expected: after the verbs that lead to it.
+  const CLI::App* at = &app;
+  std::size_t h = 1;
+  for (; h < args.size(); ++h) {
+    if (std::string_view(args[h]) == "help" && !visible_verbs(*at).empty() && verb_named(*at, "help") == nullptr) break;
+    at = verb_named(*at, args[h]);
+    if (at == nullptr) return -1;  // not a help request: parsed as usual
+  }
+  if (h == args.size()) return -1;
+  // The words after it name the verb to explain, level by level.
+  for (std::size_t j = h + 1; j < args.size(); ++j) {
+    const CLI::App* next = verb_named(*at, args[j]);
+    if (next == nullptr) {
+      std::cerr << app.get_name() << ": " << unknown_word(*at, args[j]) << '\n';
+      return kExitUsage;
+    }
+    at = next;
+  }
+  args.erase(args.begin() + static_cast<std::ptrdiff_t>(h));
+  args.push_back("--help");
+  return -1;
+}
 
 int report_usage_error(CLI::App& app, const CLI::ParseError& e, int argc, const char* const* argv) {
   if (dynamic_cast<const CLI::Success*>(&e) != nullptr) return app.exit(e);  // --help, --version: stdout, 0
@@ -216,21 +315,7 @@ int report_usage_error(CLI::App& app, const CLI::ParseError& e, int argc, const 
   }
   std::string message;
   if (first >= 0) {
-    const CLI::App& at = *context_of(app, argv, first);
-    const std::string word = argv[first];
-    const std::string where = at.get_parent() == nullptr ? "" : " for '" + command_path(at) + "'";
-    if (word.size() > 1 && word[0] == '-') {
-      const std::string name = word.substr(0, word.find('='));
-      const std::string near = suggest(name, option_names(at));
-      message = "unknown option '" + name + "'" + where +
-                (near.empty() ? "; " + see_help(at) : "; did you mean '" + near + "'?");
-    } else if (!visible_verbs(at).empty()) {
-      const std::string near = suggest(word, verb_names(at));
-      message = "unknown verb '" + word + "'" + where +
-                (near.empty() ? "; " + see_help(at) : "; did you mean '" + near + "'?");
-    } else {
-      message = "unexpected argument '" + word + "'" + where + "; " + see_help(at);
-    }
+    message = unknown_word(*context_of(app, argv, first), argv[first]);
   } else {
     const CLI::App& leaf = parsed_verb(app);
     const std::string what = e.what();

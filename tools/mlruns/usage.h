@@ -32,6 +32,14 @@ std::string suggest(std::string_view word, const std::vector<std::string>& candi
 // kExitUsage otherwise. `mlruns` alone prints the help on stdout, exit 2.
 int report_usage_error(CLI::App& app, const CLI::ParseError& e, int argc, const char* const* argv);
 
+// `help` at any level of verbs, as git and cargo take it: `mlruns help`,
+// `mlruns help models register` and `mlruns models help register` become
+// `mlruns models register --help` in `args`. A word after `help` that names
+// no verb there is an error on stderr with the nearest verb ("unknown verb
+// 'nosuch'; did you mean 'show'?"): returns kExitUsage. Returns -1 when
+// `args` is to be parsed (rewritten, or not a help request).
+int rewrite_help(const CLI::App& app, std::vector<const char*>& args);
+
 // "mlruns run start": the command path of a (sub)command.
 std::string command_path(const CLI::App& app);
 

@@ -14,6 +14,10 @@ and version 2. Then MLflow's client reads it:
   search_model_versions, get_latest_versions (stages), the run's mlflow.log-model.history tag;
 * mlflow.onnx.load_model("models:/policy@champion") (needs the onnx package);
 * mlflow.artifacts.download_artifacts of models:/policy/2 and models:/policy/Production;
+* mlflow.pytorch.load_model and mlflow.pyfunc.load_model of the TorchScript model: where torch is not
+  importable, a stand-in `torch` module records what MLflow hands to torch.load (the file and its
+  bytes), which checks every MLmodel field and file name MLflow's loader reads; torch's own parsing
+  of the archive is not checked then;
 * MLflow 3.x: the LoggedModel records mlruns writes beside the 2.x form (docs/models.md, spec §9.2):
   search_logged_models lists the three models, get_logged_model (READY, source run, artifact
   location under the run's artifacts, the run's params), the run's outputs, get_model_info's
@@ -23,11 +27,15 @@ and version 2. Then MLflow's client reads it:
 and `mlflow server --backend-store-uri <tree>` answers the REST calls MLflow's UI makes:
 registered-models/search, registered-models/get, model-versions/search, registered-models/alias,
 runs/get (the log-model history), artifacts/list (the MLmodel that makes the UI offer "Register
-model"), logged-models/search (MLflow 3.x: the experiment's Models tab lists mlruns' three models);
+model"), logged-models/search (MLflow 3.x: the experiment's Models tab lists mlruns' three models),
+all under ajax-api/2.0 as the UI sends them; then registers the run's model as the UI's "Register
+model" does (registered-models/create, model-versions/create; 3.x also from models:/<model_id>), which
+mlruns reads back;
 the registry answers must equal `mlruns models ...
 --json` (the same shapes). Exit 0 when every check passes, 1 otherwise, one line per check.
 """
 import json
+import importlib.util
 import os
 import shutil
 import socket
@@ -49,6 +57,7 @@ except Exception as e:  # noqa: BLE001 - any import failure means: no MLflow her
 os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
 FAILURES = []
+TORCHSCRIPT_BYTES = b"PK\x03\x04 not a real TorchScript archive"
 
 
 def check(name, ok, detail=""):
@@ -97,7 +106,7 @@ def build_tree(binary, work):
                    "outputs": [{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 4]}}]}, f)
     ts_path = os.path.join(work, "policy.pt")
     with open(ts_path, "wb") as f:
-        f.write(b"PK\x03\x04 not a real TorchScript archive")
+        f.write(TORCHSCRIPT_BYTES)
     solver = os.path.join(work, "solver")
     os.makedirs(solver)
     with open(os.path.join(solver, "weights.bin"), "wb") as f:
@@ -125,33 +134,38 @@ def is_mlflow3():
     return int(mlflow.__version__.split(".")[0]) >= 3
 
 
-def logged_model_checks(client, root, run, real_onnx, ids, work):
-    """MLflow 3.x reads the LoggedModel records mlruns wrote (spec §9.2)."""
+def logged_model_checks(scheme, root, run, real_onnx, ids, work):
+    """MLflow 3.x reads the LoggedModel records mlruns wrote (spec §9.2), through a `scheme`
+    tracking URI: file: (MLflow's FileStore) or mlruns: (the mlruns package's plugin,
+    python/mlruns/mlflow_plugin.py)."""
     if not is_mlflow3():
         print("SKIP LoggedModel checks (MLflow 2.x has no LoggedModels; it read the tree above without error)")
         return
+    uri = f"{scheme}://{root}"
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     exp = client.get_experiment_by_name("sweep").experiment_id
 
     def search():
         found = client.search_logged_models(experiment_ids=[exp])
-        check("search_logged_models lists the three models (the experiment's Models tab)",
+        check(f"{scheme}: search_logged_models lists the three models (the experiment's Models tab)",
               sorted((m.model_id, m.name) for m in found) == sorted((i, n) for n, i in ids.items()),
               str([(m.model_id, m.name) for m in found]))
-    attempt("search_logged_models", search)
+    attempt(f"{scheme}: search_logged_models", search)
 
     def get():
         m = client.get_logged_model(ids["model"])
-        check("get_logged_model: READY", str(m.status) in ("READY", "LoggedModelStatus.READY"), str(m.status))
-        check("get_logged_model: source_run_id", m.source_run_id == run, str(m.source_run_id))
-        check("get_logged_model: artifact_location is the run's model folder",
+        check(f"{scheme}: get_logged_model: READY", str(m.status) in ("READY", "LoggedModelStatus.READY"), str(m.status))
+        check(f"{scheme}: get_logged_model: source_run_id", m.source_run_id == run, str(m.source_run_id))
+        check(f"{scheme}: get_logged_model: artifact_location is the run's model folder",
               m.artifact_location == f"file://{root}/{exp}/{run}/artifacts/model", m.artifact_location)
-        check("get_logged_model: the run's params", m.params.get("lr") == "0.001", str(m.params))
+        check(f"{scheme}: get_logged_model: the run's params", m.params.get("lr") == "0.001", str(m.params))
         outputs = sorted(o.model_id for o in client.get_run(run).outputs.model_outputs)
-        check("get_run: outputs link the three models", outputs == sorted(ids.values()), str(outputs))
+        check(f"{scheme}: get_run: outputs link the three models", outputs == sorted(ids.values()), str(outputs))
         info = mlflow.models.get_model_info(f"runs:/{run}/model")
-        check("get_model_info: model_id", getattr(info, "model_id", None) == ids["model"],
+        check(f"{scheme}: get_model_info: model_id", getattr(info, "model_id", None) == ids["model"],
               str(getattr(info, "model_id", None)))
-    attempt("get_logged_model", get)
+    attempt(f"{scheme}: get_logged_model", get)
 
     def load():
         if not real_onnx:
@@ -159,21 +173,21 @@ def logged_model_checks(client, root, run, real_onnx, ids, work):
             return
         import mlflow.onnx
         proto = mlflow.onnx.load_model(f"models:/{ids['model']}")
-        check("mlflow.onnx.load_model(models:/<model_id>)", proto.graph.name == "mlruns-policy", proto.graph.name)
-    attempt("mlflow.onnx.load_model(models:/<model_id>)", load)
+        check(f"{scheme}: mlflow.onnx.load_model(models:/<model_id>)", proto.graph.name == "mlruns-policy", proto.graph.name)
+    attempt(f"{scheme}: mlflow.onnx.load_model(models:/<model_id>)", load)
 
     def download():
         for name, expect in [("solver", "weights.bin"), ("torchscript", "policy.pt")]:
             dest = tempfile.mkdtemp(dir=work)
             got = mlflow.artifacts.download_artifacts(f"models:/{ids[name]}", dst_path=dest)
-            check(f"download_artifacts(models:/<{name} model_id>)", os.path.exists(os.path.join(got, expect)), got)
-    attempt("download_artifacts(models:/<model_id>)", download)
+            check(f"{scheme}: download_artifacts(models:/<{name} model_id>)", os.path.exists(os.path.join(got, expect)), got)
+    attempt(f"{scheme}: download_artifacts(models:/<model_id>)", download)
 
     def register():
-        v = mlflow.register_model(f"models:/{ids['solver']}", "from-logged-model")
-        check("register_model(models:/<model_id>): version 1 with model_id",
+        v = mlflow.register_model(f"models:/{ids['solver']}", f"from-logged-model-{scheme}")
+        check(f"{scheme}: register_model(models:/<model_id>): version 1 with model_id",
               str(v.version) == "1" and getattr(v, "model_id", None) == ids["solver"], str(v))
-    attempt("register_model(models:/<model_id>)", register)
+    attempt(f"{scheme}: register_model(models:/<model_id>)", register)
 
 
 def client_checks(root, run, real_onnx, work):
@@ -245,7 +259,8 @@ def free_port():
 
 
 def get(base, path, params=None, body=None):
-    url = f"{base}/api/2.0/mlflow/{path}"
+    # ajax-api/2.0: the prefix MLflow's UI sends its calls to (the same handlers as api/2.0).
+    url = f"{base}/ajax-api/2.0/mlflow/{path}"
     if params:
         url += "?" + urllib.parse.urlencode(params)
     data = None if body is None else json.dumps(body).encode()
@@ -303,6 +318,27 @@ def server_checks(binary, root, run, ids, port, work):
                   any(f["path"] == "model/MLmodel" for f in files), str(files))
         attempt("REST runs/get + artifacts/list", run_models)
 
+        def ui_register():
+            # The UI's "Register model" on the run's model folder: registered-models/create, then
+            # model-versions/create with source = the run's artifact_uri + "/model" and the run id.
+            artifact_uri = get(base, "runs/get", {"run_id": run})["run"]["info"]["artifact_uri"]
+            get(base, "registered-models/create", body={"name": "ui-registered"})
+            made = get(base, "model-versions/create",
+                       body={"name": "ui-registered", "source": artifact_uri + "/model", "run_id": run})
+            ours = json.loads(mlruns(binary, root, "models", "versions", "ui-registered", "--json"))
+            versions = ours if isinstance(ours, list) else ours.get("model_versions", ours.get("versions", []))
+            check("REST model-versions/create (the UI's Register model) -> version 1, read back by mlruns",
+                  made["model_version"]["version"] == "1" and len(versions) == 1
+                  and str(versions[0]["version"]) == "1" and versions[0]["run_id"] == run,
+                  json.dumps(made)[:200] + " / " + json.dumps(ours)[:300])
+            if is_mlflow3():  # the Models tab registers the LoggedModel: source models:/<model_id>
+                made = get(base, "model-versions/create",
+                           body={"name": "ui-registered", "source": "models:/" + ids["model"], "run_id": run,
+                                 "model_id": ids["model"]})
+                check("REST model-versions/create from models:/<model_id> -> version 2",
+                      made["model_version"]["version"] == "2", json.dumps(made)[:300])
+        attempt("REST model-versions/create (UI register)", ui_register)
+
         if is_mlflow3():
             def logged_models():
                 exps = get(base, "experiments/search", body={"max_results": 100})["experiments"]
@@ -318,10 +354,64 @@ def server_checks(binary, root, run, ids, port, work):
         log.close()
 
 
+def torchscript_checks(run):
+    """mlflow.pytorch's loaders find mlruns' TorchScript file (mlflow/pytorch/__init__.py load_model,
+    _load_pyfunc, _load_model: flavors.pytorch.model_data and pytorch_version, python_function.data)."""
+    try:
+        import torch  # noqa: F401
+        print("SKIP mlflow.pytorch checks with a stand-in torch (a real torch is importable; policy.pt is no "
+              "real archive)")
+        return
+    except Exception:  # noqa: BLE001 - no torch: use the stand-in
+        pass
+    import types
+    calls = []
+
+    class Loaded:
+        def __init__(self, path):
+            with open(path, "rb") as f:
+                self.data = f.read()
+
+        def eval(self):
+            return self
+
+        def to(self, device=None):
+            return self
+
+    def load(f, **kwargs):
+        calls.append((f, kwargs))
+        return Loaded(f)
+
+    fake = types.ModuleType("torch")
+    fake.__version__ = "2.3.0"
+    fake.load = load
+    fake.cuda = types.SimpleNamespace(is_available=lambda: False)
+    fake.jit = types.SimpleNamespace(load=load, ScriptModule=type("ScriptModule", (), {}))
+    fake.nn = types.SimpleNamespace(Module=type("Module", (), {}))
+    sys.modules["torch"] = fake
+    try:
+        def native():
+            import mlflow.pytorch
+            m = mlflow.pytorch.load_model(f"runs:/{run}/torchscript")
+            check("mlflow.pytorch.load_model: torch.load gets policy.pt with the logged bytes",
+                  os.path.basename(calls[-1][0]) == "policy.pt" and m.data == TORCHSCRIPT_BYTES, str(calls[-1:]))
+        attempt("mlflow.pytorch.load_model (stand-in torch)", native)
+
+        def pyfunc():
+            p = mlflow.pyfunc.load_model(f"runs:/{run}/torchscript")
+            impl = p._model_impl
+            check("mlflow.pyfunc.load_model: loader mlflow.pytorch, torch.load gets policy.pt",
+                  type(impl).__name__ == "_PyTorchWrapper" and os.path.basename(calls[-1][0]) == "policy.pt"
+                  and impl.pytorch_model.data == TORCHSCRIPT_BYTES, f"{type(impl).__name__} {calls[-1:]}")
+        attempt("mlflow.pyfunc.load_model (stand-in torch)", pyfunc)
+    finally:
+        del sys.modules["torch"]
+
+
 def main():
-    if len(sys.argv) < 2:
+    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__)
-        sys.exit(2)
+        sys.exit(0 if len(sys.argv) >= 2 else 2)
     binary = os.path.abspath(sys.argv[1])
     port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else free_port()
     keep = sys.argv[sys.argv.index("--keep") + 1] if "--keep" in sys.argv else None
@@ -331,8 +421,12 @@ def main():
     try:
         root, run, real_onnx, ids = build_tree(binary, work)
         client_checks(root, run, real_onnx, work)
-        logged_model_checks(MlflowClient(tracking_uri="file://" + root, registry_uri="file://" + root), root, run,
-                            real_onnx, ids, work)
+        torchscript_checks(run)
+        logged_model_checks("file", root, run, real_onnx, ids, work)
+        if importlib.util.find_spec("mlruns") is not None:
+            logged_model_checks("mlruns", root, run, real_onnx, ids, work)
+        else:
+            print("SKIP LoggedModel checks through mlruns: URIs (the mlruns Python package is not importable)")
         server_checks(binary, root, run, ids, port, work)
     finally:
         if not keep:

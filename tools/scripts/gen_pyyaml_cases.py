@@ -154,6 +154,9 @@ def load_cases():
         "name: !!str 123\n",
         "name: &a anchored\nother: *a\n",
         "name: \"\\t tab \\t\"\n",
+        # Plain scalars SafeLoader resolves but cannot construct (value, merge).
+        "name: =\n", "name: <<\n", "name: [=]\n", "name: x\n<<: y\n",
+        "name: '='\n", "name: \"<<\"\n", "name: =x\n", "name: <<x\n", "name: x=\n",
     ]
     ints = ["3", "+3", "-3", "03", "0o3", "0x1F", "0b101", "1_000", "1:30", "190:20:30", "3.0", "1e3",
             "yes", "~", "null", "''", "'3'", "0", "-0", "9223372036854775807", "9223372036854775808",
@@ -173,6 +176,22 @@ def load_cases():
             kind = type(v).__name__
             out.append({"yaml": d, "key": key, "type": kind,
                         "value": v if isinstance(v, str) else repr(v)})
+    return out
+
+
+def input_tag_cases():
+    """An input's meta.yaml with one tag value written by another tool: what
+    MLflow shows (str() of what CSafeLoader makes of it; None for a null), or
+    "error" where CSafeLoader raises."""
+    out = []
+    for v in ["~", "null", "Null", "NULL", "", "'~'", "=", "<<", "'='", "=x", "yes", "!!null ''"]:
+        d = "source_id: x\nsource_type: DATASET\ntags:\n  t: " + v + "\n"
+        try:
+            loaded = yaml.load(d, Loader=yaml.CSafeLoader)["tags"]["t"]
+        except yaml.YAMLError:
+            out.append({"yaml": d, "type": "error", "value": ""})
+            continue
+        out.append({"yaml": d, "type": type(loaded).__name__, "value": str(loaded)})
     return out
 
 
@@ -200,7 +219,8 @@ def main():
                "dumper": "CSafeDumper, default_flow_style=False, allow_unicode=True, sort_keys=True",
                "cases": cases,
                "loader": "CSafeLoader",
-               "loads": load_cases()}, sys.stdout, ensure_ascii=True, indent=0)
+               "loads": load_cases(),
+               "input_tags": input_tag_cases()}, sys.stdout, ensure_ascii=True, indent=0)
     sys.stdout.write("\n")
 
 

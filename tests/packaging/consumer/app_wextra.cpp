@@ -6,9 +6,11 @@
 #include <mlruns/download.h>
 #include <mlruns/fsck.h>
 #include <mlruns/gc.h>
+#include <mlruns/model.h>
 #include <mlruns/rank.h>
 #include <mlruns/reader.h>
 #include <mlruns/reap.h>
+#include <mlruns/registry.h>
 #include <mlruns/relocate.h>
 #include <mlruns/report.h>
 #include <mlruns/search.h>
@@ -37,8 +39,13 @@ int main() {
   mlruns::Metric metric{.key = "loss", .value = 1.0};
   mlruns::Experiment experiment{.name = "e"};
   mlruns::RunInfo info{.run_id = "r"};
+  mlruns::ModelOptions model{.flavor = "onnx"};
+  mlruns::ModelVersionOptions version{.run_id = "r"};
+  mlruns::Dataset dataset{.name = "d"};
+  mlruns::DatasetInput input{.tags = {{"mlflow.data.context", "training"}}};
+  mlruns::RunFields fields{.metrics = {"loss"}};
   (void)store, (void)counting, (void)flush, (void)run, (void)reader, (void)search, (void)rank, (void)download;
   (void)fsck, (void)gc, (void)reap, (void)relocate, (void)report, (void)chart, (void)signals, (void)server, (void)sync;
-  (void)metric, (void)experiment, (void)info;
+  (void)metric, (void)experiment, (void)info, (void)model, (void)version, (void)dataset, (void)input, (void)fields;
   return 0;
 }
