@@ -107,6 +107,12 @@ class Reader {
   Result<std::vector<Run>> runs(const std::vector<std::string>& experiment_ids,
                                 ViewType view = ViewType::kActiveOnly,
                                 const RunFields& fields = RunFields::everything()) const;
+  // Loads into runs this Reader listed with runs(..., have) the parts
+  // `fields` asks for beyond `have`, in parallel (options().threads): their
+  // meta.yaml and the metrics of `have` are not read again, so a search reads
+  // the filter's and order's metrics once. A run gone since the listing keeps
+  // what it has; what cannot be read is warned about as runs() warns.
+  void complete_runs(std::span<Run> runs, const RunFields& have, const RunFields& fields) const;
   // One run by id, everything loaded; searched in every experiment, active
   // ones first (spec §10.4). kCorruption if its meta.yaml is unusable.
   Result<Run> run(std::string_view run_id) const;

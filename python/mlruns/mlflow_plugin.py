@@ -13,7 +13,8 @@ Runs get ``file://`` artifact URIs, exactly as MLflow's FileStore writes them, s
 MLflow's LocalArtifactRepository stores artifacts (log_artifact, log_figure, ...).
 
 Behaviour and error codes are those of MLflow's FileStore
-(mlflow/store/tracking/file_store.py): MLflow's own validators run first, so bad
+(mlflow/store/tracking/file_store.py): MLflow's own validators run first (metrics are
+checked in C++, and MLflow's validators judge any metric C++ is not sure of), so bad
 input raises the same MlflowException (INVALID_PARAMETER_VALUE,
 RESOURCE_DOES_NOT_EXIST, RESOURCE_ALREADY_EXISTS, ...). Differences, on purpose:
 a refused log_batch writes nothing (FileStore may leave part of it); files are
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import os
 import warnings
 
@@ -65,6 +67,8 @@ from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
 import mlruns
 from mlruns import _mlruns
 
+_log = logging.getLogger(__name__)
+
 try:  # MLflow >= 2.21: runs have outputs (logged models)
     from mlflow.entities import RunOutputs
 except ImportError:  # pragma: no cover - older MLflow
@@ -95,6 +99,26 @@ _validate_batch_log_data = getattr(_v, "_validate_batch_log_data", None)
 _validate_batch_log_limits = _validator("_validate_batch_log_limits")
 _validate_param_keys_unique = _validator("_validate_param_keys_unique")
 _validate_experiment_artifact_location_length = _validator("_validate_experiment_artifact_location_length")
+
+
+def _validate_batch(metrics, params, tags):
+    """FileStore.log_batch's checks, in its order (mlflow/store/tracking/file_store.py):
+    MLflow's exception for the first problem; the params and tags as MLflow keeps them."""
+    if _validate_batch_log_data is not None:
+        validated = _validate_batch_log_data(metrics, params, tags)
+        if validated is not None:
+            metrics, params, tags = validated
+    _validate_batch_log_limits(metrics, params, tags)
+    _validate_param_keys_unique(params)
+    return metrics, params, tags
+
+
+def _validate_params_tags(params, tags):
+    """MLflow's validators for a batch's params and tags alone: (params, tags) as MLflow keeps them."""
+    if _validate_batch_log_data is None:
+        return params, tags
+    validated = _validate_batch_log_data((), params, tags)
+    return (params, tags) if validated is None else (validated[1], validated[2])
 
 
 def _tree_uri(store_uri: str) -> str:
@@ -495,7 +519,24 @@ class MlrunsStore(AbstractStore):
     @_mlflow_errors
     def get_run(self, run_id):
         _validate_run_id(run_id)
-        return _with_outputs(self.root_directory, [_run(self._run_or_raise(run_id))])[0]
+        return self._artifacts_checked(_with_outputs(self.root_directory, [_run(self._run_or_raise(run_id))])[0])
+
+    def _artifacts_checked(self, run: MlflowRun) -> MlflowRun:
+        """The run with the artifact_uri mlruns' artifact-folder rule allows
+        (mlruns._mlflow_artifact_uri): MLflow's client opens the artifact repository of
+        get_run(run_id).info.artifact_uri, and its LocalArtifactRepository writes wherever
+        that names, through links; a URI from a hostile tree never gets there."""
+        i = run.info
+        uri, why = mlruns._mlflow_artifact_uri(self._reader, i.run_id, i.experiment_id, i.artifact_uri)
+        if uri == i.artifact_uri:
+            return run
+        if why:
+            _log.warning("mlruns: %s; MLflow gets artifact_uri %r, which it refuses", why, uri)
+        info = MlflowRunInfo(i.run_id, i.experiment_id, i.user_id, i.status, i.start_time, i.end_time,
+                             i.lifecycle_stage, uri, run_name=i.run_name)
+        if _NO_OUTPUTS is not None:
+            return MlflowRun(info, run.data, run.inputs, run.outputs)
+        return MlflowRun(info, run.data, run.inputs)
 
     @_mlflow_errors
     def update_run_info(self, run_id, run_status, end_time, run_name):
@@ -527,11 +568,13 @@ class MlrunsStore(AbstractStore):
 
     # ---- logging --------------------------------------------------------------
 
-    def _write(self, run_id, metrics, params, tags):
+    def _write(self, run_id, metrics, params, tags, check_metrics=False):
         """One by-id write of MLflow Metric objects (read in C++: float(value), int(timestamp),
-        int(step or 0)), params and tags; mlruns' refusals as FileStore words them."""
+        int(step or 0)), params and tags; mlruns' refusals as FileStore words them.
+        check_metrics: nothing is written and None returned unless every metric is one that
+        MLflow's validators accept without a doubt (_mlruns' plainly_valid_metric)."""
         try:
-            self._store.log_batch_objects(run_id, metrics, params, tags)
+            written = self._store.log_batch_objects(run_id, metrics, params, tags, check_metrics)
         except mlruns.NotFoundError:
             self._run_or_raise(run_id)  # the run is missing: FileStore's error
             raise
@@ -541,13 +584,17 @@ class MlrunsStore(AbstractStore):
         except mlruns.AlreadyExistsError as e:  # a param changed: FileStore says INVALID_PARAMETER_VALUE
             raise MlflowException(f"Changing param values is not allowed. {e}",
                                   databricks_pb2.INVALID_PARAMETER_VALUE) from None
-        _log_model_metrics(self, run_id, metrics)
+        if written is not None:  # None: nothing written, MLflow's validators judge first
+            _log_model_metrics(self, run_id, metrics)
+        return written
 
     @_mlflow_errors
     def log_metric(self, run_id, metric):
         _validate_run_id(run_id)
-        _validate_metric(metric.key, metric.value, metric.timestamp, metric.step)
-        self._write(run_id, [metric], {}, {})
+        # Checked in C++; MLflow's validator raises its own exception for what C++ doubts.
+        if self._write(run_id, [metric], {}, {}, check_metrics=True) is None:
+            _validate_metric(metric.key, metric.value, metric.timestamp, metric.step)
+            self._write(run_id, [metric], {}, {})
 
     @_mlflow_errors
     def log_param(self, run_id, param):
@@ -577,16 +624,25 @@ class MlrunsStore(AbstractStore):
 
     @_mlflow_errors
     def log_batch(self, run_id, metrics, params, tags):
+        # FileStore's checks, in its order: the data (metrics, params, tags), the batch
+        # limits, unique param keys. MLflow's validators check params, tags and limits here;
+        # the metrics are checked in C++ while they are read for the write, and MLflow's
+        # validators see them only when C++ doubts one (a key with ':' or non-ASCII, a
+        # value that is not a float or int, ...), so every refusal is MLflow's own.
         _validate_run_id(run_id)
-        if _validate_batch_log_data is not None:
-            validated = _validate_batch_log_data(metrics, params, tags)
-            if validated is not None:
-                metrics, params, tags = validated
-        _validate_batch_log_limits(metrics, params, tags)
-        _validate_param_keys_unique(params)
-        self._write(run_id, metrics if isinstance(metrics, (list, tuple)) else list(metrics),
-                    {p.key: "" if p.value is None else str(p.value) for p in params},
-                    {t.key: "" if t.value is None else str(t.value) for t in tags})
+        metrics = metrics if isinstance(metrics, (list, tuple)) else list(metrics)
+        try:
+            checked_params, checked_tags = _validate_params_tags(params, tags)
+            _validate_batch_log_limits(metrics, checked_params, checked_tags)
+            _validate_param_keys_unique(checked_params)
+        except MlflowException:
+            _validate_batch(metrics, params, tags)  # a bad metric comes first, as in FileStore
+            raise
+        params = {p.key: "" if p.value is None else str(p.value) for p in checked_params}
+        tags = {t.key: "" if t.value is None else str(t.value) for t in checked_tags}
+        if self._write(run_id, metrics, params, tags, check_metrics=True) is None:
+            _validate_batch(metrics, checked_params, checked_tags)  # raises MLflow's exception
+            self._write(run_id, metrics, params, tags)
 
     @_mlflow_errors
     def get_metric_history(self, run_id, metric_key, max_results=None, page_token=None):
@@ -615,7 +671,7 @@ class MlrunsStore(AbstractStore):
         else:
             runs, token = _mlruns.search_runs(*args)
             runs = [_run(r) for r in runs]
-        runs = _with_outputs(self.root_directory, runs)
+        runs = [self._artifacts_checked(r) for r in _with_outputs(self.root_directory, runs)]
         # bytes, as MLflow's SearchUtils.create_page_token makes them for its own stores
         return runs, token.encode() if token else None
 

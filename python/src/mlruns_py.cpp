@@ -84,11 +84,55 @@ std::vector<mlruns::Metric> to_metrics(const std::vector<MetricTuple>& points) {
   return out;
 }
 
+// A Python int that fits in int64, or nullopt (not an exact int, or too large).
+std::optional<std::int64_t> exact_int64(PyObject* o) {
+  if (!PyLong_CheckExact(o)) return std::nullopt;  // bool is a subclass, not exact
+  int overflow = 0;
+  long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+  if (overflow != 0 || (v == -1 && PyErr_Occurred())) {
+    PyErr_Clear();
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(v);
+}
+
+// True if MLflow's metric validators (mlflow/utils/validation.py: _validate_metric,
+// _validate_metric_name, path_not_unique, _validate_length_limit; the same in 2.10, 3.8
+// and 3.11) accept this key, value, timestamp and step without a doubt: a str key of 1 to
+// 250 ASCII characters of [A-Za-z0-9_.-/ ] (no ':', which 2.10 and Windows refuse), that
+// posixpath.normpath leaves as it is (no empty, '.' or '..' part, no leading '/' or '..');
+// a float or int value (not bool); int timestamp >= 0; int step. Anything else is for
+// MLflow's own validators to judge (and word).
+bool plainly_valid_metric(PyObject* key, PyObject* value, PyObject* timestamp, PyObject* step) {
+  if (!PyUnicode_CheckExact(key) || !PyUnicode_IS_ASCII(key)) return false;
+  const Py_ssize_t n = PyUnicode_GET_LENGTH(key);
+  if (n < 1 || n > 250) return false;
+  std::string_view k(static_cast<const char*>(PyUnicode_DATA(key)), static_cast<std::size_t>(n));
+  for (char c : k) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '.' || c == '-' || c == '/' || c == ' ';
+    if (!ok) return false;
+  }
+  if (k.starts_with("..")) return false;
+  for (std::size_t begin = 0;;) {  // every '/'-separated part: not empty, not '.' or '..'
+    const std::size_t end = std::min(k.find('/', begin), k.size());
+    const std::string_view part = k.substr(begin, end - begin);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (end == k.size()) break;
+    begin = end + 1;
+  }
+  if (!PyFloat_CheckExact(value) && !exact_int64(value)) return false;
+  auto ts = exact_int64(timestamp);
+  return ts && *ts >= 0 && exact_int64(step).has_value();
+}
+
 // Metric points from a sequence of objects with .key, .value, .timestamp and .step
 // (MLflow's Metric entities, or mlruns.Metric), read with the GIL held: value as
 // float(value), timestamp as int(timestamp), step as int(step or 0), the conversions
-// the plugin made in Python before (no tuple per point).
-std::vector<mlruns::Metric> metrics_of_objects(const py::sequence& objects) {
+// the plugin made in Python before (no tuple per point). With `plain` given, each
+// point is first checked with plainly_valid_metric: at the first that is not,
+// *plain is false and nothing is returned.
+std::vector<mlruns::Metric> metrics_of_objects(const py::sequence& objects, bool* plain = nullptr) {
   const py::str kKey("key"), kValue("value"), kTimestamp("timestamp"), kStep("step");
   std::vector<mlruns::Metric> out;
   const std::size_t n = py::len(objects);
@@ -100,11 +144,14 @@ std::vector<mlruns::Metric> metrics_of_objects(const py::sequence& objects) {
   for (std::size_t i = 0; i < n; ++i) {
     py::object m = objects[i];
     mlruns::Metric metric;
-    metric.key = m.attr(kKey).cast<std::string>();
-    py::object value = m.attr(kValue);
+    py::object key = m.attr(kKey), value = m.attr(kValue), timestamp = m.attr(kTimestamp), step = m.attr(kStep);
+    if (plain && !plainly_valid_metric(key.ptr(), value.ptr(), timestamp.ptr(), step.ptr())) {
+      *plain = false;
+      return {};
+    }
+    metric.key = key.cast<std::string>();
     metric.value = PyFloat_CheckExact(value.ptr()) ? PyFloat_AS_DOUBLE(value.ptr()) : py::float_(value).cast<double>();
-    metric.timestamp = as_int(m.attr(kTimestamp));
-    py::object step = m.attr(kStep);
+    metric.timestamp = as_int(timestamp);
     int truthy = PyObject_IsTrue(step.ptr());
     if (truthy < 0) throw py::error_already_set();
     metric.step = truthy ? as_int(step) : 0;
@@ -475,12 +522,18 @@ PYBIND11_MODULE(_mlruns, m) {
         return (s.log_batch(run_id, to_metrics(ms), p, t)).is_ok();
       }, Release())
       .def("log_batch_objects", [](mlruns::Store& s, const std::string& run_id, const py::sequence& metrics,
-                                   const mlruns::StringMap& p, const mlruns::StringMap& t) {
-        std::vector<mlruns::Metric> ms = metrics_of_objects(metrics);
+                                   const mlruns::StringMap& p, const mlruns::StringMap& t,
+                                   bool check_metrics) -> std::optional<bool> {
+        bool plain = true;
+        std::vector<mlruns::Metric> ms = metrics_of_objects(metrics, check_metrics ? &plain : nullptr);
+        if (!plain) return std::nullopt;
         py::gil_scoped_release release;
         return (s.log_batch(run_id, ms, p, t)).is_ok();
-      }, py::arg("run_id"), py::arg("metrics"), py::arg("params"), py::arg("tags"),
-         "log_batch with metrics given as objects with .key, .value, .timestamp, .step (MLflow's Metric).")
+      }, py::arg("run_id"), py::arg("metrics"), py::arg("params"), py::arg("tags"), py::arg("check_metrics") = false,
+         "log_batch with metrics given as objects with .key, .value, .timestamp, .step (MLflow's Metric).\n"
+         "check_metrics: write nothing and return None unless every metric is one MLflow's validators\n"
+         "accept without a doubt (ASCII key of [A-Za-z0-9_.-/ ], normalised, at most 250 characters;\n"
+         "float or int value; int timestamp >= 0; int step): the others are for MLflow to judge.")
       .def("set_terminated", [](mlruns::Store& s, const std::string& run_id, const std::string& status,
                                 std::optional<std::int64_t> end_time) {
         return (s.set_terminated(run_id, run_status(status), end_time)).is_ok();

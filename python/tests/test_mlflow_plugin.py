@@ -8,6 +8,7 @@ error code) and the trees' bytes must be the same, up to ids and times.
 import math
 import os
 import re
+import shutil
 import time
 import warnings
 
@@ -407,6 +408,60 @@ def test_log_batch_takes_numbers_as_file_store_does(tmp_path):
     compare(tmp_path, scenario)
 
 
+def test_log_batch_metrics_checked_in_cpp_raise_mlflows_own_exceptions(tmp_path):
+    """log_batch and log_metric check metrics in C++ (_mlruns' plainly_valid_metric) and
+    call MLflow's validators (mlflow/utils/validation.py) only for what C++ doubts: every
+    refusal is MLflow's own, same type, code and message, and in FileStore's order (a bad
+    metric before a bad param, the data before the batch limits, file_store.py log_batch);
+    what MLflow accepts beyond the plain rules (a ':' in a key on 3.x, non-ASCII) is written."""
+    bad_metrics = [Metric("a//b", 1.0, 1700000000001, 0), Metric("./a", 1.0, 1700000000001, 0),
+                   Metric("a/", 1.0, 1700000000001, 0), Metric("/a", 1.0, 1700000000001, 0),
+                   Metric("..a", 1.0, 1700000000001, 0), Metric("a/../b", 1.0, 1700000000001, 0),
+                   Metric("", 1.0, 1700000000001, 0), Metric("x" * 251, 1.0, 1700000000001, 0),
+                   Metric("a\tb", 1.0, 1700000000001, 0), Metric("none", None, 1700000000001, 0),
+                   Metric("text", "x", 1700000000001, 0), Metric("flag", True, 1700000000001, 0),
+                   Metric("early", 1.0, -1, 0), Metric("nostep", 1.0, 1700000000001, None)]
+    maybe_metrics = [Metric("a:b", 1.0, 1700000000001, 0), Metric("caf\u00e9", 1.0, 1700000000001, 0),
+                     Metric("x" * 250, 1.0, 1700000000001, 0), Metric("nan", float("nan"), 1700000000001, 0),
+                     Metric("sp ace/x.y-z_1", -0.5, 1700000000001, -2)]
+    # (An int value is left out: MLflow 2.x's FileStore writes it as "3", 3.x through
+    # MlflowClient and mlruns as "3.0", spec §5.1.)
+
+    def at_step(m, j):
+        """m at another step: the three calls below log three points, not metric twins (§5.1)."""
+        return Metric(m.key, m.value, m.timestamp, m.step + j if type(m.step) is int else m.step)
+
+    def scenario(c):
+        exp = c.create_experiment("checked")
+        rid = c.create_run(exp, run_name="c").info.run_id
+        store = c._tracking_client.store
+        out = []
+
+        def record(call):
+            r = outcome(call)
+            out.append(r)
+            if isinstance(r, BaseException):
+                out.append(str(r))
+
+        for i, m in enumerate(bad_metrics + maybe_metrics):
+            record(lambda: c.log_batch(rid, metrics=[Metric("ok", 0.5, 1700000000002, i), m]))
+            record(lambda: store.log_batch(rid, [at_step(m, 1)], [], []))
+            record(lambda: store.log_metric(rid, at_step(m, 2)))
+        # a bad metric is reported before a bad param, a bad param with plain metrics is the param's
+        record(lambda: store.log_batch(rid, [Metric("a//b", 1.0, 1, 0)], [Param("p//q", "v")], []))
+        record(lambda: store.log_batch(rid, [Metric("fine", 1.0, 1, 0)], [Param("p//q", "v")], []))
+        record(lambda: store.log_batch(rid, [Metric("fine", 1.0, 1, 0)], [], [RunTag("", "v")]))
+        # the data before the limits, the limits before unique keys
+        many = [Metric(f"k{i}", 1.0, 1, 0) for i in range(1001)]
+        record(lambda: store.log_batch(rid, many, [], []))
+        record(lambda: store.log_batch(rid, many[:-1] + [Metric("a//b", 1.0, 1, 0)] * 2, [], []))
+        record(lambda: store.log_batch(rid, [Metric("fine", 1.0, 1, 0)], [Param("d", "1"), Param("d", "2")], []))
+        out.append(c.get_run(rid))
+        return out
+
+    compare(tmp_path, scenario)
+
+
 def test_search_runs_returns_whole_runs_as_file_store_does(tmp_path):
     """search_runs' entities (made in C++, mlflow_plugin._ENTITIES) against FileStore's."""
     def scenario(c):
@@ -476,6 +531,72 @@ def test_an_init_that_does_more_than_store_its_arguments_keeps_the_init_path():
     assert not plugin._fast_entities(wrong, mlruns._mlruns.sample_runs())
 
 
+def _plugin_run(tmp_path):
+    uri = f"mlruns://{tmp_path / 't'}"
+    c = MlflowClient(tracking_uri=uri)
+    run = c.create_run("0")
+    c.log_metric(run.info.run_id, "loss", 1.0, step=0)
+    # No artifact logged here: MLflow caches a run's artifact repository per process (by run id).
+    os.makedirs(os.path.join(str(tmp_path / "t"), "0", run.info.run_id, "artifacts"), exist_ok=True)
+    return c, str(tmp_path / "t"), run.info.run_id
+
+
+@pytest.mark.parametrize("attack", ["uri_outside", "uri_through_link", "artifacts_is_link"])
+def test_mlflow_never_writes_artifacts_outside_the_tree(tmp_path, attack):
+    """Issue 15: MLflow's client writes artifacts where store.get_run(id).info.artifact_uri
+    names (get_artifact_repository, LocalArtifactRepository follows links); the plugin hands
+    it only what mlruns' artifact-folder rule allows (format/artifact_dir.h), else a URI
+    MLflow has no repository for, so log_artifact refuses and nothing outside changes."""
+    c, root, rid = _plugin_run(tmp_path)
+    victim = tmp_path / "victim"
+    (victim / rid / "artifacts").mkdir(parents=True)
+    (victim / "artifacts").mkdir()
+    own = os.path.join(root, "0", rid, "artifacts")
+    meta = os.path.join(root, "0", rid, "meta.yaml")
+
+    def set_uri(uri):
+        text = open(meta).read()
+        open(meta, "w").write(re.sub(r"(?m)^artifact_uri: .*$", f"artifact_uri: {uri}", text))
+
+    if attack == "uri_outside":
+        set_uri(f"file://{victim}/artifacts")
+    elif attack == "uri_through_link":
+        os.symlink(str(victim), os.path.join(root, "lnk"))
+        set_uri(f"file://{root}/lnk/{rid}/artifacts")
+    else:
+        shutil.rmtree(own)
+        os.symlink(str(victim / "artifacts"), own)
+    src = tmp_path / "pa.txt"
+    src.write_text("planted")
+    got = c.get_run(rid).info.artifact_uri
+    if attack != "artifacts_is_link":
+        assert got == "file://" + own  # the run's own folder, as mlruns' Reader falls back
+        c.log_artifact(rid, str(src))
+        assert os.path.exists(os.path.join(own, "pa.txt"))
+    else:
+        assert got.startswith(mlruns.REFUSED_ARTIFACT_SCHEME + ":")
+        with pytest.raises(MlflowException, match="Could not find a registered artifact repository"):
+            c.log_artifact(rid, str(src))
+        with pytest.raises(MlflowException, match="Could not find a registered artifact repository"):
+            c.list_artifacts(rid)
+    assert [p for p, _d, f in os.walk(victim) if f] == []  # nothing written outside
+    assert c.search_runs(["0"])[0].info.artifact_uri == got
+
+
+def test_a_metric_file_that_is_a_link_is_refused_with_the_rule(tmp_path):
+    """Issue 15: the error names the file and the rule, with INVALID_PARAMETER_VALUE (the
+    plugin's code for an invalid argument), not "Changing param values is not allowed"."""
+    c, root, rid = _plugin_run(tmp_path)
+    outside = tmp_path / "loss"
+    outside.write_text("1 1.0 0\n")
+    metric = os.path.join(root, "0", rid, "metrics", "loss")
+    os.remove(metric)
+    os.symlink(str(outside), metric)
+    with pytest.raises(MlflowException, match=r"metrics/loss' is a symbolic link; not followed") as e:
+        c.log_metric(rid, "loss", 2.0, step=1)
+    assert e.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert "param" not in str(e.value)
+    assert outside.read_text() == "1 1.0 0\n"
 # ---- MLflow 3.x LoggedModels (file_store.py: create_logged_model ... search_logged_models,
 # log_outputs, _get_all_outputs; format spec §9.2) and the 2.x log-model history tag
 # (file_store.py: record_logged_model, spec §8.3) -------------------------------------

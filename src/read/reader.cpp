@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -271,6 +272,23 @@ Result<std::vector<Run>> Reader::runs(const std::vector<std::string>& experiment
   for (auto& s : slots)
     if (s) out.push_back(std::move(*s));
   return out;
+}
+
+void Reader::complete_runs(std::span<Run> runs, const RunFields& have, const RunFields& fields) const {
+  // Each experiment's folder looked up once (runs() gave each run's experiment_id).
+  std::map<std::string, std::optional<std::string>> exp_dirs;
+  std::vector<const std::optional<std::string>*> dir_of(runs.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    auto [it, added] = exp_dirs.try_emplace(runs[i].info.experiment_id);
+    if (added && validate_experiment_id(it->first))
+      if (auto loc = impl_->experiment_location(it->first)) it->second = join(loc->first, it->first);
+    dir_of[i] = &it->second;
+  }
+  detail::DatasetCache datasets;
+  unsigned workers = std::min<unsigned>(detail::worker_count(runs.size()), impl_->options.threads);
+  detail::parallel_for(runs.size(), workers, [&](std::size_t i) {
+    if (*dir_of[i]) impl_->load_fields(**dir_of[i], runs[i], fields, have, &datasets);
+  }, 8);
 }
 
 Result<Run> Reader::run(std::string_view run_id) const {

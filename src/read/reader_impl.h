@@ -78,6 +78,11 @@ struct ReaderContext {
   Result<std::optional<Run>> load_run(const std::string& exp_dir, const std::string& exp_id,
                                       const std::string& run_name, ViewType view, const RunFields& fields,
                                       DatasetCache* datasets = nullptr) const;
+  // Loads into `run` (its info read, its folder <exp_dir>/<run_id>) the parts
+  // `fields` asks for beyond `have`, the parts it was loaded with: meta.yaml
+  // and the metrics of `have` are not read again (found or not).
+  void load_fields(const std::string& exp_dir, Run& run, const RunFields& fields, const RunFields& have,
+                   DatasetCache* datasets) const;
   Result<std::vector<Metric>> history(const std::string& run_dir, std::string_view key) const;
   // The history streamed (LineStream): on_point per good line, nothing kept.
   Status visit_history(const std::string& run_dir, std::string_view key,

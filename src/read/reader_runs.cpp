@@ -420,6 +420,56 @@ void read_inputs(const ReaderContext& ctx, const std::string& run_dir, const std
 
 }  // namespace
 
+void ReaderContext::load_fields(const std::string& exp_dir, Run& run, const RunFields& fields,
+                                const RunFields& have, DatasetCache* datasets) const {
+  const std::string dir = join(exp_dir, run.info.run_id);
+  // A metric the run was loaded with (`have`) is not read again, found or not.
+  auto had_metric = [&](const std::string& key) {
+    return have.all_metrics || std::find(have.metrics.begin(), have.metrics.end(), key) != have.metrics.end();
+  };
+  const bool want_params = fields.params && !have.params;
+  const bool want_tags = fields.tags && !have.tags;
+  if (want_params) read_value_dir(*this, join(dir, "params"), "param", run.params);
+  if (want_tags) read_value_dir(*this, join(dir, "tags"), "tag", run.tags);
+  if (run.info.run_name.empty() && !have.tags) {
+    // Runs from before MLflow 1.30 have only the tag (spec §4.4).
+    if (fields.tags) {
+      auto it = run.tags.find("mlflow.runName");
+      if (it != run.tags.end()) run.info.run_name = it->second;
+    } else {
+      std::string tags = join(dir, "tags");
+      if (lstat_type(tags) == FileType::kDirectory) {
+        auto name = read_value(join(tags, "mlflow.runName"), "tag");
+        if (name) run.info.run_name = std::move(*name);
+      }
+    }
+  }
+  if ((fields.all_metrics && !have.all_metrics) ||
+      std::any_of(fields.metrics.begin(), fields.metrics.end(), [&](const std::string& k) { return !had_metric(k); })) {
+    std::string metrics = join(dir, "metrics");
+    if (fields.all_metrics) {
+      // One open of metrics/ (list_key_dir), not an lstat, an open and a stat.
+      if (auto entries = list_key_dir(*this, metrics, "metric"))
+        walk_entries(*this, metrics, *entries, "", 0, "metric", [&](const std::string& key, const std::string& path) {
+          if (had_metric(key)) return;
+          Metric m;
+          if (read_latest(*this, key, path, false, m)) run.metrics.emplace(key, std::move(m));
+        });
+    } else if (FileType t = lstat_type(metrics); t != FileType::kMissing && t != FileType::kDirectory) {
+      if (have.metrics.empty()) warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
+    } else if (t == FileType::kDirectory) {
+      for (const std::string& key : fields.metrics) {
+        if (had_metric(key) || run.metrics.count(key) || !validate_key_name("metric key", key, NameRules::kMlflow))
+          continue;
+        if (!safe_below(metrics, key)) continue;
+        Metric m;
+        if (read_latest(*this, key, join(metrics, key), true, m)) run.metrics.emplace(key, std::move(m));
+      }
+    }
+  }
+  if (fields.inputs && !have.inputs) read_inputs(*this, dir, exp_dir, datasets, run.dataset_inputs);
+}
+
 Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, const std::string& exp_id,
                                                    const std::string& run_name, ViewType view,
                                                    const RunFields& fields, DatasetCache* datasets) const {
@@ -449,42 +499,7 @@ Result<std::optional<Run>> ReaderContext::load_run(const std::string& exp_dir, c
 
   Run run;
   run.info = std::move(*info);
-  if (fields.params) read_value_dir(*this, join(dir, "params"), "param", run.params);
-  if (fields.tags) read_value_dir(*this, join(dir, "tags"), "tag", run.tags);
-  if (run.info.run_name.empty()) {
-    // Runs from before MLflow 1.30 have only the tag (spec §4.4).
-    if (fields.tags) {
-      auto it = run.tags.find("mlflow.runName");
-      if (it != run.tags.end()) run.info.run_name = it->second;
-    } else {
-      std::string tags = join(dir, "tags");
-      if (lstat_type(tags) == FileType::kDirectory) {
-        auto name = read_value(join(tags, "mlflow.runName"), "tag");
-        if (name) run.info.run_name = std::move(*name);
-      }
-    }
-  }
-  if (fields.all_metrics || !fields.metrics.empty()) {
-    std::string metrics = join(dir, "metrics");
-    if (fields.all_metrics) {
-      // One open of metrics/ (list_key_dir), not an lstat, an open and a stat.
-      if (auto entries = list_key_dir(*this, metrics, "metric"))
-        walk_entries(*this, metrics, *entries, "", 0, "metric", [&](const std::string& key, const std::string& path) {
-          Metric m;
-          if (read_latest(*this, key, path, false, m)) run.metrics.emplace(key, std::move(m));
-        });
-    } else if (FileType t = lstat_type(metrics); t != FileType::kMissing && t != FileType::kDirectory) {
-      warn(metrics, std::string("is ") + type_name(t) + ", not a folder; metrics ignored");
-    } else if (t == FileType::kDirectory) {
-      for (const std::string& key : fields.metrics) {
-        if (run.metrics.count(key) || !validate_key_name("metric key", key, NameRules::kMlflow)) continue;
-        if (!safe_below(metrics, key)) continue;
-        Metric m;
-        if (read_latest(*this, key, join(metrics, key), true, m)) run.metrics.emplace(key, std::move(m));
-      }
-    }
-  }
-  if (fields.inputs) read_inputs(*this, dir, exp_dir, datasets, run.dataset_inputs);
+  load_fields(exp_dir, run, fields, RunFields::info_only(), datasets);
   return std::optional<Run>(std::move(run));
 }
 

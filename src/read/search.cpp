@@ -3,14 +3,12 @@
 // MLflow loads every run completely before filtering. We ask the Reader for
 // the parts the filter and order use (meta.yaml plus, e.g., one metric file
 // per run), and load what SearchQuery::fields asks for beyond that only for
-// the runs of the returned page.
+// the runs of the returned page (Reader::complete_runs: nothing read twice).
 #include <algorithm>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 #include "mlruns/search.h"
-#include "util/parallel.h"
 
 namespace mlruns {
 
@@ -28,53 +26,6 @@ bool covers(const RunFields& have, const RunFields& want) {
   if (want.all_metrics) return have.all_metrics;
   return std::all_of(want.metrics.begin(), want.metrics.end(),
                      [&](const std::string& k) { return has_metric(have, k); });
-}
-
-// Moves the parts `want` asks for from `full` into `dst`.
-void merge_fields(Run& dst, Run&& full, const RunFields& want) {
-  if (want.params) dst.params = std::move(full.params);
-  if (want.tags) dst.tags = std::move(full.tags);
-  if (want.inputs) dst.dataset_inputs = std::move(full.dataset_inputs);
-  if (want.all_metrics) {
-    dst.metrics = std::move(full.metrics);
-  } else {
-    for (const std::string& k : want.metrics) {
-      auto it = full.metrics.find(k);
-      if (it != full.metrics.end()) dst.metrics[k] = std::move(it->second);
-    }
-  }
-}
-
-std::string run_key(const RunInfo& info) { return info.experiment_id + '/' + info.run_id; }
-
-// Fills in query.fields for the runs of the page. When the page holds nearly
-// every run listed (90% or more), one more listing pass costs about the same
-// as finding each run again and reads no run twice over; otherwise the page's
-// runs are loaded one by one, in parallel, and runs off the page are not read.
-// (The listing loads only query.fields: what the filter and order needed is
-// in the page's runs already, and a metric file read again would be parsed
-// again.)
-Status load_page_fields(const Reader& reader, const SearchQuery& query, std::size_t listed, std::vector<Run>& page) {
-  if (page.size() * 10 >= listed * 9) {
-    auto all = reader.runs(query.experiment_ids, query.view, query.fields);
-    if (!all) return all.error();
-    std::unordered_map<std::string, Run*> by_key;
-    by_key.reserve(all->size());
-    for (Run& r : *all) by_key.emplace(run_key(r.info), &r);
-    for (Run& r : page) {
-      auto it = by_key.find(run_key(r.info));
-      if (it != by_key.end()) merge_fields(r, std::move(*it->second), query.fields);
-    }
-    return Status::ok();
-  }
-  unsigned workers = std::min<unsigned>(detail::worker_count(page.size()), std::max(1u, reader.options().threads));
-  detail::parallel_for(page.size(), workers, [&](std::size_t i) {
-    // A run removed since the listing keeps what was read of it.
-    auto full = reader.run(page[i].info.run_id);
-    if (full && full->info.experiment_id == page[i].info.experiment_id)
-      merge_fields(page[i], std::move(*full), query.fields);
-  });
-  return Status::ok();
 }
 
 }  // namespace
@@ -98,7 +49,6 @@ Result<SearchPage> search_runs(const Reader& reader, const SearchQuery& query) {
   bool one_pass = covers(needed, query.fields);
   auto runs = reader.runs(query.experiment_ids, query.view, needed);
   if (!runs) return fail(runs.error());
-  const std::size_t listed = runs->size();
 
   if (!clauses->empty())
     runs->erase(std::remove_if(runs->begin(), runs->end(), [&](const Run& r) { return !matches(r, *clauses); }),
@@ -112,10 +62,9 @@ Result<SearchPage> search_runs(const Reader& reader, const SearchQuery& query) {
                    std::make_move_iterator(runs->begin() + static_cast<std::ptrdiff_t>(end)));
   if (*offset + query.max_results < runs->size()) page.next_page_token = make_page_token(*offset + query.max_results);
 
-  if (!one_pass && !page.runs.empty()) {
-    Status s = load_page_fields(reader, query, listed, page.runs);
-    if (!s.is_ok()) return fail(s);
-  }
+  // The page's runs get the rest of query.fields; what the listing read
+  // (meta.yaml, the filter's and order's metrics) is not read again.
+  if (!one_pass) reader.complete_runs(page.runs, needed, query.fields);
   return page;
 }
 
