@@ -31,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mlruns/status.h"
 #include "mlruns/store.h"
@@ -44,6 +45,11 @@ struct ModelVersionOptions {
   std::optional<std::string> description{};
   std::map<std::string, std::string> tags{};
   std::optional<std::string> run_link{};
+  // Aliases to point at the new version once it is complete, under the same
+  // lock (validate_model_alias, key.h). Every input (name, source, tags,
+  // description, aliases) is checked before anything is written: an error
+  // of that kind leaves the registry as it was.
+  std::vector<std::string> aliases{};
   // Create the registered model if it does not exist (as mlflow.register_model).
   bool create_registered_model = true;
 };

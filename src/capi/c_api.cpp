@@ -405,10 +405,11 @@ int mlruns_register_model(mlruns_store_t* store, const char* name, const char* s
   if (store && !name) return null_argument(fn, "name", errptr, store->print);
   if (store && !source) return null_argument(fn, "source", errptr, store->print);
   return with_registry(store, fn, errptr, [&](mlruns::ModelRegistry& reg) -> mlruns::Status {
-    auto v = reg.create_model_version(name, source);
+    mlruns::ModelVersionOptions options;
+    if (alias && *alias) options.aliases.emplace_back(alias);  // checked before anything is written
+    auto v = reg.create_model_version(name, source, options);
     if (!v) return v.error();
-    if (version) *version = v->version;
-    if (alias && *alias) return reg.set_registered_model_alias(name, alias, v->version);
+    if (version) *version = v->version;  // out-params only on success
     return mlruns::Status::ok();
   });
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "format/logged_model_meta.h"
 #include "mlruns/key.h"
 
 namespace mlruns::detail {
@@ -85,6 +86,13 @@ Result<RunLocation> find_run(Env& env, const Layout& layout, std::string_view ru
     }
   }
   return pick_run(std::move(found), run_id, experiment_id, layout.root);
+}
+
+bool is_model_source_shape(const std::vector<std::string>& parts) {
+  if (parts.size() < 3 || !validate_experiment_id(parts[0])) return false;
+  if (parts[1] == kLoggedModelsDir)
+    return parts.size() >= 4 && is_logged_model_id(parts[2]) && parts[3] == "artifacts";
+  return validate_run_id(parts[1]) && parts[2] == "artifacts";
 }
 
 }  // namespace mlruns::detail

@@ -71,4 +71,14 @@ Result<RunLocation> find_run(Env& env, const Layout& layout, std::string_view ru
 Result<std::vector<std::string>> list_experiment_dirs(Env& env, const std::string& dir,
                                                       std::vector<std::string>* skipped = nullptr);
 
+// The shapes a registry version's local source may have below the tree root
+// (`parts`: its components there), the ones create_model_version accepts
+// and the Reader, fsck and relocate resolve: a run's artifacts or a part of
+// them, <exp>/<run_id>/artifacts[/...], or an MLflow 3.x LoggedModel's
+// folder, <exp>/models/m-<32 hex>/artifacts[/...] (spec §9.2, §9.4). Not the
+// registry's own folders, a meta.yaml or a whole run folder.
+bool is_model_source_shape(const std::vector<std::string>& parts);
+inline constexpr const char* kModelSourceShapes =
+    "<exp>/<run_id>/artifacts[/<path>] (a run's artifacts) or <exp>/models/m-<id>/artifacts[/<path>] (a logged model)";
+
 }  // namespace mlruns::detail

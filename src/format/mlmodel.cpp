@@ -229,7 +229,11 @@ Result<OrderedJson> parse_signature(std::string_view text) {
   if (!j.is_discarded()) return signature_from_json(j);
   // The YAML of an MLmodel's signature: section: each part is JSON text or null.
   auto node = load_yaml_guarded(text, "model signature", 16 << 20);
-  if (!node) return fail(bad_signature("is neither JSON nor YAML: " + node.error().message()));
+  if (!node) {
+    std::string why = node.error().message();  // "model signature: ...": said once
+    if (const std::string_view said = "model signature: "; why.rfind(said, 0) == 0) why.erase(0, said.size());
+    return fail(bad_signature("is neither JSON nor YAML: " + why));
+  }
   if (!node->IsMap()) return fail(bad_signature("must be a mapping of inputs, outputs, params"));
   OrderedJson parts = OrderedJson::object();
   try {

@@ -6,7 +6,6 @@
 
 #include "format/meta_parse.h"
 #include "format/yaml_emit.h"
-#include "format/yaml_load.h"
 
 namespace mlruns::detail {
 namespace {
@@ -25,13 +24,18 @@ YamlNode optional_str(const std::optional<std::string>& s) {
   return s ? YamlNode::string(*s) : YamlNode::null();
 }
 
-// The top level of a registry meta.yaml: key -> scalar text or null.
+// The top level of a registry meta.yaml, read by the one rule every YAML
+// file MLflow writes is read with (load_yaml_map, meta_parse.h: libyaml, as
+// PyYAML's CSafeLoader; a key given twice reads as its last value, as
+// MLflow's yaml.safe_load; issue 15 item 4).
 struct Fields {
-  YAML::Node node;
+  YamlMap map;
+  // A scalar's text (Python's str() of a plain scalar, as MLflow sees it);
+  // nullopt for a missing key, a null or a collection.
   std::optional<std::string> str(const char* key) const {
-    const YAML::Node v = node[key];
-    if (!v || v.IsNull() || !v.IsScalar()) return std::nullopt;
-    return v.Scalar();
+    const YamlValue* v = yaml_find(map, key);
+    if (!v || v->kind != YamlValue::Kind::kString) return std::nullopt;
+    return v->text;
   }
   std::optional<std::int64_t> num(const char* key) const {
     auto s = str(key);
@@ -46,10 +50,9 @@ struct Fields {
 Result<Fields> load(std::string_view text) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
     return fail(Status::corruption("meta.yaml", "file is empty"));
-  auto node = load_yaml_guarded(text, "meta.yaml");
-  if (!node) return fail(node.error());
-  if (!node->IsMap()) return fail(Status::corruption("meta.yaml", "not a YAML mapping"));
-  return Fields{*node};
+  auto map = load_yaml_map(text);
+  if (!map) return fail(map.error());
+  return Fields{std::move(*map)};
 }
 
 void note(std::vector<std::string>* problems, std::string text) {

@@ -115,9 +115,11 @@ class FsckChecker {
                           const std::optional<std::string>& uri);
 
   // ---- logged models and the Model Registry (fsck_models.cpp) ----
+  void check_run_outputs(const std::string& dir, const std::string& id);
   void check_run_models(const std::string& dir, const std::string& id);
   void check_registry();
   void check_version_folders(const std::string& mdir, const std::string& name);
+  void check_replaced_record(const std::string& meta, const std::string& id, const std::string& folder);
   void check_logged_models(const ExperimentDir& e);
 
   // ---- key folders and metric lines (fsck_keys.cpp) ----

@@ -10,7 +10,9 @@
 #include "format/logged_model_meta.h"
 #include "format/mlmodel.h"
 #include "format/registry_meta.h"
+#include "format/yaml_emit.h"
 #include "maint/fsck_checker.h"
+#include "write/store_impl.h"  // new_run_id
 #include "mlruns/key.h"
 #include "mlruns/reader.h"
 
@@ -28,7 +30,89 @@ std::string retarget_history(std::string text, const std::string& from, const st
 
 }  // namespace
 
+// A run folder copied under a new id keeps the original's MLflow 3.x link:
+// outputs/<m-X> names record m-X, whose source run and artifact_location are
+// the original's, and the copy's MLmodel says model_id m-X. MLflow would have
+// given the copy's model its own record; --repair does: a new id m-Y, a
+// record copied from m-X for this run (source_run_id, artifact_location
+// under this run's artifacts), the outputs link renamed, and model_id in the
+// copy's MLmodel; the original's record is untouched.
+void FsckChecker::check_run_outputs(const std::string& dir, const std::string& id) {
+  auto outputs = env_.list_dir(join(dir, kRunOutputsDir));
+  if (!outputs) return;
+  const std::string models = join(parent_dir(dir), kLoggedModelsDir);
+  for (const DirEntry& e : *outputs) {
+    if (e.type != FileType::kDirectory || !is_logged_model_id(e.name)) continue;
+    const std::string old_id = e.name;
+    auto text = read_small(env_, join(join(models, old_id), kMetaFile));
+    if (!text) continue;
+    auto rec = parse_logged_model_meta(*text);
+    if (!rec || rec->source_run_id.empty() || rec->source_run_id == id || !validate_run_id(rec->source_run_id)) continue;
+    // The copy's signature: the location is under the source run's artifacts,
+    // and this run holds the same folder with an MLmodel naming the model.
+    const std::string marker = "/" + rec->source_run_id + "/artifacts/";
+    const std::size_t at = rec->artifact_location.rfind(marker);
+    if (at == std::string::npos) continue;
+    const std::string rel = rec->artifact_location.substr(at + marker.size());
+    if (!validate_artifact_path(rel)) continue;
+    const std::string mlmodel = join(join(join(dir, "artifacts"), rel), kMlModelFile);
+    auto mtext = read_small(env_, mlmodel);
+    if (!mtext) continue;
+    auto parsed = parse_mlmodel(*mtext);
+    if (!parsed || parsed->model_id != old_id) continue;
+    const std::string source_run = rec->source_run_id;
+    add(join(join(dir, kRunOutputsDir), old_id), "logged_model.outputs_other_run",
+        "outputs/" + old_id + " and " + rel + "/MLmodel name logged model " + old_id + ", whose source run is " +
+            source_run + ", not this run " + id + " (a copied run folder?)",
+        "MLflow 3.x: the run's model links to the original run's model, and models:/" + old_id +
+            " loads the original's files",
+        FsckSeverity::kWarning,
+        [this, dir, id, models, old_id, rel, mlmodel, source_run]() -> Result<std::string> {
+          auto now = read_small(env_, join(join(models, old_id), kMetaFile));
+          if (!now) return fail(now.error());
+          auto r = parse_logged_model_meta(*now);
+          if (!r) return fail(r.error());
+          const std::string new_id = "m-" + new_run_id();  // as MLflow: "m-" + uuid4().hex
+          const std::string marker = "/" + source_run + "/artifacts/";
+          const std::size_t at = r->artifact_location.rfind(marker);
+          if (at == std::string::npos) return fail(Status::failed_precondition(old_id, "artifact_location changed"));
+          r->model_id = new_id;
+          r->source_run_id = id;
+          r->artifact_location = r->artifact_location.substr(0, at) + "/" + id + "/artifacts/" + rel;
+          r->last_updated_timestamp = env_.now_ms();
+          // The record (its tags and params with it), then the link, then MLmodel:
+          // each step leaves a tree a reader understands.
+          const std::string staged = join(models, unique_temp_name());
+          MLRUNS_TRY(copy_small_files(env_, join(models, old_id), staged, true, 16u << 20));
+          MLRUNS_TRY(write_file_atomic(env_, join(staged, kMetaFile), render_logged_model_meta(*r),
+                                       {.sync = true, .temp_dir = {}}));
+          MLRUNS_TRY(env_.rename(staged, join(models, new_id)));
+          std::int64_t step = 0;
+          const std::string old_link = join(join(dir, kRunOutputsDir), old_id);
+          if (auto link = read_small(env_, join(old_link, kMetaFile)))
+            if (auto map = load_map(*link))
+              if (auto s = string_of(*map, "step")) step = yaml11_plain_int(*s).value_or(0);
+          const std::string new_link = join(join(dir, kRunOutputsDir), new_id);
+          MLRUNS_TRY(env_.create_dir(new_link));
+          MLRUNS_TRY(write_file_atomic(env_, join(new_link, kMetaFile), render_run_output_meta(new_id, step),
+                                       {.sync = true, .temp_dir = dir}));
+          MLRUNS_TRY(env_.remove_tree(old_link));
+          auto m = read_small(env_, mlmodel);
+          if (!m) return fail(m.error());
+          std::string t = *m;
+          const std::string old_line = "\nmodel_id: " + old_id + "\n";
+          const std::size_t line = ("\n" + t).find(old_line);
+          if (line != std::string::npos) {
+            t.replace(line, old_line.size() - 1, "model_id: " + new_id + "\n");
+            MLRUNS_TRY(write_file_atomic(env_, mlmodel, t, {.sync = true, .temp_dir = {}}));
+          }
+          return "this run's model is logged model " + new_id + " (a copy of " + old_id + "'s record)";
+        });
+  }
+}
+
 void FsckChecker::check_run_models(const std::string& dir, const std::string& id) {
+  check_run_outputs(dir, id);
   std::string artifacts = join(dir, "artifacts");
   // The models the history names, and any MLmodel directly below artifacts/.
   std::set<std::string> paths;
@@ -106,6 +190,21 @@ void FsckChecker::check_version_folders(const std::string& mdir, const std::stri
     std::optional<VersionField> says;
     if (text) says = read_version_field(*text);
     auto number = parse_version_folder(e.name);
+    if (number && !says && text) {
+      // No scalar at all (version: [1, 2]): MLflow lists the value as
+      // loaded, as with 2.0 or '2' below; the same finding and repair.
+      auto doc = MetaDoc::parse(*text);
+      auto map = load_map(*text);
+      const YamlValue* v = map ? yaml_find(*map, "version") : nullptr;
+      if (doc && v && v->kind == YamlValue::Kind::kCollection) {
+        std::string raw = doc->raw("version").value_or("version: ?");
+        raw = raw.substr(std::string_view("version:").size());
+        while (!raw.empty() && (raw.front() == ' ' || raw.front() == '\n')) raw.erase(0, 1);
+        while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.pop_back();
+        says = VersionField{.shown = shown(raw), .written = shown(raw), .plain_int_text = false,
+                            .number = static_cast<double>(*number)};
+      }
+    }
     if (number && !says) continue;  // a bad meta.yaml is the reader's warning
     if (number && says->plain_int_text && says->number == static_cast<double>(*number)) continue;
     if (number && says->number == static_cast<double>(*number)) {
@@ -129,6 +228,32 @@ void FsckChecker::check_version_folders(const std::string& mdir, const std::stri
         Fix::left_alone("MLflow reads every folder whose name starts with 'version-': move it out of " + mdir +
                         " or rename it without that prefix (e.g. backup-" + e.name + ")"));
   }
+}
+
+// A live record whose folder now holds another model (its MLmodel's
+// model_id is another's): an overwrite that was killed, or raced, before it
+// marked the record it replaced deleted. MLflow 3.x lists both models for one
+// folder; --repair marks this one deleted, as the overwrite would have.
+void FsckChecker::check_replaced_record(const std::string& meta, const std::string& id, const std::string& folder) {
+  auto text = read_small(env_, join(folder, kMlModelFile));
+  if (!text) return;
+  auto model = parse_mlmodel(*text);
+  if (!model || model->model_id.empty() || model->model_id == id) return;
+  const std::string holder = model->model_id;
+  add(meta, "logged_model.replaced",
+      "logged model " + id + " is live, but its folder " + folder + " holds model " + shown(holder) +
+          " (an overwrite that did not finish?)",
+      "MLflow 3.x's Models tab lists both for one folder; models:/" + id + " loads the other model's files",
+      FsckSeverity::kWarning, [this, meta, holder]() -> Result<std::string> {
+        auto now = read_small(env_, meta);
+        if (!now) return fail(now.error());
+        auto doc = MetaDoc::parse(*now);
+        if (!doc) return fail(doc.error().with_context(meta));
+        doc->set_str("lifecycle_stage", "deleted");
+        doc->set_int("last_updated_timestamp", env_.now_ms());
+        MLRUNS_TRY(write_file_atomic(env_, meta, doc->text(), {.sync = true, .temp_dir = {}}));
+        return "marked deleted (its folder holds " + holder + ")";
+      });
 }
 
 void FsckChecker::check_logged_models(const ExperimentDir& e) {
@@ -159,7 +284,10 @@ void FsckChecker::check_logged_models(const ExperimentDir& e) {
                             "kept: MLflow's delete_logged_model marks it deleted if it is no longer wanted"));
     }
     auto loc = reader->resolve_model_uri(uri);
-    if (loc) continue;
+    if (loc) {
+      check_replaced_record(meta, m.name, loc->path);
+      continue;
+    }
     Code c = loc.error().code();
     if (c == Code::kFailedPrecondition || c == Code::kNotSupported) continue;  // outside the tree / remote
     add(meta, "logged_model.artifacts_missing",
@@ -179,17 +307,42 @@ void FsckChecker::check_registry() {
   for (const RegisteredModel& m : *models) {
     std::string mdir = join(join(root_, "models"), m.name);
     check_version_folders(mdir, m.name);
+    if (auto text = read_small(env_, join(mdir, kMetaFile)))
+      if (auto meta = parse_registered_model_meta(*text); meta && meta->name != m.name)
+        add(join(mdir, kMetaFile), "registry.name_mismatch",
+            "registered model folder '" + m.name + "' says name '" + meta->name + "'",
+            "MLflow lists the model as '" + meta->name + "' and finds no versions under that name; mlruns reads it as '" +
+                m.name + "'",
+            FsckSeverity::kWarning,
+            Fix::left_alone("put name: '" + m.name + "' back in " + join(mdir, kMetaFile) +
+                            " (mlruns never renames a model from its meta.yaml)"));
     auto versions = reader->model_versions(m.name);
     if (!versions) continue;
     std::set<std::int64_t> live;
     for (const ModelVersion& v : *versions) {
       live.insert(v.version);
+      if (v.run_id && !validate_run_id(*v.run_id))
+        add(join(join(mdir, version_folder(v.version)), kMetaFile), "registry.version_run_id_invalid",
+            "version " + std::to_string(v.version) + " of '" + m.name + "' names run_id '" + *v.run_id +
+                "', which is no run id",
+            "MLflow's UI links the version to that run and MLflow's client uses it in paths", FsckSeverity::kWarning,
+            Fix::left_alone("put the run's id back in run_id (the run its source names), or null"));
       const std::string uri = "models:/" + m.name + "/" + std::to_string(v.version);
       auto loc = reader->resolve_model_uri(uri);
       if (loc) continue;
       // Outside the tree: check_other_locations' (relocate's) finding; remote: not ours to check.
       Code c = loc.error().code();
       if (c == Code::kFailedPrecondition || c == Code::kNotSupported) continue;
+      if (c == Code::kInvalidArgument) {  // a link, '..', or no model folder: MLflow would read elsewhere
+        add(join(mdir, "version-" + std::to_string(v.version)), "registry.source_invalid",
+            "the stored source of " + uri + " ('" + v.source + "') is not a model of the tree: " + loc.error().message(),
+            "mlruns refuses to load or download " + uri + "; MLflow reads whatever the source names (a link may lead "
+            "out of the tree)",
+            FsckSeverity::kWarning,
+            Fix::left_alone("register the model again from its run (mlruns models register '" + m.name +
+                            "' runs:/RUN_ID/PATH) and delete this version (MLflow's UI or client)"));
+        continue;
+      }
       add(join(mdir, "version-" + std::to_string(v.version)), "registry.source_missing",
           uri + " (source '" + v.source + "') cannot be found: " + loc.error().message(),
           "every version: loading or downloading " + uri + " fails", FsckSeverity::kWarning,

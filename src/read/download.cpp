@@ -133,6 +133,17 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
   if (!is_dir && src_info->type != FileType::kRegular)
     return fail(Status::invalid_argument(shown, "not a regular file or folder"));
 
+  // A file where the destination folder (or one above it) should be: the
+  // user's mistake, said plainly (kAlreadyExists, exit 5), not ENOTDIR.
+  for (std::string up = dest_dir, prev; !up.empty() && up != prev; prev = up, up = detail::parent_dir(up)) {
+    auto info = env.unconfined()->stat(up, true);
+    if (!info || info->type == FileType::kMissing) continue;
+    if (info->type != FileType::kDirectory)
+      return fail(Status::already_exists("download folder '" + dest_dir + "'",
+                                         (up == dest_dir ? std::string("is") : "'" + up + "' is") +
+                                             " a file, not a folder; choose another -d/--local-path"));
+    break;
+  }
   if (Status made = dest_env->create_dirs(dest_dir); !made) return fail(made);
   std::string target = join(dest_dir, basename);
   auto existing = dest_env->stat(target, false);

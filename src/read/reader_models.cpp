@@ -10,7 +10,6 @@
 #include "format/logged_model_meta.h"
 #include "format/mlmodel.h"
 #include "format/registry_meta.h"
-#include "format/yaml_load.h"
 #include "mlruns/key.h"
 #include "mlruns/reader.h"
 #include "read/reader_impl.h"
@@ -347,7 +346,9 @@ struct Resolver {
     const std::string& root = ctx.layout.root;
     std::vector<std::string> parts = detail::split_path(path);
     for (const std::string& p : parts)
-      if (p == "." || p == "..") return fail(bad_uri(uri, "a '.' or '..' component is not allowed"));
+      if (p == "." || p == "..")  // the stored location's fault, not the URI's
+        return fail(Status::invalid_argument("model location '" + path + "' (stored for " + std::string(uri) + ")",
+                                             "a '.' or '..' component is not allowed"));
     // <...>/<run_id>/artifacts[/<rest>]: the run's artifacts wherever they are (moved trees).
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
       if (parts[i + 1] != "artifacts" || !validate_run_id(parts[i])) continue;
@@ -375,9 +376,18 @@ struct Resolver {
       loc.path = *found;
       return loc;
     }
-    // Any other folder inside the tree, through real folders only.
+    // Inside the tree by the shapes a version source may have
+    // (detail::is_model_source_shape: a run's artifacts, a logged model's
+    // folder), through real folders only; any other place (the registry's
+    // folders, a meta.yaml, a whole run folder) is no model: refused as
+    // create_model_version refuses it.
     if (path.rfind(root + "/", 0) == 0) {
-      auto found = below(root, path.substr(root.size() + 1), uri);
+      const std::string rel = path.substr(root.size() + 1);
+      if (!detail::is_model_source_shape(detail::split_path(rel)))
+        return fail(Status::invalid_argument("model location '" + path + "' (stored for " + std::string(uri) + ")",
+                                             std::string("is not a model folder of the tree: it must be ") +
+                                                 detail::kModelSourceShapes));
+      auto found = below(root, rel, uri);
       if (!found) return fail(found.error());
       Reader::ModelLocation loc;
       loc.uri = uri;
@@ -422,15 +432,8 @@ struct Resolver {
         std::string mdir = join(join(join(base, exp), "models"), id);
         if (ctx.lstat_type(mdir) != FileType::kDirectory) continue;
         std::string where;
-        if (auto text = ctx.read_file(join(mdir, detail::kMetaFile))) {
-          if (auto node = detail::load_yaml_guarded(*text, "meta.yaml"); node && node->IsMap()) {
-            try {
-              if ((*node)["artifact_location"] && (*node)["artifact_location"].IsScalar())
-                where = (*node)["artifact_location"].Scalar();
-            } catch (...) {
-            }
-          }
-        }
+        if (auto text = ctx.read_file(join(mdir, detail::kMetaFile)))
+          if (auto rec = detail::parse_logged_model_meta(*text)) where = rec->artifact_location;
         if (!where.empty()) {
           auto loc = location_of(uri, where, "", detail::kMaxUriDepth);
           if (loc || loc.error().code() != Code::kFailedPrecondition) return loc;
@@ -465,7 +468,17 @@ struct Resolver {
     const char* form = "must be models:/<name>/<version|stage|latest>, models:/<name>@<alias> or models:/<model_id>";
     if (parts[0].empty() || (parts.size() == 2 && (parts[1].empty() || parts[1].find('/') != std::string::npos)))
       return fail(bad_uri(uri, form));
-    if (parts.size() == 1 && parts[0].find('@') == std::string::npos) return logged_model(uri, parts[0]);
+    if (parts.size() == 1 && parts[0].find('@') == std::string::npos) {
+      auto logged = logged_model(uri, parts[0]);
+      // models:/NAME of a registered model: MLflow reads it as a logged
+      // model id too, and fails; say what was probably meant.
+      if (!logged && logged.error().code() == Code::kNotFound && reader.registered_model(parts[0]))
+        return fail(Status::not_found(
+            "model URI '" + std::string(uri) + "'",
+            "no logged model has that id, but a registered model has that name: did you mean models:/" + parts[0] +
+                "/latest or models:/" + parts[0] + "@ALIAS?"));
+      return logged;
+    }
     std::string name;
     std::optional<ModelVersion> version;
     if (parts.size() == 1) {

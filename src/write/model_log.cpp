@@ -98,7 +98,7 @@ Result<std::string> find_data_in_dir(Env& env, const std::string& dir, FlavorKin
   if (found.size() == 1) return found.front();
   if (found.empty())
     return fail(Status::invalid_argument("model folder '" + dir + "'",
-                                         std::string("has no top-level ") + what + " file; name it with data"));
+                                         std::string("has no top-level ") + what + " file; name it with the data option (mlruns log-model --data)"));
   std::sort(found.begin(), found.end());
   std::string list;
   for (const auto& f : found) list += (list.empty() ? "" : ", ") + f;
@@ -184,13 +184,19 @@ Result<std::uint64_t> tree_size(Env& env, const std::string& dir, int depth = 0)
 // Where the file system has no locks (kNotSupported: NFS mounted nolock,
 // Lustre without -o flock), the append is checked by reading the tag back
 // and redone if a concurrent writer replaced it without our entry.
-Status record_in_history(Store::Impl& im, const std::string& run_dir, const OrderedJson& entry) {
-  auto lock = im.env->lock_file(join(run_dir, kLockName), /*wait=*/true);
-  if (!lock && lock.error().code() != Code::kNotSupported) return lock.error();
+// `locked`: the caller holds that lock already.
+Status record_in_history(Store::Impl& im, const std::string& run_dir, const OrderedJson& entry, bool locked) {
+  std::unique_ptr<FileLock> own;
+  if (!locked) {
+    auto lock = im.env->lock_file(join(run_dir, kLockName), /*wait=*/true);
+    if (!lock && lock.error().code() != Code::kNotSupported) return lock.error();
+    if (lock) own = std::move(*lock);
+  }
+  const bool have_lock = locked || own;
   std::string tags = join(run_dir, "tags");
   std::string path = join(tags, kLogModelHistoryTag);
   std::string mark = "\"model_uuid\": \"" + entry.at("model_uuid").get<std::string>() + "\"";
-  for (int attempt = 0; attempt < (lock ? 1 : kUnlockedAttempts); ++attempt) {
+  for (int attempt = 0; attempt < (have_lock ? 1 : kUnlockedAttempts); ++attempt) {
     auto old = im.env->read_file(path, 64ull << 20, /*no_follow=*/true);
     if (!old && old.error().code() != Code::kNotFound) return old.error();
     auto value = append_history(old ? *old : std::string(), entry);
@@ -200,7 +206,7 @@ Status record_in_history(Store::Impl& im, const std::string& run_dir, const Orde
     o.sync = im.sync_meta();
     o.temp_dir = run_dir;  // never inside tags/ (spec §11)
     MLRUNS_RETURN_IF_ERROR(write_file_atomic(*im.env, path, *value, o));
-    if (lock) return Status::ok();
+    if (have_lock) return Status::ok();
     auto now = im.env->read_file(path, 64ull << 20, /*no_follow=*/true);
     if (now && now->find(mark) != std::string::npos) return Status::ok();
   }
@@ -279,25 +285,61 @@ Status record_logged_model(Store::Impl& im, const std::string& run_dir, const Ru
                         {{std::string(kMetaFile), render_run_output_meta(m.model_id, step)}});
 }
 
-// After an overwrite: the record of the model whose files were replaced
-// (the old MLmodel's model_id, if it is one of this run's records for the
-// same folder) is marked deleted, as MlflowClient.delete_logged_model.
-Status retire_logged_model(Store::Impl& im, const std::string& run_dir, const RunInfo& info,
-                           const std::string& old_id, const std::string& location, std::int64_t now) {
-  if (!is_logged_model_id(old_id)) return Status::ok();  // from a file: joined to a path only when well-formed
+// After an overwrite: every live record of this run for the same folder
+// but the new one (found through the run's outputs/ links) is marked
+// deleted, as MlflowClient.delete_logged_model: one live LoggedModel per
+// model folder, also after earlier writers raced or were killed midway.
+// Called under the run's log-model lock.
+Status retire_logged_models(Store::Impl& im, const std::string& run_dir, const RunInfo& info,
+                            const std::string& keep_id, const std::string& location, std::int64_t now) {
   Env& env = *im.env;
-  const std::string meta = join(join(join(parent_dir(run_dir), kLoggedModelsDir), old_id), kMetaFile);
-  auto text = env.read_file(meta, 1u << 20, /*no_follow=*/true);
-  if (!text) return text.error().code() == Code::kNotFound ? Status::ok() : text.error();
-  auto rec = parse_logged_model_meta(*text);
-  if (!rec || rec->source_run_id != info.run_id || rec->artifact_location != location) return Status::ok();
-  auto doc = MetaDoc::parse(*text);
-  if (!doc) return doc.error().with_context(meta);
-  doc->set_str("lifecycle_stage", "deleted");
-  doc->set_int("last_updated_timestamp", now);
-  AtomicWriteOptions o;
-  o.sync = im.sync_meta();
-  return write_file_atomic(env, meta, doc->text(), o);
+  auto outputs = env.list_dir(join(run_dir, kRunOutputsDir));
+  if (!outputs) return outputs.error().code() == Code::kNotFound ? Status::ok() : outputs.error();
+  for (const DirEntry& e : *outputs) {
+    if (e.type != FileType::kDirectory || e.name == keep_id || !is_logged_model_id(e.name)) continue;
+    const std::string meta = join(join(join(parent_dir(run_dir), kLoggedModelsDir), e.name), kMetaFile);
+    auto text = env.read_file(meta, 1u << 20, /*no_follow=*/true);
+    if (!text) {
+      if (text.error().code() == Code::kNotFound) continue;
+      return text.error();
+    }
+    auto rec = parse_logged_model_meta(*text);
+    if (!rec || rec->source_run_id != info.run_id || rec->artifact_location != location ||
+        rec->lifecycle_stage == std::string("deleted"))
+      continue;
+    auto doc = MetaDoc::parse(*text);
+    if (!doc) return doc.error().with_context(meta);
+    doc->set_str("lifecycle_stage", "deleted");
+    doc->set_int("last_updated_timestamp", now);
+    AtomicWriteOptions o;
+    o.sync = im.sync_meta();
+    MLRUNS_RETURN_IF_ERROR(write_file_atomic(env, meta, doc->text(), o));
+  }
+  return Status::ok();
+}
+
+// Puts the complete folder `staging` at `target`. With `overwrite`, one
+// there (or one that appears meanwhile, from a writer without the lock) is
+// moved aside and removed; never fails for a concurrent appearance but
+// after kUnlockedAttempts rounds.
+Status publish_model_folder(Env& env, const std::string& staging, const std::string& target,
+                            const std::string& work_dir, bool overwrite) {
+  Status s = Status::ok();
+  for (int attempt = 0; attempt < kUnlockedAttempts; ++attempt) {
+    s = env.rename(staging, target);
+    if (s || !overwrite) return s;
+    if (!(s.code() == Code::kAlreadyExists || s.os_error() == ENOTEMPTY || s.os_error() == EEXIST ||
+          s.os_error() == ENOTDIR || s.os_error() == EISDIR))
+      return s;
+    std::string aside = join(work_dir, unique_temp_name(".old-model"));
+    Status moved = env.rename(target, aside);
+    if (!moved && moved.code() != Code::kNotFound) return moved;  // gone meanwhile: try again
+    if (!moved) continue;
+    s = env.rename(staging, target);
+    (void)env.remove_tree(aside);  // the replaced model; another writer's if one came between
+    if (s) return s;
+  }
+  return s;
 }
 
 }  // namespace
@@ -341,7 +383,7 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
     auto mlmodel = src_env.stat(join(local_path, kMlModelFile), false);
     if (mlmodel && mlmodel->type != FileType::kMissing)
       return fail(Status::invalid_argument("model folder '" + local_path + "'",
-                                           "already holds an MLmodel file; log it with log_artifact instead"));
+                                           "already holds an MLmodel file; log it as artifacts instead (log_artifacts, mlruns log-artifacts)"));
     auto found = find_data_in_dir(src_env, local_path, *kind, o.data);
     if (!found) return fail(found.error());
     data = *found;
@@ -396,22 +438,19 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
     return fail(s);
   }
 
-  // ---- published whole ----
-  std::string replaced_id;  // the 3.x record of the model an overwrite replaces
-  if (o.overwrite && record_3x)
-    if (auto old = env.read_file(join(target, kMlModelFile), 1u << 20, /*no_follow=*/true))
-      if (auto parsed = parse_mlmodel(*old)) replaced_id = parsed->model_id;
-  s = env.rename(staging, target);
-  if (!s && o.overwrite && (s.code() == Code::kAlreadyExists || s.os_error() == ENOTEMPTY || s.os_error() == EEXIST ||
-                            s.os_error() == ENOTDIR || s.os_error() == EISDIR)) {
-    std::string aside = join(work_dir, unique_temp_name(".old-model"));
-    s = env.rename(target, aside);
-    if (s) {
-      s = env.rename(staging, target);
-      if (!s) (void)env.rename(aside, target);
-      else (void)env.remove_tree(aside);
-    }
+  // ---- published whole, under the run's log-model lock ----
+  // The lock makes an overwrite, its history entry and the retiring of the
+  // replaced 3.x records one step among this run's writers: concurrent
+  // overwrites of one folder leave one live record, the last published.
+  // Where the file system has no locks, the steps go unlocked (the
+  // history append checks itself, spec §8.3).
+  auto lock = env.lock_file(join(run_dir, kLockName), /*wait=*/true);
+  if (!lock && lock.error().code() != Code::kNotSupported) {
+    cleanup();
+    return fail(lock.error());
   }
+  const bool locked = lock && *lock;
+  s = publish_model_folder(env, staging, target, work_dir, o.overwrite);
   if (!s) {
     cleanup();
     if (s.code() == Code::kAlreadyExists || s.os_error() == ENOTEMPTY || s.os_error() == EEXIST)
@@ -421,7 +460,7 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
   }
   if (sync) (void)env.sync_dir(parent_dir(target));
 
-  if (Status h = record_in_history(im, run_dir, history_entry(m)); !h)
+  if (Status h = record_in_history(im, run_dir, history_entry(m), locked); !h)
     return fail(h.with_context("model files are in place at " + target + ", but the run's " +
                                std::string(kLogModelHistoryTag) + " tag was not updated"));
   if (record_3x) {
@@ -429,9 +468,10 @@ Result<LoggedModel> log_model_to_run(Store::Impl& im, const std::string& run_dir
     if (Status r = record_logged_model(im, run_dir, info, m, model_name, o.step, now); !r)
       return fail(r.with_context("model files are in place at " + target + " (2.x form), but its MLflow 3.x "
                                  "LoggedModel record " + m.model_id + " was not written"));
-    if (!replaced_id.empty() && replaced_id != m.model_id)
-      if (Status r = retire_logged_model(im, run_dir, info, replaced_id, uri_join(info.artifact_uri, m.artifact_path), now); !r)
-        return fail(r.with_context("the record of the replaced model " + replaced_id + " was not marked deleted"));
+    if (o.overwrite)
+      if (Status r = retire_logged_models(im, run_dir, info, m.model_id, uri_join(info.artifact_uri, m.artifact_path), now);
+          !r)
+        return fail(r.with_context("the records of the models this one replaced were not all marked deleted"));
   }
   LoggedModel out;
   out.model_id = m.model_id;

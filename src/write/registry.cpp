@@ -382,8 +382,13 @@ Result<std::pair<std::string, std::string>> resolve_source(const Files& f, std::
       root = dir->path;
     std::string local = path.empty() ? root : join(root, path);
     auto found = f.env.stat(local, false);
-    if (!found || found->type == FileType::kMissing)
+    if (!found) return fail(found.error().with_context("model source '" + std::string(source) + "'"));
+    if (found->type == FileType::kMissing)
       return fail(Status::not_found(std::string(source), "the run has no such artifact"));
+    if (found->type == FileType::kSymlink)  // MLflow would follow it, maybe out of the tree
+      return fail(Status::invalid_argument("model source '" + std::string(source) + "'", local + " is a symbolic link; not followed"));
+    if (found->type != FileType::kDirectory && found->type != FileType::kRegular)
+      return fail(Status::invalid_argument("model source '" + std::string(source) + "'", local + " is not a folder or a regular file"));
     std::string stored = run->info.artifact_uri + (path.empty() ? "" : "/" + path);
     return std::make_pair(stored, id);
   }
@@ -391,25 +396,61 @@ Result<std::pair<std::string, std::string>> resolve_source(const Files& f, std::
   std::string shown = "model source '" + std::string(source) + "'";
   if (!path || path->empty() || path->front() != '/')
     return fail(Status::invalid_argument(shown, "must be runs:/<run_id>/<path>, or a file: URI or absolute path in the tree"));
-  // Inside the tree: lexically below the root, or below it once the user's
-  // own links (the path to the root) are resolved; nothing below the root is
-  // followed (the confined Env refuses links there).
-  const std::string& tree = f.im.layout.root;
-  std::string local = *path;
-  auto below = [](const std::string& p, const std::string& root) { return p.rfind(root + "/", 0) == 0; };
-  if (!below(local, tree)) {
-    Env& user = *f.env.unconfined();
-    auto real = user.real_path(local);
-    auto real_tree = user.real_path(tree);
-    if (!real || !real_tree || !below(*real, *real_tree))
-      return fail(Status::invalid_argument(shown, "is outside the tree " + tree + "; mlruns registers models stored in it"));
-    local = tree + real->substr(real_tree->size());
-  }
-  auto found = f.env.stat(local, false);
-  if (!found) return fail(found.error().with_context(shown));
-  if (found->type == FileType::kMissing) return fail(Status::not_found(shown, "no such file or folder"));
   if (!run_id.empty()) MLRUNS_RETURN_IF_ERROR_RESULT(validate_run_id(run_id));
-  return std::make_pair(std::string(source), run_id);
+  // One rule, the Reader's and fsck's too: the tree root is resolved
+  // canonically once; the source must lie beneath it, and no component inside
+  // the tree may be a link (links above the root are the user's and fine).
+  std::vector<std::string> parts;
+  for (std::size_t at = 1; at <= path->size();) {
+    std::size_t next = std::min(path->find('/', at), path->size());
+    std::string part = path->substr(at, next - at);
+    if (part == "." || part == "..")
+      return fail(Status::invalid_argument(shown, "a '.' or '..' component is not allowed"));
+    if (!part.empty()) parts.push_back(std::move(part));
+    at = next + 1;
+  }
+  Env& user = *f.env.unconfined();
+  auto real_tree = user.real_path(f.im.layout.root);
+  if (!real_tree) return fail(real_tree.error().with_context("the tree " + f.im.layout.root));
+  // The first prefix of the path that is the tree root: lexically (the root
+  // as the Store names it, or canonically), else once the user's links are
+  // resolved. The components after it are inside the tree.
+  std::optional<std::size_t> inside;
+  std::string prefix;
+  for (std::size_t k = 0; k < parts.size() && !inside; ++k) {
+    prefix += "/" + parts[k];
+    if (prefix == f.im.layout.root || prefix == *real_tree) inside = k + 1;
+  }
+  prefix.clear();
+  for (std::size_t k = 0; k < parts.size() && !inside; ++k) {
+    prefix += "/" + parts[k];
+    auto real = user.real_path(prefix);
+    if (!real) break;
+    if (*real == *real_tree) inside = k + 1;
+  }
+  if (!inside || *inside == parts.size())
+    return fail(Status::invalid_argument(shown, "is outside the tree " + *real_tree + "; mlruns registers models stored in it"));
+  std::vector<std::string> rel(parts.begin() + static_cast<std::ptrdiff_t>(*inside), parts.end());
+  if (!is_model_source_shape(rel))
+    return fail(Status::invalid_argument(shown, std::string("is not a model folder of the tree: a path source must be ") +
+                                                    kModelSourceShapes));
+  std::string local = f.im.layout.root, canonical = *real_tree;
+  for (std::size_t k = 0; k < rel.size(); ++k) {
+    local = join(local, rel[k]);
+    canonical += "/" + rel[k];
+    auto found = f.env.stat(local, false);
+    if (!found) return fail(found.error().with_context(shown));
+    if (found->type == FileType::kMissing) return fail(Status::not_found(shown, "no such file or folder"));
+    if (found->type == FileType::kSymlink)
+      return fail(Status::invalid_argument(shown, local + " is a symbolic link; not followed"));
+    const bool last = k + 1 == rel.size();
+    if (!(found->type == FileType::kDirectory || (last && found->type == FileType::kRegular)))
+      return fail(Status::invalid_argument(shown, local + " is not a folder or a regular file"));
+  }
+  // Stored canonically (as a runs:/ source is stored, by its run's
+  // artifact_uri): the form fsck, relocate and MLflow resolve the same.
+  const bool uri = source.rfind("file:", 0) == 0;
+  return std::make_pair(uri ? path_to_file_uri(canonical) : canonical, run_id);
 }
 
 }  // namespace
@@ -605,6 +646,7 @@ Result<ModelVersion> ModelRegistry::create_model_version(std::string_view name, 
     StringMap tags = options.tags;
     for (auto& [k, v] : tags) MLRUNS_RETURN_IF_ERROR_RESULT(f.check_tag("model version", k, v));
     MLRUNS_RETURN_IF_ERROR_RESULT(check_description(options.description));
+    for (const std::string& alias : options.aliases) MLRUNS_RETURN_IF_ERROR_RESULT(validate_model_alias(alias));
     std::optional<LoggedSource> logged;
     Result<std::pair<std::string, std::string>> resolved = std::make_pair(std::string(source), std::string());
     if (source.rfind("models:/", 0) == 0) {
@@ -656,6 +698,17 @@ Result<ModelVersion> ModelRegistry::create_model_version(std::string_view name, 
       if (!lock) return fail(lock.error());
       auto claimed = claim_version(f, v);
       if (!claimed && claimed.error().code() == Code::kNotFound && !f.existing_model(name)) continue;
+      if (claimed && !options.aliases.empty()) {
+        const std::string dir = f.model_dir(name);
+        for (const std::string& alias : options.aliases)
+          if (Status a = f.write_value(join(join(dir, kRegistryAliasesDir), alias), std::to_string(claimed->version), dir);
+              !a)
+            return fail(a.with_context("version " + std::to_string(claimed->version) + " is registered, but alias '" +
+                                       alias + "' was not set"));
+        if (Status w = f.write_version_meta(name, *claimed, false); !w) return fail(w);
+        if (Status t = f.touch(name, f.env.now_ms()); !t) return fail(t);
+        claimed->aliases = options.aliases;
+      }
       if (claimed && logged)
         if (Status t = tag_logged_model(f, logged->record_dir, name, claimed->version); !t)
           return fail(t.with_context("version " + std::to_string(claimed->version) + " is registered, but logged model " +

@@ -200,6 +200,13 @@ int main(void) {
   CHECK_RC(mlruns_register_model(store, "ppo-policy", source, NULL, &version, &err), MLRUNS_OK);
   CHECK(version == 2);
   CHECK_RC(mlruns_register_model(store, "a/b", source, NULL, NULL, &err), MLRUNS_INVALID_ARGUMENT);
+  /* A bad alias is refused before anything is written; *version is left as it was (t10 F1). */
+  version = -7;
+  CHECK_RC(mlruns_register_model(store, "ppo-policy", source, "v3", &version, &err), MLRUNS_INVALID_ARGUMENT);
+  CHECK(version == -7);
+  CHECK(err && strstr(err, "'v3'") != NULL);
+  snprintf(path, sizeof path, "%s/models/ppo-policy/version-3", root);
+  CHECK(access(path, F_OK) != 0);
   CHECK_RC(mlruns_set_model_alias(store, "ppo-policy", "champion", 7, &err), MLRUNS_NOT_FOUND);
   CHECK_RC(mlruns_set_model_alias(NULL, "ppo-policy", "champion", 1, &err), MLRUNS_INVALID_ARGUMENT);
   snprintf(path, sizeof path, "%s/models/ppo-policy/aliases/champion", root);

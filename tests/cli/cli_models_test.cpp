@@ -183,7 +183,8 @@ TEST_CASE("cli: get-top-run --register registers the best run's model and moves 
   CHECK(none.err.find("has logged no model") != std::string::npos);
   CHECK(none.err.find("--artifact-path") != std::string::npos);
   CHECK(run_cli({"models", "show", "ppo"}, env).code == 4);
-  CHECK(run_cli({"get-top-run", "-e", "rl-sweep", "-m", "episode_reward_mean", "--alias", "champion"}, env).code == 3);
+  // --alias without --register is a usage error (exit 2, as every option CLI11 refuses).
+  CHECK(run_cli({"get-top-run", "-e", "rl-sweep", "-m", "episode_reward_mean", "--alias", "champion"}, env).code == 2);
 
   // Two logged models: the error lists both. (The fixture was written elsewhere: its
   // artifact URIs point at the old place until relocate, and writers refuse such runs.)
@@ -217,3 +218,47 @@ TEST_CASE("cli: get-top-run --register registers the best run's model and moves 
 }
 
 #endif  // MLRUNS_CLI_PATH
+
+TEST_CASE("cli: every registration input is checked before anything is written (bad --alias, get-top-run --register "
+          "NAME before ranking), usage and value errors name the value (t10 F1, F8-F11)",
+          "[cli][models_cli]") {
+  TempDir dir;
+  const std::string root = (dir.path() / "mlruns").string();
+  const std::map<std::string, std::string> env = {{"MLFLOW_TRACKING_URI", root}};
+  const std::string run_id = start_run(env);
+  write_file(dir.path() / "w.bin", "w");
+  REQUIRE(run_cli({"log-model", run_id, (dir.path() / "w.bin").string()}, env).code == 0);
+  REQUIRE(run_cli({"log", run_id, "--metric", "m=1"}, env).code == 0);
+  REQUIRE(run_cli({"run", "end", run_id}, env).code == 0);
+  const std::string source = "runs:/" + run_id + "/model";
+  for (const char* bad : {"v1", "bad alias"}) {
+    const CliResult r = run_cli({"models", "register", "m", source, "--alias", "ok", "--alias", bad}, env);
+    CHECK(r.code == 3);
+    CHECK(r.err.find(std::string("'") + bad + "'") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(fs::path(root) / "models/m"));  // nothing written, not even the model
+  const CliResult top = run_cli({"get-top-run", "-e", "nope", "-m", "m", "--register", "bad/name", "--no-download"}, env);
+  CHECK(top.code == 3);  // refused before the ranking (which would say: no experiment 'nope', 4)
+  CHECK(top.err.find("'bad/name'") != std::string::npos);
+  const CliResult top_alias = run_cli({"get-top-run", "-e", "sweep", "-m", "m", "--register", "m", "--alias", "v2",
+                                       "--no-download"}, env);
+  CHECK(top_alias.code == 3);
+  CHECK_FALSE(fs::exists(fs::path(root) / "models/m"));
+  CHECK(run_cli({"get-top-run", "-m", "m", "--alias", "a", "--no-download"}, env).code == 2);  // usage: needs --register
+
+  REQUIRE(run_cli({"models", "register", "m", source, "--alias", "champion"}, env).code == 0);
+  const CliResult big = run_cli({"models", "set-alias", "m", "a", "99999999999999999999"}, env);
+  CHECK(big.code == 2);  // refused as typed, not clamped to 2^63-1
+  CHECK(big.err.find("'99999999999999999999'") != std::string::npos);
+  const CliResult bare = run_cli({"download", "models:/m", "-d", (dir.path() / "o").string()}, env);
+  CHECK(bare.code == 4);
+  CHECK(bare.err.find("models:/m/latest or models:/m@ALIAS") != std::string::npos);
+  write_file(dir.path() / "afile", "x");
+  const CliResult onto_file = run_cli({"download", "models:/m@champion", "-d", (dir.path() / "afile").string()}, env);
+  CHECK(onto_file.code == 5);
+  CHECK(onto_file.err.find("is a file, not a folder") != std::string::npos);
+  const CliResult show = run_cli({"models", "show", "m"}, env);
+  REQUIRE(show.code == 0);
+  CHECK(show.out.find(" \n") == std::string::npos);  // no trailing space after an empty description
+  CHECK(show.out.find("description:\n") != std::string::npos);
+}

@@ -105,6 +105,25 @@ TEST_CASE("version folders and alias files are read as MLflow writes them (spec 
   CHECK_FALSE(parse_alias_file("two"));
 }
 
+TEST_CASE("registry meta.yaml: a key given twice reads as its last value, as MLflow's yaml.safe_load "
+          "(PyYAML construct_mapping) reads it, the rule of run meta.yaml (t15 F4)",
+          "[registry_meta]") {
+  std::string version = registry_file("mlflow-2.10-models", "reg-model/version-1/meta.yaml");
+  version += "current_stage: Archived\ndescription: second\n";
+  auto v = parse_model_version_meta(version);
+  REQUIRE(v);
+  CHECK(v->version.current_stage == ModelStage::kArchived);
+  CHECK(v->version.description == std::optional<std::string>("second"));
+  auto renumbered = parse_model_version_meta(version + "version: 7\n");
+  REQUIRE(renumbered);
+  CHECK(renumbered->version.version == 7);
+  std::string model = registry_file("mlflow-2.10-models", "reg-model/meta.yaml") + "name: other\ndescription: last\n";
+  auto m = parse_registered_model_meta(model);
+  REQUIRE(m);
+  CHECK(m->name == "other");
+  CHECK(m->description == std::optional<std::string>("last"));
+}
+
 TEST_CASE("a version meta's `version` reads as PyYAML loads it and MLflow shows it (MLflow 2.10 and 3.8 "
           "model_registry/file_store.py: no int())",
           "[registry_meta]") {

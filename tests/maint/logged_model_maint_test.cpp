@@ -146,3 +146,30 @@ TEST_CASE("relocate rewrites a LoggedModel's artifact_location under its run's a
   REQUIRE(again);
   CHECK(again->changes.empty());
 }
+
+TEST_CASE("fsck: a live LoggedModel whose folder holds another model (an overwrite killed before it retired the "
+          "record) is reported, --repair marks it deleted (t10 F4, spec §9.2)",
+          "[fsck][logged_model]") {
+  mlruns::testing::TempDir t;
+  Store store = Store::open(mlruns::testing::opts(t));
+  Logged a = log_one(store, t);
+  const fs::path models = t.path() / "mlruns/0/models";
+  const std::string stale = "m-0123456789abcdef0123456789abcdef";
+  fs::copy(models / a.model_id, models / stale, fs::copy_options::recursive);
+  std::string meta = slurp(models / stale / "meta.yaml");
+  meta.replace(meta.find("model_id: " + a.model_id), 10 + a.model_id.size(), "model_id: " + stale);
+  spit(models / stale / "meta.yaml", meta);
+
+  auto r = fsck(t.root(), {.repair = true});
+  REQUIRE(r);
+  auto replaced = findings(*r, "logged_model.replaced");
+  REQUIRE(replaced.size() == 1);  // not the record whose files are there
+  CHECK(replaced[0]->path.find(stale) != std::string::npos);
+  CHECK(replaced[0]->problem.find(a.model_id) != std::string::npos);
+  CHECK(replaced[0]->outcome == FsckAction::kRepaired);
+  CHECK(slurp(models / stale / "meta.yaml").find("lifecycle_stage: deleted\n") != std::string::npos);
+  CHECK(slurp(models / a.model_id / "meta.yaml").find("lifecycle_stage") == std::string::npos);
+  auto again = fsck(t.root());
+  REQUIRE(again);
+  CHECK(findings(*again, "logged_model.replaced").empty());
+}

@@ -8,6 +8,9 @@
 #include "mlruns/fsck.h"
 #include "mlruns/gc.h"
 #include "mlruns/reader.h"
+#include "mlruns/store.h"
+#include "test_util.h"
+#include "write/store_test_util.h"
 
 using namespace maint_test;
 
@@ -202,4 +205,109 @@ TEST_CASE("gc keeps a deleted run whose model is registered, unless collect_regi
   REQUIRE(collected->items.size() == 1);
   CHECK(collected->items[0].removed);
   CHECK_FALSE(fs::exists(run));
+}
+
+TEST_CASE("fsck: registry metadata MLflow reads differently (a model name that is not its folder's, a run_id that is "
+          "no run id) and a version source through a link in the tree are reported, left alone (t15 F3, F6)",
+          "[fsck][models_maint]") {
+  TempTree t("mlflow-2.10-models");
+  const fs::path m = t.root / "models/reg-model";
+  auto clean = mlruns::fsck(t.root.string());
+  REQUIRE(clean);
+  for (const char* check : {"registry.name_mismatch", "registry.version_run_id_invalid", "registry.source_invalid"})
+    CHECK(findings(*clean, check).empty());
+
+  spit(m / "meta.yaml", slurp(m / "meta.yaml") + "name: ../sentinel\n");  // the last key wins, as in PyYAML
+  std::string v1 = slurp(m / "version-1/meta.yaml");
+  replace_all(v1, std::string("run_id: ") + kRun, "run_id: ../../sentinel");
+  spit(m / "version-1/meta.yaml", v1);
+  fs::create_directory_symlink(t.root.parent_path(), t.root / kExp / kRun / "artifacts/vl");
+  std::string v2 = slurp(m / "version-2/meta.yaml");
+  const std::string link = "file://" + (t.root / kExp / kRun / "artifacts/vl").string();
+  for (const char* key : {"source: ", "storage_location: "}) {
+    auto at = v2.find(std::string("\n") + key);
+    REQUIRE(at != std::string::npos);
+    v2.replace(at + 1, v2.find('\n', at + 1) - at - 1, key + link);
+  }
+  spit(m / "version-2/meta.yaml", v2);
+  std::string v3 = slurp(m / "version-3/meta.yaml");
+  replace_all(v3, "\nversion: 3\n", "\nversion: [1, 2]\n");  // MLflow lists version [1, 2]
+  spit(m / "version-3/meta.yaml", v3);
+  const std::string model_meta = slurp(m / "meta.yaml");
+  auto r = mlruns::fsck(t.root.string(), {.repair = true});
+  REQUIRE(r);
+  auto named = findings(*r, "registry.name_mismatch");
+  REQUIRE(named.size() == 1);
+  CHECK(named[0]->problem.find("'../sentinel'") != std::string::npos);
+  auto run_id = findings(*r, "registry.version_run_id_invalid");
+  REQUIRE(run_id.size() == 1);
+  CHECK(run_id[0]->problem.find("version 1 ") != std::string::npos);
+  auto invalid = findings(*r, "registry.source_invalid");
+  REQUIRE(invalid.size() == 1);
+  CHECK(invalid[0]->problem.find("models:/reg-model/2") != std::string::npos);
+  CHECK(invalid[0]->problem.find("symbolic link") != std::string::npos);
+  CHECK(findings(*r, "registry.source_missing").empty());  // not "the files are gone"
+  // i12d's check of a version written in another form covers a collection too.
+  auto not_int = findings(*r, "registry.version_not_int");
+  REQUIRE(not_int.size() == 1);
+  CHECK(not_int[0]->problem.find("version: [1, 2] in version-3") != std::string::npos);
+  CHECK(not_int[0]->outcome == mlruns::FsckAction::kRepaired);
+  CHECK(slurp(m / "version-3/meta.yaml").find("\nversion: 3\n") != std::string::npos);
+  // All left alone.
+  CHECK(slurp(m / "meta.yaml") == model_meta);
+  CHECK(slurp(m / "version-1/meta.yaml").find("\nrun_id: ../../sentinel\n") != std::string::npos);  // (its source relocated)
+  CHECK(slurp(m / "version-2/meta.yaml") == v2);
+}
+
+TEST_CASE("fsck: a run folder copied under a new id keeps the original's 3.x LoggedModel, --repair gives the copy a "
+          "record of its own, as MLflow would have made (t10 F6, spec §9.2)",
+          "[fsck][models_maint]") {
+  mlruns::testing::TempDir t;
+  std::string run, model_id;
+  {
+    mlruns::Store store = mlruns::Store::open(mlruns::testing::opts(t));
+    mlruns::ActiveRun r = store.start_run();
+    run = r.id();
+    mlruns::testing::write_file(t.path() / "w.bin", "weights");
+    auto m = r.log_model((t.path() / "w.bin").string(), {.flavor = "solver"});
+    REQUIRE(m);
+    model_id = m->model_id;
+  }
+  const fs::path exp = t.path() / "mlruns/0";
+  fs::copy(exp / run, exp / kCopy, fs::copy_options::recursive);
+  std::string meta = slurp(exp / kCopy / "meta.yaml");
+  replace_all(meta, run, kCopy);
+  spit(exp / kCopy / "meta.yaml", meta);
+  const std::string original_record = slurp(exp / "models" / model_id / "meta.yaml");
+
+  auto r = mlruns::fsck(t.root(), {.repair = true});
+  REQUIRE(r);
+  auto copied = findings(*r, "logged_model.outputs_other_run");
+  REQUIRE(copied.size() == 1);
+  CHECK(copied[0]->path.find(kCopy) != std::string::npos);
+  CHECK(copied[0]->outcome == mlruns::FsckAction::kRepaired);
+  std::vector<std::string> outputs;
+  for (const auto& e : fs::directory_iterator(exp / kCopy / "outputs")) outputs.push_back(e.path().filename().string());
+  REQUIRE(outputs.size() == 1);
+  const std::string mine = outputs[0];
+  CHECK(mine != model_id);
+  const std::string record = slurp(exp / "models" / mine / "meta.yaml");
+  CHECK(record.find("model_id: " + mine + "\n") != std::string::npos);
+  CHECK(record.find(std::string("source_run_id: ") + kCopy + "\n") != std::string::npos);
+  CHECK(record.find(std::string("/") + kCopy + "/artifacts/model\n") != std::string::npos);
+  CHECK(slurp(exp / kCopy / "outputs" / mine / "meta.yaml").find("source_id: " + mine + "\n") != std::string::npos);
+  const std::string mlmodel = slurp(exp / kCopy / "artifacts/model/MLmodel");
+  CHECK(mlmodel.find("model_id: " + mine + "\n") != std::string::npos);
+  CHECK(mlmodel.find(std::string("run_id: ") + kCopy + "\n") != std::string::npos);
+  CHECK(slurp(exp / "models" / model_id / "meta.yaml") == original_record);  // the original's, untouched
+  CHECK(slurp(exp / run / "artifacts/model/MLmodel").find("model_id: " + model_id) != std::string::npos);
+  auto reader = mlruns::Reader::open(t.root());
+  REQUIRE(reader);
+  auto loc = reader->resolve_model_uri("models:/" + mine);
+  REQUIRE(loc);
+  CHECK(loc->path.find(kCopy) != std::string::npos);
+
+  auto again = mlruns::fsck(t.root());
+  REQUIRE(again);
+  CHECK(again->findings.empty());
 }

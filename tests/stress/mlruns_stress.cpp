@@ -10,7 +10,7 @@
 //       until killed; appends to ACK_FILE what is durable (see crash_test.cpp)
 //   mlruns_stress signal-store ROOT [--warning SIG] [--end-on-warning]
 //       a training loop with signal handlers installed; prints the run id
-//   mlruns_stress log-model ROOT RUN_ID INDEX FILE BARRIER_FD
+//   mlruns_stress log-model ROOT RUN_ID INDEX FILE BARRIER_FD [overwrite]
 //       waits for the barrier, logs FILE as model "model-INDEX" of RUN_ID
 //       (Store::log_model), prints its model_uuid
 //   mlruns_stress register ROOT NAME SOURCE BARRIER_FD
@@ -161,11 +161,17 @@ void wait_barrier(int fd) {
 
 int log_model(const Args& a) {
   wait_barrier(std::stoi(a.at(4)));
-  auto store = mlruns::Store::open({.tracking_uri = a.at(0)});
+  const bool overwrite = a.size() > 5 && a.at(5) == "overwrite";  // all to artifacts/same, replacing
+  auto store = mlruns::Store::open({.tracking_uri = a.at(0), .errors = mlruns::ErrorMode::kCount});
   mlruns::ModelOptions options;
-  options.artifact_path = "model-" + a.at(2);
+  options.artifact_path = overwrite ? "same" : "model-" + a.at(2);
   options.flavor = "onnx";
+  options.overwrite = overwrite;
   auto m = store.log_model(a.at(1), a.at(3), options);
+  if (!m) {
+    std::printf("error %s\n", m.error().to_string().c_str());
+    return 1;
+  }
   std::printf("%s\n", m->model_uuid.c_str());
   return 0;
 }

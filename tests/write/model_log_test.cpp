@@ -277,28 +277,47 @@ TEST_CASE("Store::log_model logs to a run by id, not to a deleted one", "[model_
 #ifdef MLRUNS_STRESS_PATH
 #include "resil_util.h"
 
+namespace {
+
+// A run left open in t's tree (no process holds it), and m.onnx beside the tree.
+std::string detached_run(const TempDir& t) {
+  Store store = Store::open(opts(t));
+  ActiveRun run = store.start_run();
+  const std::string id = run.id();
+  run.detach();
+  write_file(t.path() / "m.onnx", std::string(4096, 'm'));
+  return id;
+}
+
+// `n` mlruns_stress log-model processes (their last argument `mode`, if any),
+// started together once all are spawned.
+std::vector<mlruns::test::Child> spawn_log_models(const TempDir& t, const std::string& id, int n,
+                                                  const std::string& mode) {
+  using namespace mlruns::test;
+  int barrier[2];
+  REQUIRE(::pipe(barrier) == 0);
+  ::fcntl(barrier[1], F_SETFD, FD_CLOEXEC);
+  std::vector<Child> children;
+  for (int i = 0; i < n; ++i) {
+    std::vector<std::string> args = {MLRUNS_STRESS_PATH, "log-model", t.root(), id, std::to_string(i),
+                                     (t.path() / "m.onnx").string(), std::to_string(barrier[0])};
+    if (!mode.empty()) args.push_back(mode);
+    children.push_back(spawn_piped(args));
+  }
+  ::close(barrier[0]);
+  ::close(barrier[1]);  // all start now
+  return children;
+}
+
+}  // namespace
+
 TEST_CASE("32 processes log models to one run at once: the history lists all 32 (spec §8.3)",
           "[model_log][concurrency][processes]") {
   using namespace mlruns::test;
   constexpr int kProcs = 32;
   TempDir t;
-  Store store = Store::open(opts(t));
-  std::string id;
-  {
-    ActiveRun run = store.start_run();
-    id = run.id();
-    run.detach();
-  }
-  write_file(t.path() / "m.onnx", std::string(4096, 'm'));
-  int barrier[2];
-  REQUIRE(::pipe(barrier) == 0);
-  ::fcntl(barrier[1], F_SETFD, FD_CLOEXEC);
-  std::vector<Child> children;
-  for (int i = 0; i < kProcs; ++i)
-    children.push_back(spawn_piped({MLRUNS_STRESS_PATH, "log-model", t.root(), id, std::to_string(i),
-                                    (t.path() / "m.onnx").string(), std::to_string(barrier[0])}));
-  ::close(barrier[0]);
-  ::close(barrier[1]);  // all start now
+  const std::string id = detached_run(t);
+  std::vector<Child> children = spawn_log_models(t, id, kProcs, {});
   std::set<std::string> uuids;
   for (auto& c : children) {
     std::string line = c.read_line(120000);
@@ -319,6 +338,35 @@ TEST_CASE("32 processes log models to one run at once: the history lists all 32 
   CHECK(recorded == uuids);
   CHECK(paths.size() == kProcs);
   CHECK(fs::file_size(t.path() / "mlruns/0" / id / ".mlruns-lock-log-model-history") == 0);  // the lock, kept
+}
+
+TEST_CASE("12 processes overwrite one model path at once: all succeed, one live LoggedModel record, the one whose "
+          "files are there (spec §9.2, t10 F4)",
+          "[model_log][concurrency][processes]") {
+  using namespace mlruns::test;
+  constexpr int kProcs = 12;
+  TempDir t;
+  const std::string id = detached_run(t);
+  std::vector<Child> children = spawn_log_models(t, id, kProcs, "overwrite");
+  for (auto& c : children) {
+    std::string line = c.read_line(120000);
+    int status = c.wait();
+    INFO(describe_status(status) << " '" << line << "'");
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);  // overwrite never fails for a concurrent appearance
+  }
+  const std::string mlmodel = read_file(t.path() / "mlruns/0" / id / "artifacts/same/MLmodel");
+  auto at = mlmodel.find("model_id: ");
+  REQUIRE(at != std::string::npos);
+  const std::string holder = mlmodel.substr(at + 10, 34);
+  std::vector<std::string> live;
+  for (const auto& e : fs::directory_iterator(t.path() / "mlruns/0/models")) {
+    const std::string meta = read_file(e.path() / "meta.yaml");
+    if (meta.find("lifecycle_stage: deleted") == std::string::npos) live.push_back(e.path().filename().string());
+  }
+  CHECK(fs::directory_iterator(t.path() / "mlruns/0/models") != fs::directory_iterator());
+  REQUIRE(live.size() == 1);
+  CHECK(live[0] == holder);
 }
 #endif
 

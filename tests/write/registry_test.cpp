@@ -493,3 +493,69 @@ TEST_CASE("a rename while 24 processes create versions: a creator made its versi
   CHECK(on_disk == told);
 }
 #endif
+
+TEST_CASE("create_model_version checks its aliases with every other input before anything is written, then sets "
+          "them on the new version (t10 F1)",
+          "[registry]") {
+  Tree tree;
+  ModelRegistry reg = tree.store.registry();
+  const std::string source = "runs:/" + tree.run_id + "/model";
+  for (const char* bad : {"v1", "bad alias", "a/b", ""}) {
+    INFO(bad);
+    auto r = reg.create_model_version("m", source, {.aliases = {"champion", bad}});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == Code::kInvalidArgument);
+    CHECK_FALSE(fs::exists(tree.models() / "m"));  // not even the model
+  }
+  auto v = reg.create_model_version("m", source, {.aliases = {"champion", "best"}});
+  REQUIRE(v);
+  CHECK(tree.file("m/aliases/champion") == "1");
+  CHECK(tree.file("m/aliases/best") == "1");
+  CHECK(tree.file("m/version-1/meta.yaml").find("aliases:\n- best\n- champion\n") != std::string::npos);
+  CHECK(tree.file("m/meta.yaml").find("aliases:\n  best: '1'\n  champion: '1'\n") != std::string::npos);
+}
+
+TEST_CASE("a path source: links above the tree root are the user's and it is stored canonically, a link inside the "
+          "tree, or anything but a run's artifacts or a logged model's folder, is refused (t10 F5, F7, t15 F3)",
+          "[registry]") {
+  Tree tree;
+  ModelRegistry reg = tree.store.registry();
+  const fs::path root = tree.t.path() / "mlruns";
+  const fs::path run = root / "0" / tree.run_id;
+  const std::string canonical = (fs::canonical(root) / "0" / tree.run_id / "artifacts/model").string();
+  fs::create_directory_symlink(tree.t.path(), tree.t.path() / "via");  // a link above the root
+  auto v = reg.create_model_version("m", (tree.t.path() / "via/mlruns/0" / tree.run_id / "artifacts/model").string());
+  REQUIRE(v);
+  CHECK(v->source == canonical);
+  auto u = reg.create_model_version("m", "file://" + (tree.t.path() / "via/mlruns/0" / tree.run_id / "artifacts/model").string());
+  REQUIRE(u);
+  CHECK(u->source == "file://" + canonical);
+
+  write_file(tree.t.path() / "outside/MLmodel", "x");
+  fs::create_directory_symlink(tree.t.path() / "outside", run / "artifacts/vl");     // last component
+  fs::create_directory_symlink(run / "artifacts/model", run / "artifacts/inner");    // a link to inside, still a link
+  struct Case {
+    std::string source;
+    const char* says;
+  };
+  std::vector<Case> cases = {
+      {(run / "artifacts/vl").string(), "is a symbolic link; not followed"},
+      {"runs:/" + tree.run_id + "/vl", "is a symbolic link; not followed"},
+      {(run / "artifacts/inner").string(), "is a symbolic link; not followed"},
+      {"runs:/" + tree.run_id + "/inner", "is a symbolic link; not followed"},
+      {(root / "models").string(), "is not a model folder of the tree"},
+      {(root / "0/meta.yaml").string(), "is not a model folder of the tree"},
+      {run.string(), "is not a model folder of the tree"},
+      {(run / "meta.yaml").string(), "is not a model folder of the tree"},
+      {root.string(), "is outside the tree"},
+      {(run / "artifacts/./model").string(), "'.' or '..'"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.source);
+    auto r = reg.create_model_version("m", c.source);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == Code::kInvalidArgument);
+    CHECK(r.error().message().find(c.says) != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(tree.models() / "m/version-3"));
+}

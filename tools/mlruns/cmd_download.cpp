@@ -48,8 +48,8 @@ int run_download(const DownloadCliOptions& opt) {
 void setup_download(CLI::App& app, Commands& commands) {
   auto opt = std::make_shared<DownloadCliOptions>();
   auto* sub = app.add_subcommand(
-      "download", "Download a model by URI (models:/NAME/3, models:/NAME@ALIAS, models:/NAME/STAGE, runs:/RUN/PATH)");
-  sub->add_option("URI", opt->uri, "models:/NAME/VERSION, models:/NAME@ALIAS, models:/NAME/STAGE|latest, runs:/RUN_ID/PATH")
+      "download", "Download a model by URI (models:/NAME/3, models:/NAME@ALIAS, models:/NAME/STAGE, models:/m-<id>, runs:/RUN/PATH)");
+  sub->add_option("URI", opt->uri, "models:/NAME/VERSION, models:/NAME@ALIAS, models:/NAME/STAGE|latest, models:/m-<id> (a logged model), runs:/RUN_ID/PATH")
       ->required();
   sub->add_option("--local-path,-d", opt->local_path, "Directory to download into (default: .)");
   sub->add_flag("--overwrite", opt->overwrite, "Replace an existing download (atomically)");

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "mlruns/download.h"
+#include "mlruns/key.h"
 #include "mlruns/rank.h"
 #include "models_cli.h"
 #include "rest_json.h"
@@ -144,17 +145,22 @@ void setup_get_top_run(CLI::App& app, Commands& commands) {
                                        "Only this artifact sub-path, e.g. checkpoint_000010 (default: all artifacts)"));
   sub->add_flag("--overwrite", opt->overwrite, "Replace an existing download (atomically)");
   sub->add_flag("--no-download", opt->no_download, "Only pick and explain; print the run id");
-  sub->add_option("--register", opt->register_name,
+  auto* reg = sub->add_option("--register", opt->register_name,
                   "Register the best run's model (--artifact-path, or its only logged model) as a new version of NAME");
   sub->add_option("--alias", opt->aliases, "With --register: point this alias (e.g. champion) at the new version (repeatable)")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->needs(reg);
   sub->add_flag("--json", opt->json,
                 "JSON: {\"run\": runs/get shape, \"rank\": {...}, \"download\": {...}, "
                 "\"registered_model_version\": model-versions/get shape}");
   add_tracking_uri(*sub);
   commands.add(sub, [opt] {
-    if (!opt->aliases.empty() && opt->register_name.empty())
-      check(Status::invalid_argument("--alias", "needs --register NAME"));
+    // The registration's names are checked before the ranking: a refusal
+    // comes first and nothing is written.
+    if (!opt->register_name.empty()) {
+      check(validate_registered_model_name(opt->register_name));
+      for (const std::string& alias : opt->aliases) check(validate_model_alias(alias));
+    }
     return run_get_top_run(*opt);
   });
 }

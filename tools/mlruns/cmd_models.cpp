@@ -2,6 +2,7 @@
 // the tree's Model Registry (<root>/models/, spec §9.4). --json answers in
 // the shapes of MLflow's REST API (registered-models/search and /get,
 // model-versions/search and /get; rest_json.h).
+#include <charconv>
 #include <iostream>
 #include <memory>
 
@@ -30,6 +31,19 @@ struct ModelsOptions {
   bool archive_existing = false;
   bool json = false;
 };
+
+// VERSION checked whole before CLI11 converts it: a number too large for 64
+// bits is refused as typed (CLI11 alone would clamp it to 2^63-1).
+const CLI::Validator kVersionNumber(
+    [](std::string& text) -> std::string {
+      std::int64_t v = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec == std::errc::result_out_of_range)
+        return "'" + text + "' is not an integer from 1 to 9223372036854775807";
+      (void)end;
+      return {};  // anything else: CLI11's conversion and its message
+    },
+    "INT");
 
 std::string aliases_text(const std::map<std::string, std::int64_t>& aliases) {
   std::string out;
@@ -79,13 +93,19 @@ int run_show(const ModelsOptions& opt) {
     return kExitOk;
   }
   const std::vector<ModelVersion> versions = check(reader.model_versions(opt.name));
-  std::cout << "name:        " << m.name << '\n'
-            << "description: " << m.description.value_or("") << '\n'
-            << "created:     " << format_time_ms(m.creation_timestamp) << '\n'
-            << "updated:     " << format_time_ms(m.last_updated_timestamp) << '\n'
-            << "aliases:     " << aliases_text(m.aliases) << '\n';
-  for (const auto& [k, v] : m.tags) std::cout << "tag:         " << k << "=" << v << '\n';
-  std::cout << "versions:    " << versions.size() << '\n';
+  // "label: value", the values aligned; an empty value leaves no trailing space.
+  auto field = [](std::string_view label, const std::string& value) {
+    std::cout << label;
+    if (!value.empty()) std::cout << std::string(13 - label.size(), ' ') << value;
+    std::cout << '\n';
+  };
+  field("name:", m.name);
+  field("description:", m.description.value_or(""));
+  field("created:", format_time_ms(m.creation_timestamp));
+  field("updated:", format_time_ms(m.last_updated_timestamp));
+  field("aliases:", aliases_text(m.aliases));
+  for (const auto& [k, v] : m.tags) field("tag:", k + "=" + v);
+  field("versions:", std::to_string(versions.size()));
   if (!versions.empty()) print_table(std::cout, versions_table(versions), terminal_width());
   return kExitOk;
 }
@@ -139,10 +159,11 @@ int run_delete_alias(const ModelsOptions& opt) {
 int run_transition(const ModelsOptions& opt) {
   const std::optional<ModelStage> stage = parse_model_stage(opt.stage);
   if (!stage) check(Status::invalid_argument("stage '" + opt.stage + "'", "must be None, Staging, Production or Archived"));
+  const std::int64_t version = opt.version;
   Store store = open_existing_store();
-  check(store.registry().transition_model_version_stage(opt.name, opt.version, *stage, opt.archive_existing));
+  check(store.registry().transition_model_version_stage(opt.name, version, *stage, opt.archive_existing));
   Reader reader = open_reader();
-  print_version(check(reader.model_version(opt.name, opt.version)), opt.json);
+  print_version(check(reader.model_version(opt.name, version)), opt.json);
   return kExitOk;
 }
 
@@ -173,7 +194,10 @@ void setup_models(CLI::App& app, Commands& commands) {
   auto* reg = verb("register", "Register a model as a new version (the model is created if needed); prints the version",
                    run_register);
   reg->add_option("NAME", opt->name, "Registered model name")->required();
-  reg->add_option("SOURCE", opt->source, "runs:/RUN_ID/PATH, or an absolute path inside the tree")->required();
+  reg->add_option("SOURCE", opt->source,
+                  "runs:/RUN_ID/PATH, models:/m-<id> (a logged model), or an absolute path to a run's artifacts "
+                  "(<exp>/<run>/artifacts/...) or a logged model's folder in the tree")
+      ->required();
   reg->add_option("--alias", opt->aliases, "Point this alias at the new version once it is complete (repeatable)")
       ->allow_extra_args(false);
   reg->add_option("--tag", opt->tags, "Version tag K=V (repeatable)")
@@ -186,7 +210,7 @@ void setup_models(CLI::App& app, Commands& commands) {
   auto* set_alias = verb("set-alias", "Point an alias at a version (replaced atomically)", run_set_alias);
   set_alias->add_option("NAME", opt->name, "Registered model name")->required();
   set_alias->add_option("ALIAS", opt->alias, "Alias, e.g. champion")->required();
-  set_alias->add_option("VERSION", opt->version, "Version number")->required();
+  set_alias->add_option("VERSION", opt->version, "Version number")->required()->check(kVersionNumber);
 
   auto* delete_alias = verb("delete-alias", "Remove an alias", run_delete_alias);
   delete_alias->add_option("NAME", opt->name, "Registered model name")->required();
@@ -194,7 +218,7 @@ void setup_models(CLI::App& app, Commands& commands) {
 
   auto* transition = verb("transition", "Move a version to an MLflow 2.x stage", run_transition);
   transition->add_option("NAME", opt->name, "Registered model name")->required();
-  transition->add_option("VERSION", opt->version, "Version number")->required();
+  transition->add_option("VERSION", opt->version, "Version number")->required()->check(kVersionNumber);
   transition->add_option("STAGE", opt->stage, "None, Staging, Production or Archived (any case)")->required();
   transition->add_flag("--archive-existing", opt->archive_existing,
                        "Archive the other versions in that stage (Staging and Production only)");

@@ -47,9 +47,8 @@ ModelVersion register_version(Store& store, const Reader& reader, const Registra
   ModelVersionOptions o;
   o.description = r.description;
   for (const std::string& kv : r.tags) o.tags.insert(split_key_value(kv, "--tag"));
-  ModelRegistry reg = store.registry();
-  const ModelVersion v = check(reg.create_model_version(r.name, r.source, o));
-  for (const std::string& alias : r.aliases) check(reg.set_registered_model_alias(r.name, alias, v.version));
+  o.aliases = r.aliases;  // checked with every other input before anything is written
+  const ModelVersion v = check(store.registry().create_model_version(r.name, r.source, o));
   return check(reader.model_version(r.name, v.version));
 }
 

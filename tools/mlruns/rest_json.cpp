@@ -170,7 +170,7 @@ Json model_version_json(const ModelVersion& v) {
   j["last_updated_timestamp"] = v.last_updated_timestamp;
   if (v.user_id) j["user_id"] = *v.user_id;
   j["current_stage"] = std::string(to_string(v.current_stage));
-  if (v.description) j["description"] = *v.description;
+  if (v.description && !v.description->empty()) j["description"] = *v.description;  // MLflow leaves "" out
   j["source"] = v.source;
   if (v.run_id) j["run_id"] = *v.run_id;
   j["status"] = v.status;
@@ -186,7 +186,7 @@ Json registered_model_json(const RegisteredModel& m) {
   j["name"] = m.name;
   j["creation_timestamp"] = m.creation_timestamp;
   j["last_updated_timestamp"] = m.last_updated_timestamp;
-  if (m.description) j["description"] = *m.description;
+  if (m.description && !m.description->empty()) j["description"] = *m.description;
   if (!m.latest_versions.empty()) {
     Json arr = Json::array();
     for (const ModelVersion& v : m.latest_versions) arr.push_back(model_version_json(v));
