@@ -64,6 +64,7 @@ from mlflow.store.tracking.abstract_store import AbstractStore
 from mlflow.utils import validation as _v
 from mlflow.utils.name_utils import _generate_random_name
 from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
+from mlflow.version import VERSION as mlflow_version
 
 import mlruns
 from mlruns import _mlruns
@@ -177,6 +178,8 @@ def _status_name(status) -> str:
 
 
 # ---- mlruns values -> MLflow entities -----------------------------------------
+
+_MLFLOW_2 = mlflow_version.startswith("2.")
 
 #: An experiment or run id that names one folder (MLflow's run id rule, mlflow/utils/validation.py).
 _PLAIN_ID = re.compile(r"[a-zA-Z0-9][\w\-]{0,255}")
@@ -377,11 +380,15 @@ class MlrunsStore(AbstractStore):
     @_mlflow_errors
     def search_experiments(self, view_type=ViewType.ACTIVE_ONLY, max_results=SEARCH_MAX_RESULTS_DEFAULT,
                            filter_string=None, order_by=None, page_token=None):
+        # FileStore.search_experiments' words, which MLflow 3 changed.
         if not isinstance(max_results, int) or max_results < 1:
-            _raise_invalid(f"Invalid value {max_results} for parameter 'max_results' supplied. "
+            _raise_invalid(f"Invalid value for max_results. It must be a positive integer, but got {max_results}"
+                           if _MLFLOW_2 else f"Invalid value {max_results} for parameter 'max_results' supplied. "
                            "It must be a positive integer")
         if max_results > SEARCH_MAX_RESULTS_THRESHOLD:
-            _raise_invalid(f"Invalid value {max_results} for parameter 'max_results' supplied. "
+            _raise_invalid(f"Invalid value for max_results. It must be at most {SEARCH_MAX_RESULTS_THRESHOLD}, "
+                           f"but got {max_results}" if _MLFLOW_2 else
+                           f"Invalid value {max_results} for parameter 'max_results' supplied. "
                            f"It must be at most {SEARCH_MAX_RESULTS_THRESHOLD}")
         experiments = self._experiments(_view_name(view_type))
         filtered = SearchExperimentsUtils.filter(experiments, filter_string)

@@ -708,6 +708,8 @@ def test_errors_and_edge_values_as_mlflows_own_file_store_tests_expect(tmp_path)
             _message(lambda: c.get_run(bare))[:2],  # FileStore's path names its own tree
             _message(lambda: c.get_experiment(gone))[:2],
             len(c.search_runs([exp], max_results=5)),
+            _message(lambda: c.search_experiments(max_results=0)),
+            _message(lambda: c.search_experiments(max_results=50001)),
         ]
 
     compare(tmp_path, scenario, trees=False)
