@@ -105,6 +105,9 @@ struct RunSyncReport {
   RunSyncState state = RunSyncState::kUnchanged;
   std::uint64_t points_sent = 0, params_sent = 0, tags_sent = 0, artifacts_sent = 0, bytes_sent = 0;
   std::vector<SyncConflict> conflicts{};
+  // Files or folders of the run that could not be read (nested too deep, an I/O error), each
+  // named in `notes`: the run is not complete, and the next pass looks at it again.
+  std::uint64_t files_unread = 0;
   // Things not synced and why ("artifacts not synced: ...", "key 'a:b' skipped: ..."), and the
   // error of a failed run. Text from the tree or the server is escaped (no control bytes).
   std::vector<std::string> notes{};
@@ -115,6 +118,7 @@ struct SyncResult {
   std::string server_version{};  // as /version answered; empty if unknown
   std::uint64_t runs_created = 0, runs_updated = 0, runs_unchanged = 0, runs_skipped = 0, runs_failed = 0;
   std::uint64_t conflicts = 0;
+  std::uint64_t files_unread = 0;  // over all runs (RunSyncReport::files_unread)
   std::uint64_t points_sent = 0, params_sent = 0, tags_sent = 0, artifacts_sent = 0;
   std::uint64_t bytes_sent = 0;       // request bodies: JSON and artifact files
   std::uint64_t write_requests = 0;   // requests that change the server
@@ -125,7 +129,9 @@ struct SyncResult {
   std::vector<std::string> errors{};
 
   // True when nothing failed, conflicted or was left undone.
-  bool complete() const { return runs_failed == 0 && conflicts == 0 && errors.empty() && !interrupted; }
+  bool complete() const {
+    return runs_failed == 0 && conflicts == 0 && files_unread == 0 && errors.empty() && !interrupted;
+  }
 };
 
 struct SyncOptions {

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import stat
 import sys
 import time
 from dataclasses import dataclass, field
@@ -185,6 +186,9 @@ class RunInfo:
     status: str  # RUN_STATUSES
     start_time: int
     end_time: Optional[int]
+    # As stored in meta.yaml (as the C++ Reader's RunInfo, `mlruns show`): a tree's author can
+    # write any URI here. Use Reader.artifact_root() for the folder mlruns' rule allows
+    # (docs/reading.md#artifact-location); the MLflow plugin hands MLflow only that folder.
     artifact_uri: str
     lifecycle_stage: str  # "active" or "deleted"
 
@@ -281,6 +285,80 @@ def _run_info(i: _mlruns.RunInfo) -> RunInfo:
 
 def _metric(m: _mlruns.Metric) -> Metric:
     return Metric(m.key, m.value, m.timestamp, m.step)
+
+
+#: The scheme of an artifact_uri the plugin hands MLflow for a run whose stored artifact_uri
+#: fails mlruns' artifact-folder rule: MLflow has no artifact repository for it, so its
+#: get_artifact_repository refuses ("Could not find a registered artifact repository") and
+#: nothing is read or written through it.
+REFUSED_ARTIFACT_SCHEME = "mlruns-refused"
+
+
+def _local_path(uri: str) -> Optional[str]:
+    """The local path of a path or file: URI as written (None for another scheme)."""
+    if uri.startswith("file://"):
+        path = uri[len("file://"):]
+        if not path.startswith("/"):
+            return None  # file://host/...: not a local path
+    elif uri.startswith("file:"):
+        path = uri[len("file:"):]
+    elif ":" in uri.split("/", 1)[0]:
+        return None  # s3:, mlflow-artifacts:, ...
+    else:
+        path = uri
+    return path or None
+
+
+def _link_below(base: str, path: str) -> Optional[str]:
+    """The first component of `path` below `base` (both normalised, absolute) that is a
+    symbolic link, or None; a missing component ends the walk (MLflow would create it)."""
+    rel = os.path.relpath(path, base)
+    cur = base
+    for part in rel.split(os.sep):
+        cur = os.path.join(cur, part)
+        try:
+            if stat.S_ISLNK(os.lstat(cur).st_mode):  # one lstat per component
+                return cur
+        except OSError:
+            return None
+    return None
+
+
+def _mlflow_artifact_uri(reader: _mlruns.Reader, run_id: str, experiment_id: str, uri: str) -> tuple:
+    """(artifact_uri to hand MLflow, None) for a run whose stored `uri` passes mlruns'
+    artifact-folder rule (format/artifact_dir.h, docs/reading.md#artifact-location): a
+    local folder that is the run's own (in the tree, or <location>/<run_id>/artifacts
+    outside it) with no symbolic link at or below the tree root (outside: below
+    <location>/<run_id>). The stored URI is kept as it is when it names that folder; a
+    moved tree gets the folder the Reader falls back to (as file: URI). Otherwise
+    ("mlruns-refused:<uri>", why): MLflow's LocalArtifactRepository follows links and
+    takes any path, so a hostile tree's URI must never reach it. Remote URIs (s3:,
+    mlflow-artifacts:) are kept: they write nothing on this machine."""
+    raw = _local_path(uri)
+    if raw is None:
+        return uri, None
+    path = os.path.normpath(raw)
+    root = os.path.normpath(reader.root)
+    if path == os.path.join(root, experiment_id, run_id, "artifacts"):
+        folder = path  # the usual shape, inside the tree: only links remain to check
+    else:
+        try:
+            folder = os.path.normpath(reader.artifact_root(run_id))
+        except MlrunsError as e:
+            return f"{REFUSED_ARTIFACT_SCHEME}:{uri}", str(e)
+    inside = folder == root or folder.startswith(root + os.sep)
+    # Outside the tree <location> is the user's (links allowed, as the rule says); below
+    # <location>/<run_id> nothing may be a link.
+    base = root if inside else os.path.dirname(os.path.dirname(folder))
+    link = _link_below(base, folder)
+    if link is not None:
+        return (f"{REFUSED_ARTIFACT_SCHEME}:{uri}",
+                f"run {run_id}: artifact folder {folder!r}: {link!r} is a symbolic link; not followed")
+    if folder == raw:
+        return uri, None
+    # A fallback (moved tree, a URI failing the rule) or a URI with '.'/'..' components, which
+    # the kernel would resolve after following links: MLflow gets the folder itself.
+    return "file://" + folder, None
 
 
 def _run(r: _mlruns.Run) -> Run:
@@ -769,7 +847,10 @@ class Reader:
                 for a in self._reader.list_artifacts(run_id, path or "", recursive)]
 
     def artifact_root(self, run_id: str) -> str:
-        """The local folder holding the run's artifacts (found even in a moved tree)."""
+        """The local folder holding the run's artifacts (found even in a moved tree): the
+        stored artifact_uri only if it names the run's own folder, else <run folder>/artifacts
+        (docs/reading.md#artifact-location). Pass this, not get_run().info.artifact_uri, to
+        code that writes or reads there."""
         return self._reader.artifact_root(run_id)
 
     def download_artifacts(self, run_id: str, artifact_path: Optional[str] = None,

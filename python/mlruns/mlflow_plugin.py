@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import os
 import re
 import warnings
@@ -68,6 +69,8 @@ from mlflow.version import VERSION as mlflow_version
 
 import mlruns
 from mlruns import _mlruns
+
+_log = logging.getLogger(__name__)
 
 try:  # MLflow >= 2.21: runs have outputs (logged models)
     from mlflow.entities import RunOutputs
@@ -580,7 +583,24 @@ class MlrunsStore(AbstractStore):
     @_mlflow_errors
     def get_run(self, run_id):
         _validate_run_id(run_id)
-        return _with_outputs(self.root_directory, [_run(self._run_or_raise(run_id))])[0]
+        return self._artifacts_checked(_with_outputs(self.root_directory, [_run(self._run_or_raise(run_id))])[0])
+
+    def _artifacts_checked(self, run: MlflowRun) -> MlflowRun:
+        """The run with the artifact_uri mlruns' artifact-folder rule allows
+        (mlruns._mlflow_artifact_uri): MLflow's client opens the artifact repository of
+        get_run(run_id).info.artifact_uri, and its LocalArtifactRepository writes wherever
+        that names, through links; a URI from a hostile tree never gets there."""
+        i = run.info
+        uri, why = mlruns._mlflow_artifact_uri(self._reader, i.run_id, i.experiment_id, i.artifact_uri)
+        if uri == i.artifact_uri:
+            return run
+        if why:
+            _log.warning("mlruns: %s; MLflow gets artifact_uri %r, which it refuses", why, uri)
+        info = MlflowRunInfo(i.run_id, i.experiment_id, i.user_id, i.status, i.start_time, i.end_time,
+                             i.lifecycle_stage, uri, run_name=i.run_name)
+        if _NO_OUTPUTS is not None:
+            return MlflowRun(info, run.data, run.inputs, run.outputs)
+        return MlflowRun(info, run.data, run.inputs)
 
     @_mlflow_errors
     def update_run_info(self, run_id, run_status, end_time, run_name):
@@ -731,7 +751,7 @@ class MlrunsStore(AbstractStore):
         else:
             runs, token = _mlruns.search_runs(*args)
             runs = [_run(r) for r in runs]
-        runs = _with_outputs(self.root_directory, runs)
+        runs = [self._artifacts_checked(r) for r in _with_outputs(self.root_directory, runs)]
         # bytes, as MLflow's SearchUtils.create_page_token makes them for its own stores
         return runs, token.encode() if token else None
 

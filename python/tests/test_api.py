@@ -1,5 +1,6 @@
 """The package's own API: writing, reading, values as MLflow stores them, errors."""
 import os
+import shutil
 
 import pytest
 
@@ -256,3 +257,64 @@ def test_delete_tag_by_run_id(tmp_path):
     store.delete_run(run2.run_id)
     with pytest.raises(mlruns.FailedPreconditionError):
         store.delete_tag(run2.run_id, "kept")
+
+
+def _set_artifact_uri(root, experiment_id, run_id, uri):
+    meta = os.path.join(root, experiment_id, run_id, "meta.yaml")
+    text = open(meta).read()
+    lines = [f"artifact_uri: {uri}" if line.startswith("artifact_uri:") else line for line in text.splitlines()]
+    open(meta, "w").write("\n".join(lines) + "\n")
+
+
+def test_the_artifact_uri_handed_to_mlflow_never_leaves_the_tree(store, tree, tmp_path):
+    """Issue 15: the plugin hands MLflow get_run().info.artifact_uri, and MLflow's
+    LocalArtifactRepository writes wherever it names, through links. What it gets is what
+    mlruns' artifact-folder rule allows (format/artifact_dir.h, docs/reading.md): the run's
+    own folder, never an outside one or one reached through a link."""
+    outside = tmp_path / "victim" / "artifacts"
+    outside.mkdir(parents=True)
+    with store.start_run() as run:
+        run.log_text("x", "a.txt")
+    store.flush()
+    reader = mlruns.Reader(tree)
+    root, exp, rid = reader.root, "0", run.run_id
+    own = os.path.join(root, exp, rid, "artifacts")
+    info = reader.get_run(rid).info
+    check = lambda: mlruns._mlflow_artifact_uri(reader._reader, rid, exp, reader.get_run(rid).info.artifact_uri)
+    assert check() == (info.artifact_uri, None)  # a good run's URI as stored
+    # a. an outside URI not of the shape <location>/<run_id>/artifacts: the run's own folder
+    _set_artifact_uri(root, exp, rid, f"file://{outside}")
+    assert check() == ("file://" + own, None)
+    _set_artifact_uri(root, exp, rid, f"file://{own}/../../{rid}/artifacts")  # '..': the folder itself
+    assert check() == ("file://" + own, None)
+    # b. a URI through a link in the tree: not followed, the run's own folder
+    os.symlink(str(tmp_path / "victim"), os.path.join(root, "lnk"))
+    os.makedirs(tmp_path / "victim" / rid / "artifacts")
+    _set_artifact_uri(root, exp, rid, f"file://{root}/lnk/{rid}/artifacts")
+    assert check() == ("file://" + own, None)
+    # c. the run's artifacts folder is a link
+    _set_artifact_uri(root, exp, rid, info.artifact_uri)
+    shutil.rmtree(own)
+    os.symlink(str(outside), own)
+    uri, why = check()
+    assert uri == f"{mlruns.REFUSED_ARTIFACT_SCHEME}:{info.artifact_uri}"
+    assert f"{own!r} is a symbolic link; not followed" in why
+    # Reader.get_run() shows meta.yaml as stored, as the C++ Reader does; artifact_root() is
+    # the folder mlruns itself uses.
+    assert reader.get_run(rid).info.artifact_uri == info.artifact_uri
+    assert os.listdir(outside) == []
+
+
+def test_a_metric_file_that_is_a_link_is_refused_with_the_rule(store, tree, tmp_path):
+    """Issue 15: a link in the tree is refused, and the error says so (the Reader's words)."""
+    with store.start_run() as run:
+        run.log_metric("loss", 1.0, step=0)
+    store.flush()
+    outside = tmp_path / "loss"
+    outside.write_text("1 1.0 0\n")
+    metric = os.path.join(tree, "0", run.run_id, "metrics", "loss")
+    os.remove(metric)
+    os.symlink(str(outside), metric)
+    with pytest.raises(mlruns.InvalidArgumentError, match=r"metrics/loss' is a symbolic link; not followed"):
+        store.log_metric(run.run_id, "loss", 2.0, step=1)
+    assert outside.read_text() == "1 1.0 0\n"

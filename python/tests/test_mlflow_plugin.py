@@ -8,6 +8,7 @@ error code) and the trees' bytes must be the same, up to ids and times.
 import math
 import os
 import re
+import shutil
 import time
 import warnings
 
@@ -530,6 +531,72 @@ def test_an_init_that_does_more_than_store_its_arguments_keeps_the_init_path():
     assert not plugin._fast_entities(wrong, mlruns._mlruns.sample_runs())
 
 
+def _plugin_run(tmp_path):
+    uri = f"mlruns://{tmp_path / 't'}"
+    c = MlflowClient(tracking_uri=uri)
+    run = c.create_run("0")
+    c.log_metric(run.info.run_id, "loss", 1.0, step=0)
+    # No artifact logged here: MLflow caches a run's artifact repository per process (by run id).
+    os.makedirs(os.path.join(str(tmp_path / "t"), "0", run.info.run_id, "artifacts"), exist_ok=True)
+    return c, str(tmp_path / "t"), run.info.run_id
+
+
+@pytest.mark.parametrize("attack", ["uri_outside", "uri_through_link", "artifacts_is_link"])
+def test_mlflow_never_writes_artifacts_outside_the_tree(tmp_path, attack):
+    """Issue 15: MLflow's client writes artifacts where store.get_run(id).info.artifact_uri
+    names (get_artifact_repository, LocalArtifactRepository follows links); the plugin hands
+    it only what mlruns' artifact-folder rule allows (format/artifact_dir.h), else a URI
+    MLflow has no repository for, so log_artifact refuses and nothing outside changes."""
+    c, root, rid = _plugin_run(tmp_path)
+    victim = tmp_path / "victim"
+    (victim / rid / "artifacts").mkdir(parents=True)
+    (victim / "artifacts").mkdir()
+    own = os.path.join(root, "0", rid, "artifacts")
+    meta = os.path.join(root, "0", rid, "meta.yaml")
+
+    def set_uri(uri):
+        text = open(meta).read()
+        open(meta, "w").write(re.sub(r"(?m)^artifact_uri: .*$", f"artifact_uri: {uri}", text))
+
+    if attack == "uri_outside":
+        set_uri(f"file://{victim}/artifacts")
+    elif attack == "uri_through_link":
+        os.symlink(str(victim), os.path.join(root, "lnk"))
+        set_uri(f"file://{root}/lnk/{rid}/artifacts")
+    else:
+        shutil.rmtree(own)
+        os.symlink(str(victim / "artifacts"), own)
+    src = tmp_path / "pa.txt"
+    src.write_text("planted")
+    got = c.get_run(rid).info.artifact_uri
+    if attack != "artifacts_is_link":
+        assert got == "file://" + own  # the run's own folder, as mlruns' Reader falls back
+        c.log_artifact(rid, str(src))
+        assert os.path.exists(os.path.join(own, "pa.txt"))
+    else:
+        assert got.startswith(mlruns.REFUSED_ARTIFACT_SCHEME + ":")
+        with pytest.raises(MlflowException, match="Could not find a registered artifact repository"):
+            c.log_artifact(rid, str(src))
+        with pytest.raises(MlflowException, match="Could not find a registered artifact repository"):
+            c.list_artifacts(rid)
+    assert [p for p, _d, f in os.walk(victim) if f] == []  # nothing written outside
+    assert c.search_runs(["0"])[0].info.artifact_uri == got
+
+
+def test_a_metric_file_that_is_a_link_is_refused_with_the_rule(tmp_path):
+    """Issue 15: the error names the file and the rule, with INVALID_PARAMETER_VALUE (the
+    plugin's code for an invalid argument), not "Changing param values is not allowed"."""
+    c, root, rid = _plugin_run(tmp_path)
+    outside = tmp_path / "loss"
+    outside.write_text("1 1.0 0\n")
+    metric = os.path.join(root, "0", rid, "metrics", "loss")
+    os.remove(metric)
+    os.symlink(str(outside), metric)
+    with pytest.raises(MlflowException, match=r"metrics/loss' is a symbolic link; not followed") as e:
+        c.log_metric(rid, "loss", 2.0, step=1)
+    assert e.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert "param" not in str(e.value)
+    assert outside.read_text() == "1 1.0 0\n"
 # ---- MLflow 3.x LoggedModels (file_store.py: create_logged_model ... search_logged_models,
 # log_outputs, _get_all_outputs; format spec §9.2) and the 2.x log-model history tag
 # (file_store.py: record_logged_model, spec §8.3) -------------------------------------

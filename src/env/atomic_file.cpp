@@ -39,13 +39,18 @@ Result<FileType> file_slot(Env& env, const std::string& root, std::string_view r
     auto info = env.stat(at, /*follow_symlinks=*/false);
     if (!info) return fail(info.error());
     if (info->type == FileType::kMissing) return FileType::kMissing;  // nothing below it either
+    // A link or a FIFO/device in the tree is refused, not a name taken: the Reader's words
+    // (reader_artifacts.cpp) and code; no verb follows a link out of the tree (docs/hpc.md).
+    if (info->type == FileType::kSymlink)
+      return fail(Status::invalid_argument(std::string(what), "'" + at + "' is a symbolic link; not followed"));
     if (!last && info->type != FileType::kDirectory)
       return fail(Status::already_exists(std::string(what), "'" + at + "' is a file, not a folder"));
     if (last) {
       if (info->type == FileType::kDirectory)
         return fail(Status::already_exists(std::string(what), "'" + at + "' is a folder, not a file"));
       if (info->type != FileType::kRegular)
-        return fail(Status::already_exists(std::string(what), "'" + at + "' is not a regular file"));
+        return fail(Status::invalid_argument(std::string(what),
+                                             "'" + at + "' is not a regular file (a FIFO, socket or device); not opened"));
       return FileType::kRegular;
     }
     start = slash + 1;

@@ -37,9 +37,11 @@ Status write_new_file(Env& env, const std::string& path, std::string_view data, 
 
 // Whether a regular file `rel` ('/'-separated names) can live under folder
 // `root`: kMissing (nothing there yet) or kRegular (a file is there). When a
-// folder on the way is a file, or the name itself is a folder or anything but
-// a file, kAlreadyExists naming the path and `what` (e.g. "param 'a'"): key
-// "a" next to "a/b" (spec §2.4), an artifact file where a folder is.
+// folder on the way is a file, or the name itself is a folder, kAlreadyExists
+// naming the path and `what` (e.g. "param 'a'"): key "a" next to "a/b" (spec
+// §2.4), an artifact file where a folder is. A symbolic link on the way or at
+// the name, or a FIFO/socket/device at the name: kInvalidArgument ("is a
+// symbolic link; not followed", the Reader's words; docs/hpc.md).
 Result<FileType> file_slot(Env& env, const std::string& root, std::string_view rel, std::string_view what);
 
 // The folder part of a path ("/a/b/c" -> "/a/b").

@@ -227,9 +227,17 @@ Result<std::vector<LoggedModel>> Reader::logged_models(std::string_view run_id) 
                                 valid.message() + "); left out");
       continue;
     }
-    if (!root || impl_->path_below(*root, m.artifact_path + "/" + std::string(detail::kMlModelFile)) != FileType::kDirectory ||
-        impl_->lstat_type(join(join(*root, m.artifact_path), detail::kMlModelFile)) != FileType::kRegular) {
-      impl_->warn(tag_path, "lists model " + detail::quoted(m.artifact_path) + ", whose MLmodel is missing; left out");
+    // Why a model is left out, in the words of the rule it breaks (a link is refused, not "missing").
+    const std::string mlmodel_rel = m.artifact_path + "/" + std::string(detail::kMlModelFile);
+    const FileType folder = root ? impl_->path_below(*root, mlmodel_rel) : FileType::kMissing;
+    const FileType file =
+        folder == FileType::kDirectory ? impl_->lstat_type(join(*root, mlmodel_rel)) : FileType::kMissing;
+    if (file != FileType::kRegular) {
+      const std::string why = folder == FileType::kSymlink ? "whose folder (or one above it) is a symbolic link; not followed"
+                              : file == FileType::kSymlink ? "whose MLmodel is a symbolic link; not followed"
+                              : file == FileType::kOther   ? "whose MLmodel is not a regular file"
+                                                           : "whose MLmodel is missing";
+      impl_->warn(tag_path, "lists model " + detail::quoted(m.artifact_path) + ", " + why + "; left out");
       continue;
     }
     // The MLflow 3.x record of the same files (spec §9.2), when MLmodel is

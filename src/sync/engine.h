@@ -66,8 +66,11 @@ struct SyncShared {
 
   // The server's id of the local experiment, created there (with its tags) if absent.
   ServerExperiment server_experiment(MlflowApi& api, const RunTask& task);
-  // The server's id of a local run: synced in this pass, else from its record.
-  std::optional<std::string> server_run_id(const std::string& local_run_id);
+  // The server's id of a local run synced (or verified) in this pass.
+  std::optional<std::string> verified_server_run_id(const std::string& local_run_id);
+  // The server run id its record names: a file in the tree, so a claim to verify
+  // (RunSync checks the run's mlruns.sync.source tag before using it).
+  std::optional<std::string> recorded_server_run_id(const std::string& local_run_id);
   void add_progress(std::uint64_t bytes, std::uint64_t points, bool run_done);
 };
 

@@ -24,26 +24,48 @@ struct Fingerprint {
   }
 };
 
+// Why a path could not be read, without the (possibly very long) path the message starts with.
+std::string reason(const Status& s) {
+  const std::string& m = s.message();
+  auto colon = m.rfind(": ");
+  return printable_prefix(colon == std::string::npos ? m : std::string_view(m).substr(colon + 2), 200);
+}
+
 // Every regular file below `dir` (rel paths with '/'), sorted; symlinks and
-// special files are reported and left out.
+// special files are reported and left out. A folder or file that cannot be read
+// (too deep, "File name too long", ...) is never left out silently: a note and `unread`.
 void walk(Env& env, const std::string& dir, const std::string& rel, int depth, std::vector<LocalFile>& out,
-          std::vector<std::string>& notes, bool keys) {
+          std::vector<std::string>& notes, std::uint64_t& unread, bool keys) {
   if (depth > kMaxDepth || out.size() >= kMaxFiles) {
-    notes.push_back("'" + escape_control(dir) + "': too deep or too many files; the rest left out");
+    notes.push_back("folder '" + printable_prefix(rel.empty() ? dir : rel, 300) + "': more than " + std::to_string(kMaxDepth) +
+                    " levels deep or more than " + std::to_string(kMaxFiles) + " files; its files are not synced");
+    ++unread;
     return;
   }
   auto entries = env.list_dir(dir);
-  if (!entries) return;
+  if (!entries) {
+    if (entries.error().code() == Code::kNotFound && depth == 0) return;  // no such folder (no params/, ...)
+    notes.push_back("folder '" + printable_prefix(rel.empty() ? dir : rel, 300) + "' cannot be read (" + reason(entries.error()) +
+                    "); its files are not synced");
+    ++unread;
+    return;
+  }
   std::sort(entries->begin(), entries->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
   for (const DirEntry& e : *entries) {
     if (keys && (is_litter_name(e.name) || e.name.starts_with(kTempPrefix))) continue;
     std::string path = join(dir, e.name);
     std::string r = rel.empty() ? e.name : rel + "/" + e.name;
     if (e.type == FileType::kDirectory) {
-      walk(env, path, r, depth + 1, out, notes, keys);
+      walk(env, path, r, depth + 1, out, notes, unread, keys);
     } else if (e.type == FileType::kRegular) {
       auto info = env.stat(path, false);
-      if (!info || info->type != FileType::kRegular) continue;
+      if (!info) {
+        notes.push_back("'" + printable_prefix(r, 300) + "' cannot be read (" + reason(info.error()) +
+                        "): not synced");
+        ++unread;
+        continue;
+      }
+      if (info->type != FileType::kRegular) continue;  // replaced meanwhile
       out.push_back({r, path, info->size, info->mtime_ns ? info->mtime_ns : info->mtime_ms * 1000000});
     } else if (e.type == FileType::kSymlink) {
       notes.push_back("'" + escape_control(r) + "' is a symbolic link: not followed, not synced");
@@ -52,9 +74,9 @@ void walk(Env& env, const std::string& dir, const std::string& rel, int depth, s
 }
 
 void fingerprint_files(Env& env, const std::string& dir, std::string_view label, Fingerprint& fp, bool& racy,
-                       std::int64_t now_ns, std::vector<std::string>& notes) {
+                       std::int64_t now_ns, std::vector<std::string>& notes, std::uint64_t& unread) {
   std::vector<LocalFile> files;
-  walk(env, dir, "", 0, files, notes, true);
+  walk(env, dir, "", 0, files, notes, unread, true);
   for (const LocalFile& f : files) {
     FileInfo info;
     info.size = f.size;
@@ -76,10 +98,10 @@ RunScan scan_run(Env& env, const std::string& run_dir, const std::string& artifa
     if (t > now_ns - kRacyNs) scan.racy = true;
   }
   for (const char* sub : {"params", "tags", "inputs"})
-    fingerprint_files(env, join(run_dir, sub), sub, meta, scan.racy, now_ns, scan.notes);
+    fingerprint_files(env, join(run_dir, sub), sub, meta, scan.racy, now_ns, scan.notes, scan.unread);
   scan.meta_fp = hash_hex(meta.text);
-  walk(env, join(run_dir, "metrics"), "", 0, scan.metrics, scan.notes, true);
-  if (!artifact_dir.empty()) walk(env, artifact_dir, "", 0, scan.artifacts, scan.notes, false);
+  walk(env, join(run_dir, "metrics"), "", 0, scan.metrics, scan.notes, scan.unread, true);
+  if (!artifact_dir.empty()) walk(env, artifact_dir, "", 0, scan.artifacts, scan.notes, scan.unread, false);
   Fingerprint art;
   for (const LocalFile& f : scan.artifacts) {
     FileInfo i;

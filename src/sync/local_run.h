@@ -31,6 +31,9 @@ struct RunScan {
   std::vector<LocalFile> metrics;    // sorted by key
   std::vector<LocalFile> artifacts;  // sorted by path
   std::vector<std::string> notes;    // symlinks left out and the like (escaped)
+  // Files or folders that could not be read (too deep, too many, an error such as "File name
+  // too long"): each has a note; the run is not complete and is looked at again next pass.
+  std::uint64_t unread = 0;
 };
 
 inline constexpr std::int64_t kRacyNs = 2'000'000'000;

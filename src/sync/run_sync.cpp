@@ -125,6 +125,38 @@ class RunSync {
     return out;
   }
 
+  // Whether a server run is the one sync made for local run `local_id`: it carries the source
+  // tag "<tree id>/<local run id>", set in the create request itself. The record is a file in
+  // the tree, whose author controls it (docs/hpc.md): no run id read from it is written to or
+  // deleted before this holds. The experiment is not compared: a run synced before its local
+  // experiment was renamed stays in the server experiment it was made in.
+  bool is_ours(const json& run, const std::string& local_id) const {
+    auto tags = kv_map(run, "tags");
+    auto it = tags.find(std::string(kSyncSourceTag));
+    return it != tags.end() && it->second == sh_.tree_id + "/" + local_id;
+  }
+
+  // The server run of local run `local_id` (a parent) when this pass made or verified it, or
+  // when its record names a server run that is_ours(); nullopt otherwise.
+  Result<std::optional<std::string>> verified_server_run(const std::string& local_id) {
+    if (auto p = sh_.verified_server_run_id(local_id)) return std::optional<std::string>(*p);
+    auto recorded = sh_.recorded_server_run_id(local_id);
+    if (!recorded) return std::optional<std::string>{};
+    auto r = api_->get("runs/get", {{"run_id", *recorded}});
+    if (!r) {
+      if (r.error().code() == Code::kNotFound) return std::optional<std::string>{};
+      return fail(r.error());
+    }
+    if (!r->contains("run") || !is_ours((*r)["run"], local_id)) {
+      note("the sync record of run " + q(local_id) + " names server run " + q(*recorded) +
+           ", which is not that run's copy (no matching mlruns.sync.source tag): not used");
+      return std::optional<std::string>{};
+    }
+    std::lock_guard<std::mutex> g(sh_.mu);
+    sh_.server_run_ids[local_id] = *recorded;
+    return std::optional<std::string>(*recorded);
+  }
+
   Status sync();
   Status find_or_create(const std::string& server_exp);
   Status send_params_and_tags();
@@ -199,6 +231,8 @@ Status RunSync::sync() {
     if (fresh != art_dir) scan_ = scan_run(sh_.env, task_.run_dir, art_dir = fresh, now_ns);
   }
   for (const std::string& n : scan_.notes) note(n);
+  rep_.files_unread = scan_.unread;
+  if (scan_.unread) incomplete_ = true;  // never recorded as done: the next pass reports it again
   const Run& run = *task_.run;
   local_deleted_ = run.info.lifecycle_stage == LifecycleStage::kDeleted || task_.experiment_deleted;
   if (local_deleted_ && !sh_.options.include_deleted) {
@@ -246,7 +280,7 @@ Status RunSync::sync() {
     rec_.server_deleted = true;
   }
   rec_.meta_fp = scan_.racy || incomplete_ ? "" : scan_.meta_fp;
-  rec_.art_fp = scan_.racy ? "" : scan_.art_fp;
+  rec_.art_fp = scan_.racy || scan_.unread ? "" : scan_.art_fp;
   rec_.skipped_fp.clear();
   for (const LocalFile& f : scan_.metrics) rec_.metrics[f.rel].size_seen = f.size;
   for (auto it = rec_.metrics.begin(); it != rec_.metrics.end();) {
@@ -260,8 +294,19 @@ Status RunSync::sync() {
 
 Status RunSync::find_or_create(const std::string& server_exp) {
   if (!rec_.server_run_id.empty()) {
-    if (!rec_.pending.empty()) note("verifying a batch whose answer was lost");
-    return Status::ok();
+    // The record is a file in the tree: confirm the run it names is this run's copy before
+    // anything is written to it or deleted (docs/sync.md#identity).
+    auto r = api_->get("runs/get", {{"run_id", rec_.server_run_id}});
+    if (!r && r.error().code() != Code::kNotFound) return r.error();
+    if (r && r->contains("run") && is_ours((*r)["run"], task_.run_id)) {
+      server_run_ = std::move((*r)["run"]);
+      if (!rec_.pending.empty()) note("verifying a batch whose answer was lost");
+      return Status::ok();
+    }
+    note("the sync record names server run " + q(rec_.server_run_id) +
+         (r ? ", which is not this run's copy (its mlruns.sync.source tag differs)"
+            : ", which the server does not have") +
+         ": record ignored; the run is looked up by its source tag");
   }
   // No record of a server run: it may still exist (record lost, a killed
   // sync, another machine). Look it up by its source tag before creating.
@@ -291,8 +336,10 @@ Status RunSync::find_or_create(const std::string& server_exp) {
       ++n;
     }
     if (!task_.parent_id.empty()) {
-      if (auto p = sh_.server_run_id(task_.parent_id)) {
-        tags.push_back({{"key", "mlflow.parentRunId"}, {"value", *p}});
+      auto p = verified_server_run(task_.parent_id);
+      if (!p) return p.error();
+      if (*p) {
+        tags.push_back({{"key", "mlflow.parentRunId"}, {"value", **p}});
         rec_.tags["mlflow.parentRunId"] = hash_hex(task_.parent_id);
       }
     }
@@ -356,7 +403,9 @@ Status RunSync::send_params_and_tags() {
     std::string h = hash_hex(v0);
     if (rec_.tags.count(k) && rec_.tags[k] == h) continue;
     if (k == "mlflow.parentRunId") {
-      auto p = sh_.server_run_id(v0);
+      auto vp = verified_server_run(v0);
+      if (!vp) return vp.error();
+      const std::optional<std::string>& p = *vp;
       if (!p) {
         note("parent run " + q(v0) + " is not on the server (yet): mlflow.parentRunId left out");
         incomplete_ = true;  // looked at again next pass, when the parent may be there

@@ -138,12 +138,14 @@ ServerExperiment SyncShared::server_experiment(MlflowApi& api, const RunTask& ta
   return out;
 }
 
-std::optional<std::string> SyncShared::server_run_id(const std::string& local_run_id) {
-  {
-    std::lock_guard<std::mutex> g(mu);
-    auto it = server_run_ids.find(local_run_id);
-    if (it != server_run_ids.end()) return it->second;
-  }
+std::optional<std::string> SyncShared::verified_server_run_id(const std::string& local_run_id) {
+  std::lock_guard<std::mutex> g(mu);
+  auto it = server_run_ids.find(local_run_id);
+  if (it != server_run_ids.end()) return it->second;
+  return std::nullopt;
+}
+
+std::optional<std::string> SyncShared::recorded_server_run_id(const std::string& local_run_id) {
   if (!validate_run_id(local_run_id).is_ok()) return std::nullopt;
   auto rec = records.load(local_run_id);
   if (rec && !rec->server_run_id.empty()) return rec->server_run_id;
@@ -181,6 +183,7 @@ void count(SyncResult& result, const RunSyncReport& r) {
     case RunSyncState::kFailed: ++result.runs_failed; break;
   }
   result.conflicts += r.conflicts.size();
+  result.files_unread += r.files_unread;
   result.points_sent += r.points_sent;
   result.params_sent += r.params_sent;
   result.tags_sent += r.tags_sent;

@@ -75,20 +75,23 @@ std::vector<NameClaim> NameClaims::list() const {
 }
 
 Status NameClaims::claim(std::string_view name, std::string_view owner, const HoldsFn& holds, std::int64_t grace_ms, std::int64_t now_ms) {
-  MLRUNS_RETURN_IF_ERROR(env_.create_dirs(dir_));
   const std::string base = join(dir_, name_hash_hex(name));
   const std::string shown = "name '" + escape_control(name) + "'";
-  for (int probe = 0, takeovers = 0; probe < kMaxProbes;) {
+  // An error names the name claimed, not the claim's internal path (which says why, after it).
+  auto failed = [&](const Status& s) { return s.with_context(shown + ": could not be claimed"); };  // code, errno kept
+  for (int probe = 0, takeovers = 0, vanished = 0; probe < kMaxProbes;) {
     std::string target = probe == 0 ? base : base + "-" + std::to_string(probe);
     // Build the claim whole, then one rename publishes it.
     std::string staged = join(dir_, unique_temp_name(".claim"));
-    MLRUNS_RETURN_IF_ERROR(env_.create_dir(staged));
-    Status s = write_new_file(env_, join(staged, "name"), name, false);
+    Status s = env_.create_dirs(dir_);
+    if (s.is_ok()) s = env_.create_dir(staged);
+    if (s.is_ok()) s = write_new_file(env_, join(staged, "name"), name, false);
     if (s.is_ok()) s = write_new_file(env_, join(staged, "owner"), owner, false);
     if (s.is_ok()) s = env_.rename(staged, target);
     if (s.is_ok()) return Status::ok();
     (void)env_.remove_tree(staged);
-    if (s.code() != Code::kAlreadyExists && s.os_error() != ENOTEMPTY && s.os_error() != EEXIST) return s;
+    if (s.code() == Code::kNotFound && ++vanished <= 3) continue;  // the claims folder moved meanwhile: again
+    if (s.code() != Code::kAlreadyExists && s.os_error() != ENOTEMPTY && s.os_error() != EEXIST) return failed(s);
     auto held = read(target);
     if (!held) {
       // Being built by another claimer, or damaged: a damaged one older than

@@ -188,7 +188,7 @@ Status Store::Impl::claim_experiment_name(std::string_view name, const std::stri
   if (!s.is_ok()) {
     if (s.code() == Code::kAlreadyExists)
       return Status::already_exists("experiment '" + std::string(name) + "'", "exists (" + s.message() + ")");
-    return s;
+    return s.with_context("experiment '" + escape_control(name) + "'");  // the user's value first
   }
   // Trees written by MLflow have no claims: look for a holder all the same.
   if (auto other = find_experiment_by_name(name); other && other->experiment_id != id) {

@@ -308,3 +308,24 @@ TEST_CASE("a history entry at an invalid artifact path is reported as such, not 
   CHECK(w.has("mlflow.log-model.history", "invalid artifact path"));  // main: "whose MLmodel is missing"
   CHECK_FALSE(w.has("mlflow.log-model.history", "'../..', whose MLmodel is missing"));
 }
+
+TEST_CASE("a logged model whose folder or MLmodel is a link is reported as a link, not as missing (issue 15)",
+          "[models_read]") {
+  TempDir t;
+  fs::path root = copy_fixture("mlflow-2.10-models", t.path());
+  fs::path arts = root / kExp210 / kRun210 / "artifacts";
+  fs::rename(arts / "model", t.path() / "outside-model");
+  fs::create_symlink(t.path() / "outside-model", arts / "model");
+  fs::rename(arts / "model2" / "MLmodel", t.path() / "outside-MLmodel");
+  fs::create_symlink(t.path() / "outside-MLmodel", arts / "model2" / "MLmodel");
+  Warnings w;
+  auto reader = Reader::open(root.string(), w.options());
+  REQUIRE(reader);
+  auto logged = reader->logged_models(kRun210);
+  REQUIRE(logged);
+  CHECK(logged->empty());
+  CHECK(w.has("mlflow.log-model.history", "'model', whose folder (or one above it) is a symbolic link; not followed"));
+  CHECK(w.has("mlflow.log-model.history", "'model2', whose MLmodel is a symbolic link; not followed"));
+  CHECK_FALSE(w.has("mlflow.log-model.history", "'model', whose MLmodel is missing"));
+  CHECK(w.has("mlflow.log-model.history", "'onnx-model', whose MLmodel is missing"));
+}

@@ -7,6 +7,7 @@
 
 #include "mlruns/store.h"
 #include "mlruns/sync.h"
+#include "sync/record.h"
 #include "sync/sync_test_util.h"
 
 using namespace mlruns;
@@ -495,4 +496,98 @@ TEST_CASE("sync: long params and tags are split into requests under MLflow's 1 M
   CHECK(r.runs_failed == 0);
   CHECK(r.params_sent >= 150);
   check_server_matches_tree(server, t.root, false, {"a:b"});
+}
+
+// Issue 15: the record is a file in the tree, whose author controls it (docs/hpc.md). A record
+// naming another server run (another tree's, another user's) must not send writes or a delete
+// there: sync checks the run's mlruns.sync.source tag first (docs/sync.md#how-it-never-makes-a-copy).
+TEST_CASE("sync: a record naming a server run that is not the run's copy is ignored and that run is untouched", "[sync]") {
+  TempDir dir;
+  FakeMlflowServer server;
+  SyncOptions o = test_sync_options(server.url());
+  o.include_deleted = true;
+  // The victim: a run another tree synced to the same server.
+  SyncTree victim = make_sync_tree((fs::path(dir.root()) / "victim").string(), 5);
+  sync_ok(victim.root, o);
+  auto vrun = server.run_by_source(tree_id_of(victim.root) + "/" + victim.plain);
+  REQUIRE(vrun);
+  SyncTree t = make_sync_tree((fs::path(dir.root()) / "mine").string(), 5);
+  sync_ok(t.root, o);
+  // Points the records of the plain run and of the parent (whose id a child's tag names) at the victim.
+  auto forge = [&](const std::string& run_id) {
+    for (const auto& e : fs::recursive_directory_iterator(fs::path(t.root) / ".mlruns-sync.trash")) {
+      if (e.path().filename() != run_id + ".json") continue;
+      auto rec = detail::parse_run_record(read_file(e.path()));
+      REQUIRE(rec);
+      rec->server_run_id = vrun->run_id;
+      rec->server_experiment_id = vrun->experiment_id;
+      rec->server_artifact_uri = vrun->artifact_uri;
+      write_file(e.path(), detail::to_json(*rec));
+      return;
+    }
+    FAIL("no record of run " << run_id);
+  };
+  forge(t.plain);
+  forge(t.parent);
+  change_run(t.root, t.plain, [&](ActiveRun& run) {
+    run.log_metric("loss", 66, 66, kT0);
+    run.log_param("evil", "1");
+    run.log_text("planted", "planted.txt");
+    run.end();
+  });
+  change_run(t.root, t.child, [&](ActiveRun& run) { run.set_tag("touch", "1"); run.end(); });
+  SyncResult r = sync_ok(t.root, o);
+  CHECK(r.runs_failed == 0);
+  const RunSyncReport* rep = report_of(r, t.plain);
+  REQUIRE(rep);
+  bool said = false;
+  for (const std::string& n : rep->notes) said |= n.find("record ignored") != std::string::npos;
+  CHECK(said);
+  // Deleted locally: the delete goes to this run's copy, never to the victim.
+  {
+    StoreOptions so;
+    so.tracking_uri = t.root;
+    Store store = Store::open(so);
+    REQUIRE(store.delete_run(t.plain).is_ok());
+  }
+  forge(t.plain);
+  sync_ok(t.root, o);
+  auto after = server.run_by_source(tree_id_of(victim.root) + "/" + victim.plain);
+  REQUIRE(after);
+  CHECK(after->lifecycle_stage == "active");
+  CHECK(after->params == vrun->params);
+  CHECK(after->metrics.size() == vrun->metrics.size());
+  CHECK(after->tags == vrun->tags);
+  for (const auto& [path, content] : server.artifacts())
+    CHECK_FALSE((path.find("planted") != std::string::npos && path.find(vrun->run_id) != std::string::npos));
+  check_server_matches_tree(server, t.root, true);
+  check_server_matches_tree(server, victim.root, true);
+}
+
+// Issue 15: a file sync cannot read (nested too deep, a path past PATH_MAX) is never left out
+// silently: a note names it, the result is not complete (exit 10), and the next pass says so again.
+TEST_CASE("sync: artifacts it cannot read are named and make the result incomplete, pass after pass", "[sync]") {
+  TempDir dir;
+  SyncTree t = make_sync_tree(dir.root(), 5);
+  fs::path deep = fs::path(t.root) / t.exp_b / t.plain / "artifacts" / "deep";
+  for (int i = 0; i < 70; ++i) deep /= "d";  // deeper than sync's 64 levels
+  fs::create_directories(deep);
+  write_file(deep / "f", "deep");
+  age_tree(t.root);
+  FakeMlflowServer server;
+  SyncOptions o = test_sync_options(server.url());
+  for (int pass = 0; pass < 2; ++pass) {
+    INFO("pass " << pass);
+    SyncResult r = sync_ok(t.root, o);
+    CHECK(r.runs_failed == 0);
+    CHECK(r.files_unread == 1);
+    CHECK_FALSE(r.complete());
+    const RunSyncReport* rep = report_of(r, t.plain);
+    REQUIRE(rep);
+    CHECK(rep->files_unread == 1);
+    bool said = false;
+    for (const std::string& n : rep->notes) said |= n.find("levels deep") != std::string::npos && n.find("deep/d/d") != std::string::npos;
+    CHECK(said);
+  }
+  for (const auto& [path, content] : server.artifacts()) CHECK(path.find("deep/d/") == std::string::npos);
 }

@@ -388,3 +388,15 @@ TEST_CASE("a tree copied with cp -al (hard links): logging to the copy leaves th
   CHECK(after.find(" 99.0 7\n") != std::string::npos);
   CHECK(fs::hard_link_count(a / exp / run / "metrics" / "loss") == 1);
 }
+
+TEST_CASE("an experiment name that cannot be claimed: the error names the experiment first, not a claim's path "
+          "(issue 15)", "[store]") {
+  TempDir t;
+  Store store = Store::open(opts(t));
+  // A hostile (or damaged) tree: the claims folder is a file.
+  fs::remove_all(t.path() / "mlruns" / ".mlruns-names.trash");
+  write_file(t.path() / "mlruns" / ".mlruns-names.trash", "x");
+  // main: "not found: <root>/.mlruns-names.trash/experiments/.mlruns-tmp-....claim/name: ..." and the like
+  CHECK_THROWS_WITH(store.create_experiment("shared-exp"),
+                    Catch::Matchers::StartsWith("I/O error: experiment 'shared-exp': name 'shared-exp': could not be claimed"));
+}

@@ -136,6 +136,8 @@ void print_summary(const SyncResult& r, const std::string& server, bool dry_run,
   }
   std::cout << '\n';
   if (r.interrupted) std::cout << "interrupted: the rest is sent by the next sync\n";
+  if (r.files_unread)
+    std::cerr << "mlruns: " << r.files_unread << " file(s) or folder(s) could not be read and were not synced (named above)\n";
   for (const std::string& e : r.errors) std::cerr << "mlruns: " << e << '\n';
 }
 
@@ -208,7 +210,7 @@ void setup_sync(CLI::App& app, Commands& commands) {
       "Credentials and TLS as MLflow's clients: MLFLOW_TRACKING_USERNAME/PASSWORD, MLFLOW_TRACKING_TOKEN,\n"
       "MLFLOW_TRACKING_INSECURE_TLS, MLFLOW_TRACKING_SERVER_CERT_PATH, MLFLOW_TRACKING_CLIENT_CERT_PATH;\n"
       "retries: MLFLOW_HTTP_REQUEST_MAX_RETRIES (7), _BACKOFF_FACTOR (2), _BACKOFF_JITTER (1.0), _TIMEOUT (120).\n"
-      "Exit code 10: some runs failed or have conflicts (see stderr). See docs/sync.md.");
+      "Exit code 10: some runs failed, have conflicts or have files that could not be read (see stderr). See docs/sync.md.");
   add_tracking_uri(*sub);
   commands.add(sub, [opt] { return run_sync(*opt); });
 }

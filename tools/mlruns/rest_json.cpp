@@ -245,6 +245,7 @@ Json sync_result_json(const SyncResult& r, std::string_view server, bool dry_run
   j["runs_skipped"] = r.runs_skipped;
   j["runs_failed"] = r.runs_failed;
   j["conflicts"] = r.conflicts;
+  j["files_unread"] = r.files_unread;
   j["points_sent"] = r.points_sent;
   j["params_sent"] = r.params_sent;
   j["tags_sent"] = r.tags_sent;
@@ -268,6 +269,7 @@ Json sync_result_json(const SyncResult& r, std::string_view server, bool dry_run
     for (const SyncConflict& c : run.conflicts)
       conflicts.push_back({{"key", c.key}, {"local_value", c.local_value}, {"server_value", c.server_value}});
     x["conflicts"] = conflicts;
+    x["files_unread"] = run.files_unread;
     x["notes"] = run.notes;
     runs.push_back(std::move(x));
   }
