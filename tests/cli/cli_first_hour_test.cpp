@@ -169,7 +169,7 @@ TEST_CASE("cli: a bad value of any number or enum option or positional: one line
   }
 }
 
-TEST_CASE("cli: help at every level of verbs; an unknown verb after it is an error with a suggestion", "[cli][usage]") {
+TEST_CASE("cli: help at every level of verbs, and an unknown verb after it is an error with a suggestion", "[cli][usage]") {
   const std::string models_register = run_cli({"models", "register", "--help"}).out;
   REQUIRE(models_register.find("register") != std::string::npos);
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
@@ -365,7 +365,7 @@ TEST_CASE("cli: an artifact path with a trailing '/' or './' names the same fold
   REQUIRE(run_cli({"log", run, "--metric", "m=1"}, env).code == 0);
   REQUIRE(run_cli({"run", "end", run}, env).code == 0);
   const std::string out = (dir.path() / "out").string();
-  for (const std::string& spelling : {"ckpts/best/", "./ckpts//best", "ckpts/best"}) {
+  for (const char* spelling : {"ckpts/best/", "./ckpts//best", "ckpts/best"}) {
     INFO(spelling);
     const CliResult top = run_cli({"get-top-run", "-e", "e", "-m", "m", "-a", spelling, "-d", out, "--overwrite"}, env);
     INFO(top.err);
@@ -381,7 +381,7 @@ TEST_CASE("cli: an artifact path with a trailing '/' or './' names the same fold
   CHECK(ls.out.find("w.bin") != std::string::npos);
   // runs:/ URIs fold the same way wherever they are taken: register, download (issue 10 re-test item 4).
   int version = 0;
-  for (const std::string& spelling : {"./ckpts/best", "ckpts/./best/", "ckpts//best"}) {
+  for (const char* spelling : {"./ckpts/best", "ckpts/./best/", "ckpts//best"}) {
     INFO(spelling);
     const CliResult reg = run_cli({"models", "register", "m", "runs:/" + run + "/" + spelling}, env);
     INFO(reg.err);

@@ -479,7 +479,7 @@ TEST_CASE("fsck reports and repairs meta.yaml values MLflow refuses on read (nul
 }
 
 TEST_CASE("fsck reports an integer field written as a quoted string (status: '3', start_time, creation_time ...), "
-          "which MLflow cannot use, and --repair unquotes it; the reader warns and reads the integer (issue 15)",
+          "which MLflow cannot use, and --repair unquotes it, and the reader warns and reads the integer (issue 15)",
           "[fsck]") {
   // MLflow 3.8 (checked): status '3' -> get_run and search_runs raise 'Could not get string corresponding to run
   // status 3'; start_time '123' -> search_runs raises TypeError; an experiment's creation_time '5' ->
