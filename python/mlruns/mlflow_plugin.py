@@ -36,6 +36,7 @@ import functools
 import inspect
 import logging
 import os
+import re
 import warnings
 
 from mlflow.entities import (
@@ -56,13 +57,15 @@ from mlflow.entities import (
     ViewType,
 )
 from mlflow.entities.dataset_summary import _DatasetSummary
-from mlflow.exceptions import MlflowException
+from mlflow.exceptions import MissingConfigException, MlflowException
 from mlflow.protos import databricks_pb2
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.store.tracking import SEARCH_MAX_RESULTS_DEFAULT, SEARCH_MAX_RESULTS_THRESHOLD
 from mlflow.store.tracking.abstract_store import AbstractStore
 from mlflow.utils import validation as _v
+from mlflow.utils.name_utils import _generate_random_name
 from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
+from mlflow.version import VERSION as mlflow_version
 
 import mlruns
 from mlruns import _mlruns
@@ -178,6 +181,19 @@ def _status_name(status) -> str:
 
 
 # ---- mlruns values -> MLflow entities -----------------------------------------
+
+_MLFLOW_2 = mlflow_version.startswith("2.")
+
+#: An experiment or run id that names one folder (MLflow's run id rule, mlflow/utils/validation.py).
+_PLAIN_ID = re.compile(r"[a-zA-Z0-9][\w\-]{0,255}")
+
+
+def _subfolders(path) -> list:
+    try:
+        return [e.name for e in os.scandir(path) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+
 
 def _experiment(e: _mlruns.Experiment) -> MlflowExperiment:
     return MlflowExperiment(e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage,
@@ -367,11 +383,15 @@ class MlrunsStore(AbstractStore):
     @_mlflow_errors
     def search_experiments(self, view_type=ViewType.ACTIVE_ONLY, max_results=SEARCH_MAX_RESULTS_DEFAULT,
                            filter_string=None, order_by=None, page_token=None):
+        # FileStore.search_experiments' words, which MLflow 3 changed.
         if not isinstance(max_results, int) or max_results < 1:
-            _raise_invalid(f"Invalid value {max_results} for parameter 'max_results' supplied. "
+            _raise_invalid(f"Invalid value for max_results. It must be a positive integer, but got {max_results}"
+                           if _MLFLOW_2 else f"Invalid value {max_results} for parameter 'max_results' supplied. "
                            "It must be a positive integer")
         if max_results > SEARCH_MAX_RESULTS_THRESHOLD:
-            _raise_invalid(f"Invalid value {max_results} for parameter 'max_results' supplied. "
+            _raise_invalid(f"Invalid value for max_results. It must be at most {SEARCH_MAX_RESULTS_THRESHOLD}, "
+                           f"but got {max_results}" if _MLFLOW_2 else
+                           f"Invalid value {max_results} for parameter 'max_results' supplied. "
                            f"It must be at most {SEARCH_MAX_RESULTS_THRESHOLD}")
         experiments = self._experiments(_view_name(view_type))
         filtered = SearchExperimentsUtils.filter(experiments, filter_string)
@@ -417,8 +437,11 @@ class MlrunsStore(AbstractStore):
         experiment_id = _DEFAULT_EXPERIMENT_ID if experiment_id is None else str(experiment_id)
         try:
             return _experiment(self._reader.experiment(experiment_id))
-        except mlruns.NotFoundError:
-            raise MlflowException(f"Experiment '{experiment_id}' does not exist.",
+        except mlruns.CorruptionError:
+            self._raise_if_meta_missing(experiment_id)
+            raise
+        except mlruns.NotFoundError:  # FileStore's words (file_store.py: get_experiment)
+            raise MlflowException(f"Could not find experiment with ID {experiment_id}",
                                   databricks_pb2.RESOURCE_DOES_NOT_EXIST) from None
 
     @_mlflow_errors
@@ -481,12 +504,51 @@ class MlrunsStore(AbstractStore):
 
     def _run_or_raise(self, run_id) -> _mlruns.Run:
         try:
-            return self._reader.run(run_id)
+            run = self._reader.run(run_id)
         except mlruns.NotFoundError:
-            raise MlflowException(f"Run '{run_id}' not found", databricks_pb2.RESOURCE_DOES_NOT_EXIST) from None
+            run = None
         except mlruns.CorruptionError:
             raise MlflowException(f"Run '{run_id}' metadata is in invalid state.",
                                   databricks_pb2.INVALID_STATE) from None
+        # A run is a folder of an experiment. The reader also finds <root>/<a run id>/
+        # artifacts/meta.yaml when an experiment's artifact location is the tree root, and a
+        # meta.yaml planted there could point artifact_uri anywhere: such a "run" is not found,
+        # as FileStore's _is_valid_run_directory decides (file_store.py, ZDI-CAN-26649).
+        if run is None:
+            self._raise_if_meta_missing(None, run_id)
+        if run is None or run_id == self.ARTIFACTS_FOLDER_NAME or not self._is_experiment(run.info.experiment_id):
+            raise MlflowException(f"Run '{run_id}' not found", databricks_pb2.RESOURCE_DOES_NOT_EXIST)
+        return run
+
+    def _raise_if_meta_missing(self, experiment_id, run_id=None):
+        """MissingConfigException, FileStore's error (file_store.py: _read_yaml, _get_experiment),
+        for an experiment folder (experiment_id) or a run folder of any experiment (run_id)
+        whose meta.yaml is missing or empty; nothing otherwise."""
+        if not _PLAIN_ID.fullmatch(experiment_id or run_id or ""):
+            return
+        root = self.root_directory
+        parents = [root, os.path.join(root, self.TRASH_FOLDER_NAME)]
+        if run_id is None:
+            folders = [os.path.join(p, experiment_id) for p in parents]
+        else:
+            folders = [os.path.join(p, e, run_id) for p in parents for e in _subfolders(p)
+                       if os.path.isfile(os.path.join(p, e, self.META_DATA_FILE_NAME))]
+        for folder in folders:
+            meta = os.path.join(folder, self.META_DATA_FILE_NAME)
+            if not os.path.isdir(folder) or os.path.islink(folder):
+                continue
+            if not os.path.exists(meta):
+                raise MissingConfigException(f"Yaml file '{meta}' does not exist.")
+            if os.path.getsize(meta) == 0 and run_id is None:
+                raise MissingConfigException(f"Experiment {experiment_id} is invalid with empty "
+                                             f"{self.META_DATA_FILE_NAME} in directory '{folder}'.")
+
+    def _is_experiment(self, experiment_id) -> bool:
+        try:
+            self._reader.experiment(experiment_id)
+            return True
+        except mlruns.MlrunsError:
+            return False
 
     def _active_run_info(self, run_id) -> _mlruns.RunInfo:
         info = self._run_or_raise(run_id).info
@@ -506,6 +568,8 @@ class MlrunsStore(AbstractStore):
             _validate_tag_name(tag.key)
             tag_map[tag.key] = "" if tag.value is None else str(tag.value)
         name_tag = tag_map.get(_RUN_NAME_TAG)
+        # No name: one from MLflow's own generator, as FileStore.create_run does.
+        run_name = run_name or name_tag or _generate_random_name()
         if run_name and name_tag and run_name != name_tag:
             raise MlflowException(
                 "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values "
@@ -581,9 +645,16 @@ class MlrunsStore(AbstractStore):
         except mlruns.FailedPreconditionError:
             raise MlflowException(f"The run {run_id} must be in 'active' lifecycle_stage.",
                                   error_code=databricks_pb2.INVALID_PARAMETER_VALUE) from None
-        except mlruns.AlreadyExistsError as e:  # a param changed: FileStore says INVALID_PARAMETER_VALUE
-            raise MlflowException(f"Changing param values is not allowed. {e}",
-                                  databricks_pb2.INVALID_PARAMETER_VALUE) from None
+        except mlruns.AlreadyExistsError as e:  # a param changed: FileStore's words and code
+            stored = self._run_or_raise(run_id).params
+            key = next((k for k, v in params.items() if k in stored and stored[k] != v), None)
+            if key is None:
+                raise MlflowException(f"Changing param values is not allowed. {e}",
+                                      databricks_pb2.INVALID_PARAMETER_VALUE) from None
+            raise MlflowException(  # file_store.py: _log_run_param
+                f"Changing param values is not allowed. Param with key='{key}' was already"
+                f" logged with value='{stored[key]}' for run ID='{run_id}'. Attempted logging"
+                f" new value '{params[key]}'.", databricks_pb2.INVALID_PARAMETER_VALUE) from None
         if written is not None:  # None: nothing written, MLflow's validators judge first
             _log_model_metrics(self, run_id, metrics)
         return written
@@ -664,7 +735,16 @@ class MlrunsStore(AbstractStore):
             raise MlflowException(
                 "Invalid value for request parameter max_results. It must be at most "
                 f"{SEARCH_MAX_RESULTS_THRESHOLD}, but got value {max_results}", databricks_pb2.INVALID_PARAMETER_VALUE)
-        args = (self._reader, [str(i) for i in experiment_ids], filter_string or "", list(order_by or []),
+        if max_results == 0:  # FileStore pages an empty page: none, and a token if any run is left
+            runs, token = self._search_runs(experiment_ids, filter_string, run_view_type, 1, order_by, page_token)
+            if not runs:
+                return [], None
+            start = SearchUtils.parse_start_offset_from_page_token(page_token)
+            return [], SearchUtils.create_page_token(start)
+        # Only experiments' runs: a folder without an experiment's meta.yaml (e.g. <root>/<run id>
+        # under an artifact location at the root) holds none, as in FileStore (_run_or_raise).
+        experiment_ids = [str(i) for i in experiment_ids if self._is_experiment(str(i))]
+        args = (self._reader, experiment_ids, filter_string or "", list(order_by or []),
                 _view_name(run_view_type), max_results, page_token or "")
         if self._entities is not None:
             runs, token = _mlruns.search_runs_mlflow(*args, self._entities)

@@ -737,3 +737,80 @@ def test_logged_models_where_mlflow_refuses_its_file_store(tmp_path, monkeypatch
     assert info.value.error_code == "NOT_IMPLEMENTED"
     assert "create_logged_model" in str(info.value) and "MLFLOW_ALLOW_FILE_STORE" in str(info.value)
     assert list(store.search_logged_models(["0"])) == []
+
+
+def _message(call):
+    """The outcome of call, an exception as (type, error code, message): these tests check
+    FileStore's words too."""
+    result = outcome(call)
+    if isinstance(result, BaseException):
+        return (type(result).__name__, getattr(result, "error_code", None), str(result))
+    return result
+
+
+def test_errors_and_edge_values_as_mlflows_own_file_store_tests_expect(tmp_path):
+    """Divergences found by running MLflow's tests/store/tracking/test_file_store.py against
+    the plugin (docs/python.md): FileStore's messages for a missing experiment and a changed
+    param (file_store.py: _get_experiment, _log_run_param), MissingConfigException for a
+    missing meta.yaml (_read_yaml), an empty page for max_results=0 (SearchUtils.paginate),
+    and run names from MLflow's generator (create_run: _generate_random_name)."""
+    from mlflow.utils.name_utils import _GENERATOR_PREDICATES
+
+    def scenario(c):
+        root = c._tracking_client.store.root_directory
+        exp = c.create_experiment("e")
+        run = c.create_run(exp, run_name="r")
+        c.log_param(run.info.run_id, "p", "1")
+        named = c.create_run(exp).info.run_name
+        bare = c.create_run(exp, run_name="bare").info.run_id
+        os.remove(os.path.join(root, exp, bare, "meta.yaml"))
+        gone = c.create_experiment("gone")
+        os.remove(os.path.join(root, gone, "meta.yaml"))
+        page = c.search_runs([exp], max_results=0)
+        return [
+            _message(lambda: c.get_experiment("123")),
+            _message(lambda: c.log_param(run.info.run_id, "p", "2")),
+            named.split("-")[0] in _GENERATOR_PREDICATES,
+            (list(page), page.token is not None),
+            _message(lambda: c.get_run(bare))[:2],  # FileStore's path names its own tree
+            _message(lambda: c.get_experiment(gone))[:2],
+            len(c.search_runs([exp], max_results=5)),
+            _message(lambda: c.search_experiments(max_results=0)),
+            _message(lambda: c.search_experiments(max_results=50001)),
+        ]
+
+    compare(tmp_path, scenario, trees=False)
+
+
+def test_a_meta_yaml_planted_in_an_artifacts_folder_is_no_run(tmp_path):
+    """An experiment whose artifact location is the tree root puts a run's artifacts in
+    <root>/<run id>/artifacts; a meta.yaml written there must not make a run "artifacts"
+    whose artifact_uri points anywhere (MLflow's file_store.py: _is_valid_run_directory,
+    ZDI-CAN-26649; compared with FileStore where it has that check, 3.x)."""
+    import yaml
+    from mlflow.store.tracking.file_store import FileStore
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+
+    def scenario(c):
+        root = c._tracking_client.store.root_directory
+        exp = c.create_experiment("planted", artifact_location=root)
+        run_id = c.create_run(exp).info.run_id
+        folder = os.path.join(root, run_id, "artifacts")
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "meta.yaml"), "w") as f:
+            yaml.safe_dump({
+            "run_id": "artifacts", "run_uuid": "artifacts", "experiment_id": run_id, "user_id": "x",
+            "status": 1, "start_time": 0, "end_time": None, "lifecycle_stage": "active",
+                "artifact_uri": str(outside), "tags": []}, f)
+        return [_message(lambda: c.get_run("artifacts")),
+                [r.info.run_id for r in c.search_runs([run_id])]]
+
+    ours, theirs, _a, _b = run_both(tmp_path, scenario)
+    assert ours[0][:2] == ("MlflowException", "RESOURCE_DOES_NOT_EXIST")
+    # FileStore's search_runs still lists the planted run when asked for the folder <run id>
+    # as an experiment (3.8, 3.11); ours lists no run of a folder that is no experiment.
+    assert ours[1] == []
+    if hasattr(FileStore, "_is_valid_run_directory"):  # 3.x; 2.x's FileStore returns the run
+        assert ours[0] == theirs[0]
