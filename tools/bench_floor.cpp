@@ -31,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "bench_args.h"
+
 namespace {
 
 std::vector<char> g_buf(1 << 20);
@@ -176,36 +178,46 @@ std::vector<std::string> split(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::fprintf(stderr,
-                 "usage: bench_floor <experiment folder> [--page 1000] [--listed metric0,metric1] [--repeats 9]\n"
-                 "                   [--appends-dir /tmp]\n"
-                 "The system-call floor of a search page and of log_batch's appends (CPU ms medians).\n");
-    return argc < 2 ? 2 : 0;
-  }
-  const char* exp = argv[1];
+  const std::string tool = "bench_floor";
+  const char* usage =
+      "usage: bench_floor <experiment folder> [--page 1000] [--listed metric0,metric1] [--repeats 9]\n"
+      "                   [--appends-dir /tmp]\n"
+      "The system-call floor of a search page and of log_batch's appends (CPU ms medians).\n";
+  std::string exp;
   std::size_t page = 1000;
   std::vector<std::string> listed{"metric0", "metric1"};
   int repeats = 9;
   std::string appends_dir = "/tmp";
-  for (int i = 2; i + 1 < argc; i += 2) {
-    std::string a = argv[i];
-    if (a == "--page") page = std::strtoul(argv[i + 1], nullptr, 10);
-    else if (a == "--listed") listed = split(argv[i + 1]);
-    else if (a == "--repeats") repeats = std::max(1, std::atoi(argv[i + 1]));
-    else if (a == "--appends-dir") appends_dir = argv[i + 1];
-    else {
-      std::fprintf(stderr, "bench_floor: unknown option %s\n", a.c_str());
-      return 2;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(usage, stdout);
+      return 0;
     }
+    if (a.empty() || a[0] != '-') {
+      if (!exp.empty()) bench::die(tool, "one experiment folder only, got '" + exp + "' and '" + a + "'");
+      exp = a;
+      continue;
+    }
+    if (a != "--page" && a != "--listed" && a != "--repeats" && a != "--appends-dir") bench::unknown_flag(tool, a);
+    if (i + 1 >= argc) bench::missing_value(tool, a);
+    const std::string v = argv[++i];
+    if (a == "--page") page = static_cast<std::size_t>(bench::whole_number(tool, a, v));
+    else if (a == "--listed") listed = split(v);
+    else if (a == "--repeats") repeats = static_cast<int>(bench::whole_number(tool, a, v));
+    else appends_dir = v;
+  }
+  if (exp.empty()) {
+    std::fputs(usage, stderr);
+    return 2;
   }
   g_files = 0;
-  search_files(exp, page, listed);
+  search_files(exp.c_str(), page, listed);
   const long files = g_files;
   g_parse = false;
-  double bare = median_cpu(repeats, [&] { search_files(exp, page, listed); });
+  double bare = median_cpu(repeats, [&] { search_files(exp.c_str(), page, listed); });
   g_parse = true;
-  double parsed = median_cpu(repeats, [&] { search_files(exp, page, listed); });
+  double parsed = median_cpu(repeats, [&] { search_files(exp.c_str(), page, listed); });
   std::printf("search page floor: %ld files (%zu runs listed with %zu metrics, a page of %zu)\n", files, g_runs,
               listed.size(), std::min(page, g_runs));
   std::printf("  open/read/close, no parse        %8.1f ms CPU\n", bare);

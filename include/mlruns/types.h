@@ -199,7 +199,7 @@ struct RegisteredModel {
   std::int64_t last_updated_timestamp = 0;  // ms
   std::optional<std::string> description{};
   std::map<std::string, std::string> tags{};
-  std::map<std::string, std::int64_t> aliases;  // alias -> version
+  std::map<std::string, std::int64_t> aliases{};  // alias -> version
   // The newest version in each stage (MLflow's latest_versions), newest
   // first; deleted versions never appear. Filled by the Reader.
   std::vector<ModelVersion> latest_versions{};

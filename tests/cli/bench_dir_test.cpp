@@ -113,6 +113,9 @@ TEST_CASE("every benchmark answers --help and -h with its usage, refuses unknown
 #ifdef MLRUNS_BENCH_SYNC_PATH
   benches.emplace_back(MLRUNS_BENCH_SYNC_PATH, "--runs");
 #endif
+#ifdef MLRUNS_BENCH_FLOOR_PATH
+  benches.emplace_back(MLRUNS_BENCH_FLOOR_PATH, "--repeats");
+#endif
   const fs::path out = t.path() / "out";
   for (const auto& [bench, number_flag] : benches) {
     const std::string name = fs::path(bench).filename().string();

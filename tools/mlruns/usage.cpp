@@ -256,6 +256,8 @@ std::string unknown_word(const CLI::App& at, const std::string& word) {
   if (word.size() > 1 && word[0] == '-') {
     const std::string name = word.substr(0, word.find('='));
     const std::string near = suggest(name, option_names(at));
+    if (near == name)  // a real option where no option is taken (after '--', or as a value)
+      return "option '" + name + "' is not taken here" + where + "; " + see_help(at);
     return "unknown option '" + name + "'" + where +
            (near.empty() ? "; " + see_help(at) : "; did you mean '" + near + "'?");
   }
@@ -286,8 +288,12 @@ int rewrite_help(const CLI::App& app, std::vector<const char*>& args) {
     if (at == nullptr) return -1;  // not a help request: parsed as usual
   }
   if (h == args.size()) return -1;
-  // The words after it name the verb to explain, level by level.
+  // The words after it name the verb to explain, level by level; options
+  // there (`help -h`, `help models register --json`) ask for nothing more.
+  std::vector<const char*> verbs;
   for (std::size_t j = h + 1; j < args.size(); ++j) {
+    if (args[j][0] == '-') continue;
+    verbs.push_back(args[j]);
     const CLI::App* next = verb_named(*at, args[j]);
     if (next == nullptr) {
       std::cerr << app.get_name() << ": " << unknown_word(*at, args[j]) << '\n';
@@ -295,7 +301,8 @@ int rewrite_help(const CLI::App& app, std::vector<const char*>& args) {
     }
     at = next;
   }
-  args.erase(args.begin() + static_cast<std::ptrdiff_t>(h));
+  args.resize(h);
+  args.insert(args.end(), verbs.begin(), verbs.end());
   args.push_back("--help");
   return -1;
 }

@@ -44,8 +44,13 @@ int main() {
   mlruns::Dataset dataset{.name = "d"};
   mlruns::DatasetInput input{.tags = {{"mlflow.data.context", "training"}}};
   mlruns::RunFields fields{.metrics = {"loss"}};
+  mlruns::Run whole{.info = {.run_id = "r"}};
+  mlruns::LoggedModel logged{.run_id = "r"};
+  mlruns::ModelVersion model_version{.name = "m", .version = 1};
+  mlruns::RegisteredModel registered{.name = "m", .creation_timestamp = 1};
   (void)store, (void)counting, (void)flush, (void)run, (void)reader, (void)search, (void)rank, (void)download;
   (void)fsck, (void)gc, (void)reap, (void)relocate, (void)report, (void)chart, (void)signals, (void)server, (void)sync;
   (void)metric, (void)experiment, (void)info, (void)model, (void)version, (void)dataset, (void)input, (void)fields;
+  (void)whole, (void)logged, (void)model_version, (void)registered;
   return 0;
 }
