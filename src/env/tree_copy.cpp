@@ -2,6 +2,7 @@
 #include "env/tree_copy.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,11 +25,16 @@ struct Frame {
   ino_t src_ino;
   dev_t dst_dev;
   ino_t dst_ino;
+  std::size_t length;                // of the path below the top folder, '/'s included
   std::vector<std::string> pending;  // sub-folders still to visit
 };
 
-// The path of `name` in the folder at the top of `stack`, below `top`.
+// The path of `name` in the folder at the top of `stack`, below `top`; past
+// PATH_MAX characters (what no path call takes anyway) "<top> (N levels down:
+// '<name>')", so naming costs O(1) per entry however deep the tree is.
 std::string path_in(const std::string& top, const std::vector<Frame>& stack, const std::string& name) {
+  if (stack.back().length + name.size() + top.size() > PATH_MAX)
+    return top + " (" + std::to_string(stack.size() - 1) + " levels down: '" + name + "')";
   std::string p = top;
   for (std::size_t i = 1; i < stack.size(); ++i) p += "/" + stack[i].name;
   if (!name.empty()) p += "/" + name;
@@ -54,7 +60,7 @@ Status walk(int src, int dst, const std::string& shown_src, const std::string& s
   if (::fstat(cs.fd, &ss) < 0) return errno_status(shown_src, errno);
   if (cd.fd >= 0 && ::fstat(cd.fd, &ds) < 0) return errno_status(shown_dst, errno);
   std::vector<Frame> stack;
-  stack.push_back(Frame{"", ss.st_dev, ss.st_ino, ds.st_dev, ds.st_ino, {}});
+  stack.push_back(Frame{"", ss.st_dev, ss.st_ino, ds.st_dev, ds.st_ino, 0, {}});
   MLRUNS_RETURN_IF_ERROR(visit(cs.fd, cd.fd, stack));
   while (!stack.empty()) {
     Frame& top = stack.back();
@@ -72,7 +78,8 @@ Status walk(int src, int dst, const std::string& shown_src, const std::string& s
       if (nd.fd >= 0 && ::fstat(nd.fd, &ds) < 0) return errno_status(path_in(shown_dst, stack, name), errno);
       std::swap(cs.fd, ns.fd);
       std::swap(cd.fd, nd.fd);
-      stack.push_back(Frame{std::move(name), ss.st_dev, ss.st_ino, ds.st_dev, ds.st_ino, {}});
+      const std::size_t length = stack.back().length + 1 + name.size();
+      stack.push_back(Frame{std::move(name), ss.st_dev, ss.st_ino, ds.st_dev, ds.st_ino, length, {}});
       MLRUNS_RETURN_IF_ERROR(visit(cs.fd, cd.fd, stack));
       continue;
     }
