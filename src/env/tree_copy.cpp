@@ -164,17 +164,7 @@ Result<TreeCopyCounts> copy_tree_fd(int src, int dst, const std::string& shown_s
         [&] { return ::openat(dfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666); });
     if (out < 0) return errno_status(to, errno);
     PosixWritableFile writer(to, out);  // owns `out`
-    auto copied = copy_sparse(reader, writer, from, expected, options.on_bytes);
-    if (!copied) return copied.error();
-    if (*copied != expected)
-      return Status::io_error(from, "read " + std::to_string(*copied) + " bytes, expected " + std::to_string(expected));
-    auto written = writer.size();
-    if (!written) return written.error();
-    if (*written != expected)
-      return Status::io_error(to, "has " + std::to_string(*written) + " bytes after copying, expected " +
-                                      std::to_string(expected));
-    if (options.sync) MLRUNS_RETURN_IF_ERROR(writer.sync());
-    MLRUNS_RETURN_IF_ERROR(writer.close());
+    MLRUNS_RETURN_IF_ERROR(copy_whole_checked(reader, writer, from, to, expected, options.sync, options.on_bytes));
     ++files;
     bytes += expected;
     return Status::ok();

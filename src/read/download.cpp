@@ -77,17 +77,8 @@ class Copier {
     if (!out) return out.error();
     // A hole of a sparse file stays a hole (copy_sparse), so it costs what
     // its data costs, not its size.
-    auto copied = detail::copy_sparse(**in, **out, from, expected, [this](std::uint64_t n) { progress(n); });
-    if (!copied) return copied.error();
-    if (*copied != expected)
-      return Status::io_error(from, "read " + std::to_string(*copied) + " bytes, expected " + std::to_string(expected));
-    auto written = (*out)->size();
-    if (!written) return written.error();
-    if (*written != expected)
-      return Status::io_error(to, "has " + std::to_string(*written) + " bytes after copying, expected " +
-                                      std::to_string(expected));
-    if (opts_.sync) MLRUNS_RETURN_IF_ERROR((*out)->sync());
-    return (*out)->close();
+    return detail::copy_whole_checked(**in, **out, from, to, expected, opts_.sync,
+                                      [this](std::uint64_t n) { progress(n); });
   }
 
   // Called from every copying thread; on_progress one call at a time.
