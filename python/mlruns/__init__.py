@@ -324,6 +324,35 @@ def _link_below(base: str, path: str) -> Optional[str]:
     return None
 
 
+def _outside_folder_not_made_yet(reader: _mlruns.Reader, run_id: str, experiment_id: str, path: str,
+                                 fallback: str, root: str) -> bool:
+    """Whether `path` (normalised) is <location>/<run_id>/artifacts outside the tree for the
+    experiment's own artifact_location (the shape rule, format/artifact_dir.h) and the Reader
+    fell back to the run's in-tree folder only because MLflow has not made it yet: MLflow's
+    FileStore creates <location>/<run_id>/artifacts on the first log_artifact (os.makedirs),
+    and so does mlruns' own Store.log_artifact. A moved tree's runs keep their in-tree
+    artifacts (a non-empty in-tree folder), which are used as the Reader uses them."""
+    if not (len(run_id) == 32 and all(c in "0123456789abcdef" for c in run_id)):
+        return False  # uuid4().hex, as every writer makes it: no outside folder by a chosen id
+    if os.path.basename(path) != "artifacts" or os.path.basename(os.path.dirname(path)) != run_id:
+        return False
+    location = os.path.dirname(os.path.dirname(path))
+    if location == root or location.startswith(root + os.sep):
+        return False  # inside the tree: the Reader's answer stands
+    if fallback != os.path.join(root, experiment_id, run_id, "artifacts"):
+        return False
+    try:
+        if os.listdir(fallback):
+            return False  # artifacts in the tree already: a moved tree, read as the Reader does
+    except OSError:
+        pass
+    try:
+        stored = _local_path(reader.experiment(experiment_id).artifact_location)
+    except MlrunsError:
+        return False
+    return stored is not None and os.path.normpath(stored) == location
+
+
 def _mlflow_artifact_uri(reader: _mlruns.Reader, run_id: str, experiment_id: str, uri: str) -> tuple:
     """(artifact_uri to hand MLflow, None) for a run whose stored `uri` passes mlruns'
     artifact-folder rule (format/artifact_dir.h, docs/reading.md#artifact-location): a
@@ -346,6 +375,8 @@ def _mlflow_artifact_uri(reader: _mlruns.Reader, run_id: str, experiment_id: str
             folder = os.path.normpath(reader.artifact_root(run_id))
         except MlrunsError as e:
             return f"{REFUSED_ARTIFACT_SCHEME}:{uri}", str(e)
+        if _outside_folder_not_made_yet(reader, run_id, experiment_id, path, folder, root):
+            folder = path
     inside = folder == root or folder.startswith(root + os.sep)
     # Outside the tree <location> is the user's (links allowed, as the rule says); below
     # <location>/<run_id> nothing may be a link.

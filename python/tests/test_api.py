@@ -305,6 +305,40 @@ def test_the_artifact_uri_handed_to_mlflow_never_leaves_the_tree(store, tree, tm
     assert os.listdir(outside) == []
 
 
+def test_an_outside_artifact_folder_mlflow_has_not_made_yet_is_handed_to_mlflow(store, tree, tmp_path):
+    """An experiment whose artifact_location is outside the tree and not made yet (mlflow
+    server --default-artifact-root /new/dir): MLflow's FileStore makes
+    <location>/<run_id>/artifacts on the first log_artifact, so the plugin hands MLflow the
+    stored URI, not the in-tree fallback the Reader reads from (mlflow/store/tracking/
+    file_store.py create_run, _get_artifact_dir; format/artifact_dir.h's shape rule)."""
+    location = tmp_path / "elsewhere" / "loc"  # does not exist
+    exp = store.create_experiment("outside", artifact_location=f"file://{location}")
+    with store.start_run(exp) as run:
+        run.log_param("p", "1")
+    store.flush()
+    reader = mlruns.Reader(tree)
+    rid = run.run_id
+    stored = reader.get_run(rid).info.artifact_uri
+    assert stored == f"file://{location}/{rid}/artifacts"
+    check = lambda: mlruns._mlflow_artifact_uri(reader._reader, rid, exp, reader.get_run(rid).info.artifact_uri)
+    assert check() == (stored, None)
+    # <location>/<run_id> as a link, once made: refused, never followed
+    location.mkdir(parents=True)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    os.symlink(str(victim), str(location / rid))
+    uri, why = check()
+    assert uri == f"{mlruns.REFUSED_ARTIFACT_SCHEME}:{stored}"
+    assert "is a symbolic link; not followed" in why
+    os.remove(str(location / rid))
+    # a moved tree: the location is gone and the artifacts are in the tree: those are used
+    location.rmdir()
+    own = os.path.join(reader.root, exp, rid, "artifacts")
+    open(os.path.join(own, "a.txt"), "w").write("x")
+    assert check() == ("file://" + own, None)
+    assert os.listdir(victim) == []
+
+
 def test_a_metric_file_that_is_a_link_is_refused_with_the_rule(store, tree, tmp_path):
     """Issue 15: a link in the tree is refused, and the error says so (the Reader's words)."""
     with store.start_run() as run:
