@@ -32,6 +32,7 @@
 #include "env/atomic_file.h"
 #include "env/posix_beneath.h"
 #include "env/posix_files.h"
+#include "env/tree_copy.h"
 #include "mlruns/env.h"
 
 namespace mlruns {
@@ -408,6 +409,9 @@ class PosixBeneathEnv final : public Env {
 
   std::int64_t now_ms() override { return Env::posix()->now_ms(); }
 
+  // For detail::open_dir_fd (tree_copy.h): a folder below a root, no link followed.
+  Result<int> open_directory(const std::string& path) { return open_dir(path, O_RDONLY); }
+
  private:
   struct Parts {
     Root& root;
@@ -742,6 +746,16 @@ Status remove_tree_at(int parent, const std::string& leaf, const std::string& pa
     if (::unlinkat(cur, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) note(errno_status(where(stack.size(), name), errno));
   }
   return first;
+}
+
+Result<int> open_dir_fd(Env& env, const std::string& path) {
+  if (auto* beneath = dynamic_cast<PosixBeneathEnv*>(&env)) return beneath->open_directory(path);
+  if (&env == Env::posix()) {
+    int fd = retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); });
+    if (fd < 0) return fail(errno_status(path, errno));
+    return fd;
+  }
+  return fail(Status::not_supported(path, "this Env gives no directory descriptors"));
 }
 
 void set_openat2_enabled(bool on) { g_openat2.store(on, std::memory_order_relaxed); }

@@ -57,4 +57,19 @@ Result<std::uint64_t> copy_sparse(SequentialFile& in, WritableFile& out, const s
   return copied;
 }
 
+Status copy_whole_checked(SequentialFile& in, WritableFile& out, const std::string& from, const std::string& to,
+                          std::uint64_t expected, bool sync, const std::function<void(std::uint64_t)>& on_bytes) {
+  auto copied = copy_sparse(in, out, from, expected, on_bytes);
+  if (!copied) return copied.error();
+  if (*copied != expected)
+    return Status::io_error(from, "read " + std::to_string(*copied) + " bytes, expected " + std::to_string(expected));
+  auto written = out.size();
+  if (!written) return written.error();
+  if (*written != expected)
+    return Status::io_error(to, "has " + std::to_string(*written) + " bytes after copying, expected " +
+                                    std::to_string(expected));
+  if (sync) MLRUNS_RETURN_IF_ERROR(out.sync());
+  return out.close();
+}
+
 }  // namespace mlruns::detail

@@ -30,4 +30,11 @@ Result<std::uint64_t> copy_sparse(SequentialFile& in, WritableFile& out, const s
                                   std::uint64_t max_bytes,
                                   const std::function<void(std::uint64_t)>& on_bytes = {});
 
+// copy_sparse of a whole file that must hold exactly `expected` bytes (a
+// download's file, sized when it was listed or opened), then the size of
+// `out` checked, `out` synced when `sync`, and closed. Errors: those of the
+// files; kIOError naming `from` or `to` when a size differs.
+Status copy_whole_checked(SequentialFile& in, WritableFile& out, const std::string& from, const std::string& to,
+                          std::uint64_t expected, bool sync, const std::function<void(std::uint64_t)>& on_bytes = {});
+
 }  // namespace mlruns::detail

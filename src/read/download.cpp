@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "env/sparse_copy.h"
+#include "env/tree_copy.h"
 #include "format/layout.h"
 #include "mlruns/env.h"
 #include "mlruns/key.h"
@@ -76,17 +77,8 @@ class Copier {
     if (!out) return out.error();
     // A hole of a sparse file stays a hole (copy_sparse), so it costs what
     // its data costs, not its size.
-    auto copied = detail::copy_sparse(**in, **out, from, expected, [this](std::uint64_t n) { progress(n); });
-    if (!copied) return copied.error();
-    if (*copied != expected)
-      return Status::io_error(from, "read " + std::to_string(*copied) + " bytes, expected " + std::to_string(expected));
-    auto written = (*out)->size();
-    if (!written) return written.error();
-    if (*written != expected)
-      return Status::io_error(to, "has " + std::to_string(*written) + " bytes after copying, expected " +
-                                      std::to_string(expected));
-    if (opts_.sync) MLRUNS_RETURN_IF_ERROR((*out)->sync());
-    return (*out)->close();
+    return detail::copy_whole_checked(**in, **out, from, to, expected, opts_.sync,
+                                      [this](std::uint64_t n) { progress(n); });
   }
 
   // Called from every copying thread; on_progress one call at a time.
@@ -152,8 +144,27 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
     return fail(Status::already_exists(target + " is already there (an earlier download?); " + options.overwrite_hint));
 
   Copier copier(env, *dest_env, reader.options(), options);
-  std::vector<Item> items;
+  // A folder is walked by descriptors (detail::copy_tree_fd: no depth limit
+  // but memory) when both Envs are POSIX ones; an Env that wraps another (a
+  // test's fault injection) keeps to its own path calls and to kMaxDepth.
+  detail::Fd src_fd;
   if (is_dir) {
+    auto fd = detail::open_dir_fd(env, source);
+    if (fd) src_fd.reset(*fd);
+    else if (fd.error().code() != Code::kNotSupported) return fail(fd.error());
+  }
+  bool by_fd = false;
+  if (src_fd.fd >= 0) {
+    auto dest_fd = detail::open_dir_fd(*dest_env, dest_dir);
+    by_fd = static_cast<bool>(dest_fd);
+    if (by_fd) ::close(*dest_fd);
+  }
+  std::vector<Item> items;
+  if (by_fd) {
+    auto total = detail::measure_tree_fd(src_fd.fd, source);
+    if (!total) return fail(total.error().with_context("downloading " + shown));
+    copier.total_ = *total;
+  } else if (is_dir) {
     if (Status planned = copier.plan(source, "", 0, items); !planned) return fail(planned);
   } else {
     items.push_back(Item{"", false, src_info->size});
@@ -178,7 +189,27 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
     else files.push_back(&item);
   }
   std::vector<Status> failed(files.size());
-  if (s)
+  if (s && by_fd) {
+    auto dst_fd = detail::open_dir_fd(*dest_env, tmp);
+    if (!dst_fd) {
+      s = dst_fd.error();
+    } else {
+      detail::Fd dst(*dst_fd);
+      detail::TreeCopyOptions topts;
+      topts.sync = options.sync;
+      topts.threads = kCopyThreads;
+      topts.warn = [&copier](const std::string& path, const std::string& message) { copier.warn(path, message); };
+      topts.on_bytes = [&copier](std::uint64_t n) { copier.progress(n); };
+      auto counts = detail::copy_tree_fd(src_fd.fd, dst.fd, source, tmp, topts);
+      if (!counts) {
+        s = counts.error();
+      } else {
+        result.files = counts->files;
+        result.bytes = counts->bytes;
+      }
+    }
+  }
+  if (s && !by_fd)
     detail::parallel_for(files.size(), std::min(kCopyThreads, files.size()), [&](std::size_t i) {
       const Item& item = *files[i];
       failed[i] = copier.copy_file(item.rel.empty() ? source : join(source, item.rel),
