@@ -182,7 +182,12 @@ TEST_CASE("cli: help at every level of verbs, and an unknown verb after it is an
   }
   CHECK(run_cli({"models", "help"}).out == run_cli({"models", "--help"}).out);
   CHECK(run_cli({"run", "help", "start"}).out == run_cli({"run", "start", "--help"}).out);
+  // Options after 'help' ask for nothing more.
+  CHECK(run_cli({"help", "-h"}).out == run_cli({"--help"}).out);
+  CHECK(run_cli({"help", "--help"}).code == 0);
+  CHECK(run_cli({"help", "models", "register", "--json"}).out == models_register);
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"runs", "--", "--json"}, "mlruns: option '--json' is not taken here for 'mlruns runs'; see 'mlruns runs --help'\n"},
       {{"help", "nosuch"}, "mlruns: unknown verb 'nosuch'; see 'mlruns --help'\n"},
       {{"help", "shwo"}, "mlruns: unknown verb 'shwo'; did you mean 'show'?\n"},
       {{"help", "models", "regster"}, "mlruns: unknown verb 'regster' for 'mlruns models'; did you mean 'register'?\n"},
