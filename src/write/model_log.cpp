@@ -180,23 +180,15 @@ Result<std::uint64_t> tree_size(Env& env, const std::string& dir, int depth = 0)
   return total;
 }
 
-// Appends the entry to tags/mlflow.log-model.history under the run's lock.
-// Where the file system has no locks (kNotSupported: NFS mounted nolock,
+// Appends the entry to tags/mlflow.log-model.history. `locked`: the caller
+// holds the run's lock. Without it (kNotSupported: NFS mounted nolock,
 // Lustre without -o flock), the append is checked by reading the tag back
 // and redone if a concurrent writer replaced it without our entry.
-// `locked`: the caller holds that lock already.
 Status record_in_history(Store::Impl& im, const std::string& run_dir, const OrderedJson& entry, bool locked) {
-  std::unique_ptr<FileLock> own;
-  if (!locked) {
-    auto lock = im.env->lock_file(join(run_dir, kLockName), /*wait=*/true);
-    if (!lock && lock.error().code() != Code::kNotSupported) return lock.error();
-    if (lock) own = std::move(*lock);
-  }
-  const bool have_lock = locked || own;
   std::string tags = join(run_dir, "tags");
   std::string path = join(tags, kLogModelHistoryTag);
   std::string mark = "\"model_uuid\": \"" + entry.at("model_uuid").get<std::string>() + "\"";
-  for (int attempt = 0; attempt < (have_lock ? 1 : kUnlockedAttempts); ++attempt) {
+  for (int attempt = 0; attempt < (locked ? 1 : kUnlockedAttempts); ++attempt) {
     auto old = im.env->read_file(path, 64ull << 20, /*no_follow=*/true);
     if (!old && old.error().code() != Code::kNotFound) return old.error();
     auto value = append_history(old ? *old : std::string(), entry);
@@ -206,7 +198,7 @@ Status record_in_history(Store::Impl& im, const std::string& run_dir, const Orde
     o.sync = im.sync_meta();
     o.temp_dir = run_dir;  // never inside tags/ (spec §11)
     MLRUNS_RETURN_IF_ERROR(write_file_atomic(*im.env, path, *value, o));
-    if (have_lock) return Status::ok();
+    if (locked) return Status::ok();
     auto now = im.env->read_file(path, 64ull << 20, /*no_follow=*/true);
     if (now && now->find(mark) != std::string::npos) return Status::ok();
   }
@@ -322,20 +314,28 @@ Status retire_logged_models(Store::Impl& im, const std::string& run_dir, const R
 // there (or one that appears meanwhile, from a writer without the lock) is
 // moved aside and removed; never fails for a concurrent appearance but
 // after kUnlockedAttempts rounds.
+// Whether a rename onto a model folder failed because something is there.
+bool taken(const Status& s) {
+  return s.code() == Code::kAlreadyExists || s.os_error() == ENOTEMPTY || s.os_error() == EEXIST ||
+         s.os_error() == ENOTDIR || s.os_error() == EISDIR;
+}
+
 Status publish_model_folder(Env& env, const std::string& staging, const std::string& target,
                             const std::string& work_dir, bool overwrite) {
   Status s = Status::ok();
   for (int attempt = 0; attempt < kUnlockedAttempts; ++attempt) {
     s = env.rename(staging, target);
     if (s || !overwrite) return s;
-    if (!(s.code() == Code::kAlreadyExists || s.os_error() == ENOTEMPTY || s.os_error() == EEXIST ||
-          s.os_error() == ENOTDIR || s.os_error() == EISDIR))
-      return s;
+    if (!taken(s)) return s;
     std::string aside = join(work_dir, unique_temp_name(".old-model"));
     Status moved = env.rename(target, aside);
     if (!moved && moved.code() != Code::kNotFound) return moved;  // gone meanwhile: try again
     if (!moved) continue;
     s = env.rename(staging, target);
+    if (!s && !taken(s)) {
+      (void)env.rename(aside, target);  // nothing published: the replaced model goes back
+      return s;
+    }
     (void)env.remove_tree(aside);  // the replaced model; another writer's if one came between
     if (s) return s;
   }

@@ -388,6 +388,51 @@ struct CountingEnv : EnvWrapper {
 
 }  // namespace
 
+namespace {
+
+// Fails every rename that would publish a staged model at ".../artifacts/model"
+// after the first (which meets the model already there), as a broken file
+// system would; renames of anything else go through.
+struct FailingPublishEnv : EnvWrapper {
+  FailingPublishEnv() : EnvWrapper(Env::posix()) {}
+  int publishes = 0;
+  Status rename(const std::string& f, const std::string& t) override {
+    const auto ends_with = [](const std::string& s, std::string_view end) {
+      return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+    };
+    const bool publish = ends_with(f, ".model") && ends_with(t, "/artifacts/model");  // staging, not ".old-model"
+    if (publish && ++publishes >= 2) return Status::from_errno("rename " + f, EIO);
+    return EnvWrapper::rename(f, t);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("log_model overwrite: a publish that fails for another reason than a model in the way puts the replaced "
+          "model back, nothing is lost",
+          "[model_log]") {
+  TempDir t;
+  Store first = Store::open(opts(t));
+  ActiveRun run = first.start_run();
+  write_file(t.path() / "old/w.bin", "old weights");
+  REQUIRE(run.log_model((t.path() / "old").string(), {.flavor = "solver"}));
+  const std::string id = run.id();
+  run.end();
+  FailingPublishEnv env;
+  StoreOptions o = opts(t);
+  o.env = &env;
+  o.errors = ErrorMode::kCount;
+  o.on_error = [](const Status&) {};
+  Store store = Store::open(o);
+  ActiveRun again = store.resume_run(id);
+  write_file(t.path() / "new/w.bin", "new weights");
+  auto m = again.log_model((t.path() / "new").string(), {.flavor = "solver", .overwrite = true});
+  REQUIRE_FALSE(m);
+  CHECK(m.error().os_error() == EIO);
+  CHECK(env.publishes == 2);
+  CHECK(read_file(run_dir(t, again) / "artifacts/model/w.bin") == "old weights");
+}
+
 TEST_CASE("log_model: files go under their final names in the unseen staging folder, one rename publishes the "
           "model, and Durability::kNone syncs nothing",
           "[model_log]") {
