@@ -10,20 +10,24 @@ namespace {
 
 // Appends `data` with its all-NUL 4 KiB blocks as holes: a chunk read across
 // the start of a hole (or from a file system without SEEK_DATA) costs no
-// disk blocks either. Runs of other blocks go out in one append.
+// disk blocks either. Runs of data blocks go out in one append, runs of NUL
+// blocks in one append_hole (its fstat, ftruncate and lseek once a run, not
+// once a block: metadata calls are dear on Lustre).
 Status write_sparse(WritableFile& out, std::string_view data) {
   constexpr std::size_t kBlock = 4096;
   static const char kZeros[kBlock] = {};
-  std::size_t run = 0;  // start of the pending run of data blocks
+  std::size_t run = 0;       // start of the pending run (data, or NUL blocks if in_hole)
+  bool in_hole = false;
   for (std::size_t at = 0; at < data.size(); at += kBlock) {
     const std::size_t n = std::min(kBlock, data.size() - at);
-    if (std::memcmp(data.data() + at, kZeros, n) != 0) continue;
-    if (at > run) MLRUNS_RETURN_IF_ERROR(out.append(data.substr(run, at - run)));
-    MLRUNS_RETURN_IF_ERROR(out.append_hole(n));
-    run = at + n;
+    const bool zero = std::memcmp(data.data() + at, kZeros, n) == 0;
+    if (zero == in_hole) continue;
+    if (at > run) MLRUNS_RETURN_IF_ERROR(in_hole ? out.append_hole(at - run) : out.append(data.substr(run, at - run)));
+    run = at;
+    in_hole = zero;
   }
-  if (run < data.size()) return out.append(data.substr(run));
-  return Status::ok();
+  if (run == data.size()) return Status::ok();
+  return in_hole ? out.append_hole(data.size() - run) : out.append(data.substr(run));
 }
 
 Status grew(const std::string& from, std::uint64_t max_bytes) {

@@ -73,3 +73,23 @@ TEST_CASE("log_artifact, log_artifacts and log_model copy a sparse source sparse
   REQUIRE(m);
   check_sparse_copy(arts / "model/ckpt.bin");
 }
+
+TEST_CASE("a source with NULs written out (no holes) is copied with its runs of NUL blocks as holes, bytes equal",
+          "[artifact_copy]") {
+  TempDir t;
+  Store store = Store::open(opts(t));
+  ActiveRun run = store.start_run({.run_name = "dense zeros"});
+  // data, 64 NUL blocks, a block half data, 3 NUL blocks, a short data block, 2 NUL blocks and an unaligned NUL tail
+  std::string bytes = std::string(4096, 'a') + std::string(64 * 4096, '\0') + std::string(2048, 'b') +
+                      std::string(2048 + 3 * 4096, '\0') + std::string(100, 'c') + std::string(3996 + 2 * 4096 + 300, '\0');
+  const fs::path src = t.path() / "dense.bin";
+  write_file(src, bytes);
+  REQUIRE(run.log_artifact(src.string(), "d").is_ok());
+  const fs::path copy = t.path() / "mlruns" / run.experiment_id() / run.id() / "artifacts/d/dense.bin";
+  CHECK(read_file(copy) == bytes);
+  struct stat in, out;
+  REQUIRE(::stat(src.c_str(), &in) == 0);
+  REQUIRE(::stat(copy.c_str(), &out) == 0);
+  if (in.st_blocks * 512 >= static_cast<off_t>(bytes.size()))  // NULs on disk in the source
+    CHECK(out.st_blocks < in.st_blocks);
+}
