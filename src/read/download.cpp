@@ -161,9 +161,12 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
   }
   std::vector<Item> items;
   if (by_fd) {
-    auto total = detail::measure_tree_fd(src_fd.fd, source);
-    if (!total) return fail(total.error().with_context("downloading " + shown));
-    copier.total_ = *total;
+    // The total is only for on_progress: no second walk of the tree without it.
+    if (options.on_progress) {
+      auto total = detail::measure_tree_fd(src_fd.fd, source);
+      if (!total) return fail(total.error().with_context("downloading " + shown));
+      copier.total_ = *total;
+    }
   } else if (is_dir) {
     if (Status planned = copier.plan(source, "", 0, items); !planned) return fail(planned);
   } else {
@@ -224,7 +227,7 @@ Result<DownloadResult> copy_out(const Reader& reader, const std::string& source,
     cleanup();
     return fail(s.with_context("downloading " + shown));
   }
-  if (is_dir && options.sync) {
+  if (is_dir && options.sync && !by_fd) {  // copy_tree_fd syncs each folder it fills
     // Directory entries must be durable before the rename publishes them.
     for (const Item& item : items)
       if (item.is_dir) (void)dest_env->sync_dir(join(tmp, item.rel));
