@@ -255,18 +255,18 @@ void read_metrics(const Reader& reader, ReportModel& m, const std::vector<std::v
       points.clear();
     };
     const std::vector<std::string>* to_read = &keys;
-    std::vector<std::string> charted;  // without `latest`: only the charted keys' files
+    std::vector<std::string> charted;       // without `latest`: only the charted keys' files
+    std::vector<std::size_t> charted_key;   // their indices in `keys`
     if (!latest) {
       for (std::size_t k = 0; k < keys.size(); ++k)
-        if (chart_of[k] >= 0) charted.push_back(keys[k]);
+        if (chart_of[k] >= 0) {
+          charted.push_back(keys[k]);
+          charted_key.push_back(k);
+        }
       to_read = &charted;
     }
-    auto key_index = [&](std::size_t k) {
-      if (latest) return k;
-      return static_cast<std::size_t>(std::find(keys.begin(), keys.end(), charted[k]) - keys.begin());
-    };
     Status s = reader.for_each_metric_point(run.info.run_id, *to_read, [&](std::size_t k_read, const Metric& p) {
-      const std::size_t k = key_index(k_read);
+      const std::size_t k = latest ? k_read : charted_key[k_read];
       if (k != current) {
         finish(current);
         current = k;
