@@ -1,5 +1,6 @@
 #include "format/logged_model_meta.h"
 
+#include "format/artifact_dir.h"
 #include "format/meta_parse.h"
 #include "format/yaml_emit.h"
 #include "mlruns/key.h"
@@ -73,10 +74,7 @@ std::string render_run_output_meta(std::string_view model_id, std::int64_t step)
 }
 
 bool is_logged_model_id(std::string_view id) {
-  if (id.size() != 34 || id.substr(0, 2) != "m-") return false;
-  for (char c : id.substr(2))
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
+  return id.substr(0, 2) == "m-" && is_generated_run_id(id.substr(2));  // m-<uuid4().hex>
 }
 
 Status validate_logged_model_name(std::string_view name) {

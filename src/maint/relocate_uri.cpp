@@ -66,12 +66,11 @@ std::optional<std::string> relocated_uri(std::string_view old_value, const std::
   const std::string& path = *local;
   std::string new_path;
   if (!t.from_prefix.empty()) {
-    if (form == Form::kRelative || (path != t.from_prefix && path.rfind(t.from_prefix + "/", 0) != 0)) {
+    const bool under =
+        form != Form::kRelative && (path == t.from_prefix || path.rfind(t.from_prefix + "/", 0) == 0);
+    if (!under) {
       if (outside_from) *outside_from = true;
-    }
-    if (form == Form::kRelative) { why = "relative path, not under --from"; return std::nullopt; }
-    if (path != t.from_prefix && path.rfind(t.from_prefix + "/", 0) != 0) {
-      why = "not under " + t.from_prefix;
+      why = form == Form::kRelative ? "relative path, not under --from" : "not under " + t.from_prefix;
       return std::nullopt;
     }
     new_path = t.new_root + path.substr(t.from_prefix.size());
