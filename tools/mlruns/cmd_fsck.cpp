@@ -9,6 +9,7 @@
 #include "exit_codes.h"
 #include "maint_cli.h"
 #include "mlruns/fsck.h"
+#include "rest_json.h"
 
 namespace mlruns::cli {
 
@@ -36,7 +37,7 @@ int run_fsck(const FsckCliOptions& opt) {
       j["findings"].push_back({{"path", f.path}, {"check", f.check}, {"problem", f.problem}, {"breaks", f.breaks},
                                {"severity", to_string(f.severity)}, {"repairable", f.repairable},
                                {"outcome", to_string(f.outcome)}, {"action", f.action}, {"hint", f.hint}});
-    machine_out() << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";  // a hostile name: U+FFFD, never a throw
+    machine_out() << dump(j);
   } else {
     std::cout << "checked " << r.experiments << " experiments, " << r.runs << " runs, " << r.metric_files
               << " metric files: " << r.findings.size() << " finding(s), " << r.repaired() << " repaired, "

@@ -12,6 +12,7 @@
 #include "exit_codes.h"
 #include "maint_cli.h"
 #include "mlruns/gc.h"
+#include "rest_json.h"
 
 namespace mlruns::cli {
 
@@ -48,7 +49,7 @@ int run_gc(const GcCliOptions& opt) {
       j["items"].push_back(std::move(x));
     }
     for (const Status& s : r.errors) j["errors"].push_back(s.to_string());
-    machine_out() << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    machine_out() << dump(j);
   } else {
     for (const GcItem& i : r.items)
       std::cout << (opt.dry_run ? "would remove " : i.removed ? "removed " : "NOT removed ")

@@ -10,6 +10,7 @@
 #include "exit_codes.h"
 #include "maint_cli.h"
 #include "mlruns/reap.h"
+#include "rest_json.h"
 
 namespace mlruns::cli {
 
@@ -35,7 +36,7 @@ int run_reap(const ReapCliOptions& opt) {
                               {"applied", c.applied},
                               {"partial_lines_cut", c.partial_lines_cut}});
     for (const Status& s : r.errors) j["errors"].push_back(s.to_string());
-    machine_out() << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    machine_out() << dump(j);
     for (const Status& s : r.errors) std::cerr << "mlruns: " << s.to_string() << "\n";
     return r.errors.empty() ? kExitOk : exit_code_for(r.errors.front().code());
   }

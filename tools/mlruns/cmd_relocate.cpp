@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "mlruns/relocate.h"
+#include "rest_json.h"
 
 namespace mlruns::cli {
 
@@ -29,7 +30,7 @@ void print_relocate_json(const RelocateReport& r, bool dry_run) {
                             {"applied", c.applied}});
   for (const Status& s : r.errors)
     j["errors"].push_back({{"code", std::string(code_name(s.code()))}, {"message", s.message()}});
-  machine_out() << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";  // a hostile name: U+FFFD, never a throw
+  machine_out() << dump(j);
 }
 
 int run_relocate(const RelocateCliOptions& opt) {

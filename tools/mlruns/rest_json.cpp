@@ -278,9 +278,4 @@ Json sync_result_json(const SyncResult& r, std::string_view server, bool dry_run
   return j;
 }
 
-std::string dump(const Json& json) {
-  // Replace: a hostile tree may hold invalid UTF-8 in a tag value.
-  return json.dump(2, ' ', false, Json::error_handler_t::replace) + '\n';
-}
-
 }  // namespace mlruns::cli

@@ -60,7 +60,12 @@ Json logged_model_json(const LoggedModel& model);
 // conflicts: [{key, local_value, server_value}], notes: [...]}], "errors".
 Json sync_result_json(const SyncResult& result, std::string_view server, bool dry_run);
 
-// Pretty-printed with a final newline; non-ASCII kept as UTF-8.
-std::string dump(const Json& json);
+// Pretty-printed with a final newline; non-ASCII kept as UTF-8; invalid
+// UTF-8 (a hostile tree's name or tag value) as U+FFFD, never a throw. For
+// Json and for nlohmann::json (the maintenance verbs' reports).
+template <class AnyJson>
+std::string dump(const AnyJson& json) {
+  return json.dump(2, ' ', false, AnyJson::error_handler_t::replace) + '\n';
+}
 
 }  // namespace mlruns::cli
