@@ -95,6 +95,21 @@ class RunSync {
     return true;
   }
 
+  // Server run `server_id`, named by a record in the tree, if it is local run
+  // `local_id`'s copy (its mlruns.sync.source tag); nullopt if it is another
+  // run, or gone (then `*gone` is set).
+  Result<std::optional<json>> recorded_copy(const std::string& server_id, const std::string& local_id, bool* gone) {
+    *gone = false;
+    auto r = api_->get("runs/get", {{"run_id", server_id}});
+    if (!r) {
+      if (r.error().code() != Code::kNotFound) return fail(r.error());
+      *gone = true;
+      return std::optional<json>{};
+    }
+    if (!r->contains("run") || !is_ours((*r)["run"], local_id)) return std::optional<json>{};
+    return std::optional<json>(std::move((*r)["run"]));
+  }
+
   Result<json> get_run(const std::string& id) {
     auto r = api_->get("runs/get", {{"run_id", id}});
     if (!r) return fail(r.error());
@@ -142,12 +157,11 @@ class RunSync {
     if (auto p = sh_.verified_server_run_id(local_id)) return std::optional<std::string>(*p);
     auto recorded = sh_.recorded_server_run_id(local_id);
     if (!recorded) return std::optional<std::string>{};
-    auto r = api_->get("runs/get", {{"run_id", *recorded}});
-    if (!r) {
-      if (r.error().code() == Code::kNotFound) return std::optional<std::string>{};
-      return fail(r.error());
-    }
-    if (!r->contains("run") || !is_ours((*r)["run"], local_id)) {
+    bool gone = false;
+    auto copy = recorded_copy(*recorded, local_id, &gone);
+    if (!copy) return fail(copy.error());
+    if (gone) return std::optional<std::string>{};
+    if (!*copy) {
       note("the sync record of run " + q(local_id) + " names server run " + q(*recorded) +
            ", which is not that run's copy (no matching mlruns.sync.source tag): not used");
       return std::optional<std::string>{};
@@ -296,16 +310,16 @@ Status RunSync::find_or_create(const std::string& server_exp) {
   if (!rec_.server_run_id.empty()) {
     // The record is a file in the tree: confirm the run it names is this run's copy before
     // anything is written to it or deleted (docs/sync.md#identity).
-    auto r = api_->get("runs/get", {{"run_id", rec_.server_run_id}});
-    if (!r && r.error().code() != Code::kNotFound) return r.error();
-    if (r && r->contains("run") && is_ours((*r)["run"], task_.run_id)) {
-      server_run_ = std::move((*r)["run"]);
+    bool gone = false;
+    auto copy = recorded_copy(rec_.server_run_id, task_.run_id, &gone);
+    if (!copy) return copy.error();
+    if (*copy) {
+      server_run_ = std::move(**copy);
       if (!rec_.pending.empty()) note("verifying a batch whose answer was lost");
       return Status::ok();
     }
     note("the sync record names server run " + q(rec_.server_run_id) +
-         (r ? ", which is not this run's copy (its mlruns.sync.source tag differs)"
-            : ", which the server does not have") +
+         (gone ? ", which the server does not have" : ", which is not this run's copy (its mlruns.sync.source tag differs)") +
          ": record ignored; the run is looked up by its source tag");
   }
   // No record of a server run: it may still exist (record lost, a killed
